@@ -1,0 +1,1 @@
+"""sluicegate: a sandboxed runtime for Deluge business scripts."""

@@ -1,0 +1,239 @@
+"""The `sluice` command line (ARCHITECTURE "Contract: command line").
+
+Exit codes: 0 success; 1 the script failed or `check` found problems; 2 the command
+itself was misused (unknown option, missing file, bad --input). Heavy modules are
+imported inside the commands so that `sluice run hello.dg` starts quickly.
+"""
+
+from __future__ import annotations
+
+__all__ = ["main", "build_parser", "UsageError"]
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called; printed without a traceback, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _read_script(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a script") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _parse_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if inputs_file:
+        try:
+            with open(inputs_file, encoding="utf-8") as f:
+                loaded = json.load(f, parse_float=Decimal)
+        except FileNotFoundError:
+            raise UsageError(f"--inputs {inputs_file}: no such file") from None
+        except ValueError as exc:
+            raise UsageError(f"--inputs {inputs_file}: not valid JSON ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise UsageError(f"--inputs {inputs_file}: must hold a JSON object of inputs")
+        values.update(loaded)
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--input {pair!r}: expected NAME=JSON, e.g. --input total=12.5")
+        if not name.replace("_", "a").isalnum() or name[0].isdigit():
+            raise UsageError(f"--input {name!r}: not a valid variable name")
+        try:
+            values[name] = json.loads(text, parse_float=Decimal)
+        except ValueError as exc:
+            raise UsageError(f"--input {name}: value is not valid JSON ({exc.msg}); "
+                             f"quote text as JSON, e.g. --input {name}='\"text\"'") from None
+    return values
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    source = _read_script(args.script)
+    inputs = _parse_inputs(args.input or [], args.inputs)
+    from .engine import Runtime
+    from .limits import PROFILES
+
+    limits = PROFILES[args.profile].with_(max_statements=args.max_statements,
+                                          timeout=args.timeout)
+    runtime = Runtime(timezone=args.timezone, broker=_local_broker())
+    result = runtime.run(source, inputs, filename=args.script, limits=limits, entry=args.entry)
+    if args.json:
+        sys.stdout.write(result.to_json_text() + "\n")
+    else:
+        from .values import display
+        for line in result.logs:
+            sys.stdout.write(line + "\n")
+        if result.error is not None:
+            text = source.decode("utf-8", "replace").lstrip("\ufeff")
+            sys.stderr.write(result.error.diagnostic(text) + "\n")
+        elif result.value is not None:
+            sys.stdout.write(f"return: {display(result.value)}\n")
+    return 0 if result.ok else 1
+
+
+def _local_broker() -> Any:
+    """The broker of CLI runs: the connections registry when it is installed and set up."""
+    try:
+        from .connections.setup import broker_for_cli
+    except ImportError:
+        return None
+    return broker_for_cli()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .checker import check_source
+
+    reports = []
+    failed = False
+    for path in args.scripts:
+        source = _read_script(path)
+        problems = check_source(source, path)
+        if problems:
+            failed = True
+        reports.append((path, source, problems))
+    if args.json:
+        out = [{"file": path, "ok": not problems,
+                "problems": [p.to_json() for p in problems]} for path, _, problems in reports]
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    else:
+        for path, source, problems in reports:
+            text = source.decode("utf-8", "replace").lstrip("\ufeff")
+            for p in problems:
+                sys.stdout.write(p.diagnostic(text) + "\n")
+            if not problems:
+                sys.stdout.write(f"{path}: ok\n")
+    return 1 if failed else 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    source = _read_script(args.script)
+    from .errors import ScriptSyntaxError, format_diagnostic
+    from .sandbox import generated_source
+
+    try:
+        sys.stdout.write(generated_source(source, args.script))
+    except ScriptSyntaxError as err:
+        text = source.decode("utf-8", "replace").lstrip("\ufeff")
+        sys.stderr.write(format_diagnostic(args.script, text, err.line, err.column, "error",
+                                           err.message) + "\n")
+        return 1
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sluice", description="Run Deluge business scripts in a sandbox.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser("run", help="run a script and print its logs and result")
+    run.add_argument("script", help="the .dg file to run")
+    run.add_argument("--input", action="append", metavar="NAME=JSON",
+                     help="an input value as JSON (repeatable)")
+    run.add_argument("--inputs", metavar="FILE.json", help="a JSON object of inputs")
+    run.add_argument("--json", action="store_true", help="print one JSON result object")
+    run.add_argument("--isolated", action="store_true",
+                     help="run in a forked, resource-limited child process")
+    run.add_argument("--max-statements", type=_positive_int, metavar="N",
+                     help="statement limit (default 200000)")
+    run.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                     help="wall-clock limit (default: the profile's, 30 s for functions)")
+    run.add_argument("--profile", choices=("function", "button", "schedule"), default="function",
+                     help="limit profile (default function)")
+    run.add_argument("--entry", metavar="NAME", help="the function of the file to run")
+    run.add_argument("--timezone", metavar="TZ",
+                     help="IANA time zone when inputs have no organization.time_zone")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="parse scripts and report every problem found")
+    check.add_argument("scripts", nargs="+", metavar="SCRIPT")
+    check.add_argument("--json", action="store_true", help="print the problems as JSON")
+    check.set_defaults(func=cmd_check)
+
+    tr = sub.add_parser("translate", help="print the Python a script compiles to")
+    tr.add_argument("script")
+    tr.set_defaults(func=cmd_translate)
+
+    demo = sub.add_parser("demo", help="run the example scripts offline and show the results")
+    demo.set_defaults(func=cmd_demo)
+
+    for register in _extensions():
+        register(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[Any], None]]:
+    """Sub-commands of the other packages (connections, service, ...), when present."""
+    found = []
+    for module_name in ("sluicegate.connections.cli", "sluicegate.service.cli"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ImportError:
+            continue
+        found.append(module.register)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except UsageError as exc:
+        sys.stderr.write(f"sluice {args.command}: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os._exit(0)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

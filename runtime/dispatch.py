@@ -1,0 +1,114 @@
+"""The one method dispatcher: (value type, lower-cased method name) -> stdlib built-in.
+
+Generated code calls `call_method(receiver, "spelling", *args)` for every `.method(...)`
+on a script value and `call_function(...)` for a built-in called by name. Names are
+case-insensitive; the spelling the script used is remembered in the tables after its
+first lookup so later calls cost two dictionary reads.
+"""
+
+from __future__ import annotations
+
+__all__ = ["call_method", "call_function", "lookup_method", "arity_error", "unknown_method"]
+
+import difflib
+from decimal import Decimal
+from typing import Any
+
+from sluicegate.errors import ScriptRuntimeError
+from sluicegate.stdlib import ANY, FUNCTIONS, METHODS, Builtin, method_names
+
+from .values import (
+    BOOLEAN, COLLECTION, DATETIME, DECIMAL, FILE, LIST, MAP, NULL, NUMBER, TEXT, BraceMap,
+    CaughtError, Collection, DateTime, File, TypedList, type_name,
+)
+
+_TAGS: dict[type, str] = {
+    str: TEXT, CaughtError: TEXT, int: NUMBER, Decimal: DECIMAL, bool: BOOLEAN,
+    type(None): NULL, DateTime: DATETIME, list: LIST, TypedList: LIST, dict: MAP,
+    BraceMap: MAP, Collection: COLLECTION, File: FILE,
+}
+_ANY_TABLE = METHODS[ANY]
+# Spellings seen in scripts are added to the tables; bound the growth per table.
+_MAX_SPELLINGS = 4096
+
+
+def _tag(value: Any) -> str:
+    tag = _TAGS.get(type(value))
+    return tag if tag is not None else type_name(value)
+
+
+def unknown_method(tag: str, name: str) -> ScriptRuntimeError:
+    if tag == NULL:
+        return ScriptRuntimeError(f"Cannot call '{name}' on a null value")
+    names = method_names(tag)
+    lowered = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
+    hint = f" (did you mean '{lowered[close[0]]}'?)" if close else ""
+    return ScriptRuntimeError(f"Unknown function '{name}' for {tag}{hint}")
+
+
+def arity_error(row: Builtin, given: int) -> ScriptRuntimeError:
+    lo, hi = row.min_args, row.max_args
+    if hi == lo:
+        want = f"{lo} argument{'s' if lo != 1 else ''}"
+    elif hi is None:
+        want = f"at least {lo} argument{'s' if lo != 1 else ''}"
+    else:
+        want = f"{lo} to {hi} arguments"
+    return ScriptRuntimeError(f"Function '{row.name}' expects {want} but got {given}")
+
+
+def lookup_method(tag: str, name: str) -> Builtin | None:
+    table = METHODS.get(tag)
+    if table is None:
+        return None
+    row = table.get(name)
+    if row is not None:
+        return row
+    lower = name.lower()
+    row = table.get(lower) or _ANY_TABLE.get(lower)
+    if row is not None and len(table) < _MAX_SPELLINGS:
+        table[name] = row
+    return row
+
+
+def call_method(receiver: Any, name: str, *args: Any) -> Any:
+    tag = _TAGS.get(type(receiver)) or _tag(receiver)
+    row = METHODS[tag].get(name) if tag in METHODS else None
+    if row is None:
+        row = lookup_method(tag, name)
+        if row is None:
+            raise unknown_method(tag, name)
+    n = len(args)
+    if n < row.min_args or (row.max_args is not None and n > row.max_args):
+        raise arity_error(row, n)
+    return row.fn(receiver, *args)
+
+
+def call_function(name: str, *args: Any) -> Any:
+    """A built-in called by name: a FUNCTIONS row, else the method form on the first argument."""
+    row = FUNCTIONS.get(name.lower())
+    if row is not None:
+        n = len(args)
+        if n < row.min_args or (row.max_args is not None and n > row.max_args):
+            raise arity_error(row, n)
+        return row.fn(*args)
+    if not args:
+        raise ScriptRuntimeError(f"Unknown function '{name}'")
+    tag = _tag(args[0])
+    method = lookup_method(tag, name)
+    if method is None or not method.function_form:
+        if lookup_any_method(name) is None:
+            raise ScriptRuntimeError(f"Unknown function '{name}'")
+        raise unknown_method(tag, name)
+    return call_method(args[0], name, *args[1:])
+
+
+def lookup_any_method(name: str) -> Builtin | None:
+    """The first method row of any type with this name (used by `check` and function form)."""
+    lower = name.lower()
+    for table in METHODS.values():
+        row = table.get(lower)
+        if row is not None:
+            return row
+    return None

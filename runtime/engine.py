@@ -1,0 +1,204 @@
+"""The engine: `Runtime.run` compiles (or reuses) a script, runs it and returns a RunResult.
+
+    rt = Runtime()
+    result = rt.run('info "hi"; return 1+2;', inputs={})
+    result.status, result.value, result.logs, result.error, result.stats
+
+A run never raises for anything the script does: syntax errors, runtime errors and limit
+violations all come back as a failed RunResult with the error's type, message and position.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Runtime", "RunResult", "ErrorInfo"]
+
+import decimal
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import DelugeError, LimitExceeded, ScriptSyntaxError, format_diagnostic
+from .hooks import error_message
+from .limits import PROFILES, Limits, RunContext, activate
+from .positions import locate
+from .sandbox import CompiledScript, compile_script
+from .values import DECIMAL_CONTEXT, convert_to_type, from_json, to_json_text, to_plain
+
+log = logging.getLogger("sluicegate.engine")
+
+
+@dataclass
+class ErrorInfo:
+    """Why a run failed: the error type of SPEC §9 and where, in script terms."""
+
+    type: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    filename: str = "<script>"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "message": self.message, "line": self.line,
+                "column": self.column}
+
+    def diagnostic(self, source: str | None) -> str:
+        kind = "error" if self.type != "LimitExceeded" else "limit exceeded"
+        return format_diagnostic(self.filename, source, self.line, self.column, kind,
+                                 self.message)
+
+
+@dataclass
+class RunResult:
+    status: str
+    value: Any = None
+    logs: list[str] = field(default_factory=list)
+    error: ErrorInfo | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    mail: list[dict[str, Any]] = field(default_factory=list)
+    http: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    def to_json(self) -> dict[str, Any]:
+        """The result object of ARCHITECTURE's `sluice run --json` contract."""
+        return {"status": self.status, "return": to_plain(self.value), "logs": list(self.logs),
+                "error": self.error.to_json() if self.error else None,
+                "mail": list(self.mail), "http": list(self.http), "stats": dict(self.stats)}
+
+    def to_json_text(self) -> str:
+        """The JSON object as text, decimals written with their scale."""
+        return to_json_text(self.to_json())
+
+
+def _timezone(inputs: dict[str, Any], default: str | None) -> Any:
+    org = inputs.get("organization")
+    name = None
+    if isinstance(org, dict) and isinstance(org.get("time_zone"), str):
+        name = org["time_zone"]
+    for candidate in (name, default, os.environ.get("SLUICE_TIMEZONE"), "UTC"):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def _system_values(inputs: dict[str, Any]) -> dict[str, Any]:
+    user = inputs.get("user") if isinstance(inputs.get("user"), dict) else {}
+    email = user.get("email") if user else None
+    return {"adminuser": email, "adminuserid": email, "loginuser": email,
+            "loginuserid": email, "appname": None}
+
+
+class Runtime:
+    """Runs Deluge scripts in-process under limits. Thread-safe; one per host is enough."""
+
+    def __init__(self, *, limits: Limits | None = None, timezone: str | None = None,
+                 broker: Any = None, mailer: Any = None, resolver: Any = None,
+                 now: Any = None, system: dict[str, Any] | None = None) -> None:
+        self.limits = limits or Limits()
+        self.timezone = timezone
+        self.broker = broker
+        self.mailer = mailer
+        self.resolver = resolver
+        self.now = now
+        self.system = system or {}
+
+    def compile(self, source: str | bytes, filename: str = "<script>") -> CompiledScript:
+        """Translate and compile a script (cached by source); raises ScriptSyntaxError."""
+        return compile_script(source, filename)
+
+    def run(self, source: str | bytes, inputs: dict[str, Any] | None = None, *,
+            filename: str = "<script>", limits: Limits | None = None,
+            entry: str | None = None, profile: str | None = None) -> RunResult:
+        started = time.perf_counter()
+        run_limits = limits or (PROFILES[profile] if profile else self.limits)
+        try:
+            compiled = compile_script(source, filename)
+        except ScriptSyntaxError as err:
+            return RunResult("failure", error=ErrorInfo("SyntaxError", err.message, err.line,
+                                                        err.column, filename),
+                             stats={"statements": 0, "duration_ms": _ms(started),
+                                    "http_calls": 0})
+        try:
+            values = from_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
+        except (LimitExceeded, RecursionError):
+            return RunResult("failure", error=ErrorInfo(
+                "LimitExceeded", f"Inputs are nested deeper than {run_limits.max_nesting} "
+                "levels", None, None, filename))
+        ctx = RunContext(limits=run_limits, timezone=_timezone(values, self.timezone),
+                         now=self.now, broker=self.broker, mailer=self.mailer,
+                         resolver=self.resolver, system={**_system_values(values),
+                                                         **self.system})
+        org = values.get("organization")
+        if isinstance(org, dict) and isinstance(org.get("date_format"), str):
+            ctx.date_format = org["date_format"]
+        ctx.functions = compiled.functions
+        return self._execute(compiled, values, ctx, entry, filename, started)
+
+    def _execute(self, compiled: CompiledScript, values: dict[str, Any], ctx: RunContext,
+                 entry_name: str | None, filename: str, started: float) -> RunResult:
+        error: ErrorInfo | None = None
+        value: Any = None
+        info = compiled.entry
+        if entry_name:
+            match = [f for f in compiled.translation.functions if f.name.lower() ==
+                     entry_name.lower()]
+            if not match:
+                error = ErrorInfo("RuntimeError", f"No function named '{entry_name}' in the "
+                                  "script", None, None, filename)
+            else:
+                info = match[0]
+        args: list[Any] = []
+        if error is None and info.name:
+            for ptype, pname in info.params:
+                try:
+                    args.append(convert_to_type(values.get(pname), ptype))
+                except ValueError as exc:
+                    error = ErrorInfo("RuntimeError", f"Input '{pname}' cannot be used as "
+                                      f"{ptype}: {exc}", info.line, 1, filename)
+                    break
+        if error is None:
+            fn = compiled.function(info)
+            ctx.start()
+            try:
+                with activate(ctx), decimal.localcontext(DECIMAL_CONTEXT):
+                    if info.name:
+                        value = fn(ctx, *args)
+                    else:
+                        value = fn(ctx, values)
+            except LimitExceeded as exc:
+                line, col = locate(exc.__traceback__)
+                error = ErrorInfo("LimitExceeded", exc.message, line, col, filename)
+            except (DelugeError, NameError) as exc:
+                line, col = locate(exc.__traceback__)
+                error = ErrorInfo("RuntimeError", error_message(exc), line, col, filename)
+            except RecursionError as exc:
+                line, col = locate(exc.__traceback__)
+                error = ErrorInfo("LimitExceeded", "Nesting too deep for this runtime",
+                                  line, col, filename)
+            except MemoryError as exc:
+                line, col = locate(exc.__traceback__)
+                error = ErrorInfo("LimitExceeded", "Memory limit exceeded", line, col,
+                                  filename)
+            except Exception as exc:  # a bug of ours, never shown as a traceback
+                line, col = locate(exc.__traceback__)
+                log.exception("internal error running %s", filename)
+                error = ErrorInfo("InternalError", f"Internal error: {type(exc).__name__}",
+                                  line, col, filename)
+        stats = {"statements": ctx.statements, "duration_ms": _ms(started),
+                 "http_calls": ctx.http_calls}
+        if error is not None:
+            return RunResult("failure", None, ctx.logs, error, stats, ctx.mail, ctx.http_trace)
+        return RunResult("success", value, ctx.logs, None, stats, ctx.mail, ctx.http_trace)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+

@@ -1,0 +1,210 @@
+"""The functions generated code calls, by their fixed `dg_*` names.
+
+The translator emits calls to these names only (translator.HELPERS); the sandbox binds
+exactly this table, plus the step-budget hooks it adds itself. Nothing else is reachable
+from a script: the globals of generated code hold these and an empty `__builtins__`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["HOOKS", "CATCHABLE", "caught_value", "error_message"]
+
+from typing import Any
+
+from sluicegate.stdlib import TASKS, dates, nulls, tasks
+
+from . import operators as ops
+from .dispatch import arity_error, call_function, call_method
+from .errors import DelugeError, LimitExceeded, ScriptRuntimeError
+from .limits import RunContext
+from .positions import locate, variable_from_name_error
+from .values import BraceMap, CaughtError, Collection, display, type_name
+
+# What a script's catch catches: script errors and reads of undefined variables.
+CATCHABLE = (DelugeError, NameError)
+
+
+def error_message(exc: BaseException) -> str:
+    """The message a user sees for an error a script raised."""
+    if isinstance(exc, NameError):
+        name = variable_from_name_error(exc)
+        return f"Variable '{name}' is not defined" if name else "Undefined variable"
+    if isinstance(exc, (DelugeError, LimitExceeded)):
+        return exc.message
+    return str(exc)
+
+
+def caught_value(exc: BaseException) -> CaughtError:
+    """The value bound by `catch (e)`: the message, answering e.message and e.lineNo."""
+    line, _ = locate(exc.__traceback__)
+    if line is None and isinstance(exc, DelugeError):
+        line = exc.line
+    return CaughtError(error_message(exc), line)
+
+
+def info(ctx: RunContext, value: Any) -> None:
+    if ctx.info_truncated:
+        return
+    text = display(value)
+    size = len(text)
+    limit = ctx.limits.max_info_bytes
+    if ctx.info_bytes + size > limit:
+        room = limit - ctx.info_bytes
+        if room > 0:
+            ctx.logs.append(text[:room])
+        ctx.logs.append(f"[info output truncated: limit of {limit} bytes reached]")
+        ctx.info_bytes = limit
+        ctx.info_truncated = True
+        return
+    ctx.info_bytes += size
+    ctx.logs.append(text)
+
+
+def iterate(value: Any) -> Any:
+    """What `for each` walks: a snapshot of a LIST, the keys of a MAP, a COLLECTION."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return list(value)
+    if value is None:
+        return ()
+    if type(value) is Collection:
+        return list(value.items)
+    raise ScriptRuntimeError(
+        f"for each needs a LIST, MAP or COLLECTION but found {type_name(value)}")
+
+
+def iterate_index(value: Any) -> range:
+    if isinstance(value, list):
+        return range(len(value))
+    if value is None:
+        return range(0)
+    if type(value) is Collection and not value.keyed:
+        return range(len(value.items))
+    raise ScriptRuntimeError(f"for each index needs a LIST but found {type_name(value)}")
+
+
+def guard_iter(value: Any) -> Any:
+    """RestrictedPython's `_getiter_` hook: only the iterables `iterate` produces pass."""
+    if type(value) in (list, tuple, range):
+        return value
+    raise ScriptRuntimeError(f"Cannot iterate over {type_name(value)}")
+
+
+def get_field(value: Any, name: str) -> Any:
+    """`a.b` without parentheses: a MAP key or record field; null when missing."""
+    if isinstance(value, dict):
+        return value.get(name)
+    if type(value) is CaughtError:
+        low = name.lower()
+        if low == "message":
+            return str.__str__(value)
+        if low == "lineno":
+            return value.line_no
+    if type(value) is Collection and value.keyed:
+        return value.items.get(name)  # type: ignore[union-attr]
+    if value is None:
+        raise ScriptRuntimeError(f"Cannot read field '{name}' of a null value")
+    raise ScriptRuntimeError(f"Cannot read field '{name}' of a {type_name(value)} value")
+
+
+def set_field(target: Any, name: str, value: Any) -> None:
+    if isinstance(target, dict):
+        target[name] = value
+        return
+    if target is None:
+        raise ScriptRuntimeError(f"Cannot set field '{name}' of a null value")
+    raise ScriptRuntimeError(f"Cannot set field '{name}' of a {type_name(target)} value")
+
+
+def call_user(ctx: RunContext, _banked: int, name: str, *args: Any) -> Any:
+    """A call of a user function by qualified name, with the nested-call limit."""
+    entry = ctx.functions.get(name)
+    if entry is None and ctx.resolver is not None:
+        entry = ctx.resolver(name)
+    if entry is None:
+        raise ScriptRuntimeError(f"Unknown function '{name}'")
+    fn, params, display_name = entry
+    if len(args) > len(params):
+        raise ScriptRuntimeError(
+            f"Function '{display_name}' takes {len(params)} argument"
+            f"{'s' if len(params) != 1 else ''} but got {len(args)}")
+    converted = list(args) + [None] * (len(params) - len(args))
+    from .values import convert_to_type
+    for i, (ptype, pname) in enumerate(params):
+        try:
+            converted[i] = convert_to_type(converted[i], ptype)
+        except ValueError as exc:
+            raise ScriptRuntimeError(
+                f"Argument '{pname}' of {display_name}: {exc}") from None
+    ctx.depth += 1
+    try:
+        if ctx.depth > ctx.limits.max_call_depth:
+            raise LimitExceeded(
+                f"Nested call limit of {ctx.limits.max_call_depth} exceeded calling "
+                f"'{display_name}'", limit="call_depth")
+        return fn(ctx, *converted)
+    finally:
+        ctx.depth -= 1
+
+
+def call_task(ctx: RunContext, name: str, *args: Any) -> Any:
+    row = TASKS.get(name)
+    if row is None:
+        raise ScriptRuntimeError(f"Unknown integration task '{name}'")
+    n = len(args)
+    if n < row.min_args or (row.max_args is not None and n > row.max_args):
+        raise arity_error(row, n)
+    return row.fn(*args)
+
+
+def throw(value: Any) -> None:
+    raise ScriptRuntimeError(display(value))
+
+
+def brace() -> BraceMap:
+    return BraceMap()
+
+
+def brace_list(value: Any) -> Any:
+    """An untouched literal `{}` becomes a LIST on its first `add` (SPEC §2)."""
+    if type(value) is BraceMap and not value:
+        return []
+    return value
+
+
+def map_of(*pairs: tuple[Any, Any]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for key, value in pairs:
+        try:
+            out[key] = value
+        except TypeError:
+            raise ScriptRuntimeError(
+                f"A MAP key cannot be a {type_name(key)}") from None
+    return out
+
+
+def unsupported(what: str) -> None:
+    raise ScriptRuntimeError(f"Not supported in this runtime: {what}")
+
+
+def arity(name: str, given: int) -> None:
+    from sluicegate.stdlib import FUNCTIONS
+    raise arity_error(FUNCTIONS[name.lower()], given)
+
+
+HOOKS: dict[str, Any] = {
+    "dg_add": ops.add, "dg_sub": ops.subtract, "dg_mul": ops.multiply, "dg_div": ops.divide,
+    "dg_mod": ops.modulo, "dg_neg": ops.negate, "dg_lt": ops.less, "dg_le": ops.less_equal,
+    "dg_gt": ops.greater, "dg_ge": ops.greater_equal, "dg_eq": ops.equal,
+    "dg_ne": ops.not_equal, "dg_cond": ops.condition, "dg_not": ops.logical_not,
+    "dg_m": call_method, "dg_f": call_function, "dg_info": info, "dg_iter": iterate,
+    "dg_iter_index": iterate_index, "dg_field": get_field, "dg_set_field": set_field,
+    "dg_user": call_user, "dg_task": call_task, "dg_sys": tasks.system_value,
+    "dg_throw": throw, "dg_caught": caught_value, "dg_errors": CATCHABLE, "dg_brace": brace,
+    "dg_brace_list": brace_list, "dg_typed_list": nulls.new_typed_list,
+    "dg_date": dates.parse_date_literal, "dg_map_of": map_of,
+    "dg_invokeurl": tasks.invokeurl, "dg_invokeapi": tasks.invokeapi,
+    "dg_sendmail": tasks.sendmail, "dg_unsupported": unsupported, "dg_arity": arity,
+    "_getiter_": guard_iter,
+}

@@ -1,0 +1,273 @@
+"""The parser: Deluge source text to a tree, with syntax errors in words.
+
+The grammar is `sluicegate.grammar/deluge.lark` (Lark, LALR, contextual lexer). Every
+word is lexed as NAME; `KeywordPostLex` turns reserved words (in any case) into keyword
+tokens and decides the contextual ones (`each`, `index`, `info`). The translator passes
+its transformer in, so the tree is turned into Python AST while it is being parsed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RESERVED", "KeywordPostLex", "normalize_source", "parse", "parse_all_errors",
+    "syntax_error_from_lark",
+]
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from sluicegate.grammar import grammar_text
+
+from .errors import ScriptSyntaxError
+
+# SPEC §10 "Reserved words": never variable names, in any case.
+RESERVED = {
+    "if", "else", "for", "in", "return", "break", "continue", "try", "catch", "throw",
+    "true", "false", "null", "invokeurl", "invokeapi", "sendmail", "void",
+}
+_STATEMENT_END = {"SEMICOLON", "LBRACE", "RBRACE", None}
+# After `info`, these mean `info` is a variable: `info = Map(); info.put(...)`.
+_NOT_INFO_AFTER = {"EQUAL", "COMPOUND_OP", "DOT", "SEMICOLON"}
+
+
+class KeywordPostLex:
+    """Retypes NAME tokens that are keywords; remembers recent tokens for error positions."""
+
+    always_accept = ("NAME",)
+
+    def __init__(self) -> None:
+        self.recent: list[Token] = []
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        recent = self.recent
+        recent.clear()
+        prev_type: str | None = None
+        pending: Token | None = None
+        for tok in stream:
+            if pending is not None:
+                # `info` decided now that the following token is known.
+                if tok.type not in _NOT_INFO_AFTER:
+                    pending.type = "INFO"
+                yield from self._emit(pending)
+                prev_type = pending.type
+                pending = None
+            if tok.type == "NAME":
+                low = tok.value.lower()
+                if low in RESERVED:
+                    tok.type = low.upper()
+                elif low == "each" and prev_type == "FOR":
+                    tok.type = "EACH"
+                elif low == "index" and prev_type == "EACH":
+                    tok.type = "INDEX"
+                elif low == "info" and prev_type in _STATEMENT_END:
+                    pending = tok
+                    continue
+            yield from self._emit(tok)
+            prev_type = tok.type
+        if pending is not None:
+            pending.type = "INFO"
+            yield from self._emit(pending)
+
+    def _emit(self, tok: Token) -> Iterator[Token]:
+        recent = self.recent
+        recent.append(tok)
+        if len(recent) > 4:
+            del recent[0]
+        yield tok
+
+
+_lock = threading.Lock()
+_parsers: dict[Any, tuple[Lark, KeywordPostLex]] = {}
+
+
+def _parser_for(transformer: Any) -> tuple[Lark, KeywordPostLex]:
+    """One Lark instance per transformer instance (the LALR tables are cached on disk by Lark).
+
+    Callers hold `_lock`: the post-lexer and the transformer keep per-parse state.
+    """
+    key = id(transformer) if transformer is not None else None
+    found = _parsers.get(key)
+    if found is None:
+        postlex = KeywordPostLex()
+        lark = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
+                    transformer=transformer, propagate_positions=False,
+                    maybe_placeholders=True, cache=True)
+        found = (lark, postlex)
+        _parsers[key] = found
+    return found
+
+
+_BAD_CONTROL = re.compile(r"[\x00]")
+
+
+def normalize_source(source: str | bytes, filename: str = "<script>") -> str:
+    """Decode bytes as UTF-8, drop a leading BOM; reject text with NUL characters."""
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = source[: exc.start].count(b"\n") + 1
+            col = exc.start - (source.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise ScriptSyntaxError("Source is not valid UTF-8", line=line, column=col,
+                                    filename=filename) from None
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    bad = _BAD_CONTROL.search(source)
+    if bad:
+        line = source.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (source.rfind("\n", 0, bad.start()) + 1) + 1
+        raise ScriptSyntaxError("Source contains a NUL character", line=line, column=col,
+                                filename=filename)
+    return source
+
+
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "DECIMAL": "a number", "STRING": "a text",
+    "SQ_STRING": "a text", "SEMICOLON": "';'", "LPAR": "'('", "RPAR": "')'",
+    "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['", "RSQB": "']'", "COMMA": "','",
+    "COLON": "':'", "DOT": "'.'", "EQUAL": "'='", "COMPOUND_OP": "'+='",
+    "OR_OP": "'||'", "AND_OP": "'&&'", "EQ_OP": "'=='", "CMP_OP": "a comparison",
+    "ADD_OP": "'+' or '-'", "MINUS": "'-'", "MUL_OP": "'*', '/' or '%'", "NOT_OP": "'!'",
+    "TASK_KEY": "a task parameter such as 'url:'", "TYPED_CTOR": "a typed constructor",
+    "TYPED_TYPE": "a type", "$END": "the end of the script",
+}
+_KEYWORD_WORDS = {k.upper(): f"'{k}'" for k in RESERVED | {"each", "index", "info"}}
+
+
+def _word(terminal: str) -> str:
+    return _WORDS.get(terminal) or _KEYWORD_WORDS.get(terminal) or terminal.lower()
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the script"
+    value = str(tok.value)
+    if len(value) > 30:
+        value = value[:27] + "..."
+    if tok.type in ("STRING", "SQ_STRING"):
+        return f"text {value}"
+    return f"'{value}'"
+
+
+def _expected_phrase(expected: set[str]) -> str:
+    words = sorted({_word(t) for t in expected if not t.startswith("__")})
+    if not words:
+        return ""
+    # Long lists say nothing; name the few tokens that fit the usual mistakes.
+    for key in ("SEMICOLON", "RPAR", "RBRACE", "RSQB", "COMMA"):
+        if key in expected and len(words) > 4:
+            return f"; expected {_word(key)}"
+    if len(words) > 6:
+        return ""
+    if len(words) == 1:
+        return f"; expected {words[0]}"
+    return "; expected " + ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def syntax_error_from_lark(exc: UnexpectedInput, source: str, recent: list[Token],
+                           filename: str) -> ScriptSyntaxError:
+    """A Lark error as a ScriptSyntaxError whose message says in words what went wrong."""
+    if isinstance(exc, UnexpectedCharacters):
+        char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        if char == "?":
+            msg = "Unexpected character '?': Deluge has no ?: operator; use if(condition, a, b)"
+        elif char in "\"'":
+            msg = "Unterminated text: a quote is not closed"
+        else:
+            msg = f"Unexpected character {char!r}"
+        return ScriptSyntaxError(msg, line=exc.line, column=exc.column, filename=filename)
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        expected = set(exc.expected or ())
+        before = _token_before(tok, recent)
+        if before is not None and str(before.value).lower() == "while" and tok.type != "$END":
+            return ScriptSyntaxError(
+                "Deluge has no 'while' loop; use 'for each' over a list",
+                line=before.line, column=before.column, filename=filename)
+        missing = next((k for k in ("SEMICOLON", "RPAR") if k in expected), None)
+        if missing and before is not None and tok.type != "$END":
+            # Reported at the end of the token before, on the line the author wrote.
+            return ScriptSyntaxError(
+                f"Missing {_word(missing)} after {_describe_token(before)}"
+                f" (found {_describe_token(tok)})",
+                line=before.end_line or before.line,
+                column=(before.end_column or before.column), filename=filename)
+        line = tok.line if tok.type != "$END" else _last_line(source)
+        col = tok.column if tok.type != "$END" else 1
+        if tok.type == "$END":
+            if before is not None:
+                line, col = before.end_line or before.line, before.end_column or before.column
+            return ScriptSyntaxError(
+                f"Unexpected end of the script{_expected_phrase(expected)}",
+                line=line, column=col, filename=filename)
+        return ScriptSyntaxError(
+            f"Unexpected {_describe_token(tok)}{_expected_phrase(expected)}",
+            line=line, column=col, filename=filename)
+    if isinstance(exc, UnexpectedEOF):
+        line = _last_line(source)
+        return ScriptSyntaxError("Unexpected end of the script", line=line, column=1,
+                                 filename=filename)
+    return ScriptSyntaxError(str(exc), line=getattr(exc, "line", 1),
+                             column=getattr(exc, "column", 1), filename=filename)
+
+
+def _token_before(tok: Token, recent: list[Token]) -> Token | None:
+    for i in range(len(recent) - 1, -1, -1):
+        if recent[i] is tok:
+            return recent[i - 1] if i > 0 else None
+    if tok.type == "$END":
+        return recent[-1] if recent else None
+    return recent[-2] if len(recent) >= 2 else None
+
+
+def _last_line(source: str) -> int:
+    return source.count("\n") + 1
+
+
+def parse(source: str, transformer: Any = None, filename: str = "<script>") -> Any:
+    """Parse normalized source; with a transformer, returns what its `start` returns."""
+    with _lock:
+        lark, postlex = _parser_for(transformer)
+        if transformer is not None and hasattr(transformer, "reset"):
+            transformer.reset(source, filename)
+        try:
+            return lark.parse(source)
+        except UnexpectedInput as exc:
+            raise syntax_error_from_lark(exc, source, list(postlex.recent), filename) from None
+
+
+def parse_all_errors(source: str, parse_once: Any, limit: int = 50) -> list[ScriptSyntaxError]:
+    """Every syntax error of a file, by blanking the failing line and parsing again.
+
+    `parse_once(text)` raises ScriptSyntaxError. Blanking keeps line and column numbers
+    and the line's braces, so later errors are reported where they are.
+    """
+    errors: list[ScriptSyntaxError] = []
+    text = source
+    seen: set[tuple[int | None, int | None]] = set()
+    while len(errors) < limit:
+        try:
+            parse_once(text)
+            break
+        except ScriptSyntaxError as err:
+            key = (err.line, err.column)
+            if key in seen:
+                break
+            seen.add(key)
+            errors.append(err)
+            text = _blank_line(text, err.line or 1)
+    return errors
+
+
+def _blank_line(text: str, line: int) -> str:
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return text
+    original = lines[line - 1]
+    lines[line - 1] = "".join(c if c in "{}\r" else " " for c in original)
+    return "\n".join(lines)

@@ -1,0 +1,279 @@
+"""The sandbox backend: RestrictedPython's policy pass, the trusted runtime nodes, compile.
+
+Order matters. The translated tree first goes through RestrictedPython's
+`RestrictingNodeTransformer` (deny by default: no underscore names, no imports, no
+attribute or item access left unguarded). Only then are the trusted runtime nodes added,
+which the policy would reject and which no script text can produce:
+
+    dg_n = 0                                  step countdown, a fast local per function
+    if 'x' in dg_in: v_x = dg_in['x']          inputs of a bare-body script
+    try: ... finally: dg_bank(dg_ctx, dg_n)     unused steps go back to the run's budget
+    dg_n -= k; if dg_n < 0: dg_n = dg_refill(dg_ctx, dg_n)    at the top of every block
+    dg_user(dg_ctx, (dg_n := dg_bank(dg_ctx, dg_n)), ...)      steps banked before a call
+
+`k` is the number of statements the block runs (SPEC §10: each simple statement, each
+if/else-if test, each loop iteration). Refills take batches from the run's budget and
+check the wall clock, so the per-statement cost is one local subtraction.
+
+Compiled scripts are cached by the SHA-256 of their source in a bounded LRU.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CompiledScript", "compile_script", "generated_source", "refill", "bank",
+           "BATCH", "clear_cache"]
+
+import ast
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from RestrictedPython.transformer import RestrictingNodeTransformer
+
+from .errors import LimitExceeded, ScriptSyntaxError
+from .hooks import HOOKS
+from .limits import RunContext
+from .positions import SCRIPT_FILENAME
+from .translator import FunctionInfo, Translation, translate
+
+BATCH = 1000
+_CACHE_SIZE = 512
+
+
+def refill(ctx: RunContext, n: int) -> int:
+    """Cover a function's step deficit `-n` from the run's budget; return the new allowance."""
+    if time.monotonic() > ctx.deadline:
+        raise LimitExceeded(f"Time limit of {ctx.limits.timeout:g} s exceeded", limit="time")
+    need = -n
+    if ctx.remaining < need:
+        ctx.remaining = 0
+        raise LimitExceeded(f"Statement limit of {ctx.limits.max_statements} exceeded",
+                            limit="statements")
+    grant = min(BATCH, ctx.remaining - need)
+    ctx.remaining -= need + grant
+    return grant
+
+
+def bank(ctx: RunContext, n: int) -> int:
+    """Return a function's unused steps to the run's budget (before a call and on exit)."""
+    if n > 0:
+        ctx.remaining += n
+    return 0
+
+
+_RUNTIME_GLOBALS = {"dg_refill": refill, "dg_bank": bank}
+
+
+@dataclass
+class CompiledScript:
+    """A script ready to run: its code object executed once into a globals table."""
+
+    translation: Translation
+    code: Any
+    globals: dict[str, Any]
+    functions: dict[str, tuple[Any, list[tuple[str, str]], str]]
+    entry: FunctionInfo
+
+    def function(self, info: FunctionInfo) -> Any:
+        return self.globals[info.py_name]
+
+
+class _RuntimeNodes(ast.NodeTransformer):
+    """Adds the trusted nodes described in the module docstring."""
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        self.generic_visit(node)
+        is_main = node.name == "dg_main"
+        params = {a.arg for a in node.args.args}
+        stored, loaded = _names(node)
+        prologue: list[ast.stmt] = [_at(ast.Assign(targets=[_store("dg_n")],
+                                                   value=ast.Constant(0)), node)]
+        for var in sorted(loaded - params):
+            script_name = var[2:]
+            if is_main:
+                test = ast.Compare(left=ast.Constant(script_name), ops=[ast.In()],
+                                   comparators=[_load("dg_in")])
+                item = ast.Subscript(value=_load("dg_in"), slice=ast.Constant(script_name),
+                                     ctx=ast.Load())
+                if script_name in ("now", "today") and var not in stored:
+                    value: ast.expr = ast.IfExp(test=test, body=item, orelse=_sys(script_name))
+                    prologue.append(_at(ast.Assign(targets=[_store(var)], value=value), node))
+                else:
+                    prologue.append(_at(ast.If(test=test, body=[
+                        _at(ast.Assign(targets=[_store(var)], value=item), node)], orelse=[]),
+                        node))
+            elif script_name in ("now", "today") and var not in stored:
+                prologue.append(_at(ast.Assign(targets=[_store(var)],
+                                               value=_sys(script_name)), node))
+        body = _charged(node.body, 0)
+        final = _at(ast.Expr(value=ast.Call(func=_load("dg_bank"),
+                                            args=[_load("dg_ctx"), _load("dg_n")],
+                                            keywords=[])), node)
+        guarded = _at(ast.Try(body=body, handlers=[], orelse=[], finalbody=[final]), node)
+        node.body = prologue + [guarded]
+        return node
+
+    def visit_For(self, node: ast.For) -> ast.For:
+        self.generic_visit(node)
+        node.body = _charged(node.body, 1)
+        return node
+
+    def visit_If(self, node: ast.If) -> ast.If:
+        self.generic_visit(node)
+        node.body = _charged(node.body, 0)
+        # An `else if` is an If alone in orelse: charging orelse counts its test (SPEC §10).
+        node.orelse = _charged(node.orelse, 0)
+        return node
+
+    def visit_Try(self, node: ast.Try) -> ast.Try:
+        self.generic_visit(node)
+        if node.handlers:  # script try/catch (the function guard has no handlers)
+            node.body = _charged(node.body, 0)
+            for handler in node.handlers:
+                # The first statement binds `e`: runtime bookkeeping, not a script statement.
+                handler.body = handler.body[:1] + _charged(handler.body[1:], 0)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "dg_user":
+            banked = ast.NamedExpr(target=_store("dg_n"), value=ast.Call(
+                func=_load("dg_bank"), args=[_load("dg_ctx"), _load("dg_n")], keywords=[]))
+            node.args.insert(1, ast.copy_location(banked, node))
+        return node
+
+
+def _sys(name: str) -> ast.expr:
+    return ast.Call(func=_load("dg_sys"), args=[_load("dg_ctx"), ast.Constant(name)],
+                    keywords=[])
+
+
+def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    stored: set[str] = set()
+    loaded: set[str] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name) and n.id.startswith("v_"):
+            (stored if isinstance(n.ctx, ast.Store) else loaded).add(n.id)
+    return stored, loaded
+
+
+def _count(stmts: list[ast.stmt]) -> int:
+    """Statements a block runs when it is entered (loops and try bodies count inside)."""
+    n = 0
+    for s in stmts:
+        if isinstance(s, (ast.For, ast.Try, ast.Pass)):
+            continue
+        n += 1
+    return n
+
+
+def _charged(stmts: list[ast.stmt], extra: int) -> list[ast.stmt]:
+    k = _count(stmts) + extra
+    if k == 0 or not stmts:
+        return stmts
+    first = stmts[0]
+    charge = _at(ast.AugAssign(target=_store("dg_n"), op=ast.Sub(), value=ast.Constant(k)),
+                 first)
+    refill_call = ast.Call(func=_load("dg_refill"), args=[_load("dg_ctx"), _load("dg_n")],
+                           keywords=[])
+    check = _at(ast.If(test=ast.Compare(left=_load("dg_n"), ops=[ast.Lt()],
+                                        comparators=[ast.Constant(0)]),
+                       body=[_at(ast.Assign(targets=[_store("dg_n")], value=refill_call),
+                                 first)],
+                       orelse=[]), first)
+    return [charge, check] + stmts
+
+
+def _store(name: str) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Store())
+
+
+def _load(name: str) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+def _at(node: Any, where: Any) -> Any:
+    """Give a trusted node (and its children) the position of a script node."""
+    for child in ast.walk(node):
+        if isinstance(child, (ast.expr, ast.stmt, ast.excepthandler)) and not hasattr(
+                child, "lineno"):
+            child.lineno = where.lineno
+            child.col_offset = where.col_offset
+            child.end_lineno = getattr(where, "end_lineno", where.lineno)
+            child.end_col_offset = getattr(where, "end_col_offset", where.col_offset)
+    return node
+
+
+def _policy(module: ast.Module) -> None:
+    errors: list[str] = []
+    warnings: list[str] = []
+    used: dict[str, Any] = {}
+    RestrictingNodeTransformer(errors, warnings, used).visit(module)
+    if errors:
+        # The translator emitted something the policy forbids: a bug, never user input.
+        raise RuntimeError("sandbox policy rejected generated code: " + "; ".join(errors))
+
+
+def _finish(translation: Translation) -> ast.Module:
+    module = translation.module
+    _policy(module)
+    _RuntimeNodes().visit(module)
+    ast.fix_missing_locations(module)
+    return module
+
+
+def _build(source: str | bytes, filename: str) -> CompiledScript:
+    try:
+        translation = translate(source, filename)
+        module = _finish(translation)
+        code = compile(module, SCRIPT_FILENAME, "exec")
+    except RecursionError:
+        raise ScriptSyntaxError("The script is nested too deeply to compile", line=1, column=1,
+                                filename=filename) from None
+    env: dict[str, Any] = {"__builtins__": {}}
+    env.update(HOOKS)
+    env.update(_RUNTIME_GLOBALS)
+    env.update(translation.constants)
+    exec(code, env)  # noqa: S102 - generated by the translator, checked by the policy pass
+    functions: dict[str, tuple[Any, list[tuple[str, str]], str]] = {}
+    for info in translation.functions:
+        if info.name:
+            functions[info.name.lower()] = (env[info.py_name], info.params, info.name)
+    return CompiledScript(translation, code, env, functions, translation.entry)
+
+
+_cache: OrderedDict[str, CompiledScript] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def compile_script(source: str | bytes, filename: str = "<script>") -> CompiledScript:
+    """The compiled form of a script, from the cache when the same source was seen."""
+    raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    key = hashlib.sha256(raw).hexdigest()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    compiled = _build(source, filename)
+    with _cache_lock:
+        _cache[key] = compiled
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return compiled
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def generated_source(source: str | bytes, filename: str = "<script>") -> str:
+    """The Python that a script compiles to, for `sluice translate`."""
+    translation = translate(source, filename)
+    module = _finish(translation)
+    header = [f"# {name} = {value!r}" for name, value in translation.constants.items()]
+    return "\n".join(header + [ast.unparse(module)]) + "\n"

@@ -1,0 +1,709 @@
+"""The translator: Deluge syntax to a Python `ast.Module`, built while the parser runs.
+
+One method per grammar alias (same names as the `-> alias` of deluge.lark). Every node
+carries the script's own line and column (column as a 0-based character offset), so the
+positions Python records for the compiled code are script positions.
+
+The generated code touches script values only through helper functions named `dg_*`
+(bound by the sandbox from runtime/ and stdlib/): no Python attribute or item access
+on a script value is ever emitted. Script variables become locals named `v_<name>`, so
+no script name can reach a Python name.
+
+    bare body             -> def dg_main(dg_ctx, dg_in): ...
+    string ns.fn(Int a)   -> def dg_fn_0(dg_ctx, v_a): ...
+"""
+
+from __future__ import annotations
+
+__all__ = ["Translation", "FunctionInfo", "translate", "HELPERS", "TASK_PARAMETERS"]
+
+import ast
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from lark import Token, Transformer
+
+from sluicegate.stdlib import FUNCTIONS, TASKS
+from sluicegate.stdlib.dates import looks_like_date_literal
+
+from .dispatch import lookup_any_method
+from .errors import ScriptSyntaxError
+from .parser import normalize_source, parse
+from .values import MAX_NUMBER, MIN_NUMBER
+
+# The helper names generated code may call; the sandbox binds exactly these.
+HELPERS = frozenset({
+    "dg_add", "dg_sub", "dg_mul", "dg_div", "dg_mod", "dg_neg", "dg_lt", "dg_le", "dg_gt",
+    "dg_ge", "dg_eq", "dg_ne", "dg_cond", "dg_not", "dg_m", "dg_f", "dg_info", "dg_iter",
+    "dg_iter_index", "dg_field", "dg_set_field", "dg_user", "dg_task", "dg_sys", "dg_throw",
+    "dg_caught", "dg_errors", "dg_brace", "dg_brace_list", "dg_typed_list", "dg_date",
+    "dg_map_of", "dg_invokeurl", "dg_invokeapi", "dg_sendmail", "dg_unsupported",
+    "dg_unknown_var", "dg_arity",
+})
+
+# Task parameter names each task accepts (SPEC §5), normalized: lower case, '-' for ' '/'_'.
+TASK_PARAMETERS = {
+    "invokeurl": {"url", "type", "parameters", "body", "headers", "content-type", "files",
+                  "connection", "detailed", "response-format", "response-decoding"},
+    "invokeapi": {"service", "path", "type", "parameters", "body", "headers", "connection",
+                  "content-type", "files", "detailed", "response-format", "response-decoding"},
+    "sendmail": {"from", "to", "cc", "bcc", "reply-to", "subject", "message", "content-type",
+                 "attachments"},
+}
+_HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head"}
+_USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
+_SYSTEM_NAMES = {"now", "today"}
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
+            "b": "\b", "f": "\f"}
+_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
+_MAX_NESTING = 200
+
+
+@dataclass
+class FunctionInfo:
+    """A function defined in the script (or the bare body, named '')."""
+
+    name: str                     # qualified name as written, '' for the bare body
+    py_name: str                  # dg_main / dg_fn_N
+    params: list[tuple[str, str]]  # (declared type, name)
+    return_type: str
+    line: int
+
+
+@dataclass
+class Translation:
+    """The result of translating one script."""
+
+    module: ast.Module
+    functions: list[FunctionInfo]
+    constants: dict[str, Any] = field(default_factory=dict)
+    warnings: list[ScriptSyntaxError] = field(default_factory=list)
+
+    @property
+    def entry(self) -> FunctionInfo:
+        return self.functions[0]
+
+
+def _unescape(body: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        esc = m.group(1)
+        if esc[0] == "u" and len(esc) == 5:
+            return chr(int(esc[1:], 16))
+        return _ESCAPES.get(esc, "\\" + esc)
+    return _ESCAPE_RE.sub(repl, body) if "\\" in body else body
+
+
+def _pos(node: Any, tok: Token) -> Any:
+    node.lineno = tok.line
+    node.col_offset = tok.column - 1
+    node.end_lineno = tok.end_line or tok.line
+    node.end_col_offset = (tok.end_column or tok.column) - 1
+    return node
+
+
+def _span(node: Any, first: Any, last: Any | None = None) -> Any:
+    """Position `node` from the start of `first` to the end of `last` (AST nodes or tokens)."""
+    last = first if last is None else last
+    if isinstance(first, Token):
+        node.lineno, node.col_offset = first.line, first.column - 1
+    else:
+        node.lineno, node.col_offset = first.lineno, first.col_offset
+    if isinstance(last, Token):
+        node.end_lineno = last.end_line or last.line
+        node.end_col_offset = (last.end_column or last.column) - 1
+    else:
+        node.end_lineno, node.end_col_offset = last.end_lineno, last.end_col_offset
+    return node
+
+
+def _name(id_: str, at: Any, store: bool = False) -> ast.Name:
+    return _span(ast.Name(id=id_, ctx=ast.Store() if store else ast.Load()), at)
+
+
+def _const(value: Any, at: Any) -> ast.Constant:
+    return _span(ast.Constant(value=value), at)
+
+
+def _call(helper: str, args: list[ast.expr], at: Any, last: Any | None = None) -> ast.Call:
+    func = _name(helper, at)
+    return _span(ast.Call(func=func, args=args, keywords=[]), at, last)
+
+
+def _var(name: str) -> str:
+    return "v_" + name
+
+
+class _Builder(Transformer):  # type: ignore[type-arg]
+    """Lark callbacks, one per alias; state is reset for every parse (parser holds a lock)."""
+
+    def reset(self, source: str, filename: str) -> None:
+        self.source = source
+        self.filename = filename
+        self.constants: dict[str, Any] = {}
+        self.const_ids: dict[tuple[type, str], str] = {}
+        self.functions: list[tuple[FunctionInfo, ast.FunctionDef]] = []
+        self.pending: list[tuple[ast.Call, str, list[ast.expr], bool]] = []
+        self.warnings: list[ScriptSyntaxError] = []
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _error(self, message: str, at: Any) -> ScriptSyntaxError:
+        if isinstance(at, Token):
+            line, col = at.line, at.column
+        else:
+            line, col = at.lineno, at.col_offset + 1
+        return ScriptSyntaxError(message, line=line, column=col, filename=self.filename)
+
+    def _hoist(self, value: Any, at: Any) -> ast.Name:
+        """A constant Python cannot embed (Decimal) becomes a module global."""
+        key = (type(value), str(value))
+        name = self.const_ids.get(key)
+        if name is None:
+            name = f"dg_k{len(self.const_ids)}"
+            self.const_ids[key] = name
+            self.constants[name] = value
+        return _name(name, at)
+
+    def _depth(self, *children: Any) -> int:
+        d = 0
+        for c in children:
+            cd = getattr(c, "dg_depth", 0)
+            if cd > d:
+                d = cd
+        return d + 1
+
+    def _nest(self, node: Any, *children: Any) -> Any:
+        depth = self._depth(*children)
+        if depth > _MAX_NESTING:
+            raise self._error(f"Expression is nested too deeply (more than {_MAX_NESTING} "
+                              "levels)", node)
+        node.dg_depth = depth
+        return node
+
+    # ---- literals ------------------------------------------------------------------------
+    def number(self, c: list[Any]) -> ast.expr:
+        tok = c[0]
+        value = int(tok.value)
+        if value > MAX_NUMBER + 1:
+            raise self._error("Number out of range", tok)
+        return _const(value, tok)
+
+    def decimal(self, c: list[Any]) -> ast.expr:
+        return self._hoist(Decimal(c[0].value), c[0])
+
+    def string(self, c: list[Any]) -> ast.expr:
+        tok = c[0]
+        return _const(_unescape(tok.value[1:-1]), tok)
+
+    def sq_string(self, c: list[Any]) -> ast.expr:
+        tok = c[0]
+        text = _unescape(tok.value[1:-1])
+        if looks_like_date_literal(text):
+            return _call("dg_date", [_const(text, tok)], tok)
+        return _const(text, tok)
+
+    def true(self, c: list[Any]) -> ast.expr:
+        return _const(True, c[0])
+
+    def false(self, c: list[Any]) -> ast.expr:
+        return _const(False, c[0])
+
+    def null(self, c: list[Any]) -> ast.expr:
+        return _const(None, c[0])
+
+    def var(self, c: list[Any]) -> ast.expr:
+        tok = c[0]
+        node = _name(_var(tok.value), tok)
+        node.dg_qual = tok.value  # type: ignore[attr-defined]
+        return node
+
+    def empty_brace(self, c: list[Any]) -> ast.expr:
+        node = _call("dg_brace", [], c[0])
+        node.dg_brace = True  # type: ignore[attr-defined]
+        return node
+
+    def list_literal(self, c: list[Any]) -> ast.expr:
+        items = [x for x in c[1:] if x is not None]
+        return self._nest(_span(ast.List(elts=items, ctx=ast.Load()), c[0],
+                                items[-1] if items else c[0]), *items)
+
+    def map_literal(self, c: list[Any]) -> ast.expr:
+        pairs = [x for x in c[1:] if x is not None]
+        keys = [k for k, _ in pairs]
+        values = [v for _, v in pairs]
+        last = values[-1] if values else c[0]
+        if all(isinstance(k, ast.Constant) and isinstance(k.value, (str, int)) for k in keys):
+            node = _span(ast.Dict(keys=keys, values=values), c[0], last)
+        else:
+            args: list[ast.expr] = []
+            for k, v in pairs:
+                args.append(_span(ast.Tuple(elts=[k, v], ctx=ast.Load()), k, v))
+            node = _call("dg_map_of", args, c[0], last)
+        return self._nest(node, *keys, *values)
+
+    def pair(self, c: list[Any]) -> tuple[ast.expr, ast.expr]:
+        return (c[0], c[1])
+
+    def pair_arg(self, c: list[Any]) -> ast.expr:
+        return self._nest(_span(ast.Tuple(elts=[c[0], c[1]], ctx=ast.Load()), c[0], c[1]),
+                          c[0], c[1])
+
+    def args(self, c: list[Any]) -> list[ast.expr]:
+        return list(c)
+
+    def typed_ctor(self, c: list[Any]) -> ast.expr:
+        tok = c[0]
+        kind, _, elem = tok.value.partition(":")
+        kind = kind.strip().lower()
+        args = c[1] or []
+        if kind == "list":
+            return _call("dg_typed_list", [_const(elem.strip(), tok), *args], tok)
+        return _call("dg_f", [_const(kind, tok), *args], tok)
+
+    # ---- operators -----------------------------------------------------------------------
+    _BINARY = {"+": "dg_add", "-": "dg_sub", "*": "dg_mul", "/": "dg_div", "%": "dg_mod"}
+    _COMPARE = {"==": "dg_eq", "!=": "dg_ne", "<": "dg_lt", "<=": "dg_le", ">": "dg_gt",
+                ">=": "dg_ge"}
+
+    def binary(self, c: list[Any]) -> ast.expr:
+        left, op, right = c
+        node = _call(self._BINARY[op.value], [left, right], op)
+        return self._nest(_span(node, left, right), left, right)
+
+    def compare(self, c: list[Any]) -> ast.expr:
+        left, op, right = c
+        node = _call(self._COMPARE[op.value], [left, right], op)
+        return self._nest(_span(node, left, right), left, right)
+
+    def legacy_equal(self, c: list[Any]) -> ast.expr:
+        left, right = c
+        node = _call("dg_eq", [left, right], left)
+        return self._nest(_span(node, left, right), left, right)
+
+    def _boolop(self, op: ast.boolop, c: list[Any]) -> ast.expr:
+        left, tok, right = c
+        values = [_call("dg_cond", [left], left), _call("dg_cond", [right], right)]
+        node = _span(ast.BoolOp(op=op, values=values), left, right)
+        return self._nest(node, left, right)
+
+    def or_op(self, c: list[Any]) -> ast.expr:
+        return self._boolop(ast.Or(), c)
+
+    def and_op(self, c: list[Any]) -> ast.expr:
+        return self._boolop(ast.And(), c)
+
+    def not_op(self, c: list[Any]) -> ast.expr:
+        tok, operand = c
+        return self._nest(_call("dg_not", [operand], tok, operand), operand)
+
+    def negate(self, c: list[Any]) -> ast.expr:
+        tok, operand = c
+        if isinstance(operand, ast.Constant) and type(operand.value) is int:
+            value = -operand.value
+            if value < MIN_NUMBER:
+                raise self._error("Number out of range", tok)
+            return _span(ast.Constant(value=value), tok, operand)
+        if isinstance(operand, ast.Name) and operand.id in self.constants:
+            value = -self.constants[operand.id]
+            return _span(self._hoist(value, tok), tok, operand)
+        return self._nest(_call("dg_neg", [operand], tok, operand), operand)
+
+    def if_expr(self, c: list[Any]) -> ast.expr:
+        tok, test, body, orelse = c
+        node = ast.IfExp(test=_call("dg_cond", [test], test), body=body, orelse=orelse)
+        return self._nest(_span(node, tok, orelse), test, body, orelse)
+
+    # ---- postfix ---------------------------------------------------------------------------
+    def member(self, c: list[Any]) -> ast.expr:
+        recv, name = c
+        qual = getattr(recv, "dg_qual", None)
+        if qual is not None and qual.split(".", 1)[0].lower() == "zoho":
+            full = f"{qual}.{name.value}"
+            node = _call("dg_sys", [_name("dg_ctx", name), _const(full.lower(), name)], recv,
+                         name)
+            node.dg_qual = full  # type: ignore[attr-defined]
+            return node
+        node = _call("dg_field", [recv, _const(name.value, name)], name)
+        node = self._nest(_span(node, recv, name), recv)
+        if qual is not None:
+            node.dg_qual = f"{qual}.{name.value}"
+        return node
+
+    def method_call(self, c: list[Any]) -> ast.expr:
+        recv, name, args = c
+        args = args or []
+        qual = getattr(recv, "dg_qual", None)
+        if qual is not None:
+            full = f"{qual}.{name.value}"
+            root = qual.split(".", 1)[0].lower()
+            if root == "zoho":
+                return self._task_call(full, args, recv, name)
+            if root in _USER_NAMESPACES:
+                return self._user_call(full, args, recv)
+        node = _call("dg_m", [recv, _const(name.value, name), *args], name)
+        node = self._nest(node, recv, *args)
+        if qual is not None:
+            # Resolved when the whole file is known: a function defined in this file?
+            self.pending.append((node, f"{qual}.{name.value}", args, True))
+        return node
+
+    def _task_call(self, full: str, args: list[ast.expr], recv: Any, name: Token) -> ast.expr:
+        key = full.lower()
+        node = _call("dg_task", [_name("dg_ctx", name), _const(key, name), *args], name)
+        if key not in TASKS:
+            self.warnings.append(self._error(f"Unknown integration task '{full}'", recv))
+        return self._nest(node, *args)
+
+    def _user_call(self, full: str, args: list[ast.expr], at: Any) -> ast.expr:
+        node = _call("dg_user", [_name("dg_ctx", at), _const(full.lower(), at), *args], at)
+        return self._nest(node, *args)
+
+    def call(self, c: list[Any]) -> ast.expr:
+        name, args = c
+        args = args or []
+        row = FUNCTIONS.get(name.value.lower())
+        node = _call("dg_f", [_const(name.value, name), *args], name)
+        node = self._nest(node, *args)
+        if row is not None:
+            n = len(args)
+            if n < row.min_args or (row.max_args is not None and n > row.max_args):
+                node = _call("dg_arity", [_const(name.value, name), _const(n, name)], name)
+        else:
+            self.pending.append((node, name.value, args, False))
+        return node
+
+    def legacy_invokeurl(self, c: list[Any]) -> ast.expr:
+        tok, args = c
+        return self._nest(_call("dg_f", [_const("invokeUrl", tok), *(args or [])], tok),
+                          *(args or []))
+
+    def form_query(self, c: list[Any]) -> ast.expr:
+        tok = c[0]
+        return _call("dg_unsupported", [_const("form query " + tok.value + "[...]", tok)], tok)
+
+    def form_tail(self, c: list[Any]) -> Token:
+        return c[0]  # type: ignore[no-any-return]
+
+    # ---- tasks ---------------------------------------------------------------------------
+    def task_value(self, c: list[Any]) -> ast.expr:
+        if len(c) == 1:
+            return c[0]  # type: ignore[no-any-return]
+        return _span(ast.List(elts=list(c), ctx=ast.Load()), c[0], c[-1])
+
+    def task_param(self, c: list[Any]) -> tuple[Token, str, ast.expr]:
+        key_tok, value = c
+        key = re.sub(r"[\s_]+", "-", key_tok.value.rstrip(":").strip().lower())
+        return (key_tok, key, value)
+
+    def _task(self, kind: str, tok: Token, params: list[Any], last: Any) -> ast.expr:
+        allowed = TASK_PARAMETERS[kind]
+        elts: list[ast.expr] = []
+        seen: set[str] = set()
+        for key_tok, key, value in params:
+            if key not in allowed:
+                raise self._error(
+                    f"Unknown {kind} parameter '{key_tok.value.rstrip(':').strip()}'; "
+                    f"expected one of: {', '.join(sorted(allowed))}", key_tok)
+            if key in seen:
+                raise self._error(f"Parameter '{key}' is given twice in {kind}", key_tok)
+            seen.add(key)
+            if (key == "type" and isinstance(value, ast.Name)
+                    and getattr(value, "dg_qual", "").lower() in _HTTP_METHODS):
+                value = _const(value.dg_qual.upper(), value)  # type: ignore[attr-defined]
+            elts.append(_span(ast.Tuple(elts=[_const(key, key_tok), value], ctx=ast.Load()),
+                              key_tok, value))
+        plist = _span(ast.List(elts=elts, ctx=ast.Load()), tok, last)
+        return _call("dg_" + kind, [_name("dg_ctx", tok), plist], tok, last)
+
+    def invokeurl(self, c: list[Any]) -> ast.expr:
+        params = [p for p in c[1:] if p is not None]
+        return self._task("invokeurl", c[0], params, params[-1][2] if params else c[0])
+
+    def invokeapi(self, c: list[Any]) -> ast.expr:
+        params = [p for p in c[1:] if p is not None]
+        return self._task("invokeapi", c[0], params, params[-1][2] if params else c[0])
+
+    # ---- statements ----------------------------------------------------------------------
+    def assign(self, c: list[Any]) -> ast.stmt:
+        name, value = c
+        if name.value.lower() in _RESERVED_LOWER:
+            raise self._error(f"'{name.value}' is a reserved word", name)
+        node = ast.Assign(targets=[_name(_var(name.value), name, store=True)], value=value)
+        return _span(node, name, value)
+
+    def member_assign(self, c: list[Any]) -> ast.stmt:
+        target, name, value = c
+        call = _call("dg_set_field", [target, _const(name.value, name), value], name)
+        return _span(ast.Expr(value=_span(call, target, value)), target, value)
+
+    def compound_assign(self, c: list[Any]) -> ast.stmt:
+        name, op, value = c
+        helper = self._BINARY[op.value[0]]
+        current = _name(_var(name.value), name)
+        call = _span(_call(helper, [current, value], op), name, value)
+        node = ast.Assign(targets=[_name(_var(name.value), name, store=True)], value=call)
+        return _span(node, name, value)
+
+    def expr_stmt(self, c: list[Any]) -> ast.stmt:
+        value = c[0]
+        if not (isinstance(value, ast.Call)):
+            raise self._error("A statement must be an assignment or a call; this expression "
+                              "does nothing", value)
+        return _span(ast.Expr(value=value), value)
+
+    def block(self, c: list[Any]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for s in c:
+            if s is None or isinstance(s, Token):
+                continue
+            if isinstance(s, list):
+                out.extend(s)
+            else:
+                out.append(s)
+        return out
+
+    def if_stmt(self, c: list[Any]) -> ast.stmt:
+        tok, test, body = c[0], c[1], c[2]
+        rest = [x for x in c[3:] if x is not None]
+        orelse: list[ast.stmt] = []
+        # Build the else-if chain from the end.
+        for clause in reversed(rest):
+            kind, ctok, ctest, cbody = clause
+            if kind == "else":
+                orelse = cbody or []
+            else:
+                inner = ast.If(test=_call("dg_cond", [ctest], ctest), body=cbody or [],
+                               orelse=orelse)
+                orelse = [_span(inner, ctok, ctest)]
+        node = ast.If(test=_call("dg_cond", [test], test), body=body, orelse=orelse)
+        return _span(node, tok, test)
+
+    def elif_clause(self, c: list[Any]) -> tuple[str, Token, ast.expr, list[ast.stmt]]:
+        return ("elif", c[1], c[2], c[3])
+
+    def else_clause(self, c: list[Any]) -> tuple[str, Token, None, list[ast.stmt]]:
+        return ("else", c[0], None, c[1])
+
+    def for_each(self, c: list[Any]) -> ast.stmt:
+        tok, _each, name, _in, iterable, body = c
+        node = ast.For(target=_name(_var(name.value), name, store=True),
+                       iter=_call("dg_iter", [iterable], iterable), body=body, orelse=[])
+        return _span(node, tok, iterable)
+
+    def for_index(self, c: list[Any]) -> ast.stmt:
+        tok, _each, _index, name, _in, iterable, body = c
+        node = ast.For(target=_name(_var(name.value), name, store=True),
+                       iter=_call("dg_iter_index", [iterable], iterable), body=body, orelse=[])
+        return _span(node, tok, iterable)
+
+    def break_stmt(self, c: list[Any]) -> ast.stmt:
+        return _pos(ast.Break(), c[0])
+
+    def continue_stmt(self, c: list[Any]) -> ast.stmt:
+        return _pos(ast.Continue(), c[0])
+
+    def return_stmt(self, c: list[Any]) -> ast.stmt:
+        tok, value = c
+        node = ast.Return(value=value)
+        return _span(node, tok, value if value is not None else tok)
+
+    def info_stmt(self, c: list[Any]) -> ast.stmt:
+        tok, value = c
+        call = _call("dg_info", [_name("dg_ctx", tok), value], tok, value)
+        return _span(ast.Expr(value=call), tok, value)
+
+    def try_stmt(self, c: list[Any]) -> ast.stmt:
+        tok, body, _catch, name, handler = c
+        bind = ast.Assign(targets=[_name(_var(name.value), name, store=True)],
+                          value=_call("dg_caught", [_name("dg_e", name)], name))
+        except_ = ast.ExceptHandler(type=_name("dg_errors", name), name="dg_e",
+                                    body=[_span(bind, name)] + handler)
+        node = ast.Try(body=body or [_pos(ast.Pass(), tok)],
+                       handlers=[_span(except_, name)], orelse=[], finalbody=[])
+        return _span(node, tok)
+
+    def throw_stmt(self, c: list[Any]) -> ast.stmt:
+        tok, value = c
+        return _span(ast.Expr(value=_call("dg_throw", [value], tok, value)), tok, value)
+
+    def sendmail_stmt(self, c: list[Any]) -> ast.stmt:
+        tok = c[0]
+        params = [p for p in c[1:] if p is not None and not isinstance(p, Token)]
+        call = self._task("sendmail", tok, params, params[-1][2] if params else tok)
+        return _span(ast.Expr(value=call), tok)
+
+    def creator_insert(self, c: list[Any]) -> ast.stmt:
+        word, into, form = c[0], c[1], c[2]
+        if word.value.lower() != "insert" or into.value.lower() != "into":
+            raise self._error(f"Unexpected '{word.value} {into.value}'", word)
+        call = _call("dg_unsupported", [_const(f"insert into {form.value}", word)], word)
+        return _span(ast.Expr(value=call), word)
+
+    def creator_field(self, c: list[Any]) -> None:
+        return None
+
+    _CREATOR_COMMANDS = {"hide", "show", "clear", "enable", "disable", "cancel", "reload",
+                         "delete", "remove", "select", "deselect"}
+
+    def creator_command(self, c: list[Any]) -> ast.stmt:
+        word, arg = c
+        if word.value.lower() not in self._CREATOR_COMMANDS:
+            raise self._error(f"Unexpected '{arg.value}' after '{word.value}'; expected an "
+                              "assignment or a call", arg)
+        call = _call("dg_unsupported", [_const(f"{word.value.lower()} {arg.value}", word)], word)
+        return _span(ast.Expr(value=call), word)
+
+    def creator_alert(self, c: list[Any]) -> ast.stmt:
+        word, _text = c
+        if word.value.lower() != "alert":
+            raise self._error(f"Unexpected text after '{word.value}'", word)
+        call = _call("dg_unsupported", [_const("alert", word)], word)
+        return _span(ast.Expr(value=call), word)
+
+    def empty_stmt(self, c: list[Any]) -> None:
+        return None
+
+    # ---- functions and the file ----------------------------------------------------------
+    def qualified_name(self, c: list[Any]) -> tuple[str, Token]:
+        return (".".join(t.value for t in c), c[0])
+
+    def param(self, c: list[Any]) -> tuple[str, Token]:
+        return (c[0].value, c[1])
+
+    def function_def(self, c: list[Any]) -> tuple[str, FunctionInfo, ast.FunctionDef]:
+        rtype, (qname, qtok) = c[0], c[1]
+        body = c[-1]
+        params = [p for p in c[2:-1] if p is not None]
+        seen: set[str] = set()
+        for _, ptok in params:
+            if ptok.value in seen:
+                raise self._error(f"Parameter '{ptok.value}' is declared twice", ptok)
+            seen.add(ptok.value)
+        info = FunctionInfo(qname, "", [(t, p.value) for t, p in params],
+                            re.sub(r"\s+", "", rtype.value), rtype.line)
+        args = ast.arguments(posonlyargs=[], args=[ast.arg(arg="dg_ctx")] + [
+            _span(ast.arg(arg=_var(p.value)), p) for _, p in params],
+            vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        fdef = ast.FunctionDef(name="", args=args, body=body, decorator_list=[], returns=None,
+                               type_params=[])
+        _span(fdef, rtype)
+        return ("function", info, fdef)
+
+    def start(self, c: list[Any]) -> Translation:
+        functions: list[tuple[FunctionInfo, ast.FunctionDef]] = []
+        statements: list[ast.stmt] = []
+        for item in c:
+            if item is None or isinstance(item, Token):
+                continue
+            if isinstance(item, tuple) and item and item[0] == "function":
+                functions.append((item[1], item[2]))
+            elif isinstance(item, list):
+                statements.extend(item)
+            else:
+                statements.append(item)
+        if functions and statements:
+            raise self._error("Statements outside a function: when a script defines functions, "
+                              "every statement must be inside one", statements[0])
+        names: dict[str, FunctionInfo] = {}
+        if not functions:
+            info = FunctionInfo("", "dg_main", [], "", 1)
+            args = ast.arguments(posonlyargs=[], args=[ast.arg(arg="dg_ctx"),
+                                                       ast.arg(arg="dg_in")],
+                                 vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+                                 defaults=[])
+            fdef = ast.FunctionDef(name="dg_main", args=args, body=statements,
+                                   decorator_list=[], returns=None, type_params=[])
+            fdef.lineno, fdef.col_offset, fdef.end_lineno, fdef.end_col_offset = 1, 0, 1, 0
+            functions = [(info, fdef)]
+        else:
+            for i, (info, fdef) in enumerate(functions):
+                key = info.name.lower()
+                if key in names:
+                    raise self._error(f"Function '{info.name}' is defined twice", fdef)
+                names[key] = info
+                info.py_name = fdef.name = f"dg_fn_{i}"
+        self._resolve_pending(names)
+        body_defs = []
+        for _info, fdef in functions:
+            _adapt_braces(fdef)
+            if not fdef.body:
+                fdef.body = [_span(ast.Pass(), fdef)]
+            body_defs.append(fdef)
+        module = ast.Module(body=body_defs, type_ignores=[])
+        return Translation(module, [f for f, _ in functions], self.constants, self.warnings)
+
+    def _resolve_pending(self, names: dict[str, FunctionInfo]) -> None:
+        """Calls that name a function of this file become user-function calls."""
+        short = {k.rsplit(".", 1)[-1]: k for k in names}
+        for node, name, args, qualified in self.pending:
+            key = name.lower()
+            if key not in names and not qualified and key in short:
+                key = short[key]
+            if key in names:
+                node.func = _name("dg_user", node.func)
+                node.args = [_name("dg_ctx", node.func), _const(key, node.func), *args]
+            elif not qualified and lookup_any_method(name) is None:
+                self.warnings.append(self._error(f"Unknown function '{name}'", node))
+
+
+_LIST_ONLY_METHODS = {"add", "addall"}
+
+
+def _adapt_braces(fdef: ast.FunctionDef) -> None:
+    """Before `x.add(...)` on a variable that was assigned a literal `{}`, let the empty
+    brace become a LIST (SPEC §2). Only such variables pay for the check."""
+    braces = {n.targets[0].id for n in ast.walk(fdef)
+              if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)
+              and getattr(n.value, "dg_brace", False)}
+    if not braces:
+        return
+    blocks = [fdef.body]
+    while blocks:
+        block = blocks.pop()
+        i = 0
+        while i < len(block):
+            stmt = block[i]
+            for attr in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, attr, None)
+                if isinstance(inner, list):
+                    blocks.append(inner)
+            for handler in getattr(stmt, "handlers", ()):
+                blocks.append(handler.body)
+            call = stmt.value if isinstance(stmt, ast.Expr) else None
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                    and call.func.id == "dg_m" and len(call.args) >= 2
+                    and isinstance(call.args[0], ast.Name) and call.args[0].id in braces
+                    and isinstance(call.args[1], ast.Constant)
+                    and str(call.args[1].value).lower() in _LIST_ONLY_METHODS):
+                target = call.args[0]
+                adapt = ast.Assign(targets=[_name(target.id, target, store=True)],
+                                   value=_call("dg_brace_list", [_name(target.id, target)],
+                                               target))
+                block.insert(i, _span(adapt, target))
+                i += 1
+            i += 1
+
+
+_RESERVED_LOWER = {"if", "else", "for", "in", "return", "break", "continue", "try", "catch",
+                   "throw", "true", "false", "null", "invokeurl", "invokeapi", "sendmail",
+                   "void"}
+_BUILDER = _Builder()
+
+
+def translate(source: str | bytes, filename: str = "<script>") -> Translation:
+    """Parse and translate a script; raises ScriptSyntaxError with its position."""
+    text = normalize_source(source, filename)
+    result: Translation = parse(text, _BUILDER, filename)
+    for info in result.functions:
+        info.name = info.name  # positions and names are final here
+    return result
+
+
+def check_positions(module: ast.AST) -> list[ast.AST]:
+    """Nodes of a translated module that lack a position (the translator's own test)."""
+    missing = []
+    for node in ast.walk(module):
+        if isinstance(node, (ast.expr, ast.stmt)) and getattr(node, "lineno", None) is None:
+            missing.append(node)
+    return missing

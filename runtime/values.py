@@ -1,0 +1,400 @@
+"""Deluge values: their Python representation, type names, display form and JSON form.
+
+| Deluge      | Python                                   |
+| ----------- | ---------------------------------------- |
+| TEXT        | str (CaughtError is a str too)           |
+| NUMBER      | int, range-checked to 64 bits            |
+| DECIMAL     | decimal.Decimal, exact                   |
+| BOOLEAN     | bool                                     |
+| NULL        | None                                     |
+| DATETIME    | DateTime (aware datetime + date-only)    |
+| LIST        | list, or TypedList for List:String() ... |
+| MAP         | dict, or BraceMap for a literal `{}`     |
+| COLLECTION  | Collection                               |
+| FILE        | File                                     |
+
+Display and JSON rules are SPEC §6 and §10.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TEXT", "NUMBER", "DECIMAL", "BOOLEAN", "NULL", "DATETIME", "LIST", "MAP",
+    "COLLECTION", "FILE",
+    "MIN_NUMBER", "MAX_NUMBER", "DECIMAL_CONTEXT",
+    "BraceMap", "TypedList", "Collection", "DateTime", "File", "CaughtError",
+    "type_name", "check_number", "display", "to_json_text", "from_json", "to_plain",
+    "deluge_equal", "convert_to_type",
+]
+
+import datetime as _dt
+import json
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, Overflow, DivisionByZero
+from decimal import DivisionUndefined  # noqa: F401  (kept beside the traps it belongs to)
+from typing import Any
+
+from .errors import LimitExceeded, ScriptRuntimeError
+
+TEXT = "TEXT"
+NUMBER = "NUMBER"
+DECIMAL = "DECIMAL"
+BOOLEAN = "BOOLEAN"
+NULL = "NULL"
+DATETIME = "DATETIME"
+LIST = "LIST"
+MAP = "MAP"
+COLLECTION = "COLLECTION"
+FILE = "FILE"
+
+MIN_NUMBER = -(2**63)
+MAX_NUMBER = 2**63 - 1
+
+# Exact arithmetic for accounting data: a precision far beyond any real amount, so
+# + - * never round; division rounds explicitly (operators.divide).
+DECIMAL_CONTEXT = Context(prec=1000, rounding=ROUND_HALF_UP, Emax=100_000, Emin=-100_000,
+                          traps=[InvalidOperation, Overflow, DivisionByZero])
+
+# Nesting bound for display / JSON (SPEC §8); the run's own limit can only be lower.
+DEFAULT_MAX_NESTING = 512
+
+
+class BraceMap(dict):  # type: ignore[type-arg]
+    """The value of a literal `{}`: a MAP that turns into a LIST on its first `add`."""
+
+    __slots__ = ()
+
+
+class TypedList(list):  # type: ignore[type-arg]
+    """`List:String()`, `List:Int()`, ...: a LIST that converts or rejects what is added."""
+
+    __slots__ = ("element_type",)
+
+    def __init__(self, element_type: str, items: Any = ()) -> None:
+        super().__init__(items)
+        self.element_type = element_type
+
+
+class Collection:
+    """`Collection()`: index-value (like a LIST) or key-value (like a MAP), fixed on first insert."""
+
+    __slots__ = ("items", "keyed")
+
+    def __init__(self) -> None:
+        self.items: list[Any] | dict[Any, Any] = []
+        self.keyed: bool | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Collection) and deluge_equal(self.items, other.items)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class DateTime:
+    """A DATE or DATETIME: an aware datetime in the run's time zone, flagged date-only or not."""
+
+    __slots__ = ("value", "date_only")
+
+    def __init__(self, value: _dt.datetime, date_only: bool = False) -> None:
+        self.value = value
+        self.date_only = date_only
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DateTime) and self.value == other.value
+
+    def __lt__(self, other: DateTime) -> bool:
+        return self.value < other.value
+
+    def __le__(self, other: DateTime) -> bool:
+        return self.value <= other.value
+
+    def __gt__(self, other: DateTime) -> bool:
+        return self.value > other.value
+
+    def __ge__(self, other: DateTime) -> bool:
+        return self.value >= other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"DateTime({display(self)!r})"
+
+
+class File:
+    """A FILE value: a name, a content type and the bytes."""
+
+    __slots__ = ("name", "content_type", "data")
+
+    def __init__(self, name: str, content_type: str, data: bytes) -> None:
+        self.name = name
+        self.content_type = content_type
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, File) and self.name == other.name
+                and self.content_type == other.content_type and self.data == other.data)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class CaughtError(str):
+    """The value a `catch (e)` binds: TEXT whose text is the message, plus `message` and `lineNo`."""
+
+    __slots__ = ("line_no",)
+
+    def __new__(cls, message: str, line_no: int | None) -> CaughtError:
+        self = super().__new__(cls, message)
+        self.line_no = line_no
+        return self
+
+
+_TYPE_NAMES: dict[type, str] = {
+    str: TEXT, CaughtError: TEXT, int: NUMBER, Decimal: DECIMAL, bool: BOOLEAN,
+    type(None): NULL, DateTime: DATETIME, list: LIST, TypedList: LIST, dict: MAP,
+    BraceMap: MAP, Collection: COLLECTION, File: FILE,
+}
+
+
+def type_name(value: Any) -> str:
+    """The Deluge type name of a value (TEXT, NUMBER, ...), as error messages print it."""
+    name = _TYPE_NAMES.get(type(value))
+    if name is not None:
+        return name
+    for cls, name in _TYPE_NAMES.items():
+        if isinstance(value, cls):
+            return name
+    return type(value).__name__.upper()
+
+
+def check_number(value: int) -> int:
+    """Return a NUMBER result unchanged, or raise `Number out of range` outside 64 bits."""
+    if MIN_NUMBER <= value <= MAX_NUMBER:
+        return value
+    raise ScriptRuntimeError("Number out of range")
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def display(value: Any, depth: int = 0) -> str:
+    """The display form of SPEC §6: what `info`, `+` with text and toString() show."""
+    t = type(value)
+    if t is str or t is CaughtError:
+        return value  # type: ignore[no-any-return]
+    if t is int:
+        return str(value)
+    if t is bool:
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if t is Decimal:
+        return _decimal_text(value)
+    if t is DateTime:
+        return _date_display(value)
+    if isinstance(value, list):
+        return ",".join(_list_item_display(v, depth) for v in value)
+    if isinstance(value, dict):
+        return to_json_text(value, depth)
+    if t is Collection:
+        if value.keyed:
+            return to_json_text(value.items, depth)
+        return ",".join(_list_item_display(v, depth) for v in value.items)
+    if t is File:
+        return value.name  # type: ignore[no-any-return]
+    if isinstance(value, str):
+        return str.__str__(value)
+    return str(value)
+
+
+def _list_item_display(value: Any, depth: int) -> str:
+    if isinstance(value, (list, dict, Collection)):
+        return to_json_text(value, depth + 1)
+    return display(value, depth + 1)
+
+
+def _date_display(value: DateTime) -> str:
+    v = value.value
+    month = _MONTHS[v.month - 1]
+    if value.date_only:
+        return f"{v.day:02d}-{month}-{v.year:04d}"
+    return f"{v.day:02d}-{month}-{v.year:04d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> str:
+    """Compact JSON of a value (MAP display, request bodies): decimals keep their scale."""
+    parts: list[str] = []
+    _write_json(value, parts, depth, max_depth)
+    return "".join(parts)
+
+
+def _write_json(value: Any, out: list[str], depth: int, max_depth: int) -> None:
+    if depth > max_depth:
+        raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
+    t = type(value)
+    if t is str or t is CaughtError:
+        out.append(json.dumps(str.__str__(value), ensure_ascii=False))
+    elif t is bool:
+        out.append("true" if value else "false")
+    elif t is int:
+        out.append(str(value))
+    elif value is None:
+        out.append("null")
+    elif t is Decimal:
+        out.append(_decimal_text(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        first = True
+        for k, v in value.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append(json.dumps(display(k), ensure_ascii=False))
+            out.append(":")
+            _write_json(v, out, depth + 1, max_depth)
+        out.append("}")
+    elif isinstance(value, list):
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(",")
+            _write_json(v, out, depth + 1, max_depth)
+        out.append("]")
+    elif t is Collection:
+        _write_json(value.items, out, depth, max_depth)
+    elif t is DateTime or t is File:
+        out.append(json.dumps(display(value), ensure_ascii=False))
+    elif t is float:
+        out.append(repr(value))
+    else:
+        out.append(json.dumps(display(value), ensure_ascii=False))
+
+
+def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
+    """Turn a value parsed from JSON (floats as Decimal) into a Deluge value (SPEC §10 inputs)."""
+    if depth > max_depth:
+        raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
+    t = type(value)
+    if t is dict:
+        return {str(k): from_json(v, depth + 1, max_depth) for k, v in value.items()}
+    if t is list:
+        return [from_json(v, depth + 1, max_depth) for v in value]
+    if t is float:
+        return Decimal(repr(value))
+    if t is int:
+        return check_number(value)
+    return value
+
+
+def to_plain(value: Any, depth: int = 0) -> Any:
+    """A value as plain JSON-ready Python (dict/list/str/int/Decimal/bool/None), for results."""
+    if depth > DEFAULT_MAX_NESTING:
+        raise LimitExceeded(f"Nesting limit of {DEFAULT_MAX_NESTING} levels exceeded",
+                            limit="nesting")
+    t = type(value)
+    if t is str or t is int or t is bool or value is None or t is Decimal:
+        return value
+    if isinstance(value, dict):
+        return {display(k): to_plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v, depth + 1) for v in value]
+    if t is Collection:
+        return to_plain(value.items, depth)
+    if isinstance(value, str):
+        return str.__str__(value)
+    return display(value)
+
+
+def deluge_equal(a: Any, b: Any) -> bool:
+    """`==` of SPEC §3: different types are unequal except NUMBER/DECIMAL; structures by value."""
+    ta, tb = type(a), type(b)
+    if ta is tb and (ta is str or ta is int):
+        return a == b  # type: ignore[no-any-return]
+    if a is None or b is None:
+        return a is b
+    if ta is bool or tb is bool:
+        return ta is tb and a == b
+    if ta in (int, Decimal) and tb in (int, Decimal):
+        return a == b  # type: ignore[no-any-return]
+    if isinstance(a, str) and isinstance(b, str):
+        return str.__eq__(a, b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(deluge_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        if len(a) != len(b):
+            return False
+        for k, v in a.items():
+            if k not in b or not deluge_equal(v, b[k]):
+                return False
+        return True
+    if ta is Collection and tb is Collection:
+        return deluge_equal(a.items, b.items)
+    if ta is DateTime and tb is DateTime:
+        return a.value == b.value  # type: ignore[no-any-return]
+    if ta is File and tb is File:
+        return a == b  # type: ignore[no-any-return]
+    return False
+
+
+# Declared parameter types of function wrappers, by lower-cased name.
+_STRING_TYPES = {"string", "text"}
+_INT_TYPES = {"int", "integer", "number", "long", "bigint"}
+_DECIMAL_TYPES = {"decimal", "float", "double", "currency"}
+_BOOL_TYPES = {"bool", "boolean"}
+_MAP_TYPES = {"map", "keyvalue"}
+_LIST_TYPES = {"list", "collection"}
+
+
+def convert_to_type(value: Any, declared: str) -> Any:
+    """Convert a value passed to a function wrapper to its declared parameter type.
+
+    `Int` accepts whole numbers and numeric text; `String` takes the display form of
+    anything; unknown type names (Creator form types and the like) pass values through.
+    Raises ValueError with a reason when the value cannot be converted.
+    """
+    kind = declared.lower()
+    if value is None:
+        return None
+    if kind in _STRING_TYPES:
+        return value if isinstance(value, str) else display(value)
+    if kind in _INT_TYPES:
+        if type(value) is int:
+            return value
+        if type(value) is Decimal and value == value.to_integral_value():
+            return check_number(int(value))
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                return check_number(int(text))
+            except ValueError:
+                pass
+        raise ValueError(f"expected a whole number but got {type_name(value)} '{display(value)}'")
+    if kind in _DECIMAL_TYPES:
+        if type(value) is Decimal:
+            return value
+        if type(value) is int:
+            return Decimal(value)
+        if isinstance(value, str):
+            try:
+                return Decimal(value.strip())
+            except InvalidOperation:
+                pass
+        raise ValueError(f"expected a number but got {type_name(value)} '{display(value)}'")
+    if kind in _BOOL_TYPES:
+        if type(value) is bool:
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise ValueError(f"expected true or false but got {type_name(value)}")
+    if kind in _MAP_TYPES:
+        if isinstance(value, dict):
+            return value
+        raise ValueError(f"expected a MAP but got {type_name(value)}")
+    if kind in _LIST_TYPES:
+        if isinstance(value, list):
+            return value
+        raise ValueError(f"expected a LIST but got {type_name(value)}")
+    return value

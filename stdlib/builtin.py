@@ -1,0 +1,60 @@
+"""The shape of a built-in: a table entry binding Deluge names to a Python function.
+
+A module of the stdlib lists its built-ins as `Builtin` rows in two tables:
+
+    METHODS   called on a value, `text.getSuffix("x")`; `receivers` names the value
+              types (TEXT, NUMBER, ... or ANY); with `function_form` the same entry is
+              also callable as `getSuffix(text, "x")` (receiver first).
+    FUNCTIONS called by name only, `ifnull(a, b)`, `Map()`, `randomNumber(1, 10)`.
+
+`fn` receives the receiver (for methods) and then the arguments, positionally. The
+dispatcher checks arity against `min_args`/`max_args` before calling, so `fn` only has
+to check types, with the helpers of `stdlib.args`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Builtin", "ANY", "method", "function"]
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+ANY = "ANY"
+
+
+@dataclass(frozen=True, slots=True)
+class Builtin:
+    names: tuple[str, ...]
+    fn: Callable[..., Any]
+    min_args: int = 0
+    max_args: int | None = 0
+    receivers: tuple[str, ...] = ()
+    function_form: bool = True
+
+    @property
+    def name(self) -> str:
+        """The canonical spelling, as messages print it."""
+        return self.names[0]
+
+
+def method(names: str | tuple[str, ...], fn: Callable[..., Any], receivers: str | tuple[str, ...],
+           min_args: int = 0, max_args: int | None = -1, function_form: bool = True) -> Builtin:
+    """A method row: `max_args=-1` (the default) means exactly `min_args`; None means any number."""
+    if isinstance(names, str):
+        names = (names,)
+    if isinstance(receivers, str):
+        receivers = (receivers,)
+    if max_args == -1:
+        max_args = min_args
+    return Builtin(names, fn, min_args, max_args, receivers, function_form)
+
+
+def function(names: str | tuple[str, ...], fn: Callable[..., Any], min_args: int = 0,
+             max_args: int | None = -1) -> Builtin:
+    """A function row (no receiver): `max_args=-1` means exactly `min_args`; None means any."""
+    if isinstance(names, str):
+        names = (names,)
+    if max_args == -1:
+        max_args = min_args
+    return Builtin(names, fn, min_args, max_args, (), True)

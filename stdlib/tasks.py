@@ -1,0 +1,454 @@
+"""Tasks: invokeurl, sendmail, the legacy URL functions, integration tasks, system values.
+
+Every HTTP request is built here as a `sluicegate.broker.HttpRequest` and handed to the
+run's broker, which checks the destination, signs it for the named connection and sends
+it; this module never touches the network. Rules (SPEC §5, vendor "invokeurl task"):
+
+- `parameters` MAP: query string for GET/DELETE/HEAD; form body for POST/PUT/PATCH, or a
+  JSON body when `content-type` says JSON. `parameters` TEXT or `body`: the raw body.
+- The answer: a JSON object becomes a MAP, a JSON array a LIST, anything else TEXT;
+  `response-format: FILE` gives a FILE. Non-2xx answers do not raise. `detailed: true`
+  gives {"responseCode", "responseText", "responseHeader"} with lower-case header names.
+"""
+
+from __future__ import annotations
+
+__all__ = ["METHODS", "FUNCTIONS", "TASKS", "invokeurl", "invokeapi", "sendmail",
+           "system_value", "send_request"]
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from sluicegate.broker import HttpRequest, HttpResponse, OutboxMailer, UnconfiguredBroker
+from sluicegate.errors import LimitExceeded, ScriptRuntimeError
+from sluicegate.limits import RunContext, current
+from sluicegate.values import File, display, from_json, to_json_text, type_name
+
+from . import dates, encoding
+from .builtin import Builtin, function
+
+_METHODS_WITH_QUERY = {"GET", "DELETE", "HEAD"}
+_VALID_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
+_BAD_HEADER = re.compile(r"[\r\n\x00]")
+_UNCONFIGURED = UnconfiguredBroker()
+_OUTBOX = OutboxMailer()
+
+
+def _text_param(task: str, key: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, Decimal)) and type(value) is not bool:
+        return display(value)
+    raise ScriptRuntimeError(f"{task} parameter '{key}' must be TEXT but found {type_name(value)}")
+
+
+def _headers(task: str, value: Any) -> list[tuple[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise ScriptRuntimeError(f"{task} parameter 'headers' must be a MAP but found "
+                                 f"{type_name(value)}")
+    out = []
+    for k, v in value.items():
+        name, text = display(k), display(v)
+        if _BAD_HEADER.search(name) or _BAD_HEADER.search(text):
+            raise ScriptRuntimeError(f"Header '{_BAD_HEADER.sub('?', name)}' contains a line "
+                                     "break or NUL character, which is not allowed")
+        out.append((name, text))
+    return out
+
+
+def _files(value: Any) -> list[tuple[str, str, str, bytes]]:
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for i, f in enumerate(items):
+        if type(f) is not File:
+            raise ScriptRuntimeError(f"invokeurl parameter 'files' must hold FILE values but "
+                                     f"found {type_name(f)}")
+        out.append(("file" if len(items) == 1 else f"file{i}", f.name, f.content_type, f.data))
+    return out
+
+
+def _body_bytes(value: Any) -> tuple[bytes, str]:
+    if isinstance(value, str):
+        return value.encode("utf-8"), "text/plain;charset=UTF-8"
+    if isinstance(value, (dict, list)):
+        return to_json_text(value).encode("utf-8"), "application/json"
+    if type(value) is File:
+        return value.data, value.content_type
+    return display(value).encode("utf-8"), "text/plain;charset=UTF-8"
+
+
+def _check_http_budget(ctx: RunContext) -> None:
+    ctx.http_calls += 1
+    if ctx.http_calls > ctx.limits.max_http_calls:
+        raise LimitExceeded(f"HTTP call limit of {ctx.limits.max_http_calls} exceeded",
+                            limit="http_calls")
+
+
+def send_request(ctx: RunContext, request: HttpRequest) -> HttpResponse:
+    """Count the call against the run's limit and send it through the run's broker."""
+    _check_http_budget(ctx)
+    broker = ctx.broker or _UNCONFIGURED
+    return broker.send(request, ctx)  # type: ignore[no-any-return]
+
+
+def _decode(response: HttpResponse, charset: str | None) -> str:
+    if charset is None:
+        m = re.search(r"charset=([\w.-]+)", response.content_type, re.I)
+        charset = m.group(1) if m else "utf-8"
+    try:
+        return response.body.decode(charset, "replace")
+    except LookupError:
+        raise ScriptRuntimeError(f"Unknown response-decoding '{charset}'") from None
+
+
+def parse_body(text: str) -> Any:
+    """A response body as a Deluge value: JSON object -> MAP, array -> LIST, else TEXT."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            parsed = json.loads(stripped, parse_float=Decimal)
+        except ValueError:
+            return text
+        limit = current().limits.max_nesting
+        try:
+            return from_json(parsed, max_depth=limit)
+        except RecursionError:
+            raise LimitExceeded(f"Nesting limit of {limit} levels exceeded",
+                                limit="nesting") from None
+    return text
+
+
+def _result(response: HttpResponse, detailed: bool, as_file: bool, charset: str | None) -> Any:
+    if as_file:
+        name = response.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "response"
+        body: Any = File(name, response.content_type.split(";")[0] or "application/octet-stream",
+                         response.body)
+    else:
+        body = parse_body(_decode(response, charset))
+    if not detailed:
+        return body
+    return {"responseCode": response.status, "responseText": body,
+            "responseHeader": {k.lower(): v for k, v in response.headers.items()}}
+
+
+def invokeurl(ctx: RunContext, params: list[tuple[str, Any]]) -> Any:
+    """The `invokeurl [ ... ]` task; `params` are (normalized name, value) pairs."""
+    p = dict(params)
+    if "url" not in p:
+        raise ScriptRuntimeError("invokeurl needs a 'url' parameter")
+    url = _text_param("invokeurl", "url", p["url"]).strip()
+    method = _text_param("invokeurl", "type", p.get("type") or "GET").strip().upper()
+    if method not in _VALID_METHODS:
+        raise ScriptRuntimeError(f"invokeurl type '{method}' is not one of "
+                                 f"{', '.join(sorted(_VALID_METHODS))}")
+    headers = _headers("invokeurl", p.get("headers"))
+    content_type = p.get("content-type")
+    if content_type is not None:
+        content_type = _text_param("invokeurl", "content-type", content_type)
+    request = HttpRequest(method=method, url=url, headers=headers)
+    parameters = p.get("parameters")
+    if isinstance(parameters, dict):
+        pairs = [(display(k), v if isinstance(v, str) else (
+            to_json_text(v) if isinstance(v, (dict, list)) else display(v)))
+            for k, v in parameters.items()]
+        if method in _METHODS_WITH_QUERY:
+            request.query = pairs
+        elif content_type and "json" in content_type.lower():
+            request.body = to_json_text(parameters).encode("utf-8")
+        else:
+            request.form = pairs
+    elif parameters is not None:
+        request.body, default_type = _body_bytes(parameters)
+        content_type = content_type or default_type
+    if p.get("body") is not None:
+        request.body, default_type = _body_bytes(p["body"])
+        content_type = content_type or default_type
+    if p.get("files") is not None:
+        request.files = _files(p["files"])
+    if content_type is not None and not any(k.lower() == "content-type" for k, _ in headers):
+        request.headers.append(("Content-Type", content_type))
+    connection = p.get("connection")
+    if connection is not None:
+        request.connection = _text_param("invokeurl", "connection", connection)
+    detailed = p.get("detailed")
+    if detailed is not None and detailed not in (True, False):
+        raise ScriptRuntimeError("invokeurl parameter 'detailed' must be true or false")
+    fmt = p.get("response-format")
+    as_file = fmt is not None and display(fmt).strip().upper() == "FILE"
+    charset = p.get("response-decoding")
+    response = send_request(ctx, request)
+    return _result(response, bool(detailed), as_file,
+                   display(charset) if charset is not None else None)
+
+
+def invokeapi(ctx: RunContext, params: list[tuple[str, Any]]) -> Any:
+    """`invokeapi [ service: ... path: ... ]`: a call of the organization's own service API."""
+    p = dict(params)
+    service = display(p.get("service") or "").strip().lower()
+    path = display(p.get("path") or "").strip()
+    roots = ctx.system.get("service_roots", {})
+    root = roots.get(service)
+    if not root:
+        raise ScriptRuntimeError(f"invokeapi service '{service}' is not configured in this runtime")
+    rest = [(k, v) for k, v in params if k not in ("service", "path")]
+    return invokeurl(ctx, [("url", root.rstrip("/") + "/" + path.lstrip("/")), *rest])
+
+
+def _recipients(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        for part in display(item).split(","):
+            if part.strip():
+                out.append(part.strip())
+    return out
+
+
+def sendmail(ctx: RunContext, params: list[tuple[str, Any]]) -> None:
+    """`sendmail [ ... ]`: the message goes to the run's outbox (SMTP is a host setting)."""
+    p = dict(params)
+    to = _recipients(p.get("to"))
+    if not to:
+        raise ScriptRuntimeError("sendmail needs at least one recipient in 'to'")
+    message = {
+        "from": display(p.get("from")) if p.get("from") is not None else None,
+        "to": to,
+        "cc": _recipients(p.get("cc")) if p.get("cc") is not None else [],
+        "bcc": _recipients(p.get("bcc")) if p.get("bcc") is not None else [],
+        "reply_to": display(p.get("reply-to")) if p.get("reply-to") is not None else None,
+        "subject": display(p.get("subject")),
+        "message": display(p.get("message")),
+        "content_type": display(p.get("content-type") or "text/html"),
+        "attachments": [f.name for f in (p["attachments"] if isinstance(
+            p.get("attachments"), list) else [p["attachments"]]) if type(f) is File]
+        if p.get("attachments") is not None else [],
+    }
+    (ctx.mailer or _OUTBOX).send(message, ctx)
+
+
+# ---- legacy URL functions ------------------------------------------------------------------
+def _simple_flag(value: Any, fname: str) -> bool:
+    if value is None:
+        return True
+    if value is True or value is False:
+        return value
+    raise ScriptRuntimeError(f"The last argument of {fname} must be true or false")
+
+
+def get_url(url: Any, headers: Any = None, simple: Any = None) -> Any:
+    """`getUrl(url [, headers] [, simple])` (vendor: "getUrl"); simple=false gives the detailed map."""
+    if headers is True or headers is False:
+        headers, simple = None, headers
+    params: list[tuple[str, Any]] = [("url", url), ("type", "GET")]
+    if headers is not None:
+        params.append(("headers", headers))
+    params.append(("detailed", not _simple_flag(simple, "getUrl")))
+    return invokeurl(current(), params)
+
+
+def post_url(url: Any, body: Any = None, headers: Any = None, simple: Any = None) -> Any:
+    """`postUrl(url, body [, headers] [, simple])` (vendor: "postUrl"); a MAP body is a form."""
+    if headers is True or headers is False:
+        headers, simple = None, headers
+    params: list[tuple[str, Any]] = [("url", url), ("type", "POST")]
+    if body is not None:
+        params.append(("parameters", body))
+    if headers is not None:
+        params.append(("headers", headers))
+    params.append(("detailed", not _simple_flag(simple, "postUrl")))
+    return invokeurl(current(), params)
+
+
+def legacy_invoke_url(url: Any, method: Any = "GET", body: Any = None, headers: Any = None,
+                      simple: Any = None) -> Any:
+    """`invokeUrl(url, type, body, headers, simple)`, the function form before the task."""
+    params: list[tuple[str, Any]] = [("url", url), ("type", method)]
+    if body is not None:
+        params.append(("parameters", body))
+    if headers is not None:
+        params.append(("headers", headers))
+    params.append(("detailed", not _simple_flag(simple, "invokeUrl")))
+    return invokeurl(current(), params)
+
+
+# ---- integration tasks ---------------------------------------------------------------------
+def _api_root(service: str) -> str:
+    ctx = current()
+    roots = ctx.system.get("service_roots", {})
+    root = roots.get(service)
+    if root:
+        return root.rstrip("/")  # type: ignore[no-any-return]
+    defaults = {"crm": "https://www.zohoapis.com/crm/v2",
+                "books": "https://www.zohoapis.com/books/v3"}
+    return defaults[service]
+
+
+def _connection_arg(value: Any, task: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ScriptRuntimeError(f"The connection argument of {task} must be TEXT")
+    return value
+
+
+def _rest(task: str, method: str, url: str, connection: str | None, body: Any = None,
+          query: list[tuple[str, str]] | None = None) -> Any:
+    ctx = current()
+    request = HttpRequest(method=method, url=url, query=query or [], connection=connection)
+    if body is not None:
+        request.body = to_json_text(body).encode("utf-8")
+        request.headers.append(("Content-Type", "application/json"))
+    response = send_request(ctx, request)
+    return parse_body(_decode(response, None))
+
+
+def crm_get_record_by_id(module: Any, record_id: Any, connection: Any = None) -> Any:
+    """`zoho.crm.getRecordById(module, id [, connection])`: the record MAP (API errors returned)."""
+    task = "zoho.crm.getRecordById"
+    url = f"{_api_root('crm')}/{quote(display(module))}/{quote(display(record_id))}"
+    result = _rest(task, "GET", url, _connection_arg(connection, task))
+    if isinstance(result, dict) and isinstance(result.get("data"), list) and result["data"]:
+        return result["data"][0]
+    return result
+
+
+def crm_get_records(module: Any, page: Any = 1, per_page: Any = 200, connection: Any = None,
+                    *rest: Any) -> Any:
+    """`zoho.crm.getRecords(module [, page, per_page] [, connection])`: a LIST of records."""
+    task = "zoho.crm.getRecords"
+    if isinstance(page, str) and connection is None:
+        connection, page = page, 1
+    url = f"{_api_root('crm')}/{quote(display(module))}"
+    result = _rest(task, "GET", url, _connection_arg(connection, task),
+                   query=[("page", display(page)), ("per_page", display(per_page))])
+    if isinstance(result, dict) and isinstance(result.get("data"), list):
+        return result["data"]
+    return result
+
+
+def crm_search_records(module: Any, criteria: Any, *rest: Any) -> Any:
+    """`zoho.crm.searchRecords(module, criteria [, page, per_page] [, connection])`."""
+    task = "zoho.crm.searchRecords"
+    connection = next((r for r in reversed(rest) if isinstance(r, str)), None)
+    url = f"{_api_root('crm')}/{quote(display(module))}/search"
+    result = _rest(task, "GET", url, _connection_arg(connection, task),
+                   query=[("criteria", display(criteria))])
+    if isinstance(result, dict) and isinstance(result.get("data"), list):
+        return result["data"]
+    return result
+
+
+def crm_create_record(module: Any, record: Any, *rest: Any) -> Any:
+    """`zoho.crm.createRecord(module, map [, options] [, connection])`: the API response."""
+    task = "zoho.crm.createRecord"
+    connection = next((r for r in reversed(rest) if isinstance(r, str)), None)
+    url = f"{_api_root('crm')}/{quote(display(module))}"
+    return _rest(task, "POST", url, _connection_arg(connection, task), body={"data": [record]})
+
+
+def crm_update_record(module: Any, record_id: Any, record: Any, *rest: Any) -> Any:
+    """`zoho.crm.updateRecord(module, id, map [, options] [, connection])`: the API response."""
+    task = "zoho.crm.updateRecord"
+    connection = next((r for r in reversed(rest) if isinstance(r, str)), None)
+    url = f"{_api_root('crm')}/{quote(display(module))}/{quote(display(record_id))}"
+    return _rest(task, "PUT", url, _connection_arg(connection, task), body={"data": [record]})
+
+
+def crm_get_related_records(relation: Any, module: Any, record_id: Any, *rest: Any) -> Any:
+    """`zoho.crm.getRelatedRecords(relation, parent module, id [, page, per_page] [, conn])`."""
+    task = "zoho.crm.getRelatedRecords"
+    connection = next((r for r in reversed(rest) if isinstance(r, str)), None)
+    url = (f"{_api_root('crm')}/{quote(display(module))}/{quote(display(record_id))}/"
+           f"{quote(display(relation))}")
+    result = _rest(task, "GET", url, _connection_arg(connection, task))
+    if isinstance(result, dict) and isinstance(result.get("data"), list):
+        return result["data"]
+    return result
+
+
+def books_get_records(module: Any, org_id: Any, criteria: Any = None, connection: Any = None,
+                      *rest: Any) -> Any:
+    """`zoho.books.getRecords(module, orgId [, criteria] [, connection])`: the API response."""
+    task = "zoho.books.getRecords"
+    query = [("organization_id", display(org_id))]
+    if isinstance(criteria, str) and criteria:
+        for part in criteria.split("&"):
+            k, _, v = part.partition("=")
+            query.append((k, v))
+    url = f"{_api_root('books')}/{quote(display(module))}"
+    return _rest(task, "GET", url, _connection_arg(connection, task), query=query)
+
+
+def books_get_records_by_id(module: Any, org_id: Any, record_id: Any, connection: Any = None,
+                            *rest: Any) -> Any:
+    """`zoho.books.getRecordsByID(module, orgId, id [, connection])`: the API response."""
+    task = "zoho.books.getRecordsByID"
+    url = f"{_api_root('books')}/{quote(display(module))}/{quote(display(record_id))}"
+    return _rest(task, "GET", url, _connection_arg(connection, task),
+                 query=[("organization_id", display(org_id))])
+
+
+def books_create_record(module: Any, org_id: Any, record: Any, connection: Any = None,
+                        *rest: Any) -> Any:
+    """`zoho.books.createRecord(module, orgId, map [, connection])`: the API response."""
+    task = "zoho.books.createRecord"
+    url = f"{_api_root('books')}/{quote(display(module))}"
+    return _rest(task, "POST", url, _connection_arg(connection, task), body=record,
+                 query=[("organization_id", display(org_id))])
+
+
+def books_update_record(module: Any, org_id: Any, record_id: Any, record: Any,
+                        connection: Any = None, *rest: Any) -> Any:
+    """`zoho.books.updateRecord(module, orgId, id, map [, connection])`: the API response."""
+    task = "zoho.books.updateRecord"
+    url = f"{_api_root('books')}/{quote(display(module))}/{quote(display(record_id))}"
+    return _rest(task, "PUT", url, _connection_arg(connection, task), body=record,
+                 query=[("organization_id", display(org_id))])
+
+
+# ---- system values -------------------------------------------------------------------------
+def system_value(ctx: RunContext, name: str) -> Any:
+    """`zoho.currentdate`, `zoho.currenttime`, `today`, `now`, `zoho.adminuser`, ..."""
+    key = name.lower()
+    if key in ("zoho.currentdate", "today"):
+        return dates.today_value()
+    if key in ("zoho.currenttime", "now"):
+        return dates.now_value()
+    if key in ctx.system:
+        return ctx.system[key]
+    short = key.split(".", 1)[-1]
+    if short in ("adminuser", "adminuserid", "loginuser", "loginuserid", "appname",
+                 "appuri", "ipaddress"):
+        return ctx.system.get(short)
+    raise ScriptRuntimeError(f"Unknown system value '{name}'")
+
+
+METHODS: list[Builtin] = []
+
+FUNCTIONS: list[Builtin] = [
+    function("getUrl", get_url, 1, 3),
+    function("postUrl", post_url, 1, 4),
+    function("invokeUrl", legacy_invoke_url, 1, 5),
+]
+
+TASKS: list[Builtin] = [
+    function("zoho.crm.getRecordById", crm_get_record_by_id, 2, 3),
+    function("zoho.crm.getRecords", crm_get_records, 1, None),
+    function("zoho.crm.searchRecords", crm_search_records, 2, None),
+    function("zoho.crm.createRecord", crm_create_record, 2, None),
+    function("zoho.crm.updateRecord", crm_update_record, 3, None),
+    function("zoho.crm.getRelatedRecords", crm_get_related_records, 3, None),
+    function("zoho.books.getRecords", books_get_records, 2, None),
+    function("zoho.books.getRecordsByID", books_get_records_by_id, 3, None),
+    function("zoho.books.createRecord", books_create_record, 3, None),
+    function("zoho.books.updateRecord", books_update_record, 4, None),
+] + [
+    Builtin(tuple("zoho.encryption." + n for n in row.names), row.fn, row.min_args,
+            row.max_args, (), True)
+    for row in getattr(encoding, "ENCRYPTION_TASKS", {}).values()
+]
