@@ -30,13 +30,17 @@ RESERVED = {
     "if", "else", "for", "in", "return", "break", "continue", "try", "catch", "throw",
     "true", "false", "null", "invokeurl", "invokeapi", "sendmail", "void",
 }
-_STATEMENT_END = {"SEMICOLON", "LBRACE", "RBRACE", None}
-# After `info`, these mean `info` is a variable: `info = Map(); info.put(...)`.
-_NOT_INFO_AFTER = {"EQUAL", "COMPOUND_OP", "DOT", "SEMICOLON"}
+# Where a statement may begin: `info` there is the keyword unless the grammar reads it
+# as the variable (`info = Map(); info.put("k", 1); info info;`).
+_STATEMENT_START = {"SEMICOLON", "LBRACE", "RBRACE", "RSQB", None}  # `]`: sendmail [...] may omit its `;`
 
 
 class KeywordPostLex:
-    """Retypes NAME tokens that are keywords; remembers recent tokens for error positions."""
+    """Retypes NAME tokens that are keywords; remembers recent tokens for error positions.
+
+    It never looks ahead: the contextual lexer must see each token in the parser state
+    that follows the previous one.
+    """
 
     always_accept = ("NAME",)
 
@@ -47,15 +51,7 @@ class KeywordPostLex:
         recent = self.recent
         recent.clear()
         prev_type: str | None = None
-        pending: Token | None = None
         for tok in stream:
-            if pending is not None:
-                # `info` decided now that the following token is known.
-                if tok.type not in _NOT_INFO_AFTER:
-                    pending.type = "INFO"
-                yield from self._emit(pending)
-                prev_type = pending.type
-                pending = None
             if tok.type == "NAME":
                 low = tok.value.lower()
                 if low in RESERVED:
@@ -64,22 +60,14 @@ class KeywordPostLex:
                     tok.type = "EACH"
                 elif low == "index" and prev_type == "EACH":
                     tok.type = "INDEX"
-                elif low == "info" and prev_type in _STATEMENT_END:
-                    pending = tok
-                    continue
-            yield from self._emit(tok)
+                elif low == "info" and prev_type in _STATEMENT_START:
+                    # The grammar still reads `info = ...` / `info.put(...)` as the variable.
+                    tok.type = "INFO"
+            recent.append(tok)
+            if len(recent) > 4:
+                del recent[0]
+            yield tok
             prev_type = tok.type
-        if pending is not None:
-            pending.type = "INFO"
-            yield from self._emit(pending)
-
-    def _emit(self, tok: Token) -> Iterator[Token]:
-        recent = self.recent
-        recent.append(tok)
-        if len(recent) > 4:
-            del recent[0]
-        yield tok
-
 
 _lock = threading.Lock()
 _parsers: dict[Any, tuple[Lark, KeywordPostLex]] = {}
@@ -103,6 +91,7 @@ def _parser_for(transformer: Any) -> tuple[Lark, KeywordPostLex]:
 
 
 _BAD_CONTROL = re.compile(r"[\x00]")
+_WHILE = re.compile(r"^\s*(while)\s*\(", re.I)
 
 
 def normalize_source(source: str | bytes, filename: str = "<script>") -> str:
@@ -185,10 +174,13 @@ def syntax_error_from_lark(exc: UnexpectedInput, source: str, recent: list[Token
         tok = exc.token
         expected = set(exc.expected or ())
         before = _token_before(tok, recent)
-        if before is not None and str(before.value).lower() == "while" and tok.type != "$END":
-            return ScriptSyntaxError(
-                "Deluge has no 'while' loop; use 'for each' over a list",
-                line=before.line, column=before.column, filename=filename)
+        if tok.type != "$END":
+            text = source.split("\n")[tok.line - 1]
+            m = _WHILE.match(text)
+            if m:
+                return ScriptSyntaxError(
+                    "Deluge has no 'while' loop; use 'for each' over a list",
+                    line=tok.line, column=m.start(1) + 1, filename=filename)
         missing = next((k for k in ("SEMICOLON", "RPAR") if k in expected), None)
         if missing and before is not None and tok.type != "$END":
             # Reported at the end of the token before, on the line the author wrote.

@@ -266,15 +266,17 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     _COMPARE = {"==": "dg_eq", "!=": "dg_ne", "<": "dg_lt", "<=": "dg_le", ">": "dg_gt",
                 ">=": "dg_ge"}
 
+    # Operator calls span from the operator to the right operand, so an error raised by
+    # the operator is reported at the operator's column.
     def binary(self, c: list[Any]) -> ast.expr:
         left, op, right = c
-        node = _call(self._BINARY[op.value], [left, right], op)
-        return self._nest(_span(node, left, right), left, right)
+        node = _call(self._BINARY[op.value], [left, right], op, right)
+        return self._nest(node, left, right)
 
     def compare(self, c: list[Any]) -> ast.expr:
         left, op, right = c
-        node = _call(self._COMPARE[op.value], [left, right], op)
-        return self._nest(_span(node, left, right), left, right)
+        node = _call(self._COMPARE[op.value], [left, right], op, right)
+        return self._nest(node, left, right)
 
     def legacy_equal(self, c: list[Any]) -> ast.expr:
         left, right = c

@@ -1,0 +1,1 @@
+"""Example scripts run by `sluice demo`, shipped as package data."""

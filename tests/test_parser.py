@@ -1,0 +1,135 @@
+"""Syntax: what the grammar accepts from real scripts, and every class of syntax error
+reported in words at the exact line and column."""
+
+from __future__ import annotations
+
+import pytest
+
+from sluicegate.checker import check_source
+from sluicegate.errors import ScriptSyntaxError
+from sluicegate.translator import translate
+
+
+def error_of(source: str | bytes) -> ScriptSyntaxError:
+    with pytest.raises(ScriptSyntaxError) as info:
+        translate(source, "t.dg")
+    return info.value
+
+
+@pytest.mark.parametrize("source", [
+    "\ufeffinfo 1;",
+    "IF (true) { INFO 1; } ELSE { Info 2; }",
+    "x = 1;\r\ny = 2;\r\n",
+    "if(x = 1 && y = 2) { }",
+    "for each  item in {1,2} { break; continue; }",
+    "for each index i in {1,2} { info i; }",
+    "m = {\"a\": {1, 2}, \"b\": {\"c\": null}};",
+    "l = List:String(); k = list:int(); c = Collection(); c.insert(\"a\": 1);",
+    "x = if(a > 1, \"y\", \"n\");",
+    "r = invokeurl\n[\n  url: \"https://x\" // comment\n  type :POST\n  content-type: \"a\"\n"
+    "  /* c */ connection: \"zb\"\n];",
+    "invokeurl [ url: u type: GET ];",
+    "sendmail [ from: zoho.adminuserid to: \"a@x.com\", b subject: \"s\" message: m "
+    "reply to: r content type: \"text/html\" ]",
+    "string standalone.fn(String a, Int b) { return a; }\nvoid automation.x() { return; }",
+    "map button.y(Map m, list<string> l) { return m; }",
+    "x = zoho.crm.getRecordById(\"Leads\", id);",
+    "info = Map(); info.put(\"k\", 1); info info;",
+    "index = 1; each = 2; info index + each;",
+    "rows = Orders[ID == 5] sort by Added_Time desc range from 0 to 0;",
+    "insert into Orders [ Name = \"a\" Amount = 1 ];",
+    "hide Field; alert \"hello\"; cancel submit;",
+    "x = -1.abs(); y = 1.5; z = -9223372036854775808;",
+    "a.b.c = 1; input.Field = \"x\";",
+    "x += 1; x -= 1; x *= 2; x /= 2; x %= 2;",
+    "try\n{\n}\ncatch (e)\n{\n}",
+    "x = getUrl(\"https://x\"); y = invokeUrl(\"https://x\", \"GET\");",
+    ";;",
+])
+def test_real_world_forms_parse(source: str) -> None:
+    translate(source, "t.dg")
+
+
+def test_missing_semicolon_is_reported_at_end_of_previous_token() -> None:
+    err = error_of("a = 1\nb = 2;")
+    assert (err.line, err.column) == (1, 6)
+    assert "Missing ';'" in err.message
+
+
+def test_missing_semicolon_same_line() -> None:
+    err = error_of("a = 1 b = 2;")
+    assert err.line == 1 and "';'" in err.message
+
+
+def test_unclosed_if_parenthesis() -> None:
+    err = error_of("x = 3;\nif (x > 1 {\n}")
+    assert err.line == 2
+    assert "')'" in err.message
+
+
+def test_ternary_operator_is_rejected_in_words() -> None:
+    err = error_of("b = a > 3 ? 1 : 2;")
+    assert (err.line, err.column) == (1, 11)
+    assert "if(condition, a, b)" in err.message
+
+
+def test_while_loop_is_rejected_in_words() -> None:
+    err = error_of("n = 0;\nwhile (n < 3) { n = n + 1; }")
+    assert err.line == 2 and "while" in err.message
+
+
+def test_unexpected_end_of_script() -> None:
+    err = error_of("if (true) {\n info 1;\n")
+    assert "end of the script" in err.message
+
+
+def test_unterminated_text() -> None:
+    err = error_of('x = "abc;\ninfo x;')
+    assert err.line == 1 and "quote" in err.message
+
+
+def test_invalid_utf8_names_position() -> None:
+    err = error_of(b"x = 1;\ny = \"\xff\";")
+    assert (err.line, err.column) == (2, 6)
+    assert "UTF-8" in err.message
+
+
+def test_nul_character_is_rejected() -> None:
+    err = error_of("x = 1;\x00")
+    assert err.line == 1 and "NUL" in err.message
+
+
+def test_unknown_task_parameter_is_named() -> None:
+    err = error_of("r = invokeurl [ url: \"x\" tipe: GET ];")
+    assert "tipe" in err.message and err.column == 26
+
+
+def test_reserved_word_cannot_be_assigned() -> None:
+    err = error_of("x = 1;\nnull = 2;")
+    assert err.line == 2
+
+
+def test_statements_outside_functions_are_rejected() -> None:
+    err = error_of("info 1;\nvoid a.b() { }")
+    assert "outside a function" in err.message
+
+
+def test_expression_statement_must_be_a_call() -> None:
+    err = error_of("x = 1;\nx;")
+    assert err.line == 2 and "does nothing" in err.message
+
+
+def test_deeply_nested_expression_is_a_syntax_error() -> None:
+    err = error_of("x = " + "-(" * 5000 + "a" + ")" * 5000 + ";")
+    assert "nested too deeply" in err.message
+
+
+def test_check_reports_every_syntax_error_in_one_pass() -> None:
+    source = "a = 1\nb = 2;\nc = (3;\nd = 4;\ne = 5 f;\n"
+    problems = check_source(source, "t.dg")
+    assert [p.line for p in problems] == [1, 3, 5]
+
+
+def test_check_reports_unknown_functions() -> None:
+    problems = check_source("x = fooBar(1);\ny = ifnull(x, 1);", "t.dg")
+    assert [(p.line, p.message) for p in problems] == [(1, "Unknown function 'fooBar'")]

@@ -1,0 +1,109 @@
+"""The sandbox: scripts reach nothing but the stdlib tables, and limits stop runaway
+scripts on the right line without any catch being able to swallow them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sluicegate.engine import Runtime
+from sluicegate.limits import Limits
+
+
+def failure(result):  # type: ignore[no-untyped-def]
+    assert result.status == "failure", result.to_json()
+    return result.error
+
+
+@pytest.mark.parametrize("source, message", [
+    ('x = "a"; y = x.__class__();', "Unknown function '__class__' for TEXT"),
+    ('m = Map(); g = m.__globals__;', None),
+    ('x = {1}; y = x.mro();', "Unknown function 'mro' for LIST"),
+    ('x = "{0.__class__}".format(1);', "Unknown function 'format' for TEXT"),
+    ('x = eval("1");', "Unknown function 'eval'"),
+    ('x = exec("1");', "Unknown function 'exec'"),
+    ('x = getattr("a", "upper");', "Unknown function 'getattr'"),
+    ('x = __import__("os");', "Unknown function '__import__'"),
+    ('x = open("/etc/passwd");', "Unknown function 'open'"),
+    ('x = globals();', "Unknown function 'globals'"),
+    ('x = type(1);', "Unknown function 'type'"),
+    ('x = dg_ctx;', "Variable 'dg_ctx' is not defined"),
+    ('x = dg_info;', "Variable 'dg_info' is not defined"),
+    ('x = __builtins__;', "Variable '__builtins__' is not defined"),
+])
+def test_scripts_cannot_reach_python(run, source: str, message: str | None) -> None:  # type: ignore[no-untyped-def]
+    result = run(source)
+    if message is None:
+        assert result.status == "success"  # a map key named __globals__ is just a key
+        return
+    assert message in failure(result).message
+
+
+def test_import_statement_is_a_syntax_error(run) -> None:  # type: ignore[no-untyped-def]
+    assert failure(run("import os;")).type == "SyntaxError"
+
+
+def test_statement_limit_stops_a_runaway_loop_on_its_line(run) -> None:  # type: ignore[no-untyped-def]
+    src = "l = {1,2,3,4,5,6,7,8,9,10};\ninfo 1;\nfor each a in l { for each b in l {\n x = a; } }"
+    err = failure(run(src, limits=Limits(max_statements=40)))
+    assert err.type == "LimitExceeded" and err.line in (3, 4)
+    assert "Statement limit of 40 exceeded" in err.message
+
+
+def test_limits_are_not_catchable(run) -> None:  # type: ignore[no-untyped-def]
+    src = "try { for each a in {1,2,3} { for each b in {1,2,3} { x = 1; } } } catch (e) { info 1; }"
+    result = run(src, limits=Limits(max_statements=5))
+    assert failure(result).type == "LimitExceeded" and result.logs == []
+
+
+def test_wall_clock_limit_ends_a_long_run(run) -> None:  # type: ignore[no-untyped-def]
+    src = ("l = List(); for each i in {1,2,3,4,5,6,7,8,9,10} { l.add(i); }\n"
+           "for each a in l { for each b in l { for each c in l { for each d in l {\n"
+           "for each e in l { for each f in l { for each g in l { x = 1; } } } } } } }")
+    start = time.monotonic()
+    err = failure(run(src, limits=Limits(timeout=0.3, max_statements=10**9)))
+    assert err.type == "LimitExceeded" and "Time limit" in err.message
+    assert time.monotonic() - start < 2
+
+
+def test_statement_count_is_reported(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("x = 1;\nfor each i in {1, 2} { x = x + i; }\ninfo x;")
+    assert result.stats["statements"] == 1 + 2 * 2 + 1
+
+
+def test_nested_call_limit_is_reported_at_the_call(run) -> None:  # type: ignore[no-untyped-def]
+    src = "int a.f(Int n)\n{\n    return a.f(n + 1);\n}"
+    err = failure(run(src, {"n": 1}))
+    assert err.type == "LimitExceeded" and err.line == 3
+
+
+def test_depth_limit_is_configurable(run) -> None:  # type: ignore[no-untyped-def]
+    src = "int a.f(Int n)\n{\n if (n >= 10) { return n; }\n return a.f(n + 1);\n}"
+    assert run(src, {"n": 1}).value == 10
+    assert failure(run(src, {"n": 1}, limits=Limits(max_call_depth=5))).type == "LimitExceeded"
+
+
+def test_info_output_is_capped_with_one_note_and_the_run_goes_on(run) -> None:  # type: ignore[no-untyped-def]
+    src = "for each i in {1,2,3,4,5,6,7,8,9,10} { info \"0123456789\"; }\nreturn 1;"
+    result = run(src, limits=Limits(max_info_bytes=35))
+    assert result.status == "success" and result.value == 1
+    assert result.logs[:3] == ["0123456789"] * 3
+    assert result.logs[-1].startswith("[info output truncated")
+    assert len(result.logs) == 5
+
+
+def test_runtime_error_positions_point_at_the_operator(run) -> None:  # type: ignore[no-untyped-def]
+    err = failure(run("x = 1;\ny = \"a\" * x;"))
+    assert (err.line, err.column) == (2, 9)
+
+
+def test_compiled_code_is_cached_by_source() -> None:
+    rt = Runtime()
+    assert rt.compile("info 1;") is rt.compile("info 1;")
+    assert rt.compile("info 1;") is not rt.compile("info 2;")
+
+
+def test_runs_share_no_state(run) -> None:  # type: ignore[no-untyped-def]
+    src = "l = List(); l.add(1); return l.size();"
+    assert run(src).value == 1 and run(src).value == 1
