@@ -98,23 +98,28 @@ class DateTime:
         self.value = value
         self.date_only = date_only
 
+    # Compared as instants: within one zone Python compares wall clocks, which would make
+    # the two 01:30s of a fall-back night equal.
+    def _instant(self) -> _dt.datetime:
+        return self.value.astimezone(_dt.timezone.utc)
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DateTime) and self.value == other.value
+        return isinstance(other, DateTime) and self._instant() == other._instant()
 
     def __lt__(self, other: DateTime) -> bool:
-        return self.value < other.value
+        return self._instant() < other._instant()
 
     def __le__(self, other: DateTime) -> bool:
-        return self.value <= other.value
+        return self._instant() <= other._instant()
 
     def __gt__(self, other: DateTime) -> bool:
-        return self.value > other.value
+        return self._instant() > other._instant()
 
     def __ge__(self, other: DateTime) -> bool:
-        return self.value >= other.value
+        return self._instant() >= other._instant()
 
     def __hash__(self) -> int:
-        return hash(self.value)
+        return hash(self._instant())
 
     def __repr__(self) -> str:
         return f"DateTime({display(self)!r})"
@@ -333,7 +338,7 @@ def deluge_equal(a: Any, b: Any) -> bool:
     if ta is Collection and tb is Collection:
         return deluge_equal(a.items, b.items)
     if ta is DateTime and tb is DateTime:
-        return a.value == b.value  # type: ignore[no-any-return]
+        return a == b  # type: ignore[no-any-return]
     if ta is File and tb is File:
         return a == b  # type: ignore[no-any-return]
     return False
