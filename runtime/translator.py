@@ -131,6 +131,20 @@ def _call(helper: str, args: list[ast.expr], at: Any, last: Any | None = None) -
     return _span(ast.Call(func=func, args=args, keywords=[]), at, last)
 
 
+_BOOLEAN_HELPERS = {"dg_eq", "dg_ne", "dg_lt", "dg_le", "dg_gt", "dg_ge", "dg_not", "dg_cond"}
+
+
+def _test(node: ast.expr) -> ast.expr:
+    """A condition (SPEC §3: must be BOOLEAN); comparisons are BOOLEAN already."""
+    if isinstance(node, ast.BoolOp) or (isinstance(node, ast.Constant)
+                                         and type(node.value) is bool):
+        return node
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in _BOOLEAN_HELPERS):
+        return node
+    return _call("dg_cond", [node], node)
+
+
 def _var(name: str) -> str:
     return "v_" + name
 
@@ -285,7 +299,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     def _boolop(self, op: ast.boolop, c: list[Any]) -> ast.expr:
         left, tok, right = c
-        values = [_call("dg_cond", [left], left), _call("dg_cond", [right], right)]
+        values = [_test(left), _test(right)]
         node = _span(ast.BoolOp(op=op, values=values), left, right)
         return self._nest(node, left, right)
 
@@ -313,7 +327,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     def if_expr(self, c: list[Any]) -> ast.expr:
         tok, test, body, orelse = c
-        node = ast.IfExp(test=_call("dg_cond", [test], test), body=body, orelse=orelse)
+        node = ast.IfExp(test=_test(test), body=body, orelse=orelse)
         return self._nest(_span(node, tok, orelse), test, body, orelse)
 
     # ---- postfix ---------------------------------------------------------------------------
@@ -475,10 +489,10 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             if kind == "else":
                 orelse = cbody or []
             else:
-                inner = ast.If(test=_call("dg_cond", [ctest], ctest), body=cbody or [],
+                inner = ast.If(test=_test(ctest), body=cbody or [],
                                orelse=orelse)
                 orelse = [_span(inner, ctok, ctest)]
-        node = ast.If(test=_call("dg_cond", [test], test), body=body, orelse=orelse)
+        node = ast.If(test=_test(test), body=body, orelse=orelse)
         return _span(node, tok, test)
 
     def elif_clause(self, c: list[Any]) -> tuple[str, Token, ast.expr, list[ast.stmt]]:

@@ -1,0 +1,263 @@
+"""Inlined fast paths for exact built-in types, added after the policy pass.
+
+Generated code calls a helper for every operator and method (`dg_add(a, b)`,
+`dg_m(m, 'get', k)`). For the commonest cases on exact Python types the helper's answer
+is known without calling it, so the call is wrapped in a guard that does the work inline
+and falls back to the helper for everything else:
+
+    dg_add(A, B)        -> (r if MIN <= (r := t1 + t2) <= MAX else dg_overflow())
+                           if dg_type(t1 := A) is dg_type(t2 := B) is dg_int else dg_add(t1, t2)
+    dg_lt(A, B)         -> (t1 < t2) if <both int> else dg_lt(t1, t2)       (also <= > >=)
+    dg_eq(A, "x")       -> (t1 == "x") if dg_type(t1 := A) is dg_str else dg_eq(t1, "x")
+    dg_m(M, 'get', K)   -> t1.get(t2) if M is a dict and K a str else dg_m(...)
+    M.put(K, V);        -> if <dict, str key, below the size floor>: t1[t2] = V  else: dg_m(...)
+    L.add(V);           -> if <list, below the size floor>: t1.append(V)  else: dg_m(...)
+    dg_f('ifnull', a, b) -> dg_b_ifnull(a, b)       (built-in functions bound directly)
+
+Temporaries (`dg_t<N>`) keep every operand evaluated exactly once and in script order.
+The guards compare exact types (`type(x) is int`), so bool, BraceMap, TypedList and the
+other subclasses always take the helper. Each new node takes the position of the call
+it replaces, so errors still point at the operator or method.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FastPaths", "FAST_GLOBALS"]
+
+import ast
+from typing import Any
+
+from .errors import ScriptRuntimeError
+from .values import MAX_NUMBER, MIN_NUMBER
+
+# Past this many elements, growth goes through the helpers, which check the size limit.
+SIZE_FLOOR = 1 << 16
+
+
+def _overflow() -> None:
+    raise ScriptRuntimeError("Number out of range")
+
+
+FAST_GLOBALS: dict[str, Any] = {
+    "dg_type": type, "dg_len": len, "dg_int": int, "dg_str": str, "dg_dict": dict,
+    "dg_list": list, "dg_overflow": _overflow,
+}
+
+_ARITH = {"dg_add": ast.Add, "dg_sub": ast.Sub, "dg_mul": ast.Mult}
+_ORDER = {"dg_lt": ast.Lt, "dg_le": ast.LtE, "dg_gt": ast.Gt, "dg_ge": ast.GtE}
+_EQUALITY = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq}
+
+
+def _load(name: str) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+def _store(name: str) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Store())
+
+
+def _type_of(expr: ast.expr) -> ast.Call:
+    return ast.Call(func=_load("dg_type"), args=[expr], keywords=[])
+
+
+def _is(left: ast.expr, right: ast.expr) -> ast.Compare:
+    return ast.Compare(left=left, ops=[ast.Is()], comparators=[right])
+
+
+def _helper_call(node: ast.expr, helper: str) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == helper)
+
+
+def _simple(node: ast.expr) -> bool:
+    return isinstance(node, (ast.Name, ast.Constant))
+
+
+def _located(new: Any, old: ast.AST) -> Any:
+    for child in ast.walk(new):
+        if isinstance(child, (ast.expr, ast.stmt)):
+            ast.copy_location(child, old)
+            child.end_lineno = getattr(old, "end_lineno", None)
+            child.end_col_offset = getattr(old, "end_col_offset", None)
+    return new
+
+
+class FastPaths(ast.NodeTransformer):
+    """Rewrites helper calls on exact types into inline code (see the module docstring)."""
+
+    def __init__(self, builtin_functions: dict[str, Any]) -> None:
+        self.builtin_functions = builtin_functions
+        self.bound: dict[str, Any] = {}
+        self.counter = 0
+
+    def _temp(self) -> str:
+        self.counter += 1
+        return f"dg_t{self.counter}"
+
+    def _hold(self, expr: ast.expr) -> tuple[ast.expr, ast.expr]:
+        """(expression that evaluates `expr` once, expression that reads it again)."""
+        if _simple(expr):
+            return expr, expr
+        name = self._temp()
+        return ast.NamedExpr(target=_store(name), value=expr), _load(name)
+
+    # ---- expressions -----------------------------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> Any:
+        self.generic_visit(node)
+        if not isinstance(node.func, ast.Name):
+            return node
+        helper = node.func.id
+        if helper in _ARITH and len(node.args) == 2:
+            return _located(self._arith(node, _ARITH[helper]), node)
+        if helper in _ORDER and len(node.args) == 2:
+            return _located(self._order(node, _ORDER[helper]), node)
+        if helper in _EQUALITY and len(node.args) == 2:
+            return _located(self._equality(node, _EQUALITY[helper]), node)
+        if helper == "dg_m" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            method = str(node.args[1].value).lower()
+            if method == "get" and len(node.args) == 3:
+                return _located(self._map_get(node), node)
+            if method == "size" and len(node.args) == 2:
+                return _located(self._size(node), node)
+        if helper == "dg_f" and node.args and isinstance(node.args[0], ast.Constant):
+            return self._bind_function(node)
+        return node
+
+    def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr, ast.expr, ast.expr]:
+        """A guard that both operands are exactly `kind`, and the re-reads of them."""
+        left, right = node.args
+        left_once, left_again = self._hold(left)
+        right_once, right_again = self._hold(right)
+        guard = ast.Compare(left=_type_of(left_once), ops=[ast.Is(), ast.Is()],
+                            comparators=[_type_of(right_once), _load(kind)])
+        return guard, left_again, right_again
+
+    def _fallback(self, node: ast.Call, left: ast.expr, right: ast.expr) -> ast.Call:
+        return ast.Call(func=node.func, args=[left, right], keywords=[])
+
+    def _arith(self, node: ast.Call, op: type[ast.operator]) -> ast.expr:
+        guard, left, right = self._both(node, "dg_int")
+        result = self._temp()
+        computed = ast.NamedExpr(target=_store(result), value=ast.BinOp(left=left, op=op(),
+                                                                         right=right))
+        in_range = ast.Compare(left=ast.Constant(MIN_NUMBER), ops=[ast.LtE(), ast.LtE()],
+                               comparators=[computed, ast.Constant(MAX_NUMBER)])
+        overflow = ast.Call(func=_load("dg_overflow"), args=[], keywords=[])
+        fast = ast.IfExp(test=in_range, body=_load(result), orelse=overflow)
+        return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
+
+    def _order(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
+        guard, left, right = self._both(node, "dg_int")
+        fast = ast.Compare(left=left, ops=[op()], comparators=[right])
+        return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
+
+    def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
+        left, right = node.args
+        constant = next((a for a in (right, left) if isinstance(a, ast.Constant)
+                         and type(a.value) in (str, int)), None)
+        if constant is None:
+            guard, left_again, right_again = self._both(node, "dg_str")
+        else:
+            other = left if constant is right else right
+            other_once, other_again = self._hold(other)
+            kind = "dg_str" if type(constant.value) is str else "dg_int"
+            guard = _is(_type_of(other_once), _load(kind))
+            left_again, right_again = ((other_again, constant) if constant is right
+                                       else (constant, other_again))
+        fast = ast.Compare(left=left_again, ops=[op()], comparators=[right_again])
+        return ast.IfExp(test=guard, body=fast,
+                         orelse=self._fallback(node, left_again, right_again))
+
+    def _map_get(self, node: ast.Call) -> ast.expr:
+        receiver, name, key = node.args
+        if not _simple(key):
+            return node  # a computed key would be evaluated twice by the guard
+        recv_once, recv_again = self._hold(receiver)
+        guard: ast.expr = _is(_type_of(recv_once), _load("dg_dict"))
+        if not (isinstance(key, ast.Constant) and type(key.value) is str):
+            guard = ast.BoolOp(op=ast.And(), values=[guard, _is(_type_of(key),
+                                                                 _load("dg_str"))])
+        fast = ast.Call(func=ast.Attribute(value=recv_again, attr="get", ctx=ast.Load()),
+                        args=[key], keywords=[])
+        slow = ast.Call(func=node.func, args=[recv_again, name, key], keywords=[])
+        return ast.IfExp(test=guard, body=fast, orelse=slow)
+
+    def _size(self, node: ast.Call) -> ast.expr:
+        receiver, name = node.args
+        recv_once, recv_again = self._hold(receiver)
+        guard = ast.BoolOp(op=ast.Or(), values=[
+            _is(_type_of(recv_once), _load("dg_list")),
+            _is(_type_of(recv_again), _load("dg_dict"))])
+        fast = ast.Call(func=_load("dg_len"), args=[recv_again], keywords=[])
+        slow = ast.Call(func=node.func, args=[recv_again, name], keywords=[])
+        return ast.IfExp(test=guard, body=fast, orelse=slow)
+
+    def _bind_function(self, node: ast.Call) -> ast.expr:
+        name = str(node.args[0].value).lower()  # type: ignore[attr-defined]
+        row = self.builtin_functions.get(name)
+        if row is None or not name.isidentifier():
+            return node
+        n = len(node.args) - 1
+        if n < row.min_args or (row.max_args is not None and n > row.max_args):
+            return node
+        global_name = f"dg_b_{name}"
+        self.bound[global_name] = row.fn
+        return _located(ast.Call(func=_load(global_name), args=node.args[1:], keywords=[]),
+                        node)
+
+    # ---- statements ------------------------------------------------------------------------
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        call = node.value
+        if (_helper_call(call, "dg_m") and len(call.args) >= 2  # type: ignore[attr-defined]
+                and isinstance(call.args[1], ast.Constant)):  # type: ignore[attr-defined]
+            method = str(call.args[1].value).lower()  # type: ignore[attr-defined]
+            if method == "put" and len(call.args) == 4:  # type: ignore[attr-defined]
+                return self._put(node, call)  # type: ignore[arg-type]
+            if method == "add" and len(call.args) == 3:  # type: ignore[attr-defined]
+                return self._add(node, call)  # type: ignore[arg-type]
+        self.generic_visit(node)
+        return node
+
+    def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt]) -> ast.expr:
+        if _simple(expr):
+            return expr
+        name = self._temp()
+        setup.append(_located(ast.Assign(targets=[_store(name)], value=expr), where))
+        return _load(name)
+
+    def _put(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
+        for i in range(len(call.args)):
+            call.args[i] = self.visit(call.args[i])
+        receiver, name, key, value = call.args
+        setup: list[ast.stmt] = []
+        recv = self._pin(receiver, node, setup)
+        k = self._pin(key, node, setup)
+        checks: list[ast.expr] = [_is(_type_of(recv), _load("dg_dict"))]
+        if not (isinstance(key, ast.Constant) and type(key.value) is str):
+            checks.append(_is(_type_of(k), _load("dg_str")))
+        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
+                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
+        store = ast.Assign(targets=[ast.Subscript(value=recv, slice=k, ctx=ast.Store())],
+                           value=value)
+        slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, k, value],
+                                       keywords=[]))
+        branch = ast.If(test=ast.BoolOp(op=ast.And(), values=checks), body=[store],
+                        orelse=[slow])
+        return [*setup, _located(branch, node)]
+
+    def _add(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
+        for i in range(len(call.args)):
+            call.args[i] = self.visit(call.args[i])
+        receiver, name, value = call.args
+        setup: list[ast.stmt] = []
+        recv = self._pin(receiver, node, setup)
+        checks = [_is(_type_of(recv), _load("dg_list")),
+                  ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
+                              ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)])]
+        append = ast.Expr(value=ast.Call(
+            func=ast.Attribute(value=recv, attr="append", ctx=ast.Load()), args=[value],
+            keywords=[]))
+        slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, value], keywords=[]))
+        branch = ast.If(test=ast.BoolOp(op=ast.And(), values=checks), body=[append],
+                        orelse=[slow])
+        return [*setup, _located(branch, node)]

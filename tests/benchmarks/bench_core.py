@@ -1,0 +1,209 @@
+"""Language-core benchmarks (issue: language core): ratios against plain Python.
+
+    python tests/benchmarks/bench_core.py [--quick]
+
+- execution of loop- and map-heavy scripts vs the same logic hand-written in Python
+- compile throughput in script lines per second
+- cache-hit run latency of a small script
+- cold `sluice run` of a hello script vs `python -c pass`
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sluicegate.engine import Runtime
+from sluicegate.limits import Limits
+from sluicegate.sandbox import clear_cache, compile_script
+
+QUICK = "--quick" in sys.argv
+LIMITS = Limits(max_statements=10**9, timeout=600)
+
+
+def best(fn: Callable[[], Any], repeat: int = 5) -> float:
+    """Best wall time of `repeat` calls (the least disturbed by other load)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def report(name: str, ours: float, theirs: float, goal: str) -> None:
+    print(f"{name:<44} sluice {ours * 1e3:9.3f} ms  python {theirs * 1e3:9.3f} ms  "
+          f"ratio {ours / theirs:5.2f}x   (goal {goal})")
+
+
+MAP_HEAVY = """
+m = Map();
+total = 0;
+for each i in items
+{
+    key = "k" + (i % 100);
+    m.put(key, ifnull(m.get(key), 0) + i);
+    total = total + i;
+}
+return total;
+"""
+
+
+def map_heavy_python(items: list[int]) -> int:
+    m: dict[str, int] = {}
+    total = 0
+    for i in items:
+        key = "k" + str(i % 100)
+        prev = m.get(key)
+        m[key] = (prev if prev is not None else 0) + i
+        total = total + i
+    return total
+
+
+LOOP_HEAVY = """
+count = 0;
+acc = 0;
+for each a in items
+{
+    if (a % 3 == 0)
+    {
+        continue;
+    }
+    for each b in small
+    {
+        acc = acc + a * b;
+        count = count + 1;
+    }
+}
+return acc + count;
+"""
+
+
+def loop_heavy_python(items: list[int], small: list[int]) -> int:
+    count = 0
+    acc = 0
+    for a in items:
+        if a % 3 == 0:
+            continue
+        for b in small:
+            acc = acc + a * b
+            count = count + 1
+    return acc + count
+
+
+LIST_BUILD = """
+out = List();
+for each row in rows
+{
+    if (row.get("status") == "open" && row.get("amount") > 100)
+    {
+        out.add(row.get("id"));
+    }
+}
+return out.size();
+"""
+
+
+def list_build_python(rows: list[dict[str, Any]]) -> int:
+    out = []
+    for row in rows:
+        if row.get("status") == "open" and row.get("amount") > 100:
+            out.append(row.get("id"))
+    return len(out)
+
+
+def bench_execution(rt: Runtime) -> None:
+    n = 2_000 if QUICK else 20_000
+    items = list(range(n))
+    small = [1, 2, 3, 4, 5]
+    rows = [{"id": i, "status": "open" if i % 2 else "closed", "amount": i % 300}
+            for i in range(n)]
+
+    def ours(src: str, inputs: dict[str, Any]) -> Callable[[], Any]:
+        def go() -> Any:
+            r = rt.run(src, inputs, limits=LIMITS)
+            assert r.ok, r.error
+            return r.value
+        return go
+
+    assert ours(MAP_HEAVY, {"items": items})() == map_heavy_python(items)
+    report("execution: map-heavy loop", best(ours(MAP_HEAVY, {"items": items})),
+           best(lambda: map_heavy_python(items)), "<= 1.5x")
+    assert ours(LOOP_HEAVY, {"items": items, "small": small})() == loop_heavy_python(items,
+                                                                                     small)
+    report("execution: nested arithmetic loops",
+           best(ours(LOOP_HEAVY, {"items": items, "small": small})),
+           best(lambda: loop_heavy_python(items, small)), "<= 1.5x")
+    assert ours(LIST_BUILD, {"rows": rows})() == list_build_python(rows)
+    report("execution: filter records into a list", best(ours(LIST_BUILD, {"rows": rows})),
+           best(lambda: list_build_python(rows)), "<= 1.5x")
+
+
+def bench_compile() -> None:
+    block = MAP_HEAVY + LOOP_HEAVY.replace("return acc + count;", "info acc;")
+    body = "\n".join(block.replace("return total;", "info total;") for _ in range(40))
+    lines = body.count("\n") + 1
+
+    def go() -> None:
+        clear_cache()
+        compile_script(body + "\n// nonce " + str(time.perf_counter_ns()))
+
+    t = best(go, 3)
+    print(f"{'compile throughput':<44} {lines / t:10.0f} lines/s ({lines} lines in "
+          f"{t * 1e3:.1f} ms)   (goal >= 10000 lines/s)")
+
+
+def bench_latency(rt: Runtime) -> None:
+    src = 'x = 1 + 2; info "hi " + x; return x;'
+    rt.run(src, {})
+    n = 2000
+
+    def ours() -> None:
+        for _ in range(n):
+            rt.run(src, {})
+
+    def python() -> None:
+        for _ in range(n):
+            x = 1 + 2
+            logs = ["hi " + str(x)]
+            del logs
+
+    t = best(ours, 3) / n
+    print(f"{'cache-hit run latency (small script)':<44} {t * 1e6:9.1f} us per run"
+          f"   (goal <= 50 us; plain Python body {best(python, 3) / n * 1e6:.2f} us)")
+
+
+def bench_cold_start() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "hello.dg")
+        with open(path, "w") as f:
+            f.write('info "hello";\n')
+        sluice = os.path.join(os.path.dirname(sys.executable), "sluice")
+        subprocess.run([sluice, "run", path], check=True, capture_output=True)
+
+        def ours() -> None:
+            subprocess.run([sluice, "run", path], check=True, capture_output=True)
+
+        def python() -> None:
+            subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True)
+
+        t_ours, t_py = best(ours, 5), best(python, 5)
+        print(f"{'cold sluice run hello.dg':<44} {t_ours * 1e3:9.1f} ms  (python -c pass "
+              f"{t_py * 1e3:.1f} ms; goal <= 300 ms)")
+
+
+def main() -> None:
+    rt = Runtime()
+    bench_execution(rt)
+    bench_compile()
+    bench_latency(rt)
+    bench_cold_start()
+
+
+if __name__ == "__main__":
+    main()
