@@ -116,7 +116,11 @@ class Runtime:
 
     def run(self, source: str | bytes, inputs: dict[str, Any] | None = None, *,
             filename: str = "<script>", limits: Limits | None = None,
-            entry: str | None = None, profile: str | None = None) -> RunResult:
+            entry: str | None = None, profile: str | None = None,
+            convert_inputs: bool = True) -> RunResult:
+        """Run a script. Inputs are JSON-shaped (floats or Decimal for fractions) and are
+        copied into Deluge values; `convert_inputs=False` is for callers whose inputs are
+        Deluge values already (the run then works on them directly)."""
         started = time.perf_counter()
         run_limits = limits or (PROFILES[profile] if profile else self.limits)
         try:
@@ -127,7 +131,8 @@ class Runtime:
                              stats={"statements": 0, "duration_ms": _ms(started),
                                     "http_calls": 0})
         try:
-            values = from_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
+            values = (from_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
+                      if convert_inputs else dict(inputs or {}))
         except (LimitExceeded, RecursionError):
             return RunResult("failure", error=ErrorInfo(
                 "LimitExceeded", f"Inputs are nested deeper than {run_limits.max_nesting} "

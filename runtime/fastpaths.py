@@ -9,6 +9,8 @@ and falls back to the helper for everything else:
                            if dg_type(t1 := A) is dg_type(t2 := B) is dg_int else dg_add(t1, t2)
     dg_lt(A, B)         -> (t1 < t2) if <both int> else dg_lt(t1, t2)       (also <= > >=)
     dg_eq(A, "x")       -> (t1 == "x") if dg_type(t1 := A) is dg_str else dg_eq(t1, "x")
+    dg_add("k", A)      -> "k" + t1 (TEXT) or "k" + str(t1) (NUMBER), else dg_add
+    dg_mod(A, 3)        -> t1 % 3 when t1 is an int >= 0
     dg_m(M, 'get', K)   -> t1.get(t2) if M is a dict and K a str else dg_m(...)
     M.put(K, V);        -> if <dict, str key, below the size floor>: t1[t2] = V  else: dg_m(...)
     L.add(V);           -> if <list, below the size floor>: t1.append(V)  else: dg_m(...)
@@ -107,8 +109,12 @@ class FastPaths(ast.NodeTransformer):
         if not isinstance(node.func, ast.Name):
             return node
         helper = node.func.id
+        if helper == "dg_add" and len(node.args) == 2 and self._text_constant(node):
+            return _located(self._concat(node), node)
         if helper in _ARITH and len(node.args) == 2:
             return _located(self._arith(node, _ARITH[helper]), node)
+        if helper == "dg_mod" and len(node.args) == 2:
+            return _located(self._modulo(node), node)
         if helper in _ORDER and len(node.args) == 2:
             return _located(self._order(node, _ORDER[helper]), node)
         if helper in _EQUALITY and len(node.args) == 2:
@@ -126,6 +132,13 @@ class FastPaths(ast.NodeTransformer):
     def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr, ast.expr, ast.expr]:
         """A guard that both operands are exactly `kind`, and the re-reads of them."""
         left, right = node.args
+        literal = int if kind == "dg_int" else str
+        for known, other in ((right, left), (left, right)):
+            if isinstance(known, ast.Constant) and type(known.value) is literal:
+                other_once, other_again = self._hold(other)
+                guard = _is(_type_of(other_once), _load(kind))
+                return (guard, other_again, known) if known is right else (guard, known,
+                                                                            other_again)
         left_once, left_again = self._hold(left)
         right_once, right_again = self._hold(right)
         guard = ast.Compare(left=_type_of(left_once), ops=[ast.Is(), ast.Is()],
@@ -145,6 +158,48 @@ class FastPaths(ast.NodeTransformer):
         overflow = ast.Call(func=_load("dg_overflow"), args=[], keywords=[])
         fast = ast.IfExp(test=in_range, body=_load(result), orelse=overflow)
         return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
+
+    @staticmethod
+    def _text_constant(node: ast.Call) -> bool:
+        return any(isinstance(a, ast.Constant) and type(a.value) is str for a in node.args)
+
+    def _concat(self, node: ast.Call) -> ast.expr:
+        """TEXT constant + TEXT or NUMBER: joined inline; long results take the helper,
+        which checks the text size limit."""
+        left, right = node.args
+        const_left = isinstance(left, ast.Constant) and type(left.value) is str
+        other = right if const_left else left
+        once, again = self._hold(other)
+
+        def join(value: ast.expr) -> ast.expr:
+            return ast.BinOp(left=left if const_left else value, op=ast.Add(),
+                             right=value if const_left else right)
+
+        result = self._temp()
+        joined = ast.NamedExpr(target=_store(result), value=join(again))
+        short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[joined], keywords=[]),
+                            ops=[ast.LtE()], comparators=[ast.Constant(SIZE_FLOOR)])
+        fallback = ast.Call(func=node.func, args=[left if const_left else again,
+                                                  again if const_left else right], keywords=[])
+        text_case = ast.IfExp(test=short, body=_load(result), orelse=fallback)
+        number_text = ast.Call(func=_load("dg_str"), args=[again], keywords=[])
+        number_case = ast.IfExp(test=_is(_type_of(again), _load("dg_int")),
+                                body=join(number_text), orelse=fallback)
+        return ast.IfExp(test=_is(_type_of(once), _load("dg_str")), body=text_case,
+                         orelse=number_case)
+
+    def _modulo(self, node: ast.Call) -> ast.expr:
+        """Python's % agrees with Deluge's (sign of the dividend) for a non-negative
+        dividend and a positive divisor."""
+        guard, left, right = self._both(node, "dg_int")
+        checks: list[ast.expr] = [guard, ast.Compare(left=left, ops=[ast.GtE()],
+                                                     comparators=[ast.Constant(0)])]
+        if not (isinstance(right, ast.Constant) and type(right.value) is int
+                and right.value > 0):
+            checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
+        fast = ast.BinOp(left=left, op=ast.Mod(), right=right)
+        return ast.IfExp(test=ast.BoolOp(op=ast.And(), values=checks), body=fast,
+                         orelse=self._fallback(node, left, right))
 
     def _order(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         guard, left, right = self._both(node, "dg_int")

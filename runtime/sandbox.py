@@ -228,9 +228,11 @@ def _finish(translation: Translation) -> tuple[ast.Module, dict[str, Any]]:
     """Policy pass, then the trusted nodes; returns the module and the globals they need."""
     module = translation.module
     _policy(module)
+    # Statements are charged before the fast paths rewrite them, so a rewritten
+    # statement still counts as one.
+    _RuntimeNodes().visit(module)
     fast = FastPaths(FUNCTIONS)
     fast.visit(module)
-    _RuntimeNodes().visit(module)
     ast.fix_missing_locations(module)
     return module, {**FAST_GLOBALS, **fast.bound}
 

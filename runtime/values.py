@@ -279,14 +279,36 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int) -> None:
 
 
 def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
-    """Turn a value parsed from JSON (floats as Decimal) into a Deluge value (SPEC §10 inputs)."""
+    """Turn a value parsed from JSON (floats as Decimal) into a Deluge value (SPEC §10 inputs).
+
+    Always returns fresh containers, so a script can change its inputs freely.
+    """
     if depth > max_depth:
         raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
     t = type(value)
     if t is dict:
-        return {str(k): from_json(v, depth + 1, max_depth) for k, v in value.items()}
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            tv = type(v)
+            if tv is str or tv is bool or v is None or tv is Decimal:
+                out[k if type(k) is str else str(k)] = v
+            elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
+                out[k if type(k) is str else str(k)] = v
+            else:
+                out[k if type(k) is str else str(k)] = from_json(v, depth + 1, max_depth)
+        return out
     if t is list:
-        return [from_json(v, depth + 1, max_depth) for v in value]
+        items: list[Any] = []
+        append = items.append
+        for v in value:
+            tv = type(v)
+            if tv is str or tv is bool or v is None or tv is Decimal:
+                append(v)
+            elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
+                append(v)
+            else:
+                append(from_json(v, depth + 1, max_depth))
+        return items
     if t is float:
         return Decimal(repr(value))
     if t is int:

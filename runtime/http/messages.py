@@ -15,7 +15,7 @@ __all__ = ["HttpRequest", "HttpResponse", "Broker", "UnconfiguredBroker", "Maile
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .errors import ScriptRuntimeError
+from ..errors import ScriptRuntimeError
 
 
 @dataclass
