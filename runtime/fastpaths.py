@@ -11,6 +11,7 @@ and falls back to the helper for everything else:
     dg_eq(A, "x")       -> (t1 == "x") if dg_type(t1 := A) is dg_str else dg_eq(t1, "x")
     dg_add("k", A)      -> "k" + t1 (TEXT) or "k" + str(t1) (NUMBER), else dg_add
     dg_mod(A, 3)        -> t1 % 3 when t1 is an int >= 0
+    dg_eq(A, null)      -> A is None
     dg_m(M, 'get', K)   -> t1.get(t2) if M is a dict and K a str else dg_m(...)
     M.put(K, V);        -> if <dict, str key, below the size floor>: t1[t2] = V  else: dg_m(...)
     L.add(V);           -> if <list, below the size floor>: t1.append(V)  else: dg_m(...)
@@ -208,6 +209,11 @@ class FastPaths(ast.NodeTransformer):
 
     def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         left, right = node.args
+        for known, other in ((right, left), (left, right)):
+            if isinstance(known, ast.Constant) and known.value is None:
+                # `x == null` is true for null alone (SPEC §3): an identity test.
+                return ast.Compare(left=other, ops=[ast.Is() if op is ast.Eq else ast.IsNot()],
+                                   comparators=[ast.Constant(None)])
         constant = next((a for a in (right, left) if isinstance(a, ast.Constant)
                          and type(a.value) in (str, int)), None)
         if constant is None:

@@ -229,8 +229,47 @@ def _date_display(value: DateTime) -> str:
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+_PLAIN_SCALARS = (str, int, bool, type(None))
+
+
+def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
+    """The C encoder's output when the value holds only JSON-native types (the common
+    case: maps of text and numbers), else None. Subclasses (BraceMap, CaughtError,
+    TypedList), DECIMAL, dates and non-text keys all take the careful writer."""
+    stack = [(value, depth)]
+    while stack:
+        item, level = stack.pop()
+        t = type(item)
+        if t is dict:
+            if level >= max_depth:
+                return None
+            for k, v in item.items():
+                if type(k) is not str:
+                    return None
+                tv = type(v)
+                if tv is dict or tv is list:
+                    stack.append((v, level + 1))
+                elif tv not in _PLAIN_SCALARS:
+                    return None
+        elif t is list:
+            if level >= max_depth:
+                return None
+            for v in item:
+                tv = type(v)
+                if tv is dict or tv is list:
+                    stack.append((v, level + 1))
+                elif tv not in _PLAIN_SCALARS:
+                    return None
+        elif t not in _PLAIN_SCALARS:
+            return None
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> str:
     """Compact JSON of a value (MAP display, request bodies): decimals keep their scale."""
+    fast = _plain_json(value, depth, max_depth)
+    if fast is not None:
+        return fast
     parts: list[str] = []
     _write_json(value, parts, depth, max_depth)
     return "".join(parts)

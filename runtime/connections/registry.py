@@ -1,0 +1,863 @@
+"""The connection registry: connections and their encrypted credentials in the database,
+the OAuth flows that fill them, and the grants the broker signs requests with.
+
+    registry = Registry(engine, Keyring.load())
+    registry.add("zbooks", "oauth2", service="zoho_books", client_id=..., secret=...)
+    start = registry.begin_authorization("zbooks", redirect_uri)   # send the user to start.url
+    registry.complete_authorization(state, code)                   # from the callback
+    grant = registry.grant("zbooks")          # signer + allowed base URLs, token refreshed
+
+Token refresh happens once per connection at a time, across threads (a lock per
+connection), processes and nodes (the credential row is locked: `SELECT ... FOR UPDATE`
+on PostgreSQL, `BEGIN IMMEDIATE` on SQLite). Whoever waited re-reads the row and uses the
+tokens the winner stored when their generation moved on. A rotated refresh token is
+written in the same transaction as the new access token. `invalid_grant` turns the
+connection to `needs_authorization`, and every later use fails at once with
+"Connection 'x' needs to be re-authorized" instead of asking the provider again.
+
+Decrypted credentials are cached per registry for `cache_ttl` seconds (changes made
+through the same registry apply at once), so signing a request costs no database read.
+Every change and authorization is written to the audit table: who, when, which fields
+(secret fields only as "set" or "changed"), never a secret value.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Registry", "RegistryError", "ConnectionNotFound", "ConnectionView", "Grant",
+           "LINK_NAME", "default_actor"]
+
+import getpass
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from ..errors import ScriptRuntimeError
+from ..http.guard import BaseUrl, DestinationRefused, first_match
+from ..store.connections import (
+    AUTH_TYPES, Connection, ConnectionAudit, ConnectionCredential, PendingAuthorization,
+)
+from ..store.db import session_factory, utcnow
+from .catalogue import Catalogue, UnknownService
+from .keyring import Keyring
+from .oauth import (
+    TOKEN_AUTH_METHODS, AuthorizationStart, OAuth2Flow, OAuth2Settings, TokenEndpointError,
+    TokenSet,
+)
+from .signers import (
+    PLACEMENTS, ApiKeySigner, BasicSigner, OAuth1Signer, OAuth2Signer, Signer,
+)
+
+log = logging.getLogger("sluicegate.connections")
+
+LINK_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
+GRANTS = ("authorization_code", "client_credentials")
+_PENDING_SECONDS = 600.0
+
+
+class RegistryError(ValueError):
+    """A field of a connection command that cannot be accepted (field, reason)."""
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+class ConnectionNotFound(ScriptRuntimeError):
+    """No connection has this link name."""
+
+
+def default_actor() -> str:
+    """Who is acting, for the audit trail: `SLUICE_ACTOR`, else the OS user."""
+    actor = os.environ.get("SLUICE_ACTOR")
+    if actor:
+        return actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    """A connection as `list` and `show` present it: no secret, only whether it is set."""
+
+    link_name: str
+    display_name: str
+    service: str
+    auth_type: str
+    params: dict[str, Any]
+    base_urls: list[str]
+    status: str
+    last_error: str | None
+    token_generation: int
+    expires_at: float | None
+    has_secret: bool
+    has_access_token: bool
+    has_refresh_token: bool
+    scope: str | None
+    created_at: str
+    updated_at: str
+    created_by: str
+    updated_by: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"link_name": self.link_name, "display_name": self.display_name,
+                "service": self.service, "auth_type": self.auth_type,
+                "params": dict(self.params), "base_urls": list(self.base_urls),
+                "status": self.status, "last_error": self.last_error,
+                "token_generation": self.token_generation, "expires_at": self.expires_at,
+                "secret_set": self.has_secret, "access_token_set": self.has_access_token,
+                "refresh_token_set": self.has_refresh_token, "scope": self.scope,
+                "created_at": self.created_at, "updated_at": self.updated_at,
+                "created_by": self.created_by, "updated_by": self.updated_by}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What the broker needs to send one request for a connection."""
+
+    link_name: str
+    generation: int
+    signer: Signer
+    bases: tuple[BaseUrl, ...]
+    secrets: tuple[str, ...]
+    refreshable: bool = False
+    refresh_on_status: frozenset[int] = frozenset({401})
+    refresh_on_body: tuple[str, ...] = ()
+
+    def match(self, url: str | httpx.URL) -> BaseUrl | None:
+        return first_match(self.bases, url)
+
+    def rejected(self, status: int, body: bytes) -> bool:
+        """Whether an answer says the token is no longer good (a refresh may help)."""
+        if not self.refreshable:
+            return False
+        return status in self.refresh_on_status or any(
+            marker.encode("utf-8") in body for marker in self.refresh_on_body)
+
+
+@dataclass
+class _Entry:
+    """The decrypted state of one connection, as cached by a registry."""
+
+    id: int
+    link_name: str
+    auth_type: str
+    params: dict[str, Any]
+    base_urls: list[str]
+    status: str
+    last_error: str | None
+    secrets: dict[str, Any]
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: float | None
+    generation: int
+    loaded_at: float
+    bases: tuple[BaseUrl, ...] = field(default=())
+
+
+def _secret_values(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _secret_values(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _secret_values(v)]
+    return []
+
+
+def _parse_secret(auth_type: str, secret: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The one secret of the command line, or a JSON object for several parts."""
+    text = secret.strip("\r\n")
+    structured: dict[str, Any] | None = None
+    if text.lstrip().startswith("{"):
+        try:
+            loaded = json.loads(text)
+        except ValueError:
+            raise RegistryError("secret", "starts with '{' but is not a JSON object") from None
+        if not isinstance(loaded, dict) or not all(isinstance(v, (str, dict))
+                                                   for v in loaded.values()):
+            raise RegistryError("secret", "a JSON secret must be an object of texts")
+        structured = loaded
+    if auth_type == "oauth2":
+        value = structured.get("client_secret") if structured else text
+        if not isinstance(value, str):
+            raise RegistryError("secret", "an OAuth 2 secret is the client secret")
+        return {"client_secret": value}
+    if auth_type == "oauth1":
+        if structured:
+            out = {k: structured[k] for k in ("consumer_secret", "token", "token_secret")
+                   if isinstance(structured.get(k), str)}
+            if "consumer_secret" not in out:
+                raise RegistryError("secret", "an OAuth 1 secret needs consumer_secret")
+            return out
+        consumer, _, token_secret = text.partition("&")
+        return {"consumer_secret": consumer, "token_secret": token_secret}
+    if auth_type == "api_key":
+        if structured:
+            keys = structured.get("keys", structured)
+            if not isinstance(keys, dict) or not keys or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
+                raise RegistryError("secret", "API keys must be an object of name: key texts")
+            return {"keys": dict(keys)}
+        return {"keys": {params["param_name"]: text}}
+    return {"password": structured.get("password", "") if structured else text}
+
+
+class Registry:
+    """Connections, their credentials and flows, in one database (thread-safe)."""
+
+    def __init__(self, engine: Engine, keyring: Keyring, *,
+                 catalogue: Catalogue | None = None, http: httpx.Client | None = None,
+                 clock: Callable[[], float] = time.time, leeway: float = 60.0,
+                 cache_ttl: float = 5.0, token_timeout: float = 10.0,
+                 actor: str | None = None) -> None:
+        self._engine = engine
+        self._sessions = session_factory(engine)
+        self._keyring = keyring
+        self.catalogue = catalogue or Catalogue.builtin()
+        self._own_http = http is None
+        self._http = http or httpx.Client(timeout=token_timeout, follow_redirects=False,
+                                          trust_env=False)
+        self._clock = clock
+        self.leeway = leeway
+        self._ttl = cache_ttl
+        self._token_timeout = token_timeout
+        self.actor = actor
+        self._cache: dict[str, _Entry] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self.refresh_count = 0
+
+    def close(self) -> None:
+        if self._own_http:
+            self._http.close()
+
+    # ---- administration ----------------------------------------------------------------
+    def add(self, link_name: str, auth_type: str, *, secret: str, service: str | None = None,
+            display_name: str | None = None, base_urls: list[str] | None = None,
+            client_id: str | None = None, authorize_url: str | None = None,
+            token_url: str | None = None, refresh_url: str | None = None,
+            revoke_url: str | None = None, scopes: list[str] | None = None,
+            scope_delimiter: str | None = None, grant: str | None = None,
+            param_type: str | None = None, param_name: str | None = None,
+            header_format: str | None = None, username: str | None = None,
+            authorize_params: dict[str, str] | None = None, token_auth: str | None = None,
+            refresh_on_status: list[int] | None = None,
+            refresh_on_body: list[str] | None = None, actor: str | None = None
+            ) -> ConnectionView:
+        """Create a connection; OAuth 2 ones start as `needs_authorization`."""
+        if not LINK_NAME.match(link_name or ""):
+            raise RegistryError("link", "must start with a lowercase letter, then lowercase "
+                                "letters, digits or _, at most 50 characters")
+        if auth_type not in AUTH_TYPES:
+            raise RegistryError("auth", f"must be one of {', '.join(AUTH_TYPES)}")
+        params: dict[str, Any] = {}
+        service_name = "custom"
+        service_urls: list[str] = []
+        shown = link_name
+        if service and service.strip().lower() != "custom":
+            try:
+                defaults = self.catalogue.resolve(service)
+            except UnknownService as exc:
+                raise RegistryError("service", str(exc)) from None
+            if defaults.auth_type != auth_type:
+                raise RegistryError("auth", f"service '{defaults.name}' uses "
+                                    f"{defaults.auth_type}, not {auth_type}")
+            params.update(json.loads(json.dumps(defaults.params)))
+            service_name, service_urls, shown = (defaults.name, list(defaults.base_urls),
+                                                 defaults.display_name)
+        given = {"client_id": client_id, "authorize_url": authorize_url,
+                 "token_url": token_url, "refresh_url": refresh_url,
+                 "revoke_url": revoke_url, "scopes": scopes,
+                 "scope_delimiter": scope_delimiter, "grant": grant,
+                 "param_type": param_type, "param_name": param_name,
+                 "header_format": header_format, "username": username,
+                 "authorize_params": authorize_params, "token_auth": token_auth,
+                 "refresh_on_status": refresh_on_status, "refresh_on_body": refresh_on_body}
+        params.update({k: v for k, v in given.items() if v is not None})
+        params = self._validate(auth_type, params)
+        urls = self._validate_bases(base_urls or service_urls)
+        if secret is None or (secret == "" and auth_type != "basic"):
+            raise RegistryError("secret", "is required (--secret-stdin or --secret-env)")
+        secrets = _parse_secret(auth_type, secret, params)
+        status = "needs_authorization" if auth_type == "oauth2" else "connected"
+        who = actor or self.actor or default_actor()
+        with self._sessions() as s:
+            if s.execute(select(Connection.id).where(Connection.link_name == link_name)
+                         ).first() is not None:
+                raise RegistryError("link", f"a connection named '{link_name}' already exists")
+            conn = Connection(link_name=link_name, display_name=display_name or shown,
+                              service=service_name, auth_type=auth_type, params=params,
+                              base_urls=urls, status=status, created_by=who, updated_by=who)
+            s.add(conn)
+            s.flush()
+            conn.credential = ConnectionCredential(
+                secrets=self._seal(json.dumps(secrets), conn.id, "secrets"), generation=0)
+            self._audit(s, link_name, "add", who, {
+                "service": service_name, "auth_type": auth_type, "params": params,
+                "base_urls": urls, "status": status, "secret": "set"})
+            s.commit()
+            view = self._view(conn, conn.credential)
+        self._forget(link_name)
+        return view
+
+    def get(self, link_name: str) -> ConnectionView:
+        with self._sessions() as s:
+            conn = self._find(s, link_name)
+            return self._view(conn, conn.credential)
+
+    def list(self) -> list[ConnectionView]:
+        with self._sessions() as s:
+            rows = s.execute(select(Connection).order_by(Connection.link_name)).scalars().all()
+            return [self._view(c, c.credential) for c in rows]
+
+    def delete(self, link_name: str, *, actor: str | None = None) -> None:
+        who = actor or self.actor or default_actor()
+        with self._sessions() as s:
+            conn = self._find(s, link_name)
+            s.execute(delete(PendingAuthorization).where(
+                PendingAuthorization.connection_id == conn.id))
+            s.delete(conn)
+            self._audit(s, link_name, "delete", who, {"status": [conn.status, None]})
+            s.commit()
+        self._forget(link_name)
+
+    def revoke(self, link_name: str, *, actor: str | None = None) -> str | None:
+        """Revoke at the provider when it has a revoke URL, forget the tokens, mark the
+        connection revoked. Returns a warning when the provider refused."""
+        who = actor or self.actor or default_actor()
+        warning = None
+        with self._locked(link_name) as (s, conn, cred):
+            entry = self._decode(conn, cred)
+            if entry.auth_type == "oauth2" and entry.params.get("revoke_url"):
+                token, hint = ((entry.refresh_token, "refresh_token") if entry.refresh_token
+                               else (entry.access_token, "access_token"))
+                if token:
+                    try:
+                        self._flow(entry).revoke(token, hint)
+                    except TokenEndpointError as err:
+                        warning = f"the provider did not confirm the revocation ({err.code})"
+            old = conn.status
+            cred.access_token = cred.refresh_token = None
+            cred.expires_at = None
+            cred.generation += 1
+            conn.status, conn.last_error = "revoked", None
+            conn.updated_at, conn.updated_by = utcnow(), who
+            self._audit(s, link_name, "revoke", who, {"status": [old, "revoked"],
+                                                      "tokens": "removed"})
+            s.commit()
+        self._forget(link_name)
+        return warning
+
+    def audit_log(self, link_name: str | None = None) -> list[dict[str, Any]]:
+        with self._sessions() as s:
+            query = select(ConnectionAudit).order_by(ConnectionAudit.id)
+            if link_name:
+                query = query.where(ConnectionAudit.link_name == link_name)
+            return [{"at": a.at.isoformat(), "actor": a.actor, "link_name": a.link_name,
+                     "action": a.action, "changes": a.changes}
+                    for a in s.execute(query).scalars()]
+
+    def rotate_master_key(self, new_key: str | None = None, *,
+                          actor: str | None = None) -> Keyring:
+        """Re-encrypt every secret under a new primary key without losing connections.
+
+        With a key file: a new key is generated (or `new_key` used), written beside the
+        old one, every secret re-encrypted, then the old key dropped from the file. With
+        `SLUICE_MASTER_KEY`: secrets are re-encrypted under its first key (put the new key
+        first, the old one after it, rotate, then remove the old one)."""
+        who = actor or self.actor or default_actor()
+        ring = self._keyring.with_primary(new_key) if (
+            new_key or self._keyring.source is not None) else self._keyring
+        ring.save()
+        with self._sessions() as s:
+            self._begin_exclusive(s)
+            creds = s.execute(select(ConnectionCredential).with_for_update()).scalars().all()
+            for cred in creds:
+                for name in ("secrets", "access_token", "refresh_token"):
+                    value = getattr(cred, name)
+                    if value:
+                        context = f"connection:{cred.connection_id}:{name}"
+                        setattr(cred, name, ring.encrypt(ring.decrypt(value, context),
+                                                         context))
+            for pending in s.execute(select(PendingAuthorization)).scalars().all():
+                context = f"pending:{pending.state_hash}"
+                pending.code_verifier = ring.encrypt(
+                    ring.decrypt(pending.code_verifier, context), context)
+            self._audit(s, "*", "rotate_key", who, {"key_id": ring.primary_id,
+                                                    "credentials": len(creds)})
+            s.commit()
+        final = ring.only_primary() if ring.source is not None else ring
+        final.save()
+        self._keyring = final
+        self._cache.clear()
+        return final
+
+    # ---- authorization -----------------------------------------------------------------
+    def begin_authorization(self, link_name: str, redirect_uri: str, *,
+                            actor: str | None = None) -> AuthorizationStart:
+        """Start an authorization-code flow (PKCE + state); the pending state is stored."""
+        who = actor or self.actor or default_actor()
+        with self._sessions() as s:
+            conn = self._find(s, link_name)
+            entry = self._decode(conn, conn.credential)
+            if entry.auth_type != "oauth2":
+                raise RegistryError("link", f"connection '{link_name}' uses {entry.auth_type}"
+                                    "; only OAuth 2 connections are authorized")
+            if entry.params.get("grant") == "client_credentials":
+                raise RegistryError("link", "this connection uses the client credentials "
+                                    "grant; it needs no browser authorization")
+            try:
+                start = self._flow(entry).start(redirect_uri)
+            except TokenEndpointError as err:
+                raise RegistryError("authorize_url", err.description or err.code) from None
+            digest = hashlib.sha256(start.state.encode()).hexdigest()
+            s.execute(delete(PendingAuthorization).where(
+                PendingAuthorization.expires_at < self._clock()))
+            s.add(PendingAuthorization(
+                state_hash=digest, connection_id=conn.id, redirect_uri=redirect_uri,
+                code_verifier=self._keyring.encrypt(start.code_verifier, f"pending:{digest}"),
+                expires_at=self._clock() + _PENDING_SECONDS))
+            self._audit(s, link_name, "authorize_start", who, {"redirect_uri": redirect_uri})
+            s.commit()
+        return start
+
+    def complete_authorization(self, state: str, code: str, *,
+                               actor: str | None = None) -> ConnectionView:
+        """Finish the flow whose `state` came back with `code` (the OAuth callback)."""
+        digest = hashlib.sha256((state or "").encode()).hexdigest()
+        with self._sessions() as s:
+            pending = s.get(PendingAuthorization, digest)
+            if pending is None or pending.expires_at < self._clock():
+                raise RegistryError("state", "unknown or expired authorization state; start "
+                                    "the authorization again")
+            link = s.get(Connection, pending.connection_id).link_name
+        return self._complete(link, digest, code, actor)
+
+    def complete_pending(self, link_name: str, code: str, *,
+                         actor: str | None = None) -> ConnectionView:
+        """Finish the latest pending flow of a connection with a code pasted by the user
+        (the PKCE verifier still binds the code to the request this registry made)."""
+        with self._sessions() as s:
+            conn = self._find(s, link_name)
+            pending = s.execute(
+                select(PendingAuthorization)
+                .where(PendingAuthorization.connection_id == conn.id)
+                .where(PendingAuthorization.expires_at >= self._clock())
+                .order_by(PendingAuthorization.created_at.desc(),
+                          PendingAuthorization.expires_at.desc())).scalars().first()
+            if pending is None:
+                raise RegistryError("code", f"no authorization of '{link_name}' is waiting "
+                                    f"for a code; run 'sluice connections authorize "
+                                    f"{link_name}' first")
+            digest = pending.state_hash
+        return self._complete(link_name, digest, code, actor)
+
+    def pending_exists(self, state: str) -> bool:
+        digest = hashlib.sha256(state.encode()).hexdigest()
+        with self._sessions() as s:
+            return s.get(PendingAuthorization, digest) is not None
+
+    def _complete(self, link_name: str, digest: str, code: str,
+                  actor: str | None) -> ConnectionView:
+        who = actor or self.actor or default_actor()
+        with self._locked(link_name) as (s, conn, cred):
+            pending = s.get(PendingAuthorization, digest)
+            if pending is None:
+                raise RegistryError("state", "this authorization was already completed")
+            verifier = self._keyring.decrypt(pending.code_verifier, f"pending:{digest}")
+            redirect_uri = pending.redirect_uri
+            s.delete(pending)
+            entry = self._decode(conn, cred)
+            flow = self._flow(entry)
+            try:
+                tokens = flow.exchange_code(code, redirect_uri, verifier)
+            except TokenEndpointError as err:
+                conn.last_error = f"authorization failed: {err}"
+                self._audit(s, link_name, "authorize_failed", who, {"error": err.code})
+                s.commit()
+                self._forget(link_name)
+                raise RegistryError("code", f"the provider refused the code ({err})") from None
+            self._store_tokens(s, conn, cred, tokens, flow, "authorize", who)
+            s.commit()
+            view = self._view(conn, cred)
+        self._forget(link_name)
+        return view
+
+    def authorize_client_credentials(self, link_name: str, *,
+                                     actor: str | None = None) -> ConnectionView:
+        who = actor or self.actor or default_actor()
+        with self._locked(link_name) as (s, conn, cred):
+            entry = self._decode(conn, cred)
+            flow = self._flow(entry)
+            try:
+                tokens = flow.client_credentials()
+            except TokenEndpointError as err:
+                conn.last_error = f"authorization failed: {err}"
+                self._audit(s, link_name, "authorize_failed", who, {"error": err.code})
+                s.commit()
+                self._forget(link_name)
+                raise RegistryError("client", f"the provider refused the client "
+                                    f"credentials ({err})") from None
+            self._store_tokens(s, conn, cred, tokens, flow, "authorize", who)
+            s.commit()
+            view = self._view(conn, cred)
+        self._forget(link_name)
+        return view
+
+    # ---- use by the broker -------------------------------------------------------------
+    def grant(self, link_name: str) -> Grant:
+        """Signer and base URLs for a request; refreshes first when the token expires
+        within `leeway` seconds. Raises ScriptRuntimeError when the connection is unusable."""
+        entry = self._entry(link_name)
+        self._check_usable(entry)
+        if entry.auth_type == "oauth2" and self._expiring(entry):
+            entry = self._refresh(entry, force=False, seen=entry.generation)
+        return self._grant(entry)
+
+    def refresh_after_rejection(self, link_name: str, generation: int) -> Grant | None:
+        """After the API refused the token of `generation`: one refresh (or the token
+        someone else already refreshed to). None when the connection cannot refresh."""
+        entry = self._entry(link_name)
+        if not self._refreshable(entry):
+            return None
+        if entry.generation > generation:
+            return self._grant(entry)
+        return self._grant(self._refresh(entry, force=True, seen=generation))
+
+    # ---- internals ---------------------------------------------------------------------
+    def _validate(self, auth_type: str, params: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in params.items() if v is not None}
+        for key in ("authorize_url", "token_url", "refresh_url", "revoke_url"):
+            if out.get(key):
+                try:
+                    _check_endpoint(out[key])
+                except DestinationRefused as exc:
+                    raise RegistryError(key.replace("_", "-"), str(exc)) from None
+        fmt = out.get("header_format")
+        if fmt is not None and "{token}" not in fmt:
+            out["header_format"] = fmt = fmt.replace("{key}", "{token}").replace(
+                "{secret}", "{token}")
+            if "{token}" not in fmt:
+                raise RegistryError("header-format", "must contain {token}, e.g. "
+                                    "'Bearer {token}'")
+        if fmt is not None and re.search(r"[\r\n\x00]", fmt):
+            raise RegistryError("header-format", "must not contain line breaks")
+        placement = out.get("param_type")
+        if placement is not None and placement not in PLACEMENTS:
+            raise RegistryError("param-type", f"must be one of {', '.join(PLACEMENTS)}")
+        name = out.get("param_name")
+        if name is not None and not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+            raise RegistryError("param-name", "must be a valid header or parameter name")
+        if auth_type == "oauth2":
+            if not out.get("client_id"):
+                raise RegistryError("client-id", "is required for OAuth 2")
+            if not out.get("token_url"):
+                raise RegistryError("token-url", "is required for OAuth 2")
+            out.setdefault("grant", "authorization_code")
+            if out["grant"] not in GRANTS:
+                raise RegistryError("grant", f"must be one of {', '.join(GRANTS)}")
+            if out["grant"] == "authorization_code" and not out.get("authorize_url"):
+                raise RegistryError("authorize-url", "is required for the authorization "
+                                    "code grant")
+            if placement == "form":
+                raise RegistryError("param-type", "an OAuth 2 token is sent as a header or "
+                                    "a query parameter")
+            delimiter = out.get("scope_delimiter", " ")
+            out["scope_delimiter"] = " " if delimiter in ("space", "") else delimiter
+            scopes = out.get("scopes") or []
+            out["scopes"] = [s.strip() for s in scopes if s.strip()]
+            out.setdefault("token_auth", "auto")
+            if out["token_auth"] not in TOKEN_AUTH_METHODS:
+                raise RegistryError("token-auth", f"must be one of "
+                                    f"{', '.join(TOKEN_AUTH_METHODS)}")
+            out.setdefault("header_format", "Bearer {token}")
+        elif auth_type == "oauth1":
+            if not out.get("client_id"):
+                raise RegistryError("client-id", "is the OAuth 1 consumer key and is required")
+        elif auth_type == "api_key":
+            out.setdefault("param_type", "header")
+            default_name = ("Authorization" if out.get("header_format") else "X-API-Key") \
+                if out["param_type"] == "header" else "api_key"
+            out.setdefault("param_name", default_name)
+        elif auth_type == "basic":
+            if not out.get("username"):
+                raise RegistryError("username", "is required for Basic authentication")
+        statuses = out.get("refresh_on_status")
+        if statuses is not None:
+            out["refresh_on_status"] = [int(x) for x in statuses]
+        return out
+
+    @staticmethod
+    def _validate_bases(urls: list[str]) -> list[str]:
+        if not urls:
+            raise RegistryError("base-url", "at least one --base-url is required: a connection "
+                                "is only ever used with the base URLs it names")
+        out = []
+        for url in urls:
+            try:
+                out.append(str(BaseUrl.parse(url)))
+            except DestinationRefused as exc:
+                raise RegistryError("base-url", str(exc)) from None
+        return out
+
+    def _seal(self, text: str, connection_id: int, name: str) -> str:
+        return self._keyring.encrypt(text, f"connection:{connection_id}:{name}")
+
+    def _open(self, value: str | None, connection_id: int, name: str) -> str | None:
+        if value is None:
+            return None
+        return self._keyring.decrypt(value, f"connection:{connection_id}:{name}")
+
+    def _decode(self, conn: Connection, cred: ConnectionCredential) -> _Entry:
+        secrets = json.loads(self._open(cred.secrets, conn.id, "secrets") or "{}")
+        entry = _Entry(
+            id=conn.id, link_name=conn.link_name, auth_type=conn.auth_type,
+            params=dict(conn.params or {}), base_urls=list(conn.base_urls or []),
+            status=conn.status, last_error=conn.last_error, secrets=secrets,
+            access_token=self._open(cred.access_token, conn.id, "access_token"),
+            refresh_token=self._open(cred.refresh_token, conn.id, "refresh_token"),
+            expires_at=cred.expires_at, generation=cred.generation,
+            loaded_at=time.monotonic())
+        entry.bases = tuple(BaseUrl.parse(u) for u in entry.base_urls)
+        return entry
+
+    def _view(self, conn: Connection, cred: ConnectionCredential | None) -> ConnectionView:
+        return ConnectionView(
+            link_name=conn.link_name, display_name=conn.display_name, service=conn.service,
+            auth_type=conn.auth_type, params=dict(conn.params or {}),
+            base_urls=list(conn.base_urls or []), status=conn.status,
+            last_error=conn.last_error,
+            token_generation=cred.generation if cred else 0,
+            expires_at=cred.expires_at if cred else None,
+            has_secret=bool(cred and cred.secrets),
+            has_access_token=bool(cred and cred.access_token),
+            has_refresh_token=bool(cred and cred.refresh_token),
+            scope=cred.scope if cred else None,
+            created_at=conn.created_at.isoformat(timespec="seconds"),
+            updated_at=conn.updated_at.isoformat(timespec="seconds"),
+            created_by=conn.created_by, updated_by=conn.updated_by)
+
+    def _find(self, s: Session, link_name: str) -> Connection:
+        conn = s.execute(select(Connection).where(Connection.link_name == link_name)
+                         ).scalar_one_or_none()
+        if conn is None:
+            raise ConnectionNotFound(f"Connection '{link_name}' does not exist")
+        return conn
+
+    def _entry(self, link_name: str) -> _Entry:
+        cached = self._cache.get(link_name)
+        if cached is not None and time.monotonic() - cached.loaded_at < self._ttl:
+            return cached
+        with self._sessions() as s:
+            conn = self._find(s, link_name)
+            entry = self._decode(conn, conn.credential)
+        self._cache[link_name] = entry
+        return entry
+
+    def _forget(self, link_name: str) -> None:
+        self._cache.pop(link_name, None)
+
+    def _check_usable(self, entry: _Entry) -> None:
+        link = entry.link_name
+        if entry.status == "needs_authorization" or (
+                entry.status == "connected" and entry.auth_type == "oauth2"
+                and not entry.access_token):
+            raise ScriptRuntimeError(f"Connection '{link}' needs to be re-authorized")
+        if entry.status == "revoked":
+            raise ScriptRuntimeError(f"Connection '{link}' has been revoked; authorize it "
+                                     "again to use it")
+        if entry.status == "error":
+            raise ScriptRuntimeError(f"Connection '{link}' is in error: "
+                                     f"{entry.last_error or 'unknown error'}")
+
+    def _expiring(self, entry: _Entry) -> bool:
+        return entry.expires_at is not None and entry.expires_at - self.leeway <= self._clock()
+
+    @staticmethod
+    def _refreshable(entry: _Entry) -> bool:
+        return entry.auth_type == "oauth2" and (
+            bool(entry.refresh_token) or entry.params.get("grant") == "client_credentials")
+
+    def _grant(self, entry: _Entry) -> Grant:
+        p = entry.params
+        secret_values = _secret_values(entry.secrets)
+        signer: Signer
+        if entry.auth_type == "oauth2":
+            assert entry.access_token is not None
+            placement = p.get("param_type") or "header"
+            signer = OAuth2Signer(entry.access_token, p.get("header_format") or
+                                  "Bearer {token}", placement,
+                                  p.get("param_name") or ("Authorization" if placement ==
+                                                          "header" else "access_token"))
+            secret_values += [entry.access_token, entry.refresh_token or ""]
+        elif entry.auth_type == "oauth1":
+            signer = OAuth1Signer(p["client_id"], entry.secrets.get("consumer_secret", ""),
+                                  entry.secrets.get("token") or p.get("username"),
+                                  entry.secrets.get("token_secret"), p.get("realm"),
+                                  clock=self._clock)
+        elif entry.auth_type == "api_key":
+            signer = ApiKeySigner(tuple(entry.secrets.get("keys", {}).items()),
+                                  p.get("param_type") or "header", p.get("header_format"))
+        else:
+            basic = BasicSigner(p.get("username", ""), entry.secrets.get("password", ""))
+            signer = basic
+            secret_values.append(basic.header_value.split(" ", 1)[1])
+        return Grant(entry.link_name, entry.generation, signer, entry.bases,
+                     tuple(sorted({v for v in secret_values if v}, key=len, reverse=True)),
+                     self._refreshable(entry),
+                     frozenset(p.get("refresh_on_status") or (401,)),
+                     tuple(p.get("refresh_on_body") or ()))
+
+    def _flow(self, entry: _Entry) -> OAuth2Flow:
+        p = entry.params
+        settings = OAuth2Settings(
+            client_id=p["client_id"], token_url=p["token_url"],
+            authorize_url=p.get("authorize_url"), refresh_url=p.get("refresh_url"),
+            revoke_url=p.get("revoke_url"), scopes=tuple(p.get("scopes") or ()),
+            scope_delimiter=p.get("scope_delimiter", " "),
+            authorize_params=dict(p.get("authorize_params") or {}),
+            token_auth=p.get("token_auth", "auto"),
+            revoke_token_in=p.get("revoke_token_in", "body"))
+        return OAuth2Flow(settings, entry.secrets.get("client_secret", ""), self._http,
+                          clock=self._clock, timeout=self._token_timeout)
+
+    def _store_tokens(self, s: Session, conn: Connection, cred: ConnectionCredential,
+                      tokens: TokenSet, flow: OAuth2Flow, action: str, who: str) -> None:
+        old_status = conn.status
+        cred.access_token = self._seal(tokens.access_token, conn.id, "access_token")
+        if tokens.refresh_token:
+            cred.refresh_token = self._seal(tokens.refresh_token, conn.id, "refresh_token")
+        elif action == "authorize":
+            cred.refresh_token = None
+        cred.expires_at = tokens.expires_at
+        if tokens.scope:
+            cred.scope = tokens.scope
+        cred.generation += 1
+        cred.refreshed_at = utcnow()
+        conn.status, conn.last_error = "connected", None
+        conn.updated_at = utcnow()
+        if action == "authorize":
+            conn.updated_by = who
+        changes: dict[str, Any] = {"token_generation": cred.generation}
+        if old_status != "connected":
+            changes["status"] = [old_status, "connected"]
+        if tokens.refresh_token and action == "refresh":
+            changes["refresh_token"] = "rotated"
+        if flow.token_auth_used and conn.params.get("token_auth") == "auto":
+            conn.params = {**conn.params, "token_auth": flow.token_auth_used}
+            changes["token_auth"] = flow.token_auth_used
+        if tokens.scope:
+            changes["scope"] = tokens.scope
+        self._audit(s, conn.link_name, action, who, changes)
+
+    def _refresh(self, entry: _Entry, *, force: bool, seen: int) -> _Entry:
+        link = entry.link_name
+        with self._thread_lock(link):
+            cached = self._cache.get(link)
+            if cached is not None and cached.generation > seen:
+                return cached
+            with self._locked(link) as (s, conn, cred):
+                fresh = self._decode(conn, cred)
+                if fresh.generation != seen or fresh.status != "connected" or (
+                        not force and not self._expiring(fresh)):
+                    s.commit()
+                    self._cache[link] = fresh
+                    self._check_usable(fresh)
+                    return fresh
+                flow = self._flow(fresh)
+                try:
+                    if fresh.refresh_token:
+                        tokens = flow.refresh(fresh.refresh_token)
+                    elif fresh.params.get("grant") == "client_credentials":
+                        tokens = flow.client_credentials()
+                    else:
+                        raise TokenEndpointError("invalid_grant", "no refresh token")
+                except TokenEndpointError as err:
+                    self._refresh_failed(s, conn, err)
+                    raise ScriptRuntimeError(
+                        f"Connection '{link}' needs to be re-authorized"
+                        if conn.status == "needs_authorization" else
+                        f"Connection '{link}' could not refresh its access token "
+                        f"({err.code})") from None
+                self._store_tokens(s, conn, cred, tokens, flow, "refresh", "system:refresh")
+                s.commit()
+                self.refresh_count += 1
+                log.info("refreshed the token of connection %s (generation %d)", link,
+                         cred.generation)
+                fresh = self._decode(conn, cred)
+            self._cache[link] = fresh
+            return fresh
+
+    def _refresh_failed(self, s: Session, conn: Connection, err: TokenEndpointError) -> None:
+        link = conn.link_name
+        if err.code == "invalid_grant":
+            old = conn.status
+            conn.status = "needs_authorization"
+            conn.last_error = f"token refresh refused: {err}"
+            self._audit(s, link, "refresh_failed", "system:refresh",
+                        {"status": [old, "needs_authorization"], "error": err.code})
+        elif err.code in ("invalid_client", "unauthorized_client"):
+            old = conn.status
+            conn.status = "error"
+            conn.last_error = f"token refresh refused: {err}"
+            self._audit(s, link, "refresh_failed", "system:refresh",
+                        {"status": [old, "error"], "error": err.code})
+        else:
+            conn.last_error = f"token refresh failed: {err}"
+        conn.updated_at = utcnow()
+        s.commit()
+        self._forget(link)
+        log.warning("token refresh of connection %s failed: %s", link, err.code)
+
+    @contextmanager
+    def _thread_lock(self, link_name: str) -> Iterator[None]:
+        with self._locks_guard:
+            lock = self._locks.setdefault(link_name, threading.Lock())
+        with lock:
+            yield
+
+    def _begin_exclusive(self, s: Session) -> None:
+        # SQLite has no row locks: BEGIN IMMEDIATE takes the database's write lock before
+        # the first read, which serializes refreshes across processes the same way.
+        if self._engine.dialect.name == "sqlite":
+            s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+    @contextmanager
+    def _locked(self, link_name: str) -> Iterator[tuple[Session, Connection,
+                                                        ConnectionCredential]]:
+        """A session holding the lock on the connection's credential row."""
+        with self._sessions() as s:
+            self._begin_exclusive(s)
+            conn = self._find(s, link_name)
+            cred = s.execute(select(ConnectionCredential)
+                             .where(ConnectionCredential.connection_id == conn.id)
+                             .with_for_update()).scalar_one()
+            s.refresh(conn)
+            yield s, conn, cred
+
+    @staticmethod
+    def _audit(s: Session, link_name: str, action: str, actor: str,
+               changes: dict[str, Any]) -> None:
+        s.add(ConnectionAudit(link_name=link_name, action=action, actor=actor,
+                              changes=changes, at=utcnow()))
+
+
+def _check_endpoint(url: str) -> None:
+    """Provider endpoints must be absolute http(s) URLs without credentials."""
+    BaseUrl.parse(url.split("?", 1)[0])
+

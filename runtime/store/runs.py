@@ -1,0 +1,57 @@
+"""The run history: one row per execution of a stored script, whatever triggered it.
+
+A row keeps what is needed to understand and replay a run: the trigger, the script and
+version, the inputs (secrets redacted), logs (capped), the return value, the error with
+its position, statistics, the HTTP trace, the mail outbox, and when it started and ended.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Run", "RUN_TRIGGERS"]
+
+import datetime as _dt
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base, utcnow
+from .scripts import JsonText, UtcDateTime
+
+RUN_TRIGGERS = ("function", "button", "schedule", "replay", "cli")
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids
+_RunId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Run(Base):
+    """One recorded execution."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_script_started", "script_name", "started_at"),)
+
+    id: Mapped[int] = mapped_column(_RunId, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(16))
+    script_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scripts.id", ondelete="SET NULL"), default=None)
+    script_name: Mapped[str] = mapped_column(String(100))
+    script_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    status: Mapped[str] = mapped_column(String(16))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JsonText, default=dict)
+    logs: Mapped[list[str]] = mapped_column(JsonText, default=list)
+    logs_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    return_value: Mapped[Any] = mapped_column("return", JsonText, nullable=True, default=None)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JsonText, default=None)
+    stats: Mapped[dict[str, Any]] = mapped_column(JsonText, default=dict)
+    http: Mapped[list[dict[str, Any]]] = mapped_column(JsonText, default=list)
+    mail: Mapped[list[dict[str, Any]]] = mapped_column(JsonText, default=list)
+    started_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    finished_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # no foreign key: a run outlives the schedule that fired it
+    schedule_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    occurrence_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    replay_of: Mapped[int | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), default=None)
+    node: Mapped[str] = mapped_column(String(120), default="")
+    actor: Mapped[str] = mapped_column(String(200), default="")

@@ -1,0 +1,198 @@
+"""The run history: recording every run, reading it back, and pruning old runs.
+
+What is kept of a run is bounded: logs to `max_log_lines` lines and `max_log_bytes` bytes
+(then one note says how many were dropped), the return value to `max_return_bytes` of
+JSON; inputs are stored with secret-looking keys redacted.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RunHistory", "RunRecord", "RetentionPolicy", "cap_logs"]
+
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..engine import RunResult
+from ..store.runs import Run
+from ..store.schedules import Occurrence
+from ..values import to_json_text, to_plain
+from .errors import InvalidField, NotFound
+from .inputs import redact
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How much history to keep: runs younger than `max_age`, at most `max_count`."""
+
+    max_age: _dt.timedelta | None = _dt.timedelta(days=30)
+    max_count: int | None = 100_000
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A stored run as the API and the command line show it."""
+
+    id: int
+    trigger: str
+    script_id: int | None
+    script_name: str
+    script_version: int | None
+    status: str
+    inputs: dict[str, Any]
+    logs: list[str]
+    logs_truncated: bool
+    return_value: Any
+    error: dict[str, Any] | None
+    stats: dict[str, Any]
+    http: list[dict[str, Any]]
+    mail: list[dict[str, Any]]
+    started_at: _dt.datetime
+    finished_at: _dt.datetime
+    schedule_id: int | None
+    occurrence_id: int | None
+    attempt: int
+    replay_of: int | None
+    node: str
+    actor: str
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "trigger": self.trigger, "script": self.script_name,
+                "version": self.script_version, "status": self.status,
+                "error": self.error, "started_at": self.started_at.isoformat(),
+                "finished_at": self.finished_at.isoformat(),
+                "duration_ms": self.stats.get("duration_ms"),
+                "schedule_id": self.schedule_id, "occurrence_id": self.occurrence_id,
+                "attempt": self.attempt, "replay_of": self.replay_of}
+
+    def to_json(self) -> dict[str, Any]:
+        """The run result object of ARCHITECTURE plus what the history adds."""
+        return {"run_id": self.id, "status": self.status, "return": self.return_value,
+                "logs": self.logs, "error": self.error, "mail": self.mail, "http": self.http,
+                "stats": self.stats, "trigger": self.trigger, "script": self.script_name,
+                "version": self.script_version, "inputs": self.inputs,
+                "logs_truncated": self.logs_truncated,
+                "started_at": self.started_at.isoformat(),
+                "finished_at": self.finished_at.isoformat(),
+                "schedule_id": self.schedule_id, "occurrence_id": self.occurrence_id,
+                "attempt": self.attempt, "replay_of": self.replay_of, "node": self.node,
+                "actor": self.actor}
+
+
+def cap_logs(logs: list[str], max_lines: int, max_bytes: int) -> tuple[list[str], bool]:
+    """The first lines of `logs` that fit both caps, and a note when some were dropped."""
+    kept: list[str] = []
+    size = 0
+    for line in logs:
+        size += len(line.encode("utf-8", "surrogatepass")) + 1
+        if len(kept) >= max_lines or size > max_bytes:
+            dropped = len(logs) - len(kept)
+            kept.append(f"[{dropped} more log line{'s' if dropped != 1 else ''} not stored: "
+                        f"the history keeps {max_lines} lines / {max_bytes // 1024} KB]")
+            return kept, True
+        kept.append(line)
+    return kept, False
+
+
+class RunHistory:
+    """Writes and reads runs; `row` builds a record for callers batching their writes."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, max_log_lines: int = 2000,
+                 max_log_bytes: int = 256 * 1024,
+                 max_return_bytes: int = 1024 * 1024) -> None:
+        self.sessions = sessions
+        self.max_log_lines = max_log_lines
+        self.max_log_bytes = max_log_bytes
+        self.max_return_bytes = max_return_bytes
+
+    def row(self, *, trigger: str, script_id: int | None, script_name: str,
+            script_version: int | None, inputs: Mapping[str, Any], result: RunResult,
+            started_at: _dt.datetime, finished_at: _dt.datetime, node: str = "",
+            actor: str = "", **extra: Any) -> Run:
+        """An unsaved Run for `result`, capped and redacted."""
+        logs, truncated = cap_logs(result.logs, self.max_log_lines, self.max_log_bytes)
+        value = to_plain(result.value)
+        stats = dict(result.stats)
+        size = len(to_json_text(value))
+        if size > self.max_return_bytes:
+            value = (f"[return value not stored: {size} bytes of JSON, over the cap of "
+                     f"{self.max_return_bytes}]")
+            stats["return_truncated"] = True
+        return Run(trigger=trigger, script_id=script_id, script_name=script_name,
+                   script_version=script_version, status=result.status,
+                   inputs=redact(dict(inputs)), logs=logs, logs_truncated=truncated,
+                   return_value=value,
+                   error=result.error.to_json() if result.error else None, stats=stats,
+                   http=list(result.http), mail=list(result.mail),
+                   started_at=started_at, finished_at=finished_at, node=node, actor=actor,
+                   **extra)
+
+    def record(self, **fields: Any) -> int:
+        """Store one run (the arguments of `row`) and return its id."""
+        run = self.row(**fields)
+        with self.sessions() as s:
+            s.add(run)
+            s.commit()
+            return run.id
+
+    def get(self, run_id: int) -> RunRecord:
+        with self.sessions() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise NotFound(f"No run with id {run_id}")
+            return _record(run)
+
+    def list(self, *, script: str | None = None, trigger: str | None = None,
+             status: str | None = None, schedule_id: int | None = None,
+             before: int | None = None, limit: int = 50) -> list[RunRecord]:
+        """Newest first; `before` pages back from a run id."""
+        if not 1 <= limit <= 1000:
+            raise InvalidField("limit", "must be between 1 and 1000")
+        query = select(Run).order_by(Run.id.desc()).limit(limit)
+        if script:
+            query = query.where(Run.script_name == script)
+        if trigger:
+            query = query.where(Run.trigger == trigger)
+        if status:
+            query = query.where(Run.status == status)
+        if schedule_id is not None:
+            query = query.where(Run.schedule_id == schedule_id)
+        if before is not None:
+            query = query.where(Run.id < before)
+        with self.sessions() as s:
+            return [_record(r) for r in s.scalars(query)]
+
+    def prune(self, policy: RetentionPolicy, now: _dt.datetime) -> int:
+        """Delete runs (and finished occurrences) outside the policy; returns runs deleted."""
+        deleted = 0
+        with self.sessions() as s:
+            if policy.max_age is not None:
+                cutoff = now - policy.max_age
+                deleted += s.execute(delete(Run).where(Run.started_at < cutoff)
+                                     .execution_options(synchronize_session=False)
+                                     ).rowcount or 0
+                s.execute(delete(Occurrence).where(
+                    Occurrence.state.in_(("succeeded", "failed", "skipped")),
+                    Occurrence.finished_at < cutoff)
+                    .execution_options(synchronize_session=False))
+            if policy.max_count is not None:
+                edge = s.scalar(select(Run.id).order_by(Run.id.desc())
+                                .offset(policy.max_count).limit(1))
+                if edge is not None:
+                    deleted += s.execute(delete(Run).where(Run.id <= edge)
+                                         .execution_options(synchronize_session=False)
+                                         ).rowcount or 0
+            s.commit()
+        return deleted
+
+
+def _record(run: Run) -> RunRecord:
+    return RunRecord(run.id, run.trigger, run.script_id, run.script_name, run.script_version,
+                     run.status, run.inputs or {}, run.logs or [], run.logs_truncated,
+                     run.return_value, run.error, run.stats or {}, run.http or [],
+                     run.mail or [], run.started_at, run.finished_at, run.schedule_id,
+                     run.occurrence_id, run.attempt, run.replay_of, run.node, run.actor)
