@@ -96,8 +96,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     limits = PROFILES[args.profile].with_(max_statements=args.max_statements,
                                           timeout=args.timeout)
-    runtime = Runtime(timezone=args.timezone, broker=_local_broker())
-    result = runtime.run(source, inputs, filename=args.script, limits=limits, entry=args.entry)
+    if args.isolated:
+        from .isolation import IsolatedExecutor, preload
+
+        preload()
+        # The broker is built after the fork, in the parent only: the child must never
+        # hold a credential or the master key, not even in memory it cannot reach.
+        executor = IsolatedExecutor(broker=_LazyBroker(), timezone=args.timezone)
+        result = executor.execute(source, inputs, limits, entry=args.entry,
+                                  filename=args.script)
+    else:
+        runtime = Runtime(timezone=args.timezone, broker=_local_broker())
+        result = runtime.run(source, inputs, filename=args.script, limits=limits,
+                             entry=args.entry)
     if args.json:
         sys.stdout.write(result.to_json_text() + "\n")
     else:
@@ -110,6 +121,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         elif result.value is not None:
             sys.stdout.write(f"return: {display(result.value)}\n")
     return 0 if result.ok else 1
+
+
+class _LazyBroker:
+    """Builds the CLI's broker on the first request, in the process that sends it."""
+
+    def __init__(self) -> None:
+        self._broker: Any = None
+
+    def send(self, request: Any, ctx: Any) -> Any:
+        if self._broker is None:
+            from .http.messages import UnconfiguredBroker
+            self._broker = _local_broker() or UnconfiguredBroker()
+        return self._broker.send(request, ctx)
 
 
 def _local_broker() -> Any:

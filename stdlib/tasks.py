@@ -22,7 +22,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from sluicegate.broker import HttpRequest, HttpResponse, OutboxMailer, UnconfiguredBroker
+from sluicegate.http.messages import (
+    HttpRequest, HttpResponse, OutboxMailer, UnconfiguredBroker,
+)
 from sluicegate.errors import LimitExceeded, ScriptRuntimeError
 from sluicegate.limits import RunContext, current
 from sluicegate.values import File, display, from_json, to_json_text, type_name

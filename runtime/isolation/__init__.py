@@ -1,0 +1,11 @@
+"""Isolated execution: every run in a forked child with resource limits and no secrets.
+
+    protocol  length-prefixed JSON messages between child and parent (never pickle)
+    child     what the child does: drop env and fds, set rlimits, run, report, _exit
+    executor  IsolatedExecutor (the parent side) and DirectForker
+    zygote    a preloaded single-threaded process that forks children for threaded hosts
+"""
+
+from .executor import DirectForker, IsolatedExecutor, preload
+
+__all__ = ["IsolatedExecutor", "DirectForker", "preload"]

@@ -1,0 +1,213 @@
+"""The isolated executor: each run in a forked, resource-limited child; the parent serves
+its HTTP calls through the real broker and kills it at the wall-clock limit.
+
+    IsolatedExecutor(broker=..., forker=DirectForker())    fork this process (the CLI)
+    IsolatedExecutor(broker=..., forker=ZygoteForker())    fork a preloaded zygote (services)
+
+Forking this process is only safe while it has one thread; multi-threaded hosts (the
+HTTP service, workers) use the zygote, a single-threaded process started before any
+thread, that forks the children for them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["IsolatedExecutor", "DirectForker", "Forker", "preload"]
+
+import os
+import select
+import signal
+import socket
+import time
+from dataclasses import asdict
+from typing import Any, Protocol
+
+from ..engine import ErrorInfo, RunResult
+from ..errors import DelugeError, LimitExceeded
+from ..limits import Limits, RunContext
+from . import protocol
+from .child import run_child
+
+# Time the parent allows past the run's own limit before it kills the child; the child
+# normally stops itself at its limit and reports it.
+_GRACE = 1.0
+
+
+class Forker(Protocol):
+    """Starts a child for a job; returns the parent's end of its channel and its pid."""
+
+    def spawn(self, job: dict[str, Any]) -> tuple[socket.socket, int]: ...
+
+    def reap(self, pid: int, kill: bool) -> int | None: ...
+
+
+def preload() -> None:
+    """Import and build everything a run needs, so that children start warm."""
+    from .. import engine, hooks, sandbox  # noqa: F401
+    from ..parser import _lock, _parser_for
+    from ..translator import _BUILDER
+    with _lock:
+        _parser_for(_BUILDER)
+
+
+class DirectForker:
+    """Forks the calling process; for single-threaded hosts such as `sluice run`."""
+
+    def spawn(self, job: dict[str, Any]) -> tuple[socket.socket, int]:
+        parent, child = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which always _exits
+            parent.close()
+            run_child(child, job)
+        child.close()
+        return parent, pid
+
+    def reap(self, pid: int, kill: bool) -> int | None:
+        if kill:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return None
+        return status
+
+
+class IsolatedExecutor:
+    """Runs scripts in forked children; `execute` has the shape of triggers' Executor."""
+
+    def __init__(self, *, broker: Any = None, resolver_source: Any = None,
+                 timezone: str | None = None, system: dict[str, Any] | None = None,
+                 forker: Forker | None = None) -> None:
+        self.broker = broker
+        self.resolver_source = resolver_source
+        self.timezone = timezone
+        self.system = system or {}
+        self.forker = forker or DirectForker()
+
+    def execute(self, source: str | bytes, inputs: dict[str, Any], limits: Limits, *,
+                entry: str | None = None, filename: str = "<script>") -> RunResult:
+        started = time.monotonic()
+        job = {"source": source, "inputs": inputs, "limits": limits, "entry": entry,
+               "filename": filename, "timezone": self.timezone, "system": self.system}
+        channel, pid = self.forker.spawn(job)
+        ctx = RunContext(limits=limits)
+        ctx.start()
+        try:
+            result, killed = self._serve(channel, ctx, started, filename)
+        finally:
+            channel.close()
+        status = self.forker.reap(pid, kill=result is None or killed)
+        if result is None:
+            result = self._death(status, limits, filename, killed)
+        result.http = ctx.http_trace  # the parent's own record, not the child's word
+        result.stats["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
+        result.stats["isolated"] = True
+        return result
+
+    def _serve(self, channel: socket.socket, ctx: RunContext, started: float,
+               filename: str) -> tuple[RunResult | None, bool]:
+        deadline = started + ctx.limits.timeout + _GRACE
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None, True
+            ready, _, _ = select.select([channel], [], [], remaining)
+            if not ready:
+                continue
+            channel.settimeout(max(remaining, 0.01))
+            try:
+                message = protocol.receive(channel)
+            except (EOFError, OSError, protocol.ProtocolError):
+                return None, False
+            op = message.get("op")
+            if op == "result":
+                return _result_from(message.get("result"), filename), False
+            try:
+                if op == "http":
+                    reply = self._http(message, ctx)
+                elif op == "resolve":
+                    reply = self._resolve(message)
+                else:
+                    return None, True  # a child that speaks nonsense is stopped
+                protocol.send(channel, reply)
+            except (protocol.ProtocolError, OSError):
+                return None, True
+
+    def _http(self, message: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+        request = protocol.decode_request(message.get("request"))
+        ctx.http_calls += 1
+        if ctx.http_calls > ctx.limits.max_http_calls:
+            return {"ok": False, "kind": "LimitExceeded", "limit": "http_calls",
+                    "message": f"HTTP call limit of {ctx.limits.max_http_calls} exceeded"}
+        if self.broker is None:
+            from ..http.messages import UnconfiguredBroker
+            broker: Any = UnconfiguredBroker()
+        else:
+            broker = self.broker
+        try:
+            response = broker.send(request, ctx)
+        except DelugeError as exc:
+            return {"ok": False, "kind": "RuntimeError", "message": exc.message}
+        except LimitExceeded as exc:
+            return {"ok": False, "kind": "LimitExceeded", "limit": exc.limit,
+                    "message": exc.message}
+        return {"ok": True, "response": protocol.encode_response(response)}
+
+    def _resolve(self, message: dict[str, Any]) -> dict[str, Any]:
+        name = message.get("name")
+        if not isinstance(name, str) or self.resolver_source is None:
+            return {"ok": True, "source": None}
+        found = self.resolver_source(name)
+        if not found:
+            return {"ok": True, "source": None}
+        source, filename = found
+        return {"ok": True, "source": source, "filename": filename}
+
+    @staticmethod
+    def _death(status: int | None, limits: Limits, filename: str, killed: bool) -> RunResult:
+        """A result for a child that ended without reporting one."""
+        if killed or status is None:
+            error = ErrorInfo("LimitExceeded", f"Time limit of {limits.timeout:g} s exceeded",
+                              None, None, filename)
+        elif os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU,
+                                                               signal.SIGKILL):
+            error = ErrorInfo("LimitExceeded", f"CPU time limit of {int(limits.timeout) + 2} s "
+                              "exceeded", None, None, filename)
+        elif os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
+            error = ErrorInfo("LimitExceeded", f"Memory limit of {limits.memory_bytes} bytes "
+                              "exceeded", None, None, filename)
+        elif os.WIFSIGNALED(status):
+            error = ErrorInfo("InternalError", f"The run was stopped by signal "
+                              f"{signal.Signals(os.WTERMSIG(status)).name}", None, None,
+                              filename)
+        else:
+            error = ErrorInfo("InternalError", "The run ended without a result", None, None,
+                              filename)
+        return RunResult("failure", None, [], error, {"statements": None, "http_calls": 0})
+
+
+def _result_from(data: Any, filename: str) -> RunResult | None:
+    """A RunResult from the child's report, every field checked (the child is untrusted)."""
+    if not isinstance(data, dict) or data.get("status") not in ("success", "failure"):
+        return None
+    logs = data.get("logs")
+    if not isinstance(logs, list) or not all(isinstance(x, str) for x in logs):
+        return None
+    error = None
+    raw = data.get("error")
+    if raw is not None:
+        if not isinstance(raw, dict):
+            return None
+        error = ErrorInfo(str(raw.get("type") or "RuntimeError"), str(raw.get("message") or ""),
+                          raw.get("line") if isinstance(raw.get("line"), int) else None,
+                          raw.get("column") if isinstance(raw.get("column"), int) else None,
+                          filename)
+    stats = data.get("stats") if isinstance(data.get("stats"), dict) else {}
+    mail = data.get("mail") if isinstance(data.get("mail"), list) else []
+    return RunResult(data["status"], data.get("return"), logs, error, dict(stats), mail, [])
+
+
+def limits_to_json(limits: Limits) -> dict[str, Any]:
+    return asdict(limits)
