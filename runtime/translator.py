@@ -145,6 +145,11 @@ def _test(node: ast.expr) -> ast.expr:
     return _call("dg_cond", [node], node)
 
 
+def _filled(body: list[ast.stmt] | None, at: Any) -> list[ast.stmt]:
+    """An empty `{ }` block as Python needs it: one `pass`."""
+    return body if body else [_span(ast.Pass(), at)]
+
+
 def _var(name: str) -> str:
     return "v_" + name
 
@@ -487,12 +492,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         for clause in reversed(rest):
             kind, ctok, ctest, cbody = clause
             if kind == "else":
-                orelse = cbody or []
+                orelse = cbody or []  # an empty else is no else
             else:
-                inner = ast.If(test=_test(ctest), body=cbody or [],
+                inner = ast.If(test=_test(ctest), body=_filled(cbody, ctok),
                                orelse=orelse)
                 orelse = [_span(inner, ctok, ctest)]
-        node = ast.If(test=_test(test), body=body, orelse=orelse)
+        node = ast.If(test=_test(test), body=_filled(body, tok), orelse=orelse)
         return _span(node, tok, test)
 
     def elif_clause(self, c: list[Any]) -> tuple[str, Token, ast.expr, list[ast.stmt]]:
@@ -504,13 +509,15 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def for_each(self, c: list[Any]) -> ast.stmt:
         tok, _each, name, _in, iterable, body = c
         node = ast.For(target=_name(_var(name.value), name, store=True),
-                       iter=_call("dg_iter", [iterable], iterable), body=body, orelse=[])
+                       iter=_call("dg_iter", [iterable], iterable), body=_filled(body, tok),
+                       orelse=[])
         return _span(node, tok, iterable)
 
     def for_index(self, c: list[Any]) -> ast.stmt:
         tok, _each, _index, name, _in, iterable, body = c
         node = ast.For(target=_name(_var(name.value), name, store=True),
-                       iter=_call("dg_iter_index", [iterable], iterable), body=body, orelse=[])
+                       iter=_call("dg_iter_index", [iterable], iterable),
+                       body=_filled(body, tok), orelse=[])
         return _span(node, tok, iterable)
 
     def break_stmt(self, c: list[Any]) -> ast.stmt:

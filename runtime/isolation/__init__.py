@@ -7,5 +7,6 @@
 """
 
 from .executor import DirectForker, IsolatedExecutor, preload
+from .zygote import ZygoteForker
 
-__all__ = ["IsolatedExecutor", "DirectForker", "preload"]
+__all__ = ["IsolatedExecutor", "DirectForker", "ZygoteForker", "preload"]

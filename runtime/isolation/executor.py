@@ -18,7 +18,6 @@ import select
 import signal
 import socket
 import time
-from dataclasses import asdict
 from typing import Any, Protocol
 
 from ..engine import ErrorInfo, RunResult
@@ -40,13 +39,24 @@ class Forker(Protocol):
     def reap(self, pid: int, kill: bool) -> int | None: ...
 
 
+# Touches the parser, translator, policy pass, fast paths and the common built-ins once,
+# so their lazily built tables exist before the fork instead of in every child.
+_WARM_UP = """
+string standalone.warm(String a, Int b)
+{
+    m = Map(); l = List(); t = {"k": 1.50, "l": {1, 2}};
+    for each i in {1, 2} { l.add(i); m.put("k" + i, i * 2 % 3); if (i > 1 && !false) { } }
+    try { x = a.trim().toUpperCase().length() / 0; } catch (e) { info e.message; }
+    info t.toString() + m.get("k1") + l.size() + ifnull(null, 1) + '01-Jan-2024'.addDay(1);
+    return "a".replaceAll("a", "b") + "x,y".toList(",") + "{}".toMap();
+}
+"""
+
+
 def preload() -> None:
     """Import and build everything a run needs, so that children start warm."""
-    from .. import engine, hooks, sandbox  # noqa: F401
-    from ..parser import _lock, _parser_for
-    from ..translator import _BUILDER
-    with _lock:
-        _parser_for(_BUILDER)
+    from ..engine import Runtime
+    Runtime().run(_WARM_UP, {"a": "x", "b": 1})
 
 
 class DirectForker:
@@ -207,7 +217,3 @@ def _result_from(data: Any, filename: str) -> RunResult | None:
     stats = data.get("stats") if isinstance(data.get("stats"), dict) else {}
     mail = data.get("mail") if isinstance(data.get("mail"), list) else []
     return RunResult(data["status"], data.get("return"), logs, error, dict(stats), mail, [])
-
-
-def limits_to_json(limits: Limits) -> dict[str, Any]:
-    return asdict(limits)
