@@ -36,7 +36,7 @@ class Forker(Protocol):
 
     def spawn(self, job: dict[str, Any]) -> tuple[socket.socket, int]: ...
 
-    def reap(self, pid: int, kill: bool) -> int | None: ...
+    def reap(self, pid: int, kill: bool, need_status: bool = True) -> int | None: ...
 
 
 # Touches the parser, translator, policy pass, fast paths and the common built-ins once,
@@ -56,7 +56,12 @@ string standalone.warm(String a, Int b)
 def preload() -> None:
     """Import and build everything a run needs, so that children start warm."""
     from ..engine import Runtime
+    from .child import _libc
     Runtime().run(_WARM_UP, {"a": "x", "b": 1})
+    try:
+        _libc()
+    except OSError:
+        pass
 
 
 class DirectForker:
@@ -71,7 +76,7 @@ class DirectForker:
         child.close()
         return parent, pid
 
-    def reap(self, pid: int, kill: bool) -> int | None:
+    def reap(self, pid: int, kill: bool, need_status: bool = True) -> int | None:
         if kill:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -108,7 +113,8 @@ class IsolatedExecutor:
             result, killed = self._serve(channel, ctx, started, filename)
         finally:
             channel.close()
-        status = self.forker.reap(pid, kill=result is None or killed)
+        status = self.forker.reap(pid, kill=result is None or killed,
+                                  need_status=result is None)
         if result is None:
             result = self._death(status, limits, filename, killed)
         result.http = ctx.http_trace  # the parent's own record, not the child's word

@@ -2,14 +2,15 @@
 
 A threaded host (the HTTP service, a worker) must not fork itself: another thread may
 hold a lock at that instant. It starts a zygote instead, before its own threads, with an
-environment stripped of secrets. The zygote imports everything once and keeps one spare
-child already forked and waiting, so a run starts with a message, not a fork; the next
-spare is forked while the run goes on.
+environment stripped of secrets. The zygote imports everything once and keeps spare
+children already forked and waiting, so a run starts with a message, not a fork; spares
+are replaced while no request waits.
 
     host -> zygote   {"op": "run", "job": {...}}  + the run's channel (SCM_RIGHTS)
     zygote -> host   {"pid": N}
     host -> zygote   {"op": "reap", "pid": N, "kill": bool}
     zygote -> host   {"status": <wait status> | null}
+    host -> zygote   {"op": "forget", "pid": N}        (no answer: reaped in the background)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import gc
 import hashlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -34,6 +36,8 @@ from ..limits import Limits
 from ..values import to_json_text
 from . import protocol
 
+# Spare children kept forked and waiting.
+_POOL = 2
 # Sources up to this size (base64) are compiled in the zygote and shared with children.
 _COMPILE_HERE_MAX = 1 << 20
 # What the zygote keeps of the host's environment: nothing secret, just enough to run.
@@ -91,8 +95,12 @@ class ZygoteForker:
             child.close()
         return parent, int(reply["pid"])
 
-    def reap(self, pid: int, kill: bool) -> int | None:
+    def reap(self, pid: int, kill: bool, need_status: bool = True) -> int | None:
         with self._lock:
+            if not need_status and not kill:
+                # The child reported and is exiting: the zygote reaps it in the background.
+                protocol.send(self.control, {"op": "forget", "pid": pid})
+                return None
             protocol.send(self.control, {"op": "reap", "pid": pid, "kill": kill})
             reply = protocol.receive(self.control)
         status = reply.get("status")
@@ -122,8 +130,9 @@ class _Spare:
 
 
 def _spare_main(sock: socket.socket) -> None:
-    from .child import run_child
+    from .child import prepare, run_child
     try:
+        prepare((sock.fileno(),))
         request, fds = _receive_request(sock)
         if not fds:
             os._exit(5)
@@ -132,18 +141,25 @@ def _spare_main(sock: socket.socket) -> None:
         job = _decode_job(request["job"])
     except BaseException:  # noqa: BLE001 - nothing to report to: the host sees the exit
         os._exit(5)
-    run_child(channel, job)
+    run_child(channel, job, prepared=True)
 
 
 def _receive_request(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:
     """One length-prefixed JSON message that may carry file descriptors."""
-    head, fds, _, _ = socket.recv_fds(sock, 65536, 4)
-    if len(head) < 4:
+    # Read the 4-byte length exactly (descriptors ride on its first byte): reading more
+    # could swallow the start of the next message on this stream.
+    head, fds, _, _ = socket.recv_fds(sock, 4, 4)
+    if not head:
         raise EOFError("the other side closed the channel")
-    size = int.from_bytes(head[:4], "big")
+    while len(head) < 4:
+        more = sock.recv(4 - len(head))
+        if not more:
+            raise EOFError("the other side closed the channel")
+        head += more
+    size = int.from_bytes(head, "big")
     if size > protocol.MAX_MESSAGE:
         raise ValueError("message too large")
-    body = bytearray(head[4:])
+    body = bytearray()
     while len(body) < size:
         chunk = sock.recv(min(size - len(body), 1 << 20))
         if not chunk:
@@ -162,9 +178,14 @@ def main(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     generation = 0
     compiled_at: dict[str, int] = {}
-    spare = _Spare(control, generation)
+    pool: list[_Spare] = []
     protocol.send(control, {"ready": True})
+    finished: dict[int, int] = {}
     while True:
+        _collect(finished, {s.pid for s in pool})
+        # Spares are forked only while no request waits, so a fork never delays a run.
+        while len(pool) < _POOL and not select.select([control], [], [], 0)[0]:
+            pool.append(_Spare(control, generation))
         try:
             request, fds = _receive_request(control)
         except (EOFError, OSError, ValueError):
@@ -172,18 +193,17 @@ def main(fd: int) -> None:
         op = request.get("op")
         if op == "run" and fds:
             needed = _compile_here(request, compiled_at, generation)
-            if needed > generation:
-                generation = needed
-            if spare.generation < needed:  # forked before this script was compiled here
-                _discard(spare)
-                spare = _Spare(control, generation)
+            generation = max(generation, needed)
+            for stale in [s for s in pool if s.generation < needed]:
+                _discard(stale)  # forked before this script was compiled here
+                pool.remove(stale)
+            spare = pool.pop(0) if pool else _Spare(control, generation)
             payload = to_json_text(request).encode("utf-8")
             socket.send_fds(spare.socket, [len(payload).to_bytes(4, "big") + payload], fds)
             for extra in fds:
                 os.close(extra)
             spare.socket.close()
             protocol.send(control, {"pid": spare.pid})
-            spare = _Spare(control, generation)
         elif op == "reap":
             pid = int(request.get("pid", 0))
             if request.get("kill"):
@@ -191,16 +211,36 @@ def main(fd: int) -> None:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            try:
-                _, status = os.waitpid(pid, 0)
-                protocol.send(control, {"status": status})
-            except ChildProcessError:
-                protocol.send(control, {"status": None})
+            status = finished.pop(pid, None)
+            if status is None:
+                try:
+                    _, status = os.waitpid(pid, 0)
+                except ChildProcessError:
+                    status = None
+            protocol.send(control, {"status": status})
+        elif op == "forget":
+            finished.pop(int(request.get("pid", 0)), None)
         else:
             for extra in fds:
                 os.close(extra)
             protocol.send(control, {"error": "unknown request"})
-    _discard(spare)
+    for spare in pool:
+        _discard(spare)
+
+
+def _collect(finished: dict[int, int], spares: set[int]) -> None:
+    """Reap every child that has ended, keeping statuses the host may still ask for."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid not in spares:
+            finished[pid] = status
+            if len(finished) > 10_000:
+                finished.pop(next(iter(finished)))
 
 
 def _discard(spare: _Spare) -> None:
