@@ -15,6 +15,7 @@ __all__ = ["Runtime", "RunResult", "ErrorInfo"]
 import decimal
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,11 @@ from .sandbox import CompiledScript, compile_script
 from .values import DECIMAL_CONTEXT, convert_to_type, from_json, to_json_text, to_plain
 
 log = logging.getLogger("sluicegate.engine")
+
+# Values may nest 512 levels (SPEC §8) and displaying or converting one takes about two
+# Python frames a level, on top of 75 nested user calls: more than CPython's default
+# 1,000 frames. Python-to-Python calls cost no C stack in 3.11, so this is safe.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
 
 
 @dataclass
@@ -59,6 +65,7 @@ class RunResult:
     stats: dict[str, Any] = field(default_factory=dict)
     mail: list[dict[str, Any]] = field(default_factory=list)
     http: list[dict[str, Any]] = field(default_factory=list)
+    plain: Any = field(default=None, repr=False)  # `value` as JSON-ready Python, when known
 
     @property
     def ok(self) -> bool:
@@ -66,7 +73,9 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         """The result object of ARCHITECTURE's `sluice run --json` contract."""
-        return {"status": self.status, "return": to_plain(self.value), "logs": list(self.logs),
+        plain = self.plain if self.plain is not None or self.value is None else to_plain(
+            self.value)
+        return {"status": self.status, "return": plain, "logs": list(self.logs),
                 "error": self.error.to_json() if self.error else None,
                 "mail": list(self.mail), "http": list(self.http), "stats": dict(self.stats)}
 
@@ -199,9 +208,20 @@ class Runtime:
                                   line, col, filename)
         stats = {"statements": ctx.statements, "duration_ms": _ms(started),
                  "http_calls": ctx.http_calls}
+        if error is None:
+            # The returned value is turned into JSON here, under the run's protection: a
+            # map that contains itself must fail the run, not the host printing it.
+            try:
+                with activate(ctx):
+                    plain = to_plain(value)
+            except (LimitExceeded, RecursionError):
+                error = ErrorInfo("LimitExceeded", "The returned value is too large or nested "
+                                  "too deeply to return", None, None, filename)
         if error is not None:
             return RunResult("failure", None, ctx.logs, error, stats, ctx.mail, ctx.http_trace)
-        return RunResult("success", value, ctx.logs, None, stats, ctx.mail, ctx.http_trace)
+        result = RunResult("success", value, ctx.logs, None, stats, ctx.mail, ctx.http_trace)
+        result.plain = plain
+        return result
 
 
 def _ms(started: float) -> float:

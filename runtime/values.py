@@ -232,13 +232,27 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _PLAIN_SCALARS = (str, int, bool, type(None))
 
 
+# How many values one display or serialization may visit. A map that holds itself twice
+# has 2^depth paths; without a budget showing it would never end.
+NODE_BUDGET = 2_000_000
+
+
+def _too_large() -> LimitExceeded:
+    return LimitExceeded(f"Value too large to show or serialize (more than {NODE_BUDGET} "
+                         "nested values; does a MAP or LIST contain itself?)", limit="elements")
+
+
 def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
     """The C encoder's output when the value holds only JSON-native types (the common
     case: maps of text and numbers), else None. Subclasses (BraceMap, CaughtError,
     TypedList), DECIMAL, dates and non-text keys all take the careful writer."""
     stack = [(value, depth)]
+    visited = 0
     while stack:
         item, level = stack.pop()
+        visited += 1 + (len(item) if type(item) in (dict, list) else 0)
+        if visited > NODE_BUDGET:
+            return None
         t = type(item)
         if t is dict:
             if level >= max_depth:
@@ -271,13 +285,17 @@ def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTIN
     if fast is not None:
         return fast
     parts: list[str] = []
-    _write_json(value, parts, depth, max_depth)
+    _write_json(value, parts, depth, max_depth, [NODE_BUDGET])
     return "".join(parts)
 
 
-def _write_json(value: Any, out: list[str], depth: int, max_depth: int) -> None:
+def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
+                budget: list[int]) -> None:
     if depth > max_depth:
         raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _too_large()
     t = type(value)
     if t is str or t is CaughtError:
         out.append(json.dumps(str.__str__(value), ensure_ascii=False))
@@ -298,17 +316,17 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int) -> None:
             first = False
             out.append(json.dumps(display(k), ensure_ascii=False))
             out.append(":")
-            _write_json(v, out, depth + 1, max_depth)
+            _write_json(v, out, depth + 1, max_depth, budget)
         out.append("}")
     elif isinstance(value, list):
         out.append("[")
         for i, v in enumerate(value):
             if i:
                 out.append(",")
-            _write_json(v, out, depth + 1, max_depth)
+            _write_json(v, out, depth + 1, max_depth, budget)
         out.append("]")
     elif t is Collection:
-        _write_json(value.items, out, depth, max_depth)
+        _write_json(value.items, out, depth, max_depth, budget)
     elif t is DateTime or t is File:
         out.append(json.dumps(display(value), ensure_ascii=False))
     elif t is float:
@@ -355,8 +373,13 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
     return value
 
 
-def to_plain(value: Any, depth: int = 0) -> Any:
+def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     """A value as plain JSON-ready Python (dict/list/str/int/Decimal/bool/None), for results."""
+    if budget is None:
+        budget = [NODE_BUDGET]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _too_large()
     if depth > DEFAULT_MAX_NESTING:
         raise LimitExceeded(f"Nesting limit of {DEFAULT_MAX_NESTING} levels exceeded",
                             limit="nesting")
@@ -364,11 +387,11 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     if t is str or t is int or t is bool or value is None or t is Decimal:
         return value
     if isinstance(value, dict):
-        return {display(k): to_plain(v, depth + 1) for k, v in value.items()}
+        return {display(k): to_plain(v, depth + 1, budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [to_plain(v, depth + 1) for v in value]
+        return [to_plain(v, depth + 1, budget) for v in value]
     if t is Collection:
-        return to_plain(value.items, depth)
+        return to_plain(value.items, depth, budget)
     if isinstance(value, str):
         return str.__str__(value)
     return display(value)
