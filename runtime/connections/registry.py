@@ -224,8 +224,9 @@ class Registry:
                  catalogue: Catalogue | None = None, http: httpx.Client | None = None,
                  clock: Callable[[], float] = time.time, leeway: float = 60.0,
                  cache_ttl: float = 5.0, token_timeout: float = 10.0,
-                 actor: str | None = None) -> None:
+                 actor: str | None = None, owns_engine: bool = False) -> None:
         self._engine = engine
+        self._owns_engine = owns_engine
         self._sessions = session_factory(engine)
         self._keyring = keyring
         self.catalogue = catalogue or Catalogue.builtin()
@@ -243,8 +244,11 @@ class Registry:
         self.refresh_count = 0
 
     def close(self) -> None:
+        """Close the token client (and the engine, when the registry opened it)."""
         if self._own_http:
             self._http.close()
+        if self._owns_engine:
+            self._engine.dispose()
 
     # ---- administration ----------------------------------------------------------------
     def add(self, link_name: str, auth_type: str, *, secret: str, service: str | None = None,

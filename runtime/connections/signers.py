@@ -22,58 +22,16 @@ import base64
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth1.rfc5849.parameters import prepare_headers
 from authlib.oauth1.rfc5849.signature import construct_base_string, hmac_sha1_signature
 
-from ..errors import ScriptRuntimeError
+from ..http.broker import OutgoingRequest
 
 PLACEMENTS = ("header", "query", "form")
-_BODYLESS = {"GET", "HEAD", "DELETE", "OPTIONS"}
-
-
-@dataclass
-class OutgoingRequest:
-    """A request being prepared: the full URL (query included), headers, and either a
-    raw body, form fields (url-encoded, or multipart when there are files) or nothing."""
-
-    method: str
-    url: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | None = None
-    form: list[tuple[str, str]] | None = None
-    files: list[tuple[str, str, str, bytes]] = field(default_factory=list)
-
-    def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
-
-    def set_header(self, name: str, value: str) -> None:
-        """Set a header, replacing any the script set under the same name."""
-        lowered = name.lower()
-        self.headers = [(k, v) for k, v in self.headers if k.lower() != lowered]
-        self.headers.append((name, value))
-
-    def add_query(self, pairs: list[tuple[str, str]]) -> None:
-        if pairs:
-            separator = "&" if "?" in self.url else "?"
-            self.url = self.url + ("" if self.url.endswith(("?", "&")) else separator) + \
-                urlencode(pairs)
-
-    def add_form(self, pairs: list[tuple[str, str]]) -> None:
-        if self.body is not None:
-            raise ScriptRuntimeError("The connection sends its key as a form field, but this "
-                                     "request has a raw body; send the parameters as a MAP")
-        if self.form is None and not self.files and self.method.upper() in _BODYLESS:
-            raise ScriptRuntimeError(f"The connection sends its key as a form field, which a "
-                                     f"{self.method.upper()} request cannot carry")
-        self.form = [*(self.form or []), *pairs]
 
 
 class Signer(Protocol):

@@ -6,7 +6,7 @@ to a reader of the database (no dictionary to try); lookups go by the digest.
 
 from __future__ import annotations
 
-__all__ = ["ApiToken", "TOKEN_ROLES"]
+__all__ = ["TOKEN_ROLES", "ApiToken"]
 
 import datetime as _dt
 

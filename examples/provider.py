@@ -1,0 +1,357 @@
+"""A local OAuth 2 provider and a small Books-like API on loopback, for `sluice demo` and
+the tests (standard library only: http.server in a thread).
+
+    with LocalProvider(access_ttl=3600) as provider:
+        provider.authorize_url, provider.token_url, provider.revoke_url, provider.api_base
+        location = provider.approve(authorization_url)   # what a user's "Accept" does
+
+The provider implements the authorization code grant with PKCE (S256 required) and
+state, client credentials, refresh tokens that rotate on every use (a used refresh token
+is `invalid_grant` afterwards; `rotate_refresh=False` keeps them, like Zoho), RFC 7009 revocation, and client authentication in the
+body or with HTTP Basic. The API checks `Authorization: Zoho-oauthtoken <token>` (or
+`Bearer`) like Zoho Books and answers 401 `{"code": 57, ...}` for a missing, unknown or
+expired token. `/echo` reflects the request it received, token included, which is what
+the broker's response scrubbing is for.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LocalProvider", "INVOICES"]
+
+import base64
+import copy
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.request import HTTPRedirectHandler, Request, build_opener
+
+INVOICES: list[dict[str, Any]] = [
+    {"invoice_id": "90001", "invoice_number": "INV-00001", "customer_name": "Zylker Corp",
+     "status": "overdue", "total": 1250.0, "balance": 1250.0, "due_date": "2024-01-15",
+     "reference_number": ""},
+    {"invoice_id": "90002", "invoice_number": "INV-00002", "customer_name": "Acme Ltd",
+     "status": "sent", "total": 480.5, "balance": 480.5, "due_date": "2024-03-01",
+     "reference_number": ""},
+    {"invoice_id": "90003", "invoice_number": "INV-00003", "customer_name": "Globex",
+     "status": "overdue", "total": 99.99, "balance": 49.99, "due_date": "2024-02-10",
+     "reference_number": ""},
+]
+
+
+@dataclass
+class _State:
+    """Everything the provider and the API remember; guarded by `lock`."""
+
+    client_id: str
+    client_secret: str
+    access_ttl: float
+    client_auth: tuple[str, ...]
+    clock: Callable[[], float]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refresh: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=lambda: {
+        "authorization_code": 0, "refresh_token": 0, "client_credentials": 0,
+        "revoke": 0, "api": 0, "api_unauthorized": 0})
+    token_delay: float = 0.0
+    rotate_refresh: bool = True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # One write per response and no Nagle delay: keep-alive exchanges stay sub-millisecond.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the demo prints its own story and tests read the counters."""
+
+    # ---- plumbing ----------------------------------------------------------------------
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None
+              ) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _route(self) -> None:
+        parts = urlsplit(self.path)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        body = self._body()
+        state = self.server.state
+        path = parts.path
+        if path == "/oauth/authorize" and self.command == "GET":
+            return self._authorize(state, query)
+        if path == "/oauth/token" and self.command == "POST":
+            return self._token(state, body)
+        if path == "/oauth/revoke" and self.command == "POST":
+            return self._revoke(state, body, query)
+        if path == "/redirect":
+            target = query.get("to", "/")
+            self.send_response(int(query.get("status", "302")))
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if path.startswith("/books/v3/") or path == "/echo":
+            return self._api(state, path, query, body)
+        return self._send(404, {"code": 404, "message": "Not found"})
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _route
+
+    # ---- OAuth 2 -----------------------------------------------------------------------
+    def _authorize(self, state: _State, query: dict[str, str]) -> None:
+        redirect_uri = query.get("redirect_uri", "")
+        if query.get("client_id") != state.client_id or not redirect_uri:
+            return self._send(400, {"error": "invalid_client"})
+        if query.get("response_type") != "code" or query.get("code_challenge_method") != "S256" \
+                or not query.get("code_challenge"):
+            error = {"error": "invalid_request", "state": query.get("state", "")}
+            return self._redirect(redirect_uri, error)
+        code = "sgac_" + secrets.token_urlsafe(18)
+        with state.lock:
+            state.codes[code] = {"challenge": query["code_challenge"],
+                                 "redirect_uri": redirect_uri,
+                                 "scope": query.get("scope", ""),
+                                 "expires": state.clock() + 300}
+        return self._redirect(redirect_uri, {"code": code, "state": query.get("state", ""),
+                                             "location": "us",
+                                             "accounts-server": self.server.base_url})
+
+    def _redirect(self, uri: str, params: dict[str, str]) -> None:
+        self.send_response(302)
+        self.send_header("Location", uri + ("&" if "?" in uri else "?") + urlencode(params))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _client_ok(self, state: _State, form: dict[str, str]) -> bool:
+        header = self.headers.get("Authorization", "")
+        if header.startswith("Basic ") and "basic" in state.client_auth:
+            pair = base64.b64decode(header[6:]).decode()
+            cid, _, secret = pair.partition(":")
+            return unquote(cid) == state.client_id and unquote(secret) == state.client_secret
+        if "client_secret" in form and "post" in state.client_auth:
+            return (form.get("client_id") == state.client_id
+                    and form.get("client_secret") == state.client_secret)
+        return False
+
+    def _issue(self, state: _State, scope: str, with_refresh: bool) -> dict[str, Any]:
+        access = "sgat_" + secrets.token_urlsafe(24)
+        state.access[access] = {"expires": state.clock() + state.access_ttl, "scope": scope}
+        tokens: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
+                                  "expires_in": int(state.access_ttl), "scope": scope,
+                                  "api_domain": self.server.base_url}
+        if with_refresh:
+            refresh = "sgrt_" + secrets.token_urlsafe(24)
+            state.refresh[refresh] = {"scope": scope}
+            tokens["refresh_token"] = refresh
+        return tokens
+
+    def _token(self, state: _State, body: bytes) -> None:
+        form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        if state.token_delay:
+            time.sleep(state.token_delay)
+        if not self._client_ok(state, form):
+            return self._send(401, {"error": "invalid_client"})
+        grant = form.get("grant_type", "")
+        with state.lock:
+            if grant == "authorization_code":
+                entry = state.codes.pop(form.get("code", ""), None)
+                if entry is None or entry["expires"] < state.clock() or \
+                        entry["redirect_uri"] != form.get("redirect_uri"):
+                    return self._send(400, {"error": "invalid_grant"})
+                verifier = form.get("code_verifier", "")
+                digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                if digest.decode().rstrip("=") != entry["challenge"]:
+                    return self._send(400, {"error": "invalid_grant",
+                                            "error_description": "PKCE verification failed"})
+                state.counts["authorization_code"] += 1
+                return self._send(200, self._issue(state, entry["scope"], True))
+            if grant == "refresh_token":
+                presented = form.get("refresh_token", "")
+                entry = (state.refresh.pop(presented, None) if state.rotate_refresh
+                         else state.refresh.get(presented))
+                if entry is None:
+                    return self._send(400, {"error": "invalid_grant"})
+                state.counts["refresh_token"] += 1
+                return self._send(200, self._issue(state, entry["scope"],
+                                                   state.rotate_refresh))
+            if grant == "client_credentials":
+                state.counts["client_credentials"] += 1
+                return self._send(200, self._issue(state, form.get("scope", ""), False))
+        return self._send(400, {"error": "unsupported_grant_type"})
+
+    def _revoke(self, state: _State, body: bytes, query: dict[str, str]) -> None:
+        form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        token = form.get("token") or query.get("token", "")
+        with state.lock:
+            state.counts["revoke"] += 1
+            state.refresh.pop(token, None)
+            state.access.pop(token, None)
+        return self._send(200, {"status": "success"})
+
+    # ---- the API -----------------------------------------------------------------------
+    def _token_of_request(self, query: dict[str, str]) -> str:
+        header = self.headers.get("Authorization", "")
+        for scheme in ("Zoho-oauthtoken ", "Bearer "):
+            if header.startswith(scheme):
+                return header[len(scheme):]
+        return query.get("access_token", "")
+
+    def _api(self, state: _State, path: str, query: dict[str, str], body: bytes) -> None:
+        token = self._token_of_request(query)
+        with state.lock:
+            entry = state.access.get(token)
+            valid = entry is not None and entry["expires"] > state.clock()
+            state.counts["api" if valid else "api_unauthorized"] += 1
+        if path == "/echo":
+            return self._send(200, {"method": self.command, "path": path, "query": query,
+                                    "headers": dict(self.headers.items()),
+                                    "body": body.decode("utf-8", "replace")})
+        if not valid:
+            return self._send(401, {"code": 57, "message": "You are not authorized to "
+                                    "perform this operation"})
+        rest = path[len("/books/v3/"):].strip("/").split("/")
+        if rest == ["organizations"]:
+            return self._send(200, {"code": 0, "message": "success", "organizations": [
+                {"organization_id": "10234695", "name": "Zylker Demo", "currency_code": "USD"}]})
+        if rest[0] != "invoices":
+            return self._send(404, {"code": 5, "message": "Invalid URL Passed"})
+        if "organization_id" not in query:
+            return self._send(400, {"code": 6041, "message": "organization_id is required"})
+        with state.lock:
+            if len(rest) == 1 and self.command == "GET":
+                found = [copy.deepcopy(i) for i in state.invoices.values()
+                         if not query.get("status") or i["status"] == query["status"]]
+                return self._send(200, {"code": 0, "message": "success", "invoices": found})
+            if len(rest) == 2 and rest[1] in state.invoices:
+                invoice = state.invoices[rest[1]]
+                if self.command == "GET":
+                    return self._send(200, {"code": 0, "message": "success",
+                                            "invoice": copy.deepcopy(invoice)})
+                if self.command == "PUT":
+                    try:
+                        changes = json.loads(body or b"{}")
+                    except ValueError:
+                        return self._send(400, {"code": 4, "message": "Invalid JSON"})
+                    invoice.update({k: v for k, v in changes.items() if k != "invoice_id"})
+                    return self._send(200, {"code": 0, "message": "Invoice information has "
+                                            "been updated.", "invoice": copy.deepcopy(invoice)})
+        return self._send(404, {"code": 1002, "message": "Invoice does not exist."})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: _State
+    base_url: str
+
+
+class _NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class LocalProvider:
+    """The provider and the API on one loopback port, served from a background thread."""
+
+    def __init__(self, *, client_id: str = "sluice-demo-client",
+                 client_secret: str | None = None, access_ttl: float = 3600.0,
+                 client_auth: tuple[str, ...] = ("post", "basic"),
+                 clock: Callable[[], float] = time.time, host: str = "127.0.0.1",
+                 rotate_refresh: bool = True) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret or "sgcs_" + secrets.token_urlsafe(24)
+        self.state = _State(client_id, self.client_secret, access_ttl, client_auth, clock)
+        self.state.rotate_refresh = rotate_refresh
+        self.state.invoices = {i["invoice_id"]: copy.deepcopy(i) for i in INVOICES}
+        self._server = _Server((host, 0), _Handler)
+        self._server.state = self.state
+        port = self._server.server_address[1]
+        self.url = f"http://{host}:{port}"
+        self._server.base_url = self.url
+        self._thread: threading.Thread | None = None
+
+    @property
+    def authorize_url(self) -> str:
+        return self.url + "/oauth/authorize"
+
+    @property
+    def token_url(self) -> str:
+        return self.url + "/oauth/token"
+
+    @property
+    def revoke_url(self) -> str:
+        return self.url + "/oauth/revoke"
+
+    @property
+    def api_base(self) -> str:
+        return self.url + "/books/v3"
+
+    @property
+    def counts(self) -> dict[str, int]:
+        with self.state.lock:
+            return dict(self.state.counts)
+
+    def start(self) -> LocalProvider:
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True,
+                                        name="sluicegate-local-provider")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> LocalProvider:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def approve(self, authorization_url: str) -> str:
+        """Visit the authorization URL as a consenting user; the redirect it answers."""
+        opener = build_opener(_NoRedirect)
+        try:
+            opener.open(Request(authorization_url), timeout=5)
+        except Exception as exc:  # urllib reports an unfollowed redirect as an HTTPError
+            location = getattr(exc, "headers", {}).get("Location")
+            if location:
+                return str(location)
+            raise
+        raise RuntimeError("the provider did not redirect")
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far stops working (the API answers 401)."""
+        with self.state.lock:
+            for entry in self.state.access.values():
+                entry["expires"] = 0.0
+
+    def invalidate_refresh_tokens(self) -> None:
+        """Every refresh token is forgotten: the next refresh gets invalid_grant."""
+        with self.state.lock:
+            self.state.refresh.clear()
+
+    def set_token_delay(self, seconds: float) -> None:
+        self.state.token_delay = seconds

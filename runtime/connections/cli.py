@@ -1,0 +1,380 @@
+"""`sluice connections ...`: add, authorize, list, show, test, revoke, delete (and
+rotate-key) connections of the default database.
+
+Secrets are accepted only from standard input (`--secret-stdin`) or an environment
+variable (`--secret-env VAR`), never as an argument, and are never printed. Mistakes in
+the command print `sluice connections: error: <field>: <reason>` and exit 2; a failed
+authorization or test exits 1.
+
+`authorize LINK` prints the authorization URL on the first line of standard output and
+waits (`SLUICE_AUTHORIZE_TIMEOUT` seconds, default 300) for the provider's redirect to a
+loopback listener; meanwhile, or later, `authorize LINK --code CODE` completes the same
+authorization with a pasted code (or the whole redirect URL, whose state is then checked).
+"""
+
+from __future__ import annotations
+
+__all__ = ["register"]
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+_AUTH_TYPES = ("oauth2", "oauth1", "api_key", "basic")
+
+
+def register(subparsers: Any) -> None:
+    """Add `connections` and its sub-commands to the `sluice` parser."""
+    conn = subparsers.add_parser(
+        "connections", help="manage connections: credentials scripts use by name",
+        description="Manage the connections that `connection: \"name\"` refers to.")
+    sub = conn.add_subparsers(dest="connections_command", metavar="ACTION",
+                              parser_class=type(conn))
+    sub.required = True
+
+    add = sub.add_parser("add", help="create a connection (the secret from stdin or env)")
+    add.add_argument("link", metavar="LINK", help="link name: a-z first, then a-z 0-9 _")
+    add.add_argument("--auth", required=True, choices=_AUTH_TYPES)
+    add.add_argument("--service", metavar="NAME",
+                     help="predefined service (zoho_books, zoho_crm, zoho_desk, google, "
+                     "slack, github, hubspot, stripe, xero, quickbooks; zoho_*:eu for a "
+                     "data centre) or custom")
+    add.add_argument("--display-name", metavar="TEXT")
+    add.add_argument("--base-url", action="append", metavar="URL", dest="base_urls",
+                     help="a base URL the connection may be used with (repeatable)")
+    add.add_argument("--client-id", metavar="ID",
+                     help="OAuth client id (OAuth 1: the consumer key)")
+    add.add_argument("--authorize-url", metavar="URL")
+    add.add_argument("--token-url", metavar="URL")
+    add.add_argument("--refresh-url", metavar="URL")
+    add.add_argument("--revoke-url", metavar="URL")
+    add.add_argument("--scopes", metavar="A,B", help="comma-separated scopes")
+    add.add_argument("--scope-delimiter", metavar="TEXT",
+                     help="how scopes are joined in requests (default: a space)")
+    add.add_argument("--grant", choices=("authorization_code", "client_credentials"))
+    add.add_argument("--param-type", choices=("header", "query", "form"),
+                     help="where the token or key goes")
+    add.add_argument("--param-name", metavar="NAME", help="header or parameter name")
+    add.add_argument("--header-format", metavar="FORMAT",
+                     help="e.g. 'Bearer {token}' or 'Zoho-oauthtoken {token}'")
+    add.add_argument("--username", metavar="USER",
+                     help="Basic: the user name; OAuth 1: the access token (oauth_token)")
+    secret = add.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--secret-stdin", action="store_true",
+                        help="read the secret (client secret, key or password) from stdin")
+    secret.add_argument("--secret-env", metavar="VAR",
+                        help="read the secret from environment variable VAR")
+    add.set_defaults(func=_cmd_add)
+
+    auth = sub.add_parser("authorize", help="authorize an OAuth 2 connection")
+    auth.add_argument("link", metavar="LINK")
+    auth.add_argument("--code", metavar="CODE",
+                      help="the code (or redirect URL) from the provider, pasted")
+    auth.set_defaults(func=_cmd_authorize)
+
+    lst = sub.add_parser("list", help="list connections and their status")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    lst.set_defaults(func=_cmd_list)
+
+    show = sub.add_parser("show", help="show one connection (never its secrets)")
+    show.add_argument("link", metavar="LINK")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(func=_cmd_show)
+
+    test = sub.add_parser("test", help="send a signed GET through the connection")
+    test.add_argument("link", metavar="LINK")
+    test.add_argument("--url", metavar="URL", help="default: the first base URL")
+    test.set_defaults(func=_cmd_test)
+
+    revoke = sub.add_parser("revoke", help="revoke the tokens of a connection")
+    revoke.add_argument("link", metavar="LINK")
+    revoke.set_defaults(func=_cmd_revoke)
+
+    delete = sub.add_parser("delete", help="delete a connection")
+    delete.add_argument("link", metavar="LINK")
+    delete.set_defaults(func=_cmd_delete)
+
+    rotate = sub.add_parser("rotate-key", help="re-encrypt every secret with a new master key")
+    rotate.set_defaults(func=_cmd_rotate_key)
+
+
+
+class _Misuse(Exception):
+    """A mistake in the command: printed as `sluice connections: error: ...`, exit 2."""
+
+
+def _usage(message: str) -> Exception:
+    return _Misuse(message)
+
+
+def _open() -> Any:
+    from .setup import open_registry
+
+    return open_registry()
+
+
+def _guarded(fn: Any) -> Any:
+    """Registry errors become usage errors (exit 2) with `field: reason`."""
+    def run(args: argparse.Namespace) -> int:
+        from .keyring import KeyringError
+        from .registry import ConnectionNotFound, RegistryError
+
+        try:
+            return int(fn(args))
+        except _Misuse as exc:
+            message = str(exc)
+        except RegistryError as exc:
+            message = str(exc)
+        except ConnectionNotFound:
+            message = f"{args.link}: no connection named '{args.link}'"
+        except KeyringError as exc:
+            sys.stderr.write(f"sluice connections: error: master key: {exc}\n")
+            return 1
+        sys.stderr.write(f"sluice connections: error: {message}\n")
+        return 2
+    return run
+
+
+def _read_secret(args: argparse.Namespace) -> str:
+    if args.secret_env:
+        value = os.environ.get(args.secret_env)
+        if value is None:
+            raise _usage(f"secret-env: environment variable {args.secret_env} is not set")
+        return value
+    data = sys.stdin.read()
+    return data[:-1] if data.endswith("\n") else data
+
+
+def _add(args: argparse.Namespace) -> int:
+    secret = _read_secret(args).rstrip("\r\n")
+    registry = _open()
+    try:
+        view = registry.add(
+            args.link, args.auth, secret=secret, service=args.service,
+            display_name=args.display_name, base_urls=args.base_urls,
+            client_id=args.client_id, authorize_url=args.authorize_url,
+            token_url=args.token_url, refresh_url=args.refresh_url,
+            revoke_url=args.revoke_url,
+            scopes=[s for s in args.scopes.split(",")] if args.scopes is not None else None,
+            scope_delimiter=args.scope_delimiter, grant=args.grant,
+            param_type=args.param_type, param_name=args.param_name,
+            header_format=args.header_format, username=args.username)
+    finally:
+        registry.close()
+    sys.stdout.write(f"added connection '{view.link_name}' ({view.auth_type}, {view.status})\n")
+    if view.status == "needs_authorization":
+        sys.stdout.write(f"next: sluice connections authorize {view.link_name}\n")
+    return 0
+
+
+def _authorize(args: argparse.Namespace) -> int:
+    registry = _open()
+    try:
+        view = registry.get(args.link)
+        if view.auth_type != "oauth2":
+            raise _usage(f"{args.link}: only OAuth 2 connections are authorized "
+                         f"({view.auth_type} connections are ready when added)")
+        if view.params.get("grant") == "client_credentials":
+            done = registry.authorize_client_credentials(args.link)
+        elif args.code:
+            done = _complete_with_code(registry, args.link, args.code.strip())
+        else:
+            done = _authorize_with_browser(registry, args.link)
+            if done is None:
+                return 1
+    finally:
+        registry.close()
+    sys.stdout.write(f"authorized connection '{done.link_name}' ({done.status}, token "
+                     f"generation {done.token_generation})\n")
+    return 0
+
+
+def _complete_with_code(registry: Any, link: str, code: str) -> Any:
+    from urllib.parse import parse_qsl, urlsplit
+
+    if "code=" in code and ("://" in code or code.startswith("?")):
+        query = dict(parse_qsl(urlsplit(code).query))
+        if query.get("error"):
+            raise _usage(f"code: the provider answered {query['error']}")
+        if "code" not in query or "state" not in query:
+            raise _usage("code: the redirect URL has no code and state")
+        return registry.complete_authorization(query["state"], query["code"])
+    return registry.complete_pending(link, code)
+
+
+def _authorize_with_browser(registry: Any, link: str) -> Any:
+    import queue
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qsl, urlsplit
+
+    results: queue.Queue[dict[str, str]] = queue.Queue()
+
+    class Callback(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            if parts.path != "/oauth/callback":
+                self.send_error(404)
+                return
+            results.put(dict(parse_qsl(parts.query)))
+            page = (b"<html><body><p>sluicegate received the authorization; you can close "
+                    b"this window.</p></body></html>")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """The command prints its own progress."""
+
+    server = HTTPServer(("127.0.0.1", 0), Callback)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+    try:
+        redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/oauth/callback"
+        start = registry.begin_authorization(link, redirect_uri)
+        sys.stdout.write(start.url + "\n")
+        sys.stdout.flush()
+        wait = float(os.environ.get("SLUICE_AUTHORIZE_TIMEOUT") or 300)
+        sys.stderr.write(f"Open the URL above and approve access. Waiting up to {wait:g} s "
+                         f"for the redirect to {redirect_uri}\n(or paste the code: sluice "
+                         f"connections authorize {link} --code CODE)\n")
+        sys.stderr.flush()
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                answer = results.get(timeout=0.25)
+            except queue.Empty:
+                if not registry.pending_exists(start.state):
+                    return registry.get(link)
+                continue
+            if answer.get("error"):
+                sys.stderr.write(f"sluice connections: error: the provider answered "
+                                 f"{answer['error']}\n")
+                return None
+            if answer.get("state") != start.state:
+                sys.stderr.write("sluice connections: error: state: the redirect does not "
+                                 "belong to this authorization (state mismatch)\n")
+                return None
+            return registry.complete_authorization(answer["state"], answer.get("code", ""))
+        sys.stderr.write(f"sluice connections: error: no redirect within {wait:g} s; finish "
+                         f"with: sluice connections authorize {link} --code CODE\n")
+        return None
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _list(args: argparse.Namespace) -> int:
+    registry = _open()
+    try:
+        views = registry.list()
+    finally:
+        registry.close()
+    if args.json:
+        sys.stdout.write(json.dumps([v.to_json() for v in views], indent=2) + "\n")
+        return 0
+    if not views:
+        sys.stdout.write("no connections\n")
+        return 0
+    rows = [("LINK", "SERVICE", "AUTH", "STATUS", "GENERATION", "BASE URLS")]
+    rows += [(v.link_name, v.service, v.auth_type, v.status, str(v.token_generation),
+              " ".join(v.base_urls)) for v in views]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        sys.stdout.write("  ".join(c.ljust(widths[i]) for i, c in enumerate(row[:5]))
+                         + "  " + row[5] + "\n")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    registry = _open()
+    try:
+        view = registry.get(args.link)
+    finally:
+        registry.close()
+    data = view.to_json()
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return 0
+    for key, value in data.items():
+        shown = json.dumps(value) if isinstance(value, (dict, list)) else (
+            "" if value is None else str(value))
+        sys.stdout.write(f"{key}: {shown}\n")
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    from ..errors import ScriptRuntimeError
+    from ..http.broker import Broker
+    from ..http.messages import HttpRequest
+    from ..limits import Limits, RunContext
+
+    registry = _open()
+    broker = Broker(registry)
+    try:
+        view = registry.get(args.link)
+        url = args.url or (view.base_urls[0] if view.base_urls else "")
+        ctx = RunContext(limits=Limits())
+        try:
+            response = broker.send(HttpRequest("GET", url, connection=args.link), ctx)
+        except ScriptRuntimeError as exc:
+            sys.stdout.write(f"GET {url}: {exc.message}\n")
+            return 1
+    finally:
+        broker.close()
+    entry = ctx.http_trace[-1]
+    sys.stdout.write(f"GET {entry['url']} -> {response.status} ({entry['ms']} ms, token "
+                     f"generation {entry['token_generation']})\n")
+    preview = response.body[:300].decode("utf-8", "replace")
+    if preview:
+        sys.stdout.write(preview + ("...\n" if len(response.body) > 300 else "\n"))
+    return 0 if response.status < 400 else 1
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    registry = _open()
+    try:
+        warning = registry.revoke(args.link)
+    finally:
+        registry.close()
+    if warning:
+        sys.stderr.write(f"warning: {warning}\n")
+    sys.stdout.write(f"revoked connection '{args.link}'\n")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    registry = _open()
+    try:
+        registry.delete(args.link)
+    finally:
+        registry.close()
+    sys.stdout.write(f"deleted connection '{args.link}'\n")
+    return 0
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    registry = _open()
+    try:
+        ring = registry.rotate_master_key()
+    finally:
+        registry.close()
+    where = ring.source or "SLUICE_MASTER_KEY"
+    sys.stdout.write(f"re-encrypted every secret with key {ring.primary_id} ({where})\n")
+    return 0
+
+
+_cmd_add = _guarded(_add)
+_cmd_authorize = _guarded(_authorize)
+_cmd_list = _guarded(_list)
+_cmd_show = _guarded(_show)
+_cmd_test = _guarded(_test)
+_cmd_revoke = _guarded(_revoke)
+_cmd_delete = _guarded(_delete)
+_cmd_rotate_key = _guarded(_rotate_key)

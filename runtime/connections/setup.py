@@ -1,0 +1,87 @@
+"""Wiring for the command line: the registry in the default database, and the broker of
+`sluice run`, both opened only when first needed.
+
+`broker_for_cli()` costs nothing at start-up: a plain script that makes no HTTP call
+imports neither httpx nor SQLAlchemy, and one that makes plain calls never touches the
+database. The database (and `$SLUICE_HOME`) is opened on the first `connection:` call,
+and only if it already exists: `sluice run` never creates files.
+"""
+
+from __future__ import annotations
+
+__all__ = ["broker_for_cli", "open_registry", "database_exists"]
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def database_exists() -> bool:
+    """Whether a database is configured or the default SQLite file is already there."""
+    if os.environ.get("SLUICE_DATABASE_URL"):
+        return True
+    home = Path(os.environ.get("SLUICE_HOME") or Path.home() / ".local/share/sluicegate")
+    return (home / "sluicegate.db").is_file()
+
+
+def open_registry(**options: Any) -> Any:
+    """The registry of the default database, migrated to the current schema."""
+    from ..store.db import make_engine
+    from ..store.migrate import upgrade
+    from .keyring import Keyring
+    from .registry import Registry
+
+    engine = make_engine()
+    upgrade(engine)
+    return Registry(engine, Keyring.load(), owns_engine=True, **options)
+
+
+class _LazyRegistry:
+    """Opens the registry on the first connection request, if a database exists."""
+
+    def __init__(self) -> None:
+        self._registry: Any = None
+
+    def _open(self, link_name: str) -> Any:
+        if self._registry is None:
+            if not database_exists():
+                from ..errors import ScriptRuntimeError
+
+                raise ScriptRuntimeError(f"Connection '{link_name}' does not exist (no "
+                                         "connections have been added yet)")
+            self._registry = open_registry()
+        return self._registry
+
+    def grant(self, link_name: str) -> Any:
+        return self._open(link_name).grant(link_name)
+
+    def refresh_after_rejection(self, link_name: str, generation: int) -> Any:
+        return self._open(link_name).refresh_after_rejection(link_name, generation)
+
+    def close(self) -> None:
+        if self._registry is not None:
+            self._registry.close()
+
+
+class _CliBroker:
+    """A Broker built on first use (httpx is imported only by scripts that call out)."""
+
+    def __init__(self) -> None:
+        self._broker: Any = None
+
+    def send(self, request: Any, ctx: Any) -> Any:
+        if self._broker is None:
+            from ..http.broker import Broker
+
+            self._broker = Broker(_LazyRegistry())
+        return self._broker.send(request, ctx)
+
+    def close(self) -> None:
+        if self._broker is not None:
+            self._broker.close()
+
+
+def broker_for_cli() -> Any:
+    """The broker of `sluice run`: plain calls guarded, connections from the default
+    database (which it never creates)."""
+    return _CliBroker()

@@ -1,0 +1,194 @@
+"""`sluice connections ...` and `sluice run` driven as a user would, in a fresh
+SLUICE_HOME, against the local provider; no secret on the command line or in output."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from sluicegate.examples.provider import LocalProvider
+
+from connlab import Leaks, dump_database
+
+SLUICE = [sys.executable, "-m", "sluicegate.cli"]
+
+
+class Cli:
+    """The command line: `inproc` calls `sluicegate.cli.main` in this process (fast);
+    calling the object runs a real `sluice` process (for what needs one)."""
+
+    def __init__(self, home: Path, leaks: Leaks, monkeypatch: pytest.MonkeyPatch,
+                 capsys: pytest.CaptureFixture[str]) -> None:
+        self.home = home
+        self.leaks = leaks
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("SLUICE_")} | {"SLUICE_HOME": str(home)}
+
+    def __call__(self, *args: str, stdin: str | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([*SLUICE, *args], input=stdin, capture_output=True, text=True,
+                              env=self.env | (env or {}), timeout=60)
+        self.leaks.output(done.stdout + done.stderr)
+        return done
+
+    def inproc(self, *args: str, stdin: str | None = None,
+               env: dict[str, str] | None = None) -> tuple[int, str, str]:
+        from sluicegate.cli import main
+
+        with self.monkeypatch.context() as patch:
+            for key in [k for k in os.environ if k.startswith("SLUICE_")]:
+                patch.delenv(key)
+            for key, value in ({"SLUICE_HOME": str(self.home)} | (env or {})).items():
+                patch.setenv(key, value)
+            patch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+            self.capsys.readouterr()
+            code = main(list(args))
+            out, err = self.capsys.readouterr()
+        self.leaks.output(out + err)
+        return code, out, err
+
+    def background(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([*SLUICE, *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env)
+
+    def finish(self, process: subprocess.Popen[str]) -> tuple[int, str, str]:
+        out, err = process.communicate(timeout=60)
+        self.leaks.output(out + err)
+        return process.returncode, out, err
+
+
+@pytest.fixture
+def cli(tmp_path: Path, leaks: Leaks, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Any:
+    home = tmp_path / "home"
+    tool = Cli(home, leaks, monkeypatch, capsys)
+    yield tool
+    database = home / "sluicegate.db"
+    if database.exists():
+        leaks.output(dump_database(f"sqlite:///{database}"))
+        leaks.output(database.read_bytes().decode("latin-1"))
+
+
+def _add_oauth2(cli: Cli, provider: LocalProvider, *extra: str) -> None:
+    code, out, err = cli.inproc("connections", "add", "zb", "--auth", "oauth2", "--client-id",
+               provider.client_id, "--authorize-url", provider.authorize_url, "--token-url",
+               provider.token_url, "--revoke-url", provider.revoke_url, "--base-url",
+               provider.api_base, "--scopes", "ZohoBooks.invoices.ALL,ZohoBooks.settings.READ",
+               "--scope-delimiter", ",", "--header-format", "Zoho-oauthtoken {token}",
+               "--secret-stdin", *extra, stdin=provider.client_secret + "\n")
+    assert code == 0, err
+    assert "needs_authorization" in out
+
+
+def test_add_authorize_by_loopback_redirect_run_test_revoke_delete(
+        cli: Cli, provider: LocalProvider, tmp_path: Path) -> None:
+    _add_oauth2(cli, provider)
+    waiting = cli.background("connections", "authorize", "zb")
+    assert waiting.stdout is not None
+    url = waiting.stdout.readline().strip()
+    query = dict(parse_qsl(urlsplit(url).query))
+    assert query["code_challenge_method"] == "S256" and query["state"]
+    redirect = provider.approve(url)
+    assert redirect.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(redirect, timeout=10) as answer:  # the browser's last hop
+        assert answer.status == 200
+    code, out, err = cli.finish(waiting)
+    assert code == 0, err
+    assert "authorized connection 'zb' (connected, token generation 1)" in out
+
+    script = tmp_path / "list.dg"
+    script.write_text(f'r = invokeurl [ url: "{provider.api_base}/invoices" type: GET '
+                      f'parameters: {{"organization_id": "1"}} connection: "zb" ];\n'
+                      f'info r.get("invoices").size();\nreturn r.get("code");\n')
+    ran = cli("run", str(script), "--json")
+    result = json.loads(ran.stdout)
+    assert ran.returncode == 0 and result["status"] == "success", ran.stdout + ran.stderr
+    assert result["logs"] == ["3"] and result["http"][0]["connection"] == "zb"
+    assert result["http"][0]["token_generation"] == 1
+
+    code, out, _ = cli.inproc("connections", "list")
+    assert "zb" in out and "connected" in out
+    shown = json.loads(cli.inproc("connections", "show", "zb", "--json")[1])
+    assert shown["status"] == "connected" and shown["access_token_set"] is True
+    code, out, _ = cli.inproc("connections", "test", "zb", "--url",
+                              provider.api_base + "/organizations")
+    assert code == 0 and "-> 200" in out
+    assert cli.inproc("connections", "revoke", "zb")[0] == 0
+    assert provider.counts["revoke"] == 1
+    assert cli.inproc("connections", "test", "zb")[0] == 1
+    assert cli.inproc("connections", "delete", "zb")[0] == 0
+    code, _, err = cli.inproc("connections", "show", "zb")
+    assert code == 2 and "no connection named 'zb'" in err
+
+
+def test_authorize_with_a_pasted_code(cli: Cli, provider: LocalProvider) -> None:
+    _add_oauth2(cli, provider)
+    waiting = cli.background("connections", "authorize", "zb")
+    assert waiting.stdout is not None
+    url = waiting.stdout.readline().strip()
+    code = dict(parse_qsl(urlsplit(provider.approve(url)).query))["code"]
+    status, out, err = cli.inproc("connections", "authorize", "zb", "--code", code)
+    assert status == 0, err
+    assert "connected" in out
+    status, out, err = cli.finish(waiting)  # the waiting command sees it was completed
+    assert status == 0 and "connected" in out, err
+
+
+def test_client_credentials_and_api_keys_from_the_environment(
+        cli: Cli, provider: LocalProvider) -> None:
+    env = {"PROVIDER_SECRET": provider.client_secret}
+    code, _, err = cli.inproc("connections", "add", "cc", "--auth", "oauth2", "--grant",
+                              "client_credentials", "--client-id", provider.client_id,
+                              "--token-url", provider.token_url, "--base-url",
+                              provider.api_base, "--secret-env", "PROVIDER_SECRET", env=env)
+    assert code == 0, err
+    code, out, err = cli.inproc("connections", "authorize", "cc")
+    assert code == 0 and "connected" in out, err
+    code, out, _ = cli.inproc("connections", "add", "stripe", "--auth", "api_key",
+                              "--service", "stripe", "--secret-env", "PROVIDER_SECRET",
+                              env=env)
+    assert code == 0 and "connected" in out
+    shown = cli.inproc("connections", "show", "stripe")[1]
+    assert "https://api.stripe.com/" in shown and "Bearer {token}" in shown
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--auth", "basic", "--username", "u", "--base-url", "https://a.example"],
+     "one of the arguments --secret-stdin --secret-env is required"),
+    (["--auth", "basic", "--username", "u", "--secret-stdin"], "base-url: at least one"),
+    (["--auth", "api_key", "--service", "nowhere", "--secret-stdin"], "service: unknown"),
+    (["--auth", "basic", "--base-url", "https://a.example", "--username", "u",
+      "--secret-env", "NOT_SET_ANYWHERE"], "secret-env: environment variable"),
+])
+def test_misuse_exits_2_with_the_field_and_reason(cli: Cli, args: list[str],
+                                                  message: str) -> None:
+    if "required" in message:  # argparse itself: exits through SystemExit(2)
+        with pytest.raises(SystemExit) as exited:
+            cli.inproc("connections", "add", "x1", *args, stdin="pw")
+        assert exited.value.code == 2
+        assert message in cli.capsys.readouterr().err
+        return
+    code, _, err = cli.inproc("connections", "add", "x1", *args, stdin="pw")
+    assert code == 2
+    assert message in err and err.startswith("sluice connections: error: ")
+
+
+def test_plain_runs_create_no_files_and_unknown_connections_fail_cleanly(
+        cli: Cli, tmp_path: Path) -> None:
+    script = tmp_path / "s.dg"
+    script.write_text('invokeurl [ url: "https://api.example.com/x" type: GET '
+                      'connection: "nope" ];')
+    done = cli("run", str(script))
+    assert done.returncode == 1 and "Connection 'nope' does not exist" in done.stderr
+    assert not cli.home.exists()
