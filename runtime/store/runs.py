@@ -7,7 +7,7 @@ its position, statistics, the HTTP trace, the mail outbox, and when it started a
 
 from __future__ import annotations
 
-__all__ = ["Run", "RUN_TRIGGERS"]
+__all__ = ["RUN_TRIGGERS", "Run"]
 
 import datetime as _dt
 from typing import Any

@@ -14,13 +14,12 @@ failed | skipped; running -> pending again for a retry or when a node shuts down
 
 from __future__ import annotations
 
-__all__ = ["Schedule", "Occurrence", "OCCURRENCE_STATES", "MISFIRE_POLICIES"]
+__all__ = ["MISFIRE_POLICIES", "OCCURRENCE_STATES", "Occurrence", "Schedule"]
 
 import datetime as _dt
 from typing import Any
 
-from sqlalchemy import (Boolean, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, utcnow

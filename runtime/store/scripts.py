@@ -8,16 +8,21 @@ points at the version that runs; a rollback moves that pointer back to an older 
 
 from __future__ import annotations
 
-__all__ = ["UtcDateTime", "JsonText", "Script", "ScriptVersion", "SCRIPT_KINDS",
-           "BUTTON_LOCATIONS"]
+__all__ = [
+    "BUTTON_LOCATIONS",
+    "SCRIPT_KINDS",
+    "JsonText",
+    "Script",
+    "ScriptVersion",
+    "UtcDateTime",
+]
 
 import datetime as _dt
 import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (DateTime, ForeignKey, Integer, String, Text, TypeDecorator,
-                        UniqueConstraint)
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,7 +46,7 @@ class UtcDateTime(TypeDecorator[_dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("UtcDateTime needs an aware datetime")
-        value = value.astimezone(_dt.timezone.utc)
+        value = value.astimezone(_dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: _dt.datetime | None,
@@ -49,8 +54,8 @@ class UtcDateTime(TypeDecorator[_dt.datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=_dt.timezone.utc)
-        return value.astimezone(_dt.timezone.utc)
+            return value.replace(tzinfo=_dt.UTC)
+        return value.astimezone(_dt.UTC)
 
 
 class JsonText(TypeDecorator[Any]):

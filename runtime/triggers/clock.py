@@ -19,4 +19,4 @@ class SystemClock:
     """The host's wall clock."""
 
     def now(self) -> _dt.datetime:
-        return _dt.datetime.now(_dt.timezone.utc)
+        return _dt.datetime.now(_dt.UTC)

@@ -13,7 +13,7 @@ both, 404 for NotFound and 409 for Conflict.
 
 from __future__ import annotations
 
-__all__ = ["TriggerError", "NotFound", "InvalidField", "InvalidSource", "Conflict"]
+__all__ = ["Conflict", "InvalidField", "InvalidSource", "NotFound", "TriggerError"]
 
 
 class TriggerError(Exception):

@@ -12,7 +12,7 @@ __all__ = ["Executor", "InProcessExecutor"]
 
 from typing import Any, Protocol
 
-from ..engine import Runtime, RunResult
+from ..engine import RunResult, Runtime
 from ..limits import Limits
 
 

@@ -7,7 +7,7 @@ JSON; inputs are stored with secret-looking keys redacted.
 
 from __future__ import annotations
 
-__all__ = ["RunHistory", "RunRecord", "RetentionPolicy", "cap_logs"]
+__all__ = ["RetentionPolicy", "RunHistory", "RunRecord", "cap_logs"]
 
 import datetime as _dt
 from collections.abc import Mapping

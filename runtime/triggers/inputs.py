@@ -12,8 +12,16 @@
 
 from __future__ import annotations
 
-__all__ = ["InputDefaults", "record_name", "function_inputs", "button_inputs",
-           "schedule_inputs", "redact", "REDACTED", "actor_user"]
+__all__ = [
+    "REDACTED",
+    "InputDefaults",
+    "actor_user",
+    "button_inputs",
+    "function_inputs",
+    "record_name",
+    "redact",
+    "schedule_inputs",
+]
 
 import os
 import re

@@ -8,7 +8,7 @@ writes, but runs the same executor and records the same rows.
 
 from __future__ import annotations
 
-__all__ = ["Launcher", "Outcome", "ButtonOutcome", "Actor"]
+__all__ = ["Actor", "ButtonOutcome", "Launcher", "Outcome"]
 
 import os
 import socket

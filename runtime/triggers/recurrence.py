@@ -19,8 +19,15 @@ years) or, for hours, elapsed hours from the start.
 
 from __future__ import annotations
 
-__all__ = ["Recurrence", "Timing", "KINDS", "WEEKDAYS", "parse_weekday", "parse_local",
-           "resolve_local"]
+__all__ = [
+    "KINDS",
+    "WEEKDAYS",
+    "Recurrence",
+    "Timing",
+    "parse_local",
+    "parse_weekday",
+    "resolve_local",
+]
 
 import datetime as _dt
 from collections.abc import Iterator, Mapping
@@ -36,7 +43,7 @@ KINDS = ("once", "hourly", "daily", "weekly", "monthly", "yearly", "cron")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NTH_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 # a filter (every 3rd month, ...) never needs more candidates than this to find a match
 _MAX_CANDIDATES = 100_000
 
@@ -132,7 +139,8 @@ class Recurrence:
             raise InvalidField("recurrence.kind", f"{data.get('kind')!r} is not one of "
                                f"{', '.join(KINDS)}")
         try:
-            interval = int(data.get("interval") or 1)
+            raw = data.get("interval")
+            interval = 1 if raw is None else int(raw)
         except (TypeError, ValueError):
             raise InvalidField("recurrence.interval", "must be a whole number") from None
         if not 1 <= interval <= 1000:

@@ -9,7 +9,7 @@ scripts, so other scripts can call it by that name.
 
 from __future__ import annotations
 
-__all__ = ["ScriptCatalog", "ScriptInfo", "VersionInfo", "LiveScript", "NAME_PATTERN"]
+__all__ = ["NAME_PATTERN", "LiveScript", "ScriptCatalog", "ScriptInfo", "VersionInfo"]
 
 import datetime as _dt
 import difflib
@@ -28,6 +28,7 @@ from ..sandbox import compile_script
 from ..store.scripts import BUTTON_LOCATIONS, SCRIPT_KINDS, Script, ScriptVersion
 from .clock import Clock, SystemClock
 from .errors import Conflict, InvalidField, InvalidSource, NotFound
+from .locking import begin_write
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 _INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -157,7 +158,7 @@ class ScriptCatalog:
             scripts = s.scalars(query).all()
             latest = dict(s.execute(select(ScriptVersion.script_id,
                                            func.max(ScriptVersion.number))
-                                    .group_by(ScriptVersion.script_id)).tuples().all())
+                                    .group_by(ScriptVersion.script_id)).all())
             return [self._info(sc, latest.get(sc.id, 0)) for sc in scripts]
 
     def get(self, name: str) -> ScriptInfo:
@@ -258,6 +259,7 @@ class ScriptCatalog:
         now = self.clock.now()
         sha = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
         with self.sessions() as s:
+            begin_write(s)
             script = s.scalar(select(Script).where(Script.name == name))
             if script is None:
                 if kind is None:
@@ -311,6 +313,7 @@ class ScriptCatalog:
     def publish(self, name: str, number: int | None = None, *, by: str = "") -> VersionInfo:
         """Publish version `number` (default: the latest)."""
         with self.sessions() as s:
+            begin_write(s)
             script = self._script(s, name)
             version = self._version(s, script, number or max(v.number for v in
                                                               script.versions))
@@ -322,6 +325,7 @@ class ScriptCatalog:
     def rollback(self, name: str, number: int, *, by: str = "") -> VersionInfo:
         """Publish an older version again; runs from now on use it."""
         with self.sessions() as s:
+            begin_write(s)
             script = self._script(s, name)
             version = self._version(s, script, number)
             if script.published_version is not None and number >= script.published_version:

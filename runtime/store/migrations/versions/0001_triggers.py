@@ -7,7 +7,6 @@ Create Date: 2025-01-01
 
 import sqlalchemy as sa
 from alembic import op
-
 from sluicegate.store.scripts import JsonText, UtcDateTime
 
 revision = "0001_triggers"

@@ -1,0 +1,181 @@
+"""A scheduler node: the loop that keeps one process claiming and running occurrences.
+
+One loop thread does all database work (materialize, claim, record, heartbeat, prune);
+`concurrency` runner threads only execute scripts. The loop sleeps until the next known
+due time (at most `poll` seconds, so work added by other nodes is seen) and wakes early
+when a run finishes. `stop(grace)` stops claiming, lets in-flight runs finish for up to
+`grace` seconds, and hands the rest back to the database for another node.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SchedulerNode"]
+
+import datetime as _dt
+import logging
+import queue
+import threading
+import time
+
+from ..engine import ErrorInfo, RunResult
+from .history import RetentionPolicy
+from .scheduler import Claim, Finished, Scheduler
+
+log = logging.getLogger("sluicegate.scheduler")
+
+
+class SchedulerNode:
+    """Runs a Scheduler continuously on threads of this process."""
+
+    def __init__(self, scheduler: Scheduler, *, concurrency: int = 4, poll: float = 1.0,
+                 retention: RetentionPolicy | None = None, prune_every: float = 600.0) -> None:
+        self.scheduler = scheduler
+        self.concurrency = max(1, concurrency)
+        self.poll = poll
+        self.retention = retention
+        self.prune_every = prune_every
+        self._work: queue.Queue[Claim | None] = queue.Queue()
+        self._done: queue.Queue[Finished | Claim] = queue.Queue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._grace = 10.0
+        self._held: dict[int, Claim] = {}   # claimed here and not yet settled
+        self._loop: threading.Thread | None = None
+        self._runners: list[threading.Thread] = []
+        self.errors = 0
+
+    # -- control -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Run the loop on a background thread (as `sluice serve` does)."""
+        self._loop = threading.Thread(target=self.run, name="sluice-scheduler", daemon=True)
+        self._loop.start()
+
+    def stop(self, grace: float = 10.0, wait: bool = True) -> None:
+        """Stop claiming; finish or re-queue in-flight runs within `grace` seconds."""
+        self._grace = grace
+        self._stopping.set()
+        self._wake.set()
+        if wait and self._loop is not None and self._loop is not threading.current_thread():
+            self._loop.join(grace + 30)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self) -> None:
+        """The loop itself; returns after `stop`."""
+        self._runners = [threading.Thread(target=self._runner, name=f"sluice-run-{i}",
+                                          daemon=True) for i in range(self.concurrency)]
+        for t in self._runners:
+            t.start()
+        clock = self.scheduler.clock
+        lease = self.scheduler.settings.lease
+        last_beat = clock.now()
+        last_prune = clock.now()
+        try:
+            while not self._stopping.is_set():
+                try:
+                    now = clock.now()
+                    self._settle()
+                    self.scheduler.materialize(now)
+                    room = self.scheduler.settings.batch - len(self._held)
+                    for c in self.scheduler.claim(now, room):
+                        self._held[c.occurrence_id] = c
+                        self._work.put(c)
+                    if (now - last_beat).total_seconds() >= lease / 3 and self._held:
+                        self.scheduler.heartbeat(list(self._held), now)
+                        last_beat = now
+                    if self.retention and (now - last_prune).total_seconds() >= self.prune_every:
+                        self.scheduler.history.prune(self.retention, now)
+                        last_prune = now
+                    self._sleep(now, lease)
+                except Exception:  # the database went away, a bug: keep the node alive
+                    self.errors += 1
+                    log.exception("scheduler pass failed; retrying")
+                    self._wake.wait(min(self.poll, 1.0))
+                    self._wake.clear()
+            self._drain(clock.now() + _dt.timedelta(seconds=self._grace))
+        finally:
+            for _ in self._runners:
+                self._work.put(None)
+
+    def _sleep(self, now: _dt.datetime, lease: float) -> None:
+        if not self._done.empty():
+            return
+        timeout = self.poll
+        if len(self._held) < self.scheduler.settings.batch:
+            wake_at = self.scheduler.next_wakeup(now)
+            if wake_at is not None:
+                timeout = min(timeout, max(0.0, (wake_at - now).total_seconds()))
+        if self._held:
+            timeout = min(timeout, lease / 3)
+        if timeout > 0:
+            self._wake.wait(timeout)
+        self._wake.clear()
+
+    def _settle(self) -> None:
+        finished: list[Finished] = []
+        returned: list[int] = []
+        while True:
+            try:
+                item = self._done.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, Finished):
+                finished.append(item)
+            else:
+                returned.append(item.occurrence_id)
+        if finished:
+            self.scheduler.finish(finished)
+        if returned:
+            self.scheduler.requeue(returned)
+        for occurrence_id in [f.claim.occurrence_id for f in finished] + returned:
+            self._held.pop(occurrence_id, None)
+
+    def _drain(self, deadline: _dt.datetime) -> None:
+        """Stopping: settle what finishes before `deadline`, re-queue the rest."""
+        clock = self.scheduler.clock
+        lease = self.scheduler.settings.lease
+        last_beat = clock.now()
+        while self._held and clock.now() < deadline:
+            try:
+                self._settle()
+                if (clock.now() - last_beat).total_seconds() >= lease / 3 and self._held:
+                    self.scheduler.heartbeat(list(self._held))
+                    last_beat = clock.now()
+            except Exception:
+                log.exception("scheduler settle failed while stopping")
+            if self._held:
+                self._wake.wait(0.05)
+                self._wake.clear()
+        try:
+            self._settle()
+            if self._held:
+                count = self.scheduler.requeue(list(self._held))
+                log.warning("re-queued %d unfinished occurrence(s) for other nodes", count)
+                self._held.clear()
+        except Exception:
+            log.exception("could not re-queue unfinished occurrences; their leases will "
+                          "expire and another node will re-claim them")
+
+    def _runner(self) -> None:
+        while True:
+            claim = self._work.get()
+            if claim is None:
+                return
+            if self._stopping.is_set():
+                self._done.put(claim)  # not started: hand it back
+            else:
+                started = time.perf_counter()
+                try:
+                    self._done.put(self.scheduler.execute(claim))
+                except Exception as exc:  # executors report script failures; this is ours
+                    log.exception("executing occurrence %s failed", claim.occurrence_id)
+                    now = self.scheduler.clock.now()
+                    error = ErrorInfo("InternalError", f"Internal error: {type(exc).__name__}")
+                    self._done.put(Finished(claim, RunResult("failure", error=error), now,
+                                            now))
+                log.debug("occurrence %s ran in %.1f ms", claim.occurrence_id,
+                          (time.perf_counter() - started) * 1000)
+            self._wake.set()

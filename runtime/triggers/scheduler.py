@@ -1,0 +1,445 @@
+"""The scheduler's steps against the shared database, safe with any number of nodes.
+
+1. `materialize`: turn each active schedule's fire times up to a short look-ahead into
+   occurrence rows. Schedules are locked with FOR UPDATE SKIP LOCKED on PostgreSQL; the
+   schedule's `next_fire_at` is advanced with a compare-and-set, and occurrences are
+   inserted with ON CONFLICT DO NOTHING on the unique (schedule, fire time) key, so a
+   fire time never becomes two occurrences. Fire times older than the misfire grace were
+   missed (no node was running): the `run_once` policy runs the latest of them now, `skip`
+   runs none; every missed one that does not run is recorded as skipped, with the reason.
+2. `claim`: one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)
+   RETURNING takes due occurrences, and occurrences whose lease expired (their node died),
+   under a lease owned by this node. On SQLite the same single statement is atomic (the
+   database has one writer), and write transactions begin IMMEDIATE so they wait for the
+   lock instead of failing on upgrade.
+3. `execute`: run the script through the executor (no database access).
+4. `finish`: record runs and settle occurrences in one transaction per batch, only where
+   this node still holds the lease; failures are retried with exponential backoff.
+5. `heartbeat` renews this node's leases; `requeue` hands unfinished work back when the
+   node stops.
+
+`run_due(now)` does one pass of all of them synchronously, which is what tests drive with
+an injected clock; `node.SchedulerNode` loops over them with threads in a service.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Claim", "Finished", "Scheduler", "SchedulerSettings"]
+
+import datetime as _dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..engine import RunResult
+from ..limits import PROFILES, Limits
+from ..store.schedules import Occurrence, Schedule
+from ..store.scripts import Script, ScriptVersion
+from .clock import Clock, SystemClock
+from .executor import Executor
+from .history import RunHistory
+from .inputs import InputDefaults, actor_user, schedule_inputs
+from .launcher import node_name
+from .locking import begin_write
+from .schedules import timing_of
+
+log = logging.getLogger("sluicegate.scheduler")
+
+_US = _dt.timedelta(microseconds=1)
+_MAX_SKIPPED_ROWS = 1000   # missed fire times recorded one by one; the rest are counted
+_MAX_BACKOFF = 3600.0
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """How a node schedules. Seconds throughout."""
+
+    lease: float = 30.0          # a claim lasts this long unless renewed
+    lookahead: float = 2.0       # fire times this close are materialized ahead of time
+    batch: int = 16              # occurrences claimed at once
+    max_reclaims: int = 3        # lease expiries tolerated before an occurrence fails
+    materialize_limit: int = 200  # schedules materialized per pass
+
+
+@dataclass
+class Claim:
+    """An occurrence this node holds, with what is needed to run it."""
+
+    occurrence_id: int
+    schedule_id: int
+    schedule_name: str
+    fire_at: _dt.datetime
+    attempt: int
+    reclaims: int
+    manual: bool
+    reason: str | None
+    script_id: int | None = None
+    script_name: str = ""
+    version: int | None = None
+    source: str | None = None
+    inputs: dict[str, Any] | None = None
+    no_overlap: bool = False
+    retries: int = 0
+    retry_backoff: float = 30.0
+    skip_reason: str | None = None   # set when the claim must not run
+    fail_reason: str | None = None   # set when it cannot run at all
+
+
+@dataclass
+class Finished:
+    """A claim after execution (or the decision not to execute it)."""
+
+    claim: Claim
+    result: RunResult | None
+    started_at: _dt.datetime
+    finished_at: _dt.datetime
+
+
+class Scheduler:
+    """Materializes, claims, executes and settles schedule occurrences for one node."""
+
+    def __init__(self, sessions: sessionmaker[Session], executor: Executor,
+                 history: RunHistory, *, clock: Clock | None = None,
+                 settings: SchedulerSettings | None = None, node: str | None = None,
+                 defaults: InputDefaults | None = None, limits: Limits | None = None) -> None:
+        self.sessions = sessions
+        self.executor = executor
+        self.history = history
+        self.clock = clock or SystemClock()
+        self.settings = settings or SchedulerSettings()
+        self.node = node or node_name()
+        self.defaults = defaults or InputDefaults.from_environment()
+        self.limits = limits or PROFILES["schedule"]
+        bind = sessions.kw.get("bind")
+        self.dialect = bind.dialect.name if bind is not None else "sqlite"
+
+    # -- one synchronous pass ------------------------------------------------------------
+    def run_due(self, now: _dt.datetime | None = None) -> int:
+        """Materialize, claim, run and settle everything due at `now`; returns how many
+        occurrences were settled."""
+        now = now or self.clock.now()
+        self.materialize(now)
+        settled = 0
+        while True:
+            claims = self.claim(now, self.settings.batch)
+            if not claims:
+                return settled
+            done = [self.execute(c, now) for c in claims]
+            self.finish(done, now)
+            settled += len(done)
+
+    # -- 1. materialize ------------------------------------------------------------------
+    def materialize(self, now: _dt.datetime) -> int:
+        """Create the occurrences of fire times up to now + lookahead; returns how many."""
+        horizon = now + _dt.timedelta(seconds=self.settings.lookahead)
+        created = 0
+        with self.sessions() as s:
+            begin_write(s)
+            query = (select(Schedule).where(Schedule.paused.is_(False),
+                                            Schedule.next_fire_at.is_not(None),
+                                            Schedule.next_fire_at <= horizon)
+                     .order_by(Schedule.next_fire_at).limit(self.settings.materialize_limit))
+            if self.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            for schedule in s.scalars(query).all():
+                created += self._materialize_one(s, schedule, now, horizon)
+            s.commit()
+        return created
+
+    def _materialize_one(self, s: Session, schedule: Schedule, now: _dt.datetime,
+                         horizon: _dt.datetime) -> int:
+        timing = timing_of(schedule)
+        grace = _dt.timedelta(seconds=schedule.misfire_grace)
+        old_next = schedule.next_fire_at
+        assert old_next is not None
+        count = schedule.fired_count
+        on_time: list[_dt.datetime] = []
+        missed: list[_dt.datetime] = []
+        missed_total = 0
+        next_fire: _dt.datetime | None = None
+        for fire in timing.fire_times(after=old_next - _US):
+            if schedule.end_after is not None and count >= schedule.end_after:
+                break
+            if fire > horizon:
+                next_fire = fire
+                break
+            count += 1
+            if fire < now - grace:
+                missed_total += 1
+                if len(missed) < _MAX_SKIPPED_ROWS:
+                    missed.append(fire)
+                else:
+                    missed[-1] = fire  # keep the latest, for run_once
+            else:
+                on_time.append(fire)
+        advanced = s.execute(
+            update(Schedule).where(Schedule.id == schedule.id,
+                                   Schedule.next_fire_at == old_next)
+            .values(next_fire_at=next_fire, fired_count=count)
+            .execution_options(synchronize_session=False))
+        if advanced.rowcount != 1:
+            return 0  # another node materialized this schedule first
+        rows: list[dict[str, Any]] = []
+        run_latest = schedule.misfire == "run_once" and missed and not on_time
+        why = ("missed while no scheduler was running; misfire policy "
+               + ("run_once runs only the latest missed time" if schedule.misfire ==
+                  "run_once" else "skip runs none of them"))
+        for i, fire in enumerate(missed):
+            if run_latest and i == len(missed) - 1:
+                rows.append(self._pending(schedule.id, fire, now, now,
+                                          f"missed at {fire.isoformat()}; run once after "
+                                          "downtime (misfire policy run_once)"))
+                continue
+            reason = why
+            if on_time and schedule.misfire == "run_once":
+                reason = "missed while no scheduler was running; an on-time run follows"
+            if i == len(missed) - 1 and missed_total > len(missed):
+                reason += f" ({missed_total - len(missed)} more missed times not listed)"
+            rows.append({"schedule_id": schedule.id, "fire_at": fire, "due_at": fire,
+                         "state": "skipped", "manual": False, "attempt": 0, "reclaims": 0,
+                         "reason": reason, "created_at": now, "finished_at": now})
+        for fire in on_time:
+            rows.append(self._pending(schedule.id, fire, fire, now, None))
+        if rows:
+            insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+            s.execute(insert(Occurrence).on_conflict_do_nothing(
+                index_elements=["schedule_id", "fire_at"]), rows)
+        return len(rows)
+
+    @staticmethod
+    def _pending(schedule_id: int, fire: _dt.datetime, due: _dt.datetime,
+                 now: _dt.datetime, reason: str | None) -> dict[str, Any]:
+        return {"schedule_id": schedule_id, "fire_at": fire, "due_at": due,
+                "state": "pending", "manual": False, "attempt": 0, "reclaims": 0,
+                "reason": reason, "created_at": now, "finished_at": None}
+
+    # -- 2. claim ------------------------------------------------------------------------
+    def claim(self, now: _dt.datetime, limit: int) -> list[Claim]:
+        """Take up to `limit` due or abandoned occurrences under a lease of this node."""
+        if limit <= 0:
+            return []
+        lease_until = now + _dt.timedelta(seconds=self.settings.lease)
+        O = Occurrence
+        due = or_(and_(O.state == "pending", O.due_at <= now),
+                  and_(O.state == "running", O.lease_expires_at < now))
+        pick = select(O.id).where(due).order_by(O.due_at).limit(limit)
+        if self.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        expired = O.state == "running"
+        stmt = (update(O).where(O.id.in_(pick.scalar_subquery()))
+                .values(state="running", lease_owner=self.node, lease_expires_at=lease_until,
+                        attempt=O.attempt + 1, started_at=now,
+                        reclaims=O.reclaims + case((expired, 1), else_=0),
+                        reason=case((expired, literal("re-claimed after the lease of ")
+                                     + func.coalesce(O.lease_owner, "?")
+                                     + literal(" expired")), else_=O.reason))
+                .returning(O.id, O.schedule_id, O.fire_at, O.attempt, O.reclaims, O.manual,
+                           O.reason)
+                .execution_options(synchronize_session=False))
+        with self.sessions() as s:
+            begin_write(s)
+            rows = s.execute(stmt).all()
+            claims = [Claim(r.id, r.schedule_id, "", r.fire_at, r.attempt, r.reclaims,
+                            r.manual, r.reason) for r in rows]
+            if claims:
+                self._prepare(s, claims, now, lease_until)
+            s.commit()
+        return claims
+
+    def _prepare(self, s: Session, claims: list[Claim], now: _dt.datetime,
+                 lease_until: _dt.datetime) -> None:
+        ids = {c.schedule_id for c in claims}
+        rows = s.execute(
+            select(Schedule, Script.name, ScriptVersion.number, ScriptVersion.source)
+            .join(Script, Script.id == Schedule.script_id)
+            .outerjoin(ScriptVersion, and_(ScriptVersion.script_id == Script.id,
+                                           ScriptVersion.number == Script.published_version))
+            .where(Schedule.id.in_(ids))).all()
+        info = {row[0].id: row for row in rows}
+        for c in claims:
+            if c.schedule_id not in info:
+                c.fail_reason = "the schedule was deleted"
+                continue
+            schedule, script_name, number, source = info[c.schedule_id]
+            c.schedule_name = schedule.name
+            c.script_id = schedule.script_id
+            c.script_name = script_name
+            c.version = number
+            c.source = source
+            c.no_overlap = schedule.no_overlap
+            c.retries = schedule.retries
+            c.retry_backoff = schedule.retry_backoff
+            c.inputs = schedule_inputs(schedule.inputs, time_zone=schedule.timezone,
+                                       defaults=self.defaults,
+                                       actor=actor_user(schedule.created_by or
+                                                        f"schedule {schedule.name}"))
+            if c.attempt > 1 + c.retries + self.settings.max_reclaims:
+                c.fail_reason = (f"gave up after {c.attempt - 1} attempts "
+                                 f"({c.reclaims} lost with their node)")
+            elif source is None:
+                c.fail_reason = f"script '{script_name}' has no published version"
+            elif schedule.paused and not c.manual:
+                c.skip_reason = "the schedule was paused"
+            elif c.no_overlap and not self._hold(s, c, now, lease_until):
+                c.skip_reason = ("the previous run of this schedule was still running "
+                                 "(no-overlap)")
+
+    def _hold(self, s: Session, c: Claim, now: _dt.datetime,
+              lease_until: _dt.datetime) -> bool:
+        """Take the schedule's no-overlap guard for this occurrence (compare-and-set)."""
+        taken = s.execute(
+            update(Schedule).where(Schedule.id == c.schedule_id,
+                                   or_(Schedule.busy_occurrence_id.is_(None),
+                                       Schedule.busy_occurrence_id == c.occurrence_id,
+                                       Schedule.busy_until < now))
+            .values(busy_occurrence_id=c.occurrence_id, busy_until=lease_until)
+            .execution_options(synchronize_session=False))
+        return taken.rowcount == 1
+
+    # -- 3. execute ----------------------------------------------------------------------
+    def execute(self, claim: Claim, now: _dt.datetime | None = None) -> Finished:
+        """Run a claim's script (or not, when it must be skipped or failed)."""
+        started = now or self.clock.now()
+        if claim.skip_reason or claim.fail_reason or claim.source is None:
+            return Finished(claim, None, started, started)
+        result = self.executor.execute(claim.source, dict(claim.inputs or {}),
+                                       self.limits, filename=f"{claim.script_name}.dg")
+        return Finished(claim, result, started, self.clock.now() if now is None else now)
+
+    # -- 4. finish -----------------------------------------------------------------------
+    def finish(self, done: Sequence[Finished], now: _dt.datetime | None = None) -> None:
+        """Record runs and settle the occurrences, where this node still holds them."""
+        if not done:
+            return
+        now = now or self.clock.now()
+        with self.sessions() as s:
+            begin_write(s)
+            runs = []
+            for f in done:
+                if f.result is not None:
+                    c = f.claim
+                    run = self.history.row(
+                        trigger="schedule", script_id=c.script_id, script_name=c.script_name,
+                        script_version=c.version, inputs=c.inputs or {}, result=f.result,
+                        started_at=f.started_at, finished_at=f.finished_at, node=self.node,
+                        actor=f"schedule {c.schedule_name}", schedule_id=c.schedule_id,
+                        occurrence_id=c.occurrence_id, attempt=c.attempt)
+                    runs.append((f, run))
+            s.add_all([run for _, run in runs])
+            s.flush()
+            run_ids = {id(f): run.id for f, run in runs}
+            for f in done:
+                self._settle(s, f, run_ids.get(id(f)), now)
+            s.commit()
+
+    def _settle(self, s: Session, f: Finished, run_id: int | None, now: _dt.datetime) -> None:
+        c = f.claim
+        values: dict[str, Any] = {"run_id": run_id, "lease_owner": None,
+                                  "lease_expires_at": None, "finished_at": now}
+        if c.fail_reason:
+            values.update(state="failed", reason=c.fail_reason)
+        elif c.skip_reason:
+            values.update(state="skipped", reason=c.skip_reason)
+        elif f.result is not None and f.result.ok:
+            values.update(state="succeeded", reason=c.reason)
+        else:
+            error = f.result.error if f.result is not None else None
+            message = error.message if error else "the run failed"
+            failures = c.attempt - c.reclaims
+            if failures <= c.retries:
+                delay = min(c.retry_backoff * 2 ** (failures - 1), _MAX_BACKOFF)
+                values.update(state="pending", due_at=now + _dt.timedelta(seconds=delay),
+                              finished_at=None,
+                              reason=f"retry {failures} of {c.retries} in {delay:g} s after: "
+                                     f"{message}")
+            else:
+                values.update(state="failed", reason=message)
+        settled = s.execute(
+            update(Occurrence).where(Occurrence.id == c.occurrence_id,
+                                     Occurrence.lease_owner == self.node,
+                                     Occurrence.state == "running",
+                                     Occurrence.attempt == c.attempt)
+            .values(**values).execution_options(synchronize_session=False))
+        if settled.rowcount != 1:
+            log.warning("occurrence %s of schedule %s: the lease was lost before the run "
+                        "finished; another node has it now", c.occurrence_id, c.schedule_name)
+        if c.no_overlap and not c.skip_reason:
+            self._release(s, [c.occurrence_id])
+
+    # -- 5. leases -----------------------------------------------------------------------
+    def heartbeat(self, occurrence_ids: Iterable[int], now: _dt.datetime | None = None) -> int:
+        """Renew this node's leases on `occurrence_ids`; returns how many are still held."""
+        ids = list(occurrence_ids)
+        if not ids:
+            return 0
+        now = now or self.clock.now()
+        until = now + _dt.timedelta(seconds=self.settings.lease)
+        with self.sessions() as s:
+            begin_write(s)
+            held = s.execute(
+                update(Occurrence).where(Occurrence.id.in_(ids),
+                                         Occurrence.lease_owner == self.node,
+                                         Occurrence.state == "running")
+                .values(lease_expires_at=until)
+                .execution_options(synchronize_session=False)).rowcount
+            s.execute(update(Schedule).where(Schedule.busy_occurrence_id.in_(ids))
+                      .values(busy_until=until).execution_options(synchronize_session=False))
+            s.commit()
+        return int(held or 0)
+
+    def requeue(self, occurrence_ids: Iterable[int], now: _dt.datetime | None = None) -> int:
+        """Hand unfinished occurrences back (due now, attempt not counted)."""
+        ids = list(occurrence_ids)
+        if not ids:
+            return 0
+        now = now or self.clock.now()
+        with self.sessions() as s:
+            begin_write(s)
+            count = s.execute(
+                update(Occurrence).where(Occurrence.id.in_(ids),
+                                         Occurrence.lease_owner == self.node,
+                                         Occurrence.state == "running")
+                .values(state="pending", due_at=now, lease_owner=None, lease_expires_at=None,
+                        attempt=Occurrence.attempt - 1,
+                        reason=f"re-queued: node {self.node} stopped before the run ended")
+                .execution_options(synchronize_session=False)).rowcount
+            self._release(s, ids)
+            s.commit()
+        return int(count or 0)
+
+    def next_wakeup(self, now: _dt.datetime) -> _dt.datetime | None:
+        """The earliest instant at which there may be work: a due occurrence, a fire time
+        to materialize, or a lease to take over."""
+        ahead = _dt.timedelta(seconds=self.settings.lookahead)
+        with self.sessions() as s:
+            due, fire, lease = s.execute(select(
+                select(func.min(Occurrence.due_at))
+                .where(Occurrence.state == "pending").scalar_subquery(),
+                select(func.min(Schedule.next_fire_at))
+                .where(Schedule.paused.is_(False)).scalar_subquery(),
+                select(func.min(Occurrence.lease_expires_at))
+                .where(Occurrence.state == "running",
+                       Occurrence.lease_owner != self.node).scalar_subquery())).one()
+        candidates = [t for t in (due, fire - ahead if fire else None, lease) if t is not None]
+        return _as_utc(min(candidates)) if candidates else None
+
+    # -- helpers -------------------------------------------------------------------------
+    def _release(self, s: Session, ids: list[int]) -> None:
+        s.execute(update(Schedule).where(Schedule.busy_occurrence_id.in_(ids))
+                  .values(busy_occurrence_id=None, busy_until=None)
+                  .execution_options(synchronize_session=False))
+
+
+def _as_utc(value: Any) -> _dt.datetime:
+    """Aggregates bypass the column type on some drivers: normalize to aware UTC."""
+    if isinstance(value, str):
+        value = _dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_dt.UTC)
+    return value.astimezone(_dt.UTC)
+

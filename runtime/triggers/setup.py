@@ -1,0 +1,90 @@
+"""Putting the trigger layer together over one database: the catalog, the history, the
+launcher, the schedule book and the executor they share, with the clock injected.
+
+    triggers = open_triggers(make_engine())
+    triggers.launcher.execute_function("greet", {"name": "Ada"}, actor=Actor.named("me"))
+"""
+
+from __future__ import annotations
+
+__all__ = ["Triggers", "ensure_schema", "open_triggers"]
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..engine import Runtime
+from ..store.db import session_factory
+from ..store.migrate import upgrade
+from .clock import Clock, SystemClock
+from .executor import Executor, InProcessExecutor
+from .history import RunHistory
+from .inputs import InputDefaults
+from .launcher import Launcher, node_name
+from .resolver import StoredFunctions
+from .scheduler import Scheduler, SchedulerSettings
+from .schedules import ScheduleBook
+from .scripts import ScriptCatalog
+
+# any fixed number: the PostgreSQL advisory lock that serializes migrations across nodes
+_MIGRATION_LOCK = 0x51_1CE_6A7E
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the database up to date; nodes starting together migrate one at a time."""
+    if engine.dialect.name != "postgresql":
+        upgrade(engine)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+        try:
+            upgrade(engine)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+            conn.commit()
+
+
+@dataclass
+class Triggers:
+    """The trigger layer's parts, sharing one database, executor and clock."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    defaults: InputDefaults
+    catalog: ScriptCatalog
+    history: RunHistory
+    executor: Executor
+    launcher: Launcher
+    schedules: ScheduleBook
+    node: str
+
+    def scheduler(self, settings: SchedulerSettings | None = None) -> Scheduler:
+        return Scheduler(self.sessions, self.executor, self.history, clock=self.clock,
+                         settings=settings, node=self.node, defaults=self.defaults,
+                         limits=self.launcher.limits_for("schedule"))
+
+
+def open_triggers(engine: Engine, *, executor: Executor | None = None,
+                  clock: Clock | None = None, broker: Any = None,
+                  defaults: InputDefaults | None = None, node: str | None = None,
+                  migrate: bool = True) -> Triggers:
+    """The trigger layer over `engine`; the default executor runs scripts in-process with
+    a resolver over the catalog, so stored functions can call each other."""
+    if migrate:
+        ensure_schema(engine)
+    sessions = session_factory(engine)
+    clock = clock or SystemClock()
+    defaults = defaults or InputDefaults.from_environment()
+    node = node or node_name()
+    catalog = ScriptCatalog(sessions, clock)
+    history = RunHistory(sessions)
+    if executor is None:
+        # scripts read `now` from the same clock the schedules fire by
+        executor = InProcessExecutor(Runtime(broker=broker, resolver=StoredFunctions(catalog),
+                                             now=clock.now))
+    launcher = Launcher(catalog, history, executor, defaults=defaults, clock=clock, node=node)
+    return Triggers(engine, sessions, clock, defaults, catalog, history, executor, launcher,
+                    ScheduleBook(sessions, clock), node)
