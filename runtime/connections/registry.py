@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -139,6 +140,8 @@ class Grant:
     refresh_on_body: tuple[str, ...] = ()
 
     def match(self, url: str | httpx.URL) -> BaseUrl | None:
+        if isinstance(url, str):
+            return _first_match(self.bases, url)
         return first_match(self.bases, url)
 
     def rejected(self, status: int, body: bytes) -> bool:
@@ -147,6 +150,12 @@ class Grant:
             return False
         return status in self.refresh_on_status or any(
             marker.encode("utf-8") in body for marker in self.refresh_on_body)
+
+
+@lru_cache(maxsize=1024)
+def _first_match(bases: tuple[BaseUrl, ...], url: str) -> BaseUrl | None:
+    """`first_match`, remembered: a script calls the same few URLs over and over."""
+    return first_match(bases, url)
 
 
 @dataclass
@@ -167,6 +176,7 @@ class _Entry:
     generation: int
     loaded_at: float
     bases: tuple[BaseUrl, ...] = field(default=())
+    grant: Grant | None = None  # built on first use; an entry is replaced, never changed
 
 
 def _secret_values(value: Any) -> list[str]:
@@ -698,6 +708,11 @@ class Registry:
             bool(entry.refresh_token) or entry.params.get("grant") == "client_credentials")
 
     def _grant(self, entry: _Entry) -> Grant:
+        if entry.grant is None:
+            entry.grant = self._build_grant(entry)
+        return entry.grant
+
+    def _build_grant(self, entry: _Entry) -> Grant:
         p = entry.params
         secret_values = _secret_values(entry.secrets)
         signer: Signer

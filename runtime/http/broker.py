@@ -238,6 +238,7 @@ def _scrub_text(text: str, secrets: tuple[str, ...]) -> str:
         "utf-8", "surrogateescape")
 
 
+@lru_cache(maxsize=1024)
 def _safe_url(url: str, secrets: tuple[str, ...] = ()) -> str:
     """The URL for traces and messages: no credentials, secret-looking query values masked."""
     try:
@@ -272,12 +273,12 @@ class Broker:
         self.registry = registry
         self.guard = guard or Guard(policy or HostPolicy.from_env())
         self.max_redirects = max_redirects
-        headers = {"User-Agent": "sluicegate"}
-        self._plain = httpx.Client(transport=plain_transport or _Transport(self.guard),
-                                   follow_redirects=False, trust_env=False, headers=headers)
-        self._connected = httpx.Client(transport=connection_transport or _Transport(None),
-                                       follow_redirects=False, trust_env=False,
-                                       headers=headers)
+        # Transports, not httpx.Client: a client keeps a cookie jar, and a cookie one
+        # script's API set must not ride along on another run's requests; the client's
+        # URL merging, auth and redirect machinery is also per-call work the broker
+        # does itself (one pooled transport per broker keeps connections alive).
+        self._plain = plain_transport or _Transport(self.guard)
+        self._connected = connection_transport or _Transport(None)
 
     def close(self) -> None:
         self._plain.close()
@@ -407,17 +408,17 @@ class Broker:
                                  f"connection '{link}'")
 
     # ---- one exchange ------------------------------------------------------------------
-    def _exchange(self, client: httpx.Client, out: OutgoingRequest, ctx: Any, budget: float,
-                  secrets: tuple[str, ...]) -> HttpResponse:
+    def _exchange(self, transport: httpx.BaseTransport, out: OutgoingRequest, ctx: Any,
+                  budget: float, secrets: tuple[str, ...]) -> HttpResponse:
         shown = _safe_url(out.url, secrets)
         deadline = _DEADLINE.get() or time.monotonic() + budget
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ScriptRuntimeError(f"HTTP request to {shown} timed out after {budget:g} s")
         try:
-            built = client.build_request(out.method, out.url, headers=out.headers,
-                                         timeout=httpx.Timeout(remaining), **out.payload())
-            response = client.send(built, stream=True)
+            built = _build(out, remaining)
+            response = transport.handle_request(built)
+            response.request = built
             try:
                 body = self._read(response, ctx.limits.http_max_bytes, shown)
             finally:
@@ -431,14 +432,14 @@ class Broker:
         except httpx.RemoteProtocolError:
             raise ScriptRuntimeError(f"HTTP request to {shown} failed: the server sent an "
                                      "invalid response") from None
-        except (httpx.HTTPError, httpx.InvalidURL):
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError):
             raise ScriptRuntimeError(f"HTTP request to {shown} failed: the connection "
                                      "broke") from None
         headers: dict[str, str] = {}
         for key, value in response.headers.multi_items():
             name = key.lower()
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        return HttpResponse(response.status_code, headers, body, str(response.url))
+        return HttpResponse(response.status_code, headers, body, out.url)
 
     @staticmethod
     def _read(response: httpx.Response, cap: int, shown: str) -> bytes:
@@ -455,6 +456,23 @@ class Broker:
                                     f"{shown}", limit="http_max_bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+_DEFAULT_HEADERS = (("User-Agent", "sluicegate"), ("Accept", "*/*"),
+                    ("Accept-Encoding", "gzip, deflate"))
+
+
+def _build(out: OutgoingRequest, remaining: float) -> httpx.Request:
+    """The httpx request of one hop, with the default headers a client would add and
+    the time left as every timeout of the exchange."""
+    payload = out.payload()
+    headers = list(out.headers)
+    present = {k.lower() for k, _ in headers}
+    headers.extend((k, v) for k, v in _DEFAULT_HEADERS if k.lower() not in present)
+    return httpx.Request(out.method, out.url, headers=headers,
+                         extensions={"timeout": {"connect": remaining, "read": remaining,
+                                                 "write": remaining, "pool": remaining}},
+                         **payload)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -191,8 +191,12 @@ class _LabHandler(BaseHTTPRequestHandler):
         if path.startswith("/echo"):
             auth = headers.get("Authorization", "")
             return self._reply(200, {"you_sent": auth, "query": query,
+                                     "cookie": headers.get("Cookie"),
+                                     "content_type": headers.get("Content-Type"),
                                      "body": body.decode("utf-8", "replace")},
                                {"X-Echo-Auth": auth})
+        if path.startswith("/cookie"):
+            return self._reply(200, {"set": True}, {"Set-Cookie": "sid=run-one; Path=/"})
         if path.startswith("/redirect"):
             self.send_response(int(query.get("status", "302")))
             self.send_header("Location", query.get("to", "/"))

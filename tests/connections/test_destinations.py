@@ -197,3 +197,17 @@ def test_unknown_connections_and_missing_registry(registry: Registry, run: Runne
     finally:
         bare.close()
     assert "no connection registry" in result.error.message
+
+
+def test_cookies_an_api_sets_in_one_run_never_reach_another_run(
+        local_broker: Broker, lab: LabServer, registry: Registry) -> None:
+    """The broker serves every run of a host: it keeps no cookie jar."""
+    registry.add("b", "basic", username=lab.username, base_urls=[lab.url], secret=lab.password)
+    runtime = Runtime(broker=local_broker)
+    for connection in ("", ' connection: "b"'):
+        first = runtime.run(f'return invokeurl [ url: "{lab.url}/cookie" type: GET'
+                            f'{connection} ];')
+        assert first.value == {"set": True}
+        second = runtime.run(f'return invokeurl [ url: "{lab.url}/echo" type: GET'
+                             f'{connection} ];')
+        assert second.ok and second.value["cookie"] is None
