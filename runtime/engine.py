@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import DelugeError, LimitExceeded, ScriptSyntaxError, format_diagnostic
-from .hooks import error_message
+from .errors import LimitExceeded, ScriptSyntaxError, format_diagnostic
+from .hooks import CATCHABLE, error_message
 from .limits import PROFILES, Limits, RunContext, activate
 from .positions import locate
 from .sandbox import CompiledScript, compile_script
@@ -190,7 +190,7 @@ class Runtime:
             except LimitExceeded as exc:
                 line, col = locate(exc.__traceback__)
                 error = ErrorInfo("LimitExceeded", exc.message, line, col, filename)
-            except (DelugeError, NameError) as exc:
+            except CATCHABLE as exc:
                 line, col = locate(exc.__traceback__)
                 error = ErrorInfo("RuntimeError", error_message(exc), line, col, filename)
             except RecursionError as exc:

@@ -20,8 +20,9 @@ from .limits import RunContext
 from .positions import locate, variable_from_name_error
 from .values import BraceMap, CaughtError, Collection, display, type_name
 
-# What a script's catch catches: script errors and reads of undefined variables.
-CATCHABLE = (DelugeError, NameError)
+# What a script's catch catches: script errors, reads of undefined variables, and the
+# arithmetic traps of exact decimals (a product past 10^100000 is "Number out of range").
+CATCHABLE = (DelugeError, NameError, ArithmeticError)
 
 
 def error_message(exc: BaseException) -> str:
@@ -31,6 +32,10 @@ def error_message(exc: BaseException) -> str:
         return f"Variable '{name}' is not defined" if name else "Undefined variable"
     if isinstance(exc, (DelugeError, LimitExceeded)):
         return exc.message
+    if isinstance(exc, ZeroDivisionError):  # decimal.DivisionByZero derives from it
+        return "Division by zero"
+    if isinstance(exc, ArithmeticError):
+        return "Number out of range"
     return str(exc)
 
 

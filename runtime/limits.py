@@ -33,6 +33,7 @@ class Limits:
     max_call_depth: int = 75
     timeout: float = 30.0
     max_http_calls: int = 250
+    max_mail: int = 100
     http_timeout: float = 40.0
     http_max_bytes: int = 15 * 1024 * 1024
     max_info_bytes: int = 500 * 1024

@@ -213,6 +213,9 @@ def _recipients(value: Any) -> list[str]:
 
 def sendmail(ctx: RunContext, params: list[tuple[str, Any]]) -> None:
     """`sendmail [ ... ]`: the message goes to the run's outbox (SMTP is a host setting)."""
+    if len(ctx.mail) >= ctx.limits.max_mail:
+        raise LimitExceeded(f"Mail limit of {ctx.limits.max_mail} messages exceeded",
+                            limit="mail")
     p = dict(params)
     to = _recipients(p.get("to"))
     if not to:
