@@ -1,5 +1,5 @@
-"""A local OAuth 2 provider and a small Books-like API on loopback, for `sluice demo` and
-the tests (standard library only: http.server in a thread).
+"""A local OAuth 2 provider with small Books-like and CRM-like APIs on loopback, for
+`sluice demo` and the tests (standard library only: http.server in a thread).
 
     with LocalProvider(access_ttl=3600) as provider:
         provider.authorize_url, provider.token_url, provider.revoke_url, provider.api_base
@@ -7,16 +7,19 @@ the tests (standard library only: http.server in a thread).
 
 The provider implements the authorization code grant with PKCE (S256 required) and
 state, client credentials, refresh tokens that rotate on every use (a used refresh token
-is `invalid_grant` afterwards; `rotate_refresh=False` keeps them, like Zoho), RFC 7009 revocation, and client authentication in the
-body or with HTTP Basic. The API checks `Authorization: Zoho-oauthtoken <token>` (or
-`Bearer`) like Zoho Books and answers 401 `{"code": 57, ...}` for a missing, unknown or
-expired token. `/echo` reflects the request it received, token included, which is what
-the broker's response scrubbing is for.
+is `invalid_grant` afterwards; `rotate_refresh=False` keeps them, like Zoho), RFC 7009
+revocation, and client authentication in the body or with HTTP Basic. The APIs check
+`Authorization: Zoho-oauthtoken <token>` (or `Bearer`) like Zoho's and answer 401 for a
+missing, unknown or expired token: `/books/v3/invoices` (list, get, create, update) and
+`/crm/v2/{module}` (list, get, search, create, update, related records). `/echo`
+reflects the request it received, token included, which is what the broker's response
+scrubbing is for. Faults for the tests: `set_token_delay`, `set_token_fault`, and
+`go_down` / `come_back` (connections refused, then served again on the same port).
 """
 
 from __future__ import annotations
 
-__all__ = ["LocalProvider", "INVOICES"]
+__all__ = ["LocalProvider", "INVOICES", "CRM_RECORDS"]
 
 import base64
 import copy
@@ -45,6 +48,19 @@ INVOICES: list[dict[str, Any]] = [
 ]
 
 
+CRM_RECORDS: dict[str, dict[str, dict[str, Any]]] = {
+    "Leads": {
+        "4001": {"id": "4001", "Last_Name": "Patel", "Company": "Zylker", "Email":
+                 "patel@zylker.example", "Lead_Status": "Contacted"},
+        "4002": {"id": "4002", "Last_Name": "Ng", "Company": "Acme", "Email":
+                 "ng@acme.example", "Lead_Status": "New"},
+    },
+    "Notes": {
+        "4101": {"id": "4101", "Parent_Id": "4001", "Note_Title": "Call back"},
+    },
+}
+
+
 @dataclass
 class _State:
     """Everything the provider and the API remember; guarded by `lock`."""
@@ -63,7 +79,10 @@ class _State:
         "authorization_code": 0, "refresh_token": 0, "client_credentials": 0,
         "revoke": 0, "api": 0, "api_unauthorized": 0})
     token_delay: float = 0.0
+    token_fault: str | None = None
     rotate_refresh: bool = True
+    crm: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    next_id: int = 5000
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -114,6 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if path.startswith("/books/v3/") or path == "/echo":
             return self._api(state, path, query, body)
+        if path.startswith("/crm/v2/"):
+            return self._crm(state, path, query, body)
         return self._send(404, {"code": 404, "message": "Not found"})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _route
@@ -170,6 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
         form = dict(parse_qsl(body.decode(), keep_blank_values=True))
         if state.token_delay:
             time.sleep(state.token_delay)
+        if state.token_fault and self._fault(state.token_fault, form):
+            return None
         if not self._client_ok(state, form):
             return self._send(401, {"error": "invalid_client"})
         grant = form.get("grant_type", "")
@@ -199,6 +222,37 @@ class _Handler(BaseHTTPRequestHandler):
                 state.counts["client_credentials"] += 1
                 return self._send(200, self._issue(state, form.get("scope", ""), False))
         return self._send(400, {"error": "unsupported_grant_type"})
+
+    def _fault(self, fault: str, form: dict[str, str]) -> bool:
+        """A broken token endpoint, as `set_token_fault` chose; True when it answered."""
+        if fault == "error_500":
+            self._send(500, b"<html><body>Internal Server Error</body></html>",
+                       {"Content-Type": "text/html"})
+        elif fault == "server_error":
+            self._send(503, {"error": "temporarily_unavailable",
+                             "error_description": "try again later"})
+        elif fault == "invalid_json":
+            self._send(200, b'{"access_token": "sgat_trunc')
+        elif fault == "echo":  # a careless provider quoting what it was sent
+            self._send(400, {"error": "invalid_request", "error_description":
+                             f"bad request {form.get('refresh_token', '')} "
+                             f"{form.get('client_secret', '')}"})
+        elif fault == "drip":  # headers at once, then the body a byte at a time
+            data = json.dumps({"access_token": "sgat_never", "expires_in": 3600}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for i in range(len(data)):
+                try:
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                except OSError:
+                    break
+                time.sleep(0.1)
+        else:
+            return False
+        return True
 
     def _revoke(self, state: _State, body: bytes, query: dict[str, str]) -> None:
         form = dict(parse_qsl(body.decode(), keep_blank_values=True))
@@ -239,6 +293,17 @@ class _Handler(BaseHTTPRequestHandler):
         if "organization_id" not in query:
             return self._send(400, {"code": 6041, "message": "organization_id is required"})
         with state.lock:
+            if len(rest) == 1 and self.command == "POST":
+                try:
+                    fields = json.loads(body or b"{}")
+                except ValueError:
+                    return self._send(400, {"code": 4, "message": "Invalid JSON"})
+                state.next_id += 1
+                invoice = {"invoice_id": str(state.next_id), "status": "draft",
+                           "reference_number": "", **fields}
+                state.invoices[invoice["invoice_id"]] = invoice
+                return self._send(201, {"code": 0, "message": "The invoice has been created.",
+                                        "invoice": copy.deepcopy(invoice)})
             if len(rest) == 1 and self.command == "GET":
                 found = [copy.deepcopy(i) for i in state.invoices.values()
                          if not query.get("status") or i["status"] == query["status"]]
@@ -257,6 +322,66 @@ class _Handler(BaseHTTPRequestHandler):
                     return self._send(200, {"code": 0, "message": "Invoice information has "
                                             "been updated.", "invoice": copy.deepcopy(invoice)})
         return self._send(404, {"code": 1002, "message": "Invoice does not exist."})
+
+    # ---- a CRM-like API (Zoho CRM v2 shapes) -------------------------------------------
+    def _crm(self, state: _State, path: str, query: dict[str, str], body: bytes) -> None:
+        token = self._token_of_request(query)
+        with state.lock:
+            entry = state.access.get(token)
+            valid = entry is not None and entry["expires"] > state.clock()
+            state.counts["api" if valid else "api_unauthorized"] += 1
+        if not valid:
+            return self._send(401, {"code": "INVALID_TOKEN", "status": "error",
+                                    "message": "invalid oauth token"})
+        rest = [unquote(p) for p in path[len("/crm/v2/"):].strip("/").split("/")]
+        with state.lock:
+            records = state.crm.setdefault(rest[0], {})
+            if len(rest) == 1 and self.command == "GET":
+                found = list(records.values())
+                page, per_page = int(query.get("page", "1")), int(query.get("per_page", "200"))
+                chunk = found[(page - 1) * per_page:page * per_page]
+                return self._send(200, {"data": copy.deepcopy(chunk), "info": {
+                    "page": page, "per_page": per_page, "count": len(chunk),
+                    "more_records": len(found) > page * per_page}})
+            if len(rest) in (1, 2) and self.command in ("POST", "PUT"):
+                try:
+                    data = json.loads(body or b"{}")["data"]
+                except (ValueError, KeyError, TypeError):
+                    return self._send(400, {"data": [{"code": "INVALID_DATA",
+                                                      "status": "error"}]})
+                answers = []
+                for fields in data:
+                    if len(rest) == 2:
+                        if rest[1] not in records:
+                            return self._send(404, {"data": [{"code": "INVALID_DATA",
+                                                              "status": "error",
+                                                              "message": "the id given "
+                                                              "seems to be invalid"}]})
+                        records[rest[1]].update(fields)
+                        record_id, action = rest[1], "record updated"
+                    else:
+                        state.next_id += 1
+                        record_id, action = str(state.next_id), "record added"
+                        records[record_id] = {"id": record_id, **fields}
+                    answers.append({"code": "SUCCESS", "status": "success",
+                                    "message": action, "details": {"id": record_id}})
+                return self._send(201 if len(rest) == 1 else 200, {"data": answers})
+            if len(rest) == 2 and rest[1] == "search":
+                field_name, _, value = query.get("criteria", "").strip("()").partition(
+                    ":equals:")
+                found = [r for r in records.values() if str(r.get(field_name)) == value]
+                if not found:
+                    return self._send(204, b"")
+                return self._send(200, {"data": copy.deepcopy(found)})
+            if len(rest) == 2 and self.command == "GET" and rest[1] in records:
+                return self._send(200, {"data": [copy.deepcopy(records[rest[1]])]})
+            if len(rest) == 3 and self.command == "GET" and rest[1] in records:
+                related = [r for r in state.crm.get(rest[2], {}).values()
+                           if r.get("Parent_Id") == rest[1]]
+                if not related:
+                    return self._send(204, b"")
+                return self._send(200, {"data": copy.deepcopy(related)})
+        return self._send(404, {"code": "INVALID_URL_PATTERN", "status": "error"})
 
 
 class _Server(ThreadingHTTPServer):
@@ -283,6 +408,7 @@ class LocalProvider:
         self.state = _State(client_id, self.client_secret, access_ttl, client_auth, clock)
         self.state.rotate_refresh = rotate_refresh
         self.state.invoices = {i["invoice_id"]: copy.deepcopy(i) for i in INVOICES}
+        self.state.crm = copy.deepcopy(CRM_RECORDS)
         self._server = _Server((host, 0), _Handler)
         self._server.state = self.state
         port = self._server.server_address[1]
@@ -355,3 +481,21 @@ class LocalProvider:
 
     def set_token_delay(self, seconds: float) -> None:
         self.state.token_delay = seconds
+
+    def set_token_fault(self, fault: str | None) -> None:
+        """Break the token endpoint: "error_500" (an HTML 500 page), "server_error" (503
+        temporarily_unavailable), "invalid_json", "drip" (a body a byte every 100 ms),
+        "echo" (an error quoting the secrets it was sent); None heals it."""
+        self.state.token_fault = fault
+
+    def go_down(self) -> None:
+        """Stop listening: connections to the provider are refused until `come_back`."""
+        self.stop()
+
+    def come_back(self) -> None:
+        """Listen again on the same port, with the same state."""
+        host, port = self._server.server_address[:2]
+        self._server = _Server((host, port), _Handler)
+        self._server.state = self.state
+        self._server.base_url = self.url
+        self.start()

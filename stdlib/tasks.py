@@ -63,15 +63,33 @@ def _headers(task: str, value: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _files(value: Any) -> list[tuple[str, str, str, bytes]]:
+def _files(value: Any) -> tuple[list[tuple[str, str, str, bytes]], list[tuple[str, str]]]:
+    """The multipart parts of `files`: a FILE, a LIST of FILEs, or the vendor's part maps
+    `{"paramName": "doc", "content": fileOrText, "stringPart": "true"}` (a text part).
+    Returns the file parts and the text parts."""
     items = value if isinstance(value, list) else [value]
-    out = []
-    for i, f in enumerate(items):
-        if type(f) is not File:
-            raise ScriptRuntimeError(f"invokeurl parameter 'files' must hold FILE values but "
-                                     f"found {type_name(f)}")
-        out.append(("file" if len(items) == 1 else f"file{i}", f.name, f.content_type, f.data))
-    return out
+    files: list[tuple[str, str, str, bytes]] = []
+    fields: list[tuple[str, str]] = []
+    for i, item in enumerate(items):
+        default_name = "file" if len(items) == 1 else f"file{i}"
+        if type(item) is File:
+            files.append((default_name, item.name, item.content_type, item.data))
+            continue
+        if not isinstance(item, dict):
+            raise ScriptRuntimeError(f"invokeurl parameter 'files' must hold FILE values or "
+                                     f"part maps but found {type_name(item)}")
+        part = {display(k).lower(): v for k, v in item.items()}
+        name = display(part.get("paramname") or default_name)
+        content = part.get("content")
+        if type(content) is File:
+            files.append((name, content.name, content.content_type, content.data))
+        elif content is not None and (display(part.get("stringpart")).lower() == "true"
+                                      or isinstance(content, str)):
+            fields.append((name, content if isinstance(content, str) else display(content)))
+        else:
+            raise ScriptRuntimeError("invokeurl parameter 'files': a part map needs "
+                                     "'content' holding a FILE or, with stringPart, a TEXT")
+    return files, fields
 
 
 def _body_bytes(value: Any) -> tuple[bytes, str]:
@@ -125,11 +143,29 @@ def parse_body(text: str) -> Any:
     return text
 
 
+_DISPOSITION_NAME = re.compile(
+    r"""filename\*\s*=\s*(?:[\w-]+'[\w-]*')?([^;]+)|filename\s*=\s*"?([^";]+)"?""", re.I)
+
+
+def _file_name(response: HttpResponse) -> str:
+    """The name the server gave (Content-Disposition), else the URL's last segment."""
+    from urllib.parse import unquote
+
+    names = _DISPOSITION_NAME.findall(response.headers.get("content-disposition", ""))
+    for extended, plain in names:  # RFC 6266: filename* wins over filename
+        if extended.strip():
+            return unquote(extended.strip().strip('"')).rsplit("/", 1)[-1]
+    for _, plain in names:
+        if plain.strip():
+            return plain.strip().rsplit("/", 1)[-1]
+    return response.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "response"
+
+
 def _result(response: HttpResponse, detailed: bool, as_file: bool, charset: str | None) -> Any:
     if as_file:
-        name = response.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "response"
-        body: Any = File(name, response.content_type.split(";")[0] or "application/octet-stream",
-                         response.body)
+        body: Any = File(_file_name(response),
+                         response.content_type.split(";")[0].strip()
+                         or "application/octet-stream", response.body)
     else:
         body = parse_body(_decode(response, charset))
     if not detailed:
@@ -171,7 +207,8 @@ def invokeurl(ctx: RunContext, params: list[tuple[str, Any]]) -> Any:
         request.body, default_type = _body_bytes(p["body"])
         content_type = content_type or default_type
     if p.get("files") is not None:
-        request.files = _files(p["files"])
+        request.files, text_parts = _files(p["files"])
+        request.form.extend(text_parts)
     if content_type is not None and not any(k.lower() == "content-type" for k, _ in headers):
         request.headers.append(("Content-Type", content_type))
     connection = p.get("connection")
@@ -282,28 +319,56 @@ def legacy_invoke_url(url: Any, method: Any = "GET", body: Any = None, headers: 
 
 
 # ---- integration tasks ---------------------------------------------------------------------
-def _api_root(service: str) -> str:
+_API_PATHS = {"crm": "/crm/v2", "books": "/books/v3"}
+_DEFAULT_ROOTS = {"crm": "https://www.zohoapis.com/crm/v2",
+                  "books": "https://www.zohoapis.com/books/v3"}
+
+
+def _api_root(service: str, connection: str | None = None) -> str:
+    """Where a service's REST API lives: the root the host configured for the organization
+    (`service_roots`), else the connection's own base URL (a path such as `/books/v3`
+    that the broker puts on the connection's base URL: the data centre the connection
+    was made for), else the vendor's default root."""
     ctx = current()
     roots = ctx.system.get("service_roots", {})
     root = roots.get(service)
     if root:
         return root.rstrip("/")  # type: ignore[no-any-return]
-    defaults = {"crm": "https://www.zohoapis.com/crm/v2",
-                "books": "https://www.zohoapis.com/books/v3"}
-    return defaults[service]
+    if connection:
+        return _API_PATHS[service]
+    return _DEFAULT_ROOTS[service]
 
 
-def _connection_arg(value: Any, task: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
+def _optional(task: str, extras: tuple[Any, ...]) -> tuple[list[Any], str | None]:
+    """The optional arguments of an integration task and its connection: the vendor puts
+    the connection link name last, after any optional arguments."""
+    rest = list(extras)
+    connection = None
+    if rest and isinstance(rest[-1], str):
+        connection = rest.pop()
+    elif rest and rest[-1] is not None and not isinstance(rest[-1], (dict, int, Decimal)):
         raise ScriptRuntimeError(f"The connection argument of {task} must be TEXT")
-    return value
+    return rest, connection
 
 
-def _rest(task: str, method: str, url: str, connection: str | None, body: Any = None,
+def _segment(value: Any) -> str:
+    return quote(display(value), safe="")
+
+
+def _query_pairs(value: Any) -> list[tuple[str, str]]:
+    """Extra query parameters: a MAP, or TEXT written `a=1&b=2`."""
+    if isinstance(value, dict):
+        return [(display(k), display(v)) for k, v in value.items()]
+    if isinstance(value, str) and value:
+        return [(k, v) for k, _, v in (part.partition("=") for part in value.split("&"))
+                if k]
+    return []
+
+
+def _rest(method: str, service: str, path: str, connection: str | None, body: Any = None,
           query: list[tuple[str, str]] | None = None) -> Any:
     ctx = current()
+    url = _api_root(service, connection) + path
     request = HttpRequest(method=method, url=url, query=query or [], connection=connection)
     if body is not None:
         request.body = to_json_text(body).encode("utf-8")
@@ -312,108 +377,118 @@ def _rest(task: str, method: str, url: str, connection: str | None, body: Any = 
     return parse_body(_decode(response, None))
 
 
-def crm_get_record_by_id(module: Any, record_id: Any, connection: Any = None) -> Any:
-    """`zoho.crm.getRecordById(module, id [, connection])`: the record MAP (API errors returned)."""
-    task = "zoho.crm.getRecordById"
-    url = f"{_api_root('crm')}/{quote(display(module))}/{quote(display(record_id))}"
-    result = _rest(task, "GET", url, _connection_arg(connection, task))
-    if isinstance(result, dict) and isinstance(result.get("data"), list) and result["data"]:
-        return result["data"][0]
-    return result
-
-
-def crm_get_records(module: Any, page: Any = 1, per_page: Any = 200, connection: Any = None,
-                    *rest: Any) -> Any:
-    """`zoho.crm.getRecords(module [, page, per_page] [, connection])`: a LIST of records."""
-    task = "zoho.crm.getRecords"
-    if isinstance(page, str) and connection is None:
-        connection, page = page, 1
-    url = f"{_api_root('crm')}/{quote(display(module))}"
-    result = _rest(task, "GET", url, _connection_arg(connection, task),
-                   query=[("page", display(page)), ("per_page", display(per_page))])
+def _data(result: Any, first: bool = False) -> Any:
+    """CRM answers `{"data": [...]}`: the records (or the first), else the answer itself."""
     if isinstance(result, dict) and isinstance(result.get("data"), list):
-        return result["data"]
+        if not first:
+            return result["data"]
+        if result["data"]:
+            return result["data"][0]
     return result
 
 
-def crm_search_records(module: Any, criteria: Any, *rest: Any) -> Any:
+def crm_get_record_by_id(module: Any, record_id: Any, *extras: Any) -> Any:
+    """`zoho.crm.getRecordById(module, id [, query] [, connection])`: the record MAP."""
+    options, connection = _optional("zoho.crm.getRecordById", extras)
+    query = _query_pairs(options[0]) if options else []
+    return _data(_rest("GET", "crm", f"/{_segment(module)}/{_segment(record_id)}",
+                       connection, query=query), first=True)
+
+
+def crm_get_records(module: Any, *extras: Any) -> Any:
+    """`zoho.crm.getRecords(module [, page, per_page] [, query] [, connection])`: records."""
+    options, connection = _optional("zoho.crm.getRecords", extras)
+    page = options[0] if len(options) > 0 and options[0] is not None else 1
+    per_page = options[1] if len(options) > 1 and options[1] is not None else 200
+    query = [("page", display(page)), ("per_page", display(per_page))]
+    if len(options) > 2:
+        query += _query_pairs(options[2])
+    return _data(_rest("GET", "crm", f"/{_segment(module)}", connection, query=query))
+
+
+def crm_search_records(module: Any, criteria: Any, *extras: Any) -> Any:
     """`zoho.crm.searchRecords(module, criteria [, page, per_page] [, connection])`."""
-    task = "zoho.crm.searchRecords"
-    connection = next((r for r in reversed(rest) if isinstance(r, str)), None)
-    url = f"{_api_root('crm')}/{quote(display(module))}/search"
-    result = _rest(task, "GET", url, _connection_arg(connection, task),
-                   query=[("criteria", display(criteria))])
-    if isinstance(result, dict) and isinstance(result.get("data"), list):
-        return result["data"]
-    return result
+    options, connection = _optional("zoho.crm.searchRecords", extras)
+    query = [("criteria", display(criteria))]
+    if len(options) > 0 and options[0] is not None:
+        query.append(("page", display(options[0])))
+    if len(options) > 1 and options[1] is not None:
+        query.append(("per_page", display(options[1])))
+    return _data(_rest("GET", "crm", f"/{_segment(module)}/search", connection, query=query))
 
 
-def crm_create_record(module: Any, record: Any, *rest: Any) -> Any:
+def _record(task: str, record: Any) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise ScriptRuntimeError(f"The record of {task} must be a MAP but found "
+                                 f"{type_name(record)}")
+    return record
+
+
+def crm_create_record(module: Any, record: Any, *extras: Any) -> Any:
     """`zoho.crm.createRecord(module, map [, options] [, connection])`: the API response."""
     task = "zoho.crm.createRecord"
-    connection = next((r for r in reversed(rest) if isinstance(r, str)), None)
-    url = f"{_api_root('crm')}/{quote(display(module))}"
-    return _rest(task, "POST", url, _connection_arg(connection, task), body={"data": [record]})
+    options, connection = _optional(task, extras)
+    body: dict[str, Any] = {"data": [_record(task, record)]}
+    if options and isinstance(options[0], dict):
+        body.update(options[0])
+    return _rest("POST", "crm", f"/{_segment(module)}", connection, body=body)
 
 
-def crm_update_record(module: Any, record_id: Any, record: Any, *rest: Any) -> Any:
+def crm_update_record(module: Any, record_id: Any, record: Any, *extras: Any) -> Any:
     """`zoho.crm.updateRecord(module, id, map [, options] [, connection])`: the API response."""
     task = "zoho.crm.updateRecord"
-    connection = next((r for r in reversed(rest) if isinstance(r, str)), None)
-    url = f"{_api_root('crm')}/{quote(display(module))}/{quote(display(record_id))}"
-    return _rest(task, "PUT", url, _connection_arg(connection, task), body={"data": [record]})
+    options, connection = _optional(task, extras)
+    body: dict[str, Any] = {"data": [_record(task, record)]}
+    if options and isinstance(options[0], dict):
+        body.update(options[0])
+    return _rest("PUT", "crm", f"/{_segment(module)}/{_segment(record_id)}", connection,
+                 body=body)
 
 
-def crm_get_related_records(relation: Any, module: Any, record_id: Any, *rest: Any) -> Any:
+def crm_get_related_records(relation: Any, module: Any, record_id: Any, *extras: Any) -> Any:
     """`zoho.crm.getRelatedRecords(relation, parent module, id [, page, per_page] [, conn])`."""
-    task = "zoho.crm.getRelatedRecords"
-    connection = next((r for r in reversed(rest) if isinstance(r, str)), None)
-    url = (f"{_api_root('crm')}/{quote(display(module))}/{quote(display(record_id))}/"
-           f"{quote(display(relation))}")
-    result = _rest(task, "GET", url, _connection_arg(connection, task))
-    if isinstance(result, dict) and isinstance(result.get("data"), list):
-        return result["data"]
-    return result
+    options, connection = _optional("zoho.crm.getRelatedRecords", extras)
+    query = []
+    if len(options) > 0 and options[0] is not None:
+        query.append(("page", display(options[0])))
+    if len(options) > 1 and options[1] is not None:
+        query.append(("per_page", display(options[1])))
+    return _data(_rest("GET", "crm", f"/{_segment(module)}/{_segment(record_id)}/"
+                       f"{_segment(relation)}", connection, query=query))
 
 
-def books_get_records(module: Any, org_id: Any, criteria: Any = None, connection: Any = None,
-                      *rest: Any) -> Any:
-    """`zoho.books.getRecords(module, orgId [, criteria] [, connection])`: the API response."""
-    task = "zoho.books.getRecords"
+def books_get_records(module: Any, org_id: Any, *extras: Any) -> Any:
+    """`zoho.books.getRecords(module, orgId [, criteria] [, connection])`: the API
+    response; criteria is TEXT `status=overdue&page=2` or a MAP."""
+    options, connection = _optional("zoho.books.getRecords", extras)
     query = [("organization_id", display(org_id))]
-    if isinstance(criteria, str) and criteria:
-        for part in criteria.split("&"):
-            k, _, v = part.partition("=")
-            query.append((k, v))
-    url = f"{_api_root('books')}/{quote(display(module))}"
-    return _rest(task, "GET", url, _connection_arg(connection, task), query=query)
+    if options:
+        query += _query_pairs(options[0])
+    return _rest("GET", "books", f"/{_segment(module)}", connection, query=query)
 
 
-def books_get_records_by_id(module: Any, org_id: Any, record_id: Any, connection: Any = None,
-                            *rest: Any) -> Any:
+def books_get_records_by_id(module: Any, org_id: Any, record_id: Any, *extras: Any) -> Any:
     """`zoho.books.getRecordsByID(module, orgId, id [, connection])`: the API response."""
-    task = "zoho.books.getRecordsByID"
-    url = f"{_api_root('books')}/{quote(display(module))}/{quote(display(record_id))}"
-    return _rest(task, "GET", url, _connection_arg(connection, task),
+    _, connection = _optional("zoho.books.getRecordsByID", extras)
+    return _rest("GET", "books", f"/{_segment(module)}/{_segment(record_id)}", connection,
                  query=[("organization_id", display(org_id))])
 
 
-def books_create_record(module: Any, org_id: Any, record: Any, connection: Any = None,
-                        *rest: Any) -> Any:
+def books_create_record(module: Any, org_id: Any, record: Any, *extras: Any) -> Any:
     """`zoho.books.createRecord(module, orgId, map [, connection])`: the API response."""
     task = "zoho.books.createRecord"
-    url = f"{_api_root('books')}/{quote(display(module))}"
-    return _rest(task, "POST", url, _connection_arg(connection, task), body=record,
-                 query=[("organization_id", display(org_id))])
+    _, connection = _optional(task, extras)
+    return _rest("POST", "books", f"/{_segment(module)}", connection,
+                 body=_record(task, record), query=[("organization_id", display(org_id))])
 
 
 def books_update_record(module: Any, org_id: Any, record_id: Any, record: Any,
-                        connection: Any = None, *rest: Any) -> Any:
+                        *extras: Any) -> Any:
     """`zoho.books.updateRecord(module, orgId, id, map [, connection])`: the API response."""
     task = "zoho.books.updateRecord"
-    url = f"{_api_root('books')}/{quote(display(module))}/{quote(display(record_id))}"
-    return _rest(task, "PUT", url, _connection_arg(connection, task), body=record,
-                 query=[("organization_id", display(org_id))])
+    _, connection = _optional(task, extras)
+    return _rest("PUT", "books", f"/{_segment(module)}/{_segment(record_id)}", connection,
+                 body=_record(task, record), query=[("organization_id", display(org_id))])
 
 
 # ---- system values -------------------------------------------------------------------------
@@ -442,7 +517,7 @@ FUNCTIONS: list[Builtin] = [
 ]
 
 TASKS: list[Builtin] = [
-    function("zoho.crm.getRecordById", crm_get_record_by_id, 2, 3),
+    function("zoho.crm.getRecordById", crm_get_record_by_id, 2, None),
     function("zoho.crm.getRecords", crm_get_records, 1, None),
     function("zoho.crm.searchRecords", crm_search_records, 2, None),
     function("zoho.crm.createRecord", crm_create_record, 2, None),

@@ -336,6 +336,10 @@ class Broker:
     # ---- plain requests ----------------------------------------------------------------
     def _send_plain(self, request: HttpRequest, ctx: Any, budget: float) -> HttpResponse:
         url = _full_url(request).strip()
+        if url.startswith("/"):
+            raise DestinationRefused(f"'{_safe_url(url).split('://', 1)[-1][:80]}' is a path, "
+                                     "not a URL; a path can only be used with a connection, "
+                                     "whose base URL it is sent to")
         self.guard.check_url(url)
         origin = _origin(url)
         outgoing = OutgoingRequest.from_request(request, url)
@@ -363,6 +367,8 @@ class Broker:
         grant = self.registry.grant(link)
         _SECRETS.set(grant.secrets)
         url = _full_url(request).strip()
+        if url.startswith("/") and not url.startswith("//"):
+            url = _on_connection_base(grant.bases, url, link)
         entry["url"] = _safe_url(url, grant.secrets)
         entry["token_generation"] = grant.generation
         base = grant.match(url)
@@ -475,6 +481,20 @@ def _build(out: OutgoingRequest, remaining: float) -> httpx.Request:
                          **payload)
 
 
+def _on_connection_base(bases: tuple[BaseUrl, ...], path: str, link: str) -> str:
+    """A path (`/books/v3/invoices?...`) on the connection's API: the origin of the first
+    base URL whose path prefix it falls under, else appended to the first base URL."""
+    concrete = [b for b in bases if not b.wildcard]
+    bare = path.split("?", 1)[0].rstrip("/") + "/"
+    for base in concrete:
+        if not base.path or bare.startswith(base.path):
+            return str(BaseUrl(base.scheme, base.host, base.port)).rstrip("/") + path
+    if concrete:
+        return str(concrete[0]).rstrip("/") + path
+    raise DestinationRefused(f"Connection '{link}' has only wildcard base URLs; a path "
+                             f"needs a full URL")
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     parsed = httpx.URL(url)
     return parsed.scheme, parsed.host, parsed.port
@@ -555,6 +575,9 @@ class OutgoingRequest:
     def payload(self) -> dict[str, Any]:
         """The httpx keyword arguments of the body."""
         if self.files:
+            # httpx writes multipart/form-data with its boundary; a Content-Type the
+            # script set (often plain "multipart/form-data") would hide the boundary.
+            self.headers = [(k, v) for k, v in self.headers if k.lower() != "content-type"]
             data: dict[str, list[str]] = {}
             for key, value in self.form or []:
                 data.setdefault(key, []).append(value)

@@ -156,7 +156,8 @@ class _LabHandler(BaseHTTPRequestHandler):
     def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        if "Content-Type" not in (headers or {}):
+            self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -195,6 +196,18 @@ class _LabHandler(BaseHTTPRequestHandler):
                                      "content_type": headers.get("Content-Type"),
                                      "body": body.decode("utf-8", "replace")},
                                {"X-Echo-Auth": auth})
+        if path.startswith("/file"):
+            return self._reply(200, b"%PDF-1.4 \x00\xff binary", {
+                "Content-Type": "application/pdf",
+                "Content-Disposition": 'attachment; filename="invoice-7.pdf"'})
+        if path.startswith("/latin1"):
+            self.send_response(200)
+            data = "café crème".encode("latin-1")
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return None
         if path.startswith("/cookie"):
             return self._reply(200, {"set": True}, {"Set-Cookie": "sid=run-one; Path=/"})
         if path.startswith("/redirect"):
