@@ -40,6 +40,9 @@ class SchedulerNode:
         self._stopping = threading.Event()
         self._grace = 10.0
         self._held: dict[int, Claim] = {}   # claimed here and not yet settled
+        self._finished: list[Finished] = []  # ran, waiting to be recorded
+        self._returned: list[int] = []       # never started, waiting to be handed back
+        self._finish_failed = False          # the last write of _finished failed
         self._loop: threading.Thread | None = None
         self._runners: list[threading.Thread] = []
         self.errors = 0
@@ -115,23 +118,36 @@ class SchedulerNode:
         self._wake.clear()
 
     def _settle(self) -> None:
-        finished: list[Finished] = []
-        returned: list[int] = []
+        """Record what the runners finished and hand back what they did not start. A
+        batch whose write fails (connection lost, disk full) is kept and written again
+        on the next pass; its leases are still renewed meanwhile, so no other node
+        takes the occurrences over while the result waits to be recorded."""
         while True:
             try:
                 item = self._done.get_nowait()
             except queue.Empty:
                 break
             if isinstance(item, Finished):
-                finished.append(item)
+                self._finished.append(item)
             else:
-                returned.append(item.occurrence_id)
-        if finished:
-            self.scheduler.finish(finished)
-        if returned:
+                self._returned.append(item.occurrence_id)
+        if self._finished:
+            batch = list(self._finished)
+            try:
+                self.scheduler.finish(batch, again=self._finish_failed)
+            except Exception:
+                self._finish_failed = True
+                raise
+            self._finish_failed = False
+            del self._finished[:len(batch)]
+            for f in batch:
+                self._held.pop(f.claim.occurrence_id, None)
+        if self._returned:
+            returned = list(self._returned)
             self.scheduler.requeue(returned)
-        for occurrence_id in [f.claim.occurrence_id for f in finished] + returned:
-            self._held.pop(occurrence_id, None)
+            del self._returned[:len(returned)]
+            for occurrence_id in returned:
+                self._held.pop(occurrence_id, None)
 
     def _drain(self, deadline: _dt.datetime) -> None:
         """Stopping: settle what finishes before `deadline`, re-queue the rest."""
@@ -150,7 +166,14 @@ class SchedulerNode:
                 self._wake.wait(0.05)
                 self._wake.clear()
         try:
-            self._settle()
+            try:
+                self._settle()
+            except Exception:
+                log.exception("recording finished runs failed while stopping")
+            if self._finished:
+                log.error("%d finished run(s) could not be recorded; their occurrences are "
+                          "handed back and will run again", len(self._finished))
+                self._finished.clear()
             if self._held:
                 count = self.scheduler.requeue(list(self._held))
                 log.warning("re-queued %d unfinished occurrence(s) for other nodes", count)

@@ -32,14 +32,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..engine import RunResult
 from ..limits import PROFILES, Limits
 from ..store.schedules import Occurrence, Schedule
-from ..store.scripts import Script, ScriptVersion
+from ..store.runs import Run
+from ..store.scripts import Script, ScriptVersion, UtcDateTime
 from .clock import Clock, SystemClock
 from .executor import Executor
 from .history import RunHistory
@@ -53,6 +54,10 @@ log = logging.getLogger("sluicegate.scheduler")
 _US = _dt.timedelta(microseconds=1)
 _MAX_SKIPPED_ROWS = 1000   # missed fire times recorded one by one; the rest are counted
 _MAX_BACKOFF = 3600.0
+_STILL_RUNNING = "the previous run of this schedule was still running (no-overlap)"
+# Core tables, for executemany statements (one round trip for a batch of rows)
+_SCHEDULES: Table = Schedule.__table__  # type: ignore[assignment]
+_OCCURRENCES: Table = Occurrence.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -135,9 +140,11 @@ class Scheduler:
 
     # -- 1. materialize ------------------------------------------------------------------
     def materialize(self, now: _dt.datetime) -> int:
-        """Create the occurrences of fire times up to now + lookahead; returns how many."""
+        """Create the occurrences of fire times up to now + lookahead; returns how many.
+
+        One pass costs three statements whatever the number of schedules: the locked
+        selection, one batched compare-and-set of `next_fire_at`, one batched insert."""
         horizon = now + _dt.timedelta(seconds=self.settings.lookahead)
-        created = 0
         with self.sessions() as s:
             begin_write(s)
             query = (select(Schedule).where(Schedule.paused.is_(False),
@@ -146,13 +153,36 @@ class Scheduler:
                      .order_by(Schedule.next_fire_at).limit(self.settings.materialize_limit))
             if self.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
+            advances: list[dict[str, Any]] = []
+            rows: list[dict[str, Any]] = []
             for schedule in s.scalars(query).all():
-                created += self._materialize_one(s, schedule, now, horizon)
+                try:
+                    advance, occurrences = self._materialize_one(schedule, now, horizon)
+                except Exception:  # one unreadable schedule must not stop all the others
+                    log.exception("schedule %s (id %s) could not be materialized; skipped",
+                                  schedule.name, schedule.id)
+                    continue
+                advances.append(advance)
+                rows.extend(occurrences)
+            if advances:
+                # the rows are locked (FOR UPDATE on PostgreSQL, the write lock on
+                # SQLite); the compare-and-set on the old value is a second guard
+                t = _SCHEDULES.c
+                s.connection().execute(
+                    update(_SCHEDULES).where(t.id == bindparam("b_id"),
+                                             t.next_fire_at == bindparam("b_old"))
+                    .values(next_fire_at=bindparam("b_next"),
+                            fired_count=bindparam("b_count")), advances)
+            if rows:
+                insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+                s.execute(insert(Occurrence).on_conflict_do_nothing(
+                    index_elements=["schedule_id", "fire_at"]), rows)
             s.commit()
-        return created
+        return len(rows)
 
-    def _materialize_one(self, s: Session, schedule: Schedule, now: _dt.datetime,
-                         horizon: _dt.datetime) -> int:
+    def _materialize_one(self, schedule: Schedule, now: _dt.datetime,
+                         horizon: _dt.datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The schedule's advance (for the batched update) and its new occurrence rows."""
         timing = timing_of(schedule)
         grace = _dt.timedelta(seconds=schedule.misfire_grace)
         old_next = schedule.next_fire_at
@@ -177,13 +207,8 @@ class Scheduler:
                     missed[-1] = fire  # keep the latest, for run_once
             else:
                 on_time.append(fire)
-        advanced = s.execute(
-            update(Schedule).where(Schedule.id == schedule.id,
-                                   Schedule.next_fire_at == old_next)
-            .values(next_fire_at=next_fire, fired_count=count)
-            .execution_options(synchronize_session=False))
-        if advanced.rowcount != 1:
-            return 0  # another node materialized this schedule first
+        advance = {"b_id": schedule.id, "b_old": old_next, "b_next": next_fire,
+                   "b_count": count}
         rows: list[dict[str, Any]] = []
         run_latest = schedule.misfire == "run_once" and missed and not on_time
         why = ("missed while no scheduler was running; misfire policy "
@@ -205,15 +230,12 @@ class Scheduler:
                          "reason": reason, "created_at": now, "finished_at": now})
         for fire in on_time:
             rows.append(self._pending(schedule.id, fire, fire, now, None))
-        if rows:
-            insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-            s.execute(insert(Occurrence).on_conflict_do_nothing(
-                index_elements=["schedule_id", "fire_at"]), rows)
-        return len(rows)
+        return advance, rows
 
     @staticmethod
     def _pending(schedule_id: int, fire: _dt.datetime, due: _dt.datetime,
                  now: _dt.datetime, reason: str | None) -> dict[str, Any]:
+        # every row carries the same keys: one multi-row INSERT for the whole batch
         return {"schedule_id": schedule_id, "fire_at": fire, "due_at": due,
                 "state": "pending", "manual": False, "attempt": 0, "reclaims": 0,
                 "reason": reason, "created_at": now, "finished_at": None}
@@ -261,6 +283,7 @@ class Scheduler:
                                            ScriptVersion.number == Script.published_version))
             .where(Schedule.id.in_(ids))).all()
         info = {row[0].id: row for row in rows}
+        guarded: dict[int, Claim] = {}   # schedule id -> the claim that wants its guard
         for c in claims:
             if c.schedule_id not in info:
                 c.fail_reason = "the schedule was deleted"
@@ -285,21 +308,32 @@ class Scheduler:
                 c.fail_reason = f"script '{script_name}' has no published version"
             elif schedule.paused and not c.manual:
                 c.skip_reason = "the schedule was paused"
-            elif c.no_overlap and not self._hold(s, c, now, lease_until):
-                c.skip_reason = ("the previous run of this schedule was still running "
-                                 "(no-overlap)")
+            elif c.no_overlap:
+                if c.schedule_id in guarded:  # an earlier claim of this batch runs first
+                    c.skip_reason = _STILL_RUNNING
+                else:
+                    guarded[c.schedule_id] = c
+        if guarded:
+            held = self._hold(s, guarded, now, lease_until)
+            for schedule_id, c in guarded.items():
+                if schedule_id not in held:
+                    c.skip_reason = _STILL_RUNNING
 
-    def _hold(self, s: Session, c: Claim, now: _dt.datetime,
-              lease_until: _dt.datetime) -> bool:
-        """Take the schedule's no-overlap guard for this occurrence (compare-and-set)."""
+    def _hold(self, s: Session, guarded: dict[int, Claim], now: _dt.datetime,
+              lease_until: _dt.datetime) -> set[int]:
+        """Take the no-overlap guard of each schedule for its claim (one compare-and-set
+        for the batch); returns the schedules whose guard was taken."""
+        holder = case({sid: c.occurrence_id for sid, c in guarded.items()},
+                      value=Schedule.id)
         taken = s.execute(
-            update(Schedule).where(Schedule.id == c.schedule_id,
+            update(Schedule).where(Schedule.id.in_(list(guarded)),
                                    or_(Schedule.busy_occurrence_id.is_(None),
-                                       Schedule.busy_occurrence_id == c.occurrence_id,
+                                       Schedule.busy_occurrence_id == holder,
                                        Schedule.busy_until < now))
-            .values(busy_occurrence_id=c.occurrence_id, busy_until=lease_until)
+            .values(busy_occurrence_id=holder, busy_until=lease_until)
+            .returning(Schedule.id)
             .execution_options(synchronize_session=False))
-        return taken.rowcount == 1
+        return set(taken.scalars())
 
     # -- 3. execute ----------------------------------------------------------------------
     def execute(self, claim: Claim, now: _dt.datetime | None = None) -> Finished:
@@ -312,64 +346,95 @@ class Scheduler:
         return Finished(claim, result, started, self.clock.now() if now is None else now)
 
     # -- 4. finish -----------------------------------------------------------------------
-    def finish(self, done: Sequence[Finished], now: _dt.datetime | None = None) -> None:
-        """Record runs and settle the occurrences, where this node still holds them."""
+    def finish(self, done: Sequence[Finished], now: _dt.datetime | None = None, *,
+               again: bool = False) -> None:
+        """Record runs and settle the occurrences, in one transaction: either all of it
+        is written or none of it (a connection lost or a disk full midway rolls back,
+        and the caller may call again with `again=True`, which skips runs already
+        recorded in case the first commit did land). An occurrence this node no longer
+        holds (its lease expired and another node took it) is not settled; its run,
+        which did happen, is still recorded."""
         if not done:
             return
         now = now or self.clock.now()
         with self.sessions() as s:
             begin_write(s)
+            ids = [f.claim.occurrence_id for f in done]
+            O = _OCCURRENCES.c
+            mine = select(O.id, O.attempt).where(O.id.in_(ids), O.lease_owner == self.node,
+                                                 O.state == "running")
+            if self.dialect == "postgresql":
+                mine = mine.with_for_update()
+            held = {(r.id, r.attempt) for r in s.connection().execute(mine)}
+            recorded: set[tuple[int, int]] = set()
+            if again:
+                recorded = {(r.occurrence_id, r.attempt) for r in s.execute(
+                    select(Run.occurrence_id, Run.attempt)
+                    .where(Run.occurrence_id.in_(ids), Run.node == self.node))}
             runs = []
             for f in done:
-                if f.result is not None:
-                    c = f.claim
-                    run = self.history.row(
-                        trigger="schedule", script_id=c.script_id, script_name=c.script_name,
-                        script_version=c.version, inputs=c.inputs or {}, result=f.result,
-                        started_at=f.started_at, finished_at=f.finished_at, node=self.node,
-                        actor=f"schedule {c.schedule_name}", schedule_id=c.schedule_id,
-                        occurrence_id=c.occurrence_id, attempt=c.attempt)
-                    runs.append((f, run))
+                c = f.claim
+                if f.result is None or (c.occurrence_id, c.attempt) in recorded:
+                    continue
+                runs.append((f, self.history.row(
+                    trigger="schedule", script_id=c.script_id, script_name=c.script_name,
+                    script_version=c.version, inputs=c.inputs or {}, result=f.result,
+                    started_at=f.started_at, finished_at=f.finished_at, node=self.node,
+                    actor=f"schedule {c.schedule_name}", schedule_id=c.schedule_id,
+                    occurrence_id=c.occurrence_id, attempt=c.attempt)))
             s.add_all([run for _, run in runs])
             s.flush()
             run_ids = {id(f): run.id for f, run in runs}
+            settle: list[dict[str, Any]] = []
+            release: list[int] = []
             for f in done:
-                self._settle(s, f, run_ids.get(id(f)), now)
+                c = f.claim
+                if (c.occurrence_id, c.attempt) not in held:
+                    log.warning("occurrence %s of schedule %s: the lease was lost before the "
+                                "run finished; another node has it now", c.occurrence_id,
+                                c.schedule_name)
+                    continue
+                settle.append(self._settlement(f, run_ids.get(id(f)), now))
+                if c.no_overlap and not c.skip_reason:
+                    release.append(c.occurrence_id)
+            if settle:
+                s.connection().execute(
+                    update(_OCCURRENCES).where(O.id == bindparam("o_id"))
+                    .values(state=bindparam("o_state"), reason=bindparam("o_reason"),
+                            run_id=bindparam("o_run"),
+                            due_at=func.coalesce(bindparam("o_due", type_=UtcDateTime()),
+                                                 O.due_at),
+                            finished_at=bindparam("o_finished", type_=UtcDateTime()),
+                            lease_owner=None, lease_expires_at=None), settle)
+            if release:
+                self._release(s, release)
             s.commit()
 
-    def _settle(self, s: Session, f: Finished, run_id: int | None, now: _dt.datetime) -> None:
+    def _settlement(self, f: Finished, run_id: int | None,
+                    now: _dt.datetime) -> dict[str, Any]:
+        """The new state of a settled occurrence, as parameters of the batched update."""
         c = f.claim
-        values: dict[str, Any] = {"run_id": run_id, "lease_owner": None,
-                                  "lease_expires_at": None, "finished_at": now}
+        values: dict[str, Any] = {"o_id": c.occurrence_id, "o_run": run_id, "o_due": None,
+                                  "o_finished": now}
         if c.fail_reason:
-            values.update(state="failed", reason=c.fail_reason)
+            values.update(o_state="failed", o_reason=c.fail_reason)
         elif c.skip_reason:
-            values.update(state="skipped", reason=c.skip_reason)
+            values.update(o_state="skipped", o_reason=c.skip_reason)
         elif f.result is not None and f.result.ok:
-            values.update(state="succeeded", reason=c.reason)
+            values.update(o_state="succeeded", o_reason=c.reason)
         else:
             error = f.result.error if f.result is not None else None
             message = error.message if error else "the run failed"
             failures = c.attempt - c.reclaims
             if failures <= c.retries:
                 delay = min(c.retry_backoff * 2 ** (failures - 1), _MAX_BACKOFF)
-                values.update(state="pending", due_at=now + _dt.timedelta(seconds=delay),
-                              finished_at=None,
-                              reason=f"retry {failures} of {c.retries} in {delay:g} s after: "
-                                     f"{message}")
+                values.update(o_state="pending", o_due=now + _dt.timedelta(seconds=delay),
+                              o_finished=None,
+                              o_reason=f"retry {failures} of {c.retries} in {delay:g} s "
+                                       f"after: {message}")
             else:
-                values.update(state="failed", reason=message)
-        settled = s.execute(
-            update(Occurrence).where(Occurrence.id == c.occurrence_id,
-                                     Occurrence.lease_owner == self.node,
-                                     Occurrence.state == "running",
-                                     Occurrence.attempt == c.attempt)
-            .values(**values).execution_options(synchronize_session=False))
-        if settled.rowcount != 1:
-            log.warning("occurrence %s of schedule %s: the lease was lost before the run "
-                        "finished; another node has it now", c.occurrence_id, c.schedule_name)
-        if c.no_overlap and not c.skip_reason:
-            self._release(s, [c.occurrence_id])
+                values.update(o_state="failed", o_reason=message)
+        return values
 
     # -- 5. leases -----------------------------------------------------------------------
     def heartbeat(self, occurrence_ids: Iterable[int], now: _dt.datetime | None = None) -> int:
