@@ -80,6 +80,8 @@ class _State:
         "revoke": 0, "api": 0, "api_unauthorized": 0})
     token_delay: float = 0.0
     token_fault: str | None = None
+    rejection: tuple[int, dict[str, Any]] = (401, {
+        "code": 57, "message": "You are not authorized to perform this operation"})
     rotate_refresh: bool = True
     crm: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     next_id: int = 5000
@@ -282,8 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
                                     "headers": dict(self.headers.items()),
                                     "body": body.decode("utf-8", "replace")})
         if not valid:
-            return self._send(401, {"code": 57, "message": "You are not authorized to "
-                                    "perform this operation"})
+            return self._send(*state.rejection)
         rest = path[len("/books/v3/"):].strip("/").split("/")
         if rest == ["organizations"]:
             return self._send(200, {"code": 0, "message": "success", "organizations": [
@@ -487,6 +488,11 @@ class LocalProvider:
         temporarily_unavailable), "invalid_json", "drip" (a body a byte every 100 ms),
         "echo" (an error quoting the secrets it was sent); None heals it."""
         self.state.token_fault = fault
+
+    def set_rejection(self, status: int, payload: dict[str, Any]) -> None:
+        """How the Books API refuses a bad token (some APIs answer 400 or even 200 with an
+        error code in the body instead of a 401)."""
+        self.state.rejection = (status, payload)
 
     def go_down(self) -> None:
         """Stop listening: connections to the provider are refused until `come_back`."""

@@ -19,10 +19,12 @@ __all__ = ["register"]
 import argparse
 import json
 import os
+import re
 import sys
 from typing import Any
 
 _AUTH_TYPES = ("oauth2", "oauth1", "api_key", "basic")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +33,7 @@ def register(subparsers: Any) -> None:
         "connections", help="manage connections: credentials scripts use by name",
         description="Manage the connections that `connection: \"name\"` refers to.")
     sub = conn.add_subparsers(dest="connections_command", metavar="ACTION",
-                              parser_class=type(conn))
+                              parser_class=_Parser)
     sub.required = True
 
     add = sub.add_parser("add", help="create a connection (the secret from stdin or env)")
@@ -61,6 +63,21 @@ def register(subparsers: Any) -> None:
                      help="e.g. 'Bearer {token}' or 'Zoho-oauthtoken {token}'")
     add.add_argument("--username", metavar="USER",
                      help="Basic: the user name; OAuth 1: the access token (oauth_token)")
+    add.add_argument("--authorize-param", action="append", metavar="NAME=VALUE",
+                     dest="authorize_params",
+                     help="extra authorize parameter, e.g. access_type=offline (repeatable)")
+    add.add_argument("--token-auth",
+                     choices=("client_secret_post", "client_secret_basic", "auto"),
+                     help="how the client authenticates at the token URL (default: auto)")
+    add.add_argument("--refresh-leeway", metavar="SECONDS",
+                     help="refresh a token this long before it expires (default: "
+                     "SLUICE_TOKEN_LEEWAY, else 60)")
+    add.add_argument("--refresh-on-status", metavar="CODES",
+                     help="statuses that mean the token was refused and trigger one "
+                     "refresh and retry (default: 401), e.g. 401,403")
+    add.add_argument("--refresh-on-body", action="append", metavar="TEXT",
+                     help="a text in a response body that means the token was refused, "
+                     "e.g. INVALID_OAUTHTOKEN (repeatable)")
     secret = add.add_mutually_exclusive_group(required=True)
     secret.add_argument("--secret-stdin", action="store_true",
                         help="read the secret (client secret, key or password) from stdin")
@@ -101,6 +118,25 @@ def register(subparsers: Any) -> None:
 
 
 
+class _Parser(argparse.ArgumentParser):
+    """The parser of each action. It never echoes what it did not understand: a secret
+    pasted as an argument (`--client-secret s3cr3t`, `--secret=s3cr3t`, a stray
+    positional) must not reach the terminal, the shell's logs or a CI transcript."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False  # an ambiguous abbreviation is echoed in full
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            options = sorted({e.split("=", 1)[0] for e in extras if e.startswith("--")})
+            named = f" ({', '.join(options)})" if options else ""
+            self.error(f"unrecognized arguments{named}; their values are not shown. "
+                       "Secrets are read only with --secret-stdin or --secret-env VAR")
+        return parsed, extras
+
+
 class _Misuse(Exception):
     """A mistake in the command: printed as `sluice connections: error: ...`, exit 2."""
 
@@ -118,11 +154,17 @@ def _open() -> Any:
 def _guarded(fn: Any) -> Any:
     """Registry errors become usage errors (exit 2) with `field: reason`."""
     def run(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from ..errors import ScriptRuntimeError
         from .keyring import KeyringError
-        from .registry import ConnectionNotFound, RegistryError
+        from .registry import AuthorizationFailed, ConnectionNotFound, RegistryError
 
         try:
             return int(fn(args))
+        except AuthorizationFailed as exc:
+            sys.stderr.write(f"sluice connections: error: {exc}\n")
+            return 1
         except _Misuse as exc:
             message = str(exc)
         except RegistryError as exc:
@@ -132,17 +174,37 @@ def _guarded(fn: Any) -> Any:
         except KeyringError as exc:
             sys.stderr.write(f"sluice connections: error: master key: {exc}\n")
             return 1
+        except ScriptRuntimeError as exc:  # the registry refused to use a connection
+            sys.stderr.write(f"sluice connections: error: {args.link}: {exc.message}\n")
+            return 1
+        except SQLAlchemyError as exc:
+            sys.stderr.write(f"sluice connections: error: database: cannot use the "
+                             f"connections database ({type(exc).__name__}); check "
+                             f"SLUICE_DATABASE_URL and SLUICE_HOME\n")
+            return 1
+        except OSError as exc:
+            sys.stderr.write(f"sluice connections: error: {exc.strerror or exc}"
+                             f"{f' ({exc.filename})' if exc.filename else ''}\n")
+            return 1
         sys.stderr.write(f"sluice connections: error: {message}\n")
         return 2
     return run
 
 
 def _read_secret(args: argparse.Namespace) -> str:
-    if args.secret_env:
+    if args.secret_env is not None:
+        if not _ENV_NAME.match(args.secret_env):
+            # likely the secret itself, typed where its variable's name belongs
+            raise _usage("secret-env: expects the name of an environment variable (letters, "
+                         "digits and _), not a value; the value given is not shown")
         value = os.environ.get(args.secret_env)
         if value is None:
             raise _usage(f"secret-env: environment variable {args.secret_env} is not set")
         return value
+    if sys.stdin is None:
+        raise _usage("secret-stdin: there is no standard input to read the secret from")
+    if sys.stdin.isatty():
+        sys.stderr.write("reading the secret from standard input (end with Ctrl-D)\n")
     data = sys.stdin.read()
     return data[:-1] if data.endswith("\n") else data
 
@@ -160,13 +222,30 @@ def _add(args: argparse.Namespace) -> int:
             scopes=[s for s in args.scopes.split(",")] if args.scopes is not None else None,
             scope_delimiter=args.scope_delimiter, grant=args.grant,
             param_type=args.param_type, param_name=args.param_name,
-            header_format=args.header_format, username=args.username)
+            header_format=args.header_format, username=args.username,
+            authorize_params=_pairs(args.authorize_params), token_auth=args.token_auth,
+            refresh_leeway=args.refresh_leeway,
+            refresh_on_status=(args.refresh_on_status.split(",")
+                               if args.refresh_on_status is not None else None),
+            refresh_on_body=args.refresh_on_body)
     finally:
         registry.close()
     sys.stdout.write(f"added connection '{view.link_name}' ({view.auth_type}, {view.status})\n")
     if view.status == "needs_authorization":
         sys.stdout.write(f"next: sluice connections authorize {view.link_name}\n")
     return 0
+
+
+def _pairs(items: list[str] | None) -> dict[str, str] | None:
+    if items is None:
+        return None
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise _usage(f"authorize-param: expected NAME=VALUE, got {item[:40]!r}")
+        out[name.strip()] = value
+    return out
 
 
 def _authorize(args: argparse.Namespace) -> int:

@@ -23,7 +23,8 @@ Every change and authorization is written to the audit table: who, when, which f
 
 from __future__ import annotations
 
-__all__ = ["Registry", "RegistryError", "ConnectionNotFound", "ConnectionView", "Grant",
+__all__ = ["Registry", "RegistryError", "AuthorizationFailed", "ConnectionNotFound",
+           "ConnectionView", "Grant",
            "LINK_NAME", "default_actor"]
 
 import getpass
@@ -74,6 +75,10 @@ class RegistryError(ValueError):
         super().__init__(f"{field_name}: {reason}")
         self.field = field_name
         self.reason = reason
+
+
+class AuthorizationFailed(RegistryError):
+    """The provider refused or could not complete an authorization (not a usage error)."""
 
 
 class ConnectionNotFound(ScriptRuntimeError):
@@ -271,8 +276,8 @@ class Registry:
             header_format: str | None = None, username: str | None = None,
             authorize_params: dict[str, str] | None = None, token_auth: str | None = None,
             refresh_on_status: list[int] | None = None,
-            refresh_on_body: list[str] | None = None, actor: str | None = None
-            ) -> ConnectionView:
+            refresh_on_body: list[str] | None = None, refresh_leeway: float | None = None,
+            actor: str | None = None) -> ConnectionView:
         """Create a connection; OAuth 2 ones start as `needs_authorization`."""
         if not LINK_NAME.match(link_name or ""):
             raise RegistryError("link", "must start with a lowercase letter, then lowercase "
@@ -301,7 +306,8 @@ class Registry:
                  "param_type": param_type, "param_name": param_name,
                  "header_format": header_format, "username": username,
                  "authorize_params": authorize_params, "token_auth": token_auth,
-                 "refresh_on_status": refresh_on_status, "refresh_on_body": refresh_on_body}
+                 "refresh_on_status": refresh_on_status, "refresh_on_body": refresh_on_body,
+                 "refresh_leeway": refresh_leeway}
         params.update({k: v for k, v in given.items() if v is not None})
         params = self._validate(auth_type, params)
         urls = self._validate_bases(base_urls or service_urls)
@@ -505,7 +511,8 @@ class Registry:
                 self._audit(s, link_name, "authorize_failed", who, {"error": err.code})
                 s.commit()
                 self._forget(link_name)
-                raise RegistryError("code", f"the provider refused the code ({err})") from None
+                raise AuthorizationFailed("code", f"the provider refused the code "
+                                          f"({err})") from None
             self._store_tokens(s, conn, cred, tokens, flow, "authorize", who)
             s.commit()
             view = self._view(conn, cred)
@@ -525,8 +532,8 @@ class Registry:
                 self._audit(s, link_name, "authorize_failed", who, {"error": err.code})
                 s.commit()
                 self._forget(link_name)
-                raise RegistryError("client", f"the provider refused the client "
-                                    f"credentials ({err})") from None
+                raise AuthorizationFailed("client", f"the provider refused the client "
+                                          f"credentials ({err})") from None
             self._store_tokens(s, conn, cred, tokens, flow, "authorize", who)
             s.commit()
             view = self._view(conn, cred)
@@ -613,7 +620,34 @@ class Registry:
                 raise RegistryError("username", "is required for Basic authentication")
         statuses = out.get("refresh_on_status")
         if statuses is not None:
-            out["refresh_on_status"] = [int(x) for x in statuses]
+            if auth_type != "oauth2":
+                raise RegistryError("refresh-on-status", "only OAuth 2 tokens are refreshed")
+            try:
+                out["refresh_on_status"] = codes = [int(str(x).strip()) for x in statuses]
+            except ValueError:
+                raise RegistryError("refresh-on-status", "must be HTTP status codes such as "
+                                    "401,403") from None
+            if not codes or not all(100 <= c <= 599 for c in codes):
+                raise RegistryError("refresh-on-status", "must be HTTP status codes between "
+                                    "100 and 599")
+        markers = out.get("refresh_on_body")
+        if markers is not None:
+            if auth_type != "oauth2":
+                raise RegistryError("refresh-on-body", "only OAuth 2 tokens are refreshed")
+            if not all(isinstance(m, str) and m.strip() for m in markers):
+                raise RegistryError("refresh-on-body", "must be non-empty texts")
+        leeway = out.get("refresh_leeway")
+        if leeway is not None:
+            try:
+                out["refresh_leeway"] = seconds = float(leeway)
+            except (TypeError, ValueError):
+                raise RegistryError("refresh-leeway", "must be a number of seconds") from None
+            if not 0 <= seconds <= 86400:
+                raise RegistryError("refresh-leeway", "must be between 0 and 86400 seconds")
+        extra = out.get("authorize_params")
+        if extra is not None and not (isinstance(extra, dict) and all(
+                isinstance(k, str) and k and isinstance(v, str) for k, v in extra.items())):
+            raise RegistryError("authorize-param", "must be NAME=VALUE texts")
         return out
 
     @staticmethod
@@ -700,7 +734,12 @@ class Registry:
                                      f"{entry.last_error or 'unknown error'}")
 
     def _expiring(self, entry: _Entry) -> bool:
-        return entry.expires_at is not None and entry.expires_at - self.leeway <= self._clock()
+        """Whether the token expires within the leeway: the connection's own
+        (`refresh_leeway`), else the registry's."""
+        if entry.expires_at is None:
+            return False
+        leeway = entry.params.get("refresh_leeway")
+        return entry.expires_at - (self.leeway if leeway is None else leeway) <= self._clock()
 
     @staticmethod
     def _refreshable(entry: _Entry) -> bool:

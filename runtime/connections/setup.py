@@ -9,11 +9,15 @@ and only if it already exists: `sluice run` never creates files.
 
 from __future__ import annotations
 
-__all__ = ["broker_for_cli", "open_registry", "database_exists"]
+__all__ = ["broker_for_cli", "open_registry", "database_exists", "LEEWAY_ENV"]
 
 import os
 from pathlib import Path
 from typing import Any
+
+# Seconds before expiry at which a token is refreshed before use (default 60); a
+# connection's own `refresh_leeway` wins.
+LEEWAY_ENV = "SLUICE_TOKEN_LEEWAY"
 
 
 def database_exists() -> bool:
@@ -29,8 +33,15 @@ def open_registry(**options: Any) -> Any:
     from ..store.db import make_engine
     from ..store.migrate import upgrade
     from .keyring import Keyring
-    from .registry import Registry
+    from .registry import Registry, RegistryError
 
+    leeway = os.environ.get(LEEWAY_ENV)
+    if leeway and "leeway" not in options:
+        try:
+            options["leeway"] = float(leeway)
+        except ValueError:
+            raise RegistryError("leeway", f"{LEEWAY_ENV} must be a number of seconds, not "
+                                f"{leeway[:20]!r}") from None
     engine = make_engine()
     upgrade(engine)
     return Registry(engine, Keyring.load(), owns_engine=True, **options)

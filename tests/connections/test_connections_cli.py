@@ -192,3 +192,126 @@ def test_plain_runs_create_no_files_and_unknown_connections_fail_cleanly(
     done = cli("run", str(script))
     assert done.returncode == 1 and "Connection 'nope' does not exist" in done.stderr
     assert not cli.home.exists()
+
+
+def _argparse_exit(cli: Cli, *args: str, stdin: str = "") -> str:
+    """Run a command that argparse itself refuses; its stderr (exit status 2)."""
+    with pytest.raises(SystemExit) as exited:
+        cli.inproc(*args, stdin=stdin)
+    assert exited.value.code == 2
+    err = cli.capsys.readouterr().err
+    cli.leaks.output(err)
+    return err
+
+
+@pytest.mark.parametrize("args", [
+    ["--client-secret", "SECRETVALUE-1"],
+    ["--secret=SECRETVALUE-1"],
+    ["--secret-std=SECRETVALUE-1"],
+    ["SECRETVALUE-1"],
+    ["--password", "SECRETVALUE-1", "--secret-stdin"],
+])
+def test_a_secret_typed_as_an_argument_is_refused_and_never_echoed(
+        cli: Cli, args: list[str]) -> None:
+    err = _argparse_exit(cli, "connections", "add", "x1", "--auth", "basic", "--username",
+                         "u", "--base-url", "https://a.example", *args)
+    assert "SECRETVALUE" not in err
+    assert "values are not shown" in err or "required" in err
+
+
+def test_a_secret_given_as_the_variable_name_is_not_echoed(cli: Cli) -> None:
+    code, out, err = cli.inproc("connections", "add", "x1", "--auth", "basic", "--username",
+                                "u", "--base-url", "https://a.example", "--secret-env",
+                                "sk_live/SECRETVALUE-2")
+    assert code == 2 and "SECRETVALUE" not in out + err
+    assert "secret-env: expects the name of an environment variable" in err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--refresh-on-status", "forbidden"], "refresh-on-status: must be HTTP status codes"),
+    (["--refresh-leeway", "soon"], "refresh-leeway: must be a number of seconds"),
+    (["--authorize-param", "offline"], "authorize-param: expected NAME=VALUE"),
+    (["--header-format", "Bearer"], "header-format: must contain {token}"),
+    (["--token-url", "ftp://x.example/token"], "token-url: Only http and https"),
+    (["--param-type", "form"], "param-type: an OAuth 2 token is sent as a header or"),
+])
+def test_oauth2_option_mistakes_name_the_field(cli: Cli, provider: LocalProvider,
+                                               extra: list[str], message: str) -> None:
+    code, out, err = cli.inproc(
+        "connections", "add", "zb", "--auth", "oauth2", "--client-id", "c", "--authorize-url",
+        provider.authorize_url, "--token-url", provider.token_url, "--base-url",
+        provider.api_base, "--secret-stdin", *extra, stdin=provider.client_secret)
+    assert code == 2, out + err
+    assert err.startswith("sluice connections: error: ") and message in err
+    assert "Traceback" not in err and provider.client_secret not in out + err
+
+
+def test_every_documented_add_option_is_accepted_and_shown(cli: Cli,
+                                                           provider: LocalProvider) -> None:
+    code, _, err = cli.inproc(
+        "connections", "add", "full", "--auth", "oauth2", "--service", "custom",
+        "--base-url", provider.api_base, "--base-url", provider.url + "/crm/",
+        "--client-id", provider.client_id, "--authorize-url", provider.authorize_url,
+        "--token-url", provider.token_url, "--refresh-url", provider.token_url,
+        "--revoke-url", provider.revoke_url, "--scopes", "a.read,b.write",
+        "--scope-delimiter", ",", "--grant", "authorization_code", "--param-type", "header",
+        "--param-name", "Authorization", "--header-format", "Zoho-oauthtoken {token}",
+        "--authorize-param", "access_type=offline", "--authorize-param", "prompt=consent",
+        "--token-auth", "client_secret_post", "--refresh-leeway", "120",
+        "--refresh-on-status", "401,403", "--refresh-on-body", "INVALID_OAUTHTOKEN",
+        "--secret-stdin", stdin=provider.client_secret + "\n")
+    assert code == 0, err
+    shown = json.loads(cli.inproc("connections", "show", "full", "--json")[1])
+    params = shown["params"]
+    assert shown["base_urls"] == [provider.api_base + "/", provider.url + "/crm/"]
+    assert params["scopes"] == ["a.read", "b.write"] and params["scope_delimiter"] == ","
+    assert params["authorize_params"] == {"access_type": "offline", "prompt": "consent"}
+    assert params["refresh_on_status"] == [401, 403]
+    assert params["refresh_on_body"] == ["INVALID_OAUTHTOKEN"]
+    assert params["refresh_leeway"] == 120.0 and params["token_auth"] == "client_secret_post"
+    assert params["refresh_url"] == provider.token_url and shown["secret_set"] is True
+    assert provider.client_secret not in json.dumps(shown)
+    code, out, _ = cli.inproc("connections", "add", "o1", "--auth", "oauth1", "--client-id",
+                              "ck", "--username", "access-token-id", "--base-url",
+                              "https://api.example.com", "--secret-stdin",
+                              stdin="consumer-secret&token-secret")
+    assert code == 0 and "(oauth1, connected)" in out
+    code, out, _ = cli.inproc("connections", "add", "k1", "--auth", "api_key", "--param-type",
+                              "query", "--param-name", "apikey", "--base-url",
+                              "https://api.example.com", "--secret-stdin", stdin="k-123")
+    assert code == 0 and "(api_key, connected)" in out
+
+
+@pytest.mark.parametrize("action", [["show"], ["test"], ["revoke"], ["delete"],
+                                    ["authorize"], ["authorize", "--code", "abc"]])
+def test_unknown_links_exit_2_naming_the_link(cli: Cli, action: list[str]) -> None:
+    code, _, err = cli.inproc("connections", action[0], "ghost", *action[1:])
+    assert code == 2 and err == "sluice connections: error: ghost: no connection named " \
+        "'ghost'\n"
+
+
+def test_command_mistakes_and_failures_never_print_a_traceback(
+        cli: Cli, provider: LocalProvider, leaks: Leaks) -> None:
+    code, _, err = cli.inproc("connections", "add", "b1", "--auth", "basic", "--username", "u",
+                              "--base-url", provider.api_base, "--secret-stdin",
+                              stdin=leaks.secret("basic-password-123"))
+    assert code == 0, err
+    code, _, err = cli.inproc("connections", "authorize", "b1")
+    assert code == 2 and "only OAuth 2 connections are authorized" in err
+    code, out, _ = cli.inproc("connections", "test", "b1", "--url", "https://elsewhere.example/")
+    assert code == 1 and "may only be used with" in out and "nothing was sent" in out
+    code, _, err = cli.inproc("connections", "authorize", "b1", "--code", "x")
+    assert code == 2 and "only OAuth 2" in err
+    code, _, err = cli.inproc("connections", "list", env={
+        "SLUICE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    assert code == 1 and "database: cannot use the connections database" in err
+    env = {"PROVIDER_SECRET": "wrong-client-secret"}
+    code, _, err = cli.inproc("connections", "add", "cc", "--auth", "oauth2", "--grant",
+                              "client_credentials", "--client-id", provider.client_id,
+                              "--token-url", provider.token_url, "--base-url",
+                              provider.api_base, "--secret-env", "PROVIDER_SECRET", env=env)
+    assert code == 0
+    code, _, err = cli.inproc("connections", "authorize", "cc")
+    assert code == 1 and "the provider refused the client credentials (invalid_client" in err
+    for text in (out, err):
+        assert "Traceback" not in text and "wrong-client-secret" not in text
