@@ -23,7 +23,8 @@ from sqlalchemy import text
 PG_ADMIN_URL = os.environ.get("SLUICE_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = ("runs", "schedule_occurrences", "schedules", "script_versions", "scripts",
-          "api_tokens")
+          "api_tokens", "connection_audit", "connection_authorizations",
+          "connection_credentials", "connections")
 UTC = dt.UTC
 
 
@@ -98,6 +99,16 @@ def sqlite_copy(template: Path, directory: Path) -> str:
     path = directory / f"db-{uuid.uuid4().hex[:8]}.db"
     shutil.copyfile(template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(autouse=True)
+def sluice_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own SLUICE_HOME (the master key file a service creates on
+    first use lands there, never in the user's home) and no master key from outside."""
+    home = tmp_path / "sluice-home"
+    monkeypatch.setenv("SLUICE_HOME", str(home))
+    monkeypatch.delenv("SLUICE_MASTER_KEY", raising=False)
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -5,21 +5,27 @@
     GET  /api/v1/runs, /api/v1/runs/{id}    runner   the run history
     POST /api/v1/runs/{id}/replay           admin
     /api/v1/scripts..., /api/v1/schedules...  admin  the catalog and the schedule book
-    GET  /oauth/callback                    none     completes a connection's authorization
-    GET  /healthz                           none     database and scheduler status
+    GET  /api/v1/connections[/{link}]       admin    connections (never their secrets)
+    POST /api/v1/connections/{link}/authorize admin  start an OAuth authorization whose
+                                                     redirect comes back to this service
+    GET  /oauth/callback                    none     completes it (the state is checked)
+    GET  /healthz                           none     database, scheduler, executor mode
     GET  /openapi.json, /docs               none     this API, described
 
 Every `/api` route needs `Authorization: Bearer <token>`: no or an unknown token is 401,
 a token whose role is too low is 403, and both are decided before anything is read or
 written. Request bodies are parsed with exact decimals (`12.50` stays `12.50`), and
-results are written the same way.
+results are written the same way. A database that fails under a request (connection
+lost, disk full) is a 503 that says why; a run that finished but could not be recorded
+is returned under `result` of that answer.
 """
 
 from __future__ import annotations
 
-__all__ = ["MAX_BODY_BYTES", "create_app", "oauth_callback"]
+__all__ = ["MAX_BODY_BYTES", "create_app"]
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -31,14 +37,23 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..triggers.errors import Conflict, InvalidField, InvalidSource, NotFound, TriggerError
+from ..connections.keyring import KeyringError
+from ..connections.registry import ConnectionNotFound, RegistryError
+from ..triggers.errors import (
+    Conflict, InvalidField, InvalidSource, NotFound, TriggerError, Unavailable, store_failure,
+)
+from ..triggers.executor import executor_mode
 from ..triggers.launcher import Actor
 from ..triggers.node import SchedulerNode
 from ..triggers.setup import Triggers
 from ..values import to_json_text
+from .registry import ServiceRegistry
 from .tokens import TokenBook, TokenInfo
+
+log = logging.getLogger("sluicegate.service")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _bearer = HTTPBearer(auto_error=False, description="An API token from "
@@ -78,6 +93,11 @@ class ScriptRequest(BaseModel):
     description: str | None = None
     message: str = ""
     publish: bool = True
+
+
+class AuthorizeRequest(BaseModel):
+    redirect_uri: str | None = Field(None, description="where the provider sends the user "
+                                     "back (default: this service's /oauth/callback)")
 
 
 class VersionRequest(BaseModel):
@@ -142,29 +162,12 @@ def _actor(token: TokenInfo) -> Actor:
                                    "zuid": str(token.id)})
 
 
-def oauth_callback(request: Request) -> Response:
-    """GET /oauth/callback: hand the provider's answer (code, state or error) to the
-    connections package, which checks the state and stores the tokens."""
-    try:
-        from ..connections import complete_authorization  # type: ignore[attr-defined]
-    except ImportError:
-        return JSONResponse({"error": {"type": "NotFound", "message":
-                            "OAuth callback unavailable: the connections package of this "
-                            "installation provides no authorization completion"}},
-                            status_code=404)
-    params = dict(request.query_params)
-    try:
-        outcome = complete_authorization(params)
-    except Exception as exc:  # the connections package says why in its own words
-        return JSONResponse({"error": {"type": type(exc).__name__, "message": str(exc)}},
-                            status_code=400)
-    return JSONResponse({"status": "authorized", "connection": getattr(outcome, "link_name",
-                                                                        None) or outcome})
-
-
 def create_app(triggers: Triggers, tokens: TokenBook, *, node: SchedulerNode | None = None,
-               grace: float = 10.0) -> FastAPI:
-    """The application over one database; `node` (if any) runs while the app serves."""
+               grace: float = 10.0, registry: ServiceRegistry | None = None) -> FastAPI:
+    """The application over one database; `node` (if any) runs while the app serves;
+    `registry` (default: one over the same database) completes OAuth authorizations."""
+    connections = registry or ServiceRegistry(triggers.engine)
+    mode = executor_mode(triggers.executor)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -175,6 +178,8 @@ def create_app(triggers: Triggers, tokens: TokenBook, *, node: SchedulerNode | N
         finally:
             if node is not None:
                 await run_in_threadpool(node.stop, grace)
+            if registry is None:
+                connections.close()
 
     app = FastAPI(title="sluicegate", version="1", lifespan=lifespan,
                   summary="Run stored Deluge functions, buttons and schedules; read their "
@@ -209,7 +214,32 @@ def create_app(triggers: Triggers, tokens: TokenBook, *, node: SchedulerNode | N
             body.update(field=exc.field, reason=exc.reason)
         if isinstance(exc, InvalidSource):
             body.update(line=exc.line, column=exc.column, diagnostic=exc.diagnostic)
+        if isinstance(exc, Unavailable):
+            answer: dict[str, Any] = {"error": body}
+            if exc.result is not None:
+                answer["result"] = exc.result.to_json()
+            return _json(answer, 503)
         return _json({"error": body}, status)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def store_error(_request: Request, exc: SQLAlchemyError) -> Response:
+        log.error("database failure under a request: %s", store_failure(exc))
+        return _json({"error": {"type": "Unavailable", "message": "The database is "
+                                f"unavailable: {store_failure(exc)}"}}, 503)
+
+    @app.exception_handler(RegistryError)
+    async def registry_error(_request: Request, exc: RegistryError) -> Response:
+        return _json({"error": {"type": "InvalidField", "message": str(exc),
+                                "field": exc.field, "reason": exc.reason}}, 422)
+
+    @app.exception_handler(ConnectionNotFound)
+    async def no_connection(_request: Request, exc: ConnectionNotFound) -> Response:
+        return _json({"error": {"type": "NotFound", "message": exc.message}}, 404)
+
+    @app.exception_handler(KeyringError)
+    async def no_keyring(_request: Request, exc: KeyringError) -> Response:
+        return _json({"error": {"type": "Unavailable",
+                                "message": f"Connections are unavailable: {exc}"}}, 503)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
@@ -231,10 +261,57 @@ def create_app(triggers: Triggers, tokens: TokenBook, *, node: SchedulerNode | N
         scheduler = "off" if node is None else ("stopping" if node.stopping else "running")
         status = 200 if database == "ok" else 503
         return _json({"status": "ok" if status == 200 else "degraded", "database": database,
-                      "scheduler": scheduler, "node": triggers.node}, status)
+                      "scheduler": scheduler, "executor": mode, "node": triggers.node},
+                     status)
 
-    app.add_api_route("/oauth/callback", oauth_callback, methods=["GET"], tags=["service"],
-                      summary="Complete a connection's OAuth authorization")
+    # -- connections ---------------------------------------------------------------------
+    @app.get("/oauth/callback", tags=["service"], name="oauth_callback")
+    def oauth_callback(state: str | None = None, code: str | None = None,
+                       error: str | None = None,
+                       error_description: str | None = None) -> Response:
+        """Complete a connection's OAuth authorization: the provider redirects the user
+        here with `code` and the `state` the authorization started with."""
+        if error:
+            detail = f": {error_description}" if error_description else ""
+            return _json({"error": {"type": "AuthorizationRefused", "field": "error",
+                                    "message": f"The provider answered {error}{detail}; "
+                                               "the connection was not authorized"}}, 400)
+        for field, value in (("state", state), ("code", code)):
+            if not value:
+                return _json({"error": {"type": "InvalidField", "field": field,
+                                        "message": f"{field}: missing from the redirect"}},
+                             400)
+        try:
+            view = connections.open().complete_authorization(state or "", code or "",
+                                                             actor="oauth callback")
+        except RegistryError as exc:  # unknown, expired or used state; a refused code
+            return _json({"error": {"type": "AuthorizationFailed", "field": exc.field,
+                                    "message": str(exc)}}, 400)
+        return _json({"status": "authorized", "connection": view.link_name,
+                      "connection_status": view.status})
+
+    @app.get("/api/v1/connections", tags=["connections"])
+    def list_connections(_token: TokenInfo = Depends(admin)) -> Response:
+        """Connections and their status (never a secret)."""
+        return _json({"connections": [v.to_json() for v in connections.open().list()]})
+
+    @app.get("/api/v1/connections/{link}", tags=["connections"])
+    def get_connection(link: str, _token: TokenInfo = Depends(admin)) -> Response:
+        return _json(connections.open().get(link).to_json())
+
+    @app.post("/api/v1/connections/{link}/authorize", tags=["connections"],
+              openapi_extra=_documents(AuthorizeRequest, required=False))
+    async def authorize_connection(link: str, request: Request,
+                                   token: TokenInfo = Depends(admin)) -> Response:
+        """Start an OAuth 2 authorization; send the user to `authorization_url`. The
+        provider redirects back to `redirect_uri` (default: this service's
+        /oauth/callback), which completes it."""
+        body = AuthorizeRequest.model_validate(await _exact_body(request, AuthorizeRequest))
+        redirect_uri = body.redirect_uri or str(request.url_for("oauth_callback"))
+        start = await run_in_threadpool(lambda: connections.open().begin_authorization(
+            link, redirect_uri, actor=_actor(token).name))
+        return _json({"connection": link, "authorization_url": start.url,
+                      "redirect_uri": redirect_uri})
 
     # -- functions and buttons -----------------------------------------------------------
     @app.post("/api/v1/functions/{name}/execute", tags=["functions"],

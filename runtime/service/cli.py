@@ -33,6 +33,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -70,27 +80,33 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
-_opened: list[Any] = []   # engines of this command, closed when it ends
+_opened: list[Any] = []   # engines and brokers of this command, closed when it ends
 
 
 def _open(need_broker: bool = False) -> Any:
     from ..store.db import make_engine
     from ..triggers.setup import open_triggers
 
-    broker = None
-    if need_broker:
-        from .server import broker as service_broker
-        broker = service_broker()
     engine = make_engine()
     _opened.append(engine)
+    broker = None
+    if need_broker:
+        from .registry import ServiceRegistry, service_broker
+        broker = service_broker(ServiceRegistry(engine))
+        _opened.append(broker)
     return open_triggers(engine, broker=broker, node=f"cli:{_who()}")
 
 
 def _guarded(command: Any) -> Any:
     """Turn trigger-layer errors into the command line's messages and exit codes."""
     def run(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from ..cli import UsageError
-        from ..triggers.errors import Conflict, InvalidField, InvalidSource, NotFound
+        from ..triggers.errors import (
+            Conflict, InvalidField, InvalidSource, NotFound, Unavailable, store_failure,
+        )
+        from .server import ServiceError
 
         try:
             code: int = command(args)
@@ -100,12 +116,20 @@ def _guarded(command: Any) -> Any:
         except InvalidSource as exc:
             sys.stderr.write(exc.diagnostic + "\n")
             return 1
-        except Conflict as exc:
+        except (Conflict, Unavailable, ServiceError) as exc:
             sys.stderr.write(f"sluice {args.command}: error: {exc}\n")
+            return 1
+        except SQLAlchemyError as exc:
+            sys.stderr.write(f"sluice {args.command}: error: the database is unavailable: "
+                             f"{store_failure(exc)}\n")
             return 1
         finally:
             while _opened:
-                _opened.pop().dispose()
+                opened = _opened.pop()   # brokers before their engine
+                if hasattr(opened, "dispose"):
+                    opened.dispose()
+                else:
+                    opened.close()
     return run
 
 
@@ -461,8 +485,16 @@ def cmd_tokens_revoke(args: argparse.Namespace) -> int:
 def _node_options(args: argparse.Namespace) -> Any:
     from .server import NodeOptions
 
+    import datetime as dt
+
+    from ..triggers.history import RetentionPolicy
+
+    retention = RetentionPolicy(
+        max_age=dt.timedelta(days=args.keep_days) if args.keep_days else None,
+        max_count=args.keep_runs or None)
     return NodeOptions(concurrency=args.concurrency, poll=args.poll, lease=args.lease,
-                       batch=args.batch, grace=args.grace, node=args.node)
+                       batch=args.batch, grace=args.grace, node=args.node,
+                       retention=retention, isolated=not args.in_process)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -491,6 +523,14 @@ def _node_arguments(p: argparse.ArgumentParser) -> None:
                         "(default 10)")
     p.add_argument("--node", metavar="ID", help="this node's name in leases and runs "
                    "(default host:pid)")
+    p.add_argument("--in-process", action="store_true",
+                   help="run scripts in this process instead of isolated children (trusted "
+                        "local use only: no memory limit, the process holds the secrets)")
+    p.add_argument("--keep-days", type=_non_negative_int, default=30, metavar="DAYS",
+                   help="retention: delete runs older than this (default 30; 0 keeps all)")
+    p.add_argument("--keep-runs", type=_non_negative_int, default=100_000, metavar="N",
+                   help="retention: keep at most the newest N runs (default 100000; 0 keeps "
+                        "all)")
 
 
 def register(sub: Any) -> None:

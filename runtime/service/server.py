@@ -1,6 +1,13 @@
 """The two long-running processes: `sluice serve` (the HTTP API, the OAuth callback,
 /healthz and a scheduler node) and `sluice worker` (a scheduler node only).
 
+Both run every script isolated by default: a zygote process (`ZygoteForker`) is started
+first, before uvicorn's or the scheduler's threads exist and with an environment
+stripped of secrets, and forks a resource-limited child per run. The broker, the
+connection registry and the master key stay in this process, which answers the
+children's HTTP calls. `--in-process` runs scripts on the service's own threads instead,
+for trusted local use.
+
 Both stop on SIGTERM or SIGINT: no new work is claimed, in-flight runs get `grace`
 seconds to finish and be recorded, and what is still running is handed back to the
 database (re-queued) so another node picks it up at once. The HTTP server also finishes
@@ -9,7 +16,8 @@ requests in flight before it stops (uvicorn's graceful shutdown).
 
 from __future__ import annotations
 
-__all__ = ["NodeOptions", "open_service", "serve", "work"]
+__all__ = ["NodeOptions", "Service", "ServiceError", "open_service", "serve", "start_zygote",
+           "work"]
 
 import logging
 import signal
@@ -25,6 +33,7 @@ from ..triggers.history import RetentionPolicy
 from ..triggers.node import SchedulerNode
 from ..triggers.scheduler import SchedulerSettings
 from ..triggers.setup import Triggers, open_triggers
+from .registry import ServiceRegistry, service_broker
 from .tokens import TokenBook
 
 
@@ -39,30 +48,61 @@ class NodeOptions:
     grace: float = 10.0
     node: str | None = None
     retention: RetentionPolicy = RetentionPolicy()
+    isolated: bool = True
 
 
-def broker() -> Any:
-    """The connections registry's broker when that package is installed, else none
-    (scripts then get a clear 'HTTP is not configured' error)."""
+class ServiceError(Exception):
+    """The service cannot start; the message says why."""
+
+
+@dataclass
+class Service:
+    """What a service process opened, closed together by `close`."""
+
+    triggers: Triggers
+    tokens: TokenBook
+    node: SchedulerNode
+    registry: ServiceRegistry
+    broker: Any
+    forker: Any = None
+
+    def close(self) -> None:
+        self.broker.close()   # and the registry
+        if self.forker is not None:
+            self.forker.close()
+        self.triggers.engine.dispose()
+
+
+def start_zygote() -> Any:
+    """The isolation zygote; started before this process has any other thread."""
+    from ..isolation import ZygoteForker
+
     try:
-        from ..connections.setup import broker_for_cli  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return broker_for_cli()
+        return ZygoteForker()
+    except Exception as exc:  # no fork on this platform, a broken installation
+        raise ServiceError(f"isolated mode is unavailable ({type(exc).__name__}: {exc}); "
+                           "--in-process runs scripts in this process, for trusted local "
+                           "use") from None
 
 
-def open_service(options: NodeOptions, url: str | None = None) -> \
-        tuple[Triggers, TokenBook, SchedulerNode]:
-    """The trigger layer, the token book and a scheduler node over one database."""
-    triggers = open_triggers(make_engine(url), broker=broker(), node=options.node)
+def open_service(options: NodeOptions, url: str | None = None, *,
+                 forker: Any = None) -> Service:
+    """The trigger layer, the token book, the connection broker and a scheduler node over
+    one database; scripts run in children of `forker` when given, else in-process."""
+    engine = make_engine(url)
+    registry = ServiceRegistry(engine)
+    broker = service_broker(registry)
+    triggers = open_triggers(engine, broker=broker, forker=forker, node=options.node)
     settings = SchedulerSettings(lease=options.lease, batch=options.batch)
     node = SchedulerNode(triggers.scheduler(settings), concurrency=options.concurrency,
                          poll=options.poll, retention=options.retention)
-    return triggers, TokenBook(triggers.sessions, triggers.clock), node
+    return Service(triggers, TokenBook(triggers.sessions, triggers.clock), node, registry,
+                   broker, forker)
 
 
 def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True) -> int:
     """Serve the API (and run a scheduler node) until SIGTERM or SIGINT."""
+    forker = start_zygote() if options.isolated else None
     import uvicorn
 
     from .app import create_app
@@ -81,20 +121,27 @@ def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True)
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
-    triggers, tokens, node = open_service(options)
-    app = create_app(triggers, tokens, node=node if scheduler else None, grace=options.grace)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info",
-                            timeout_graceful_shutdown=int(max(1, options.grace)),
-                            access_log=False)
-    Server(config).run()
+    service = _open(options, forker)
+    try:
+        app = create_app(service.triggers, service.tokens,
+                         node=service.node if scheduler else None, grace=options.grace,
+                         registry=service.registry)
+        config = uvicorn.Config(app, host=host, port=port, log_level="info",
+                                timeout_graceful_shutdown=int(max(1, options.grace)),
+                                access_log=False)
+        Server(config).run()
+    finally:
+        service.close()
     return 0
 
 
 def work(options: NodeOptions) -> int:
     """Run a scheduler node in the foreground until SIGTERM or SIGINT."""
+    forker = start_zygote() if options.isolated else None
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    triggers, _tokens, node = open_service(options)
+    service = _open(options, forker)
+    node = service.node
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("sluicegate.worker").info(
@@ -104,7 +151,20 @@ def work(options: NodeOptions) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    sys.stderr.write(f"sluice worker {triggers.node} ready\n")
+    mode = "isolated" if options.isolated else "in-process"
+    sys.stderr.write(f"sluice worker {service.triggers.node} ready ({mode} runs)\n")
     sys.stderr.flush()
-    node.run()
+    try:
+        node.run()
+    finally:
+        service.close()
     return 0
+
+
+def _open(options: NodeOptions, forker: Any) -> Service:
+    try:
+        return open_service(options, forker=forker)
+    except BaseException:
+        if forker is not None:
+            forker.close()
+        raise

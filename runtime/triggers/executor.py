@@ -2,13 +2,22 @@
 
 Functions, buttons, schedules and replays all hand a script's source, its inputs and its
 limits to an executor and get a RunResult back; nothing else in the trigger layer runs
-scripts. `InProcessExecutor` runs them on the calling thread with a `Runtime`; an isolated
-executor (a forked, resource-limited child per run) plugs in behind the same method.
+scripts. Two executors fit the door:
+
+    InProcessExecutor   runs on the calling thread with a `Runtime` (tests, trusted
+                        local use: `sluice serve --in-process`)
+    isolated_executor   `sluicegate.isolation.IsolatedExecutor`: each run in a forked,
+                        resource-limited child without network, database or secrets; the
+                        parent keeps the broker and answers the child's HTTP calls and
+                        stored-function look-ups (the default of `sluice serve`/`worker`)
+
+Both are given the connection broker, so `invokeurl ... connection:` works from every
+trigger, and a way to find stored functions, so scripts call each other by name.
 """
 
 from __future__ import annotations
 
-__all__ = ["Executor", "InProcessExecutor"]
+__all__ = ["Executor", "InProcessExecutor", "executor_mode", "isolated_executor"]
 
 from typing import Any, Protocol
 
@@ -26,9 +35,28 @@ class Executor(Protocol):
 class InProcessExecutor:
     """Runs scripts in this process with a shared `Runtime` (tests, trusted local use)."""
 
+    mode = "in-process"
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     def execute(self, source: str, inputs: dict[str, Any], limits: Limits, *,
                 entry: str | None = None, filename: str = "<script>") -> RunResult:
         return self.runtime.run(source, inputs, filename=filename, limits=limits, entry=entry)
+
+
+def isolated_executor(forker: Any, *, broker: Any, sources: Any) -> Executor:
+    """An IsolatedExecutor whose children are forked by `forker` (a ZygoteForker in a
+    threaded host); `sources(name) -> (source, file name) | None` finds stored functions."""
+    from ..isolation import IsolatedExecutor
+
+    return IsolatedExecutor(broker=broker, resolver_source=sources, forker=forker)
+
+
+def executor_mode(executor: Executor) -> str:
+    """'isolated', 'in-process', or the class name of another executor (for /healthz)."""
+    from ..isolation import IsolatedExecutor
+
+    if isinstance(executor, IsolatedExecutor):
+        return "isolated"
+    return str(getattr(executor, "mode", type(executor).__name__))

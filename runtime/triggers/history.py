@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..engine import RunResult
 from ..store.runs import Run
 from ..store.schedules import Occurrence
 from ..values import to_json_text, to_plain
-from .errors import InvalidField, NotFound
+from .errors import InvalidField, NotFound, Unavailable, store_failure
 from .inputs import redact
 
 
@@ -132,12 +133,27 @@ class RunHistory:
                    **extra)
 
     def record(self, **fields: Any) -> int:
-        """Store one run (the arguments of `row`) and return its id."""
-        run = self.row(**fields)
-        with self.sessions() as s:
-            s.add(run)
-            s.commit()
-            return run.id
+        """Store one run (the arguments of `row`) and return its id.
+
+        A connection that died under the write (a database restart, a killed backend) is
+        replaced and the write tried once more; any other failure of the store (disk
+        full, database gone) raises Unavailable, with nothing of the run written."""
+        for attempt in (1, 2):
+            run = self.row(**fields)
+            try:
+                with self.sessions() as s:
+                    s.add(run)
+                    s.commit()
+                    return run.id
+            except DBAPIError as exc:
+                if attempt == 1 and exc.connection_invalidated:
+                    continue
+                raise Unavailable(f"The run finished but could not be recorded: "
+                                  f"{store_failure(exc)}") from exc
+            except (SQLAlchemyError, OSError) as exc:
+                raise Unavailable(f"The run finished but could not be recorded: "
+                                  f"{store_failure(exc)}") from exc
+        raise AssertionError("unreachable")
 
     def get(self, run_id: int) -> RunRecord:
         with self.sessions() as s:

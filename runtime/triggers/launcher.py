@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = ["Actor", "ButtonOutcome", "Launcher", "Outcome"]
 
+import logging
 import os
 import socket
 from collections.abc import Mapping
@@ -21,11 +22,13 @@ from ..limits import PROFILES, Limits
 from ..values import to_json_text
 from .buttons import ButtonReply, ButtonReturnError, button_reply
 from .clock import Clock, SystemClock
-from .errors import Conflict, InvalidField
+from .errors import Conflict, InvalidField, Unavailable
 from .executor import Executor
 from .history import RunHistory
 from .inputs import InputDefaults, actor_user, button_inputs, function_inputs
 from .scripts import LiveScript, ScriptCatalog
+
+log = logging.getLogger("sluicegate.triggers")
 
 
 @dataclass(frozen=True)
@@ -160,13 +163,24 @@ class Launcher:
     def _run(self, live: LiveScript, inputs: Mapping[str, Any], *, trigger: str,
              actor: Actor, check: Any = None, **extra: Any) -> tuple[RunResult, int]:
         started = self.clock.now()
-        result = self.executor.execute(live.source, dict(inputs), self.limits_for(live.kind),
-                                       filename=live.filename)
+        try:
+            result = self.executor.execute(live.source, dict(inputs),
+                                           self.limits_for(live.kind), filename=live.filename)
+        except Exception as exc:  # executors report script failures; this one is ours
+            log.exception("executing %s failed", live.name)
+            result = RunResult("failure", None, [], ErrorInfo(
+                "InternalError", f"The run could not be executed: {type(exc).__name__}",
+                None, None, live.filename), {"statements": None, "http_calls": 0})
         if check is not None:
             result = check(result)
-        run_id = self.history.record(trigger=trigger, script_id=live.script_id,
-                                     script_name=live.name, script_version=live.version,
-                                     inputs=inputs, result=result, started_at=started,
-                                     finished_at=self.clock.now(), node=self.node,
-                                     actor=actor.name, **extra)
+        try:
+            run_id = self.history.record(trigger=trigger, script_id=live.script_id,
+                                         script_name=live.name, script_version=live.version,
+                                         inputs=inputs, result=result, started_at=started,
+                                         finished_at=self.clock.now(), node=self.node,
+                                         actor=actor.name, **extra)
+        except Unavailable as exc:
+            log.error("%s run of %s v%s (%s) not recorded: %s", trigger, live.name,
+                      live.version, result.status, exc)
+            raise Unavailable(str(exc), result=result) from exc
         return result, run_id

@@ -19,11 +19,11 @@ from ..engine import Runtime
 from ..store.db import session_factory
 from ..store.migrate import upgrade
 from .clock import Clock, SystemClock
-from .executor import Executor, InProcessExecutor
+from .executor import Executor, InProcessExecutor, isolated_executor
 from .history import RunHistory
 from .inputs import InputDefaults
 from .launcher import Launcher, node_name
-from .resolver import StoredFunctions
+from .resolver import StoredFunctions, StoredSources
 from .scheduler import Scheduler, SchedulerSettings
 from .schedules import ScheduleBook
 from .scripts import ScriptCatalog
@@ -68,11 +68,13 @@ class Triggers:
 
 
 def open_triggers(engine: Engine, *, executor: Executor | None = None,
-                  clock: Clock | None = None, broker: Any = None,
+                  clock: Clock | None = None, broker: Any = None, forker: Any = None,
                   defaults: InputDefaults | None = None, node: str | None = None,
                   migrate: bool = True) -> Triggers:
-    """The trigger layer over `engine`; the default executor runs scripts in-process with
-    a resolver over the catalog, so stored functions can call each other."""
+    """The trigger layer over `engine`. Without an `executor`, scripts run isolated in
+    children of `forker` when one is given (a `ZygoteForker`), else in-process; either
+    way with `broker` for their HTTP calls and a resolver over the catalog, so stored
+    functions can call each other."""
     if migrate:
         ensure_schema(engine)
     sessions = session_factory(engine)
@@ -81,6 +83,8 @@ def open_triggers(engine: Engine, *, executor: Executor | None = None,
     node = node or node_name()
     catalog = ScriptCatalog(sessions, clock)
     history = RunHistory(sessions)
+    if executor is None and forker is not None:
+        executor = isolated_executor(forker, broker=broker, sources=StoredSources(catalog))
     if executor is None:
         # scripts read `now` from the same clock the schedules fire by
         executor = InProcessExecutor(Runtime(broker=broker, resolver=StoredFunctions(catalog),

@@ -3,4 +3,4 @@ shared test databases of tests/sluice_testdb.py."""
 
 from __future__ import annotations
 
-from sluice_testdb import _postgres_url, _sqlite_template, db_url  # noqa: F401
+from sluice_testdb import _postgres_url, _sqlite_template, db_url, sluice_home  # noqa: F401

@@ -1,6 +1,6 @@
 """The HTTP API on SQLite and PostgreSQL: authentication and roles (refusals change
 nothing), functions, buttons, runs and replay, scripts, schedules, the OpenAPI document,
-/healthz and the OAuth callback."""
+/healthz. The OAuth callback is tested in test_service_connections.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import sluicegate.connections
 from servicelab import LiveServer
 from sluicegate.service.app import create_app
 from sluicegate.service.tokens import TokenBook
@@ -250,7 +249,8 @@ def test_the_api_is_described_by_an_openapi_document(api: Api) -> None:
     doc = api.client.get("/openapi.json").json()
     for path in ("/api/v1/functions/{name}/execute", "/api/v1/buttons/{name}/click",
                  "/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/schedules",
-                 "/oauth/callback", "/healthz"):
+                 "/oauth/callback", "/healthz", "/api/v1/connections",
+                 "/api/v1/connections/{link}/authorize"):
         assert path in doc["paths"], path
     click = doc["paths"]["/api/v1/buttons/{name}/click"]["post"]
     assert "record" in click["requestBody"]["content"]["application/json"]["schema"][
@@ -262,13 +262,4 @@ def test_the_api_is_described_by_an_openapi_document(api: Api) -> None:
 def test_healthz_needs_no_token(api: Api) -> None:
     answer = api.client.get("/healthz")
     assert answer.status_code == 200
-    assert answer.json()["database"] == "ok"
-
-
-@pytest.mark.skipif(hasattr(sluicegate.connections, "complete_authorization"),
-                    reason="the connections package completes authorizations itself")
-def test_the_oauth_callback_says_it_is_unavailable_without_the_connections_package(
-        api: Api) -> None:
-    answer = api.client.get("/oauth/callback?code=c&state=s")
-    assert answer.status_code == 404
-    assert "provides no authorization completion" in answer.json()["error"]["message"]
+    assert (answer.json()["database"], answer.json()["executor"]) == ("ok", "in-process")

@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sluice_testdb import UTC, ManualClock, _postgres_url, _sqlite_template, db_url, postgres_url  # noqa: F401
+from sluice_testdb import (  # noqa: F401
+    UTC, ManualClock, _postgres_url, _sqlite_template, db_url, postgres_url, sluice_home,
+)
 from sluicegate.store.db import make_engine
 from sluicegate.triggers import open_triggers
 from sluicegate.triggers.setup import Triggers
