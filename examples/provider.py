@@ -26,6 +26,7 @@ import copy
 import hashlib
 import json
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -77,7 +78,7 @@ class _State:
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: {
         "authorization_code": 0, "refresh_token": 0, "client_credentials": 0,
-        "revoke": 0, "api": 0, "api_unauthorized": 0})
+        "revoke": 0, "api": 0, "api_unauthorized": 0, "token_requests": 0})
     token_delay: float = 0.0
     token_fault: str | None = None
     rejection: tuple[int, dict[str, Any]] = (401, {
@@ -191,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _token(self, state: _State, body: bytes) -> None:
         form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        with state.lock:
+            state.counts["token_requests"] += 1
         if state.token_delay:
             time.sleep(state.token_delay)
         if state.token_fault and self._fault(state.token_fault, form):
@@ -390,6 +393,31 @@ class _Server(ThreadingHTTPServer):
     state: _State
     base_url: str
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Cut every kept-alive connection, as a crashed server's would be."""
+        with self.sockets_lock:
+            sockets, self.open_sockets = list(self.open_sockets), set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 class _NoRedirect(HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
@@ -495,8 +523,10 @@ class LocalProvider:
         self.state.rejection = (status, payload)
 
     def go_down(self) -> None:
-        """Stop listening: connections to the provider are refused until `come_back`."""
+        """Stop listening and cut open connections: connections to the provider are
+        refused until `come_back`."""
         self.stop()
+        self._server.drop_connections()
 
     def come_back(self) -> None:
         """Listen again on the same port, with the same state."""

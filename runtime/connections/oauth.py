@@ -26,6 +26,8 @@ from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from ..http.broker import deadline
+
 # "auto" sends the client secret in the body and, when the server answers
 # invalid_client, once more as HTTP Basic; the method that worked is remembered.
 TOKEN_AUTH_METHODS = ("client_secret_post", "client_secret_basic", "auto")
@@ -110,7 +112,7 @@ class OAuth2Flow:
     def exchange_code(self, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
         body = prepare_token_request("authorization_code", code=code,
                                      redirect_uri=redirect_uri, code_verifier=code_verifier)
-        return self._token_request(self.settings.token_url, body)
+        return self._token_request(self.settings.token_url, body, (code, code_verifier))
 
     def client_credentials(self) -> TokenSet:
         extra = {"scope": self.settings.scope} if self.settings.scope else {}
@@ -121,7 +123,8 @@ class OAuth2Flow:
         """New tokens; a provider that does not rotate keeps the old refresh token."""
         tokens = self._token_request(self.settings.refresh_url or self.settings.token_url,
                                      prepare_token_request("refresh_token",
-                                                           refresh_token=refresh_token))
+                                                           refresh_token=refresh_token),
+                                     (refresh_token,))
         if tokens.refresh_token is None:
             return TokenSet(tokens.access_token, refresh_token, tokens.expires_at,
                             tokens.scope, tokens.token_type)
@@ -160,8 +163,9 @@ class OAuth2Flow:
                                ("client_secret", self._secret)])
             body = f"{body}&{extra}" if body else extra
         try:
-            return self._http.post(url, content=body.encode("utf-8"), headers=headers,
-                                   timeout=self._timeout)
+            with deadline(self._timeout):
+                return self._http.post(url, content=body.encode("utf-8"), headers=headers,
+                                       timeout=self._timeout)
         except httpx.TimeoutException:
             raise TokenEndpointError("network", "the token endpoint did not answer in "
                                      f"{self._timeout:g} s") from None
@@ -169,32 +173,42 @@ class OAuth2Flow:
             raise TokenEndpointError("network", f"cannot reach the token endpoint "
                                      f"({type(exc).__name__})") from None
 
-    def _token_request(self, url: str, body: str) -> TokenSet:
+    def _token_request(self, url: str, body: str, secrets: tuple[str, ...] = ()
+                       ) -> TokenSet:
         method = self._auth_method()
         try:
-            tokens = self._parse(self._post(url, body, method))
+            tokens = self._parse(self._post(url, body, method), secrets)
         except TokenEndpointError as err:
             if not (self.settings.token_auth == "auto" and self.token_auth_used is None
                     and err.code == "invalid_client"):
                 raise
             method = "client_secret_basic"
-            tokens = self._parse(self._post(url, body, method))
+            tokens = self._parse(self._post(url, body, method), secrets)
         self.token_auth_used = method
         return tokens
 
-    def _parse(self, response: httpx.Response) -> TokenSet:
+    def _parse(self, response: httpx.Response, secrets: tuple[str, ...]) -> TokenSet:
         data = _decode_token_body(response)
+        status = response.status_code
+        if data is None:
+            if status >= 400:
+                raise TokenEndpointError(f"http_{status}", f"the token endpoint answered "
+                                         f"HTTP {status}", status)
+            raise TokenEndpointError("invalid_response", "the token endpoint's answer is "
+                                     "not a JSON object", status)
         error = data.get("error")
-        if error or response.status_code >= 400:
-            code = str(error or f"http_{response.status_code}")
-            if response.status_code == 401 and not error:
+        if error or status >= 400:
+            code = self._scrub(str(error or f"http_{status}")[:60], secrets)
+            if status == 401 and not error:
                 code = "invalid_client"
             description = str(data.get("error_description") or "")[:200]
-            raise TokenEndpointError(code, self._scrub(description), response.status_code)
+            if not description and not error:
+                description = f"the token endpoint answered HTTP {status}"
+            raise TokenEndpointError(code, self._scrub(description, secrets), status)
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
             raise TokenEndpointError("invalid_response", "the token endpoint returned no "
-                                     "access_token", response.status_code)
+                                     "access_token", status)
         expires_at = None
         try:
             if data.get("expires_in") not in (None, ""):
@@ -208,15 +222,22 @@ class OAuth2Flow:
                         (str(scope) if scope else None),
                         str(data.get("token_type") or "Bearer"))
 
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "[redacted]") if self._secret else text
+    def _scrub(self, text: str, secrets: tuple[str, ...] = ()) -> str:
+        """A provider's error text without any secret of the request it answers."""
+        for secret in sorted({self._secret, *secrets}, key=len, reverse=True):
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "[redacted]")
+        return text
 
 
-def _decode_token_body(response: httpx.Response) -> dict[str, Any]:
-    """JSON, or the form encoding some providers (GitHub without Accept) still answer."""
-    text = response.text
+def _decode_token_body(response: httpx.Response) -> dict[str, Any] | None:
+    """JSON, or the form encoding some providers (GitHub without Accept) still answer;
+    None when the answer is neither."""
     try:
+        text = response.text
         data = json.loads(text)
     except ValueError:
-        data = dict(parse_qsl(text, keep_blank_values=True)) if "=" in text else {}
-    return data if isinstance(data, dict) else {}
+        if "=" not in text or "<" in text:
+            return None
+        data = dict(parse_qsl(text, keep_blank_values=True))
+    return data if isinstance(data, dict) else None

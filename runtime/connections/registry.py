@@ -46,6 +46,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from ..errors import ScriptRuntimeError
+from ..http.broker import deadline_transport
 from ..http.guard import BaseUrl, DestinationRefused, first_match
 from ..store.connections import (
     AUTH_TYPES, Connection, ConnectionAudit, ConnectionCredential, PendingAuthorization,
@@ -246,7 +247,8 @@ class Registry:
         self._keyring = keyring
         self.catalogue = catalogue or Catalogue.builtin()
         self._own_http = http is None
-        self._http = http or httpx.Client(timeout=token_timeout, follow_redirects=False,
+        self._http = http or httpx.Client(transport=deadline_transport(),
+                                          timeout=token_timeout, follow_redirects=False,
                                           trust_env=False)
         self._clock = clock
         self.leeway = leeway
@@ -256,6 +258,10 @@ class Registry:
         self._cache: dict[str, _Entry] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # link -> (monotonic time, message) of the last refresh that failed for a
+        # passing reason: runs that were already waiting for it fail with the same
+        # message instead of asking a struggling provider again, one after another.
+        self._failed: dict[str, tuple[float, str]] = {}
         self.refresh_count = 0
 
     def close(self) -> None:
@@ -825,10 +831,14 @@ class Registry:
 
     def _refresh(self, entry: _Entry, *, force: bool, seen: int) -> _Entry:
         link = entry.link_name
+        waited_since = time.monotonic()
         with self._thread_lock(link):
             cached = self._cache.get(link)
             if cached is not None and cached.generation > seen:
                 return cached
+            failed = self._failed.get(link)
+            if failed is not None and failed[0] >= waited_since:
+                raise ScriptRuntimeError(failed[1])
             with self._locked(link) as (s, conn, cred):
                 fresh = self._decode(conn, cred)
                 if fresh.generation != seen or fresh.status != "connected" or (
@@ -847,13 +857,21 @@ class Registry:
                         raise TokenEndpointError("invalid_grant", "no refresh token")
                 except TokenEndpointError as err:
                     self._refresh_failed(s, conn, err)
-                    raise ScriptRuntimeError(
-                        f"Connection '{link}' needs to be re-authorized"
-                        if conn.status == "needs_authorization" else
-                        f"Connection '{link}' could not refresh its access token "
-                        f"({err.code})") from None
+                    if conn.status == "needs_authorization":
+                        raise ScriptRuntimeError(
+                            f"Connection '{link}' needs to be re-authorized") from None
+                    if conn.status == "error":
+                        raise ScriptRuntimeError(
+                            f"Connection '{link}' could not refresh its access token: the "
+                            f"provider refused the client ({err.code}); check its client "
+                            "id and secret") from None
+                    message = (f"Connection '{link}' could not refresh its access token: "
+                               f"{_reason(err)}; try again later")
+                    self._failed[link] = (time.monotonic(), message)
+                    raise ScriptRuntimeError(message) from None
                 self._store_tokens(s, conn, cred, tokens, flow, "refresh", "system:refresh")
                 s.commit()
+                self._failed.pop(link, None)
                 self.refresh_count += 1
                 log.info("refreshed the token of connection %s (generation %d)", link,
                          cred.generation)
@@ -913,6 +931,18 @@ class Registry:
                changes: dict[str, Any]) -> None:
         s.add(ConnectionAudit(link_name=link_name, action=action, actor=actor,
                               changes=changes, at=utcnow()))
+
+
+def _reason(err: TokenEndpointError) -> str:
+    """Why a refresh failed, for the script: the provider's words are not repeated (they
+    come from outside), only what kind of failure it was."""
+    if err.code == "network":
+        return err.description or "the token endpoint could not be reached"
+    if err.code == "invalid_response":
+        return err.description or "the token endpoint's answer was not understood"
+    if err.status is not None and err.status >= 500:
+        return f"the token endpoint answered HTTP {err.status} ({err.code})"
+    return f"the token endpoint refused ({err.code})"
 
 
 def _check_endpoint(url: str) -> None:

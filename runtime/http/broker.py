@@ -31,7 +31,7 @@ since a proxy would make the guard check the proxy instead of the destination.
 
 from __future__ import annotations
 
-__all__ = ["Broker", "OutgoingRequest", "scrub"]
+__all__ = ["Broker", "OutgoingRequest", "scrub", "deadline", "deadline_transport"]
 
 import contextvars
 import json
@@ -154,6 +154,26 @@ class _Backend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Within this block, exchanges through a `deadline_transport` end within `seconds`
+    (or by the deadline already in force, if that comes first): connect, every read and
+    write, all of it, so a server that drips its answer cannot hold the caller longer."""
+    now_plus = time.monotonic() + seconds
+    current = _DEADLINE.get()
+    token = _DEADLINE.set(now_plus if current is None else min(current, now_plus))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def deadline_transport() -> httpx.BaseTransport:
+    """An httpx transport whose exchanges honour `deadline` (no destination guard: for
+    endpoints the host configured, such as a provider's token URL)."""
+    return _Transport(None)
 
 
 class _ResponseStream(httpx.SyncByteStream):
