@@ -718,9 +718,35 @@ def translate(source: str | bytes, filename: str = "<script>") -> Translation:
     """Parse and translate a script; raises ScriptSyntaxError with its position."""
     text = normalize_source(source, filename)
     result: Translation = parse(text, _BUILDER, filename)
-    for info in result.functions:
-        info.name = info.name  # positions and names are final here
+    for node in result.module.body:
+        if isinstance(node, ast.FunctionDef):
+            _check_loop_jumps(node.body, False, filename)
     return result
+
+
+def _check_loop_jumps(body: list[ast.stmt], in_loop: bool, filename: str) -> None:
+    """`break` and `continue` belong inside a `for each`; elsewhere they are syntax errors
+    at their own position (CPython would refuse the whole module without one)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Break, ast.Continue)) and not in_loop:
+            word = "break" if isinstance(stmt, ast.Break) else "continue"
+            raise ScriptSyntaxError(f"'{word}' is only allowed inside a 'for each' loop",
+                                    line=stmt.lineno, column=stmt.col_offset + 1,
+                                    filename=filename)
+        if isinstance(stmt, (ast.For, ast.While)):
+            _check_loop_jumps(stmt.body, True, filename)
+            _check_loop_jumps(stmt.orelse, in_loop, filename)
+        elif isinstance(stmt, ast.If):
+            _check_loop_jumps(stmt.body, in_loop, filename)
+            _check_loop_jumps(stmt.orelse, in_loop, filename)
+        elif isinstance(stmt, ast.Try):
+            _check_loop_jumps(stmt.body, in_loop, filename)
+            for handler in stmt.handlers:
+                _check_loop_jumps(handler.body, in_loop, filename)
+            _check_loop_jumps(stmt.orelse, in_loop, filename)
+            _check_loop_jumps(stmt.finalbody, in_loop, filename)
+        elif isinstance(stmt, ast.With):
+            _check_loop_jumps(stmt.body, in_loop, filename)
 
 
 def check_positions(module: ast.AST) -> list[ast.AST]:

@@ -1,0 +1,187 @@
+"""Property-based fuzzing of the front end: random, mutated and generated Deluge source.
+
+The properties:
+- `check` (and the parser under it) never raises; every problem it reports is a syntax
+  error or an unknown-name warning with a position inside the text;
+- whatever the translator accepts, the sandbox backend compiles (policy pass, runtime
+  nodes, fast paths, CPython's compiler), and running it never ends in an internal error.
+
+The normal test run tries a few hundred examples. A long run is a documented command
+(see tests/benchmarks/README.md and the README):
+
+    SLUICE_FUZZ_EXAMPLES=20000 python -m pytest tests/fuzz -q -p no:randomly
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sluicegate.checker import check_source
+from sluicegate.engine import Runtime
+from sluicegate.errors import ScriptSyntaxError
+from sluicegate.limits import Limits
+from sluicegate.sandbox import compile_script
+
+EXAMPLES = int(os.environ.get("SLUICE_FUZZ_EXAMPLES", "150"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 150,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+_TESTS = Path(__file__).resolve().parents[1]
+CORPUS = sorted((_TESTS / "scripts").rglob("*.dg"))
+_CORPUS_TEXT = [p.read_text(encoding="utf-8") for p in CORPUS]
+
+# Tokens of the language and of the forms that trip parsers, for insertions.
+VOCABULARY = [
+    "if", "else", "else if", "for each", "in", "index", "while", "break", "continue",
+    "return", "info", "try", "catch", "throw", "void", "string", "int", "map", "list",
+    "standalone.", "invokeurl", "invokeapi", "sendmail", "[", "]", "{", "}", "(", ")",
+    ";", ",", ":", ".", "=", "==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "%",
+    "+=", "-=", "&&", "||", "!", "\"", "'", "//", "/*", "*/", "\n", "\t", " ", "\ufeff",
+    "null", "true", "false", "0", "-1", "1.5", "99999999999999999999", "'01-Jan-2020'",
+    "x", "input.Field", "Map()", "List()", "List:String()", "Collection()", ".get(",
+    ".put(", ".toString()", "zoho.crm.getRecordById(", "url:", "type: GET",
+    "connection: \"a\"", "if(", "__class__", "dg_n", "v_x", "é", "\u2028", "\x00",
+]
+
+
+def _problems_are_syntax_errors(text: str) -> None:
+    problems = check_source(text, "fuzz.dg")
+    lines = text.count("\n") + 2
+    for p in problems:
+        assert p.type in ("SyntaxError", "UnknownName"), p
+        assert p.message and "Traceback" not in p.message
+        if p.line is not None:
+            assert 1 <= p.line <= lines, p
+
+
+def _compiles_if_accepted(text: str) -> None:
+    try:
+        compiled = compile_script(text, "fuzz.dg")
+    except ScriptSyntaxError as err:
+        assert err.message and err.line is not None
+        return
+    assert compiled is not None
+
+
+def _runs_without_internal_error(text: str) -> None:
+    limits = Limits(max_statements=2_000, timeout=2.0, max_text=100_000,
+                    max_elements=10_000)
+    result = Runtime(timezone="UTC").run(text, {}, filename="fuzz.dg", limits=limits)
+    out = result.to_json()
+    if out["error"] is not None:
+        assert out["error"]["type"] in ("SyntaxError", "RuntimeError", "LimitExceeded"), out
+        assert out["error"]["type"] != "InternalError", out
+
+
+@FUZZ
+@given(st.text(max_size=400))
+def test_random_text_gets_only_syntax_errors(text: str) -> None:
+    _problems_are_syntax_errors(text)
+    _compiles_if_accepted(text)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(VOCABULARY), max_size=60))
+def test_token_soup_gets_only_syntax_errors(tokens: list[str]) -> None:
+    text = " ".join(tokens)
+    _problems_are_syntax_errors(text)
+    _compiles_if_accepted(text)
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(_CORPUS_TEXT))
+    for _ in range(draw(st.integers(1, 4))):
+        if not text:
+            break
+        at = draw(st.integers(0, len(text)))
+        kind = draw(st.sampled_from(["delete", "insert", "duplicate", "swap-lines"]))
+        if kind == "delete":
+            end = min(len(text), at + draw(st.integers(1, 12)))
+            text = text[:at] + text[end:]
+        elif kind == "insert":
+            text = text[:at] + draw(st.sampled_from(VOCABULARY)) + text[at:]
+        elif kind == "duplicate":
+            end = min(len(text), at + draw(st.integers(1, 40)))
+            text = text[:end] + text[at:end] + text[end:]
+        else:
+            lines = text.split("\n")
+            i = draw(st.integers(0, len(lines) - 1))
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+            text = "\n".join(lines)
+    return text
+
+
+@FUZZ
+@given(_mutated())
+def test_mutated_real_scripts_get_only_syntax_errors_and_compile(text: str) -> None:
+    _problems_are_syntax_errors(text)
+    _compiles_if_accepted(text)
+
+
+# ---- generated valid scripts -----------------------------------------------------------
+_NAMES = st.sampled_from(["a", "b", "total", "Rec", "m", "l", "x1"])
+_LITERALS = st.one_of(
+    st.integers(-10**6, 10**6).map(str),
+    st.decimals(-1000, 1000, places=2, allow_nan=False).map(str),
+    st.text(alphabet="abc XYZ,é-", max_size=8).map(lambda s: '"' + s + '"'),
+    st.sampled_from(["null", "true", "false", "{}", "{1, 2}", '{"k": 1}', "Map()",
+                     "List()", "'01-Jan-2020'", "today", "zoho.currentdate"]),
+)
+_METHODS = st.sampled_from([
+    ".toString()", ".length()", ".size()", ".isEmpty()", ".toList()", ".get(0)",
+    '.get("k")', ".toUpperCase()", ".trim()", ".toLong()", ".toDecimal()", ".isNull()",
+    '.contains("a")', ".keys()", ".addDay(1)", ".round(1)", ".abs()", ".toMap()",
+    '.getJSON("k")', ".sort()", ".distinct()", ".subString(0, 1)",
+])
+
+
+def _expressions() -> st.SearchStrategy[str]:
+    leaves = st.one_of(_LITERALS, _NAMES)
+    return st.recursive(leaves, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "%", "==", "!=", "<", ">=",
+                                          "&&", "||"]), inner).map(" ".join),
+        st.tuples(inner, _METHODS).map("".join),
+        inner.map(lambda e: "(" + e + ")"),
+        inner.map(lambda e: "!" + e),
+        st.tuples(inner, inner, inner).map(lambda t: f"if({t[0]}, {t[1]}, {t[2]})"),
+        st.lists(inner, max_size=3).map(lambda xs: "{" + ", ".join(xs) + "}"),
+        st.tuples(inner, inner).map(lambda t: f"ifnull({t[0]}, {t[1]})"),
+    ), max_leaves=8)
+
+
+def _statements(depth: int = 0) -> st.SearchStrategy[str]:
+    expr = _expressions()
+    simple = st.one_of(
+        st.tuples(_NAMES, expr).map(lambda t: f"{t[0]} = {t[1]};"),
+        st.tuples(_NAMES, st.sampled_from(["+=", "-="]), expr).map(
+            lambda t: f"{t[0]} {t[1]} {t[2]};"),
+        expr.map(lambda e: f"info {e};"),
+        st.tuples(_NAMES, expr).map(lambda t: f'{t[0]}.put("k", {t[1]});'),
+        st.just("break;"), st.just("continue;"),
+    )
+    if depth >= 2:
+        return simple
+    block = st.lists(_statements(depth + 1), max_size=3).map(lambda ss: "\n".join(ss))
+    return st.one_of(
+        simple,
+        st.tuples(expr, block, block).map(
+            lambda t: f"if ({t[0]})\n{{\n{t[1]}\n}}\nelse\n{{\n{t[2]}\n}}"),
+        st.tuples(_NAMES, expr, block).map(
+            lambda t: f"for each {t[0]} in {t[1]}\n{{\n{t[2]}\n}}"),
+        st.tuples(block, _NAMES, block).map(
+            lambda t: f"try\n{{\n{t[0]}\n}}\ncatch ({t[1]})\n{{\n{t[2]}\n}}"),
+    )
+
+
+@FUZZ
+@given(st.lists(_statements(), min_size=1, max_size=6).map("\n".join))
+def test_generated_scripts_compile_and_never_fail_internally(text: str) -> None:
+    _problems_are_syntax_errors(text)
+    _compiles_if_accepted(text)
+    _runs_without_internal_error(text)
