@@ -16,13 +16,14 @@ requests in flight before it stops (uvicorn's graceful shutdown).
 
 from __future__ import annotations
 
-__all__ = ["NodeOptions", "Service", "ServiceError", "open_service", "serve", "start_zygote",
-           "work"]
+__all__ = ["NodeOptions", "RespawningForker", "Service", "ServiceError", "open_service",
+           "serve", "start_zygote", "work"]
 
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -35,6 +36,8 @@ from ..triggers.scheduler import SchedulerSettings
 from ..triggers.setup import Triggers, open_triggers
 from .registry import ServiceRegistry, service_broker
 from .tokens import TokenBook
+
+log = logging.getLogger("sluicegate.service")
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,64 @@ class Service:
         self.triggers.engine.dispose()
 
 
+class RespawningForker:
+    """The service's forker: a ZygoteForker that is replaced when its process dies (killed,
+    out of memory), so that one lost zygote costs at most the runs it was serving, not
+    every run after it. A replacement is started with Popen (fork + exec), which is safe
+    from a threaded process; only the zygote itself must never have threads."""
+
+    def __init__(self, start: Callable[[], Any]) -> None:
+        self._start = start
+        self._lock = threading.Lock()
+        self.current = start()
+        self.restarts = 0
+        self._owners: dict[int, Any] = {}   # child pid -> the zygote that forked it
+
+    def spawn(self, job: dict[str, Any]) -> tuple[Any, int]:
+        zygote = self.current
+        if zygote.process.poll() is not None:
+            zygote = self._replace(zygote)
+        try:
+            channel, pid = zygote.spawn(job)
+        except Exception:  # the zygote died under the request: one retry on a new one
+            zygote = self._replace(zygote)
+            channel, pid = zygote.spawn(job)
+        with self._lock:
+            self._owners[pid] = zygote
+        return channel, pid
+
+    def reap(self, pid: int, kill: bool, need_status: bool = True) -> int | None:
+        with self._lock:
+            zygote = self._owners.pop(pid, self.current)
+        try:
+            status: int | None = zygote.reap(pid, kill, need_status)
+        except Exception:  # its zygote is gone; the child ends with its channel
+            return None
+        return status
+
+    def _replace(self, dead: Any) -> Any:
+        with self._lock:
+            if self.current is dead:
+                log.warning("the isolation zygote (pid %s) ended with %s; starting another",
+                            dead.process.pid, dead.process.poll())
+                try:
+                    dead.close()
+                except Exception:  # already gone: nothing left to close
+                    pass
+                self.current = self._start()
+                self.restarts += 1
+            return self.current
+
+    def close(self) -> None:
+        self.current.close()
+
+
 def start_zygote() -> Any:
     """The isolation zygote; started before this process has any other thread."""
     from ..isolation import ZygoteForker
 
     try:
-        return ZygoteForker()
+        return RespawningForker(ZygoteForker)
     except Exception as exc:  # no fork on this platform, a broken installation
         raise ServiceError(f"isolated mode is unavailable ({type(exc).__name__}: {exc}); "
                            "--in-process runs scripts in this process, for trusted local "

@@ -381,3 +381,25 @@ def test_a_worker_killed_mid_run_leaves_a_lease_that_another_worker_reclaims(
     occ = _occurrence(triggers, occurrence)
     assert (occ.attempt, occ.reclaims) == (2, 1)
     assert occ.reason == "re-claimed after the lease of doomed expired"
+
+
+# -- the isolation zygote lost ---------------------------------------------------------------
+def test_a_dead_isolation_zygote_is_replaced_and_runs_go_on(engine: Engine) -> None:
+    from sluicegate.service.server import start_zygote
+
+    forker = start_zygote()
+    try:
+        triggers = open_triggers(engine, migrate=False, forker=forker)
+        triggers.catalog.save("double", "return n * 2;", kind="function")
+        first = triggers.launcher.execute_function("double", {"n": 1}, actor=ME)
+        assert (first.result.value, first.result.stats["isolated"]) == (2, True)
+        zygote = forker.current.process
+        zygote.kill()
+        zygote.wait(10)
+        out = triggers.launcher.execute_function("double", {"n": 2}, actor=ME)
+        assert (out.result.status, out.result.value) == ("success", 4), out.result.error
+        assert out.result.stats["isolated"] is True
+        assert forker.restarts == 1 and forker.current.process.poll() is None
+        assert [r.status for r in triggers.history.list()] == ["success", "success"]
+    finally:
+        forker.close()
