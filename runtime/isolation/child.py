@@ -52,6 +52,7 @@ class ChannelBroker:
 
 def channel_resolver(channel: socket.socket) -> Any:
     """A resolver that asks the parent for the source of a stored function by name."""
+    from ..errors import ScriptSyntaxError
     from ..sandbox import compile_script
 
     def resolve(name: str) -> Any:
@@ -60,14 +61,32 @@ def channel_resolver(channel: socket.socket) -> Any:
         source = reply.get("source")
         if not isinstance(source, str):
             return None
-        compiled = compile_script(source, str(reply.get("filename") or name))
-        return compiled.functions.get(name)
+        try:
+            compiled = compile_script(source, str(reply.get("filename") or name))
+        except ScriptSyntaxError:
+            return None  # published versions compile; a failure here means no function
+        entry = compiled.functions.get(name.lower())
+        if entry is None and compiled.entry.name:
+            # a stored script whose one function is named otherwise than its catalogue name
+            info = compiled.entry
+            entry = (compiled.function(info), info.params, info.name)
+        return entry
     return resolve
 
 
-def prepare(keep_fds: tuple[int, ...]) -> None:
+def leave_network() -> bool:
+    """Move this process into a new, empty network namespace (no interfaces but a down
+    loopback). Best effort: only privileged processes may; True when it worked."""
+    try:
+        return _libc().unshare(_CLONE_NEWNET) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def prepare(keep_fds: tuple[int, ...], network_left: bool = False) -> None:
     """The lock-down steps that do not depend on the job; a zygote's spare child takes
-    them before its job arrives, off the run's critical path."""
+    them before its job arrives, off the run's critical path. `network_left`: the parent
+    already left the network (a zygote does it once, sparing every child the cost)."""
     os.environ.clear()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -77,10 +96,8 @@ def prepare(keep_fds: tuple[int, ...]) -> None:
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_FSIZE, 0)
     _limit(resource.RLIMIT_NPROC, 0)
-    try:  # best effort: only privileged processes may leave the network namespace
-        _libc().unshare(_CLONE_NEWNET)
-    except (OSError, AttributeError):
-        pass
+    if not network_left:
+        leave_network()
 
 
 def _lock_down(keep_fd: int, limits: Limits, prepared: bool) -> None:

@@ -38,8 +38,10 @@ from . import protocol
 
 # Spare children kept forked and waiting.
 _POOL = 2
-# Sources up to this size (base64) are compiled in the zygote and shared with children.
-_COMPILE_HERE_MAX = 1 << 20
+# Sources up to this size (base64) are compiled in the zygote and shared with children;
+# larger ones compile in the child, under the run's limits, so no script can hold the
+# zygote (and every run waiting on it) for long.
+_COMPILE_HERE_MAX = 64 << 10
 # What the zygote keeps of the host's environment: nothing secret, just enough to run.
 _KEEP_ENV = ("PATH", "SLUICE_TIMEZONE", "LANG", "LC_ALL", "PYTHONPATH", "TZ")
 
@@ -117,22 +119,22 @@ class ZygoteForker:
 class _Spare:
     """A child forked ahead of time, waiting for its job on a private socket."""
 
-    def __init__(self, control: socket.socket, generation: int) -> None:
+    def __init__(self, control: socket.socket, generation: int, network_left: bool) -> None:
         self.generation = generation
         ours, theirs = socket.socketpair()
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - the spare child
             ours.close()
             control.close()  # the child never talks to the zygote
-            _spare_main(theirs)
+            _spare_main(theirs, network_left)
         theirs.close()
         self.socket = ours
 
 
-def _spare_main(sock: socket.socket) -> None:
+def _spare_main(sock: socket.socket, network_left: bool) -> None:
     from .child import prepare, run_child
     try:
-        prepare((sock.fileno(),))
+        prepare((sock.fileno(),), network_left)
         request, fds = _receive_request(sock)
         if not fds:
             os._exit(5)
@@ -170,8 +172,12 @@ def _receive_request(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:
 
 def main(fd: int) -> None:
     """The zygote's loop, in the process ZygoteForker starts (FD: its control socket)."""
+    from .child import leave_network
     from .executor import preload
     control = socket.socket(fileno=fd)
+    # The zygote needs no network (its sockets are a socketpair): leaving it once here
+    # puts every child in the same empty namespace, instead of one new namespace a run.
+    network_left = leave_network()
     preload()
     gc.collect()
     gc.freeze()  # forked children then share the preloaded heap without touching it
@@ -185,7 +191,7 @@ def main(fd: int) -> None:
         _collect(finished, {s.pid for s in pool})
         # Spares are forked only while no request waits, so a fork never delays a run.
         while len(pool) < _POOL and not select.select([control], [], [], 0)[0]:
-            pool.append(_Spare(control, generation))
+            pool.append(_Spare(control, generation, network_left))
         try:
             request, fds = _receive_request(control)
         except (EOFError, OSError, ValueError):
@@ -197,7 +203,7 @@ def main(fd: int) -> None:
             for stale in [s for s in pool if s.generation < needed]:
                 _discard(stale)  # forked before this script was compiled here
                 pool.remove(stale)
-            spare = pool.pop(0) if pool else _Spare(control, generation)
+            spare = pool.pop(0) if pool else _Spare(control, generation, network_left)
             payload = to_json_text(request).encode("utf-8")
             socket.send_fds(spare.socket, [len(payload).to_bytes(4, "big") + payload], fds)
             for extra in fds:

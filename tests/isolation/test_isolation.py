@@ -129,3 +129,34 @@ def test_cli_isolated_run_prints_one_json_object(tmp_path) -> None:  # type: ign
     out = json.loads(proc.stdout)
     assert proc.returncode == 0
     assert out["logs"] == ["hi"] and out["return"] == {"n": 1}
+
+
+def test_zygote_children_have_no_network_of_their_own() -> None:
+    """The zygote leaves the host's network namespace once, at start; every child it forks
+    shares that empty namespace (no interfaces to reach anything, even if Python's socket
+    module were reachable). Needs the privilege to unshare; skipped where it is missing."""
+    from sluicegate.isolation.child import leave_network
+
+    probe = os.fork()
+    if probe == 0:  # pragma: no cover - the probe child
+        os._exit(0 if leave_network() else 1)
+    _, status = os.waitpid(probe, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        pytest.skip("this machine does not let the process create a network namespace")
+    forker = ZygoteForker()
+    try:
+        host_ns = os.readlink("/proc/self/ns/net")
+        zygote_ns = os.readlink(f"/proc/{forker.process.pid}/ns/net")
+        assert zygote_ns != host_ns
+        executor = IsolatedExecutor(broker=RecordingBroker(), forker=forker)
+        channel, pid = forker.spawn({"source": 'info "x";', "inputs": {}, "limits": Limits(),
+                                     "entry": None, "filename": "x.dg", "timezone": None,
+                                     "system": {}})
+        try:
+            assert os.readlink(f"/proc/{pid}/ns/net") == zygote_ns
+        finally:
+            channel.close()
+            forker.reap(pid, kill=True)
+        assert executor.execute('info "after";', {}, Limits()).logs == ["after"]
+    finally:
+        forker.close()
