@@ -71,6 +71,8 @@ class RunContext:
     depth: int = 0
     deadline: float = 0.0
     started: float = 0.0
+    last_refill: float = 0.0
+    batch: int = 0
     logs: list[str] = field(default_factory=list)
     info_bytes: int = 0
     info_truncated: bool = False
@@ -81,7 +83,8 @@ class RunContext:
 
     def start(self) -> None:
         self.remaining = self.limits.max_statements
-        self.started = time.monotonic()
+        self.started = self.last_refill = time.monotonic()
+        self.batch = 32
         self.deadline = self.started + self.limits.timeout
 
     @property

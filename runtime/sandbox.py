@@ -44,19 +44,32 @@ from .positions import SCRIPT_FILENAME
 from .translator import FunctionInfo, Translation, translate
 
 BATCH = 1000
+# A batch of steps should take about this long, so that the clock is read often enough
+# when statements are slow (a hash of a 16 MB text each) and rarely when they are fast.
+_BATCH_SECONDS = 0.01
 _CACHE_SIZE = 512
 
 
 def refill(ctx: RunContext, n: int) -> int:
-    """Cover a function's step deficit `-n` from the run's budget; return the new allowance."""
-    if time.monotonic() > ctx.deadline:
+    """Cover a function's step deficit `-n` from the run's budget; return the new allowance.
+
+    The allowance shrinks when the last one took long, so the wall clock is checked within
+    about `_BATCH_SECONDS` of the deadline even when each statement is a slow built-in."""
+    now = time.monotonic()
+    if now > ctx.deadline:
         raise LimitExceeded(f"Time limit of {ctx.limits.timeout:g} s exceeded", limit="time")
     need = -n
     if ctx.remaining < need:
         ctx.remaining = 0
         raise LimitExceeded(f"Statement limit of {ctx.limits.max_statements} exceeded",
                             limit="statements")
-    grant = min(BATCH, ctx.remaining - need)
+    took = now - ctx.last_refill
+    ctx.last_refill = now
+    if took <= _BATCH_SECONDS:  # start small, double while batches are quick
+        ctx.batch = min(BATCH, ctx.batch * 2)
+    else:
+        ctx.batch = max(1, int(ctx.batch * _BATCH_SECONDS / took))
+    grant = min(ctx.batch, ctx.remaining - need)
     ctx.remaining -= need + grant
     return grant
 

@@ -107,3 +107,29 @@ def test_compiled_code_is_cached_by_source() -> None:
 def test_runs_share_no_state(run) -> None:  # type: ignore[no-untyped-def]
     src = "l = List(); l.add(1); return l.size();"
     assert run(src).value == 1 and run(src).value == 1
+
+
+def test_slow_statements_are_stopped_close_to_the_time_limit() -> None:
+    """Each statement hashes a 4 MB text: the step allowance shrinks so that the clock is
+    read often, and the run ends soon after its limit, not a whole batch later."""
+    src = """
+x = "0123456789abcdef";
+for each i in {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18}
+{
+    x = x + x;
+}
+l = {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30};
+for each a in l
+{
+    for each b in l
+    {
+        h = zoho.encryption.sha256(x);
+    }
+}
+"""
+    started = time.monotonic()
+    result = Runtime().run(src, {}, limits=Limits(timeout=0.5))
+    elapsed = time.monotonic() - started
+    assert result.error is not None and result.error.type == "LimitExceeded"
+    assert "Time limit" in result.error.message
+    assert elapsed < 1.5
