@@ -6,9 +6,17 @@ it; this module never touches the network. Rules (SPEC §5, vendor "invokeurl ta
 
 - `parameters` MAP: query string for GET/DELETE/HEAD; form body for POST/PUT/PATCH, or a
   JSON body when `content-type` says JSON. `parameters` TEXT or `body`: the raw body.
-- The answer: a JSON object becomes a MAP, a JSON array a LIST, anything else TEXT;
-  `response-format: FILE` gives a FILE. Non-2xx answers do not raise. `detailed: true`
-  gives {"responseCode", "responseText", "responseHeader"} with lower-case header names.
+- `files`: a FILE, a LIST of FILEs, or part maps `{"paramName", "content", "stringPart"}`,
+  sent as multipart/form-data (with the `parameters` MAP as text parts).
+- The answer: a JSON object becomes a MAP, a JSON array a LIST, anything else TEXT,
+  decoded with the response's charset or `response-decoding`; `response-format: FILE`
+  gives a FILE named by Content-Disposition or the URL. Non-2xx answers do not raise.
+  `detailed: true` gives {"responseCode", "responseText", "responseHeader"} with
+  lower-case header names.
+- A `url` that is a path (`/v1/items`) is only valid with a connection: the broker sends
+  it to the connection's base URL. Integration tasks (`zoho.books.*`, `zoho.crm.*`) use
+  this when the host configured no root for the service, so they reach the data centre
+  the connection was made for.
 """
 
 from __future__ import annotations
@@ -81,7 +89,7 @@ def _files(value: Any) -> tuple[list[tuple[str, str, str, bytes]], list[tuple[st
         part = {display(k).lower(): v for k, v in item.items()}
         name = display(part.get("paramname") or default_name)
         content = part.get("content")
-        if type(content) is File:
+        if isinstance(content, File):
             files.append((name, content.name, content.content_type, content.data))
         elif content is not None and (display(part.get("stringpart")).lower() == "true"
                                       or isinstance(content, str)):

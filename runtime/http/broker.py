@@ -5,8 +5,9 @@ For each call (`Broker.send(request, ctx)`):
 1. The message is checked: method, URL (http/https, no user name or password, no control
    characters), header names and values (no CR, LF or NUL).
 2. With `connection:` the registry gives a `Grant` (refreshing an expiring token first).
-   The URL must fall under one of the connection's base URLs **before** the signer runs;
-   otherwise the script gets a refusal and nothing is sent.
+   A URL that is only a path goes to the connection's base URL. The URL must fall under
+   one of the connection's base URLs **before** the signer runs; otherwise the script
+   gets a refusal and nothing is sent. A path without a connection is refused.
    Without a connection the guard checks the destination: private, loopback, link-local
    and metadata addresses are refused after DNS resolution, and the transport connects
    to the address that was checked.
@@ -26,7 +27,11 @@ For each call (`Broker.send(request, ctx)`):
 
 There is one HTTP stack, httpx, over httpcore with a network backend of ours (the guard's
 address pinning and the deadline); proxies from the environment are ignored on purpose,
-since a proxy would make the guard check the proxy instead of the destination.
+since a proxy would make the guard check the proxy instead of the destination. The
+broker sends through two pooled transports (plain, connections) rather than an
+httpx.Client: no cookie jar is shared between runs, and a signed call costs little more
+than a plain httpx one (tests/benchmarks/bench_connections.py). `deadline` and
+`deadline_transport` give the registry's token requests the same overall deadline.
 """
 
 from __future__ import annotations

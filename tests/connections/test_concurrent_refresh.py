@@ -99,13 +99,18 @@ def test_two_registries_on_one_database_refresh_once(
 
 
 def _postgres_url() -> str | None:
-    import psycopg
-
-    for user in ("postgres", "root"):
-        url = f"postgresql://{user}@127.0.0.1:5432/test"
+    """The test server (`SLUICE_TEST_POSTGRES_URL`, else 127.0.0.1:5432 database `test`
+    as postgres or root), or None when it cannot be reached."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    given = os.environ.get("SLUICE_TEST_POSTGRES_URL")
+    candidates = [given] if given else [f"postgresql://{user}@127.0.0.1:5432/test"
+                                        for user in ("postgres", "root")]
+    for url in candidates:
         try:
-            with psycopg.connect(url.replace("postgresql://", "postgresql://", 1),
-                                 connect_timeout=2):
+            with psycopg.connect(url, connect_timeout=2):
                 return url
         except psycopg.Error:
             continue
@@ -123,7 +128,9 @@ def shared_db(request: pytest.FixtureRequest, tmp_path: Path, leaks: Leaks
         return
     url = _postgres_url()
     if url is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (database 'test')")
+        pytest.skip("PostgreSQL is not reachable (SLUICE_TEST_POSTGRES_URL, else "
+                    "127.0.0.1:5432 database 'test'), or psycopg is not installed: the "
+                    "two-process refresh was checked on SQLite only")
     schema = f"sg_conn_{uuid.uuid4().hex[:10]}"
     admin = make_engine(url)
     with admin.begin() as conn:
@@ -169,6 +176,8 @@ def test_two_processes_refresh_once(shared_db: tuple[str, str], provider: LocalP
         assert [r["ok"] for r in reports] == [25, 25], reports
         assert provider.counts["refresh_token"] == 1
         assert all(r["generations"] == [2] for r in reports), reports
+        if schema != "-":  # the row lock really was PostgreSQL's
+            assert engine.dialect.name == "postgresql"
     finally:
         registry.close()
         engine.dispose()

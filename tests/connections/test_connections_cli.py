@@ -315,3 +315,22 @@ def test_command_mistakes_and_failures_never_print_a_traceback(
     assert code == 1 and "the provider refused the client credentials (invalid_client" in err
     for text in (out, err):
         assert "Traceback" not in text and "wrong-client-secret" not in text
+
+
+def test_rotate_key_re_encrypts_and_connections_keep_working(cli: Cli, lab: Any) -> None:
+    code, _, err = cli.inproc("connections", "add", "lab", "--auth", "api_key", "--param-type",
+                              "header", "--param-name", "X-Api-Key", "--base-url",
+                              lab.url + "/key/", "--secret-stdin", stdin=lab.api_key)
+    assert code == 0, err
+    key_file = cli.home / "master.key"
+    before = key_file.read_text()
+    cli.leaks.secrets.update(before.split())
+    code, out, err = cli.inproc("connections", "rotate-key")
+    assert code == 0, err
+    after = key_file.read_text()
+    cli.leaks.secrets.update(after.split())
+    assert after != before and len(after.split()) == 1
+    assert after.strip() not in out + err and "re-encrypted every secret with key" in out
+    code, out, _ = cli.inproc("connections", "test", "lab", "--url", lab.url + "/key/check")
+    assert code == 0 and "-> 200" in out and lab.requests[-1].headers["X-Api-Key"] == \
+        lab.api_key
