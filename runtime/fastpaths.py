@@ -255,6 +255,16 @@ class FastPaths(ast.NodeTransformer):
 
     def _bind_function(self, node: ast.Call) -> ast.expr:
         name = str(node.args[0].value).lower()  # type: ignore[attr-defined]
+        if (name == "ifnull" and len(node.args) == 3
+                and isinstance(node.args[2], ast.Constant)):
+            # ifnull(x, constant): a conditional expression, not a call. (With any other
+            # fallback the call stays, so both arguments are evaluated as before.)
+            if isinstance(node.args[1], ast.Constant):
+                first = node.args[1]
+                return first if first.value is not None else node.args[2]
+            once, again = self._hold(node.args[1])
+            test = ast.Compare(left=once, ops=[ast.IsNot()], comparators=[ast.Constant(None)])
+            return _located(ast.IfExp(test=test, body=again, orelse=node.args[2]), node)
         row = self.builtin_functions.get(name)
         if row is None or not name.isidentifier():
             return node
