@@ -517,8 +517,8 @@ class Registry:
                 self._audit(s, link_name, "authorize_failed", who, {"error": err.code})
                 s.commit()
                 self._forget(link_name)
-                raise AuthorizationFailed("code", f"the provider refused the code "
-                                          f"({err})") from None
+                raise AuthorizationFailed("code", f"{_refusal(err, 'the code')} ({err})"
+                                          ) from None
             self._store_tokens(s, conn, cred, tokens, flow, "authorize", who)
             s.commit()
             view = self._view(conn, cred)
@@ -538,8 +538,8 @@ class Registry:
                 self._audit(s, link_name, "authorize_failed", who, {"error": err.code})
                 s.commit()
                 self._forget(link_name)
-                raise AuthorizationFailed("client", f"the provider refused the client "
-                                          f"credentials ({err})") from None
+                raise AuthorizationFailed("client", f"{_refusal(err, 'the client credentials')}"
+                                          f" ({err})") from None
             self._store_tokens(s, conn, cred, tokens, flow, "authorize", who)
             s.commit()
             view = self._view(conn, cred)
@@ -931,6 +931,13 @@ class Registry:
                changes: dict[str, Any]) -> None:
         s.add(ConnectionAudit(link_name=link_name, action=action, actor=actor,
                               changes=changes, at=utcnow()))
+
+
+def _refusal(err: TokenEndpointError, what: str) -> str:
+    """The start of an authorization failure: a refusal, or a provider that failed."""
+    if err.code in ("network", "invalid_response") or (err.status or 0) >= 500:
+        return f"the token endpoint failed while exchanging {what}; try again"
+    return f"the provider refused {what}"
 
 
 def _reason(err: TokenEndpointError) -> str:

@@ -189,3 +189,19 @@ def test_a_refused_client_is_an_error_state_not_a_reauthorization(
     again = runner(_script(provider))
     assert again.error.message.startswith("Connection 'zb' is in error: token refresh "
                                           "refused: invalid_client")
+
+
+def test_authorization_against_a_failing_provider_says_it_failed_and_can_be_retried(
+        fragile: Registry, provider: LocalProvider) -> None:
+    from sluicegate.connections.registry import AuthorizationFailed
+
+    add_oauth2(fragile, provider, link="cc", grant="client_credentials", authorize_url=None)
+    provider.set_token_fault("error_500")
+    with pytest.raises(AuthorizationFailed) as info:
+        fragile.authorize_client_credentials("cc")
+    assert str(info.value) == ("client: the token endpoint failed while exchanging the client "
+                               "credentials; try again (http_500: the token endpoint "
+                               "answered HTTP 500)")
+    assert fragile.get("cc").status == "needs_authorization"
+    provider.set_token_fault(None)
+    assert fragile.authorize_client_credentials("cc").status == "connected"
