@@ -77,11 +77,23 @@ def _simple(node: ast.expr) -> bool:
 
 
 def _located(new: Any, old: ast.AST) -> Any:
-    for child in ast.walk(new):
-        if isinstance(child, (ast.expr, ast.stmt)):
-            ast.copy_location(child, old)
-            child.end_lineno = getattr(old, "end_lineno", None)
-            child.end_col_offset = getattr(old, "end_col_offset", None)
+    """Give the nodes built for a fast path the position of the script node they replace.
+
+    Subtrees that already have a position (the script's own operands, fast paths built
+    below this one) keep theirs and are not walked again: an error inside an argument
+    points at the argument, and the pass stays linear in the size of the tree."""
+    line, col = old.lineno, old.col_offset  # type: ignore[attr-defined]
+    end_line = getattr(old, "end_lineno", None)
+    end_col = getattr(old, "end_col_offset", None)
+    stack = [new]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.expr, ast.stmt)):
+            if node is not new and hasattr(node, "lineno"):
+                continue
+            node.lineno, node.col_offset = line, col
+            node.end_lineno, node.end_col_offset = end_line, end_col
+        stack.extend(ast.iter_child_nodes(node))
     return new
 
 

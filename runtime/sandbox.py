@@ -162,7 +162,7 @@ class _RuntimeNodes(ast.NodeTransformer):
             node.dg_banked = True  # type: ignore[attr-defined]
             banked = ast.NamedExpr(target=_store("dg_n"), value=ast.Call(
                 func=_load("dg_bank"), args=[_load("dg_ctx"), _load("dg_n")], keywords=[]))
-            node.args.insert(1, ast.copy_location(banked, node))
+            node.args.insert(1, _at(banked, node))
         return node
 
 
@@ -216,14 +216,20 @@ def _load(name: str) -> ast.Name:
 
 
 def _at(node: Any, where: Any) -> Any:
-    """Give a trusted node (and its children) the position of a script node."""
-    for child in ast.walk(node):
-        if isinstance(child, (ast.expr, ast.stmt, ast.excepthandler)) and not hasattr(
-                child, "lineno"):
-            child.lineno = where.lineno
-            child.col_offset = where.col_offset
-            child.end_lineno = getattr(where, "end_lineno", where.lineno)
-            child.end_col_offset = getattr(where, "end_col_offset", where.col_offset)
+    """Give a trusted node (and its children that have none) the position of a script
+    node. Subtrees with a position are the script's own and are not walked."""
+    line, col = where.lineno, where.col_offset
+    end_line = getattr(where, "end_lineno", line)
+    end_col = getattr(where, "end_col_offset", col)
+    stack = [node]
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.expr, ast.stmt, ast.excepthandler)):
+            if hasattr(child, "lineno"):
+                continue
+            child.lineno, child.col_offset = line, col
+            child.end_lineno, child.end_col_offset = end_line, end_col
+        stack.extend(ast.iter_child_nodes(child))
     return node
 
 
@@ -246,15 +252,30 @@ def _finish(translation: Translation) -> tuple[ast.Module, dict[str, Any]]:
     _RuntimeNodes().visit(module)
     fast = FastPaths(FUNCTIONS)
     fast.visit(module)
-    ast.fix_missing_locations(module)
+    for fn in module.body:
+        if isinstance(fn, ast.FunctionDef):
+            for arg in fn.args.args:
+                if not hasattr(arg, "lineno"):
+                    ast.copy_location(arg, fn)
     return module, {**FAST_GLOBALS, **fast.bound}
+
+
+def _compile(module: ast.Module) -> Any:
+    """Every node carries a position by construction (the translator's nodes their
+    token's, trusted nodes the script node's), so the whole-tree location fix-up is only
+    a fallback for a node that slipped through."""
+    try:
+        return compile(module, SCRIPT_FILENAME, "exec")
+    except (TypeError, ValueError):
+        ast.fix_missing_locations(module)
+        return compile(module, SCRIPT_FILENAME, "exec")
 
 
 def _build(source: str | bytes, filename: str) -> CompiledScript:
     try:
         translation = translate(source, filename)
         module, extra_globals = _finish(translation)
-        code = compile(module, SCRIPT_FILENAME, "exec")
+        code = _compile(module)
     except RecursionError:
         raise ScriptSyntaxError("The script is nested too deeply to compile", line=1, column=1,
                                 filename=filename) from None
