@@ -35,7 +35,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -61,14 +61,21 @@ _bearer = HTTPBearer(auto_error=False, description="An API token from "
 
 
 # -- request bodies (documented in the OpenAPI document; values are re-read exactly) ------
-class ExecuteRequest(BaseModel):
+class _Body(BaseModel):
+    """A request body: a field the API does not know is refused by name (a misspelt
+    `input` would otherwise run the script with no inputs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExecuteRequest(_Body):
     """Inputs of a custom function: the record map (`invoice`, ...), declared
     parameters; `organization` and `user` are filled in when absent."""
 
     inputs: dict[str, Any] = Field(default_factory=dict)
 
 
-class ClickRequest(BaseModel):
+class ClickRequest(_Body):
     """A button click: one record (details page) or the selected records (list page)."""
 
     record: dict[str, Any] | None = None
@@ -79,11 +86,11 @@ class ClickRequest(BaseModel):
     user: dict[str, Any] | None = None
 
 
-class ReplayRequest(BaseModel):
+class ReplayRequest(_Body):
     version: str = Field("original", description="'original' or 'current'")
 
 
-class ScriptRequest(BaseModel):
+class ScriptRequest(_Body):
     name: str
     source: str
     kind: str | None = Field(None, description="function, button or schedule (new scripts)")
@@ -95,16 +102,16 @@ class ScriptRequest(BaseModel):
     publish: bool = True
 
 
-class AuthorizeRequest(BaseModel):
+class AuthorizeRequest(_Body):
     redirect_uri: str | None = Field(None, description="where the provider sends the user "
                                      "back (default: this service's /oauth/callback)")
 
 
-class VersionRequest(BaseModel):
+class VersionRequest(_Body):
     version: int | None = None
 
 
-class ScheduleRequest(BaseModel):
+class ScheduleRequest(_Body):
     """A schedule (see `sluicegate.triggers.schedules` for every field)."""
 
     name: str

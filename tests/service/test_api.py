@@ -162,12 +162,21 @@ def test_a_button_with_a_bad_return_answers_a_clear_error(api: Api) -> None:
     ("/api/v1/buttons/remind/click", {"records": [{}]}, 422, "InvalidField"),
     ("/api/v1/buttons/remind/click", {}, 422, "InvalidField"),
     ("/api/v1/functions/total/execute", {"inputs": [1]}, 422, "InvalidField"),
+    ("/api/v1/functions/total/execute", {"input": {"amount": 1}}, 422, "InvalidField"),
 ])
 def test_bad_requests_say_what_is_wrong(api: Api, path: str, body: dict, status: int,
                                         error: str) -> None:
     answer = api.client.post(path, headers=api.runner, json=body)
     assert answer.status_code == status
     assert answer.json()["error"]["type"] == error
+
+
+def test_an_unknown_body_field_is_named_and_nothing_runs(api: Api) -> None:
+    answer = api.client.post("/api/v1/functions/total/execute", headers=api.runner,
+                             json={"arguments": {"amount": 5}})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "arguments"
+    assert api.client.get("/api/v1/runs?script=total", headers=api.runner).json()["runs"] == []
 
 
 def test_a_body_that_is_not_json_is_a_400(api: Api) -> None:
