@@ -53,6 +53,7 @@ TASK_PARAMETERS = {
                  "attachments"},
 }
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head"}
+_RESPONSE_FORMATS = frozenset({"FILE", "TEXT", "JSON", "XML"})
 _USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
 _SYSTEM_NAMES = {"now", "today"}
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
@@ -431,6 +432,10 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             seen.add(key)
             if (key == "type" and isinstance(value, ast.Name)
                     and getattr(value, "dg_qual", "").lower() in _HTTP_METHODS):
+                value = _const(value.dg_qual.upper(), value)  # type: ignore[attr-defined]
+            elif (key == "response-format" and isinstance(value, ast.Name)
+                    and getattr(value, "dg_qual", "").upper() in _RESPONSE_FORMATS):
+                # `response-format: FILE` is a bare word, like `type: GET`
                 value = _const(value.dg_qual.upper(), value)  # type: ignore[attr-defined]
             elts.append(_span(ast.Tuple(elts=[_const(key, key_tok), value], ctx=ast.Load()),
                               key_tok, value))

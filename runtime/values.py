@@ -126,14 +126,18 @@ class DateTime:
 
 
 class File:
-    """A FILE value: a name, a content type and the bytes."""
+    """A FILE value: a name, a content type and the bytes; `param_name` is the multipart
+    field it is sent as (`setParamName`), `charset` the one set by `setCharset`."""
 
-    __slots__ = ("name", "content_type", "data")
+    __slots__ = ("name", "content_type", "data", "param_name", "charset")
 
-    def __init__(self, name: str, content_type: str, data: bytes) -> None:
+    def __init__(self, name: str, content_type: str, data: bytes,
+                 param_name: str | None = None, charset: str | None = None) -> None:
         self.name = name
         self.content_type = content_type
         self.data = data
+        self.param_name = param_name
+        self.charset = charset
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, File) and self.name == other.name

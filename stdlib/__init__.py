@@ -10,6 +10,7 @@ tables is callable from a script.
     dates      DATETIME methods, date literals and patterns
     jsonvalues lenient JSON parsing (toMap, getJSON, toJSONList)
     encoding   base64, URL encoding, hashes and HMACs (also as zoho.encryption.*)
+    files      FILE methods (name, content, type, charset, multipart parameter name)
     nulls      null and type checks, constructors, ifnull
     tasks      integration tasks and system values (zoho.*)
 
@@ -25,10 +26,10 @@ from sluicegate.values import (
     BOOLEAN, COLLECTION, DATETIME, DECIMAL, FILE, LIST, MAP, NULL, NUMBER, TEXT,
 )
 
-from . import dates, encoding, jsonvalues, lists, maps, nulls, numbers, tasks, text
+from . import dates, encoding, files, jsonvalues, lists, maps, nulls, numbers, tasks, text
 from .builtin import ANY, Builtin
 
-_MODULES = (nulls, text, numbers, lists, maps, dates, jsonvalues, encoding, tasks)
+_MODULES = (nulls, text, numbers, lists, maps, dates, jsonvalues, encoding, files, tasks)
 _TYPES = (TEXT, NUMBER, DECIMAL, BOOLEAN, NULL, DATETIME, LIST, MAP, COLLECTION, FILE, ANY)
 
 METHODS: dict[str, dict[str, Builtin]] = {t: {} for t in _TYPES}

@@ -71,6 +71,13 @@ def _headers(task: str, value: Any) -> list[tuple[str, str]]:
     return out
 
 
+def _with_charset(f: File) -> str:
+    """The part's content type, with the charset a script set on the file."""
+    if f.charset and "charset=" not in f.content_type.lower():
+        return f"{f.content_type};charset={f.charset}"
+    return f.content_type
+
+
 def _files(value: Any) -> tuple[list[tuple[str, str, str, bytes]], list[tuple[str, str]]]:
     """The multipart parts of `files`: a FILE, a LIST of FILEs, or the vendor's part maps
     `{"paramName": "doc", "content": fileOrText, "stringPart": "true"}` (a text part).
@@ -81,7 +88,8 @@ def _files(value: Any) -> tuple[list[tuple[str, str, str, bytes]], list[tuple[st
     for i, item in enumerate(items):
         default_name = "file" if len(items) == 1 else f"file{i}"
         if type(item) is File:
-            files.append((default_name, item.name, item.content_type, item.data))
+            files.append((item.param_name or default_name, item.name,
+                          _with_charset(item), item.data))
             continue
         if not isinstance(item, dict):
             raise ScriptRuntimeError(f"invokeurl parameter 'files' must hold FILE values or "
@@ -90,7 +98,7 @@ def _files(value: Any) -> tuple[list[tuple[str, str, str, bytes]], list[tuple[st
         name = display(part.get("paramname") or default_name)
         content = part.get("content")
         if isinstance(content, File):
-            files.append((name, content.name, content.content_type, content.data))
+            files.append((name, content.name, _with_charset(content), content.data))
         elif content is not None and (display(part.get("stringpart")).lower() == "true"
                                       or isinstance(content, str)):
             fields.append((name, content if isinstance(content, str) else display(content)))

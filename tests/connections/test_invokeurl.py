@@ -100,6 +100,21 @@ def test_files_are_multipart_even_when_the_script_names_the_content_type(
     assert b'name="label"\r\n\r\nQ1' in parts.body
 
 
+def test_set_param_name_and_charset_shape_the_multipart_part(
+        lab: LabServer, echo: str, run: Runner) -> None:
+    result = run(f'''
+        f = "Zylker,1".toFile("invoice.csv");
+        f.setParamName("attachment");
+        f.setCharset("UTF-8");
+        invokeurl [ url: "{lab.url}/echo" type: POST files: f connection: "lab" ];
+        return f.getFileName();
+    ''')
+    assert result.ok, result.error
+    body = lab.requests[-1].body
+    assert b'name="attachment"; filename="invoice.csv"' in body
+    assert b"charset=UTF-8" in body and b"Zylker,1" in body
+
+
 def test_detailed_gives_code_parsed_text_and_lower_case_headers_without_raising(
         lab: LabServer, echo: str, run: Runner) -> None:
     result = run(f'''
@@ -147,8 +162,6 @@ def test_response_format_file_and_response_decoding(lab: LabServer, echo: str,
     assert unknown.error.message == "Unknown response-decoding 'klingon-8'"
 
 
-@pytest.mark.xfail(strict=True, reason="the translator reads a bare FILE as a variable; it "
-                   "should read the bare word like `type: GET` (runtime/translator.py)")
 def test_response_format_accepts_the_bare_word_file(lab: LabServer, echo: str,
                                                     run: Runner) -> None:
     result = run(f'return isFile(invokeurl [ url: "{lab.url}/file" type: GET '

@@ -30,6 +30,8 @@ SPEC_7 = {
     "MAP": """put putAll get getJSON keys values remove size isEmpty clear containKey
         containsKey containValue containsValue toString toMap""",
     "COLLECTION": "insert get keys values size isEmpty delete",
+    "FILE": """getFileContent getFileName getFileSize getFileType setCharset setFileName
+        setFileType setParamName compress extract convertToPDF isFile""",
     "DATETIME": """addDay addWeek addMonth addYear addHour addMinutes addSeconds subDay
         subWeek subMonth subYear subHour subMinutes subSeconds addBusinessDay
         subBusinessDay workday getDay getMonth getYear getHour getMinutes getSeconds
