@@ -85,6 +85,37 @@ def register(subparsers: Any) -> None:
                         help="read the secret from environment variable VAR")
     add.set_defaults(func=_cmd_add)
 
+    upd = sub.add_parser("update", help="change settings, base URLs or the secret")
+    upd.add_argument("link", metavar="LINK")
+    upd.add_argument("--display-name", metavar="TEXT")
+    upd.add_argument("--base-url", action="append", metavar="URL", dest="base_urls",
+                     help="the new base URLs (repeatable; replaces the old list)")
+    for flag, meta in (("--client-id", "ID"), ("--authorize-url", "URL"),
+                       ("--token-url", "URL"), ("--refresh-url", "URL"),
+                       ("--revoke-url", "URL"), ("--scopes", "A,B"),
+                       ("--scope-delimiter", "TEXT"), ("--param-name", "NAME"),
+                       ("--header-format", "FORMAT"), ("--username", "USER"),
+                       ("--refresh-leeway", "SECONDS"), ("--refresh-on-status", "CODES")):
+        upd.add_argument(flag, metavar=meta)
+    upd.add_argument("--grant", choices=("authorization_code", "client_credentials"))
+    upd.add_argument("--param-type", choices=("header", "query", "form"))
+    upd.add_argument("--token-auth",
+                     choices=("client_secret_post", "client_secret_basic", "auto"))
+    upd.add_argument("--authorize-param", action="append", metavar="NAME=VALUE",
+                     dest="authorize_params")
+    upd.add_argument("--refresh-on-body", action="append", metavar="TEXT")
+    new_secret = upd.add_mutually_exclusive_group()
+    new_secret.add_argument("--secret-stdin", action="store_true",
+                            help="read a new secret from stdin")
+    new_secret.add_argument("--secret-env", metavar="VAR",
+                            help="read a new secret from environment variable VAR")
+    upd.set_defaults(func=_cmd_update)
+
+    aud = sub.add_parser("audit", help="who changed or authorized connections, and when")
+    aud.add_argument("link", metavar="LINK", nargs="?", help="one connection (default: all)")
+    aud.add_argument("--json", action="store_true", help="print JSON")
+    aud.set_defaults(func=_cmd_audit)
+
     auth = sub.add_parser("authorize", help="authorize an OAuth 2 connection")
     auth.add_argument("link", metavar="LINK")
     auth.add_argument("--code", metavar="CODE",
@@ -233,6 +264,55 @@ def _add(args: argparse.Namespace) -> int:
     sys.stdout.write(f"added connection '{view.link_name}' ({view.auth_type}, {view.status})\n")
     if view.status == "needs_authorization":
         sys.stdout.write(f"next: sluice connections authorize {view.link_name}\n")
+    return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    secret = None
+    if args.secret_stdin or args.secret_env is not None:
+        secret = _read_secret(args).rstrip("\r\n")
+    registry = _open()
+    try:
+        view = registry.update(
+            args.link, secret=secret, display_name=args.display_name,
+            base_urls=args.base_urls, client_id=args.client_id,
+            authorize_url=args.authorize_url, token_url=args.token_url,
+            refresh_url=args.refresh_url, revoke_url=args.revoke_url,
+            scopes=args.scopes.split(",") if args.scopes is not None else None,
+            scope_delimiter=args.scope_delimiter, grant=args.grant,
+            param_type=args.param_type, param_name=args.param_name,
+            header_format=args.header_format, username=args.username,
+            authorize_params=_pairs(args.authorize_params), token_auth=args.token_auth,
+            refresh_leeway=args.refresh_leeway,
+            refresh_on_status=(args.refresh_on_status.split(",")
+                               if args.refresh_on_status is not None else None),
+            refresh_on_body=args.refresh_on_body)
+        entry = registry.audit_log(args.link)[-1]
+    finally:
+        registry.close()
+    changed = ", ".join(sorted(entry["changes"]))
+    sys.stdout.write(f"updated connection '{view.link_name}': {changed} ({view.status}, "
+                     f"token generation {view.token_generation})\n")
+    return 0
+
+
+def _audit_log(args: argparse.Namespace) -> int:
+    registry = _open()
+    try:
+        if args.link:
+            registry.get(args.link)  # an unknown link is named, not an empty listing
+        entries = registry.audit_log(args.link)
+    finally:
+        registry.close()
+    if args.json:
+        sys.stdout.write(json.dumps(entries, default=str) + "\n")
+        return 0
+    for e in entries:
+        changes = json.dumps(e["changes"], default=str, sort_keys=True)
+        sys.stdout.write(f"{e['at'][:19]}  {e['actor']:<16} {e['link_name']:<16} "
+                         f"{e['action']:<17} {changes}\n")
+    if not entries:
+        sys.stdout.write("no audit entries\n")
     return 0
 
 
@@ -450,6 +530,8 @@ def _rotate_key(args: argparse.Namespace) -> int:
 
 
 _cmd_add = _guarded(_add)
+_cmd_update = _guarded(_update)
+_cmd_audit = _guarded(_audit_log)
 _cmd_authorize = _guarded(_authorize)
 _cmd_list = _guarded(_list)
 _cmd_show = _guarded(_show)

@@ -341,6 +341,62 @@ class Registry:
         self._forget(link_name)
         return view
 
+    # Settings `update` may change; `service` and `auth` are fixed (delete and add again).
+    UPDATABLE = ("client_id", "authorize_url", "token_url", "refresh_url", "revoke_url",
+                 "scopes", "scope_delimiter", "grant", "param_type", "param_name",
+                 "header_format", "username", "authorize_params", "token_auth",
+                 "refresh_on_status", "refresh_on_body", "refresh_leeway")
+
+    def update(self, link_name: str, *, secret: str | None = None,
+               display_name: str | None = None, base_urls: list[str] | None = None,
+               actor: str | None = None, **changes: Any) -> ConnectionView:
+        """Change a connection's settings, base URLs or secret, all or nothing.
+
+        The audit records which fields changed from what to what; a new secret is
+        recorded as `"secret": "changed"`, never its value. A new key or password (API
+        key, Basic, OAuth 1) starts a new token generation; a new OAuth 2 client secret
+        keeps the tokens already granted."""
+        unknown = sorted(set(changes) - set(self.UPDATABLE))
+        if unknown:
+            raise RegistryError(unknown[0].replace("_", "-"), "cannot be changed by update")
+        given = {k: v for k, v in changes.items() if v is not None}
+        if not given and secret is None and display_name is None and base_urls is None:
+            raise RegistryError("update", "nothing to change: give at least one setting, "
+                                "--base-url or a new secret")
+        who = actor or self.actor or default_actor()
+        with self._locked(link_name) as (s, conn, cred):
+            old_params = dict(conn.params or {})
+            params = self._validate(conn.auth_type, {**old_params, **given})
+            urls = self._validate_bases(base_urls) if base_urls is not None else None
+            audit: dict[str, Any] = {}
+            for key in sorted(set(old_params) | set(params)):
+                if old_params.get(key) != params.get(key):
+                    audit[key] = [old_params.get(key), params.get(key)]
+            conn.params = params
+            if urls is not None and urls != list(conn.base_urls or []):
+                audit["base_urls"] = [list(conn.base_urls or []), urls]
+                conn.base_urls = urls
+            if display_name is not None and display_name != conn.display_name:
+                audit["display_name"] = [conn.display_name, display_name]
+                conn.display_name = display_name
+            if secret is not None:
+                if secret == "" and conn.auth_type != "basic":
+                    raise RegistryError("secret", "cannot be empty")
+                secrets = _parse_secret(conn.auth_type, secret, params)
+                cred.secrets = self._seal(json.dumps(secrets), conn.id, "secrets")
+                audit["secret"] = "changed"
+                if conn.auth_type != "oauth2":
+                    cred.generation += 1
+            if not audit:
+                raise RegistryError("update", "nothing changed: the values given are the "
+                                    "connection's current ones")
+            conn.updated_at, conn.updated_by = utcnow(), who
+            self._audit(s, link_name, "update", who, audit)
+            s.commit()
+            view = self._view(conn, cred)
+        self._forget(link_name)
+        return view
+
     def get(self, link_name: str) -> ConnectionView:
         with self._sessions() as s:
             conn = self._find(s, link_name)

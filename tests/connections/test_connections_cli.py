@@ -334,3 +334,66 @@ def test_rotate_key_re_encrypts_and_connections_keep_working(cli: Cli, lab: Any)
     code, out, _ = cli.inproc("connections", "test", "lab", "--url", lab.url + "/key/check")
     assert code == 0 and "-> 200" in out and lab.requests[-1].headers["X-Api-Key"] == \
         lab.api_key
+
+
+def test_update_changes_settings_and_secret_and_the_audit_tells_who_what_when(
+        cli: Cli, leaks: Leaks, provider: LocalProvider) -> None:
+    old_key = leaks.secret("key-before-rotation-7d1f")
+    new_key = leaks.secret("key-after-rotation-93ab")
+    code, _, err = cli.inproc("connections", "add", "crm", "--auth", "api_key",
+                              "--base-url", "https://api.example.com/v1/",
+                              "--param-type", "header", "--param-name", "X-Key",
+                              "--secret-stdin", stdin=old_key, env={"SLUICE_ACTOR": "ana@example.com"})
+    assert code == 0, err
+    code, out, err = cli.inproc("connections", "update", "crm",
+                                "--base-url", "https://api.example.com/v2/",
+                                "--param-name", "X-Api-Key", "--secret-env", "NEW_KEY",
+                                env={"NEW_KEY": new_key, "SLUICE_ACTOR": "raj@example.com"})
+    assert code == 0, err
+    assert "base_urls" in out and "param_name" in out and "secret" in out
+    assert "token generation 1" in out  # a new key is a new generation
+    code, out, _ = cli.inproc("connections", "audit", "crm", "--json")
+    entries = json.loads(out)
+    assert [e["action"] for e in entries] == ["add", "update"]
+    assert entries[0]["actor"] == "ana@example.com"
+    update = entries[1]
+    assert update["actor"] == "raj@example.com" and update["at"]
+    assert update["changes"]["base_urls"] == [["https://api.example.com/v1/"],
+                                              ["https://api.example.com/v2/"]]
+    assert update["changes"]["param_name"] == ["X-Key", "X-Api-Key"]
+    assert update["changes"]["secret"] == "changed"
+    assert old_key not in out and new_key not in out
+    code, text, _ = cli.inproc("connections", "audit")
+    assert code == 0 and "update" in text and "raj@example.com" in text
+    # the registry signs with the new key under the new name
+    from sluicegate.connections.setup import open_registry
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLUICE_HOME", str(cli.home))
+        registry = open_registry()
+        try:
+            grant = registry.grant("crm")
+            assert new_key in grant.secrets and old_key not in grant.secrets
+            assert [str(b) for b in grant.bases] == ["https://api.example.com/v2/"]
+        finally:
+            registry.close()
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "update: nothing to change"),
+    (["--base-url", "https://api.example.com/v1/"], "update: nothing changed"),
+    (["--base-url", "ftp://api.example.com/"], "base-url:"),
+    (["--refresh-leeway", "soon"], "refresh-leeway"),
+])
+def test_update_mistakes_name_the_field_and_change_nothing(cli: Cli, leaks: Leaks,
+                                                          args: list[str],
+                                                          message: str) -> None:
+    key = leaks.secret("update-mistakes-key-41c2")
+    assert cli.inproc("connections", "add", "crm", "--auth", "api_key", "--base-url",
+                      "https://api.example.com/v1/", "--secret-stdin", stdin=key)[0] == 0
+    code, _, err = cli.inproc("connections", "update", "crm", *args)
+    assert code == 2 and message in err, err
+    entries = json.loads(cli.inproc("connections", "audit", "crm", "--json")[1])
+    assert [e["action"] for e in entries] == ["add"]
+    code, _, err = cli.inproc("connections", "update", "nope", "--display-name", "x")
+    assert code == 2 and "no connection named 'nope'" in err
