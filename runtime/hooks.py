@@ -193,6 +193,20 @@ def unsupported(what: str) -> None:
     raise ScriptRuntimeError(f"Not supported in this runtime: {what}")
 
 
+def unsupported_task(name: str) -> None:
+    """An integration task of a product this runtime does not call (Cliq, Desk, Creator...);
+    a near miss of a supported task is named."""
+    import difflib
+
+    close = difflib.get_close_matches(name.lower(), list(TASKS), n=1, cutoff=0.85)
+    hint = ""
+    if close:
+        row = TASKS[close[0]]
+        spelled = next((n for n in row.names if n.lower() == close[0]), close[0])
+        hint = f" (did you mean '{spelled}'?)"
+    raise ScriptRuntimeError(f"Not supported in this runtime: integration task '{name}'{hint}")
+
+
 def arity(name: str, given: int) -> None:
     from sluicegate.stdlib import FUNCTIONS
     raise arity_error(FUNCTIONS[name.lower()], given)
@@ -206,7 +220,7 @@ HOOKS: dict[str, Any] = {
     "dg_m": call_method, "dg_f": call_function, "dg_info": info, "dg_iter": iterate,
     "dg_iter_index": iterate_index, "dg_field": get_field, "dg_set_field": set_field,
     "dg_user": call_user, "dg_task": call_task, "dg_sys": tasks.system_value,
-    "dg_throw": throw, "dg_caught": caught_value, "dg_errors": CATCHABLE, "dg_brace": brace,
+    "dg_unsupported_task": unsupported_task, "dg_throw": throw, "dg_caught": caught_value, "dg_errors": CATCHABLE, "dg_brace": brace,
     "dg_brace_list": brace_list, "dg_typed_list": nulls.new_typed_list,
     "dg_date": dates.parse_date_literal, "dg_map_of": map_of,
     "dg_invokeurl": tasks.invokeurl, "dg_invokeapi": tasks.invokeapi,

@@ -52,7 +52,7 @@ class KeywordPostLex:
         recent.clear()
         prev_type: str | None = None
         for tok in stream:
-            if tok.type == "NAME":
+            if tok.type == "NAME" and prev_type != "DOT":  # `zoho.mail.sendMail`: a name
                 low = tok.value.lower()
                 if low in RESERVED:
                     tok.type = low.upper()

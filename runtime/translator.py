@@ -40,6 +40,7 @@ HELPERS = frozenset({
     "dg_iter_index", "dg_field", "dg_set_field", "dg_user", "dg_task", "dg_sys", "dg_throw",
     "dg_caught", "dg_errors", "dg_brace", "dg_brace_list", "dg_typed_list", "dg_date",
     "dg_map_of", "dg_invokeurl", "dg_invokeapi", "dg_sendmail", "dg_unsupported",
+    "dg_unsupported_task",
     "dg_unknown_var", "dg_arity",
 })
 
@@ -372,9 +373,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
 
     def _task_call(self, full: str, args: list[ast.expr], recv: Any, name: Token) -> ast.expr:
         key = full.lower()
-        node = _call("dg_task", [_name("dg_ctx", name), _const(key, name), *args], name)
         if key not in TASKS:
-            self.warnings.append(self._error(f"Unknown integration task '{full}'", recv))
+            # Another product's task (`zoho.cliq.postToChannel`): the script is valid
+            # Deluge and checks clean; running it says what is not supported here.
+            node = _call("dg_unsupported_task", [_const(full, name)], name)
+            return self._nest(node, *args)
+        node = _call("dg_task", [_name("dg_ctx", name), _const(key, name), *args], name)
         return self._nest(node, *args)
 
     def _user_call(self, full: str, args: list[ast.expr], at: Any) -> ast.expr:
@@ -671,11 +675,16 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             if key in names:
                 node.func = _name("dg_user", node.func)
                 node.args = [_name("dg_ctx", node.func), _const(key, node.func), *args]
+            elif not qualified and key in _CREATOR_FUNCTIONS:
+                node.func = _name("dg_unsupported", node.func)
+                node.args = [_const(name, node.func)]
             elif not qualified and lookup_any_method(name) is None:
                 self.warnings.append(self._error(f"Unknown function '{name}'", node))
 
 
 _LIST_ONLY_METHODS = {"add", "addall"}
+# Creator-only functions (SPEC §5): they parse and check clean; running them is refused.
+_CREATOR_FUNCTIONS = {"openurl"}
 
 
 def _adapt_braces(fdef: ast.FunctionDef) -> None:

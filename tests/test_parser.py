@@ -130,6 +130,16 @@ def test_check_reports_every_syntax_error_in_one_pass() -> None:
     assert [p.line for p in problems] == [1, 3, 5]
 
 
+def test_check_accepts_other_products_tasks_and_creator_functions() -> None:
+    """Real scripts call Cliq, Desk or Creator tasks and `openUrl`; they must check clean
+    (SPEC §5: checking a real script never fails on them)."""
+    src = ('zoho.cliq.postToChannel("general", {"text": "x"});\n'
+           'r = zoho.desk.getRecordById(1, "tickets", 2);\n'
+           'm = zoho.mail.sendMail("a", "b");\n'
+           'openUrl("https://example.com", "new window");\n')
+    assert check_source(src, "real.dg") == []
+
+
 def test_check_reports_unknown_functions() -> None:
     problems = check_source("x = fooBar(1);\ny = ifnull(x, 1);", "t.dg")
     assert [(p.line, p.message) for p in problems] == [(1, "Unknown function 'fooBar'")]
