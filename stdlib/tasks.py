@@ -336,23 +336,19 @@ def legacy_invoke_url(url: Any, method: Any = "GET", body: Any = None, headers: 
 
 # ---- integration tasks ---------------------------------------------------------------------
 _API_PATHS = {"crm": "/crm/v2", "books": "/books/v3"}
-_DEFAULT_ROOTS = {"crm": "https://www.zohoapis.com/crm/v2",
-                  "books": "https://www.zohoapis.com/books/v3"}
 
 
 def _api_root(service: str, connection: str | None = None) -> str:
     """Where a service's REST API lives: the root the host configured for the organization
-    (`service_roots`), else the connection's own base URL (a path such as `/books/v3`
-    that the broker puts on the connection's base URL: the data centre the connection
-    was made for), else the vendor's default root."""
+    (`service_roots`), else a path such as `/books/v3` that the broker puts on the base
+    URL of the connection: the one named, or without one the organization's own
+    connection of that service (the data centre it was made for)."""
     ctx = current()
     roots = ctx.system.get("service_roots", {})
     root = roots.get(service)
     if root:
         return root.rstrip("/")  # type: ignore[no-any-return]
-    if connection:
-        return _API_PATHS[service]
-    return _DEFAULT_ROOTS[service]
+    return _API_PATHS[service]
 
 
 def _optional(task: str, extras: tuple[Any, ...]) -> tuple[list[Any], str | None]:
@@ -385,7 +381,8 @@ def _rest(method: str, service: str, path: str, connection: str | None, body: An
           query: list[tuple[str, str]] | None = None) -> Any:
     ctx = current()
     url = _api_root(service, connection) + path
-    request = HttpRequest(method=method, url=url, query=query or [], connection=connection)
+    request = HttpRequest(method=method, url=url, query=query or [], connection=connection,
+                          implicit=None if connection else service)
     if body is not None:
         request.body = to_json_text(body).encode("utf-8")
         request.headers.append(("Content-Type", "application/json"))

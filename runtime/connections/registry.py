@@ -82,6 +82,14 @@ class AuthorizationFailed(RegistryError):
     """The provider refused or could not complete an authorization (not a usage error)."""
 
 
+def no_implicit_connection(kind: str) -> ScriptRuntimeError:
+    service = f"zoho_{kind}"
+    return ScriptRuntimeError(
+        f"zoho.{kind} tasks called without a connection use the organization's {service} "
+        f"connection, and there is none: add one (sluice connections add NAME --auth oauth2 "
+        f"--service {service} ...) or name a connection as the task's last argument")
+
+
 class ConnectionNotFound(ScriptRuntimeError):
     """No connection has this link name."""
 
@@ -396,6 +404,27 @@ class Registry:
             view = self._view(conn, cred)
         self._forget(link_name)
         return view
+
+    def implicit_connection(self, kind: str) -> str:
+        """The organization's own connection of a Zoho service (`crm`, `books`), used by an
+        integration task called without a connection argument, as the vendor uses the
+        organization's built-in one: the only connection of service `zoho_<kind>` (any
+        data centre), or the one whose link name is `zoho<kind>` when there are several."""
+        service = f"zoho_{kind}"
+        with self._sessions() as s:
+            rows = s.execute(select(Connection.link_name, Connection.service)
+                             .order_by(Connection.link_name)).all()
+        links = [link for link, svc in rows if svc.split(":", 1)[0] == service]
+        if len(links) == 1:
+            return str(links[0])
+        if f"zoho{kind}" in links:
+            return f"zoho{kind}"
+        if not links:
+            raise no_implicit_connection(kind)
+        raise ScriptRuntimeError(
+            f"zoho.{kind} tasks called without a connection: several {service} connections "
+            f"exist ({', '.join(links)}); name one as the task's last argument, or call one "
+            f"of them 'zoho{kind}'")
 
     def get(self, link_name: str) -> ConnectionView:
         with self._sessions() as s:

@@ -69,6 +69,13 @@ class _LazyRegistry:
     def refresh_after_rejection(self, link_name: str, generation: int) -> Any:
         return self._open(link_name).refresh_after_rejection(link_name, generation)
 
+    def implicit_connection(self, kind: str) -> str:
+        if self._registry is None and not database_exists():
+            from .registry import no_implicit_connection
+
+            raise no_implicit_connection(kind)
+        return self._open(f"zoho_{kind}").implicit_connection(kind)  # type: ignore[no-any-return]
+
     def close(self) -> None:
         if self._registry is not None:
             self._registry.close()

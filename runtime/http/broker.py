@@ -326,6 +326,13 @@ class Broker:
         secrets_token = _SECRETS.set(())
         try:
             self._check_message(request)
+            if not request.connection and request.implicit:
+                if self.registry is None:
+                    raise ScriptRuntimeError(
+                        f"zoho.{request.implicit} tasks need a connection, and no connection "
+                        "registry is configured in this runtime")
+                request.connection = self.registry.implicit_connection(request.implicit)
+                entry["connection"] = request.connection
             if request.connection:
                 response = self._send_for_connection(request, ctx, budget, entry)
             else:

@@ -30,6 +30,9 @@ class HttpRequest:
     files: list[tuple[str, str, str, bytes]] = field(default_factory=list)  # field, name, type, data
     form: list[tuple[str, str]] = field(default_factory=list)
     connection: str | None = None
+    # An integration task called without a connection (`zoho.crm.getRecordById("Leads",
+    # id)`): the organization's own connection of this service, found by the broker.
+    implicit: str | None = None
 
 
 @dataclass

@@ -90,7 +90,8 @@ def encode_request(request: HttpRequest) -> dict[str, Any]:
             "query": [list(p) for p in request.query],
             "headers": [list(p) for p in request.headers], "body": _b64(request.body),
             "files": [[f, n, t, _b64(d)] for f, n, t, d in request.files],
-            "form": [list(p) for p in request.form], "connection": request.connection}
+            "form": [list(p) for p in request.form], "connection": request.connection,
+            "implicit": request.implicit}
 
 
 def decode_request(data: Any) -> HttpRequest:
@@ -102,6 +103,9 @@ def decode_request(data: Any) -> HttpRequest:
         raise ProtocolError("request needs text method and url")
     if connection is not None and not isinstance(connection, str):
         raise ProtocolError("connection must be text")
+    implicit = data.get("implicit")
+    if implicit is not None and implicit not in ("crm", "books"):
+        raise ProtocolError("implicit must name a Zoho service")
     files_raw = data.get("files") or []
     if not isinstance(files_raw, list):
         raise ProtocolError("files must be a list")
@@ -113,7 +117,8 @@ def decode_request(data: Any) -> HttpRequest:
         files.append((item[0], item[1], item[2], _unb64(item[3]) or b""))
     return HttpRequest(method=method, url=url, query=_pairs(data.get("query") or []),
                        headers=_pairs(data.get("headers") or []), body=_unb64(data.get("body")),
-                       files=files, form=_pairs(data.get("form") or []), connection=connection)
+                       files=files, form=_pairs(data.get("form") or []), connection=connection,
+                       implicit=implicit)
 
 
 def encode_response(response: HttpResponse) -> dict[str, Any]:

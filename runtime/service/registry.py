@@ -56,6 +56,9 @@ class ServiceRegistry:
     def refresh_after_rejection(self, link_name: str, generation: int) -> Any:
         return self._for_scripts().refresh_after_rejection(link_name, generation)
 
+    def implicit_connection(self, kind: str) -> str:
+        return self._for_scripts().implicit_connection(kind)  # type: ignore[no-any-return]
+
     def close(self) -> None:
         with self._lock:
             if self._registry is not None:

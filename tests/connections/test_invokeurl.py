@@ -265,6 +265,28 @@ def test_crm_tasks_are_rest_calls_through_the_connection(
     assert {c["token_generation"] for c in result.http} == {1}
 
 
+def test_tasks_without_a_connection_use_the_organizations_own_connection(
+        registry: Registry, provider: LocalProvider, run: Runner) -> None:
+    """`zoho.crm.getRecordById("Leads", id)` with no connection argument, as most real
+    CRM scripts write it: the organization's zoho_crm connection signs it."""
+    from connlab import add_oauth2, authorize
+
+    missing = run('return zoho.crm.getRecordById("Leads", "4001");')
+    assert "use the organization's zoho_crm connection, and there is none" in \
+        missing.error.message
+    add_oauth2(registry, provider, link="orgcrm", service="zoho_crm",
+               base_urls=[provider.url + "/crm/"])
+    authorize(registry, provider, link="orgcrm")
+    result = run('return zoho.crm.getRecordById("Leads", "4001").get("Last_Name");')
+    assert result.ok and result.value == "Patel", result.error
+    assert result.http[0]["connection"] == "orgcrm"
+    assert result.http[0]["url"].startswith(provider.url + "/crm/v2/Leads/4001")
+    add_oauth2(registry, provider, link="othercrm", service="zoho_crm",
+               base_urls=[provider.url + "/crm/"])
+    several = run('return zoho.crm.getRecordById("Leads", "4001");')
+    assert "several zoho_crm connections exist (orgcrm, othercrm)" in several.error.message
+
+
 def test_integration_tasks_refuse_what_is_not_a_connection_name(
         provider: LocalProvider, connected: str, run: Runner) -> None:
     result = run('return zoho.books.getRecords("invoices", "1", "", {1, 2});')

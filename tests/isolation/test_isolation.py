@@ -160,3 +160,13 @@ def test_zygote_children_have_no_network_of_their_own() -> None:
         assert executor.execute('info "after";', {}, Limits()).logs == ["after"]
     finally:
         forker.close()
+
+
+def test_a_task_without_a_connection_reaches_the_parent_marked_for_the_org_connection(
+        executor: IsolatedExecutor) -> None:
+    result = executor.execute('r = zoho.crm.getRecordById("Leads", "7"); return 1;', {},
+                              Limits())
+    assert result.ok, result.error
+    request = executor.broker.requests[-1]
+    assert request.implicit == "crm" and request.connection is None
+    assert request.url == "/crm/v2/Leads/7"
