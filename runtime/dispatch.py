@@ -8,7 +8,8 @@ first lookup so later calls cost two dictionary reads.
 
 from __future__ import annotations
 
-__all__ = ["call_method", "call_function", "lookup_method", "arity_error", "unknown_method"]
+__all__ = ["call_method", "call_function", "lookup_method", "arity_error", "unknown_method",
+           "method_caller"]
 
 import difflib
 from decimal import Decimal
@@ -83,6 +84,60 @@ def call_method(receiver: Any, name: str, *args: Any) -> Any:
     if n < row.min_args or (row.max_args is not None and n > row.max_args):
         raise arity_error(row, n)
     return row.fn(receiver, *args)
+
+
+# ---- per-call-site callers -------------------------------------------------------------
+# A call site knows its method spelling and argument count when it is compiled; what is
+# left to find at run time depends only on the receiver's type. `method_caller(name, n)`
+# gives a function that remembers the built-in per receiver type, so a warm call is one
+# dictionary read and the call itself (the generic `call_method` reads four tables and
+# checks the arity on every call). Errors are the same as `call_method`'s.
+_CALLERS: dict[tuple[str, int], Any] = {}
+_CALLERS_MAX = 4096
+
+
+def method_caller(name: str, nargs: int) -> Any:
+    key = (name, nargs)
+    caller = _CALLERS.get(key)
+    if caller is None:
+        caller = _make_caller(name, nargs)
+        if len(_CALLERS) < _CALLERS_MAX:
+            _CALLERS[key] = caller
+    return caller
+
+
+def _make_caller(name: str, nargs: int) -> Any:
+    cache: dict[type, Any] = {}
+
+    def resolve(receiver: Any) -> Any:
+        kind = type(receiver)
+        tag = _TAGS.get(kind) or _tag(receiver)
+        row = lookup_method(tag, name) if tag in METHODS else None
+        if row is None:
+            raise unknown_method(tag, name)
+        if nargs < row.min_args or (row.max_args is not None and nargs > row.max_args):
+            raise arity_error(row, nargs)
+        if kind in _TAGS:  # the answer depends on the type alone
+            cache[kind] = row.fn
+        return row.fn
+
+    get = cache.get
+    if nargs == 0:
+        def call0(receiver: Any) -> Any:
+            return (get(type(receiver)) or resolve(receiver))(receiver)
+        return call0
+    if nargs == 1:
+        def call1(receiver: Any, a: Any) -> Any:
+            return (get(type(receiver)) or resolve(receiver))(receiver, a)
+        return call1
+    if nargs == 2:
+        def call2(receiver: Any, a: Any, b: Any) -> Any:
+            return (get(type(receiver)) or resolve(receiver))(receiver, a, b)
+        return call2
+
+    def call(receiver: Any, *args: Any) -> Any:
+        return (get(type(receiver)) or resolve(receiver))(receiver, *args)
+    return call
 
 
 def call_function(name: str, *args: Any) -> Any:

@@ -30,6 +30,7 @@ __all__ = ["FastPaths", "FAST_GLOBALS"]
 import ast
 from typing import Any
 
+from .dispatch import method_caller
 from .errors import ScriptRuntimeError
 from .values import MAX_NUMBER, MIN_NUMBER
 
@@ -138,6 +139,7 @@ class FastPaths(ast.NodeTransformer):
                 return _located(self._map_get(node), node)
             if method == "size" and len(node.args) == 2:
                 return _located(self._size(node), node)
+            return self._method_caller(node)
         if helper == "dg_f" and node.args and isinstance(node.args[0], ast.Constant):
             return self._bind_function(node)
         return node
@@ -264,6 +266,18 @@ class FastPaths(ast.NodeTransformer):
         fast = ast.Call(func=_load("dg_len"), args=[recv_again], keywords=[])
         slow = ast.Call(func=node.func, args=[recv_again, name], keywords=[])
         return ast.IfExp(test=guard, body=fast, orelse=slow)
+
+    def _method_caller(self, node: ast.Call) -> ast.expr:
+        """`dg_m(R, 'name', A...)` -> `dg_mc_name_N(R, A...)`: the call site's own caller,
+        which remembers the built-in per receiver type (dispatch.method_caller)."""
+        name = str(node.args[1].value)  # type: ignore[attr-defined]
+        if not name.isidentifier() or not name.isascii():
+            return node
+        nargs = len(node.args) - 2
+        global_name = f"dg_mc_{name}_{nargs}"
+        self.bound[global_name] = method_caller(name, nargs)
+        return _located(ast.Call(func=_load(global_name), args=[node.args[0], *node.args[2:]],
+                                 keywords=[]), node)
 
     def _bind_function(self, node: ast.Call) -> ast.expr:
         name = str(node.args[0].value).lower()  # type: ignore[attr-defined]

@@ -2,8 +2,9 @@
 
     python tests/benchmarks/bench_stdlib.py
 
-Each pair runs the built-in through the dispatcher exactly as a script's method call
-does (`call_method`) and the closest plain-Python operation, side by side.
+Each pair runs the built-in as a script's method call does (inside a script, through the
+call site's own caller, or through the generic dispatcher `call_method`) and the closest
+plain-Python operation, side by side.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from sluicegate.dispatch import call_method
+from sluicegate.dispatch import call_method, method_caller
 from sluicegate.engine import Runtime
 from sluicegate.limits import Limits
 from sluicegate.limits import RunContext, activate
@@ -81,6 +82,19 @@ def main() -> None:
     pair("map get via the dispatcher (20,000)",
          lambda: [call_method(m, "get", k) for k in keys],
          lambda: [m.get(k) for k in keys])
+    get_caller = method_caller("get", 1)
+    pair("map get via a call site's caller (20,000)",
+         lambda: [get_caller(m, k) for k in keys],
+         lambda: [m.get(k) for k in keys])
+
+    def py_text() -> None:
+        n = 0
+        for k in keys:
+            if k.startswith("key1") and "9" in k:
+                n += 1
+    pair("text methods in a script (20,000)", script(
+        'n = 0; for each k in keys { if (k.startsWith("key1") && k.contains("9")) '
+        '{ n = n + 1; } }', {"keys": keys}), py_text)
 
     import json
     pair("toString of a 1,000-entry map", lambda: call_method(m, "toString"),
