@@ -575,6 +575,23 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def creator_field(self, c: list[Any]) -> None:
         return None
 
+    def creator_delete(self, c: list[Any]) -> ast.stmt:
+        word, frm, form = c[0], c[1], c[2]
+        if word.value.lower() != "delete" or frm.value.lower() != "from":
+            raise self._error(f"Unexpected '{word.value} {frm.value}'", word)
+        call = _call("dg_unsupported", [_const(f"delete from {form.value}", word)], word)
+        return _span(ast.Expr(value=call), word)
+
+    # Task blocks of other products (`sendsms [ to: ... message: ... ]` in Creator).
+    _CREATOR_TASKS = {"sendsms", "pushnotify", "postmessage"}
+
+    def creator_task(self, c: list[Any]) -> ast.stmt:
+        word = c[0]
+        if word.value.lower() not in self._CREATOR_TASKS:
+            raise self._error(f"Unknown task '{word.value} [...]'", word)
+        call = _call("dg_unsupported", [_const(f"{word.value} [...]", word)], word)
+        return _span(ast.Expr(value=call), word)
+
     _CREATOR_COMMANDS = {"hide", "show", "clear", "enable", "disable", "cancel", "reload",
                          "delete", "remove", "select", "deselect"}
 
