@@ -137,6 +137,13 @@ def negate(a: Any) -> Any:
     raise ScriptRuntimeError(f"Expression is of type {type_name(a)} and operator - is not valid")
 
 
+def plus(a: Any) -> Any:
+    """Unary `+`: a NUMBER or DECIMAL unchanged."""
+    if type(a) is int or type(a) is Decimal:
+        return a
+    raise ScriptRuntimeError(f"Expression is of type {type_name(a)} and operator + is not valid")
+
+
 def _comparable(a: Any, b: Any) -> bool:
     ta, tb = type(a), type(b)
     if _is_num(a) and _is_num(b):

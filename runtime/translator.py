@@ -35,7 +35,7 @@ from .values import MAX_NUMBER, MIN_NUMBER
 
 # The helper names generated code may call; the sandbox binds exactly these.
 HELPERS = frozenset({
-    "dg_add", "dg_sub", "dg_mul", "dg_div", "dg_mod", "dg_neg", "dg_lt", "dg_le", "dg_gt",
+    "dg_add", "dg_sub", "dg_mul", "dg_div", "dg_mod", "dg_neg", "dg_pos", "dg_lt", "dg_le", "dg_gt",
     "dg_ge", "dg_eq", "dg_ne", "dg_cond", "dg_not", "dg_m", "dg_f", "dg_info", "dg_iter",
     "dg_iter_index", "dg_field", "dg_set_field", "dg_user", "dg_task", "dg_sys", "dg_throw",
     "dg_caught", "dg_errors", "dg_brace", "dg_brace_list", "dg_typed_list", "dg_date",
@@ -331,6 +331,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             value = -self.constants[operand.id]
             return _span(self._hoist(value, tok), tok, operand)
         return self._nest(_call("dg_neg", [operand], tok, operand), operand)
+
+    def unary_plus(self, c: list[Any]) -> ast.expr:
+        tok, operand = c
+        if isinstance(operand, ast.Constant) and type(operand.value) is int:
+            return _span(ast.Constant(value=operand.value), tok, operand)
+        return self._nest(_call("dg_pos", [operand], tok, operand), operand)
 
     def if_expr(self, c: list[Any]) -> ast.expr:
         tok, test, body, orelse = c
