@@ -120,6 +120,11 @@ def register(subparsers: Any) -> None:
     auth.add_argument("link", metavar="LINK")
     auth.add_argument("--code", metavar="CODE",
                       help="the code (or redirect URL) from the provider, pasted")
+    auth.add_argument("--redirect-uri", metavar="URL",
+                      help="the redirect URI registered with the provider (default: "
+                      "SLUICE_OAUTH_REDIRECT_URI, else a free loopback port). A loopback "
+                      "URI is listened on; any other is printed and completed by the "
+                      "service's /oauth/callback or with --code")
     auth.set_defaults(func=_cmd_authorize)
 
     lst = sub.add_parser("list", help="list connections and their status")
@@ -340,7 +345,10 @@ def _authorize(args: argparse.Namespace) -> int:
         elif args.code:
             done = _complete_with_code(registry, args.link, args.code.strip())
         else:
-            done = _authorize_with_browser(registry, args.link)
+            redirect = args.redirect_uri or os.environ.get("SLUICE_OAUTH_REDIRECT_URI")
+            done = _authorize_with_browser(registry, args.link, redirect)
+            if done is _PENDING:
+                return 0
             if done is None:
                 return 1
     finally:
@@ -363,19 +371,58 @@ def _complete_with_code(registry: Any, link: str, code: str) -> Any:
     return registry.complete_pending(link, code)
 
 
-def _authorize_with_browser(registry: Any, link: str) -> Any:
+def _loopback_target(redirect: str | None) -> tuple[str, int, str] | None:
+    """(host, port, path) to listen on for a loopback redirect URI; None for another URI.
+    Without a URI: a free port on 127.0.0.1."""
+    from urllib.parse import urlsplit
+
+    if not redirect:
+        return ("127.0.0.1", 0, "/oauth/callback")
+    parts = urlsplit(redirect)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _usage("redirect-uri: must be an absolute http(s) URL")
+    if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"):
+        try:
+            port = parts.port or 80
+        except ValueError:
+            raise _usage("redirect-uri: the port is not a number") from None
+        host = "::1" if parts.hostname == "::1" else "127.0.0.1"
+        return (host, port, parts.path or "/")
+    return None
+
+
+def _authorize_elsewhere(registry: Any, link: str, redirect: str) -> Any:
+    """A redirect URI this command cannot listen on (the service's public callback): print
+    the URL; the service's /oauth/callback, or `--code`, completes the authorization."""
+    start = registry.begin_authorization(link, redirect)
+    sys.stdout.write(start.url + "\n")
+    sys.stderr.write(f"Open the URL above and approve access; the provider redirects to "
+                     f"{redirect}. If that is not a running sluicegate service, finish with: "
+                     f"sluice connections authorize {link} --code CODE\n")
+    return _PENDING
+
+
+_PENDING = object()  # the authorization continues elsewhere (the service, or --code)
+
+
+def _authorize_with_browser(registry: Any, link: str, redirect: str | None = None) -> Any:
     import queue
+    import socket
     import threading
     import time
     from http.server import BaseHTTPRequestHandler, HTTPServer
     from urllib.parse import parse_qsl, urlsplit
 
+    target = _loopback_target(redirect)
+    if target is None:
+        return _authorize_elsewhere(registry, link, redirect or "")
+    host, port, path = target
     results: queue.Queue[dict[str, str]] = queue.Queue()
 
     class Callback(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            if parts.path != "/oauth/callback":
+            if parts.path != path:
                 self.send_error(404)
                 return
             results.put(dict(parse_qsl(parts.query)))
@@ -390,12 +437,19 @@ def _authorize_with_browser(registry: Any, link: str) -> Any:
         def log_message(self, format: str, *args: Any) -> None:
             """The command prints its own progress."""
 
-    server = HTTPServer(("127.0.0.1", 0), Callback)
+    class Server(HTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    try:
+        server = Server((host, port), Callback)
+    except OSError as exc:
+        raise _usage(f"redirect-uri: cannot listen on {host}:{port} ({exc.strerror or exc})"
+                     ) from None
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               daemon=True)
     thread.start()
     try:
-        redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/oauth/callback"
+        redirect_uri = redirect or f"http://127.0.0.1:{server.server_address[1]}{path}"
         start = registry.begin_authorization(link, redirect_uri)
         sys.stdout.write(start.url + "\n")
         sys.stdout.flush()

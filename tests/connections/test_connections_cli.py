@@ -397,3 +397,49 @@ def test_update_mistakes_name_the_field_and_change_nothing(cli: Cli, leaks: Leak
     assert [e["action"] for e in entries] == ["add"]
     code, _, err = cli.inproc("connections", "update", "nope", "--display-name", "x")
     assert code == 2 and "no connection named 'nope'" in err
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_authorize_listens_on_the_registered_redirect_uri(
+        cli: Cli, provider: LocalProvider) -> None:
+    """Providers accept only the redirect URI registered for the client: the command
+    listens on the loopback URI it is given (flag or SLUICE_OAUTH_REDIRECT_URI)."""
+    _add_oauth2(cli, provider)
+    registered = f"http://127.0.0.1:{_free_port()}/oauth/return"
+    waiting = cli.background("connections", "authorize", "zb", "--redirect-uri", registered)
+    assert waiting.stdout is not None
+    url = waiting.stdout.readline().strip()
+    assert dict(parse_qsl(urlsplit(url).query))["redirect_uri"] == registered
+    redirect = provider.approve(url)
+    assert redirect.startswith(registered + "?")
+    with urllib.request.urlopen(redirect, timeout=10) as answer:
+        assert answer.status == 200
+    code, out, err = cli.finish(waiting)
+    assert code == 0, err
+    assert "authorized connection 'zb' (connected" in out
+
+
+def test_authorize_with_a_public_redirect_uri_prints_the_url_for_the_service(
+        cli: Cli, provider: LocalProvider) -> None:
+    """A redirect to the service's public callback is not listened on here: the command
+    prints the URL and exits 0; a pasted redirect URL completes it."""
+    _add_oauth2(cli, provider)
+    public = "https://sluice.example.com/oauth/callback"
+    code, out, err = cli.inproc("connections", "authorize", "zb", "--redirect-uri", public)
+    assert code == 0, err
+    url = out.strip().splitlines()[-1]
+    assert dict(parse_qsl(urlsplit(url).query))["redirect_uri"] == public
+    assert "--code" in err
+    redirect = provider.approve(url)
+    code, out, err = cli.inproc("connections", "authorize", "zb", "--code", redirect)
+    assert code == 0, err
+    assert "connected" in out
+    code, _, err = cli.inproc("connections", "authorize", "zb", "--redirect-uri", "ftp://x")
+    assert code == 2 and "redirect-uri: must be an absolute http(s) URL" in err
