@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from .cliargs import positive_int as _positive_int
+from .cliargs import positive_seconds as _positive_float
+
 
 class UsageError(Exception):
     """A mistake in how the command was called; printed without a traceback, exit 2."""
@@ -68,24 +71,6 @@ def _parse_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, An
     return values
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-    return value
 
 
 def cmd_run(args: argparse.Namespace) -> int:
