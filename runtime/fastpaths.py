@@ -16,6 +16,10 @@ and falls back to the helper for everything else:
     M.put(K, V);        -> if <dict, str key, below the size floor>: t1[t2] = V  else: dg_m(...)
     L.add(V);           -> if <list, below the size floor>: t1.append(V)  else: dg_m(...)
     dg_f('ifnull', a, b) -> dg_b_ifnull(a, b)       (built-in functions bound directly)
+    dg_m(R, 'name', A)  -> dg_mc_name_1(R, A)        (a caller per call site, dispatch.method_caller)
+
+Variables that only ever hold a NUMBER (`int_locals`: `n = 0; n = n + 1;`, an index of
+`for each index`) skip the type guard; the 64-bit range check always stays.
 
 Temporaries (`dg_t<N>`) keep every operand evaluated exactly once and in script order.
 The guards compare exact types (`type(x) is int`), so bool, BraceMap, TypedList and the
@@ -98,6 +102,95 @@ def _located(new: Any, old: ast.AST) -> Any:
     return new
 
 
+_INT_OPS = {"dg_add", "dg_sub", "dg_mul", "dg_mod", "dg_div"}
+
+
+def _int_typed(expr: Any, ints: set[str]) -> bool:
+    """Whether `expr` (as the translator wrote it) always gives a NUMBER when it gives
+    anything: NUMBER operators on NUMBERs return a NUMBER or raise (SPEC §3)."""
+    if isinstance(expr, ast.Constant):
+        return type(expr.value) is int
+    if isinstance(expr, ast.Name):
+        return expr.id in ints
+    if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)
+            and not expr.keywords):
+        if expr.func.id in _INT_OPS and len(expr.args) == 2:
+            return all(_int_typed(a, ints) for a in expr.args)
+        if expr.func.id == "dg_neg" and len(expr.args) == 1:
+            return _int_typed(expr.args[0], ints)
+    return False
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def int_locals(fn: ast.FunctionDef) -> set[str]:
+    """Script variables of `fn` that only ever hold a NUMBER.
+
+    A variable qualifies when every assignment to it gives a NUMBER (`n = 0`,
+    `n = n + 1`, an index of `for each index`), it is no parameter and no other loop
+    variable, and, in the bare body, whose variables may also come from the inputs, the
+    first top-level statement that names it assigns it without reading it (so an input
+    of that name is never seen). Such variables need no type guard before inline
+    arithmetic; the 64-bit range check stays."""
+    disqualified = {a.arg for a in fn.args.args}
+    values: dict[str, list[Any]] = {}
+    body = fn.body
+    guarded = body[-1] if body and isinstance(body[-1], ast.Try) else None
+    if guarded is None:
+        return set()
+    from_inputs = set()
+    for stmt in body[:-1]:  # the input prologue of the runtime nodes
+        from_inputs |= {n.id for n in ast.walk(stmt)
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for node in ast.walk(guarded):
+        if isinstance(node, ast.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                values.setdefault(node.targets[0].id, []).append(node.value)
+            else:
+                disqualified |= {n.id for t in node.targets for n in ast.walk(t)
+                                 if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            target, source = node.target, node.iter
+            if (isinstance(source, ast.Call) and isinstance(source.func, ast.Name)
+                    and source.func.id == "_getiter_" and len(source.args) == 1):
+                source = source.args[0]  # the policy pass's iteration guard
+            index_loop = (isinstance(source, ast.Call) and isinstance(source.func, ast.Name)
+                          and source.func.id == "dg_iter_index")
+            if isinstance(target, ast.Name) and index_loop:
+                values.setdefault(target.id, []).append(ast.Constant(0))
+            else:
+                disqualified |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            disqualified |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.NamedExpr):
+            disqualified.add(node.target.id)
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda, ast.With, ast.Delete)):
+            return set()  # not a shape the translator writes: infer nothing
+    for name in from_inputs & set(values):
+        mentions = [stmt for stmt in guarded.body if name in _names_in(stmt)]
+        first = mentions[0] if mentions else None
+        assigned_first = (isinstance(first, ast.Assign) and len(first.targets) == 1
+                          and isinstance(first.targets[0], ast.Name)
+                          and first.targets[0].id == name
+                          and name not in _names_in(first.value))
+        # A loop variable used only inside its own loop never shows an input's value.
+        loop_only = (isinstance(first, ast.For) and isinstance(first.target, ast.Name)
+                     and first.target.id == name and len(mentions) == 1)
+        if not (assigned_first or loop_only):
+            disqualified.add(name)
+    ints = {n for n in values if n.startswith("v_")} - disqualified
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(ints):
+            if not all(_int_typed(v, ints) for v in values[name]):
+                ints.discard(name)
+                changed = True
+    return ints
+
+
 class FastPaths(ast.NodeTransformer):
     """Rewrites helper calls on exact types into inline code (see the module docstring)."""
 
@@ -105,6 +198,23 @@ class FastPaths(ast.NodeTransformer):
         self.builtin_functions = builtin_functions
         self.bound: dict[str, Any] = {}
         self.counter = 0
+        self.ints: set[str] = set()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        outer, self.ints = self.ints, int_locals(node)
+        try:
+            self.generic_visit(node)
+        finally:
+            self.ints = outer
+        return node
+
+    def _known_int(self, expr: ast.expr) -> bool:
+        """An operand that is a NUMBER whenever it is evaluated without error."""
+        if isinstance(expr, ast.Constant):
+            return type(expr.value) is int
+        if isinstance(expr, ast.Name):
+            return expr.id in self.ints
+        return bool(getattr(expr, "dg_known_int", False))
 
     def _temp(self) -> str:
         self.counter += 1
@@ -144,9 +254,20 @@ class FastPaths(ast.NodeTransformer):
             return self._bind_function(node)
         return node
 
-    def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr, ast.expr, ast.expr]:
-        """A guard that both operands are exactly `kind`, and the re-reads of them."""
+    def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr | None, ast.expr, ast.expr]:
+        """A guard that both operands are exactly `kind`, and the re-reads of them; no
+        guard (None) when both are known NUMBERs."""
         left, right = node.args
+        if kind == "dg_int":
+            left_known, right_known = self._known_int(left), self._known_int(right)
+            if left_known and right_known:
+                return None, left, right
+            if left_known or right_known:
+                other = right if left_known else left
+                other_once, other_again = self._hold(other)
+                guard = _is(_type_of(other_once), _load(kind))
+                return (guard, left, other_again) if left_known else (guard, other_again,
+                                                                       right)
         literal = int if kind == "dg_int" else str
         for known, other in ((right, left), (left, right)):
             if isinstance(known, ast.Constant) and type(known.value) is literal:
@@ -172,6 +293,9 @@ class FastPaths(ast.NodeTransformer):
                                comparators=[computed, ast.Constant(MAX_NUMBER)])
         overflow = ast.Call(func=_load("dg_overflow"), args=[], keywords=[])
         fast = ast.IfExp(test=in_range, body=_load(result), orelse=overflow)
+        if guard is None:
+            fast.dg_known_int = True  # type: ignore[attr-defined]
+            return fast
         return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
 
     @staticmethod
@@ -207,18 +331,23 @@ class FastPaths(ast.NodeTransformer):
         """Python's % agrees with Deluge's (sign of the dividend) for a non-negative
         dividend and a positive divisor."""
         guard, left, right = self._both(node, "dg_int")
-        checks: list[ast.expr] = [guard, ast.Compare(left=left, ops=[ast.GtE()],
-                                                     comparators=[ast.Constant(0)])]
+        checks: list[ast.expr] = [] if guard is None else [guard]
+        checks.append(ast.Compare(left=left, ops=[ast.GtE()], comparators=[ast.Constant(0)]))
         if not (isinstance(right, ast.Constant) and type(right.value) is int
                 and right.value > 0):
             checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
         fast = ast.BinOp(left=left, op=ast.Mod(), right=right)
-        return ast.IfExp(test=ast.BoolOp(op=ast.And(), values=checks), body=fast,
-                         orelse=self._fallback(node, left, right))
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        result = ast.IfExp(test=test, body=fast, orelse=self._fallback(node, left, right))
+        if guard is None:  # NUMBER % NUMBER is a NUMBER on either branch
+            result.dg_known_int = True  # type: ignore[attr-defined]
+        return result
 
     def _order(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         guard, left, right = self._both(node, "dg_int")
         fast = ast.Compare(left=left, ops=[op()], comparators=[right])
+        if guard is None:
+            return fast
         return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
 
     def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
@@ -226,6 +355,8 @@ class FastPaths(ast.NodeTransformer):
         for known, other in ((right, left), (left, right)):
             if isinstance(known, ast.Constant) and known.value is None:
                 # `x == null` is true for null alone (SPEC §3): an identity test.
+                if isinstance(other, ast.Constant):  # both written out: fold it
+                    return ast.Constant((other.value is None) == (op is ast.Eq))
                 return ast.Compare(left=other, ops=[ast.Is() if op is ast.Eq else ast.IsNot()],
                                    comparators=[ast.Constant(None)])
         constant = next((a for a in (right, left) if isinstance(a, ast.Constant)
@@ -234,8 +365,10 @@ class FastPaths(ast.NodeTransformer):
             guard, left_again, right_again = self._both(node, "dg_str")
         else:
             other = left if constant is right else right
-            other_once, other_again = self._hold(other)
             kind = "dg_str" if type(constant.value) is str else "dg_int"
+            if kind == "dg_int" and self._known_int(other):
+                return ast.Compare(left=left, ops=[op()], comparators=[right])
+            other_once, other_again = self._hold(other)
             guard = _is(_type_of(other_once), _load(kind))
             left_again, right_again = ((other_again, constant) if constant is right
                                        else (constant, other_again))

@@ -185,3 +185,42 @@ def test_generated_scripts_compile_and_never_fail_internally(text: str) -> None:
     _problems_are_syntax_errors(text)
     _compiles_if_accepted(text)
     _runs_without_internal_error(text)
+
+
+# ---- the fast paths change speed, never results -----------------------------------------
+_INT_HEAVY = st.lists(st.one_of(
+    st.tuples(_NAMES, st.integers(-50, 50)).map(lambda t: f"{t[0]} = {t[1]};"),
+    st.tuples(_NAMES, _NAMES, st.sampled_from(["+", "-", "*", "/", "%"]),
+              st.integers(-5, 5)).map(lambda t: f"{t[0]} = {t[1]} {t[2]} {t[3]};"),
+    st.tuples(_NAMES, _NAMES, _NAMES).map(lambda t: f"{t[0]} = {t[1]} * {t[2]};"),
+    st.tuples(_NAMES, _NAMES).map(lambda t: f"{t[0]} = {t[1]} + 0.5;"),
+    st.tuples(_NAMES, st.integers(1, 4), _NAMES).map(
+        lambda t: f"for each index i in {{{', '.join(['1'] * t[1])}}} {{ {t[2]} = {t[2]} + i; }}"),
+    st.tuples(_NAMES, _NAMES).map(lambda t: f"if ({t[0]} > {t[1]}) {{ {t[0]} = {t[1]}; }}"),
+    _NAMES.map(lambda n: f"info {n};"),
+), min_size=1, max_size=10).map("\n".join)
+
+
+@FUZZ
+@given(_INT_HEAVY, st.dictionaries(_NAMES, st.one_of(st.integers(-9, 9), st.just("7")),
+                                   max_size=2))
+def test_number_inference_never_changes_a_result(text: str, inputs: dict) -> None:
+    """Scripts of NUMBER arithmetic run with the inferred-NUMBER fast paths and without
+    them give the same logs, value and error (the inference only drops type guards)."""
+    import sluicegate.fastpaths as fastpaths
+    from sluicegate.sandbox import clear_cache
+
+    limits = Limits(max_statements=5_000, timeout=2.0)
+    clear_cache()
+    fast = Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg", limits=limits)
+    saved = fastpaths.int_locals
+    fastpaths.int_locals = lambda fn: set()
+    try:
+        clear_cache()
+        plain = Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg", limits=limits)
+    finally:
+        fastpaths.int_locals = saved
+        clear_cache()
+    a, b = fast.to_json(), plain.to_json()
+    for key in ("status", "logs", "return", "error"):
+        assert a[key] == b[key], (key, text, inputs)
