@@ -562,6 +562,26 @@ def _hours_between(receiver: Any, other: Any) -> int:
     return hours if end >= start else -hours
 
 
+def _time_between(receiver: Any, other: Any) -> str:
+    """timeBetween(end): the elapsed time as TEXT `HH:mm:ss`, hours counted past a day
+    (1 day 10 h is `34:...`); a difference of whole hours is written `HH`, of hours and
+    minutes `HH:mm`. The end must not be before the start. Zoho Deluge docs: Date-time
+    functions > timeBetween ("HH: in case of differences in just the hour. HH:mm: in
+    case of differences in just the hour and minute"; "End time has to be greater")."""
+    start = _instant_us(_receiver("timeBetween", receiver).value)
+    end = _instant_us(_date_arg("timeBetween", 1, other).value)
+    if end < start:
+        raise ScriptRuntimeError("timeBetween: the end time is before the start time")
+    seconds = (end - start) // 1_000_000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if secs:
+        return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    if minutes:
+        return f"{hours:02d}:{minutes:02d}"
+    return f"{hours:02d}"
+
+
 def _months_between_values(fname: str, receiver: Any, other: Any) -> int:
     start = _wall(_receiver(fname, receiver))
     end = _wall(_date_arg(fname, 1, other))
@@ -813,6 +833,7 @@ METHODS: list[Builtin] = [
     method("getWeekOfYear", _week_of_year, _RECEIVERS, 0, 1),
     method("daysBetween", _days_between, _RECEIVERS, 1),
     method("hoursBetween", _hours_between, _RECEIVERS, 1),
+    method("timeBetween", _time_between, _RECEIVERS, 1),
     method("monthsBetween", _months_between, _RECEIVERS, 1),
     method("yearsBetween", _years_between, _RECEIVERS, 1),
     method("days360", _days360, _RECEIVERS, 1),
