@@ -214,7 +214,8 @@ def arity(name: str, given: int) -> None:
 
 HOOKS: dict[str, Any] = {
     "dg_add": ops.add, "dg_sub": ops.subtract, "dg_mul": ops.multiply, "dg_div": ops.divide,
-    "dg_mod": ops.modulo, "dg_neg": ops.negate, "dg_pos": ops.plus, "dg_lt": ops.less, "dg_le": ops.less_equal,
+    "dg_mod": ops.modulo, "dg_neg": ops.negate, "dg_pos": ops.plus,
+    "dg_member": ops.member_of, "dg_lt": ops.less, "dg_le": ops.less_equal,
     "dg_gt": ops.greater, "dg_ge": ops.greater_equal, "dg_eq": ops.equal,
     "dg_ne": ops.not_equal, "dg_cond": ops.condition, "dg_not": ops.logical_not,
     "dg_m": call_method, "dg_f": call_function, "dg_info": info, "dg_iter": iterate,

@@ -137,6 +137,23 @@ def negate(a: Any) -> Any:
     raise ScriptRuntimeError(f"Expression is of type {type_name(a)} and operator - is not valid")
 
 
+def member_of(value: Any, collection: Any) -> bool:
+    """`value in collection`: an element of a LIST, a key of a MAP, a part of a TEXT."""
+    if isinstance(collection, list):
+        return any(deluge_equal(value, item) for item in collection)
+    if isinstance(collection, dict):
+        try:
+            return value in collection
+        except TypeError:
+            return False
+    if isinstance(collection, str):
+        return display(value) in collection
+    if collection is None:
+        return False
+    raise ScriptRuntimeError(f"Expression is of type {type_name(collection)} and operator "
+                             "in is not valid")
+
+
 def plus(a: Any) -> Any:
     """Unary `+`: a NUMBER or DECIMAL unchanged."""
     if type(a) is int or type(a) is Decimal:

@@ -63,6 +63,8 @@ class KeywordPostLex:
                 elif low == "info" and prev_type in _STATEMENT_START:
                     # The grammar still reads `info = ...` / `info.put(...)` as the variable.
                     tok.type = "INFO"
+                elif low == "alert" and prev_type in _STATEMENT_START:
+                    tok.type = "ALERT"  # Creator's `alert expr;`, read like `info`
             recent.append(tok)
             if len(recent) > 4:
                 del recent[0]

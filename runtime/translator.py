@@ -35,7 +35,8 @@ from .values import MAX_NUMBER, MIN_NUMBER
 
 # The helper names generated code may call; the sandbox binds exactly these.
 HELPERS = frozenset({
-    "dg_add", "dg_sub", "dg_mul", "dg_div", "dg_mod", "dg_neg", "dg_pos", "dg_lt", "dg_le", "dg_gt",
+    "dg_add", "dg_sub", "dg_mul", "dg_div", "dg_mod", "dg_neg", "dg_pos", "dg_member",
+    "dg_lt", "dg_le", "dg_gt",
     "dg_ge", "dg_eq", "dg_ne", "dg_cond", "dg_not", "dg_m", "dg_f", "dg_info", "dg_iter",
     "dg_iter_index", "dg_field", "dg_set_field", "dg_user", "dg_task", "dg_sys", "dg_throw",
     "dg_caught", "dg_errors", "dg_brace", "dg_brace_list", "dg_typed_list", "dg_date",
@@ -332,6 +333,11 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             return _span(self._hoist(value, tok), tok, operand)
         return self._nest(_call("dg_neg", [operand], tok, operand), operand)
 
+    def in_op(self, c: list[Any]) -> ast.expr:
+        """`a in b` (Creator criteria `Orders[Email in emails]`): b contains a."""
+        left, tok, right = c
+        return self._nest(_call("dg_member", [left, right], tok, right), left, right)
+
     def unary_plus(self, c: list[Any]) -> ast.expr:
         tok, operand = c
         if isinstance(operand, ast.Constant) and type(operand.value) is int:
@@ -610,11 +616,24 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return _span(ast.Expr(value=call), word)
 
     def creator_alert(self, c: list[Any]) -> ast.stmt:
-        word, _text = c
-        if word.value.lower() != "alert":
-            raise self._error(f"Unexpected text after '{word.value}'", word)
+        word = c[0]
         call = _call("dg_unsupported", [_const("alert", word)], word)
         return _span(ast.Expr(value=call), word)
+
+    def creator_insert_assign(self, c: list[Any]) -> ast.stmt:
+        """`id = insert into Form [ ... ];`: the new record's ID (Creator)."""
+        target, word, into, form = c[0], c[1], c[2], c[3]
+        if word.value.lower() != "insert" or into.value.lower() != "into":
+            raise self._error(f"Unexpected '{word.value} {into.value}'", word)
+        call = _call("dg_unsupported", [_const(f"insert into {form.value}", word)], word)
+        return _span(ast.Assign(targets=[_name(_var(target.value), target, store=True)],
+                                value=call), target)
+
+    def creator_ui(self, c: list[Any]) -> ast.stmt:
+        """`Field:ui.add(values);` and the like (Creator form scripts)."""
+        field = c[0]
+        call = _call("dg_unsupported", [_const(f"{field.value}:ui", field)], field)
+        return _span(ast.Expr(value=call), field)
 
     def empty_stmt(self, c: list[Any]) -> None:
         return None
