@@ -429,6 +429,11 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             return c[0]  # type: ignore[no-any-return]
         return _span(ast.List(elts=list(c), ctx=ast.Load()), c[0], c[-1])
 
+    def template_attachment(self, c: list[Any]) -> ast.expr:
+        """A Creator record template rendered as an attachment: refused when sent."""
+        ref = c[0]
+        return _call("dg_unsupported", [_const(" ".join(ref.value.split()), ref)], ref)
+
     def task_param(self, c: list[Any]) -> tuple[Token, str, ast.expr]:
         key_tok, value = c
         key = re.sub(r"[\s_]+", "-", key_tok.value.rstrip(":").strip().lower())
