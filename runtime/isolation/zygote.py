@@ -148,6 +148,12 @@ def _spare_main(sock: socket.socket, network_left: bool) -> None:
 
 def _receive_request(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:
     """One length-prefixed JSON message that may carry file descriptors."""
+    request, fds, _ = _receive_raw(sock)
+    return request, fds
+
+
+def _receive_raw(sock: socket.socket) -> tuple[dict[str, Any], list[int], bytes]:
+    """A message, its descriptors and its bytes as received (forwarded unchanged)."""
     # Read the 4-byte length exactly (descriptors ride on its first byte): reading more
     # could swallow the start of the next message on this stream.
     head, fds, _, _ = socket.recv_fds(sock, 4, 4)
@@ -167,7 +173,8 @@ def _receive_request(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:
         if not chunk:
             raise EOFError("the other side closed the channel")
         body += chunk
-    return json.loads(bytes(body), parse_float=Decimal), fds
+    raw = bytes(body)
+    return json.loads(raw, parse_float=Decimal), fds, raw
 
 
 def main(fd: int) -> None:
@@ -193,7 +200,7 @@ def main(fd: int) -> None:
         while len(pool) < _POOL and not select.select([control], [], [], 0)[0]:
             pool.append(_Spare(control, generation, network_left))
         try:
-            request, fds = _receive_request(control)
+            request, fds, raw = _receive_raw(control)
         except (EOFError, OSError, ValueError):
             break
         op = request.get("op")
@@ -204,8 +211,7 @@ def main(fd: int) -> None:
                 _discard(stale)  # forked before this script was compiled here
                 pool.remove(stale)
             spare = pool.pop(0) if pool else _Spare(control, generation, network_left)
-            payload = to_json_text(request).encode("utf-8")
-            socket.send_fds(spare.socket, [len(payload).to_bytes(4, "big") + payload], fds)
+            socket.send_fds(spare.socket, [len(raw).to_bytes(4, "big") + raw], fds)
             for extra in fds:
                 os.close(extra)
             spare.socket.close()
