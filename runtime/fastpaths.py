@@ -144,32 +144,41 @@ def int_locals(fn: ast.FunctionDef) -> set[str]:
     for stmt in body[:-1]:  # the input prologue of the runtime nodes
         from_inputs |= {n.id for n in ast.walk(stmt)
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    for node in ast.walk(guarded):
-        if isinstance(node, ast.Assign):
-            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                values.setdefault(node.targets[0].id, []).append(node.value)
-            else:
-                disqualified |= {n.id for t in node.targets for n in ast.walk(t)
+    statement_names: list[set[str]] = []
+    for stmt in guarded.body:  # one walk: the names of each statement and the assignments
+        names: set[str] = set()
+        statement_names.append(names)
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Assign):
+                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    values.setdefault(node.targets[0].id, []).append(node.value)
+                else:
+                    disqualified |= {n.id for t in node.targets for n in ast.walk(t)
+                                     if isinstance(n, ast.Name)}
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                target, source = node.target, node.iter
+                if (isinstance(source, ast.Call) and isinstance(source.func, ast.Name)
+                        and source.func.id == "_getiter_" and len(source.args) == 1):
+                    source = source.args[0]  # the policy pass's iteration guard
+                index_loop = (isinstance(source, ast.Call)
+                              and isinstance(source.func, ast.Name)
+                              and source.func.id == "dg_iter_index")
+                if isinstance(target, ast.Name) and index_loop:
+                    values.setdefault(target.id, []).append(ast.Constant(0))
+                else:
+                    disqualified |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                disqualified |= {n.id for n in ast.walk(node.target)
                                  if isinstance(n, ast.Name)}
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            target, source = node.target, node.iter
-            if (isinstance(source, ast.Call) and isinstance(source.func, ast.Name)
-                    and source.func.id == "_getiter_" and len(source.args) == 1):
-                source = source.args[0]  # the policy pass's iteration guard
-            index_loop = (isinstance(source, ast.Call) and isinstance(source.func, ast.Name)
-                          and source.func.id == "dg_iter_index")
-            if isinstance(target, ast.Name) and index_loop:
-                values.setdefault(target.id, []).append(ast.Constant(0))
-            else:
-                disqualified |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            disqualified |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
-        elif isinstance(node, ast.NamedExpr):
-            disqualified.add(node.target.id)
-        elif isinstance(node, (ast.FunctionDef, ast.Lambda, ast.With, ast.Delete)):
-            return set()  # not a shape the translator writes: infer nothing
+            elif isinstance(node, ast.NamedExpr):
+                disqualified.add(node.target.id)
+            elif isinstance(node, (ast.FunctionDef, ast.Lambda, ast.With, ast.Delete)):
+                return set()  # not a shape the translator writes: infer nothing
     for name in from_inputs & set(values):
-        mentions = [stmt for stmt in guarded.body if name in _names_in(stmt)]
+        mentions = [stmt for stmt, names in zip(guarded.body, statement_names)
+                    if name in names]
         first = mentions[0] if mentions else None
         assigned_first = (isinstance(first, ast.Assign) and len(first.targets) == 1
                           and isinstance(first.targets[0], ast.Name)
