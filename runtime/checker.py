@@ -24,14 +24,18 @@ class Problem:
     line: int | None
     column: int | None
     filename: str
+    # "error": the script cannot run as written (a syntax error, a misspelt built-in);
+    # "warning": a name `check` cannot see (a function of the platform or of another
+    # script), which fails at run time only if it is really missing.
+    severity: str = "error"
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "message": self.message, "line": self.line,
-                "column": self.column}
+                "column": self.column, "severity": self.severity}
 
     def diagnostic(self, source: str | None) -> str:
-        return format_diagnostic(self.filename, source, self.line, self.column, "error",
-                                 self.message)
+        return format_diagnostic(self.filename, source, self.line, self.column,
+                                 self.severity, self.message)
 
 
 def _problem(err: ScriptSyntaxError, filename: str, kind: str = "SyntaxError") -> Problem:
@@ -51,4 +55,8 @@ def check_source(source: str | bytes, filename: str = "<script>") -> list[Proble
     except RecursionError:
         return [Problem("SyntaxError", "The script is nested too deeply to compile", 1, 1,
                         filename)]
-    return [_problem(w, filename, "UnknownName") for w in translation.warnings]
+    problems = [_problem(w, filename, "UnknownName") for w in translation.warnings]
+    for p in problems:
+        if "did you mean" not in p.message:
+            p.severity = "warning"
+    return problems

@@ -138,11 +138,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in args.scripts:
         source = _read_script(path)
         problems = check_source(source, path)
-        if problems:
+        if any(p.severity == "error" for p in problems):
             failed = True
         reports.append((path, source, problems))
     if args.json:
-        out = [{"file": path, "ok": not problems,
+        out = [{"file": path, "ok": not any(p.severity == "error" for p in problems),
                 "problems": [p.to_json() for p in problems]} for path, _, problems in reports]
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     else:
@@ -150,7 +150,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             text = source.decode("utf-8", "replace").lstrip("\ufeff")
             for p in problems:
                 sys.stdout.write(p.diagnostic(text) + "\n")
-            if not problems:
+            if not any(p.severity == "error" for p in problems):
                 sys.stdout.write(f"{path}: ok\n")
     return 1 if failed else 0
 

@@ -429,6 +429,16 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             return c[0]  # type: ignore[no-any-return]
         return _span(ast.List(elts=list(c), ctx=ast.Load()), c[0], c[-1])
 
+    def attachments(self, c: list[Any]) -> ast.expr:
+        items = [x for x in c if x is not None]
+        if len(items) == 1:
+            return items[0]  # type: ignore[no-any-return]
+        return _span(ast.List(elts=items, ctx=ast.Load()), items[0], items[-1])
+
+    def file_attachment(self, c: list[Any]) -> ast.expr:
+        """`file:X` in Creator's sendmail attachments: the FILE value X itself."""
+        return c[1]  # type: ignore[no-any-return]
+
     def template_attachment(self, c: list[Any]) -> ast.expr:
         """A Creator record template rendered as an attachment: refused when sent."""
         ref = c[0]
@@ -613,12 +623,16 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                          "delete", "remove", "select", "deselect"}
 
     def creator_command(self, c: list[Any]) -> ast.stmt:
-        word, arg = c
+        word, (name, arg) = c  # `hide Field;`, `show row.Field;`
         if word.value.lower() not in self._CREATOR_COMMANDS:
             raise self._error(f"Unexpected '{arg.value}' after '{word.value}'; expected an "
                               "assignment or a call", arg)
-        call = _call("dg_unsupported", [_const(f"{word.value.lower()} {arg.value}", word)], word)
+        call = _call("dg_unsupported", [_const(f"{word.value.lower()} {name}", word)], word)
         return _span(ast.Expr(value=call), word)
+
+    def bare_block(self, c: list[Any]) -> list[ast.stmt]:
+        """`{ ... }` around statements (a body pasted with its braces): the statements."""
+        return self.block(c)
 
     def creator_alert(self, c: list[Any]) -> ast.stmt:
         word = c[0]
@@ -635,9 +649,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                                 value=call), target)
 
     def creator_ui(self, c: list[Any]) -> ast.stmt:
-        """`Field:ui.add(values);` and the like (Creator form scripts)."""
+        """`Field:ui.add(values);`, `input.Field:ui.add(...)` (Creator form scripts)."""
         field = c[0]
-        call = _call("dg_unsupported", [_const(f"{field.value}:ui", field)], field)
+        call = _call("dg_unsupported", [_const("Field:ui", field)], field)
         return _span(ast.Expr(value=call), field)
 
     def empty_stmt(self, c: list[Any]) -> None:
@@ -726,7 +740,27 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                 node.func = _name("dg_unsupported", node.func)
                 node.args = [_const(name, node.func)]
             elif not qualified and lookup_any_method(name) is None:
-                self.warnings.append(self._error(f"Unknown function '{name}'", node))
+                self.warnings.append(self._error(_unknown_function(name), node))
+
+
+def _unknown_function(name: str) -> str:
+    """The check's message for a call of a name that is no built-in: a near miss of a
+    built-in is named (a typo); anything else may be a function of the vendor's platform
+    or another script, which `check` cannot see."""
+    import difflib
+
+    from sluicegate.stdlib import METHODS
+
+    spellings: dict[str, str] = {}
+    for table in (FUNCTIONS, *METHODS.values()):
+        for row in table.values():
+            for spelled in row.names:
+                spellings.setdefault(spelled.lower(), spelled)
+    close = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.8)
+    if close:
+        return f"Unknown function '{name}' (did you mean '{spellings[close[0]]}'?)"
+    return (f"Unknown function '{name}': not a built-in; a function of another script is "
+            f"called by its qualified name, such as standalone.{name}(...)")
 
 
 _LIST_ONLY_METHODS = {"add", "addall"}

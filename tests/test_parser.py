@@ -141,5 +141,30 @@ def test_check_accepts_other_products_tasks_and_creator_functions() -> None:
 
 
 def test_check_reports_unknown_functions() -> None:
-    problems = check_source("x = fooBar(1);\ny = ifnull(x, 1);", "t.dg")
-    assert [(p.line, p.message) for p in problems] == [(1, "Unknown function 'fooBar'")]
+    """A near miss of a built-in is an error with the built-in named; another unknown name
+    may be a function of the platform or of another script: a warning (exit 0)."""
+    problems = check_source("x = fooBar(1);\ny = ifnull(x, 1);\nz = toUpercase(y);", "t.dg")
+    assert [(p.line, p.severity) for p in problems] == [(1, "warning"), (3, "error")]
+    assert problems[0].message.startswith("Unknown function 'fooBar': not a built-in")
+    assert problems[1].message == ("Unknown function 'toUpercase' (did you mean "
+                                   "'toUpperCase'?)")
+
+
+def test_check_command_exits_0_on_warnings_and_1_on_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import subprocess
+    import sys
+
+    warn = tmp_path / "warn.dg"
+    warn.write_text("x = g_GetConfig();\n", encoding="utf-8")
+    typo = tmp_path / "typo.dg"
+    typo.write_text('y = toUpercase("a");\n', encoding="utf-8")
+    cmd = [sys.executable, "-m", "sluicegate.cli", "check"]
+    done = subprocess.run([*cmd, str(warn)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and ": warning: Unknown function 'g_GetConfig'" in done.stdout
+    done = subprocess.run([*cmd, "--json", str(warn), str(typo)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert [r["ok"] for r in report] == [True, False]
+    assert report[1]["problems"][0]["severity"] == "error"
