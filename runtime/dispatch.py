@@ -20,7 +20,7 @@ from sluicegate.stdlib import ANY, FUNCTIONS, METHODS, Builtin, method_names
 
 from .values import (
     BOOLEAN, COLLECTION, DATETIME, DECIMAL, FILE, LIST, MAP, NULL, NUMBER, TEXT, BraceMap,
-    CaughtError, Collection, DateTime, File, TypedList, type_name,
+    CaughtError, Collection, DateTime, File, TypedList, display, type_name,
 )
 
 _TAGS: dict[type, str] = {
@@ -73,11 +73,36 @@ def lookup_method(tag: str, name: str) -> Builtin | None:
     return row
 
 
+def _as_text(row: Builtin) -> Builtin:
+    """A TEXT method applied to a DATETIME's text (`zoho.currenttime.indexOf(" ")`, as
+    published scripts do: the vendor converts the value to its display text)."""
+    def on_text(receiver: Any, *args: Any) -> Any:
+        return row.fn(display(receiver), *args)
+    return Builtin(row.names, on_text, row.min_args, row.max_args, row.receivers,
+                   row.function_form)
+
+
+_TEXT_ON_DATETIME: dict[str, Builtin] = {}
+
+
+def _method_row(tag: str, name: str) -> Builtin | None:
+    """The built-in for `name` on a value of `tag`; a DATETIME also answers TEXT methods
+    it has none of its own for."""
+    row = lookup_method(tag, name)
+    if row is None and tag == DATETIME:
+        text_row = lookup_method(TEXT, name)
+        if text_row is not None:
+            row = _TEXT_ON_DATETIME.get(name)
+            if row is None:
+                row = _TEXT_ON_DATETIME[name] = _as_text(text_row)
+    return row
+
+
 def call_method(receiver: Any, name: str, *args: Any) -> Any:
     tag = _TAGS.get(type(receiver)) or _tag(receiver)
     row = METHODS[tag].get(name) if tag in METHODS else None
     if row is None:
-        row = lookup_method(tag, name)
+        row = _method_row(tag, name)
         if row is None:
             raise unknown_method(tag, name)
     n = len(args)
@@ -112,7 +137,7 @@ def _make_caller(name: str, nargs: int) -> Any:
     def resolve(receiver: Any) -> Any:
         kind = type(receiver)
         tag = _TAGS.get(kind) or _tag(receiver)
-        row = lookup_method(tag, name) if tag in METHODS else None
+        row = _method_row(tag, name) if tag in METHODS else None
         if row is None:
             raise unknown_method(tag, name)
         if nargs < row.min_args or (row.max_args is not None and nargs > row.max_args):

@@ -58,6 +58,10 @@ _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head"}
 _RESPONSE_FORMATS = frozenset({"FILE", "TEXT", "JSON", "XML"})
 _USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
 _SYSTEM_NAMES = {"now", "today"}
+# `zoho.*` names that are values (SPEC §5), not integration tasks.
+_ZOHO_VALUES = {"zoho.currentdate", "zoho.currenttime", "zoho.adminuser", "zoho.adminuserid",
+                "zoho.loginuser", "zoho.loginuserid", "zoho.appname", "zoho.appuri",
+                "zoho.ipaddress"}
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
             "b": "\b", "f": "\f"}
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
@@ -372,7 +376,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         if qual is not None:
             full = f"{qual}.{name.value}"
             root = qual.split(".", 1)[0].lower()
-            if root == "zoho":
+            if root == "zoho" and qual.lower() in _ZOHO_VALUES:
+                # `zoho.currentdate.addDay(1)`: a method of the system value
+                recv = _span(_call("dg_sys", [_name("dg_ctx", name), _const(qual.lower(), name)],
+                                   recv), recv)
+                qual = None
+            elif root == "zoho":
                 return self._task_call(full, args, recv, name)
             if root in _USER_NAMESPACES:
                 return self._user_call(full, args, recv)
