@@ -176,7 +176,7 @@ def call_function(name: str, *args: Any) -> Any:
     if not args:
         raise ScriptRuntimeError(f"Unknown function '{name}'")
     tag = _tag(args[0])
-    method = lookup_method(tag, name)
+    method = _method_row(tag, name)
     if method is None or not method.function_form:
         if lookup_any_method(name) is None:
             raise ScriptRuntimeError(f"Unknown function '{name}'")
