@@ -132,6 +132,15 @@ class Runtime:
         Deluge values already (the run then works on them directly)."""
         started = time.perf_counter()
         run_limits = limits or (PROFILES[profile] if profile else self.limits)
+        size = len(source.encode("utf-8", "surrogatepass") if isinstance(source, str)
+                   else source)
+        if size > run_limits.max_source_bytes:
+            # Parsing is linear but not free: a giant script would hold the run past its
+            # time limit before the first statement (vendor editors cap scripts far lower).
+            return RunResult("failure", error=ErrorInfo(
+                "LimitExceeded", f"Script size limit of {run_limits.max_source_bytes} bytes "
+                f"exceeded ({size} bytes)", None, None, filename),
+                stats={"statements": 0, "duration_ms": _ms(started), "http_calls": 0})
         try:
             compiled = compile_script(source, filename)
         except ScriptSyntaxError as err:

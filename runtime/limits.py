@@ -41,6 +41,7 @@ class Limits:
     max_elements: int = 1_000_000
     max_nesting: int = 512
     memory_bytes: int = 512 * 1024 * 1024
+    max_source_bytes: int = 2 * 1024 * 1024
 
     def with_(self, **changes: Any) -> Limits:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -133,3 +133,14 @@ for each a in l
     assert result.error is not None and result.error.type == "LimitExceeded"
     assert "Time limit" in result.error.message
     assert elapsed < 1.5
+
+
+def test_a_script_over_the_size_limit_is_refused_before_parsing() -> None:
+    src = "x = 1;\n" * 400_000  # 2.8 MB
+    started = time.monotonic()
+    result = Runtime().run(src, {})
+    assert result.error is not None and result.error.type == "LimitExceeded"
+    assert result.error.message.startswith("Script size limit of 2097152 bytes exceeded")
+    assert time.monotonic() - started < 1.0
+    small = Runtime().run("x = 1;\n" * 10, {}, limits=Limits(max_source_bytes=20))
+    assert small.error is not None and "Script size limit of 20 bytes" in small.error.message
