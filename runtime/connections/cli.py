@@ -43,41 +43,7 @@ def register(subparsers: Any) -> None:
                      help="predefined service (zoho_books, zoho_crm, zoho_desk, google, "
                      "slack, github, hubspot, stripe, xero, quickbooks; zoho_*:eu for a "
                      "data centre) or custom")
-    add.add_argument("--display-name", metavar="TEXT")
-    add.add_argument("--base-url", action="append", metavar="URL", dest="base_urls",
-                     help="a base URL the connection may be used with (repeatable)")
-    add.add_argument("--client-id", metavar="ID",
-                     help="OAuth client id (OAuth 1: the consumer key)")
-    add.add_argument("--authorize-url", metavar="URL")
-    add.add_argument("--token-url", metavar="URL")
-    add.add_argument("--refresh-url", metavar="URL")
-    add.add_argument("--revoke-url", metavar="URL")
-    add.add_argument("--scopes", metavar="A,B", help="comma-separated scopes")
-    add.add_argument("--scope-delimiter", metavar="TEXT",
-                     help="how scopes are joined in requests (default: a space)")
-    add.add_argument("--grant", choices=("authorization_code", "client_credentials"))
-    add.add_argument("--param-type", choices=("header", "query", "form"),
-                     help="where the token or key goes")
-    add.add_argument("--param-name", metavar="NAME", help="header or parameter name")
-    add.add_argument("--header-format", metavar="FORMAT",
-                     help="e.g. 'Bearer {token}' or 'Zoho-oauthtoken {token}'")
-    add.add_argument("--username", metavar="USER",
-                     help="Basic: the user name; OAuth 1: the access token (oauth_token)")
-    add.add_argument("--authorize-param", action="append", metavar="NAME=VALUE",
-                     dest="authorize_params",
-                     help="extra authorize parameter, e.g. access_type=offline (repeatable)")
-    add.add_argument("--token-auth",
-                     choices=("client_secret_post", "client_secret_basic", "auto"),
-                     help="how the client authenticates at the token URL (default: auto)")
-    add.add_argument("--refresh-leeway", metavar="SECONDS",
-                     help="refresh a token this long before it expires (default: "
-                     "SLUICE_TOKEN_LEEWAY, else 60)")
-    add.add_argument("--refresh-on-status", metavar="CODES",
-                     help="statuses that mean the token was refused and trigger one "
-                     "refresh and retry (default: 401), e.g. 401,403")
-    add.add_argument("--refresh-on-body", action="append", metavar="TEXT",
-                     help="a text in a response body that means the token was refused, "
-                     "e.g. INVALID_OAUTHTOKEN (repeatable)")
+    _setting_flags(add)
     secret = add.add_mutually_exclusive_group(required=True)
     secret.add_argument("--secret-stdin", action="store_true",
                         help="read the secret (client secret, key or password) from stdin")
@@ -87,23 +53,7 @@ def register(subparsers: Any) -> None:
 
     upd = sub.add_parser("update", help="change settings, base URLs or the secret")
     upd.add_argument("link", metavar="LINK")
-    upd.add_argument("--display-name", metavar="TEXT")
-    upd.add_argument("--base-url", action="append", metavar="URL", dest="base_urls",
-                     help="the new base URLs (repeatable; replaces the old list)")
-    for flag, meta in (("--client-id", "ID"), ("--authorize-url", "URL"),
-                       ("--token-url", "URL"), ("--refresh-url", "URL"),
-                       ("--revoke-url", "URL"), ("--scopes", "A,B"),
-                       ("--scope-delimiter", "TEXT"), ("--param-name", "NAME"),
-                       ("--header-format", "FORMAT"), ("--username", "USER"),
-                       ("--refresh-leeway", "SECONDS"), ("--refresh-on-status", "CODES")):
-        upd.add_argument(flag, metavar=meta)
-    upd.add_argument("--grant", choices=("authorization_code", "client_credentials"))
-    upd.add_argument("--param-type", choices=("header", "query", "form"))
-    upd.add_argument("--token-auth",
-                     choices=("client_secret_post", "client_secret_basic", "auto"))
-    upd.add_argument("--authorize-param", action="append", metavar="NAME=VALUE",
-                     dest="authorize_params")
-    upd.add_argument("--refresh-on-body", action="append", metavar="TEXT")
+    _setting_flags(upd)
     new_secret = upd.add_mutually_exclusive_group()
     new_secret.add_argument("--secret-stdin", action="store_true",
                             help="read a new secret from stdin")
@@ -152,6 +102,46 @@ def register(subparsers: Any) -> None:
     rotate = sub.add_parser("rotate-key", help="re-encrypt every secret with a new master key")
     rotate.set_defaults(func=_cmd_rotate_key)
 
+
+
+def _setting_flags(p: argparse.ArgumentParser) -> None:
+    """The settings of a connection, the same for `add` and `update` (where a given flag
+    replaces the current value; `--base-url` replaces the whole list)."""
+    p.add_argument("--display-name", metavar="TEXT")
+    p.add_argument("--base-url", action="append", metavar="URL", dest="base_urls",
+                   help="a base URL the connection may be used with (repeatable)")
+    p.add_argument("--client-id", metavar="ID",
+                   help="OAuth client id (OAuth 1: the consumer key)")
+    p.add_argument("--authorize-url", metavar="URL")
+    p.add_argument("--token-url", metavar="URL")
+    p.add_argument("--refresh-url", metavar="URL")
+    p.add_argument("--revoke-url", metavar="URL")
+    p.add_argument("--scopes", metavar="A,B", help="comma-separated scopes")
+    p.add_argument("--scope-delimiter", metavar="TEXT",
+                   help="how scopes are joined in requests (default: a space)")
+    p.add_argument("--grant", choices=("authorization_code", "client_credentials"))
+    p.add_argument("--param-type", choices=("header", "query", "form"),
+                   help="where the token or key goes")
+    p.add_argument("--param-name", metavar="NAME", help="header or parameter name")
+    p.add_argument("--header-format", metavar="FORMAT",
+                   help="e.g. 'Bearer {token}' or 'Zoho-oauthtoken {token}'")
+    p.add_argument("--username", metavar="USER",
+                   help="Basic: the user name; OAuth 1: the access token (oauth_token)")
+    p.add_argument("--authorize-param", action="append", metavar="NAME=VALUE",
+                   dest="authorize_params",
+                   help="extra authorize parameter, e.g. access_type=offline (repeatable)")
+    p.add_argument("--token-auth",
+                   choices=("client_secret_post", "client_secret_basic", "auto"),
+                   help="how the client authenticates at the token URL (default: auto)")
+    p.add_argument("--refresh-leeway", metavar="SECONDS",
+                   help="refresh a token this long before it expires (default: "
+                   "SLUICE_TOKEN_LEEWAY, else 60)")
+    p.add_argument("--refresh-on-status", metavar="CODES",
+                   help="statuses that mean the token was refused and trigger one "
+                   "refresh and retry (default: 401), e.g. 401,403")
+    p.add_argument("--refresh-on-body", action="append", metavar="TEXT",
+                   help="a text in a response body that means the token was refused, "
+                   "e.g. INVALID_OAUTHTOKEN (repeatable)")
 
 
 class _Parser(argparse.ArgumentParser):
