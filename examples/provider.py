@@ -338,6 +338,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(401, {"code": "INVALID_TOKEN", "status": "error",
                                     "message": "invalid oauth token"})
         rest = [unquote(p) for p in path[len("/crm/v2/"):].strip("/").split("/")]
+        if rest[:2] == ["settings", "variables"] and len(rest) == 3 and self.command == "GET":
+            variables = {"Discount_Rate": "12.5", "Region": "EMEA"}
+            if rest[2] not in variables:
+                return self._send(404, {"code": "INVALID_DATA", "status": "error",
+                                        "message": "the variable does not exist"})
+            return self._send(200, {"variables": [{"api_name": rest[2],
+                                                   "value": variables[rest[2]]}]})
         with state.lock:
             records = state.crm.setdefault(rest[0], {})
             if len(rest) == 1 and self.command == "GET":

@@ -473,6 +473,10 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             if (key == "type" and isinstance(value, ast.Name)
                     and getattr(value, "dg_qual", "").lower() in _HTTP_METHODS):
                 value = _const(value.dg_qual.upper(), value)  # type: ignore[attr-defined]
+            elif (key == "service" and kind == "invokeapi" and isinstance(value, ast.Name)
+                    and "." not in getattr(value, "dg_qual", ".")):
+                # `service: zohobooks` is a bare word (the vendor's service names)
+                value = _const(value.dg_qual.lower(), value)  # type: ignore[attr-defined]
             elif (key == "response-format" and isinstance(value, ast.Name)
                     and getattr(value, "dg_qual", "").upper() in _RESPONSE_FORMATS):
                 # `response-format: FILE` is a bare word, like `type: GET`
@@ -647,6 +651,14 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         word = c[0]
         call = _call("dg_unsupported", [_const("alert", word)], word)
         return _span(ast.Expr(value=call), word)
+
+    def creator_message(self, c: list[Any]) -> ast.stmt:
+        """`success message "Saved";` (Creator form actions)."""
+        first, second = c[0], c[1]
+        if (first.value.lower(), second.value.lower()) != ("success", "message"):
+            raise self._error(f"Unexpected text after '{first.value} {second.value}'", second)
+        call = _call("dg_unsupported", [_const("success message", first)], first)
+        return _span(ast.Expr(value=call), first)
 
     def creator_insert_assign(self, c: list[Any]) -> ast.stmt:
         """`id = insert into Form [ ... ];`: the new record's ID (Creator)."""

@@ -426,7 +426,25 @@ def _to_json_list(receiver: Any) -> list[Any]:
     return value  # type: ignore[no-any-return]
 
 
+def _text_get(receiver: str, key: Any) -> Any:
+    """`text.get(k)` on TEXT holding JSON: the key of the object, or the element at an
+    index of the array, as if the text were converted first [seen: the vendor's own Desk
+    samples call `get` on `...toString()` of a response]. Other text is an error."""
+    value = parse_json(receiver, "get")
+    if type(value) is dict:
+        return value.get(key) if isinstance(key, str) else value.get(display(key))
+    if type(value) is list:
+        if type(key) is not int:
+            raise ScriptRuntimeError("get: a JSON array text takes a NUMBER index")
+        if not 0 <= key < len(value):
+            raise ScriptRuntimeError(f"get: index {key} is out of range for a list of "
+                                     f"{len(value)}")
+        return value[key]
+    raise ScriptRuntimeError("get: the text is not a JSON object or array")
+
+
 METHODS: list[Builtin] = [
+    method("get", _text_get, TEXT, 1),
     method("toMap", _to_map, (TEXT, MAP)),
     method("getJSON", _get_json, (TEXT, MAP), 1),
     method("toJSONList", _to_json_list, (TEXT, LIST)),

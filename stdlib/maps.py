@@ -42,11 +42,21 @@ def _has_value(values: Any, value: Any) -> bool:
 # MAP
 
 
-def _put(m: dict[Any, Any], key: Any, value: Any) -> None:
+_NO_VALUE = object()
+
+
+def _put(m: dict[Any, Any], key: Any, value: Any = _NO_VALUE) -> None:
     """`put(k, v)`: set key k to v; an existing key keeps its place (insertion order).
 
-    Zoho Deluge docs: Map functions > put.
+    Zoho Deluge docs: Map functions > put. `put(otherMap)` with one MAP argument puts all
+    of its keys, as `putAll` [seen: published Cliq and CRM scripts write it].
     """
+    if value is _NO_VALUE:
+        if not isinstance(key, dict):
+            raise ScriptRuntimeError("Function 'put' expects 2 arguments (a key and a value)"
+                                     " but got 1 that is not a MAP")
+        _put_all(m, key)
+        return
     try:
         m[key] = value
     except TypeError:
@@ -505,7 +515,7 @@ def _on_values(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 METHODS: list[Builtin] = [
-    method("put", _put, _MAP, 2),
+    method("put", _put, _MAP, 1, 2),
     method("putAll", _put_all, _MAP, 1),
     method("get", _get, _MAP, 1),
     method("keys", _keys, _MAP),

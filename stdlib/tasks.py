@@ -190,7 +190,8 @@ def _result(response: HttpResponse, detailed: bool, as_file: bool, charset: str 
             "responseHeader": {k.lower(): v for k, v in response.headers.items()}}
 
 
-def invokeurl(ctx: RunContext, params: list[tuple[str, Any]]) -> Any:
+def invokeurl(ctx: RunContext, params: list[tuple[str, Any]],
+              implicit: str | None = None) -> Any:
     """The `invokeurl [ ... ]` task; `params` are (normalized name, value) pairs."""
     p = dict(params)
     if "url" not in p:
@@ -230,6 +231,8 @@ def invokeurl(ctx: RunContext, params: list[tuple[str, Any]]) -> Any:
     connection = p.get("connection")
     if connection is not None:
         request.connection = _text_param("invokeurl", "connection", connection)
+    elif implicit is not None and url.startswith("/"):
+        request.implicit = implicit  # the organization's own connection of that service
     detailed = p.get("detailed")
     if detailed is not None and detailed not in (True, False):
         raise ScriptRuntimeError("invokeurl parameter 'detailed' must be true or false")
@@ -248,10 +251,19 @@ def invokeapi(ctx: RunContext, params: list[tuple[str, Any]]) -> Any:
     path = display(p.get("path") or "").strip()
     roots = ctx.system.get("service_roots", {})
     root = roots.get(service)
-    if not root:
-        raise ScriptRuntimeError(f"invokeapi service '{service}' is not configured in this runtime")
     rest = [(k, v) for k, v in params if k not in ("service", "path")]
+    if not root:
+        kind = _INVOKEAPI_SERVICES.get(service)
+        if kind is None:
+            raise ScriptRuntimeError(f"invokeapi service '{service}' is not configured in "
+                                     "this runtime")
+        # zohobooks / zohocrm: the path goes to the organization's own connection of that
+        # service (or the connection the block names), as the integration tasks do.
+        return invokeurl(ctx, [("url", "/" + path.lstrip("/")), *rest], implicit=kind)
     return invokeurl(ctx, [("url", root.rstrip("/") + "/" + path.lstrip("/")), *rest])
+
+
+_INVOKEAPI_SERVICES = {"zohobooks": "books", "zohocrm": "crm"}
 
 
 def _recipients(value: Any) -> list[str]:
@@ -470,6 +482,18 @@ def crm_get_related_records(relation: Any, module: Any, record_id: Any, *extras:
                        f"{_segment(relation)}", connection, query=query))
 
 
+def crm_get_org_variable(name: Any, *extras: Any) -> Any:
+    """`zoho.crm.getOrgVariable(api_name [, connection])`: the value of a CRM organization
+    variable (Zoho Deluge docs: CRM tasks > getOrgVariable), read from the CRM REST API
+    `GET /settings/variables/{api_name}`; null when the variable has no value."""
+    _, connection = _optional("zoho.crm.getOrgVariable", extras)
+    answer = _rest("GET", "crm", f"/settings/variables/{_segment(name)}", connection)
+    if isinstance(answer, dict) and isinstance(answer.get("variables"), list):
+        first = answer["variables"][0] if answer["variables"] else None
+        return first.get("value") if isinstance(first, dict) else None
+    return answer
+
+
 def books_get_records(module: Any, org_id: Any, *extras: Any) -> Any:
     """`zoho.books.getRecords(module, orgId [, criteria] [, connection])`: the API
     response; criteria is TEXT `status=overdue&page=2` or a MAP."""
@@ -536,6 +560,7 @@ TASKS: list[Builtin] = [
     function("zoho.crm.createRecord", crm_create_record, 2, None),
     function("zoho.crm.updateRecord", crm_update_record, 3, None),
     function("zoho.crm.getRelatedRecords", crm_get_related_records, 3, None),
+    function("zoho.crm.getOrgVariable", crm_get_org_variable, 1, 2),
     function("zoho.books.getRecords", books_get_records, 2, None),
     function("zoho.books.getRecordsByID", books_get_records_by_id, 3, None),
     function("zoho.books.createRecord", books_create_record, 3, None),

@@ -287,6 +287,22 @@ def test_tasks_without_a_connection_use_the_organizations_own_connection(
     assert "several zoho_crm connections exist (orgcrm, othercrm)" in several.error.message
 
 
+def test_invokeapi_zohocrm_uses_the_organizations_own_connection(
+        registry: Registry, provider: LocalProvider, run: Runner) -> None:
+    from connlab import add_oauth2, authorize
+
+    add_oauth2(registry, provider, link="orgcrm", service="zoho_crm",
+               base_urls=[provider.url + "/crm/"])
+    authorize(registry, provider, link="orgcrm")
+    result = run('r = invokeapi [ service: zohocrm path: "/crm/v2/Leads/4001" type: GET ];'
+                 'return r.get("data").get(0).get("Last_Name");')
+    assert result.ok and result.value == "Patel", result.error
+    assert result.http[0]["connection"] == "orgcrm"
+    rate = run('return zoho.crm.getOrgVariable("Discount_Rate");')
+    assert rate.ok and rate.value == "12.5", rate.error
+    assert rate.http[0]["url"].endswith("/crm/v2/settings/variables/Discount_Rate")
+
+
 def test_integration_tasks_refuse_what_is_not_a_connection_name(
         provider: LocalProvider, connected: str, run: Runner) -> None:
     result = run('return zoho.books.getRecords("invoices", "1", "", {1, 2});')
