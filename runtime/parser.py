@@ -46,12 +46,22 @@ class KeywordPostLex:
 
     def __init__(self) -> None:
         self.recent: list[Token] = []
+        # Where `invokeurl [ ... ]` / `invokeapi [ ... ]` blocks end (after their `]`).
+        self.task_ends: set[int] = set()
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         recent = self.recent
         recent.clear()
+        self.task_ends = task_ends = set()
         prev_type: str | None = None
+        depth = 0  # bracket depth inside a task block
         for tok in stream:
+            if tok.type == "LSQB" and (depth or prev_type in ("INVOKEURL", "INVOKEAPI")):
+                depth += 1
+            elif tok.type == "RSQB" and depth:
+                depth -= 1
+                if not depth and tok.end_pos is not None:
+                    task_ends.add(tok.end_pos)
             if tok.type == "NAME" and prev_type != "DOT":  # `zoho.mail.sendMail`: a name
                 low = tok.value.lower()
                 if low in RESERVED:
@@ -216,6 +226,11 @@ def _token_before(tok: Token, recent: list[Token]) -> Token | None:
             return recent[i - 1] if i > 0 else None
     if tok.type == "$END":
         return recent[-1] if recent else None
+    start = getattr(tok, "start_pos", None)
+    if start is not None:  # the same token, seen as another object: match by position
+        earlier = [r for r in recent if r.start_pos is not None and r.start_pos < start]
+        if earlier:
+            return earlier[-1]
     return recent[-2] if len(recent) >= 2 else None
 
 
@@ -229,10 +244,44 @@ def parse(source: str, transformer: Any = None, filename: str = "<script>") -> A
         lark, postlex = _parser_for(transformer)
         if transformer is not None and hasattr(transformer, "reset"):
             transformer.reset(source, filename)
-        try:
-            return lark.parse(source)
-        except UnexpectedInput as exc:
-            raise syntax_error_from_lark(exc, source, list(postlex.recent), filename) from None
+        text = source
+        for _ in range(_MAX_INSERTED):
+            try:
+                return lark.parse(text)
+            except UnexpectedInput as exc:
+                at = _missing_task_semicolon(exc, postlex.task_ends, text)
+                if at is None:
+                    raise syntax_error_from_lark(exc, text, list(postlex.recent),
+                                                 filename) from None
+                # `invokeurl [ ... ]` closing a statement without its `;`, as `sendmail
+                # [ ... ]` may: read as if the `;` were there, and parse again.
+                text = text[:at] + ";" + text[at:]
+                if transformer is not None and hasattr(transformer, "reset"):
+                    transformer.reset(text, filename)
+        return lark.parse(text)
+
+
+_MAX_INSERTED = 20
+
+
+_BLANKS = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)*", re.S)
+
+
+def _missing_task_semicolon(exc: UnexpectedInput, task_ends: set[int],
+                            text: str) -> int | None:
+    """The position right after a task block's `]` when the parser wanted the statement's
+    `;` next and only blanks and comments stand between the `]` and what came instead."""
+    token = getattr(exc, "token", None)
+    expected = getattr(exc, "expected", None) or set()
+    start = getattr(token, "start_pos", None)
+    if start is None or "SEMICOLON" not in expected:
+        return None
+    ends = [end for end in task_ends if end <= start]
+    if not ends:
+        return None
+    end = max(ends)
+    gap = _BLANKS.match(text, end)
+    return end if gap is not None and gap.end() >= start else None
 
 
 def parse_all_errors(source: str, parse_once: Any, limit: int = 50) -> list[ScriptSyntaxError]:

@@ -168,3 +168,14 @@ def test_check_command_exits_0_on_warnings_and_1_on_errors(tmp_path) -> None:  #
     report = json.loads(done.stdout)
     assert [r["ok"] for r in report] == [True, False]
     assert report[1]["problems"][0]["severity"] == "error"
+
+
+def test_only_a_task_block_may_end_a_statement_without_its_semicolon() -> None:
+    ok = check_source('invokeurl [ url: "https://a.example" type: GET ]\ninfo 1;\n', "t.dg")
+    assert ok == []
+    missing = check_source('x = 1\ny = 2;\n', "t.dg")
+    assert [(p.line, p.column, p.message) for p in missing] == [
+        (1, 6, "Missing ';' after '1' (found 'y')")]
+    inside = check_source('r = invokeurl [ url: "https://a.example" type: GET ] + 1 2;\n',
+                          "t.dg")
+    assert inside and inside[0].message == "Missing ';' after '1' (found '2')"
