@@ -239,21 +239,8 @@ def _add(args: argparse.Namespace) -> int:
     secret = _read_secret(args).rstrip("\r\n")
     registry = _open()
     try:
-        view = registry.add(
-            args.link, args.auth, secret=secret, service=args.service,
-            display_name=args.display_name, base_urls=args.base_urls,
-            client_id=args.client_id, authorize_url=args.authorize_url,
-            token_url=args.token_url, refresh_url=args.refresh_url,
-            revoke_url=args.revoke_url,
-            scopes=[s for s in args.scopes.split(",")] if args.scopes is not None else None,
-            scope_delimiter=args.scope_delimiter, grant=args.grant,
-            param_type=args.param_type, param_name=args.param_name,
-            header_format=args.header_format, username=args.username,
-            authorize_params=_pairs(args.authorize_params), token_auth=args.token_auth,
-            refresh_leeway=args.refresh_leeway,
-            refresh_on_status=(args.refresh_on_status.split(",")
-                               if args.refresh_on_status is not None else None),
-            refresh_on_body=args.refresh_on_body)
+        view = registry.add(args.link, args.auth, secret=secret, service=args.service,
+                            **_settings(args))
     finally:
         registry.close()
     sys.stdout.write(f"added connection '{view.link_name}' ({view.auth_type}, {view.status})\n")
@@ -262,26 +249,31 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The values of the setting flags (`_setting_flags`), as the registry takes them."""
+    def listed(text: str | None) -> list[str] | None:
+        return text.split(",") if text is not None else None
+
+    return {"display_name": args.display_name, "base_urls": args.base_urls,
+            "client_id": args.client_id, "authorize_url": args.authorize_url,
+            "token_url": args.token_url, "refresh_url": args.refresh_url,
+            "revoke_url": args.revoke_url, "scopes": listed(args.scopes),
+            "scope_delimiter": args.scope_delimiter, "grant": args.grant,
+            "param_type": args.param_type, "param_name": args.param_name,
+            "header_format": args.header_format, "username": args.username,
+            "authorize_params": _pairs(args.authorize_params),
+            "token_auth": args.token_auth, "refresh_leeway": args.refresh_leeway,
+            "refresh_on_status": listed(args.refresh_on_status),
+            "refresh_on_body": args.refresh_on_body}
+
+
 def _update(args: argparse.Namespace) -> int:
     secret = None
     if args.secret_stdin or args.secret_env is not None:
         secret = _read_secret(args).rstrip("\r\n")
     registry = _open()
     try:
-        view = registry.update(
-            args.link, secret=secret, display_name=args.display_name,
-            base_urls=args.base_urls, client_id=args.client_id,
-            authorize_url=args.authorize_url, token_url=args.token_url,
-            refresh_url=args.refresh_url, revoke_url=args.revoke_url,
-            scopes=args.scopes.split(",") if args.scopes is not None else None,
-            scope_delimiter=args.scope_delimiter, grant=args.grant,
-            param_type=args.param_type, param_name=args.param_name,
-            header_format=args.header_format, username=args.username,
-            authorize_params=_pairs(args.authorize_params), token_auth=args.token_auth,
-            refresh_leeway=args.refresh_leeway,
-            refresh_on_status=(args.refresh_on_status.split(",")
-                               if args.refresh_on_status is not None else None),
-            refresh_on_body=args.refresh_on_body)
+        view = registry.update(args.link, secret=secret, **_settings(args))
         entry = registry.audit_log(args.link)[-1]
     finally:
         registry.close()
