@@ -140,36 +140,28 @@ def _audit(value: Any, limits: Limits) -> Any:
     stack = [value]
     while stack:
         node = stack.pop()
+        if type(node) is not dict and type(node) is not list:
+            continue  # a scalar at the top: checked below
+        if len(node) > max_elements:
+            check_collection(len(node))
         if type(node) is dict:
-            if len(node) > max_elements:
-                check_collection(len(node))
             if any(_SURROGATE.search(k) for k in node):
                 items = list(node.items())
                 node.clear()
                 node.update((_fix_text(k), v) for k, v in items)
-            for key, item in node.items():
-                t = type(item)
-                if t is dict or t is list:
-                    stack.append(item)
-                elif t is int:
-                    check_number(item)
-                elif t is Decimal:
-                    _checked_decimal(item)
-                elif t is str:
-                    node[key] = _fix_text(item)
-        elif type(node) is list:
-            if len(node) > max_elements:
-                check_collection(len(node))
-            for i, item in enumerate(node):
-                t = type(item)
-                if t is dict or t is list:
-                    stack.append(item)
-                elif t is int:
-                    check_number(item)
-                elif t is Decimal:
-                    _checked_decimal(item)
-                elif t is str:
-                    node[i] = _fix_text(item)
+            entries: Any = node.items()
+        else:
+            entries = enumerate(node)
+        for key, item in entries:  # values are replaced in place, never added
+            t = type(item)
+            if t is dict or t is list:
+                stack.append(item)
+            elif t is int:
+                check_number(item)
+            elif t is Decimal:
+                _checked_decimal(item)
+            elif t is str:
+                node[key] = _fix_text(item)
     if type(value) is int:
         check_number(value)
     elif type(value) is Decimal:
