@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -145,3 +146,13 @@ def postgres_url(_postgres_url: str | None) -> str:
         pytest.skip(postgres_unreachable() or "PostgreSQL is unreachable")
     empty_postgres(_postgres_url)
     return _postgres_url
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 from servicelab import LiveServer
+from sluice_testdb import wait_until
 from sluicegate.engine import RunResult
 from sluicegate.limits import Limits
 from sluicegate.service.app import create_app
@@ -40,15 +41,6 @@ from sqlalchemy.pool import NullPool
 
 ME = Actor.named("ada")
 UTC = dt.UTC
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
@@ -240,14 +232,14 @@ def test_a_scheduled_run_whose_record_hits_a_full_disk_is_recorded_once_the_disk
     node.start()
     try:
         occurrence = triggers.schedules.run_now("tick").id
-        _wait(lambda: disk.refused >= 2, 10, "the record to be refused and retried")
+        wait_until(lambda: disk.refused >= 2, 10, "the record to be refused and retried")
         with triggers.sessions() as s:
             held = s.get(Occurrence, occurrence)
             assert held is not None
             assert (held.state, held.lease_owner) == ("running", "node-a")
         assert _runs(triggers) == []
         disk.full = False
-        _wait(lambda: triggers.schedules.occurrences("tick")[0].state == "succeeded", 10,
+        wait_until(lambda: triggers.schedules.occurrences("tick")[0].state == "succeeded", 10,
               "the run to be recorded")
     finally:
         node.stop(5)
@@ -343,7 +335,7 @@ def test_a_worker_stopped_with_sigterm_finishes_or_hands_back_its_run(
         outcome: str) -> None:
     worker = _worker(db_url, "w1", processes, "--grace", str(grace))
     occurrence = _slow_schedule(triggers, slow_api, hold)
-    _wait(lambda: slow_api.hits >= 1, 20, "the run to start")  # type: ignore[attr-defined]
+    wait_until(lambda: slow_api.hits >= 1, 20, "the run to start")  # type: ignore[attr-defined]
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(30) == 0
     occ = _occurrence(triggers, occurrence)
@@ -362,7 +354,7 @@ def _wait_rescue(triggers: Triggers, db_url: str, processes: list[subprocess.Pop
     with triggers.engine.begin() as conn:   # the retry need not wait as long
         conn.execute(text("UPDATE schedules SET inputs = :i"), {"i": '{"hold": 0.1}'})
     _worker(db_url, "w2", processes)
-    _wait(lambda: _occurrence(triggers, occurrence).state == "succeeded", 30,
+    wait_until(lambda: _occurrence(triggers, occurrence).state == "succeeded", 30,
           "another worker to run the handed-back occurrence")
     assert _runs(triggers) == [("schedule", "success", occurrence)]
 
@@ -372,7 +364,7 @@ def test_a_worker_killed_mid_run_leaves_a_lease_that_another_worker_reclaims(
         processes: list[subprocess.Popen[str]]) -> None:
     doomed = _worker(db_url, "doomed", processes, "--lease", "1")
     occurrence = _slow_schedule(triggers, slow_api, 30.0)
-    _wait(lambda: slow_api.hits >= 1, 20, "the run to start")  # type: ignore[attr-defined]
+    wait_until(lambda: slow_api.hits >= 1, 20, "the run to start")  # type: ignore[attr-defined]
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(10)
     occ = _occurrence(triggers, occurrence)

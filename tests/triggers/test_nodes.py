@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sluice_testdb import wait_until
 from sluicegate.store.db import make_engine
 from sluicegate.store.runs import Run
 from sluicegate.store.schedules import Occurrence
@@ -26,15 +27,6 @@ UTC = dt.UTC
 
 def _env(url: str) -> dict[str, str]:
     return {**os.environ, "SLUICE_DATABASE_URL": url, "SLUICE_TIMEZONE": "UTC"}
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
@@ -90,7 +82,7 @@ def test_two_worker_processes_run_200_occurrences_exactly_once(
     with real_triggers.sessions() as s:
         def runs() -> int:
             return s.scalar(select(func.count()).select_from(Run)) or 0
-        _wait(lambda: runs() >= 200, 60, "200 runs")
+        wait_until(lambda: runs() >= 200, 60, "200 runs")
         time.sleep(0.5)  # nothing more may arrive
         assert runs() == 200
         distinct = s.scalar(select(func.count(func.distinct(Run.occurrence_id))))
@@ -125,7 +117,7 @@ def test_a_worker_killed_mid_run_has_its_occurrence_reclaimed_after_the_lease(
             found = s.get(Occurrence, occurrence)
             assert found is not None
             return found
-        _wait(lambda: row().state == "running", 20, "the doomed node to claim it")
+        wait_until(lambda: row().state == "running", 20, "the doomed node to claim it")
         assert row().lease_owner == "doomed"
         # the lease is renewed while the node lives: another node cannot take it
         rescuer = _worker(db_url, "rescuer", processes)
@@ -134,7 +126,7 @@ def test_a_worker_killed_mid_run_has_its_occurrence_reclaimed_after_the_lease(
         assert (row().state, row().lease_owner, row().attempt) == ("running", "doomed", 1)
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
-        _wait(lambda: row().state == "succeeded", 20, "the rescuer to re-claim and run it")
+        wait_until(lambda: row().state == "succeeded", 20, "the rescuer to re-claim and run it")
         final = row()
         assert (final.attempt, final.reclaims) == (2, 1)
         assert final.reason == "re-claimed after the lease of doomed expired"
