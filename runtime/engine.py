@@ -132,8 +132,10 @@ class Runtime:
         Deluge values already (the run then works on them directly)."""
         started = time.perf_counter()
         run_limits = limits or (PROFILES[profile] if profile else self.limits)
-        size = len(source.encode("utf-8", "surrogatepass") if isinstance(source, str)
-                   else source)
+        size = len(source)
+        if isinstance(source, str) and size * 4 > run_limits.max_source_bytes:
+            # a character is at most 4 bytes: only a long text needs encoding to measure
+            size = len(source.encode("utf-8", "surrogatepass"))
         if size > run_limits.max_source_bytes:
             # Parsing is linear but not free: a giant script would hold the run past its
             # time limit before the first statement (vendor editors cap scripts far lower).

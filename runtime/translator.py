@@ -18,6 +18,7 @@ from __future__ import annotations
 __all__ = ["Translation", "FunctionInfo", "translate", "HELPERS", "TASK_PARAMETERS"]
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -764,12 +765,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                 self.warnings.append(self._error(_unknown_function(name), node))
 
 
-def _unknown_function(name: str) -> str:
-    """The check's message for a call of a name that is no built-in: a near miss of a
-    built-in is named (a typo); anything else may be a function of the vendor's platform
-    or another script, which `check` cannot see."""
-    import difflib
-
+@functools.lru_cache(maxsize=1)
+def _builtin_spellings() -> dict[str, str]:
+    """Every built-in's canonical spelling by its lower-case name (built once)."""
     from sluicegate.stdlib import METHODS
 
     spellings: dict[str, str] = {}
@@ -777,6 +775,16 @@ def _unknown_function(name: str) -> str:
         for row in table.values():
             for spelled in row.names:
                 spellings.setdefault(spelled.lower(), spelled)
+    return spellings
+
+
+def _unknown_function(name: str) -> str:
+    """The check's message for a call of a name that is no built-in: a near miss of a
+    built-in is named (a typo); anything else may be a function of the vendor's platform
+    or another script, which `check` cannot see."""
+    import difflib
+
+    spellings = _builtin_spellings()
     close = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.8)
     if close:
         return f"Unknown function '{name}' (did you mean '{spellings[close[0]]}'?)"
