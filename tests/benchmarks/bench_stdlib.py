@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from bench_core import best
 from sluicegate.dispatch import call_method, method_caller
 from sluicegate.engine import Runtime
 from sluicegate.limits import Limits
@@ -22,15 +22,6 @@ from sluicegate.limits import RunContext, activate
 from sluicegate.values import DateTime
 
 N = 20_000
-
-
-def best(fn: Callable[[], object], repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def pair(name: str, ours: Callable[[], object], python: Callable[[], object]) -> None:

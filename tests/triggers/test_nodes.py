@@ -30,19 +30,6 @@ def _env(url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-
-
-@pytest.fixture
 def real_triggers(db_url: str) -> Iterator[Triggers]:
     engine = make_engine(db_url)
     yield open_triggers(engine, migrate=False, node="test")
