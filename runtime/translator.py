@@ -28,6 +28,7 @@ from lark import Token, Transformer
 
 from sluicegate.stdlib import FUNCTIONS, TASKS
 from sluicegate.stdlib.dates import looks_like_date_literal
+from sluicegate.stdlib.tasks import ZOHO_VALUES
 
 from .dispatch import lookup_any_method
 from .errors import ScriptSyntaxError
@@ -59,10 +60,6 @@ _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head"}
 _RESPONSE_FORMATS = frozenset({"FILE", "TEXT", "JSON", "XML"})
 _USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
 _SYSTEM_NAMES = {"now", "today"}
-# `zoho.*` names that are values (SPEC §5), not integration tasks.
-_ZOHO_VALUES = {"zoho.currentdate", "zoho.currenttime", "zoho.adminuser", "zoho.adminuserid",
-                "zoho.loginuser", "zoho.loginuserid", "zoho.appname", "zoho.appuri",
-                "zoho.ipaddress"}
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
             "b": "\b", "f": "\f"}
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
@@ -377,7 +374,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         if qual is not None:
             full = f"{qual}.{name.value}"
             root = qual.split(".", 1)[0].lower()
-            if root == "zoho" and qual.lower() in _ZOHO_VALUES:
+            if root == "zoho" and qual.lower() in ZOHO_VALUES:
                 # `zoho.currentdate.addDay(1)`: a method of the system value
                 recv = _span(_call("dg_sys", [_name("dg_ctx", name), _const(qual.lower(), name)],
                                    recv), recv)

@@ -529,6 +529,14 @@ def books_update_record(module: Any, org_id: Any, record_id: Any, record: Any,
 
 
 # ---- system values -------------------------------------------------------------------------
+_USER_VALUES = ("adminuser", "adminuserid", "loginuser", "loginuserid", "appname", "appuri",
+                "ipaddress")
+# The `zoho.*` names that are values, not integration tasks (the translator reads
+# `zoho.currentdate.addDay(1)` as a method of the value).
+ZOHO_VALUES = frozenset({"zoho.currentdate", "zoho.currenttime",
+                         *(f"zoho.{name}" for name in _USER_VALUES)})
+
+
 def system_value(ctx: RunContext, name: str) -> Any:
     """`zoho.currentdate`, `zoho.currenttime`, `today`, `now`, `zoho.adminuser`, ..."""
     key = name.lower()
@@ -539,8 +547,7 @@ def system_value(ctx: RunContext, name: str) -> Any:
     if key in ctx.system:
         return ctx.system[key]
     short = key.split(".", 1)[-1]
-    if short in ("adminuser", "adminuserid", "loginuser", "loginuserid", "appname",
-                 "appuri", "ipaddress"):
+    if short in _USER_VALUES:
         return ctx.system.get(short)
     raise ScriptRuntimeError(f"Unknown system value '{name}'")
 
