@@ -261,6 +261,7 @@ class Registry:
         self._clock = clock
         self.leeway = leeway
         self._ttl = cache_ttl
+        self._implicit: dict[str, tuple[float, str]] = {}  # kind -> (loaded at, link)
         self._token_timeout = token_timeout
         self.actor = actor
         self._cache: dict[str, _Entry] = {}
@@ -411,14 +412,21 @@ class Registry:
         organization's built-in one: the only connection of service `zoho_<kind>` (any
         data centre), or the one whose link name is `zoho<kind>` when there are several."""
         service = f"zoho_{kind}"
+        cached = self._implicit.get(kind)
+        if cached is not None and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]  # read from the database at most once per cache period
         with self._sessions() as s:
             rows = s.execute(select(Connection.link_name, Connection.service)
                              .order_by(Connection.link_name)).all()
         links = [link for link, svc in rows if svc.split(":", 1)[0] == service]
+        found = None
         if len(links) == 1:
-            return str(links[0])
-        if f"zoho{kind}" in links:
-            return f"zoho{kind}"
+            found = str(links[0])
+        elif f"zoho{kind}" in links:
+            found = f"zoho{kind}"
+        if found is not None:
+            self._implicit[kind] = (time.monotonic(), found)
+            return found
         if not links:
             raise no_implicit_connection(kind)
         raise ScriptRuntimeError(
@@ -810,6 +818,7 @@ class Registry:
 
     def _forget(self, link_name: str) -> None:
         self._cache.pop(link_name, None)
+        self._implicit.clear()  # an added, changed or deleted connection may change it
 
     def _check_usable(self, entry: _Entry) -> None:
         link = entry.link_name
