@@ -1,0 +1,18 @@
+"""The HTTP API's routers, one per resource (FastAPI's layout for larger apps).
+
+    health        GET /healthz
+    connections   /api/v1/connections..., GET /oauth/callback
+    triggers      POST /api/v1/functions/{name}/execute, /api/v1/buttons/{name}/click
+    runs          /api/v1/runs...
+    scripts       /api/v1/scripts...
+    schedules     /api/v1/schedules...
+"""
+
+from __future__ import annotations
+
+__all__ = ["ROUTERS"]
+
+from . import connections, health, runs, schedules, scripts, triggers
+
+ROUTERS = (health.router, connections.router, triggers.router, runs.router,
+           scripts.router, schedules.router)
