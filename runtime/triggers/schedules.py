@@ -140,9 +140,9 @@ def parse_request(data: Mapping[str, Any], now: _dt.datetime) -> dict[str, Any]:
     probe = Timing(rule, zone_name, _dt.datetime(2000, 1, 1))  # validates the zone
     raw_start = data.get("start")
     if raw_start in (None, ""):
-        wall = now.astimezone(probe.zone).replace(tzinfo=None, second=0, microsecond=0)
-        if rule.kind != "once":
-            wall += _dt.timedelta(minutes=1)
+        wall = now.astimezone(probe.zone).replace(tzinfo=None, microsecond=0)
+        if rule.kind != "once":   # the next whole minute; a one-off runs now
+            wall = wall.replace(second=0) + _dt.timedelta(minutes=1)
     elif isinstance(raw_start, str):
         parsed = parse_local(raw_start, "start")
         wall = (parsed.astimezone(probe.zone).replace(tzinfo=None) if parsed.tzinfo
@@ -190,6 +190,30 @@ def parse_request(data: Mapping[str, Any], now: _dt.datetime) -> dict[str, Any]:
             "inputs": dict(inputs), "timing": timing}
 
 
+def _first_fire(timing: Timing, now: _dt.datetime, grace: float) -> _dt.datetime | None:
+    """The first fire time of a new schedule. A repeating schedule's fire times before now
+    are history, not misfires: it counts from now. A one-off whose start has just passed
+    (within the misfire grace: adding many schedules takes time) runs at once; one further
+    in the past would never run, so it is refused rather than accepted and silent."""
+    if timing.recurrence.kind == "once":
+        late = (now - timing.start).total_seconds()
+        if late > grace:
+            raise InvalidField("start", f"{timing.start_wall:%Y-%m-%d %H:%M:%S} "
+                               f"({timing.zone_name}) is {_duration(late)} in the past, "
+                               f"beyond the misfire grace of {grace:g} s: a one-off schedule "
+                               "would never run; choose a later start (or none, to run now)")
+        return timing.start
+    return next(iter(timing.fire_times(after=now - _dt.timedelta(microseconds=1)
+                                       if timing.start < now else None)), None)
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
 class ScheduleBook:
     """Creates and changes schedules; the scheduler does the firing."""
 
@@ -210,9 +234,7 @@ class ScheduleBook:
             if script.kind != "schedule":
                 raise InvalidField("script", f"'{script_name}' is a {script.kind} script; "
                                    "schedules run schedule scripts")
-            # fire times before now are history, not misfires: start counting from now
-            first = next(iter(timing.fire_times(after=now - _dt.timedelta(microseconds=1)
-                                                if timing.start < now else None)), None)
+            first = _first_fire(timing, now, fields["misfire_grace"])
             schedule = Schedule(script_id=script.id, next_fire_at=first, fired_count=0,
                                 paused=False, created_by=by, created_at=now, updated_at=now,
                                 **fields)
