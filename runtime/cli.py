@@ -87,13 +87,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         preload()
         # The broker is built after the fork, in the parent only: the child must never
         # hold a credential or the master key, not even in memory it cannot reach.
-        executor = IsolatedExecutor(broker=_LazyBroker(), timezone=args.timezone)
+        broker: Any = _LazyBroker()
+        executor = IsolatedExecutor(broker=broker, timezone=args.timezone)
         result = executor.execute(source, inputs, limits, entry=args.entry,
                                   filename=args.script)
     else:
-        runtime = Runtime(timezone=args.timezone, broker=_local_broker())
+        broker = _local_broker()
+        runtime = Runtime(timezone=args.timezone, broker=broker)
         result = runtime.run(source, inputs, filename=args.script, limits=limits,
                              entry=args.entry)
+    problem = getattr(broker, "problem", None)
+    if problem:  # the host is misconfigured (master key, database URL): not the script
+        sys.stderr.write(f"sluice run: error: {problem}\n")
+        return 2
     if args.json:
         sys.stdout.write(result.to_json_text() + "\n")
     else:
@@ -113,6 +119,10 @@ class _LazyBroker:
 
     def __init__(self) -> None:
         self._broker: Any = None
+
+    @property
+    def problem(self) -> str | None:
+        return getattr(self._broker, "problem", None)
 
     def send(self, request: Any, ctx: Any) -> Any:
         if self._broker is None:
@@ -229,6 +239,19 @@ def _extensions() -> list[Callable[[Any], None]]:
     return found
 
 
+def _host_problem(exc: Exception) -> str | None:
+    """The message of a host misconfiguration (a master key that does not match the
+    database, an unusable database URL): the command was set up wrong, exit 2. Checked
+    by the modules that raise them, which are loaded only when used."""
+    db = sys.modules.get("sluicegate.store.db")
+    if db is not None and isinstance(exc, db.DatabaseUrlError):
+        return str(exc)
+    keyring = sys.modules.get("sluicegate.connections.keyring")
+    if keyring is not None and isinstance(exc, keyring.KeyringError):
+        return f"master key: {exc}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -236,6 +259,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except UsageError as exc:
         sys.stderr.write(f"sluice {args.command}: error: {exc}\n")
+        return 2
+    except Exception as exc:
+        problem = _host_problem(exc)
+        if problem is None:
+            raise
+        sys.stderr.write(f"sluice {args.command}: error: {problem}\n")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -88,6 +88,7 @@ class _Clock:
 
 
 def _connections_demo(out: TextIO, scripts: list[tuple[str, str, dict[str, Any]]]) -> int:
+    from .connections.keycheck import node_keyring
     from .connections.keyring import Keyring, generate_key
     from .connections.registry import Registry
     from .examples.provider import LocalProvider
@@ -104,8 +105,10 @@ def _connections_demo(out: TextIO, scripts: list[tuple[str, str, dict[str, Any]]
             LocalProvider(access_ttl=3600, clock=clock) as provider:
         engine = make_engine(configured or f"sqlite:///{home}/sluicegate.db")
         upgrade(engine)
-        registry = Registry(engine, Keyring.from_texts([generate_key()]), clock=clock,
-                            actor="demo")
+        # a configured database holds the installation's secrets: the demo seals its
+        # connection with the installation's key, as every node must
+        keyring = node_keyring(engine) if configured else Keyring.from_texts([generate_key()])
+        registry = Registry(engine, keyring, clock=clock, actor="demo")
         link = _LINK if not configured else f"{_LINK}_demo_{os.getpid()}"
         broker = Broker(registry, policy=HostPolicy.parse("127.0.0.1,::1,localhost"))
         try:

@@ -25,7 +25,7 @@ PG_ADMIN_URL = os.environ.get("SLUICE_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = ("runs", "schedule_occurrences", "schedules", "script_versions", "scripts",
           "api_tokens", "connection_audit", "connection_authorizations",
-          "connection_credentials", "connections")
+          "connection_credentials", "connections", "master_key")
 UTC = dt.UTC
 
 

@@ -197,9 +197,9 @@ def _guarded(fn: Any) -> Any:
             message = str(exc)
         except ConnectionNotFound:
             message = f"{args.link}: no connection named '{args.link}'"
-        except KeyringError as exc:
+        except KeyringError as exc:  # the host is set up wrong, not the connection
             sys.stderr.write(f"sluice connections: error: master key: {exc}\n")
-            return 1
+            return 2
         except ScriptRuntimeError as exc:  # the registry refused to use a connection
             sys.stderr.write(f"sluice connections: error: {args.link}: {exc.message}\n")
             return 1

@@ -81,8 +81,10 @@ class Keyring:
         return cls([_key_bytes(t) for t in texts if t.strip()], source=source)
 
     @classmethod
-    def load(cls, home: Path | None = None, env: Mapping[str, str] | None = None) -> Keyring:
-        """The ring of this installation: `SLUICE_MASTER_KEY`, else the key file."""
+    def load(cls, home: Path | None = None, env: Mapping[str, str] | None = None, *,
+             create: bool = True) -> Keyring:
+        """The ring of this installation: `SLUICE_MASTER_KEY`, else the key file (made
+        with a new key when missing, unless `create` is false)."""
         environ = os.environ if env is None else env
         configured = environ.get(KEY_ENV, "").strip()
         if configured:
@@ -91,10 +93,13 @@ class Keyring:
             from ..store.db import sluice_home
 
             home = sluice_home()
-        return cls._from_file(home / KEY_FILE)
+        return cls._from_file(home / KEY_FILE, create)
 
     @classmethod
-    def _from_file(cls, path: Path) -> Keyring:
+    def _from_file(cls, path: Path, create: bool = True) -> Keyring:
+        if not create and not path.exists():
+            raise KeyringError(f"No master key: {KEY_ENV} is not set and {path} does not "
+                               "exist")
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

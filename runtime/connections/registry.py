@@ -53,6 +53,7 @@ from ..store.connections import (
 )
 from ..store.db import session_factory, utcnow
 from .catalogue import Catalogue, UnknownService
+from .keycheck import record_key, verify_key
 from .keyring import Keyring
 from .oauth import (
     TOKEN_AUTH_METHODS, AuthorizationStart, OAuth2Flow, OAuth2Settings, TokenEndpointError,
@@ -249,6 +250,12 @@ class Registry:
                  clock: Callable[[], float] = time.time, leeway: float = 60.0,
                  cache_ttl: float = 5.0, token_timeout: float = 10.0,
                  actor: str | None = None, owns_engine: bool = False) -> None:
+        try:
+            verify_key(engine, keyring)   # a ring that cannot open the database's secrets
+        except Exception:
+            if owns_engine:
+                engine.dispose()
+            raise
         self._engine = engine
         self._owns_engine = owns_engine
         self._sessions = session_factory(engine)
@@ -519,6 +526,7 @@ class Registry:
                     ring.decrypt(pending.code_verifier, context), context)
             self._audit(s, "*", "rotate_key", who, {"key_id": ring.primary_id,
                                                     "credentials": len(creds)})
+            record_key(s, ring.primary_id)
             s.commit()
         final = ring.only_primary() if ring.source is not None else ring
         final.save()

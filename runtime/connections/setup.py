@@ -32,7 +32,7 @@ def open_registry(**options: Any) -> Any:
     """The registry of the default database, migrated to the current schema."""
     from ..store.db import make_engine
     from ..store.migrate import upgrade
-    from .keyring import Keyring
+    from .keycheck import node_keyring
     from .registry import Registry, RegistryError
 
     leeway = os.environ.get(LEEWAY_ENV)
@@ -43,8 +43,13 @@ def open_registry(**options: Any) -> Any:
             raise RegistryError("leeway", f"{LEEWAY_ENV} must be a number of seconds, not "
                                 f"{leeway[:20]!r}") from None
     engine = make_engine()
-    upgrade(engine)
-    return Registry(engine, Keyring.load(), owns_engine=True, **options)
+    try:
+        upgrade(engine)
+        keyring = node_keyring(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Registry(engine, keyring, owns_engine=True, **options)
 
 
 class _LazyRegistry:
@@ -52,15 +57,25 @@ class _LazyRegistry:
 
     def __init__(self) -> None:
         self._registry: Any = None
+        # why the registry cannot be opened on this host (a master key that does not
+        # match the database, a bad database URL): the run fails, and so does the command
+        self.problem: str | None = None
 
     def _open(self, link_name: str) -> Any:
         if self._registry is None:
-            if not database_exists():
-                from ..errors import ScriptRuntimeError
+            from ..errors import ScriptRuntimeError
 
+            if not database_exists():
                 raise ScriptRuntimeError(f"Connection '{link_name}' does not exist (no "
                                          "connections have been added yet)")
-            self._registry = open_registry()
+            from ..store.db import DatabaseUrlError
+            from .keyring import KeyringError
+
+            try:
+                self._registry = open_registry()
+            except (KeyringError, DatabaseUrlError) as exc:
+                self.problem = str(exc)
+                raise ScriptRuntimeError(f"Connections are unavailable: {exc}") from None
         return self._registry
 
     def grant(self, link_name: str) -> Any:
@@ -86,12 +101,19 @@ class _CliBroker:
 
     def __init__(self) -> None:
         self._broker: Any = None
+        self._registry: _LazyRegistry | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why connections could not be used on this host, if they could not."""
+        return self._registry.problem if self._registry is not None else None
 
     def send(self, request: Any, ctx: Any) -> Any:
         if self._broker is None:
             from ..http.broker import Broker
 
-            self._broker = Broker(_LazyRegistry())
+            self._registry = _LazyRegistry()
+            self._broker = Broker(self._registry)
         return self._broker.send(request, ctx)
 
     def close(self) -> None:

@@ -64,8 +64,12 @@ def _open(need_broker: bool = False) -> Any:
     _opened.append(engine)
     broker = None
     if need_broker:
+        from ..connections.keycheck import require_node_key
+        from ..triggers.setup import ensure_schema
         from .registry import ServiceRegistry, service_broker
-        broker = service_broker(ServiceRegistry(engine))
+
+        ensure_schema(engine)
+        broker = service_broker(ServiceRegistry(engine, keyring=require_node_key(engine)))
         _opened.append(broker)
     return open_triggers(engine, broker=broker, node=f"cli:{_who()}")
 

@@ -34,10 +34,10 @@ class ServiceRegistry:
         """The registry itself; raises KeyringError when the master key cannot be read."""
         with self._lock:
             if self._registry is None:
-                from ..connections.keyring import Keyring
+                from ..connections.keycheck import node_keyring
                 from ..connections.registry import Registry
 
-                keyring = self._keyring or Keyring.load()
+                keyring = self._keyring or node_keyring(self.engine)
                 self._registry = Registry(self.engine, keyring, **self._options)
             return self._registry
 

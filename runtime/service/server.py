@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from ..connections.keycheck import require_node_key
 from ..store.db import make_engine
 from ..triggers.history import RetentionPolicy
 from ..triggers.node import SchedulerNode
 from ..triggers.scheduler import SchedulerSettings
-from ..triggers.setup import Triggers, open_triggers
+from ..triggers.setup import Triggers, ensure_schema, open_triggers
 from .registry import ServiceRegistry, service_broker
 from .tokens import TokenBook
 
@@ -145,9 +146,12 @@ def open_service(options: NodeOptions, url: str | None = None, *,
     """The trigger layer, the token book, the connection broker and a scheduler node over
     one database; scripts run in children of `forker` when given, else in-process."""
     engine = make_engine(url)
-    registry = ServiceRegistry(engine)
+    ensure_schema(engine)
+    # a node whose key cannot open the database's secrets refuses to start (KeyringError)
+    registry = ServiceRegistry(engine, keyring=require_node_key(engine))
     broker = service_broker(registry)
-    triggers = open_triggers(engine, broker=broker, forker=forker, node=options.node)
+    triggers = open_triggers(engine, broker=broker, forker=forker, node=options.node,
+                             migrate=False)
     settings = SchedulerSettings(lease=options.lease, batch=options.batch)
     node = SchedulerNode(triggers.scheduler(settings), concurrency=options.concurrency,
                          poll=options.poll, retention=options.retention)

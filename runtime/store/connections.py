@@ -11,7 +11,7 @@ refreshed while it waited.
 from __future__ import annotations
 
 __all__ = ["Connection", "ConnectionCredential", "PendingAuthorization", "ConnectionAudit",
-           "CONNECTION_STATUSES", "AUTH_TYPES"]
+           "MasterKeyRecord", "CONNECTION_STATUSES", "AUTH_TYPES"]
 
 import datetime as _dt
 from typing import Any
@@ -96,3 +96,15 @@ class ConnectionAudit(Base):
     link_name: Mapped[str] = mapped_column(String(50), index=True)
     action: Mapped[str] = mapped_column(String(40))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class MasterKeyRecord(Base):
+    """The fingerprint (key id) of the master key this database's secrets are sealed with:
+    one row. Every node compares its key ring with it before it reads or writes a secret,
+    so a node started with another key refuses to start instead of failing later."""
+
+    __tablename__ = "master_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

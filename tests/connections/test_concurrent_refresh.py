@@ -149,9 +149,9 @@ def test_two_processes_refresh_once(shared_db: tuple[str, str], provider: LocalP
     options = {"connect_args": {"options": f"-csearch_path={schema}"}} if schema != "-" else {}
     engine = make_engine(url, **options)
     key = leaks.secret(generate_key())
+    upgrade(engine)
     registry = Registry(engine, Keyring.from_texts([key]))
     try:
-        upgrade(engine)
         add_oauth2(registry, provider)
         authorize(registry, provider)
         with engine.begin() as conn:  # the token expires for everyone
