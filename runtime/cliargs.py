@@ -8,11 +8,17 @@ __all__ = ["non_negative_int", "positive_int", "positive_seconds", "seconds"]
 import argparse
 
 
+_MAX = 2**63 - 1   # ids and counts are 64-bit in the database
+
+
 def _whole(text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value > _MAX:
+        raise argparse.ArgumentTypeError(f"must be at most {_MAX}, got {text[:30]}")
+    return value
 
 
 def positive_int(text: str) -> int:
