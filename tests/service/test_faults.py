@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -255,7 +254,8 @@ class _SlowHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         query = dict(parse_qsl(urlsplit(self.path).query))
         self.server.hits += 1  # type: ignore[attr-defined]
-        time.sleep(float(query.get("hold", "0")))
+        # a hold that ends when the test's server stops: no thread outlives its test
+        self.server.stopping.wait(float(query.get("hold", "0")))  # type: ignore[attr-defined]
         body = b'{"ok": true}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -267,17 +267,32 @@ class _SlowHandler(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+class _SlowServer(ThreadingHTTPServer):
+    """Stops whole: held requests end, and server_close joins their threads."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _SlowHandler)
+        self.hits = 0
+        self.stopping = threading.Event()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a killed worker) is expected here, not a failure."""
+
+
 @pytest.fixture
 def slow_api() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
-    server.daemon_threads = True
-    server.hits = 0  # type: ignore[attr-defined]
+    server = _SlowServer()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
     yield server
+    server.stopping.set()
     server.shutdown()
     server.server_close()
+    thread.join(10)
 
 
 def _worker(url: str, node: str, processes: list[subprocess.Popen[str]], *extra: str) -> \

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,7 +69,9 @@ def test_two_worker_processes_run_200_occurrences_exactly_once(
         def runs() -> int:
             return s.scalar(select(func.count()).select_from(Run)) or 0
         wait_until(lambda: runs() >= 200, 60, "200 runs")
-        time.sleep(0.5)  # nothing more may arrive
+        for w in workers:  # stopped and gone: nothing more can arrive
+            w.send_signal(signal.SIGTERM)
+        assert [w.wait(20) for w in workers] == [0, 0]
         assert runs() == 200
         distinct = s.scalar(select(func.count(func.distinct(Run.occurrence_id))))
         assert distinct == 200
@@ -81,9 +82,6 @@ def test_two_worker_processes_run_200_occurrences_exactly_once(
         assert returns == list(range(200))
         nodes = set(s.scalars(select(Run.node)))
     assert nodes <= {"w1", "w2"}
-    for w in workers:
-        w.send_signal(signal.SIGTERM)
-    assert [w.wait(20) for w in workers] == [0, 0]
 
 
 def test_a_worker_killed_mid_run_has_its_occurrence_reclaimed_after_the_lease(
@@ -109,7 +107,11 @@ def test_a_worker_killed_mid_run_has_its_occurrence_reclaimed_after_the_lease(
         # the lease is renewed while the node lives: another node cannot take it
         rescuer = _worker(db_url, "rescuer", processes)
         _ready(rescuer)
-        time.sleep(2.0)
+        first_expiry = row().lease_expires_at
+        assert first_expiry is not None
+        # past the first expiry, with the rescuer polling all the while: renewed, kept
+        wait_until(lambda: row().lease_expires_at > first_expiry + dt.timedelta(seconds=1.5),
+                   30, "the doomed node to renew its lease past its first expiry")
         assert (row().state, row().lease_owner, row().attempt) == ("running", "doomed", 1)
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
