@@ -149,7 +149,11 @@ def test_zygote_children_have_no_network_of_their_own() -> None:
         zygote_ns = os.readlink(f"/proc/{forker.process.pid}/ns/net")
         assert zygote_ns != host_ns
         executor = IsolatedExecutor(broker=RecordingBroker(), forker=forker)
-        channel, pid = forker.spawn({"source": 'info "x";', "inputs": {}, "limits": Limits(),
+        # a run that lasts until it is killed: the child must still exist to be looked at
+        busy = ('l = leftpad("", 1000).toList(""); for each a in l { for each b in l '
+                '{ for each c in l { x = 1; } } }')
+        channel, pid = forker.spawn({"source": busy, "inputs": {},
+                                     "limits": Limits(max_statements=10**9, timeout=60),
                                      "entry": None, "filename": "x.dg", "timezone": None,
                                      "system": {}})
         try:
