@@ -33,6 +33,7 @@ class Failure:
     line: int
     what: str
     detail: str = ""
+    key: str = ""  # the expectation that failed (`return`, `logs`, ...), for --update
 
     def text(self, path: str) -> str:
         head = f"{path}:{self.line}: {self.what}"
@@ -145,46 +146,54 @@ def check(case: Case, result: RunResult, broker: TestBroker) -> list[Failure]:
         failures.append(Failure(case.line, f"case '{case.name}': unmatched request {request}",
                                 "no stub, cassette or fake service answers it"))
     if "error" in expect:
-        failures += _check_error(case, result, at("error"))
+        failures += _keyed("error", _check_error(case, result, at("error")))
     elif not result.ok:
         err = result.error
         assert err is not None
         failures.append(Failure(at("") if expect else case.line,
                                 f"case '{case.name}': the script failed",
-                                f"{err.type} at line {err.line}: {err.message}"))
+                                f"{err.type} at line {err.line}: {err.message}", "error"))
     if result.ok:
         actual = result.to_json()["return"]
         if "return" in expect:
             wanted = from_toml_value(expect["return"])
             if not same(wanted, actual):
                 failures.append(Failure(at("return"), f"case '{case.name}': return value",
-                                        diff(wanted, actual)))
+                                        diff(wanted, actual), "return"))
         for path, value in expect.get("return_at", {}).items():
             wanted = from_toml_value(value)
             try:
                 got = get_path(actual, path)
             except PathMissing as exc:
                 failures.append(Failure(at("return_at"), f"case '{case.name}': return "
-                                        f"value at {path}", str(exc)))
+                                        f"value at {path}", str(exc), "return_at"))
                 continue
             if not same(wanted, got):
                 failures.append(Failure(at("return_at"), f"case '{case.name}': return "
-                                        f"value at {path}", diff(wanted, got)))
+                                        f"value at {path}", diff(wanted, got), "return_at"))
     if "logs" in expect and expect["logs"] != result.logs:
         failures.append(Failure(at("logs"), f"case '{case.name}': logs",
-                                diff(expect["logs"], result.logs)))
+                                diff(expect["logs"], result.logs), "logs"))
     for text in expect.get("logs_contain", []):
         if not any(text in line for line in result.logs):
             failures.append(Failure(at("logs_contain"), f"case '{case.name}': no log line "
-                                    f"contains {render(text)}", "logs: " + render(result.logs)))
+                                    f"contains {render(text)}", "logs: " + render(result.logs),
+                                    "logs_contain"))
     if "mail" in expect:
-        failures += _check_mail(case, result.mail, at("mail"))
+        failures += _keyed("mail", _check_mail(case, result.mail, at("mail")))
     if "http" in expect:
-        failures += _check_http(case, broker.calls, at("http"))
+        failures += _keyed("http", _check_http(case, broker.calls, at("http")))
     for kind in ("created", "updated", "deleted"):
         if kind in expect:
             changes = [c for c in broker.store.changes if c.kind == kind]
-            failures += _check_changes(case, kind, expect[kind], changes, at(kind))
+            failures += _keyed(kind, _check_changes(case, kind, expect[kind], changes,
+                                                    at(kind)))
+    return failures
+
+
+def _keyed(key: str, failures: list[Failure]) -> list[Failure]:
+    for failure in failures:
+        failure.key = key
     return failures
 
 
