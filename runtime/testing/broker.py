@@ -77,6 +77,8 @@ def url_matches(pattern: str, url: str) -> bool:
 
 @dataclass
 class TestBroker:
+    __test__ = False  # not a pytest test class, whatever its name
+
     store: FakeStore
     stubs: list[Stub] = field(default_factory=list)
     cassette: Any = None  # cassettes.Replay

@@ -160,7 +160,7 @@ def _run_one(session: Session, fi: int, ci: int) -> Outcome:
     if session.coverage:
         from .coverage import LineTracer
         tracer = LineTracer()
-    cassette = _replay_for(test)
+    cassette = replay_for(test, case)
     try:
         outcome = run_case(test, case, session.sources[test.script_path], cassette=cassette,
                            tracer=tracer)
@@ -173,13 +173,9 @@ def _run_one(session: Session, fi: int, ci: int) -> Outcome:
     return outcome
 
 
-_REPLAYS: dict[str, Any] = {}
-
-
-def _replay_for(test: TestFile) -> Any:
+def replay_for(test: TestFile, case: Case) -> Any:
+    """The recorded exchanges of one case, when its test file has a cassette."""
     if not os.path.isfile(test.cassette_path):
         return None
     from .cassettes import load_cassette
-    if test.cassette_path not in _REPLAYS:
-        _REPLAYS[test.cassette_path] = load_cassette(test.cassette_path)
-    return _REPLAYS[test.cassette_path]
+    return load_cassette(test.cassette_path).replay(case.name)

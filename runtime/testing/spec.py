@@ -77,6 +77,8 @@ class Case:
 
 @dataclass
 class TestFile:
+    __test__ = False  # not a pytest test class, whatever its name
+
     path: str
     script_path: str
     cases: list[Case]
