@@ -86,7 +86,9 @@ def render(value: Any, indent: int = 0) -> str:
         if not value:
             return "[]"
         if all(not isinstance(v, (dict, list)) for v in value) and len(value) <= 6:
-            return "[" + ", ".join(render(v) for v in value) + "]"
+            flat = "[" + ", ".join(render(v) for v in value) + "]"
+            if len(flat) <= 72:
+                return flat
         inner = [f"{pad}  {render(v, indent + 1)}" for v in value]
         return "[\n" + ",\n".join(inner) + f"\n{pad}]"
     if isinstance(value, bool):
