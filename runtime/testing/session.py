@@ -7,9 +7,10 @@ fixed clock and its own fakes, so a session's output is the same on every run.
 
 from __future__ import annotations
 
-__all__ = ["Session", "discover", "SUFFIX"]
+__all__ = ["Session", "discover", "SUFFIX", "run_example_tests"]
 
 import fnmatch
+import io
 import os
 import sys
 from collections.abc import Iterable
@@ -179,3 +180,24 @@ def replay_for(test: TestFile, case: Case) -> Any:
         return None
     from .cassettes import load_cassette
     return load_cassette(test.cassette_path).replay(case.name)
+
+
+def run_example_tests(out: TextIO) -> int:
+    """`sluice demo`'s last part: the test files shipped with the examples, run offline
+    from the installed package (`sluicegate.examples`); returns the number that failed."""
+    from importlib import resources
+
+    out.write("\n== sluice test: the examples' test files (fake Books records, HTTP stubs)\n")
+    with resources.as_file(resources.files("sluicegate.examples")) as folder:
+        session = Session([str(folder)], jobs=1)
+        try:
+            session.load()
+        except SpecError as exc:
+            out.write(f"{exc}\n")
+            return 1
+        session.run()
+        buffer = io.StringIO()
+        session.report(buffer, verbose=True)
+        out.write(buffer.getvalue().replace(str(folder) + os.sep, "examples/"))
+    out.write(session.summary() + "\n")
+    return session.failed

@@ -68,3 +68,13 @@ def test_changing_any_constant_of_an_example_fails_its_tests(tmp_path: Path, scr
             survivors.append(f"line {line}: {m.group(1)} -> {changed}")
         session.report(io.StringIO())
     assert survivors == [], f"{script}: changes its tests did not notice: {survivors}"
+
+
+def test_the_demo_ends_with_the_examples_tests_summary():
+    from sluicegate.testing.session import run_example_tests
+
+    out = io.StringIO()
+    assert run_example_tests(out) == 0
+    lines = out.getvalue().splitlines()
+    assert "examples/late_fee_button.test.toml:7: ok: overdue invoice gets a 2% fee" in lines
+    assert re.fullmatch(r"\d+ passed, 0 failed", lines[-1])
