@@ -82,10 +82,20 @@ def _once(args: argparse.Namespace) -> int:
         except SpecError as exc:
             sys.stderr.write(f"{exc.path}:{exc.line}: error: {exc.message}\n")
             return 2
+        except OSError as exc:
+            sys.stderr.write(f"sluice test: error: cannot write a cassette "
+                             f"({exc.strerror}: {exc.filename})\n")
+            return 2
     session.run()
     if args.update and session.failed:
         from .update import update_session
-        for path, count in update_session(session).items():
+        try:
+            updated = update_session(session)
+        except OSError as exc:
+            sys.stderr.write(f"sluice test: error: cannot rewrite a test file "
+                             f"({exc.strerror}: {exc.filename})\n")
+            return 2
+        for path, count in updated.items():
             out.write(f"{path}: updated the expectations of {count} case(s)\n")
         # run again from the rewritten files: the summary shows what they now say
         session = Session(paths, pattern=args.pattern, jobs=args.jobs,
@@ -94,7 +104,11 @@ def _once(args: argparse.Namespace) -> int:
         session.run()
     session.report(out, verbose=args.verbose)
     if args.coverage:
-        from .coverage import report_coverage
-        report_coverage(session, out, args.coverage_html)
+        from .coverage import CoverageReportError, report_coverage
+        try:
+            report_coverage(session, out, args.coverage_html)
+        except CoverageReportError as exc:
+            sys.stderr.write(f"sluice test: error: {exc}\n")
+            return 2
     out.write(session.summary() + "\n")
     return 0 if session.failed == 0 else 1

@@ -133,12 +133,20 @@ def report_coverage(session: Any, out: TextIO, html_path: str) -> list[ScriptCov
         if s.missed_lines:
             line += f"; never run: lines {_ranges(s.missed_lines)}"
         out.write(line + "\n")
-    folder = os.path.dirname(os.path.abspath(html_path))
-    os.makedirs(folder, exist_ok=True)
-    with open(html_path, "w", encoding="utf-8") as f:
-        f.write(html_report(scripts))
+    try:
+        folder = os.path.dirname(os.path.abspath(html_path))
+        os.makedirs(folder, exist_ok=True)
+        with open(html_path, "w", encoding="utf-8") as f:
+            f.write(html_report(scripts))
+    except OSError as exc:
+        raise CoverageReportError(f"cannot write the coverage report {html_path} "
+                                  f"({exc.strerror})") from None
     out.write(f"coverage report: {html_path}\n")
     return scripts
+
+
+class CoverageReportError(Exception):
+    """The HTML report could not be written (a usage error: exit 2)."""
 
 
 _STYLE = """

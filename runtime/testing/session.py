@@ -22,9 +22,10 @@ from .runner import Failure, Outcome, run_case
 from .spec import Case, SpecError, TestFile, load_test_file
 
 SUFFIX = ".test.toml"
-# Forking workers costs more than running a few cases: below this many cases per core,
-# a session runs in-process.
-_CASES_PER_WORKER = 8
+# A case takes about a millisecond; forking workers and sending outcomes back costs tens
+# of milliseconds (tests/benchmarks/bench_workbench.py): below this many cases per core a
+# session runs in-process.
+_CASES_PER_WORKER = 50
 _SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", ".tox"}
 
 

@@ -287,7 +287,7 @@ _FILE = _table({**_COMMON, "script": _text, "case": _list_of(_CASE)}, required=(
 def load_test_file(path: str) -> TestFile:
     """Read and check one test file; raises SpecError naming file:line."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             text = f.read()
     except FileNotFoundError:
         raise SpecError(path, 1, "no such file") from None

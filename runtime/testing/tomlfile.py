@@ -1,28 +1,25 @@
 """The TOML reading of test files: plain values with decimals' written scale, and the
-source line of every key, so that a spec error names `file:line`.
+source line of every key, so that a spec error or a failing expectation names
+`file:line`.
 
-tomlkit keeps the source text of each item (it is a style-preserving parser, which
-`--update` needs anyway), so a TOML float is read as a DECIMAL with the scale it was
-written with: `12.50` stays `12.50`, never the binary float 12.5.
-
-Lines are found by walking the parsed tree in source order with a cursor over the text:
-each key is the next occurrence of its written form after the previous item.
+Values come from `tomllib` with `parse_float=Decimal`: a TOML float is read as a DECIMAL
+with the scale it was written with (`12.50` stays `12.50`, never the binary float 12.5).
+Lines come from a small scanner of the same text that follows table headers
+(`[case.expect]`, `[[case]]`) and the keys at the start of lines (`logs = [`,
+`expect.return = 3`); a key inside an inline table or a multi-line array is reported at
+the line of the key that holds it. tomlkit, which keeps comments and layout, is loaded
+only by `--update`, which rewrites the file.
 """
 
 from __future__ import annotations
 
 __all__ = ["Located", "TomlError", "load_toml"]
 
-import datetime as _dt
 import re
+import tomllib
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
-
-import tomlkit
-from tomlkit import items as _items
-from tomlkit.container import Container, OutOfOrderTableProxy
-from tomlkit.exceptions import ParseError
 
 Path = tuple[Any, ...]
 
@@ -38,12 +35,10 @@ class TomlError(Exception):
 
 @dataclass
 class Located:
-    """A parsed test file: plain values, the line of each key path, and the tomlkit
-    document (kept for `--update`)."""
+    """A parsed test file: plain values, the line of each key path, and its text."""
 
     data: dict[str, Any]
     lines: dict[Path, int]
-    document: Any
     text: str
 
     def line(self, path: Path) -> int:
@@ -55,131 +50,149 @@ class Located:
         return 1
 
 
+_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+
+
 def load_toml(text: str) -> Located:
     try:
-        document = tomlkit.parse(text)
-    except ParseError as exc:
-        message = str(exc).split(" at line ")[0]
-        raise TomlError(f"not valid TOML: {message}", exc.line) from None
+        data = tomllib.loads(text, parse_float=_decimal)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _AT.search(message)
+        raise TomlError(f"not valid TOML: {_AT.sub('', message)}",
+                        int(m.group(1)) if m else None) from None
+    except _NotANumber as exc:
+        raise TomlError(f"'{exc}' is not a number a script can hold", _line_of(text, str(exc)))
+    return Located(data, _scan(text), text)
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _decimal(written: str) -> Decimal:
+    value = Decimal(written.replace("_", ""))
+    if not value.is_finite():
+        raise _NotANumber(written)
+    if "e" in written.lower():  # 1e3 is the DECIMAL 1000, not 1E+3
+        value = Decimal(format(value, "f"))
+    return value
+
+
+def _line_of(text: str, token: str) -> int | None:
+    at = text.find(token)
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+# ---- the line scanner ---------------------------------------------------------------------
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key_parts(text: str) -> tuple[list[str], int] | None:
+    """A dotted key at the start of `text` (bare or quoted parts) and where it ends."""
+    parts: list[str] = []
+    i = 0
+    while True:
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i < len(text) and text[i] in "\"'":
+            quote = text[i]
+            end = i + 1
+            while end < len(text) and text[end] != quote:
+                end += 2 if text[end] == "\\" and quote == '"' else 1
+            if end >= len(text):
+                return None
+            raw = text[i + 1:end]
+            parts.append(raw.encode().decode("unicode_escape") if quote == '"' and "\\" in raw
+                         else raw)
+            i = end + 1
+        else:
+            m = _BARE.match(text, i)
+            if not m:
+                return None
+            parts.append(m.group(0))
+            i = m.end()
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i < len(text) and text[i] == ".":
+            i += 1
+            continue
+        return parts, i
+
+
+def _scan(text: str) -> dict[Path, int]:
+    """The line of every table header and of every key that starts a line, by path (array
+    of tables entries as indexes: ('case', 2, 'expect', 'logs'))."""
     lines: dict[Path, int] = {}
-    _Locator(text, lines).container(document.body, (), 0)
-    return Located(_plain(document, (), lines), lines, document, text)
-
-
-# ---- plain values -------------------------------------------------------------------------
-def _plain(item: Any, path: Path, lines: dict[Path, int]) -> Any:
-    if isinstance(item, OutOfOrderTableProxy):
-        item = {k: item[k] for k in item}
-    if isinstance(item, (Container, _items.Table, _items.InlineTable, dict)):
-        return {str(k): _plain(v, path + (str(k),), lines) for k, v in item.items()}
-    if isinstance(item, (_items.AoT, _items.Array, list)):
-        return [_plain(v, path + (i,), lines) for i, v in enumerate(item)]
-    if isinstance(item, _items.Bool) or isinstance(item, bool):
-        return bool(item)
-    if isinstance(item, _items.Float):
-        written = item.as_string().replace("_", "")
-        try:
-            value = Decimal(written)
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if not value.is_finite():
-            raise TomlError(f"'{written}' is not a number a script can hold",
-                            _nearest(lines, path))
-        if "e" in written.lower():
-            value = Decimal(format(value, "f"))
-        return value
-    if isinstance(item, _items.Integer) or (isinstance(item, int) and not isinstance(item, bool)):
-        return int(item)
-    if isinstance(item, _items.String) or isinstance(item, str):
-        return str(item)
-    if isinstance(item, _dt.datetime):  # only the clock accepts dates (the schema says so)
-        return _dt.datetime(item.year, item.month, item.day, item.hour, item.minute,
-                            item.second, item.microsecond, item.tzinfo)
-    if isinstance(item, _dt.date):
-        return _dt.date(item.year, item.month, item.day)
-    if isinstance(item, _dt.time):
-        return _dt.time(item.hour, item.minute, item.second, item.microsecond)
-    return item
-
-
-def _nearest(lines: dict[Path, int], path: Path) -> int | None:
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return None
-
-
-# ---- lines --------------------------------------------------------------------------------
-class _Locator:
-    def __init__(self, text: str, lines: dict[Path, int]) -> None:
-        self.text = text
-        self.lines = lines
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
-
-    def _line_of(self, offset: int) -> int:
-        lo, hi = 0, len(self.newlines)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.newlines[mid] < offset:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo + 1
-
-    def _find_key(self, written: str, cursor: int, header: bool) -> int | None:
-        follow = r"\s*(?:\]|\.)" if header else r"\s*(?:=|\.)"
-        pattern = re.compile(r"(?<![\w\"'-])" + re.escape(written) + follow)
-        m = pattern.search(self.text, cursor)
-        if m is None and header:
-            m = re.compile(r"(?<![\w\"'-])" + re.escape(written) + r"\s*(?:=|\.|\])"
-                           ).search(self.text, cursor)
-        return m.start() if m else None
-
-    def container(self, body: list[tuple[Any, Any]], path: Path, cursor: int) -> int:
-        for key, item in body:
-            if key is None:
+    counts: dict[Path, int] = {}
+    table: Path = ()
+    depth = 0  # open brackets/braces of a value that spans lines
+    in_multiline: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_multiline is not None:
+            if line.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        stripped = line.strip()
+        if depth == 0 and stripped.startswith("["):
+            is_array = stripped.startswith("[[")
+            parsed = _key_parts(stripped[2 if is_array else 1:])
+            if parsed is None:
                 continue
-            cursor = self.item(key, item, path, cursor)
-        return cursor
-
-    def item(self, key: Any, item: Any, path: Path, cursor: int) -> int:
-        name = key.key
-        written = key.as_string().strip()
-        here = path + (name,)
-        if isinstance(item, _items.AoT):
-            for i, table in enumerate(item.body):
-                found = self._find_key(written, cursor, header=True)
-                if found is None:
-                    continue
-                self.lines.setdefault(here, self._line_of(found))
-                self.lines[here + (i,)] = self._line_of(found)
-                cursor = self.container(table.value.body, here + (i,), found + len(written))
-            return cursor
-        found = self._find_key(written, cursor, header=isinstance(item, _items.Table))
-        if found is None:
-            return cursor
-        self.lines[here] = self._line_of(found)
-        cursor = found + len(written)
-        if isinstance(item, (_items.Table, _items.InlineTable)):
-            return self.container(item.value.body, here, cursor)
-        if isinstance(item, _items.Array):
-            return self.array(item, here, cursor)
-        return self._past(item, cursor)
-
-    def array(self, array: Any, path: Path, cursor: int) -> int:
-        for i, element in enumerate(array):
-            start = self.text.find(element.as_string().strip() or "\0", cursor)
-            if start < 0:
-                continue
-            self.lines[path + (i,)] = self._line_of(start)
-            if isinstance(element, _items.InlineTable):
-                cursor = self.container(element.value.body, path + (i,), start + 1)
+            path = _resolve(tuple(parsed[0]), counts)
+            if is_array:
+                index = counts.get(path, 0)
+                counts[path] = index + 1
+                lines.setdefault(path, number)
+                table = path + (index,)
             else:
-                cursor = start + len(element.as_string().strip())
-        return cursor
+                table = path
+            lines.setdefault(table, number)
+            continue
+        if depth == 0 and stripped and not stripped.startswith("#"):
+            parsed = _key_parts(line)
+            if parsed is not None and parsed[1] < len(line) and line[parsed[1]] == "=":
+                keys = parsed[0]
+                for n in range(1, len(keys) + 1):
+                    lines.setdefault(table + tuple(keys[:n]), number)
+                line = line[parsed[1] + 1:]
+        depth, in_multiline = _track(line, depth)
+    return lines
 
-    def _past(self, item: Any, cursor: int) -> int:
-        written = item.as_string()
-        at = self.text.find(written, cursor) if written else -1
-        return at + len(written) if at >= 0 else cursor
+
+def _resolve(path: Path, counts: dict[Path, int]) -> Path:
+    """`[case.expect]` inside the third `[[case]]` is ('case', 2, 'expect')."""
+    out: Path = ()
+    for part in path[:-1]:
+        out += (part,)
+        if out in counts:
+            out += (counts[out] - 1,)
+    return out + path[-1:]
+
+
+def _track(value: str, depth: int) -> tuple[int, str | None]:
+    """Bracket depth after a line of value text, and an opened multi-line string."""
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "#":
+            break
+        if value.startswith('"""', i) or value.startswith("'''", i):
+            quote = value[i:i + 3]
+            end = value.find(quote, i + 3)
+            if end < 0:
+                return depth, quote
+            i = end + 3
+            continue
+        if ch in "\"'":
+            end = i + 1
+            while end < len(value) and value[end] != ch:
+                end += 2 if value[end] == "\\" and ch == '"' else 1
+            i = end + 1
+            continue
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return depth, None

@@ -96,7 +96,7 @@ def _rewrite(expect: Any, outcome: Outcome, keys: set[str]) -> None:
 
 
 def _update_file(test: TestFile, outcomes: list[Outcome]) -> int:
-    document = test.located.document
+    document = tomlkit.parse(test.located.text)
     changed = 0
     for outcome in outcomes:
         keys = {f.key for f in outcome.failures if f.key}
