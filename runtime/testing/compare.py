@@ -60,7 +60,7 @@ def same(expected: Any, actual: Any) -> bool:
                 and all(same(v, actual.get(k)) for k, v in expected.items()))
     if isinstance(expected, list):
         return (isinstance(actual, list) and len(expected) == len(actual)
-                and all(same(a, b) for a, b in zip(expected, actual)))
+                and all(same(a, b) for a, b in zip(expected, actual, strict=True)))
     if expected is None or actual is None:
         return expected is actual
     return type(expected) is type(actual) and expected == actual

@@ -75,7 +75,7 @@ class FakeStore:
 
     records: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
-    clock: _dt.datetime = _dt.datetime(2026, 1, 15, 9, 0, tzinfo=_dt.timezone.utc)
+    clock: _dt.datetime = _dt.datetime(2026, 1, 15, 9, 0, tzinfo=_dt.UTC)
     changes: list[Change] = field(default_factory=list)
     _counter: int = 0
 
@@ -197,10 +197,11 @@ class CrmService:
             return self._listing(found, query)
         if method == "POST" and len(parts) == 1:
             return self._create(module, body, store)
-        records = store.module(self.name, module)
+        stored = store.module(self.name, module)
         if len(parts) == 2 and method in ("GET", "PUT", "PATCH", "DELETE"):
-            rec = _find(records or [], ("id",), parts[1])
-            if rec is None or records is None:
+            records = stored or []
+            rec = _find(records, ("id",), parts[1])
+            if rec is None:
                 return FakeAnswer(400, dict(self._INVALID))
             if method == "GET":
                 return FakeAnswer(200, {"data": [copy.deepcopy(rec)]})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..engine import Runtime, RunResult
+from ..engine import RunResult, Runtime
 from .broker import Call, TestBroker
 from .compare import PathMissing, diff, get_path, render, same, subset
 from .fakes import Change, FakeStore
@@ -235,7 +235,7 @@ def _check_mail(case: Case, mail: list[dict[str, Any]], line: int) -> list[Failu
     wanted_list = case.expect["mail"]
     shown = [{k: m.get(k) for k in ("to", "subject", "message")} for m in mail]
     failures = _count(case, "mail message(s)", wanted_list, mail, line, shown)
-    for i, (wanted, got) in enumerate(zip(wanted_list, mail)):
+    for i, (wanted, got) in enumerate(zip(wanted_list, mail, strict=False)):
         for key, value in wanted.items():
             if key == "message_contains":
                 if value not in got.get("message", ""):
@@ -256,7 +256,7 @@ def _check_http(case: Case, calls: list[Call], line: int) -> list[Failure]:
     wanted_list = case.expect["http"]
     shown = [f"{c.method} {c.url}" for c in calls]
     failures = _count(case, "HTTP call(s)", wanted_list, calls, line, shown)
-    for i, (wanted, call) in enumerate(zip(wanted_list, calls)):
+    for i, (wanted, call) in enumerate(zip(wanted_list, calls, strict=False)):
         method = wanted.get("method", "GET")
         if method != call.method or wanted["url"] != call.url:
             failures.append(Failure(line, f"case '{case.name}': http[{i}]",
@@ -283,7 +283,7 @@ def _check_changes(case: Case, kind: str, wanted_list: list[dict[str, Any]],
                    changes: list[Change], line: int) -> list[Failure]:
     shown = [{"module": c.qualified, "id": c.id} for c in changes]
     failures = _count(case, f"record(s) {kind}", wanted_list, changes, line, shown)
-    for i, (wanted, change) in enumerate(zip(wanted_list, changes)):
+    for i, (wanted, change) in enumerate(zip(wanted_list, changes, strict=False)):
         if wanted["module"].lower() != change.qualified.lower():
             failures.append(Failure(line, f"case '{case.name}': {kind}[{i}].module",
                                     diff(wanted["module"], change.qualified)))

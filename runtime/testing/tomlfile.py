@@ -62,7 +62,8 @@ def load_toml(text: str) -> Located:
         raise TomlError(f"not valid TOML: {_AT.sub('', message)}",
                         int(m.group(1)) if m else None) from None
     except _NotANumber as exc:
-        raise TomlError(f"'{exc}' is not a number a script can hold", _line_of(text, str(exc)))
+        raise TomlError(f"'{exc}' is not a number a script can hold",
+                        _line_of(text, str(exc))) from None
     return Located(data, _scan(text), text)
 
 

@@ -44,7 +44,8 @@ def spec(cases: int) -> str:
                      f'{{ qty = 1, price = 1.00 }} ] }}\n'
                      f'[case.expect]\nlogs = ["Ng: {qty * 2.5 + 1:.2f}"]\n'
                      f'return_at = {{ total = {qty * 2.5 + 1:.2f} }}\n'
-                     f'created = [ {{ module = "crm.Tasks", fields = {{ Subject = "Follow up Ng" }} }} ]\n')
+                     'created = [ { module = "crm.Tasks", '
+                     'fields = { Subject = "Follow up Ng" } } ]\n')
     return "\n".join(parts)
 
 
@@ -59,8 +60,8 @@ def best(fn, rounds: int = 5) -> float:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     from sluicegate.engine import Runtime
-    from sluicegate.testing.fakes import FakeStore
     from sluicegate.testing.broker import TestBroker
+    from sluicegate.testing.fakes import FakeStore
     from sluicegate.testing.session import Session
     from sluicegate.testing.spec import Stub
 

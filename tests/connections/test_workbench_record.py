@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 from connlab import LabServer, Leaks, add_oauth2, authorize
-
 from sluicegate.connections.registry import Registry
 from sluicegate.examples.provider import LocalProvider
 from sluicegate.http.broker import Broker

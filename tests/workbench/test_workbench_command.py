@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from wbhelpers import CRM_SCRIPT, CRM_SPEC, sluice_test, write
-
 from sluicegate.testing.session import Session
+from wbhelpers import CRM_SCRIPT, CRM_SPEC, sluice_test, write
 
 ADD = 'return a + b;\n'
 

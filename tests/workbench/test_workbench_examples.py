@@ -10,10 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from wbhelpers import sluice_test
-
 from sluicegate.testing.coverage import collect
 from sluicegate.testing.session import Session
+from wbhelpers import sluice_test
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.dg"))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import io
 
-from wbhelpers import write
-
 from sluicegate.testing.command import _once
 from sluicegate.testing.watch import watch
+from wbhelpers import write
 
 
 def test_watch_runs_again_after_a_script_changes(tmp_path, capsys):

@@ -6,7 +6,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from sluicegate.cli import main
 
 
@@ -30,15 +29,20 @@ if (lead.get("id") == null)
     info "no lead: " + lead.get("message");
     return "missing";
 }
-task = zoho.crm.createRecord("Tasks", {"Subject": "Call " + lead.get("Last_Name"), "What_Id": leadId});
+task = zoho.crm.createRecord("Tasks",
+    {"Subject": "Call " + lead.get("Last_Name"), "What_Id": leadId});
 upd = zoho.crm.updateRecord("Leads", leadId, {"Lead_Status": "Contacted"});
 found = zoho.crm.searchRecords("Leads", "(Company:equals:Zylker)");
 info "found " + found.size();
 rate = invokeurl [ url: "https://api.rates.test/latest?base=USD" type: GET ];
-post = invokeurl [ url: "https://hooks.test/notify" type: POST parameters: {"lead": leadId, "amount": 12.50}.toString() content-type: "application/json" ];
+post = invokeurl [ url: "https://hooks.test/notify" type: POST
+    parameters: {"lead": leadId, "amount": 12.50}.toString()
+    content-type: "application/json" ];
 inv = zoho.books.getRecordsByID("invoices", "10234695", "404404", "zbooks");
 info inv.get("message");
-return {"task": task.get("data").get(0).get("details").get("id"), "eur": rate.get("rates").get("EUR"), "when": zoho.currenttime.toString("yyyy-MM-dd HH:mm")};
+return {"task": task.get("data").get(0).get("details").get("id"),
+        "eur": rate.get("rates").get("EUR"),
+        "when": zoho.currenttime.toString("yyyy-MM-dd HH:mm")};
 """
 
 CRM_SPEC = """
@@ -62,14 +66,24 @@ body = { rates = { EUR = 0.95 } }
 [[case]]
 name = "follow up an existing lead"
 inputs = { leadId = "111" }
-http = [ { method = "POST", url = "https://hooks.test/notify", match_body = { amount = 12.50 }, status = 204 } ]
+
+[[case.http]]
+method = "POST"
+url = "https://hooks.test/notify"
+match_body = { amount = 12.50 }
+status = 204
 
 [case.expect]
 return = { task = "5000000000001", eur = 0.95, when = "2026-03-01 10:30" }
 logs = ["found 1", "Invoice does not exist."]
-http = [ { method = "GET", url = "https://api.rates.test/latest?base=USD" }, { method = "POST", url = "https://hooks.test/notify", body = { lead = "111" } } ]
+http = [
+  { method = "GET", url = "https://api.rates.test/latest?base=USD" },
+  { method = "POST", url = "https://hooks.test/notify", body = { lead = "111" } },
+]
 created = [ { module = "crm.Tasks", fields = { Subject = "Call Ng" } } ]
-updated = [ { module = "crm.Leads", id = "111", fields = { Lead_Status = "Contacted" } } ]
+updated = [
+  { module = "crm.Leads", id = "111", fields = { Lead_Status = "Contacted" } },
+]
 
 [[case]]
 name = "missing lead"
