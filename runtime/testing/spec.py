@@ -19,11 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .fakes import SERVICES
 from .tomlfile import Located, Path, TomlError, load_toml
 
 TRIGGERS = ("function", "button", "schedule")
-FAKE_SERVICES = ("crm", "books")
+# Seed tables are named after the fake services (`[[crm.Leads]]`, `[[books.invoices]]`):
+# a service added to fakes.SERVICES gets its own at once.
+FAKE_SERVICES = tuple(service.name for service in SERVICES)
 NULL_MARK = {"null": True}
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 
@@ -271,7 +275,8 @@ _SEED = _table_of(_list_of(_record_table))
 _COMMON: dict[str, Checker] = {
     "trigger": _choice(TRIGGERS), "module": _text, "now": _clock, "timezone": _text,
     "entry": _text, "organization": _record_table, "user": _record_table,
-    "crm": _SEED, "books": _SEED, "crm_variables": _table_of(_value), "data": _text,
+    **{service: _SEED for service in FAKE_SERVICES},
+    "crm_variables": _table_of(_value), "data": _text,
     "http": _list_of(_STUB),
 }
 
@@ -342,6 +347,16 @@ def _case(top: dict[str, Any], raw: dict[str, Any], index: int, r: _Reader,
     if (case.record is not None or case.records is not None) and not case.module:
         raise r.fail(where, "a case with a record needs 'module' (the module the record "
                      "comes from, e.g. module = \"invoices\")")
+    zone = case.organization.get("time_zone") or case.timezone
+    if zone is not None:
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            key = ("organization", "time_zone") if case.organization.get("time_zone") \
+                else ("timezone",)
+            where_zone = where + key if key[0] in raw else key
+            raise r.fail(where_zone, f"unknown time zone '{zone}' (an IANA name such as "
+                         "Europe/Berlin)") from None
     if case.record is not None and case.records is not None:
         raise r.fail(where + ("records",), "give either 'record' (a details-page button or "
                      "workflow) or 'records' (a list bulk action), not both")

@@ -73,7 +73,8 @@ class _NotANumber(ValueError):
 
 def _decimal(written: str) -> Decimal:
     value = Decimal(written.replace("_", ""))
-    if not value.is_finite():
+    # beyond ±1000 digits a number is a typo, and writing it out in full would be huge
+    if not value.is_finite() or abs(value.adjusted()) > 1000:
         raise _NotANumber(written)
     if "e" in written.lower():  # 1e3 is the DECIMAL 1000, not 1E+3
         value = Decimal(format(value, "f"))

@@ -70,6 +70,13 @@ def test_number_and_decimal_are_different_types(tmp_path, capsys):
     ('[[case]]\nname = "a"\n[[case]]\nname = "a"\n', 4,
      "a case named 'a' is already defined on line 1"),
     ('[[case]]\nname = "a"\ninputs = { when = 2026-01-01 }\n', 3, "write dates as text"),
+    ('[[case]]\nname = "a"\nrecord = { id = 1 }\n', 1, "a case with a record needs 'module'"),
+    ('timezone = "Mars/Olympus"\n[[case]]\nname = "a"\n', 1, "unknown time zone 'Mars/Olympus'"),
+    ('[[case]]\nname = "a"\n[[case.http]]\nmethod = "GET"\nurl = "https://x.test"\nstatus = "200"\n', 6,
+     "case[0].http[0].status must be an integer, not a string"),
+    ('[[case]]\nname = "a"\nexpect.return = 1e999999\n', 3, "is not a number a script can hold"),
+    ('[[crm.Leads]]\nid = 1\n[[case]]\nname = "a"\nexpect.created = [ { id = 1 } ]\n', 5,
+     "case[0].expect.created[0] needs 'module'"),
 ])
 def test_a_bad_test_file_is_a_clear_error_naming_file_and_line(tmp_path, capsys, spec, line,
                                                                 message):

@@ -77,3 +77,12 @@ def test_the_demo_ends_with_the_examples_tests_summary():
     lines = out.getvalue().splitlines()
     assert "examples/late_fee_button.test.toml:7: ok: overdue invoice gets a 2% fee" in lines
     assert re.fullmatch(r"\d+ passed, 0 failed", lines[-1])
+
+
+def test_the_readme_example_test_file_passes(tmp_path, capsys):
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("A complete test file", 1)[1].split("```toml\n", 1)[1]
+    (tmp_path / "readme.test.toml").write_text(example.split("```", 1)[0])
+    shutil.copy(EXAMPLES / "late_fee_button.dg", tmp_path / "late_fee_button.dg")
+    code, out, _ = sluice_test(capsys, str(tmp_path))
+    assert (code, out.splitlines()[-1]) == (0, "2 passed, 0 failed"), out
