@@ -72,7 +72,8 @@ def test_number_and_decimal_are_different_types(tmp_path, capsys):
     ('[[case]]\nname = "a"\ninputs = { when = 2026-01-01 }\n', 3, "write dates as text"),
     ('[[case]]\nname = "a"\nrecord = { id = 1 }\n', 1, "a case with a record needs 'module'"),
     ('timezone = "Mars/Olympus"\n[[case]]\nname = "a"\n', 1, "unknown time zone 'Mars/Olympus'"),
-    ('[[case]]\nname = "a"\n[[case.http]]\nmethod = "GET"\nurl = "https://x.test"\nstatus = "200"\n', 6,
+    ('[[case]]\nname = "a"\n[[case.http]]\nmethod = "GET"\nurl = "https://x.test"\n'
+     'status = "200"\n', 6,
      "case[0].http[0].status must be an integer, not a string"),
     ('[[case]]\nname = "a"\nexpect.return = 1e999999\n', 3, "is not a number a script can hold"),
     ('[[crm.Leads]]\nid = 1\n[[case]]\nname = "a"\nexpect.created = [ { id = 1 } ]\n', 5,
