@@ -213,6 +213,12 @@ def record_session(session: Any, out: TextIO, broker: Any = None) -> int:
                 if recorder.exchanges:
                     recorded[case.name] = recorder.exchanges
                     links |= recorder.connections
+                for x in recorder.exchanges:
+                    if "error" in x["response"]:
+                        out.write(f"{test.path}:{case.line}: case '{case.name}': "
+                                  f"{x['request']['method']} {x['request']['url']} failed "
+                                  f"while recording (kept as the answer): "
+                                  f"{x['response']['error']}\n")
             if recorded:
                 inner = getattr(broker, "_broker", broker)
                 write_cassette(test, recorded, _secrets_of(inner, links))
