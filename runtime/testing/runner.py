@@ -137,6 +137,9 @@ def _actual(result: RunResult, broker: TestBroker) -> dict[str, Any]:
     for kind in ("created", "updated", "deleted"):
         out[kind] = [{"module": ch.qualified, "id": ch.id, "fields": ch.fields}
                      for ch in broker.store.changes if ch.kind == kind]
+    out["records"] = {f"{service}.{module}": records
+                      for service, modules in broker.store.records.items()
+                      for module, records in modules.items()}
     return out
 
 
@@ -189,11 +192,33 @@ def check(case: Case, result: RunResult, broker: TestBroker) -> list[Failure]:
         failures += _keyed("mail", _check_mail(case, result.mail, at("mail")))
     if "http" in expect:
         failures += _keyed("http", _check_http(case, broker.calls, at("http")))
+    for key, wanted_records in expect.get("records", {}).items():
+        failures += _keyed("records", _check_records(case, key, wanted_records,
+                                                     broker.store, at("records")))
     for kind in ("created", "updated", "deleted"):
         if kind in expect:
             changes = [c for c in broker.store.changes if c.kind == kind]
             failures += _keyed(kind, _check_changes(case, kind, expect[kind], changes,
                                                     at(kind)))
+    return failures
+
+
+def _check_records(case: Case, key: str, wanted_list: list[dict[str, Any]],
+                   store: FakeStore, line: int) -> list[Failure]:
+    """The records of one fake module after the run: as many as listed, each holding
+    the fields given (in store order)."""
+    service, module = key.split(".", 1)
+    actual = store.module(service, module) or []
+    shown = [{k: r[k] for k in list(r)[:4]} for r in actual]
+    failures = _count(case, f"record(s) in {key}", wanted_list, actual, line, shown)
+    for i, (wanted, record) in enumerate(zip(wanted_list, actual, strict=False)):
+        fields = from_toml_value(wanted)
+        wrong = subset(fields, record)
+        if wrong:
+            failures.append(Failure(line, f"case '{case.name}': records {key}[{i}] "
+                                    f"({', '.join(wrong)})",
+                                    diff({k: fields[k] for k in wrong},
+                                         {k: record.get(k) for k in wrong})))
     return failures
 
 

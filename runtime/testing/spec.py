@@ -263,7 +263,16 @@ _CALL = _table({"method": _choice(_METHODS), "url": _text, "body": _table_of(_va
 _CHANGE = _table({"module": _text, "id": _value, "fields": _record_table},
                  required=("module",))
 
+def _store_key(value: Any, where: Path, r: _Reader) -> list[dict[str, Any]]:
+    service = str(where[-1]).split(".", 1)[0]
+    if "." not in str(where[-1]) or service not in FAKE_SERVICES:
+        raise r.fail(where, f"'{where[-1]}' must name a fake service and module such as "
+                     f"\"crm.Leads\" (services: {', '.join(FAKE_SERVICES)})")
+    return _list_of(_record_table)(value, where, r)  # type: ignore[no-any-return]
+
+
 _EXPECT = _table({
+    "records": _table_of(_store_key),
     "return": _value, "return_at": _table_of(_value), "logs": _list_of(_text),
     "logs_contain": _list_of(_text), "error": _ERROR, "mail": _list_of(_MAIL),
     "http": _list_of(_CALL), "created": _list_of(_CHANGE), "updated": _list_of(_CHANGE),

@@ -93,6 +93,11 @@ def _rewrite(expect: Any, outcome: Outcome, keys: set[str]) -> None:
     for kind in ("created", "updated", "deleted"):
         if kind in keys:
             expect[kind] = toml_value(actual[kind])
+    if "records" in keys:
+        wanted = expect["records"]
+        for key in list(wanted):
+            found = {k.lower(): v for k, v in actual["records"].items()}.get(key.lower(), [])
+            wanted[key] = toml_value(found)
 
 
 def _update_file(test: TestFile, outcomes: list[Outcome]) -> int:

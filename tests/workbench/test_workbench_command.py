@@ -78,6 +78,8 @@ def test_number_and_decimal_are_different_types(tmp_path, capsys):
     ('[[case]]\nname = "a"\nexpect.return = 1e999999\n', 3, "is not a number a script can hold"),
     ('[[crm.Leads]]\nid = 1\n[[case]]\nname = "a"\nexpect.created = [ { id = 1 } ]\n', 5,
      "case[0].expect.created[0] needs 'module'"),
+    ('[[case]]\nname = "a"\n[case.expect.records]\nLeads = []\n', 4,
+     "'Leads' must name a fake service and module such as \"crm.Leads\""),
 ])
 def test_a_bad_test_file_is_a_clear_error_naming_file_and_line(tmp_path, capsys, spec, line,
                                                                 message):
@@ -106,6 +108,24 @@ def test_fake_crm_and_books_records_stubs_and_the_calls_made(tmp_path, capsys):
     code, out, _ = sluice_test(capsys, str(tmp_path))
     assert out.splitlines()[-1] == "2 passed, 0 failed", out
     assert code == 0
+
+
+def test_the_fake_records_after_the_run(tmp_path, capsys):
+    records = (
+        '[case.expect.records]\n'
+        '"crm.Leads" = [ { id = "111", Lead_Status = "Contacted" }, { id = "222" } ]\n'
+        '"crm.Tasks" = [ { Subject = "Call Ng", What_Id = "111" } ]\n\n')
+    spec = CRM_SPEC.replace('[[case]]\nname = "missing lead"',
+                            records + '[[case]]\nname = "missing lead"')
+    write(tmp_path, "crm_followup", CRM_SCRIPT, spec)
+    code, out, _ = sluice_test(capsys, str(tmp_path))
+    assert (code, out.splitlines()[-1]) == (0, "2 passed, 0 failed"), out
+    (tmp_path / "crm_followup.test.toml").write_text(
+        spec.replace('{ id = "222" }', '{ id = "222", Lead_Status = "Contacted" }'))
+    code, out, _ = sluice_test(capsys, str(tmp_path))
+    assert code == 1
+    assert "records crm.Leads[1] (Lead_Status)" in out
+    assert '+  "Lead_Status": null' in out
 
 
 def test_wrong_record_expectations_fail_naming_the_field(tmp_path, capsys):
