@@ -24,26 +24,25 @@ def _files(pytester: pytest.Pytester) -> None:
         """))
 
 
-def test_each_case_is_an_item_and_a_failure_shows_the_diff(pytester: pytest.Pytester) -> None:
+def test_cases_are_items_failures_show_the_diff_and_bad_files_name_the_line(
+        pytester: pytest.Pytester) -> None:
     _files(pytester)
-    result = pytester.runpytest_inprocess("-v", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=1)
+    bad = pytester.mkdir("bad")
+    (bad / "one.dg").write_text("return 1;\n")
+    (bad / "one.test.toml").write_text('[[case]]\nname = "a"\nexpct = 1\n')
+    result = pytester.runpytest_inprocess("-v", "-p", "no:cacheprovider",
+                                          "--continue-on-collection-errors")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
     result.stdout.fnmatch_lines([
         "*add.test.toml::adds PASSED*",
         "*add.test.toml::scale matters FAILED*",
+    ])
+    result.stdout.fnmatch_lines([
         "*add.test.toml:10: case 'scale matters': return value",
         "*expected: 12.5",
         "*actual: 12.50  (same value, different scale)",
     ])
-
-
-def test_a_bad_test_file_is_a_collection_error_naming_file_and_line(
-        pytester: pytest.Pytester) -> None:
-    pytester.makefile(".dg", add="return 1;\n")
-    pytester.path.joinpath("add.test.toml").write_text('[[case]]\nname = "a"\nexpct = 1\n')
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*add.test.toml:3: unknown key 'expct'*"])
+    result.stdout.fnmatch_lines(["*one.test.toml:3: unknown key 'expct'*"])
 
 
 def test_the_plugin_can_be_turned_off(pytester: pytest.Pytester) -> None:
