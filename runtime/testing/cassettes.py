@@ -110,7 +110,22 @@ def load_cassette(path: str) -> Cassette:
             from None
     if not isinstance(data, dict) or not isinstance(data.get("cases"), dict):
         raise SpecError(path, 1, "not a sluicegate cassette (no \"cases\" object)")
+    for case, exchanges in data["cases"].items():
+        if not isinstance(exchanges, list) or not all(_well_formed(x) for x in exchanges):
+            raise SpecError(path, 1, f"case '{case}': each exchange needs a request with "
+                            "method and url, and a response with a status or an error; "
+                            "record it again with --record")
     return Cassette(path, data["cases"])
+
+
+def _well_formed(exchange: Any) -> bool:
+    if not isinstance(exchange, dict):
+        return False
+    request, response = exchange.get("request"), exchange.get("response")
+    return (isinstance(request, dict) and isinstance(request.get("method"), str)
+            and isinstance(request.get("url"), str) and isinstance(response, dict)
+            and (isinstance(response.get("status"), int) or "error" in response)
+            and isinstance(response.get("headers", {}), dict))
 
 
 class Recorder:

@@ -29,12 +29,17 @@ class CaseFailed(Exception):
 
 class TomlTestFile(pytest.File):
     def collect(self) -> Any:
+        import os
+
+        from .cassettes import load_cassette
         from .spec import SpecError, load_test_file
 
         try:
             test = load_test_file(str(self.path))
             with open(test.script_path, "rb") as f:
                 source = f.read()
+            cassette = (load_cassette(test.cassette_path)
+                        if os.path.isfile(test.cassette_path) else None)
         except SpecError as exc:
             raise self.CollectError(f"{exc.path}:{exc.line}: {exc.message}") from None
         except OSError as exc:
@@ -42,22 +47,23 @@ class TomlTestFile(pytest.File):
                                     f"({exc.strerror})") from None
         for case in test.cases:
             yield CaseItem.from_parent(self, name=case.name, test=test, case=case,
-                                       source=source)
+                                       source=source, cassette=cassette)
 
 
 class CaseItem(pytest.Item):
-    def __init__(self, *, test: Any, case: Any, source: bytes, **kwargs: Any) -> None:
+    def __init__(self, *, test: Any, case: Any, source: bytes, cassette: Any,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.test = test
         self.case = case
         self.source = source
+        self.cassette = cassette
 
     def runtest(self) -> None:
         from .runner import run_case
-        from .session import replay_for
 
-        outcome = run_case(self.test, self.case, self.source,
-                           cassette=replay_for(self.test, self.case))
+        replay = self.cassette.replay(self.case.name) if self.cassette is not None else None
+        outcome = run_case(self.test, self.case, self.source, cassette=replay)
         if not outcome.passed:
             raise CaseFailed(outcome.report())
 

@@ -67,12 +67,16 @@ class Session:
     coverage: bool = False
     files: list[TestFile] = field(default_factory=list)
     sources: dict[str, bytes] = field(default_factory=dict)
+    cassettes: dict[str, Any] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
 
     def load(self) -> None:
         """Read every test file and its script; raises SpecError on the first bad one."""
         self.files = [load_test_file(p) for p in discover(self.paths)]
         for test in self.files:
+            if os.path.isfile(test.cassette_path):
+                from .cassettes import load_cassette
+                self.cassettes[test.path] = load_cassette(test.cassette_path)
             if test.script_path not in self.sources:
                 try:
                     with open(test.script_path, "rb") as f:
@@ -162,7 +166,8 @@ def _run_one(session: Session, fi: int, ci: int) -> Outcome:
     if session.coverage:
         from .coverage import LineTracer
         tracer = LineTracer()
-    cassette = replay_for(test, case)
+    recorded = session.cassettes.get(test.path)
+    cassette = recorded.replay(case.name) if recorded is not None else None
     try:
         outcome = run_case(test, case, session.sources[test.script_path], cassette=cassette,
                            tracer=tracer)
@@ -173,14 +178,6 @@ def _run_one(session: Session, fi: int, ci: int) -> Outcome:
     if tracer is not None:
         outcome.covered = {test.script_path: tracer.lines}
     return outcome
-
-
-def replay_for(test: TestFile, case: Case) -> Any:
-    """The recorded exchanges of one case, when its test file has a cassette."""
-    if not os.path.isfile(test.cassette_path):
-        return None
-    from .cassettes import load_cassette
-    return load_cassette(test.cassette_path).replay(case.name)
 
 
 def run_example_tests(out: TextIO) -> int:

@@ -286,3 +286,11 @@ def test_records_seeded_from_a_json_file_beside_the_test(tmp_path: Path, capsys)
         """)
     code, out, _ = sluice_test(capsys, str(tmp_path))
     assert (code, out.splitlines()[-1]) == (0, "1 passed, 0 failed"), out
+
+
+def test_a_broken_cassette_is_a_spec_error(tmp_path, capsys):
+    write(tmp_path, "add", ADD, '[[case]]\nname = "a"\ninputs = { a = 1, b = 2 }\n')
+    (tmp_path / "add.cassette.json").write_text('{"cases": {"a": [{"request": {}}]}}')
+    code, _, err = sluice_test(capsys, str(tmp_path))
+    assert code == 2
+    assert "add.cassette.json:1: error: case 'a': each exchange needs a request" in err
