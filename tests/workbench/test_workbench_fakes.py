@@ -22,7 +22,8 @@ made = zoho.books.createRecord("contacts", "1", {"contact_name": "Bolt"}, "zbook
 info made.get("message") + " " + made.get("contact").get("contact_id");
 missing = zoho.books.getRecordsByID("contacts", "1", "77", "zbooks");
 info missing.get("code") + ": " + missing.get("message");
-del = invokeurl [ url: "https://www.zohoapis.com/books/v3/contacts/" + made.get("contact").get("contact_id") + "?organization_id=1"
+id = made.get("contact").get("contact_id");
+del = invokeurl [ url: "https://www.zohoapis.com/books/v3/contacts/" + id + "?organization_id=1"
                   type: DELETE connection: "zbooks" ];
 info del.get("message");
 return zoho.crm.getRecordById("Leads", "3").get("code");
