@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -110,6 +111,9 @@ class Session:
                                      mp_context=multiprocessing.get_context("fork")) as pool:
                 results = pool.map(_run_chunk, chunks)
                 by_key = {(o.path, o.index): o for chunk in results for o in chunk}
+        except (BrokenProcessPool, OSError):
+            # a worker was killed (out of memory) or could not start: run here instead
+            return [_run_one(self, fi, ci) for fi, ci in work]
         finally:
             _SESSION = None
         return [by_key[(self.files[fi].path, ci)] for fi, ci in work]
