@@ -124,44 +124,45 @@ def _find(records: list[dict[str, Any]], id_fields: tuple[str, ...],
 
 
 # ---- CRM ----------------------------------------------------------------------------------
-_CRITERION = re.compile(r"\(\s*([^:()]+?)\s*:\s*(equals|not_equal|starts_with|in|greater_than|"
-                        r"less_than)\s*:\s*((?:[^()\\]|\\.)*)\)", re.I)
+_CRITERION = re.compile(r"\(\s*([^():]+?)\s*:\s*(\w+)\s*:\s*((?:\\.|[^()\\])*)\)")
 
 
 def _crm_matches(record: dict[str, Any], criteria: str) -> bool:
-    """`(Field:equals:value)` joined by `and` / `or` (evaluated left to right)."""
-    parts = re.split(r"\)\s*(and|or)\s*\(", criteria.strip()[1:-1] if
-                     criteria.strip().startswith("((") else criteria.strip(), flags=re.I)
-    result: bool | None = None
-    joiner = "and"
-    for i, part in enumerate(parts):
-        if i % 2 == 1:
-            joiner = part.lower()
-            continue
-        text = part if part.startswith("(") else "(" + part
-        text = text if text.endswith(")") else text + ")"
-        m = _CRITERION.search(text)
-        if m is None:
-            return False
-        field_name, op, wanted = m.group(1), m.group(2).lower(), m.group(3).replace("\\", "")
-        value = record.get(field_name)
-        shown = "" if value is None else str(value)
-        if op == "equals":
-            ok = shown.lower() == wanted.lower()
-        elif op == "not_equal":
-            ok = shown.lower() != wanted.lower()
-        elif op == "starts_with":
-            ok = shown.lower().startswith(wanted.lower())
-        elif op == "in":
-            ok = shown.lower() in [w.strip().lower() for w in wanted.split(",")]
-        else:
-            try:
-                a, b = Decimal(shown), Decimal(wanted)
-            except ArithmeticError:
-                return False
-            ok = a > b if op == "greater_than" else a < b
-        result = ok if result is None else (result and ok if joiner == "and" else result or ok)
-    return bool(result)
+    """CRM search criteria: `(Field:operator:value)` groups joined by `and` / `or`,
+    evaluated left to right (values escape parentheses with a backslash, as in the API).
+    Operators: equals, not_equal, starts_with, in, greater_than, less_than (and _equal)."""
+    found = list(_CRITERION.finditer(criteria))
+    if not found:
+        return False
+    result = _criterion(record, found[0])
+    for previous, m in zip(found, found[1:], strict=False):
+        joiner = criteria[previous.end():m.start()].strip(" ()").lower()
+        ok = _criterion(record, m)
+        result = (result or ok) if joiner == "or" else (result and ok)
+    return result
+
+
+def _criterion(record: dict[str, Any], m: re.Match[str]) -> bool:
+    field_name, op = m.group(1), m.group(2).lower()
+    wanted = re.sub(r"\\(.)", r"\1", m.group(3)).strip()
+    value = record.get(field_name)
+    if isinstance(value, dict):  # a lookup field matches by its name or id
+        value = value.get("name") if not wanted.isdigit() else value.get("id")
+    shown = "" if value is None else str(value)
+    if op == "equals":
+        return shown.lower() == wanted.lower()
+    if op == "not_equal":
+        return shown.lower() != wanted.lower()
+    if op == "starts_with":
+        return shown.lower().startswith(wanted.lower())
+    if op == "in":
+        return shown.lower() in [w.strip().lower() for w in wanted.split(",")]
+    try:
+        a, b = Decimal(shown), Decimal(wanted)
+    except ArithmeticError:
+        return False
+    return {"greater_than": a > b, "less_than": a < b, "greater_equal": a >= b,
+            "less_equal": a <= b}.get(op, False)
 
 
 class CrmService:

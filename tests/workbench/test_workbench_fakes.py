@@ -99,3 +99,18 @@ def test_each_case_starts_from_the_seed(tmp_path, capsys):
         """)
     code, out, _ = sluice_test(capsys, str(tmp_path))
     assert (code, out.splitlines()[-1]) == (0, "2 passed, 0 failed"), out
+
+
+def test_crm_search_criteria_join_groups_with_and_or_and_escapes():
+    from sluicegate.testing.fakes import _crm_matches
+
+    record = {"Company": "Zylker (EU)", "Last_Name": "Ng", "Amount": "12.5",
+              "Owner": {"id": "9", "name": "Priya"}}
+    assert _crm_matches(record, r"(Company:equals:Zylker \(EU\))")
+    assert _crm_matches(record, "((Company:starts_with:Zy)and(Last_Name:equals:Ng))")
+    assert _crm_matches(record, "(Company:equals:X) or (Last_Name:equals:ng)")
+    assert not _crm_matches(record, "((Company:equals:X)and(Last_Name:equals:Ng))")
+    assert _crm_matches(record, "(Amount:greater_than:10)")
+    assert not _crm_matches(record, "(Amount:less_than:10)")
+    assert _crm_matches(record, "(Owner:equals:9)") and _crm_matches(record, "(Owner:equals:Priya)")
+    assert not _crm_matches(record, "Company = Zylker")  # not criteria: matches nothing
