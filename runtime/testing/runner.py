@@ -11,6 +11,9 @@ from __future__ import annotations
 __all__ = ["Failure", "Outcome", "run_case", "DEFAULT_NOW", "case_inputs"]
 
 import datetime as _dt
+import hashlib
+import os
+import random
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +72,17 @@ def _zone(case: Case) -> tuple[str, _dt.tzinfo]:
         raise ValueError(f"unknown time zone '{name}'") from None
 
 
+class _SeededRandom:
+    """randomNumber's source in a case: seeded from the case's name, so a case draws the
+    same numbers on every run and in every worker process."""
+
+    def __init__(self, seed: str) -> None:
+        self._random = random.Random(hashlib.sha256(seed.encode("utf-8")).digest())
+
+    def randbelow(self, n: int) -> int:
+        return self._random.randrange(n)
+
+
 def case_inputs(case: Case, zone_name: str) -> dict[str, Any]:
     """The inputs a trigger of this kind gives the script (as `sluice run --input` would)."""
     inputs = {k: from_toml_value(v) for k, v in case.inputs.items()}
@@ -107,7 +121,8 @@ def run_case(test: TestFile, case: Case, source: bytes, *, cassette: Any = None,
     store = FakeStore.seeded(from_toml_value(case.seed), from_toml_value(case.variables),
                              clock)
     broker = TestBroker(store, case.stubs, cassette=cassette, recorder=recorder)
-    runtime = Runtime(timezone=zone_name, broker=broker, now=lambda: clock)
+    runtime = Runtime(timezone=zone_name, broker=broker, now=lambda: clock,
+                      random=_SeededRandom(f"{os.path.basename(test.path)}\0{case.name}"))
     inputs = case_inputs(case, zone_name)
     started = _dt.datetime.now()
     if tracer is not None:

@@ -294,3 +294,19 @@ def test_a_broken_cassette_is_a_spec_error(tmp_path, capsys):
     code, _, err = sluice_test(capsys, str(tmp_path))
     assert code == 2
     assert "add.cassette.json:1: error: case 'a': each exchange needs a request" in err
+
+
+def test_random_numbers_are_the_same_on_every_run_of_a_case(tmp_path, capsys):
+    write(tmp_path, "dice", "return {randomNumber(1, 1000000), randomNumber(0.01, 9.99)};\n",
+          '[[case]]\nname = "roll"\nexpect.return = 0\n\n[[case]]\nname = "roll again"\n'
+          'expect.return = 0\n')
+    outcomes = []
+    for jobs in (1, 2):
+        session = Session([str(tmp_path)], jobs=jobs)
+        session.load()
+        session.run()
+        outcomes.append([o.actual["return"] for o in session.outcomes])
+    assert outcomes[0] == outcomes[1]
+    first, second = outcomes[0]
+    assert first != second  # each case has its own seed
+    assert 1 <= first[0] <= 1000000 and str(first[1]).count(".") == 1
