@@ -174,9 +174,10 @@ def check(case: Case, result: RunResult, broker: TestBroker) -> list[Failure]:
     elif not result.ok:
         err = result.error
         assert err is not None
+        where = f" at line {err.line}" if err.line else ""
         failures.append(Failure(at("") if expect else case.line,
                                 f"case '{case.name}': the script failed",
-                                f"{err.type} at line {err.line}: {err.message}", "error"))
+                                f"{err.type}{where}: {err.message}", "error"))
     if result.ok:
         actual = result.to_json()["return"]
         if "return" in expect:

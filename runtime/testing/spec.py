@@ -15,6 +15,7 @@ __all__ = ["SpecError", "TestFile", "Case", "Stub", "NULL_MARK", "load_test_file
 import datetime as _dt
 import difflib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -204,6 +205,26 @@ def _record_table(value: Any, where: Path, r: _Reader) -> dict[str, Any]:
     return _value(value, where, r)  # type: ignore[no-any-return]
 
 
+_PATH = re.compile(r"(?:[^.\[\]]+|\[\d+\])(?:\.[^.\[\]]+|\[\d+\])*\Z")
+
+
+def _paths(value: Any, where: Path, r: _Reader) -> dict[str, Any]:
+    """A table of paths into a value (`data[0].id`, `a.b.2`) and the values there."""
+    checked: dict[str, Any] = _table_of(_value)(value, where, r)
+    for path in checked:
+        if not _PATH.match(path):
+            raise r.fail(where + (path,), f"'{path}' is not a path such as data[0].id "
+                         "(keys joined by '.', list indexes as [n])")
+    return checked
+
+
+def _name(value: Any, where: Path, r: _Reader) -> str:
+    text = _text(value, where, r)
+    if not text.strip():
+        raise r.fail(where, "a case needs a name that is not empty")
+    return text
+
+
 def _choice(options: tuple[str, ...]) -> Checker:
     def run(value: Any, where: Path, r: _Reader) -> str:
         text = _text(value, where, r)
@@ -250,7 +271,7 @@ def _table(keys: dict[str, Checker], required: tuple[str, ...] = ()) -> Checker:
 
 
 _STUB = _table({
-    "method": _choice(_METHODS), "url": _text, "match_body": _table_of(_value),
+    "method": _choice(_METHODS), "url": _text, "match_body": _paths,
     "status": _integer, "headers": _table_of(_text), "body": _value, "error": _text,
 }, required=("url",))
 
@@ -258,7 +279,7 @@ _ERROR = _table({"type": _text, "message": _text, "line": _integer})
 _MAIL = _table({"to": _text_or_list, "cc": _text_or_list, "bcc": _text_or_list,
                 "from": _text, "subject": _text, "message": _text,
                 "message_contains": _text})
-_CALL = _table({"method": _choice(_METHODS), "url": _text, "body": _table_of(_value),
+_CALL = _table({"method": _choice(_METHODS), "url": _text, "body": _paths,
                 "body_text": _text}, required=("url",))
 _CHANGE = _table({"module": _text, "id": _value, "fields": _record_table},
                  required=("module",))
@@ -273,7 +294,7 @@ def _store_key(value: Any, where: Path, r: _Reader) -> list[dict[str, Any]]:
 
 _EXPECT = _table({
     "records": _table_of(_store_key),
-    "return": _value, "return_at": _table_of(_value), "logs": _list_of(_text),
+    "return": _value, "return_at": _paths, "logs": _list_of(_text),
     "logs_contain": _list_of(_text), "error": _ERROR, "mail": _list_of(_MAIL),
     "http": _list_of(_CALL), "created": _list_of(_CHANGE), "updated": _list_of(_CHANGE),
     "deleted": _list_of(_CHANGE),
@@ -290,7 +311,7 @@ _COMMON: dict[str, Checker] = {
 }
 
 _CASE = _table({
-    **_COMMON, "name": _text, "record": _record_table, "records": _list_of(_record_table),
+    **_COMMON, "name": _name, "record": _record_table, "records": _list_of(_record_table),
     "inputs": _table_of(_value), "expect": _EXPECT,
 }, required=("name",))
 

@@ -78,6 +78,9 @@ def test_number_and_decimal_are_different_types(tmp_path, capsys):
     ('[[case]]\nname = "a"\nexpect.return = 1e999999\n', 3, "is not a number a script can hold"),
     ('[[crm.Leads]]\nid = 1\n[[case]]\nname = "a"\nexpect.created = [ { id = 1 } ]\n', 5,
      "case[0].expect.created[0] needs 'module'"),
+    ('[[case]]\nname = "a"\nexpect.return_at = { "data[" = 1 }\n', 3,
+     "'data[' is not a path such as data[0].id"),
+    ('[[case]]\nname = " "\n', 2, "a case needs a name that is not empty"),
     ('[[case]]\nname = "a"\n[case.expect.records]\nLeads = []\n', 4,
      "'Leads' must name a fake service and module such as \"crm.Leads\""),
 ])
