@@ -86,6 +86,9 @@ def _once(args: argparse.Namespace) -> int:
             sys.stderr.write(f"sluice test: error: cannot write a cassette "
                              f"({exc.strerror}: {exc.filename})\n")
             return 2
+        # the run below replays what was just recorded
+        session = Session(paths, pattern=args.pattern, jobs=args.jobs, coverage=args.coverage)
+        session.load()
     session.run()
     if args.update and session.failed:
         from .update import update_session

@@ -110,3 +110,38 @@ def test_a_recorded_error_replays_as_the_same_catchable_error(tmp_path: Path,
     replay.run()
     assert replay.summary() == "1 passed, 0 failed", replay.outcomes[0].report()
     assert lab.api_key not in (tmp_path / "refused.cassette.json").read_text()
+
+
+def test_sluice_test_record_on_the_command_line_uses_this_machines_connections(
+        tmp_path: Path, db_url: str, lab: LabServer, leaks: Leaks, monkeypatch,
+        capsys) -> None:
+    from sluicegate.cli import main
+    from sluicegate.connections.keyring import Keyring, generate_key
+    from sluicegate.store.db import make_engine
+
+    key = leaks.secret(generate_key())
+    monkeypatch.setenv("SLUICE_DATABASE_URL", db_url)
+    monkeypatch.setenv("SLUICE_MASTER_KEY", key)
+    monkeypatch.setenv("SLUICE_HOME", str(tmp_path / "home"))
+    engine = make_engine(db_url)
+    registry = Registry(engine, Keyring.from_texts([key]), actor="tests")
+    try:
+        registry.add("lab", "api_key", base_urls=[lab.url + "/echo"],
+                     secret=json.dumps({"keys": {"Authorization": lab.api_key}}))
+    finally:
+        registry.close()
+        engine.dispose()
+    (tmp_path / "echo.dg").write_text(
+        'r = invokeurl [ url: url type: GET connection: "lab" ];\nreturn r.get("you_sent");\n')
+    (tmp_path / "echo.test.toml").write_text(
+        f'[[case]]\nname = "echo"\ninputs = {{ url = "{lab.url}/echo" }}\n'
+        'expect.return = "[redacted]"\n')
+    assert main(["test", "--record", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "echo.cassette.json: recorded 1 exchange(s) of 1 case(s)" in out
+    assert out.splitlines()[-1] == "1 passed, 0 failed"
+    assert lab.requests[-1].headers["Authorization"] == lab.api_key
+    cassette = (tmp_path / "echo.cassette.json").read_text()
+    for secret in leaks.secrets:
+        assert secret not in cassette
+    leaks.output(out)
