@@ -15,6 +15,8 @@ info "notes: " + notes.size();
 info "rate: " + zoho.crm.getOrgVariable("discount_rate");
 either = zoho.crm.searchRecords("Leads", "((Company:equals:Zylker)or(Company:starts_with:Kw))");
 info "either: " + either.size();
+api = invokeapi [ service: zohocrm path: "/crm/v2/Leads/1" type: GET ];
+info "api: " + api.get("data").get(0).get("Company");
 gone = invokeurl [ url: "https://www.zohoapis.com/crm/v2/Leads/3" type: DELETE
                    connection: "zcrm" ];
 info "deleted: " + gone.get("data").get(0).get("message");
@@ -59,6 +61,7 @@ logs = [
   "notes: 1",
   "rate: 12.5",
   "either: 2",
+  "api: Zylker",
   "deleted: record deleted",
   "The contact has been created. 5000000000001",
   "1002: Contact does not exist.",
