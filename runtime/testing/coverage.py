@@ -22,7 +22,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any, TextIO
 
 from ..errors import ScriptSyntaxError
@@ -30,14 +30,16 @@ from ..positions import SCRIPT_FILENAME
 
 
 class LineTracer:
-    """Collects the script lines executed while it is active (a context manager)."""
+    """Collects the lines of one script executed while it is active (a context manager):
+    frames of the code objects compiled from that script, not of others it calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, code: Any) -> None:
         self.lines: set[int] = set()
+        self.codes = _code_objects(code)
         self._previous: Any = None
 
     def _calls(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if frame.f_code.co_filename == SCRIPT_FILENAME:
+        if frame.f_code in self.codes:
             return self._lines
         return None
 
@@ -53,6 +55,17 @@ class LineTracer:
 
     def __exit__(self, *exc: Any) -> None:
         sys.settrace(self._previous)
+
+
+def _code_objects(code: Any) -> set[Any]:
+    found = set()
+    stack = [code]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CodeType) and item.co_filename == SCRIPT_FILENAME:
+            found.add(item)
+            stack.extend(item.co_consts)
+    return found
 
 
 def statement_lines(source: bytes, filename: str) -> Counter[int]:

@@ -72,6 +72,51 @@ def _zone(case: Case) -> tuple[str, _dt.tzinfo]:
         raise ValueError(f"unknown time zone '{name}'") from None
 
 
+class FolderFunctions:
+    """Calls to other scripts (`standalone.fn(...)`) find the function among the `.dg`
+    files beside the script under test, as a stored script finds the published ones."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder or "."
+        self._index: dict[str, Any] | None = None
+
+    def __call__(self, qualified_name: str) -> Any:
+        if self._index is None:
+            self._index = _folder_functions(self.folder)
+        return self._index.get(qualified_name.lower())
+
+
+_FOLDERS: dict[str, tuple[tuple[tuple[str, float], ...], dict[str, Any]]] = {}
+
+
+def _folder_functions(folder: str) -> dict[str, Any]:
+    """qualified name -> (fn, params, name) of every function of the folder's scripts
+    (each folder is compiled once per set of file versions)."""
+    from ..errors import ScriptSyntaxError
+    from ..sandbox import compile_script
+
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".dg"))
+    except OSError:
+        return {}
+    stamp = tuple((n, os.path.getmtime(os.path.join(folder, n))) for n in names)
+    cached = _FOLDERS.get(folder)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    index: dict[str, Any] = {}
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "rb") as f:
+                compiled = compile_script(f.read(), path)
+        except (OSError, ScriptSyntaxError):
+            continue  # a script that does not compile offers no function
+        for key, entry in compiled.functions.items():
+            index.setdefault(key, entry)
+    _FOLDERS[folder] = (stamp, index)
+    return index
+
+
 class _SeededRandom:
     """randomNumber's source in a case: seeded from the case's name, so a case draws the
     same numbers on every run and in every worker process."""
@@ -122,7 +167,8 @@ def run_case(test: TestFile, case: Case, source: bytes, *, cassette: Any = None,
                              clock)
     broker = TestBroker(store, case.stubs, cassette=cassette, recorder=recorder)
     runtime = Runtime(timezone=zone_name, broker=broker, now=lambda: clock,
-                      random=_SeededRandom(f"{os.path.basename(test.path)}\0{case.name}"))
+                      random=_SeededRandom(f"{os.path.basename(test.path)}\0{case.name}"),
+                      resolver=FolderFunctions(os.path.dirname(test.script_path)))
     inputs = case_inputs(case, zone_name)
     started = _dt.datetime.now()
     if tracer is not None:

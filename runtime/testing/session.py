@@ -168,8 +168,14 @@ def _run_one(session: Session, fi: int, ci: int) -> Outcome:
     case = test.cases[ci]
     tracer = None
     if session.coverage:
+        from ..errors import ScriptSyntaxError
+        from ..sandbox import compile_script
         from .coverage import LineTracer
-        tracer = LineTracer()
+        try:
+            tracer = LineTracer(compile_script(session.sources[test.script_path],
+                                               test.script_path).code)
+        except ScriptSyntaxError:
+            tracer = None  # nothing of it runs
     recorded = session.cassettes.get(test.path)
     cassette = recorded.replay(case.name) if recorded is not None else None
     try:

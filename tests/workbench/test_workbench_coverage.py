@@ -66,3 +66,27 @@ def test_full_coverage_when_every_branch_runs(tmp_path, capsys):
                                str(tmp_path / "c.html"))
     assert code == 0
     assert "branches.dg: 100% of 8 statements\n" in out
+
+
+def test_calls_to_scripts_beside_it_work_and_count_for_the_caller_only(tmp_path, capsys):
+    # the helper runs a statement on line 4, the line of main that never runs
+    (tmp_path / "helper.dg").write_text(
+        "int standalone.helper(int x)\n{\n    z = x;\n    return z + 5;\n}\n")
+    write(tmp_path, "main", """
+        y = standalone.helper(x);
+        if (y > 100)
+        {
+            return 0;
+        }
+        return y + 1;
+        """, """
+        [[case]]
+        name = "calls the helper"
+        inputs = { x = 5 }
+        expect.return = 11
+        """)
+    code, out, _ = sluice_test(capsys, str(tmp_path), "--coverage", "--coverage-html",
+                               str(tmp_path / "c.html"))
+    assert code == 0, out
+    assert "main.dg: 75% of 4 statements; never run: lines 4\n" in out
+    assert "helper.dg" not in out  # it has no test file of its own
