@@ -53,9 +53,10 @@ def watch(args: Any, run_once: Callable[[], int], out: TextIO, *,
     paths = list(args.paths or ["."])
     try:
         last = snapshot(paths)
-        run_once()
+        # said first, so that the last line after every run is its summary
         out.write(f"watching {', '.join(paths)} for changes (Ctrl-C to stop)\n")
         out.flush()
+        run_once()
         while not stop():
             sleep(args.interval)
             now = snapshot(paths)
