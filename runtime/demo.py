@@ -74,7 +74,10 @@ def run_demo(out: TextIO) -> int:
             failures += 1
     failures += _connections_demo(out, connected)
     out.write(f"\n{'all examples ran' if not failures else f'{failures} example(s) failed'}\n")
-    return 0 if failures == 0 else 1
+    from .testing.session import run_example_tests
+
+    tests_failed = run_example_tests(out)
+    return 0 if failures == 0 and not tests_failed else 1
 
 
 class _Clock:

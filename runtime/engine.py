@@ -110,13 +110,15 @@ class Runtime:
 
     def __init__(self, *, limits: Limits | None = None, timezone: str | None = None,
                  broker: Any = None, mailer: Any = None, resolver: Any = None,
-                 now: Any = None, system: dict[str, Any] | None = None) -> None:
+                 now: Any = None, system: dict[str, Any] | None = None,
+                 random: Any = None) -> None:
         self.limits = limits or Limits()
         self.timezone = timezone
         self.broker = broker
         self.mailer = mailer
         self.resolver = resolver
         self.now = now
+        self.random = random
         self.system = system or {}
 
     def compile(self, source: str | bytes, filename: str = "<script>") -> CompiledScript:
@@ -158,7 +160,8 @@ class Runtime:
                 "LimitExceeded", f"Inputs are nested deeper than {run_limits.max_nesting} "
                 "levels", None, None, filename))
         ctx = RunContext(limits=run_limits, timezone=_timezone(values, self.timezone),
-                         now=self.now, broker=self.broker, mailer=self.mailer,
+                         now=self.now, random=self.random, broker=self.broker,
+                         mailer=self.mailer,
                          resolver=self.resolver, system={**_system_values(values),
                                                          **self.system})
         org = values.get("organization")

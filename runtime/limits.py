@@ -67,6 +67,9 @@ class RunContext:
     mailer: Any = None
     tasks: Any = None
     resolver: Any = None
+    # Where randomNumber draws from (an object with `randbelow(n)`): the OS's random
+    # source unless the host injects one (`sluice test` seeds one per case).
+    random: Any = None
     # mutable run state
     remaining: int = 0
     depth: int = 0

@@ -20,6 +20,7 @@ from decimal import (
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
+from sluicegate.limits import current
 from sluicegate.values import (
     DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER, DateTime, check_number, display,
 )
@@ -412,13 +413,14 @@ def _random_number(start: Any, end: Any) -> int | Decimal:
     if lo > hi:
         raise ScriptRuntimeError(
             f"randomNumber: start limit {display(lo)} is greater than end limit {display(hi)}")
+    source = current().random or secrets
     if type(lo) is int and type(hi) is int:
-        return lo + secrets.randbelow(hi - lo + 1)
+        return lo + source.randbelow(hi - lo + 1)  # type: ignore[no-any-return]
     scale = max(_scale(_dec(lo)), _scale(_dec(hi)))
     step = Decimal(1).scaleb(-scale)
     low = int(_dec(lo).scaleb(scale))
     high = int(_dec(hi).scaleb(scale))
-    pick = low + secrets.randbelow(high - low + 1)
+    pick = low + source.randbelow(high - low + 1)
     return (Decimal(pick) * step).quantize(step)
 
 

@@ -1,0 +1,33 @@
+"""The script authors' workbench: `sluice test` over `*.test.toml` files, offline.
+
+    tomlfile   TOML values (decimals keep their written scale) and the line of every key
+    spec       the test-file schema: TestFile, Case, Stub; errors as file:line
+    fakes      the in-memory record store and the fake CRM and Books APIs over it
+    broker     the test broker: stubs, cassettes, fakes; never the network
+    compare    strict comparison, paths into values, readable diffs
+    runner     one case: inputs, trigger, fixed clock -> Outcome (failures, what happened)
+    session    finding test files, running cases (in parallel), the report
+    update     --update: rewriting failing expectations, comments and order kept
+    cassettes  --record: real HTTP once, replayed offline, never a secret
+    coverage   --coverage: statements run per script, the HTML page
+    watch      --watch: run again on change
+    command    the `sluice test` command line
+    plugin     the pytest plugin (entry point pytest11)
+"""
+
+from __future__ import annotations
+
+__all__ = ["Session", "SpecError", "load_test_file", "run_case"]
+
+from typing import Any
+
+_EXPORTS = {"Session": "session", "SpecError": "spec", "load_test_file": "spec",
+            "run_case": "runner"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sluicegate.testing' has no attribute {name!r}")
+    from importlib import import_module
+    return getattr(import_module(f"sluicegate.testing.{module}"), name)
