@@ -1,0 +1,161 @@
+"""Zoho CRM tasks (`zoho.crm.*`): requests of the CRM REST API v2, below `/crm/v2`.
+
+Record reads give the record MAP or the LIST of records (not the `{"data": [...]}` envelope);
+writes give the `details` MAP of the record written, or the entry's error MAP.
+"""
+
+from __future__ import annotations
+
+__all__ = ["TASKS"]
+
+from typing import Any
+
+from sluicegate.errors import ScriptRuntimeError
+from sluicegate.values import File
+
+from .shapes import details, first_record, records
+from .spec import ApiRequest, ApiResponse, number_text, query_pairs, seg, task, text
+
+_DOCS = "https://www.zoho.com/deluge/help/crm/"
+_API = "https://www.zoho.com/crm/developer/docs/api/v2/"
+
+
+def _pages(a: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    if a.get("page") is not None:
+        out.append(("page", number_text(a["page"], 1)))
+    if a.get("per_page") is not None:
+        out.append(("per_page", number_text(a["per_page"], 200)))
+    return out
+
+
+def _write_body(a: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"data": [a["record"]]}
+    if isinstance(a.get("options"), dict):
+        body.update(a["options"])  # trigger, duplicate_check_fields, lar_id ...
+    return body
+
+
+def _get_record_by_id(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("GET", f"/{seg(a['module'])}/{seg(a['id'])}",
+                      query=query_pairs(a.get("query")))
+
+
+def _get_records(a: dict[str, Any]) -> ApiRequest:
+    query = [("page", number_text(a.get("page"), 1)),
+             ("per_page", number_text(a.get("per_page"), 200))]
+    return ApiRequest("GET", f"/{seg(a['module'])}", query=query + query_pairs(a.get("query")))
+
+
+def _search_records(a: dict[str, Any]) -> ApiRequest:
+    query = [("criteria", text(a["criteria"]))] + _pages(a) + query_pairs(a.get("query"))
+    return ApiRequest("GET", f"/{seg(a['module'])}/search", query=query)
+
+
+def _create(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("POST", f"/{seg(a['module'])}", json=_write_body(a))
+
+
+def _update(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("PUT", f"/{seg(a['module'])}/{seg(a['id'])}", json=_write_body(a))
+
+
+def _upsert(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("POST", f"/{seg(a['module'])}/upsert", json=_write_body(a))
+
+
+def _delete(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("DELETE", f"/{seg(a['module'])}/{seg(a['id'])}",
+                      query=query_pairs(a.get("options")))
+
+
+def _related(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("GET", f"/{seg(a['parent_module'])}/{seg(a['id'])}/"
+                      f"{seg(a['relation'])}", query=_pages(a) + query_pairs(a.get("query")))
+
+
+def _update_related(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("PUT", f"/{seg(a['parent_module'])}/{seg(a['parent_id'])}/"
+                      f"{seg(a['relation'])}/{seg(a['related_id'])}",
+                      json={"data": [a["record"]]})
+
+
+def _attach_file(a: dict[str, Any]) -> ApiRequest:
+    f: File = a["file"]
+    return ApiRequest("POST", f"/{seg(a['module'])}/{seg(a['id'])}/Attachments",
+                      files=[("file", f.name, f.content_type, f.data)])
+
+
+def _org_variable(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("GET", f"/settings/variables/{seg(a['name'])}")
+
+
+def _variable_value(response: ApiResponse) -> Any:
+    """The variable's value; null when it has none."""
+    answer = response.value
+    if isinstance(answer, dict) and isinstance(answer.get("variables"), list):
+        first = answer["variables"][0] if answer["variables"] else None
+        return first.get("value") if isinstance(first, dict) else None
+    return answer
+
+
+def _no_connector(a: dict[str, Any]) -> ApiRequest:
+    raise ScriptRuntimeError(
+        "Not supported in this runtime: zoho.crm.invokeConnector calls a connector installed "
+        "in the vendor's CRM (an extension's service), which only the vendor can reach; "
+        "call the service's API with invokeurl and a connection instead")
+
+
+TASKS = [
+    # https://www.zoho.com/deluge/help/crm/get-record-by-id.html ; API: get-records.html
+    task("zoho.crm.getRecordById", "module:text, id:text|number, query:map|text?",
+         _get_record_by_id, first_record, "MAP", "One record of a module by its ID",
+         _DOCS + "get-record-by-id.html"),
+    # https://www.zoho.com/deluge/help/crm/get-records.html
+    task("zoho.crm.getRecords",
+         "module:text, page:number?, per_page:number?, query:map|text?",
+         _get_records, records, "LIST", "A page of the records of a module",
+         _DOCS + "get-records.html"),
+    # https://www.zoho.com/deluge/help/crm/search-records.html ; API: search-records.html
+    task("zoho.crm.searchRecords",
+         "module:text, criteria:text, page:number?, per_page:number?, query:map?",
+         _search_records, records, "LIST", "Records matching (Field:equals:value) criteria",
+         _DOCS + "search-records.html"),
+    # https://www.zoho.com/deluge/help/crm/create-record.html ; API: insert-records.html
+    task("zoho.crm.createRecord", "module:text, record:map, options:map?", _create, details,
+         "MAP", "Create a record; gives its id and times", _DOCS + "create-record.html"),
+    # https://www.zoho.com/deluge/help/crm/create-record.html (the v1-era name `create`)
+    task("zoho.crm.create", "module:text, record:map, options:map?", _create, details,
+         "MAP", "Create a record (older name of createRecord)", _DOCS + "create-record.html"),
+    # https://www.zoho.com/deluge/help/crm/update-record.html ; API: update-specific-record.html
+    task("zoho.crm.updateRecord", "module:text, id:text|number, record:map, options:map?",
+         _update, details, "MAP", "Update a record by its ID", _DOCS + "update-record.html"),
+    # https://www.zoho.com/deluge/help/crm/upsert.html ; API: upsert-records.html
+    task("zoho.crm.upsert", "module:text, record:map, options:map?", _upsert, details,
+         "MAP", "Insert a record or update its duplicate", _DOCS + "upsert.html"),
+    # https://www.zoho.com/deluge/help/crm/delete-record.html ; API: delete-specific-record.html
+    task("zoho.crm.deleteRecord", "module:text, id:text|number, options:map?", _delete,
+         details, "MAP", "Delete a record by its ID", _DOCS + "delete-record.html"),
+    # https://www.zoho.com/deluge/help/crm/get-related-records.html ; API: get-related-records.html
+    task("zoho.crm.getRelatedRecords",
+         "relation:text, parent_module:text, id:text|number, page:number?, per_page:number?, "
+         "query:map?", _related, records, "LIST",
+         "Records of a related list of a record", _DOCS + "get-related-records.html"),
+    # https://www.zoho.com/deluge/help/crm/update-related-records.html ; API: update-related-records.html
+    task("zoho.crm.updateRelatedRecord",
+         "relation:text, related_id:text|number, parent_module:text, "
+         "parent_id:text|number, record:map", _update_related, details, "MAP",
+         "Update the relation between a record and a related record",
+         _DOCS + "update-related-records.html"),
+    # https://www.zoho.com/deluge/help/crm/attach-file.html ; API: upload-attachment.html
+    task("zoho.crm.attachFile", "module:text, id:text|number, file:file", _attach_file,
+         details, "MAP", "Attach a FILE to a record", _DOCS + "attach-file.html"),
+    # https://www.zoho.com/deluge/help/crm/get-org-variable.html ; API: get-variables.html
+    task("zoho.crm.getOrgVariable", "name:text", _org_variable, _variable_value, "ANY",
+         "The value of a CRM organization variable", _DOCS + "get-org-variable.html"),
+    # https://www.zoho.com/deluge/help/crm/invoke-connector.html: refused when run (no REST
+    # equivalent outside the vendor); listed so `check` knows its parameters.
+    task("zoho.crm.invokeConnector", "connector:text, parameters:map", _no_connector,
+         details, "MAP", "Call a CRM connector (refused in this runtime)",
+         _DOCS + "invoke-connector.html"),
+]
