@@ -1,7 +1,8 @@
 """`sluice check`: every syntax error of a file in one pass, plus static problems.
 
 Static problems are what can be known without running: calls of unknown built-in
-functions and unknown integration tasks. Methods depend on the value they are called on,
+functions, unknown integration tasks of the services this runtime calls and task calls with
+the wrong number of arguments (from `sluicegate.integrations.signatures()`). Methods depend on the value they are called on,
 so they are checked only at run time (SPEC §10 "Names").
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 __all__ = ["Problem", "check_source"]
 
+import ast
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,4 +61,45 @@ def check_source(source: str | bytes, filename: str = "<script>") -> list[Proble
     for p in problems:
         if "did you mean" not in p.message:
             p.severity = "warning"
+    problems += _task_problems(translation.module, filename)
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return problems
+
+
+def _task_problems(module: ast.Module, filename: str) -> list[Problem]:
+    """Integration task calls the tables know are wrong: an unknown task of a covered
+    service (`zoho.desk.searchRecord`), or a known task with too few or too many
+    arguments. Tasks of other products (`zoho.cliq.*`) and versioned families
+    (`zoho.crm.v8.*`) are left to run time."""
+    import difflib
+
+    from .integrations import namespaces, signatures
+
+    sigs = signatures()
+    by_lower = {name.lower(): sig for name, sig in sigs.items()}
+    covered = namespaces()
+    out = []
+    for node in ast.walk(module):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        if node.func.id == "dg_task" and len(node.args) >= 2:
+            sig = by_lower.get(str(getattr(node.args[1], "value", "")))
+            given = len(node.args) - 2
+            if sig is None or sig.min_args <= given <= sig.max_args:
+                continue
+            want = (f"{sig.min_args}" if sig.min_args == sig.max_args
+                    else f"{sig.min_args} to {sig.max_args}")
+            names = ", ".join(p.name + ("?" if p.optional else "") for p in sig.params)
+            out.append(Problem("ArityError", f"{sig.name} takes {want} arguments ({names}) "
+                               f"but is given {given}", node.lineno, node.col_offset + 1,
+                               filename))
+        elif node.func.id == "dg_unsupported_task" and node.args:
+            name = str(getattr(node.args[0], "value", ""))
+            parts = name.lower().split(".")
+            if len(parts) != 3 or ".".join(parts[:2]) not in covered:
+                continue
+            close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+            hint = f" (did you mean '{by_lower[close[0]].name}'?)" if close else ""
+            out.append(Problem("UnknownName", f"Unknown integration task '{name}'{hint}",
+                               node.lineno, node.col_offset + 1, filename))
+    return out
