@@ -9,7 +9,7 @@ the organization's own connection of that service, so the data centre is the con
 
 from __future__ import annotations
 
-__all__ = ["bind", "call", "http_request", "LINK_LIKE"]
+__all__ = ["bind", "call", "send", "http_request", "LINK_LIKE"]
 
 import re
 from decimal import Decimal
@@ -95,14 +95,18 @@ def http_request(service: str, api: ApiRequest, connection: str | None,
     return request
 
 
-def call(row: Task, *args: Any) -> Any:
-    """The task as a script calls it: one HTTP request, the vendor's value back. API errors
-    come back as the vendor's error map; they do not raise (SPEC §5)."""
+def send(service: str, api: ApiRequest, connection: str | None) -> ApiResponse:
+    """Send a built request for the current run (counted against its HTTP budget)."""
     from sluicegate.stdlib.tasks import answer_value, send_request
 
     ctx = current()
-    bound, connection = bind(row, args)
-    api = row.build(bound)
-    request = http_request(row.service, api, connection, ctx.system.get("service_roots", {}))
+    request = http_request(service, api, connection, ctx.system.get("service_roots", {}))
     response = send_request(ctx, request)
-    return row.shape(ApiResponse(response.status, answer_value(response, api.as_file)))
+    return ApiResponse(response.status, answer_value(response, api.as_file))
+
+
+def call(row: Task, *args: Any) -> Any:
+    """The task as a script calls it: one HTTP request, the vendor's value back. API errors
+    come back as the vendor's error map; they do not raise (SPEC §5)."""
+    bound, connection = bind(row, args)
+    return row.shape(send(row.service, row.build(bound), connection))
