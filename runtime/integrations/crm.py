@@ -130,9 +130,9 @@ TASKS = [
     # https://www.zoho.com/deluge/help/crm/update-record.html ; API: update-specific-record.html
     task("zoho.crm.updateRecord", "module:text, id:text|number, record:map, options:map?",
          _update, details, "MAP", "Update a record by its ID", _DOCS + "update-record.html"),
-    # https://www.zoho.com/deluge/help/crm/upsert.html ; API: upsert-records.html
+    # https://www.zoho.com/deluge/help/crm/upsert-record.html ; API: upsert-records.html
     task("zoho.crm.upsert", "module:text, record:map, options:map?", _upsert, details,
-         "MAP", "Insert a record or update its duplicate", _DOCS + "upsert.html"),
+         "MAP", "Insert a record or update its duplicate", _DOCS + "upsert-record.html"),
     # https://www.zoho.com/deluge/help/crm/delete-record.html ; API: delete-specific-record.html
     task("zoho.crm.deleteRecord", "module:text, id:text|number, options:map?", _delete,
          details, "MAP", "Delete a record by its ID", _DOCS + "delete-record.html"),

@@ -74,10 +74,10 @@ def _create_related(a: dict[str, Any]) -> ApiRequest:
 
 
 TASKS = [
-    # https://www.zoho.com/deluge/help/desk/get-record-by-id.html ; API "Get ticket"
+    # https://www.zoho.com/deluge/help/desk/fetch-record-by-id.html ; API "Get ticket"
     task("zoho.desk.getRecordById", "org_id:text|number, module:text, id:text|number",
          _get_by_id, as_is, "MAP", "One Desk record by its ID",
-         _DOCS + "get-record-by-id.html"),
+         _DOCS + "fetch-record-by-id.html"),
     # https://www.zoho.com/deluge/help/desk/get-records.html ; API "List all tickets"
     task("zoho.desk.getRecords",
          "org_id:text|number, module:text, from:number?, limit:number?, query:map?",

@@ -1,7 +1,7 @@
 """Zoho People tasks (`zoho.people.*`): the People forms API, below `/people/api`.
 
 The API wraps every answer in `{"response": {"result": ..., "status": 0, "message": ...}}`;
-`getRecordByID` gives the record MAP, the writes give the inner `response` map (whose
+`getRecordById` gives the record MAP, the writes give the inner `response` map (whose
 `status` is 0 on success and 1 on failure, with `errors`).
 """
 
@@ -58,10 +58,10 @@ def _update(a: dict[str, Any]) -> ApiRequest:
 
 
 TASKS = [
-    # https://www.zoho.com/deluge/help/people/get-record-by-id.html ; API "Get Record By ID"
-    # (GET /people/api/forms/{form}/getDataByID?recordId=...)
-    task("zoho.people.getRecordByID", "form:text, id:text|number", _get_by_id, _record,
-         "MAP", "One record of a People form by its ID", _DOCS + "get-record-by-id.html"),
+    # https://www.zoho.com/deluge/help/people/fetch-record-by-id.html ; API "Get Record By
+    # ID" (GET /people/api/forms/{form}/getDataByID?recordId=...)
+    task("zoho.people.getRecordById", "form:text, id:text|number", _get_by_id, _record,
+         "MAP", "One record of a People form by its ID", _DOCS + "fetch-record-by-id.html"),
     # https://www.zoho.com/deluge/help/people/create-record.html ; API "Insert Record"
     # (POST /people/api/forms/json/{form}/insertRecord, inputData=JSON)
     task("zoho.people.create", "form:text, record:map", _create, _response, "MAP",

@@ -14,7 +14,7 @@ from typing import Any
 from sluicegate.values import display
 
 from .shapes import as_is
-from .spec import ApiRequest, number_text, seg, task, text
+from .spec import ApiRequest, number_text, query_pairs, seg, task, text
 
 _DOCS = "https://www.zoho.com/deluge/help/projects/"
 
@@ -33,7 +33,12 @@ def _get_by_id(a: dict[str, Any]) -> ApiRequest:
 
 
 def _get_records(a: dict[str, Any]) -> ApiRequest:
-    query = [("index", number_text(a.get("index"), 1)), ("range", number_text(a.get("range"), 100))]
+    """The fourth argument is the start index or a MAP of the API's query parameters."""
+    index = a.get("index")
+    query = query_pairs(index) if isinstance(index, dict) else (
+        [("index", number_text(index, 0))] if index is not None else [])
+    if a.get("range") is not None:
+        query.append(("range", number_text(a["range"], 100)))
     return ApiRequest("GET", f"{_base(a)}/", query=query)
 
 
@@ -53,12 +58,13 @@ TASKS = [
          "MAP", "One task, bug or milestone of a project by its ID",
          _DOCS + "get-record-by-id.html"),
     # https://www.zoho.com/deluge/help/projects/get-records.html ; API "Get all tasks"
-    task("zoho.projects.getRecords", f"{_WHERE}, index:number?, range:number?", _get_records,
+    task("zoho.projects.getRecords", f"{_WHERE}, index:number|map?, range:number?",
+         _get_records,
          as_is, "MAP", "Tasks, bugs or milestones of a project", _DOCS + "get-records.html"),
-    # https://www.zoho.com/deluge/help/projects/create-record.html ; API "Create task"
+    # https://www.zoho.com/deluge/help/projects/create.html ; API "Create task"
     task("zoho.projects.create", f"{_WHERE}, record:map", _create, as_is, "MAP",
-         "Create a task, bug or milestone", _DOCS + "create-record.html"),
-    # https://www.zoho.com/deluge/help/projects/update-record.html ; API "Update task"
+         "Create a task, bug or milestone", _DOCS + "create.html"),
+    # https://www.zoho.com/deluge/help/projects/update.html ; API "Update task"
     task("zoho.projects.update", f"{_WHERE}, id:text|number, record:map", _update, as_is,
-         "MAP", "Update a task, bug or milestone by its ID", _DOCS + "update-record.html"),
+         "MAP", "Update a task, bug or milestone by its ID", _DOCS + "update.html"),
 ]

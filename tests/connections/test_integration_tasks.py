@@ -273,9 +273,13 @@ CASES: list[Case] = [
          {"tasks": [{"id": 170890, "name": "Ship"}]},
          reply={"tasks": [{"id": 170890, "name": "Ship"}]}),
     Case("zoho.projects.getRecords",
-         'zoho.projects.getRecords("acme", "170876", "bugs", 1, 10, "fake")', "GET",
+         'zoho.projects.getRecords("acme", "170876", "bugs", 0, 10, "fake")', "GET",
          "/restapi/portal/acme/projects/170876/bugs/", {"bugs": []},
-         query={"index": "1", "range": "10"}, reply={"bugs": []}),
+         query={"index": "0", "range": "10"}, reply={"bugs": []}),
+    Case("zoho.projects.getRecords",
+         'zoho.projects.getRecords("acme", "170876", "tasks", {"status": "open"}, "fake")',
+         "GET", "/restapi/portal/acme/projects/170876/tasks/", {"tasks": []},
+         query={"status": "open"}, reply={"tasks": []}),
     Case("zoho.projects.create",
          'zoho.projects.create("acme", "170876", "tasks", {"name": "Pack"}, "fake")', "POST",
          "/restapi/portal/acme/projects/170876/tasks/", {"tasks": [{"id": 1}]},
@@ -287,7 +291,7 @@ CASES: list[Case] = [
          form={"percent_complete": "50"}, status=404,
          reply={"error": {"code": 6404, "message": "Resource not found"}}),
     # ---- People (https://www.zoho.com/people/api/) ---------------------------------------
-    Case("zoho.people.getRecordByID",
+    Case("zoho.people.getRecordById",
          'zoho.people.getRecordByID("employee", "413124000000293001", "fake")', "GET",
          "/people/api/forms/employee/getDataByID", {"EmployeeID": "E1", "FirstName": "Ann"},
          query={"recordId": "413124000000293001"},
@@ -311,20 +315,13 @@ CASES: list[Case] = [
     Case("zoho.recruit.getRecordById", 'zoho.recruit.getRecordById("Candidates", "31", "fake")',
          "GET", "/recruit/v2/Candidates/31", {"id": "31", "Last_Name": "Roe"},
          reply={"data": [{"id": "31", "Last_Name": "Roe"}]}),
-    Case("zoho.recruit.getRecords", 'zoho.recruit.getRecords("JobOpenings", 1, 5, "fake")',
-         "GET", "/recruit/v2/JobOpenings", [{"id": "8"}], query={"page": "1", "per_page": "5"},
-         reply={"data": [{"id": "8"}]}),
-    Case("zoho.recruit.searchRecords",
-         'zoho.recruit.searchRecords("Candidates", "(Email:equals:a@b.c)", "fake")', "GET",
-         "/recruit/v2/Candidates/search", [{"id": "31"}],
-         query={"criteria": "(Email:equals:a@b.c)", "page": "1", "per_page": "200"},
-         reply={"data": [{"id": "31"}]}),
-    Case("zoho.recruit.create", 'zoho.recruit.create("Candidates", {"Last_Name": "Roe"}, '
-         '"fake")', "POST", "/recruit/v2/Candidates", DETAILS,
-         json_body={"data": [{"Last_Name": "Roe"}]}, status=201, reply=WRITTEN),
-    Case("zoho.recruit.update", 'zoho.recruit.update("Candidates", "31", {"City": "Oslo"}, '
-         '"fake")', "PUT", "/recruit/v2/Candidates/31", DETAILS,
-         json_body={"data": [{"City": "Oslo"}]}, reply=WRITTEN),
+    Case("zoho.recruit.addRecord", 'zoho.recruit.addRecord("Candidates", {"Last_Name": "Roe"}, '
+         '2, true, "fake")', "POST", "/recruit/v2/Candidates/upsert", DETAILS,
+         json_body={"data": [{"Last_Name": "Roe"}], "trigger": ["workflow"]}, status=201,
+         reply=WRITTEN),
+    Case("zoho.recruit.updateRecord", 'zoho.recruit.updateRecord("Candidates", "31", '
+         '{"City": "Oslo"}, false, "fake")', "PUT", "/recruit/v2/Candidates/31", DETAILS,
+         json_body={"data": [{"City": "Oslo"}], "trigger": []}, reply=WRITTEN),
 ]
 
 
