@@ -22,12 +22,14 @@ __all__ = ["CreatorRecord", "RecordSet", "fetch", "insert", "delete", "set_field
 
 import datetime as _dt
 from dataclasses import dataclass
+from functools import partial
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
 from sluicegate.limits import current
-from sluicegate.values import MAX_NUMBER, display, type_name
+from sluicegate.stdlib.builtin import Builtin
+from sluicegate.values import LIST, MAX_NUMBER, display, type_name
 
 from . import lookup
 from .criteria import render
@@ -255,7 +257,8 @@ def _numbers(records: RecordSet, field: str) -> list[Decimal]:
     return out
 
 
-def form_method(records: Any, field: str | None, name: str, *args: Any) -> Any:
+def form_method(records: Any, field: str | None = None, name: str = "count",
+                *args: Any) -> Any:
     """Aggregates of a fetch: `count()`, `sum(F)`, `avg(F)`, `min(F)`, `max(F)`,
     `distinct(F)`, and `Form[...].Field.getAll()`."""
     if type(records) is not RecordSet:
@@ -290,3 +293,7 @@ def form_method(records: Any, field: str | None, name: str, *args: Any) -> Any:
 
 FORM_METHODS = frozenset({"count", "sum", "avg", "average", "min", "minimum", "max",
                           "maximum", "distinct", "getall"})
+
+# What a fetch kept in a variable answers beyond the LIST methods (`recs.count()`).
+RECORD_METHODS = {"count": Builtin(("count",), partial(form_method, name="count"), 0, 0,
+                                   (LIST,), False)}

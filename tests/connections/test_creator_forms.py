@@ -164,16 +164,19 @@ def test_form_statements_run_against_the_creator_application(
         items = Orders[Qty > 0].Item.getAll();
         total = Orders[Qty > 0].sum(Qty);
         first = Orders[ID == id].Item;
+        kept = Orders[Status == "Done"];
         delete from Orders[ID == id];
         return {"id": id, "open": open.size(), "order": open.get(0).get("Item"),
                 "top": top.get(0).get("Item"), "done": done, "items": items,
                 "total": total, "first": first, "left": Orders[ID != 0].count(),
-                "none": Orders[Item.startsWith("Z")].size()};
+                "none": Orders[Item.startsWith("Z")].size(), "kept": kept.count(),
+                "keptFirst": kept.Status};
     ''', {"organization": ORG})
     assert result.ok, result.error
     assert result.to_json()["return"] == {
         "id": 3888833000000114001, "open": 2, "order": "Ink", "top": "Ink", "done": 2,
-        "items": ["Pen", "Ink", "Pad"], "total": 8, "first": "Pen", "left": 2, "none": 0}
+        "items": ["Pen", "Ink", "Pad"], "total": 8, "first": "Pen", "left": 2, "none": 0,
+        "kept": 2, "keptFirst": "Done"}
     assert sorted(r["Status"] for r in creator.records.values()) == ["Done", "Shipped"]
     sent = [(m, p.rsplit("/", 2)[-2:], c) for m, p, c in creator.log]
     assert ("GET", ["report", "All_Orders"], '(Status == "Open" && Qty >= 2)') in sent

@@ -518,3 +518,16 @@ def test_signatures_describe_every_task_with_its_connection() -> None:
     assert (search["min_args"], search["max_args"], search["returns"]) == (2, 6, "MAP")
     assert search["reference"].startswith("https://www.zoho.com/deluge/help/desk/")
     assert {s.service for s in sigs.values()} == set(SERVICES)
+
+
+def test_isolated_children_may_name_every_service_for_the_implicit_connection() -> None:
+    from sluicegate.http.messages import HttpRequest
+    from sluicegate.isolation.protocol import ProtocolError, decode_request, encode_request
+
+    for kind in SERVICES:
+        request = HttpRequest("GET", "/api/v1/tickets", implicit=kind)
+        assert decode_request(encode_request(request)).implicit == kind
+    forged = encode_request(HttpRequest("GET", "/x", implicit="desk"))
+    forged["implicit"] = "cliq"
+    with pytest.raises(ProtocolError):
+        decode_request(forged)
