@@ -4,7 +4,6 @@ an error naming the parameters; other products' tasks stay clean."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 

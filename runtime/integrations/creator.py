@@ -19,7 +19,6 @@ from .shapes import as_is
 from .spec import ApiRequest, number_text, seg, task, text
 
 _DOCS = "https://www.zoho.com/deluge/help/creator/"
-_API = "https://www.zoho.com/creator/help/api/v2/"
 
 
 def app_path(owner: Any, app: Any) -> str:

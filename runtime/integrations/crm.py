@@ -17,7 +17,6 @@ from .shapes import details, first_record, records
 from .spec import ApiRequest, ApiResponse, number_text, query_pairs, seg, task, text
 
 _DOCS = "https://www.zoho.com/deluge/help/crm/"
-_API = "https://www.zoho.com/crm/developer/docs/api/v2/"
 
 
 def _pages(a: dict[str, Any]) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ statement does in the vendor's runtime.
 from __future__ import annotations
 
 __all__ = ["CreatorRecord", "RecordSet", "fetch", "insert", "delete", "set_field",
-           "get_field", "form_method", "ORG_KEYS"]
+           "get_field", "form_method", "ORG_KEYS", "FORM_METHODS", "RECORD_METHODS"]
 
 import datetime as _dt
 from dataclasses import dataclass

@@ -1,7 +1,8 @@
 """Zoho Writer tasks (`zoho.writer.*`): document merges of the Writer API, below
 `/writer/api/v1`.
 
-`mergeAndDownload` answers with the merged document itself, which the task gives as a FILE;
+`mergeAndDownload` answers with the merged document itself, which the task gives as a FILE
+(a refused merge answers JSON, given as its map);
 `mergeAndSend` answers with the API's map (the merge report).
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from sluicegate.values import to_json_text
 
 from .shapes import as_is
-from .spec import ApiRequest, ApiResponse, seg, task, text
+from .spec import ApiRequest, seg, task, text
 
 _DOCS = "https://www.zoho.com/deluge/help/writer/"
 
@@ -37,16 +38,11 @@ def _send(a: dict[str, Any]) -> ApiRequest:
     return ApiRequest("POST", f"/documents/{seg(a['document_id'])}/merge/email", form=form)
 
 
-def _file_or_error(response: ApiResponse) -> Any:
-    """The merged document (FILE); a refused merge answers JSON, given as its map."""
-    return response.value
-
-
 TASKS = [
     # https://www.zoho.com/deluge/help/writer/merge-and-download.html ; API "Merge and
     # Download" (POST /writer/api/v1/documents/{id}/merge, parts output_format, merge_data)
     task("zoho.writer.mergeAndDownload",
-         "document_id:text, format:text, values:map|list", _download, _file_or_error, "FILE",
+         "document_id:text, format:text, values:map|list", _download, as_is, "FILE",
          "Merge values into a document and give it as a FILE (pdf, docx ...)",
          _DOCS + "merge-and-download.html"),
     # https://www.zoho.com/deluge/help/writer/merge-and-send.html ; API "Merge and Email"
