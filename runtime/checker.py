@@ -69,8 +69,9 @@ def check_source(source: str | bytes, filename: str = "<script>") -> list[Proble
 def _task_problems(module: ast.Module, filename: str) -> list[Problem]:
     """Integration task calls the tables know are wrong: an unknown task of a covered
     service (`zoho.desk.searchRecord`), or a known task with too few or too many
-    arguments. Tasks of other products (`zoho.cliq.*`) and versioned families
-    (`zoho.crm.v8.*`) are left to run time."""
+    arguments (errors); Creator criteria the API cannot express (a warning). Tasks of
+    other products (`zoho.cliq.*`) and versioned families (`zoho.crm.v8.*`) are left to
+    run time."""
     import difflib
 
     from .integrations import namespaces, signatures
@@ -93,6 +94,11 @@ def _task_problems(module: ast.Module, filename: str) -> list[Problem]:
             out.append(Problem("ArityError", f"{sig.name} takes {want} arguments ({names}) "
                                f"but is given {given}", node.lineno, node.col_offset + 1,
                                filename))
+        elif node.func.id == "dg_form_refused" and node.args:
+            # Valid Deluge that this runtime cannot send to Creator: runs fail, checks pass.
+            out.append(Problem("Unsupported", "Creator criteria "
+                               f"{getattr(node.args[0], 'value', '')}", node.lineno,
+                               node.col_offset + 1, filename, "warning"))
         elif node.func.id == "dg_unsupported_task" and node.args:
             name = str(getattr(node.args[0], "value", ""))
             parts = name.lower().split(".")

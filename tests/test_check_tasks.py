@@ -42,3 +42,10 @@ def test_check_command_reports_task_errors_with_exit_1(tmp_path) -> None:  # typ
                            str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr
     assert "zoho.desk.getRecordById takes 3 to 4 arguments" in done.stdout
+
+
+def test_creator_criteria_the_api_cannot_express_are_a_warning() -> None:
+    problems = check_source('x = 1;\nrows = Orders[Qty * 2 > 5];\n', "t.dg")
+    assert [(p.line, p.severity, p.type) for p in problems] == [(2, "warning", "Unsupported")]
+    assert problems[0].message.startswith("Creator criteria 'Qty * 2 > 5': only Field ==")
+    assert check_source('rows = Orders[Status == "Open"] sort by Added_Time desc;', "t.dg") == []
