@@ -11,7 +11,7 @@ __all__ = ["TASKS"]
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.values import File
+from sluicegate.values import File, to_json_text
 
 from .shapes import details, first_record, records
 from .spec import ApiRequest, ApiResponse, number_text, query_pairs, seg, task, text
@@ -98,11 +98,47 @@ def _variable_value(response: ApiResponse) -> Any:
     return answer
 
 
-def _no_connector(a: dict[str, Any]) -> ApiRequest:
-    raise ScriptRuntimeError(
-        "Not supported in this runtime: zoho.crm.invokeConnector calls a connector installed "
-        "in the vendor's CRM (an extension's service), which only the vendor can reach; "
-        "call the service's API with invokeurl and a connection instead")
+def _connector_arg(a: dict[str, Any], key: str) -> Any:
+    params = a["parameters"]
+    value = next((v for k, v in params.items() if str(k).lower() == key), None)
+    if value is None:
+        raise ScriptRuntimeError(f"zoho.crm.invokeConnector(\"{text(a['connector'])}\"): the "
+                                 f"parameter map needs '{key}'")
+    return value
+
+
+# The CRM's own connector APIs (`crm.*`) that published scripts invoke, as the REST calls
+# they stand for (Zoho Developer help: "Delete Records", "Set Organization Variable", ...).
+_CONNECTORS = {
+    "crm.delete": lambda a: ApiRequest("DELETE", f"/{seg(_connector_arg(a, 'module'))}/"
+                                                 f"{seg(_connector_arg(a, 'id'))}"),
+    "crm.set": lambda a: ApiRequest(
+        "PUT", f"/settings/variables/{seg(_connector_arg(a, 'apiname'))}",
+        json={"variables": [{"value": _connector_arg(a, "value")}]}),
+    "crm.search": lambda a: ApiRequest(
+        "GET", f"/{seg(_connector_arg(a, 'module'))}/search",
+        query=[("criteria", text(_connector_arg(a, "criteria")))]),
+    "crm.getorg": lambda a: ApiRequest("GET", "/org"),
+    "crm.modulesmeta": lambda a: ApiRequest("GET", "/settings/modules"),
+}
+
+
+def _invoke_connector(a: dict[str, Any]) -> ApiRequest:
+    build = _CONNECTORS.get(text(a["connector"]).strip().lower())
+    if build is None:
+        raise ScriptRuntimeError(
+            f"Not supported in this runtime: zoho.crm.invokeConnector(\"{text(a['connector'])}"
+            "\") calls a connector published in the vendor's CRM (an extension's service); "
+            f"the CRM's own {', '.join(sorted(_CONNECTORS))} are supported; call other "
+            "services with invokeurl and a connection")
+    return build(a)  # type: ignore[no-any-return]
+
+
+def _connector_answer(response: ApiResponse) -> Any:
+    """`{"status_code": 200, "response": "<the API's answer as JSON text>"}`."""
+    body = response.value
+    return {"status_code": response.status,
+            "response": body if isinstance(body, str) else to_json_text(body)}
 
 
 TASKS = [
@@ -152,9 +188,12 @@ TASKS = [
     # https://www.zoho.com/deluge/help/crm/get-org-variable.html ; API: get-variables.html
     task("zoho.crm.getOrgVariable", "name:text", _org_variable, _variable_value, "ANY",
          "The value of a CRM organization variable", _DOCS + "get-org-variable.html"),
-    # https://www.zoho.com/deluge/help/crm/invoke-connector.html: refused when run (no REST
-    # equivalent outside the vendor); listed so `check` knows its parameters.
-    task("zoho.crm.invokeConnector", "connector:text, parameters:map", _no_connector,
-         details, "MAP", "Call a CRM connector (refused in this runtime)",
-         _DOCS + "invoke-connector.html"),
+    # https://www.zoho.com/deluge/help/crm/invoke-connector-task.html ; the CRM's own
+    # connectors: https://zoho.com/developer/help/scripting/delete-records.html (crm.delete),
+    # https://www.zoho.com/deluge/help/crm/set-organization-variable.html (crm.set); an
+    # extension's own connectors live at the vendor and are refused.
+    task("zoho.crm.invokeConnector", "connector:text, parameters:map", _invoke_connector,
+         _connector_answer, "MAP", "Call one of the CRM's own connector APIs (crm.delete, "
+         "crm.set, crm.search, crm.getorg, crm.modulesmeta)",
+         _DOCS + "invoke-connector-task.html"),
 ]

@@ -184,6 +184,19 @@ CASES: list[Case] = [
          "/crm/v2/Leads/4001/Attachments", {"id": "9001"}, file_part="file",
          reply={"data": [{"code": "SUCCESS", "status": "success", "message": "attachment "
                           "uploaded successfully", "details": {"id": "9001"}}]}),
+    Case("zoho.crm.invokeConnector",
+         'zoho.crm.invokeConnector("crm.delete", {"module": "Leads", "id": "4001"}, '
+         '"fake")', "DELETE",
+         "/crm/v2/Leads/4001", {"status_code": 200, "response": '{"data":[{"code":"SUCCESS",'
+                                '"details":{"id":"4001"},"status":"success"}]}'},
+         reply={"data": [{"code": "SUCCESS", "details": {"id": "4001"}, "status": "success"}]}),
+    Case("zoho.crm.invokeConnector",
+         'zoho.crm.invokeConnector("crm.set", {"apiname": "Score", "value": 50}, '
+         '"fake")', "PUT",
+         "/crm/v2/settings/variables/Score", {"status_code": 200, "response": '{"variables":'
+                                              '[{"code":"SUCCESS","status":"success"}]}'},
+         json_body={"variables": [{"value": 50}]},
+         reply={"variables": [{"code": "SUCCESS", "status": "success"}]}),
     Case("zoho.crm.getOrgVariable", 'zoho.crm.getOrgVariable("Discount_Rate", "fake")', "GET",
          "/crm/v2/settings/variables/Discount_Rate", "12.5",
          reply={"variables": [{"api_name": "Discount_Rate", "value": "12.5"}]}),
@@ -446,8 +459,7 @@ def test_task_sends_the_documented_request_and_gives_the_tasks_value(
 
 
 def test_every_task_has_a_case() -> None:
-    covered = {c.task for c in CASES} | {"zoho.writer.mergeAndDownload",
-                                          "zoho.crm.invokeConnector"}
+    covered = {c.task for c in CASES} | {"zoho.writer.mergeAndDownload"}
     assert covered == {t.name for t in TASKS}
 
 
@@ -504,9 +516,12 @@ def test_arguments_of_the_wrong_kind_are_named() -> None:
     few = rt.run('return zoho.desk.create(1, "tickets");')
     assert few.error.message == ("Function 'zoho.desk.create' expects 3 to 4 arguments but "
                                  "got 2")
-    refused = rt.run('return zoho.crm.invokeConnector("crm.sendmail", {"to": "a"});')
-    assert refused.error.message.startswith("Not supported in this runtime: "
-                                            "zoho.crm.invokeConnector")
+    refused = rt.run('return zoho.crm.invokeConnector("googledrive.contacts", {"a": 1});')
+    assert refused.error.message.startswith('Not supported in this runtime: '
+                                            'zoho.crm.invokeConnector("googledrive.contacts")')
+    missing = rt.run('return zoho.crm.invokeConnector("crm.delete", {"module": "Leads"});')
+    assert missing.error.message == ('zoho.crm.invokeConnector("crm.delete"): the parameter '
+                                     "map needs 'id'")
 
 
 def test_signatures_describe_every_task_with_its_connection() -> None:
