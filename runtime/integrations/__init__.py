@@ -49,7 +49,7 @@ SERVICES: dict[str, Service] = {s.kind: s for s in (
     Service("books", "/books/v3", "Zoho Books"),
     Service("inventory", "/inventory/v1", "Zoho Inventory"),
     Service("desk", "/api/v1", "Zoho Desk"),
-    Service("creator", "/api/v2", "Zoho Creator"),
+    Service("creator", "/creator/v2/data", "Zoho Creator"),
     Service("billing", "/billing/v1", "Zoho Billing (Subscriptions)"),
     Service("writer", "/writer/api/v1", "Zoho Writer"),
     Service("projects", "/restapi", "Zoho Projects"),

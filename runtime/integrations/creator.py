@@ -1,5 +1,6 @@
 """Zoho Creator tasks (`zoho.creator.*`): requests of the Creator REST API v2, below
-`/api/v2/{owner}/{app}`.
+`/creator/v2/data/{owner}/{app}` (https://www.zoho.com/creator/help/api/v2/: base URL
+`www.zohoapis.<dc>`).
 
 Reads go to a report (`/report/{report}`), inserts to a form (`/form/{form}`). The answer is
 the API's own map: `{"code": 3000, "data": ...}` on success, `{"code": 2945, "message":
@@ -81,7 +82,7 @@ def _upload(a: dict[str, Any]) -> ApiRequest:
 _APP = "owner:text, app:text"
 TASKS = [
     # https://www.zoho.com/deluge/help/creator-get-records.html ; API v2 "Get Records"
-    # (GET /api/v2/{owner}/{app}/report/{report}?criteria=...&from=1&limit=200)
+    # (GET /creator/v2/data/{owner}/{app}/report/{report}?criteria=...&from=1&limit=200)
     task("zoho.creator.getRecords",
          f"{_APP}, report:text, criteria:text?, from:number?, limit:number?", _get_records,
          as_is, "MAP", "Records of a report matching Creator criteria",

@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(parts.query))
         path = unquote(parts.path)
         fake.log.append((self.command, path, query.get("criteria") or body.get("criteria")))
-        base = "/api/v2/jane/shop"
+        base = "/creator/v2/data/jane/shop"
         if self.command == "POST" and path == f"{base}/form/Orders":
             fake.next_id += 1
             rid = str(fake.next_id)
@@ -135,7 +135,7 @@ class FakeCreator:
 @pytest.fixture
 def creator(registry: Registry, leaks: Leaks) -> Iterator[FakeCreator]:
     fake = FakeCreator()
-    registry.add("shopapp", "api_key", base_urls=[fake.url + "/api/"],
+    registry.add("shopapp", "api_key", base_urls=[fake.url + "/creator/"],
                  secret=leaks.secret("ck_creator_forms_key"))
     try:
         yield fake
