@@ -546,3 +546,19 @@ def test_isolated_children_may_name_every_service_for_the_implicit_connection() 
     forged["implicit"] = "cliq"
     with pytest.raises(ProtocolError):
         decode_request(forged)
+
+
+def test_a_fake_store_can_answer_a_task_without_the_network() -> None:
+    """The workbench's fakes reuse the rows: building and shaping are pure."""
+    from sluicegate.integrations import ApiResponse, request_for
+
+    row, api, connection = request_for("zoho.desk.searchRecords", 6470, "Contacts",
+                                       {"email": "a@b.c"}, 0, 1)
+    assert (api.method, api.path, api.headers, connection) == (
+        "GET", "/contacts/search", [("orgId", "6470")], None)
+    assert api.query == [("email", "a@b.c"), ("from", "0"), ("limit", "1")]
+    row, api, connection = request_for("zoho.crm.createRecord", "Leads", {"Last_Name": "Ng"},
+                                       "crm")
+    assert connection == "crm" and api.json == {"data": [{"Last_Name": "Ng"}]}
+    assert row.shape(ApiResponse(201, {"data": [{"status": "success", "details": {
+        "id": "7"}}]})) == {"id": "7"}
