@@ -6,7 +6,8 @@
     delete from Orders[ID == id];
 
 The application comes from the run's organization map (`organization` input, or the host's
-organization profile): `creator_owner` and `creator_application` name it,
+organization profile): `creator_owner` and `creator_application` name it (without them a
+statement is "Not supported in this runtime", naming what to set, as SPEC §4 says),
 `creator_reports` maps a form to the report its records are read through (the API reads
 records through reports; without an entry the form's default report `All_<Form>s`), and
 `creator_connection` may name the connection (else the organization's `zoho_creator`
@@ -75,16 +76,18 @@ class _App:
         return self.reports.get(form) or f"All_{form}s"
 
 
-def _application() -> _App:
+def _application(what: str) -> _App:
+    """The Creator application of the run (SPEC §4: without one, the statement is not
+    supported, and the message says what to configure)."""
     ctx = current()
     org = ctx.system.get("organization")
     org = org if isinstance(org, dict) else {}
     owner, app = org.get("creator_owner"), org.get("creator_application")
     if not isinstance(owner, str) or not owner or not isinstance(app, str) or not app:
         raise ScriptRuntimeError(
-            "Creator form statements need the Creator application they run against: set "
-            "creator_owner and creator_application in the organization profile (the "
-            "'organization' input of the run)")
+            f"Not supported in this runtime: {what} needs the Creator application it runs "
+            "against; set creator_owner and creator_application in the organization "
+            "profile (the 'organization' input of the run)")
     reports = org.get("creator_reports")
     reports = {display(k): display(v) for k, v in reports.items()} if isinstance(
         reports, dict) else {}
@@ -164,7 +167,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 def fetch(ctx: Any, form: str, parts: tuple[Any, ...] | None, values: list[Any],
           sort: str | None, descending: bool, start: Any, end: Any) -> RecordSet:
     """`Form[criteria] sort by F [desc] range from a to b`: the matching records."""
-    app = _application()
+    app = _application(f"{form}[...]")
     criteria = render(parts, values) if parts else None
     first, last = _window(start, end)
     report = app.report(form)
@@ -195,7 +198,7 @@ def fetch(ctx: Any, form: str, parts: tuple[Any, ...] | None, values: list[Any],
 # ---- insert, update, delete ------------------------------------------------------------------
 def insert(ctx: Any, form: str, fields: list[tuple[str, Any]]) -> Any:
     """`insert into Form [ F = v ... ]`: the new record's ID."""
-    app = _application()
+    app = _application(f"insert into {form}")
     answer = _checked(_send("zoho.creator.createRecord", app,
                             {"form": form, "record": dict(fields)}),
                       f"insert into {form}", app, form)
@@ -205,7 +208,7 @@ def insert(ctx: Any, form: str, fields: list[tuple[str, Any]]) -> Any:
 
 def delete(ctx: Any, form: str, parts: tuple[Any, ...] | None, values: list[Any]) -> None:
     """`delete from Form[criteria]`: every matching record."""
-    app = _application()
+    app = _application(f"delete from {form}")
     if not parts:
         raise ScriptRuntimeError(f"delete from {form} needs criteria")
     _checked(_send("zoho.creator.deleteRecords", app,
@@ -215,8 +218,8 @@ def delete(ctx: Any, form: str, parts: tuple[Any, ...] | None, values: list[Any]
 
 def set_field(target: Any, name: str, value: Any) -> None:
     """`r.Field = v` on a fetched record (or on a whole fetch): updated in Creator."""
-    app = _application()
     form = target.form
+    app = _application(f"an update of {form}")
     if type(target) is CreatorRecord:
         if target.get("ID") in (None, ""):
             raise ScriptRuntimeError(f"This {form} record has no ID, so it cannot be updated")

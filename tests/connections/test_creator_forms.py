@@ -206,8 +206,10 @@ def test_creator_errors_raise_with_the_apis_message(creator: FakeCreator, run: R
     assert "records of form 'Invoices' are read through report 'All_Invoicess'" in \
         missing.error.message
     none = run('x = Orders[ID == 1];', {"organization": {"creator_owner": "jane"}})
-    assert none.error.message.startswith("Creator form statements need the Creator "
-                                         "application they run against")
+    assert none.error.message == (
+        "Not supported in this runtime: Orders[...] needs the Creator application it runs "
+        "against; set creator_owner and creator_application in the organization profile "
+        "(the 'organization' input of the run)")
 
 
 def test_criteria_values_are_written_as_creator_literals() -> None:
