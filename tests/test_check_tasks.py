@@ -17,6 +17,12 @@ def test_unknown_task_of_a_covered_service_names_the_nearest_one() -> None:
                                    "you mean 'zoho.desk.searchRecords'?)")
 
 
+def test_other_tasks_of_a_covered_service_are_a_warning() -> None:
+    problems = check_source('r = zoho.crm.bulkCreate("Leads", {});\n', "t.dg")
+    assert [(p.severity, p.message) for p in problems] == [
+        ("warning", "Integration task 'zoho.crm.bulkCreate' is not one this runtime calls")]
+
+
 def test_wrong_arity_names_the_parameters() -> None:
     problems = check_source('x = 1;\ny = zoho.desk.getRecordById(1, "tickets");\n', "t.dg")
     assert len(problems) == 1 and problems[0].line == 2

@@ -85,6 +85,11 @@ def _attach_file(a: dict[str, Any]) -> ApiRequest:
                       files=[("file", f.name, f.content_type, f.data)])
 
 
+def _convert_lead(a: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("POST", f"/Leads/{seg(a['lead_id'])}/actions/convert",
+                      json={"data": [a["values"]]})
+
+
 def _org_variable(a: dict[str, Any]) -> ApiRequest:
     return ApiRequest("GET", f"/settings/variables/{seg(a['name'])}")
 
@@ -182,6 +187,11 @@ TASKS = [
          "parent_id:text|number, record:map", _update_related, details, "MAP",
          "Update the relation between a record and a related record",
          _DOCS + "update-related-records.html"),
+    # https://www.zoho.com/deluge/help/crm/convert-lead.html ; API: convert-lead.html
+    # (POST /Leads/{id}/actions/convert); gives {"Contacts": id, "Deals": id, "Accounts": id}
+    task("zoho.crm.convertLead", "lead_id:text|number, values:map", _convert_lead,
+         first_record, "MAP", "Convert a lead into a contact, account and deal",
+         _DOCS + "convert-lead.html"),
     # https://www.zoho.com/deluge/help/crm/attach-file.html ; API: upload-attachment.html
     task("zoho.crm.attachFile", "module:text, id:text|number, file:file", _attach_file,
          details, "MAP", "Attach a FILE to a record", _DOCS + "attach-file.html"),
