@@ -256,13 +256,21 @@ def invokeapi(ctx: RunContext, params: list[tuple[str, Any]]) -> Any:
         if kind is None:
             raise ScriptRuntimeError(f"invokeapi service '{service}' is not configured in "
                                      "this runtime")
-        # zohobooks / zohocrm: the path goes to the organization's own connection of that
-        # service (or the connection the block names), as the integration tasks do.
+        # zohobooks, zohocrm, zohodesk, ...: the path goes to the organization's own
+        # connection of that service (or the connection the block names), as the
+        # integration tasks do.
         return invokeurl(ctx, [("url", "/" + path.lstrip("/")), *rest], implicit=kind)
     return invokeurl(ctx, [("url", root.rstrip("/") + "/" + path.lstrip("/")), *rest])
 
 
-_INVOKEAPI_SERVICES = {"zohobooks": "books", "zohocrm": "crm"}
+def _invokeapi_services() -> dict[str, str]:
+    """`service:` names of invokeapi (`zohodesk`, ...) -> the integrations' service kind."""
+    from sluicegate.integrations import SERVICES
+
+    return {"zoho" + kind: kind for kind in SERVICES} | {"zohosubscriptions": "billing"}
+
+
+_INVOKEAPI_SERVICES = _invokeapi_services()
 
 
 def _recipients(value: Any) -> list[str]:

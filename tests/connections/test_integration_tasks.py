@@ -541,6 +541,24 @@ def test_signatures_describe_every_task_with_its_connection() -> None:
     assert {s.service for s in sigs.values()} == set(SERVICES)
 
 
+def test_invokeapi_reaches_every_service_through_its_organization_connection(
+        registry: Registry, fake: FakeVendor, provider: LocalProvider, broker,  # type: ignore[no-untyped-def]
+        leaks: Leaks) -> None:
+    from connlab import add_oauth2, authorize
+
+    add_oauth2(registry, provider, link="shopapp", service="zoho_creator",
+               base_urls=[fake.url + "/creator/"], scopes=["ZohoCreator.report.ALL"])
+    authorize(registry, provider, link="shopapp")
+    fake.seen.clear()
+    fake.reply = (200, CREATOR_ROWS, {})
+    result = Runner(broker, leaks)('r = invokeapi [ service: zohocreator path: '
+                                   '"/creator/v2/data/jane/orders/report/All_Orders" '
+                                   'type: GET ]; return r.get("code");')
+    assert result.ok and result.value == 3000, result.error
+    assert result.http[0]["connection"] == "shopapp"
+    assert fake.seen[0].path == "/creator/v2/data/jane/orders/report/All_Orders"
+
+
 def test_isolated_children_may_name_every_service_for_the_implicit_connection() -> None:
     from sluicegate.http.messages import HttpRequest
     from sluicegate.isolation.protocol import ProtocolError, decode_request, encode_request
