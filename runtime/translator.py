@@ -367,6 +367,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         node = self._nest(_span(node, recv, name), recv)
         if getattr(recv, "dg_form", False):  # `Form[c].Field`, for `.getAll()`
             node.dg_form_field = (recv, name.value)  # type: ignore[attr-defined]
+        node.dg_member = (recv, name.value)  # type: ignore[attr-defined]  # `rows.F.getAll()`
         if qual is not None:
             node.dg_qual = f"{qual}.{name.value}"
         return node
@@ -374,7 +375,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def method_call(self, c: list[Any]) -> ast.expr:
         recv, name, args = c
         args = args or []
-        if getattr(recv, "dg_form", False) or getattr(recv, "dg_form_field", None):
+        if (getattr(recv, "dg_form", False) or getattr(recv, "dg_form_field", None)
+                or (getattr(recv, "dg_member", None) and name.value.lower() == "getall")):
             node = creator_forms.method_call(recv, name, args)
             if node is not None:
                 return self._nest(node, recv, *args)

@@ -265,6 +265,11 @@ def form_method(records: Any, field: str | None = None, name: str = "count",
     """Aggregates of a fetch: `count()`, `sum(F)`, `avg(F)`, `min(F)`, `max(F)`,
     `distinct(F)`, and `Form[...].Field.getAll()`."""
     if type(records) is not RecordSet:
+        if field is not None:  # `x.F.getAll()` on a value that is not a fetch: as usual
+            from sluicegate.dispatch import call_method
+            from sluicegate.hooks import get_field as read_field
+
+            return call_method(read_field(records, field), name, *args)
         raise ScriptRuntimeError(f"{name}() needs the records of a form fetch")
     key = name.lower()
     if field is None and args:

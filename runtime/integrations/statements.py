@@ -141,15 +141,17 @@ def delete(source: str, form: Token, expr: ast.expr, at: Token) -> ast.expr:
 
 
 def method_call(recv: ast.expr, name: Token, args: list[ast.expr]) -> ast.expr | None:
-    """`Form[c].count()`, `.sum(Amount)` (a bare field name), `Form[c].Field.getAll()`;
-    None for any other method (called on the value as usual)."""
+    """`Form[c].count()`, `.sum(Amount)` (a bare field name), `Form[c].Field.getAll()` and
+    `rows.Field.getAll()` (a variable that may hold a fetch: decided when it runs); None
+    for any other method (called on the value as usual)."""
     key = name.value.lower()
     if key not in FORM_METHODS:
         return None
     field: ast.expr = _const(None, name)
     target = recv
-    form_field = getattr(recv, "dg_form_field", None)
-    if form_field is not None:
+    form_field = getattr(recv, "dg_form_field", None) or (
+        getattr(recv, "dg_member", None) if key == "getall" else None)
+    if form_field is not None:  # `rows.Field.getAll()`: rows may hold a fetch
         target, field = form_field[0], _const(form_field[1], name)
     elif key == "getall":
         return None

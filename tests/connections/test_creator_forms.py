@@ -220,3 +220,22 @@ def test_criteria_values_are_written_as_creator_literals() -> None:
     assert render(parts, [["a@x", "b@x"], 3]) == '((Email == "a@x" || Email == "b@x") && ' \
         'Qty > 3)'
     assert render((("in", "Email", 0),), [[]]) == "(ID == 0)"
+
+
+def test_fetches_page_through_the_api_and_sort_as_creator_does(
+        creator: FakeCreator, run: Runner) -> None:
+    """Creator answers at most 200 records a request and writes numbers as text: a fetch
+    reads every page; `sort by` orders numbers as numbers; a range without a sort is asked
+    of the API itself."""
+    for i in range(1, 251):
+        creator.records[str(i)] = {"ID": str(i), "Qty": str(i % 17), "Item": f"item{i}"}
+    result = run('''
+        n = Orders[ID != 0].count();
+        window = Orders[ID != 0] range from 201 to 203;
+        top = Orders[ID != 0] sort by Qty desc range from 1 to 2;
+        return {"n": n, "window": window.ID.getAll(), "top": top.Qty.getAll()};
+    ''', {"organization": ORG})
+    assert result.ok, result.error
+    assert result.value == {"n": 250, "window": ["201", "202", "203"], "top": ["16", "16"]}
+    gets = [q for m, _, q in creator.log if m == "GET"]
+    assert len(gets) == 5  # two pages, one window, two pages
