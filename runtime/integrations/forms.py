@@ -126,6 +126,16 @@ def _record_id(value: Any) -> Any:
 
 
 # ---- fetch ---------------------------------------------------------------------------------
+def _typed(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as Deluge sees it: the API writes the ID as text, Deluge has a NUMBER
+    (criteria such as `Lookup == r.ID` need the number). Other fields keep the API's
+    values: its answer does not say which text fields are numbers."""
+    if "ID" in record:
+        return {**record, "ID": _record_id(record["ID"])}
+    return record
+
+
+
 def _window(start: Any, end: Any) -> tuple[int, int | None]:
     """`range from a to b`: 1-based and inclusive; 0 counts as the first record, as scripts
     write `range from 0 to 0` for "the first one"."""
@@ -182,7 +192,7 @@ def fetch(ctx: Any, form: str, parts: tuple[Any, ...] | None, values: list[Any],
             f"fetch from {form}", app, form)
         page = answer.get("data") if answer.get("code") == _OK else []
         page = page if isinstance(page, list) else []
-        records.extend(CreatorRecord(form, r) for r in page if isinstance(r, dict))
+        records.extend(CreatorRecord(form, _typed(r)) for r in page if isinstance(r, dict))
         if len(page) < limit or (not sort and wanted is not None and len(records) >= wanted):
             break
         if len(records) >= _MAX_RECORDS:

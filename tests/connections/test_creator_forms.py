@@ -184,6 +184,7 @@ def test_form_statements_run_against_the_creator_application(
     assert ("PATCH", ["report", "All_Orders"], 'Item == "Ink"') in sent
     assert ("DELETE", ["report", "All_Orders"], "ID == 3888833000000114001") in sent
     assert ("PATCH", ["All_Orders", "3888833000000114003"], None) in sent  # r.Status = ...
+    assert ("GET", ["report", "All_Orders"], "ID == 3888833000000114001") in sent  # a NUMBER
     assert all(c["connection"] == "shopapp" for c in result.http)
 
 
@@ -236,6 +237,6 @@ def test_fetches_page_through_the_api_and_sort_as_creator_does(
         return {"n": n, "window": window.ID.getAll(), "top": top.Qty.getAll()};
     ''', {"organization": ORG})
     assert result.ok, result.error
-    assert result.value == {"n": 250, "window": ["201", "202", "203"], "top": ["16", "16"]}
+    assert result.value == {"n": 250, "window": [201, 202, 203], "top": ["16", "16"]}
     gets = [q for m, _, q in creator.log if m == "GET"]
     assert len(gets) == 5  # two pages, one window, two pages
