@@ -80,13 +80,13 @@ TASKS = [
          _DOCS + "fetch-record-by-id.html"),
     # https://www.zoho.com/deluge/help/desk/get-records.html ; API "List all tickets"
     task("zoho.desk.getRecords",
-         "org_id:text|number, module:text, from:number?, limit:number?, query:map?",
+         "org_id:text|number, module:text, from:number?, limit:number?, query:map|text?",
          _get_records, as_is, "MAP", "A window of a module's records ({\"data\": [...]})",
          _DOCS + "get-records.html"),
     # https://www.zoho.com/deluge/help/desk/search-records.html ; API "Search tickets"
     # (GET /api/v1/tickets/search?email=...&from=0&limit=10)
     task("zoho.desk.searchRecords",
-         "org_id:text|number, module:text, query:map?, from:number?, limit:number?",
+         "org_id:text|number, module:text, query:map|text?, from:number?, limit:number?",
          _search, as_is, "MAP", "Records whose fields match the query map",
          _DOCS + "search-records.html"),
     # https://www.zoho.com/deluge/help/desk/create-record.html ; API "Create a ticket"
@@ -100,7 +100,7 @@ TASKS = [
     # comments" / "List tickets by contact" (GET /api/v1/{parent}/{id}/{sub})
     task("zoho.desk.getRelatedRecords",
          "org_id:text|number, sub_module:text, parent_module:text, id:text|number, "
-         "from:number?, limit:number?, query:map?", _related, as_is, "MAP",
+         "from:number?, limit:number?, query:map|text?", _related, as_is, "MAP",
          "Records of a submodule related to a record", _DOCS + "fetch-related-records.html"),
     # https://www.zoho.com/deluge/help/desk/create-related-record.html ; API "Create ticket
     # comment" (POST /api/v1/tickets/{id}/comments)
