@@ -22,7 +22,7 @@ it; this module never touches the network. Rules (SPEC §5, vendor "invokeurl ta
 from __future__ import annotations
 
 __all__ = ["METHODS", "FUNCTIONS", "TASKS", "invokeurl", "invokeapi", "sendmail",
-           "system_value", "send_request"]
+           "system_value", "send_request", "answer_value"]
 
 import json
 import re
