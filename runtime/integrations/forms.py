@@ -135,7 +135,6 @@ def _typed(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-
 def _window(start: Any, end: Any) -> tuple[int, int | None]:
     """`range from a to b`: 1-based and inclusive; 0 counts as the first record, as scripts
     write `range from 0 to 0` for "the first one"."""
