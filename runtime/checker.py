@@ -2,8 +2,9 @@
 
 Static problems are what can be known without running: calls of unknown built-in
 functions, unknown integration tasks of the services this runtime calls and task calls with
-the wrong number of arguments (from `sluicegate.integrations.signatures()`). Methods depend on the value they are called on,
-so they are checked only at run time (SPEC §10 "Names").
+the wrong number of arguments (from `sluicegate.integrations.signatures()`), Creator
+criteria the API cannot express. Methods depend on the value they are called on, so they
+are checked only at run time (SPEC §10 "Names").
 """
 
 from __future__ import annotations

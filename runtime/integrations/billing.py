@@ -56,7 +56,8 @@ def _rows(ns: str, api: str) -> list[Task]:
         # https://www.zoho.com/deluge/help/billing/fetch-records.html ("List all <module>")
         task(f"zoho.{ns}.getList",
              "module:text, org_id:text|number, per_page:number?, page:number?", get_list,
-             as_is, "MAP", "A page of a module's records", _DOCS + "fetch-records.html", service="billing"),
+             as_is, "MAP", "A page of a module's records", _DOCS + "fetch-records.html",
+             service="billing"),
         # https://www.zoho.com/deluge/help/billing/create-record.html ("Create a <module>")
         task(f"zoho.{ns}.create", "module:text, org_id:text|number, record:map", create,
              as_is, "MAP", "Create a record", _DOCS + "create-record.html", service="billing"),

@@ -181,7 +181,8 @@ TASKS = [
          "relation:text, parent_module:text, id:text|number, page:number?, per_page:number?, "
          "query:map?", _related, records, "LIST",
          "Records of a related list of a record", _DOCS + "get-related-records.html"),
-    # https://www.zoho.com/deluge/help/crm/update-related-records.html ; API: update-related-records.html
+    # https://www.zoho.com/deluge/help/crm/update-related-records.html ;
+    # API: update-related-records.html
     task("zoho.crm.updateRelatedRecord",
          "relation:text, related_id:text|number, parent_module:text, "
          "parent_id:text|number, record:map", _update_related, details, "MAP",

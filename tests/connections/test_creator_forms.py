@@ -24,6 +24,9 @@ _TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|(\d+(?:\.\d+)?)|(&&|\|\||==|!=|<
                     r'|([A-Za-z_]\w*)\.(contains|startsWith|endsWith)\(|([A-Za-z_]\w*))')
 
 
+_PY_METHODS = {"contains": "__contains__", "startsWith": "startswith", "endsWith": "endswith"}
+
+
 def matches(criteria: str, record: dict[str, Any]) -> bool:
     """The fake's reading of Creator criteria (the subset the runtime sends)."""
     out, pos = [], 0
@@ -38,7 +41,7 @@ def matches(criteria: str, record: dict[str, Any]) -> bool:
         elif op is not None:
             out.append({"&&": " and ", "||": " or "}.get(op, op))
         elif mfield is not None:
-            out.append(f"str(r.get({mfield!r}) or '').{ {'contains': '__contains__', 'startsWith': 'startswith', 'endsWith': 'endswith'}[method]}(")
+            out.append(f"str(r.get({mfield!r}) or '').{_PY_METHODS[method]}(")
         else:
             out.append({"true": "True", "false": "False", "null": "None"}.get(
                 name, f"r.get({name!r})"))

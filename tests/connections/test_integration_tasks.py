@@ -262,7 +262,8 @@ CASES: list[Case] = [
          status=404, reply={"code": 3001, "message": "No records found"}),
     Case("zoho.creator.updateRecords",
          'zoho.creator.updateRecords("jane", "orders", "All_Orders", "(Qty > 1)", '
-         '{"Status": "Bulk"}, Map(), "fake")', "PATCH", "/creator/v2/data/jane/orders/report/All_Orders",
+         '{"Status": "Bulk"}, Map(), "fake")', "PATCH",
+         "/creator/v2/data/jane/orders/report/All_Orders",
          {"code": 3000, "result": [{"code": 3000}]},
          json_body={"criteria": "(Qty > 1)", "data": {"Status": "Bulk"}},
          reply={"code": 3000, "result": [{"code": 3000}]}),
