@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
+from sluicegate.integrations.forms import RECORD_METHODS, RecordSet
 from sluicegate.stdlib import ANY, FUNCTIONS, METHODS, Builtin, method_names
 
 from .values import (
@@ -85,10 +86,12 @@ def _as_text(row: Builtin) -> Builtin:
 _TEXT_ON_DATETIME: dict[str, Builtin] = {}
 
 
-def _method_row(tag: str, name: str) -> Builtin | None:
+def _method_row(tag: str, name: str, receiver: Any = None) -> Builtin | None:
     """The built-in for `name` on a value of `tag`; a DATETIME also answers TEXT methods
-    it has none of its own for."""
+    it has none of its own for, a Creator fetch kept in a variable `count()`."""
     row = lookup_method(tag, name)
+    if row is None and type(receiver) is RecordSet:
+        return RECORD_METHODS.get(name.lower())
     if row is None and tag == DATETIME:
         text_row = lookup_method(TEXT, name)
         if text_row is not None:
@@ -102,7 +105,7 @@ def call_method(receiver: Any, name: str, *args: Any) -> Any:
     tag = _TAGS.get(type(receiver)) or _tag(receiver)
     row = METHODS[tag].get(name) if tag in METHODS else None
     if row is None:
-        row = _method_row(tag, name)
+        row = _method_row(tag, name, receiver)
         if row is None:
             raise unknown_method(tag, name)
     n = len(args)
@@ -137,7 +140,7 @@ def _make_caller(name: str, nargs: int) -> Any:
     def resolve(receiver: Any) -> Any:
         kind = type(receiver)
         tag = _TAGS.get(kind) or _tag(receiver)
-        row = _method_row(tag, name) if tag in METHODS else None
+        row = _method_row(tag, name, receiver) if tag in METHODS else None
         if row is None:
             raise unknown_method(tag, name)
         if nargs < row.min_args or (row.max_args is not None and nargs > row.max_args):

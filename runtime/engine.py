@@ -167,6 +167,12 @@ class Runtime:
         org = values.get("organization")
         if isinstance(org, dict) and isinstance(org.get("date_format"), str):
             ctx.date_format = org["date_format"]
+        if isinstance(org, dict):
+            # The run's organization map over the host's profile: Creator form statements
+            # read their application from it (integrations.forms.ORG_KEYS).
+            host_org = ctx.system.get("organization")
+            ctx.system["organization"] = {**(host_org if isinstance(host_org, dict) else {}),
+                                          **org}
         ctx.functions = compiled.functions
         return self._execute(compiled, values, ctx, entry, filename, started)
 

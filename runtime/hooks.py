@@ -11,6 +11,7 @@ __all__ = ["HOOKS", "CATCHABLE", "caught_value", "error_message"]
 
 from typing import Any
 
+from sluicegate.integrations import forms
 from sluicegate.stdlib import TASKS, dates, nulls, tasks
 
 from . import operators as ops
@@ -108,18 +109,30 @@ def get_field(value: Any, name: str) -> Any:
             return value.line_no
     if type(value) is Collection and value.keyed:
         return value.items.get(name)  # type: ignore[union-attr]
+    if type(value) is forms.RecordSet:
+        return forms.get_field(value, name)
     if value is None:
         raise ScriptRuntimeError(f"Cannot read field '{name}' of a null value")
     raise ScriptRuntimeError(f"Cannot read field '{name}' of a {type_name(value)} value")
 
 
 def set_field(target: Any, name: str, value: Any) -> None:
+    if type(target) in _FORM_VALUES:  # a fetched Creator record: updated in Creator
+        return forms.set_field(target, name, value)
     if isinstance(target, dict):
         target[name] = value
         return
     if target is None:
         raise ScriptRuntimeError(f"Cannot set field '{name}' of a null value")
     raise ScriptRuntimeError(f"Cannot set field '{name}' of a {type_name(target)} value")
+
+
+_FORM_VALUES = (forms.CreatorRecord, forms.RecordSet)
+
+
+def form_refused(what: str) -> None:
+    """Creator criteria the API cannot express (found when the script was translated)."""
+    raise ScriptRuntimeError(f"Not supported in this runtime: Creator criteria {what}")
 
 
 def call_user(ctx: RunContext, _banked: int, name: str, *args: Any) -> Any:
@@ -226,5 +239,8 @@ HOOKS: dict[str, Any] = {
     "dg_date": dates.parse_date_literal, "dg_map_of": map_of,
     "dg_invokeurl": tasks.invokeurl, "dg_invokeapi": tasks.invokeapi,
     "dg_sendmail": tasks.sendmail, "dg_unsupported": unsupported, "dg_arity": arity,
+    "dg_form_fetch": forms.fetch, "dg_form_insert": forms.insert,
+    "dg_form_delete": forms.delete, "dg_form_method": forms.form_method,
+    "dg_form_refused": form_refused,
     "_getiter_": guard_iter,
 }

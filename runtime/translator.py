@@ -30,6 +30,7 @@ from sluicegate.stdlib import FUNCTIONS, TASKS
 from sluicegate.stdlib.dates import looks_like_date_literal
 from sluicegate.stdlib.tasks import ZOHO_VALUES
 
+from .integrations import statements as creator_forms
 from .dispatch import lookup_any_method
 from .errors import ScriptSyntaxError
 from .parser import normalize_source, parse
@@ -45,6 +46,7 @@ HELPERS = frozenset({
     "dg_map_of", "dg_invokeurl", "dg_invokeapi", "dg_sendmail", "dg_unsupported",
     "dg_unsupported_task",
     "dg_unknown_var", "dg_arity",
+    "dg_form_fetch", "dg_form_insert", "dg_form_delete", "dg_form_method", "dg_form_refused",
 })
 
 # Task parameter names each task accepts (SPEC §5), normalized: lower case, '-' for ' '/'_'.
@@ -363,6 +365,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             return node
         node = _call("dg_field", [recv, _const(name.value, name)], name)
         node = self._nest(_span(node, recv, name), recv)
+        if getattr(recv, "dg_form", False):  # `Form[c].Field`, for `.getAll()`
+            node.dg_form_field = (recv, name.value)  # type: ignore[attr-defined]
+        node.dg_member = (recv, name.value)  # type: ignore[attr-defined]  # `rows.F.getAll()`
         if qual is not None:
             node.dg_qual = f"{qual}.{name.value}"
         return node
@@ -370,6 +375,11 @@ class _Builder(Transformer):  # type: ignore[type-arg]
     def method_call(self, c: list[Any]) -> ast.expr:
         recv, name, args = c
         args = args or []
+        if (getattr(recv, "dg_form", False) or getattr(recv, "dg_form_field", None)
+                or (getattr(recv, "dg_member", None) and name.value.lower() == "getall")):
+            node = creator_forms.method_call(recv, name, args)
+            if node is not None:
+                return self._nest(node, recv, *args)
         qual = getattr(recv, "dg_qual", None)
         if qual is not None:
             full = f"{qual}.{name.value}"
@@ -424,8 +434,10 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                           *(args or []))
 
     def form_query(self, c: list[Any]) -> ast.expr:
-        tok = c[0]
-        return _call("dg_unsupported", [_const("form query " + tok.value + "[...]", tok)], tok)
+        """`Form[criteria] sort by F desc range from a to b`: a Creator fetch."""
+        node = creator_forms.fetch(self.source, c[0], c[1],
+                                   [t for t in c[2:] if t is not None])
+        return self._nest(node, *(x for x in c[1:2] if x is not None))
 
     def form_tail(self, c: list[Any]) -> Token:
         return c[0]  # type: ignore[no-any-return]
@@ -607,17 +619,17 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         word, into, form = c[0], c[1], c[2]
         if word.value.lower() != "insert" or into.value.lower() != "into":
             raise self._error(f"Unexpected '{word.value} {into.value}'", word)
-        call = _call("dg_unsupported", [_const(f"insert into {form.value}", word)], word)
+        call = creator_forms.insert(form, [f for f in c[3:] if f is not None], word)
         return _span(ast.Expr(value=call), word)
 
-    def creator_field(self, c: list[Any]) -> None:
-        return None
+    def creator_field(self, c: list[Any]) -> tuple[Token, ast.expr]:
+        return (c[0], c[1])
 
     def creator_delete(self, c: list[Any]) -> ast.stmt:
         word, frm, form = c[0], c[1], c[2]
         if word.value.lower() != "delete" or frm.value.lower() != "from":
             raise self._error(f"Unexpected '{word.value} {frm.value}'", word)
-        call = _call("dg_unsupported", [_const(f"delete from {form.value}", word)], word)
+        call = creator_forms.delete(self.source, form, c[3], word)
         return _span(ast.Expr(value=call), word)
 
     # Task blocks of other products (`sendsms [ to: ... message: ... ]` in Creator).
@@ -663,7 +675,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         target, word, into, form = c[0], c[1], c[2], c[3]
         if word.value.lower() != "insert" or into.value.lower() != "into":
             raise self._error(f"Unexpected '{word.value} {into.value}'", word)
-        call = _call("dg_unsupported", [_const(f"insert into {form.value}", word)], word)
+        call = creator_forms.insert(form, [f for f in c[4:] if f is not None], word)
         return _span(ast.Assign(targets=[_name(_var(target.value), target, store=True)],
                                 value=call), target)
 

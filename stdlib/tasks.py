@@ -14,21 +14,20 @@ it; this module never touches the network. Rules (SPEC §5, vendor "invokeurl ta
   `detailed: true` gives {"responseCode", "responseText", "responseHeader"} with
   lower-case header names.
 - A `url` that is a path (`/v1/items`) is only valid with a connection: the broker sends
-  it to the connection's base URL. Integration tasks (`zoho.books.*`, `zoho.crm.*`) use
-  this when the host configured no root for the service, so they reach the data centre
-  the connection was made for.
+  it to the connection's base URL. Integration tasks (`zoho.crm.*`, `zoho.desk.*`, ...:
+  the rows of `sluicegate.integrations`) use this when the host configured no root for the
+  service, so they reach the data centre the connection was made for.
 """
 
 from __future__ import annotations
 
 __all__ = ["METHODS", "FUNCTIONS", "TASKS", "invokeurl", "invokeapi", "sendmail",
-           "system_value", "send_request"]
+           "system_value", "send_request", "answer_value"]
 
 import json
 import re
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from sluicegate.http.messages import (
     HttpRequest, HttpResponse, OutboxMailer, UnconfiguredBroker,
@@ -257,13 +256,21 @@ def invokeapi(ctx: RunContext, params: list[tuple[str, Any]]) -> Any:
         if kind is None:
             raise ScriptRuntimeError(f"invokeapi service '{service}' is not configured in "
                                      "this runtime")
-        # zohobooks / zohocrm: the path goes to the organization's own connection of that
-        # service (or the connection the block names), as the integration tasks do.
+        # zohobooks, zohocrm, zohodesk, ...: the path goes to the organization's own
+        # connection of that service (or the connection the block names), as the
+        # integration tasks do.
         return invokeurl(ctx, [("url", "/" + path.lstrip("/")), *rest], implicit=kind)
     return invokeurl(ctx, [("url", root.rstrip("/") + "/" + path.lstrip("/")), *rest])
 
 
-_INVOKEAPI_SERVICES = {"zohobooks": "books", "zohocrm": "crm"}
+def _invokeapi_services() -> dict[str, str]:
+    """`service:` names of invokeapi (`zohodesk`, ...) -> the integrations' service kind."""
+    from sluicegate.integrations import SERVICES
+
+    return {"zoho" + kind: kind for kind in SERVICES} | {"zohosubscriptions": "billing"}
+
+
+_INVOKEAPI_SERVICES = _invokeapi_services()
 
 
 def _recipients(value: Any) -> list[str]:
@@ -347,185 +354,26 @@ def legacy_invoke_url(url: Any, method: Any = "GET", body: Any = None, headers: 
 
 
 # ---- integration tasks ---------------------------------------------------------------------
-_API_PATHS = {"crm": "/crm/v2", "books": "/books/v3"}
+# The rows of every service live in `sluicegate.integrations` (one table per service); each
+# becomes a task here, run by `integrations.runner.call`.
 
 
-def _api_root(service: str, connection: str | None = None) -> str:
-    """Where a service's REST API lives: the root the host configured for the organization
-    (`service_roots`), else a path such as `/books/v3` that the broker puts on the base
-    URL of the connection: the one named, or without one the organization's own
-    connection of that service (the data centre it was made for)."""
-    ctx = current()
-    roots = ctx.system.get("service_roots", {})
-    root = roots.get(service)
-    if root:
-        return root.rstrip("/")  # type: ignore[no-any-return]
-    return _API_PATHS[service]
-
-
-def _optional(task: str, extras: tuple[Any, ...]) -> tuple[list[Any], str | None]:
-    """The optional arguments of an integration task and its connection: the vendor puts
-    the connection link name last, after any optional arguments."""
-    rest = list(extras)
-    connection = None
-    if rest and isinstance(rest[-1], str):
-        connection = rest.pop()
-    elif rest and rest[-1] is not None and not isinstance(rest[-1], (dict, int, Decimal)):
-        raise ScriptRuntimeError(f"The connection argument of {task} must be TEXT")
-    return rest, connection
-
-
-def _segment(value: Any) -> str:
-    return quote(display(value), safe="")
-
-
-def _query_pairs(value: Any) -> list[tuple[str, str]]:
-    """Extra query parameters: a MAP, or TEXT written `a=1&b=2`."""
-    if isinstance(value, dict):
-        return [(display(k), display(v)) for k, v in value.items()]
-    if isinstance(value, str) and value:
-        return [(k, v) for k, _, v in (part.partition("=") for part in value.split("&"))
-                if k]
-    return []
-
-
-def _rest(method: str, service: str, path: str, connection: str | None, body: Any = None,
-          query: list[tuple[str, str]] | None = None) -> Any:
-    ctx = current()
-    url = _api_root(service, connection) + path
-    request = HttpRequest(method=method, url=url, query=query or [], connection=connection,
-                          implicit=None if connection else service)
-    if body is not None:
-        request.body = to_json_text(body).encode("utf-8")
-        request.headers.append(("Content-Type", "application/json"))
-    response = send_request(ctx, request)
+def answer_value(response: HttpResponse, as_file: bool = False) -> Any:
+    """An integration task's answer as a Deluge value: the parsed body, or with `as_file` the
+    document as a FILE (a JSON answer, the vendor's error, is still parsed)."""
+    if as_file and "json" not in response.content_type.lower():
+        return _result(response, False, True, None)
     return parse_body(_decode(response, None))
 
 
-def _data(result: Any, first: bool = False) -> Any:
-    """CRM answers `{"data": [...]}`: the records (or the first), else the answer itself."""
-    if isinstance(result, dict) and isinstance(result.get("data"), list):
-        if not first:
-            return result["data"]
-        if result["data"]:
-            return result["data"][0]
-    return result
+def _integration_rows() -> list[Builtin]:
+    from functools import partial
 
+    from sluicegate.integrations import TASKS as ROWS
+    from sluicegate.integrations.runner import call
 
-def crm_get_record_by_id(module: Any, record_id: Any, *extras: Any) -> Any:
-    """`zoho.crm.getRecordById(module, id [, query] [, connection])`: the record MAP."""
-    options, connection = _optional("zoho.crm.getRecordById", extras)
-    query = _query_pairs(options[0]) if options else []
-    return _data(_rest("GET", "crm", f"/{_segment(module)}/{_segment(record_id)}",
-                       connection, query=query), first=True)
-
-
-def crm_get_records(module: Any, *extras: Any) -> Any:
-    """`zoho.crm.getRecords(module [, page, per_page] [, query] [, connection])`: records."""
-    options, connection = _optional("zoho.crm.getRecords", extras)
-    page = options[0] if len(options) > 0 and options[0] is not None else 1
-    per_page = options[1] if len(options) > 1 and options[1] is not None else 200
-    query = [("page", display(page)), ("per_page", display(per_page))]
-    if len(options) > 2:
-        query += _query_pairs(options[2])
-    return _data(_rest("GET", "crm", f"/{_segment(module)}", connection, query=query))
-
-
-def crm_search_records(module: Any, criteria: Any, *extras: Any) -> Any:
-    """`zoho.crm.searchRecords(module, criteria [, page, per_page] [, connection])`."""
-    options, connection = _optional("zoho.crm.searchRecords", extras)
-    query = [("criteria", display(criteria))]
-    if len(options) > 0 and options[0] is not None:
-        query.append(("page", display(options[0])))
-    if len(options) > 1 and options[1] is not None:
-        query.append(("per_page", display(options[1])))
-    return _data(_rest("GET", "crm", f"/{_segment(module)}/search", connection, query=query))
-
-
-def _record(task: str, record: Any) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        raise ScriptRuntimeError(f"The record of {task} must be a MAP but found "
-                                 f"{type_name(record)}")
-    return record
-
-
-def crm_create_record(module: Any, record: Any, *extras: Any) -> Any:
-    """`zoho.crm.createRecord(module, map [, options] [, connection])`: the API response."""
-    task = "zoho.crm.createRecord"
-    options, connection = _optional(task, extras)
-    body: dict[str, Any] = {"data": [_record(task, record)]}
-    if options and isinstance(options[0], dict):
-        body.update(options[0])
-    return _rest("POST", "crm", f"/{_segment(module)}", connection, body=body)
-
-
-def crm_update_record(module: Any, record_id: Any, record: Any, *extras: Any) -> Any:
-    """`zoho.crm.updateRecord(module, id, map [, options] [, connection])`: the API response."""
-    task = "zoho.crm.updateRecord"
-    options, connection = _optional(task, extras)
-    body: dict[str, Any] = {"data": [_record(task, record)]}
-    if options and isinstance(options[0], dict):
-        body.update(options[0])
-    return _rest("PUT", "crm", f"/{_segment(module)}/{_segment(record_id)}", connection,
-                 body=body)
-
-
-def crm_get_related_records(relation: Any, module: Any, record_id: Any, *extras: Any) -> Any:
-    """`zoho.crm.getRelatedRecords(relation, parent module, id [, page, per_page] [, conn])`."""
-    options, connection = _optional("zoho.crm.getRelatedRecords", extras)
-    query = []
-    if len(options) > 0 and options[0] is not None:
-        query.append(("page", display(options[0])))
-    if len(options) > 1 and options[1] is not None:
-        query.append(("per_page", display(options[1])))
-    return _data(_rest("GET", "crm", f"/{_segment(module)}/{_segment(record_id)}/"
-                       f"{_segment(relation)}", connection, query=query))
-
-
-def crm_get_org_variable(name: Any, *extras: Any) -> Any:
-    """`zoho.crm.getOrgVariable(api_name [, connection])`: the value of a CRM organization
-    variable (Zoho Deluge docs: CRM tasks > getOrgVariable), read from the CRM REST API
-    `GET /settings/variables/{api_name}`; null when the variable has no value."""
-    _, connection = _optional("zoho.crm.getOrgVariable", extras)
-    answer = _rest("GET", "crm", f"/settings/variables/{_segment(name)}", connection)
-    if isinstance(answer, dict) and isinstance(answer.get("variables"), list):
-        first = answer["variables"][0] if answer["variables"] else None
-        return first.get("value") if isinstance(first, dict) else None
-    return answer
-
-
-def books_get_records(module: Any, org_id: Any, *extras: Any) -> Any:
-    """`zoho.books.getRecords(module, orgId [, criteria] [, connection])`: the API
-    response; criteria is TEXT `status=overdue&page=2` or a MAP."""
-    options, connection = _optional("zoho.books.getRecords", extras)
-    query = [("organization_id", display(org_id))]
-    if options:
-        query += _query_pairs(options[0])
-    return _rest("GET", "books", f"/{_segment(module)}", connection, query=query)
-
-
-def books_get_records_by_id(module: Any, org_id: Any, record_id: Any, *extras: Any) -> Any:
-    """`zoho.books.getRecordsByID(module, orgId, id [, connection])`: the API response."""
-    _, connection = _optional("zoho.books.getRecordsByID", extras)
-    return _rest("GET", "books", f"/{_segment(module)}/{_segment(record_id)}", connection,
-                 query=[("organization_id", display(org_id))])
-
-
-def books_create_record(module: Any, org_id: Any, record: Any, *extras: Any) -> Any:
-    """`zoho.books.createRecord(module, orgId, map [, connection])`: the API response."""
-    task = "zoho.books.createRecord"
-    _, connection = _optional(task, extras)
-    return _rest("POST", "books", f"/{_segment(module)}", connection,
-                 body=_record(task, record), query=[("organization_id", display(org_id))])
-
-
-def books_update_record(module: Any, org_id: Any, record_id: Any, record: Any,
-                        *extras: Any) -> Any:
-    """`zoho.books.updateRecord(module, orgId, id, map [, connection])`: the API response."""
-    task = "zoho.books.updateRecord"
-    _, connection = _optional(task, extras)
-    return _rest("PUT", "books", f"/{_segment(module)}/{_segment(record_id)}", connection,
-                 body=_record(task, record), query=[("organization_id", display(org_id))])
+    return [function((row.name, *row.aliases), partial(call, row), row.min_args, row.max_args)
+            for row in ROWS]
 
 
 # ---- system values -------------------------------------------------------------------------
@@ -560,19 +408,7 @@ FUNCTIONS: list[Builtin] = [
     function("invokeUrl", legacy_invoke_url, 1, 5),
 ]
 
-TASKS: list[Builtin] = [
-    function("zoho.crm.getRecordById", crm_get_record_by_id, 2, None),
-    function("zoho.crm.getRecords", crm_get_records, 1, None),
-    function("zoho.crm.searchRecords", crm_search_records, 2, None),
-    function("zoho.crm.createRecord", crm_create_record, 2, None),
-    function("zoho.crm.updateRecord", crm_update_record, 3, None),
-    function("zoho.crm.getRelatedRecords", crm_get_related_records, 3, None),
-    function("zoho.crm.getOrgVariable", crm_get_org_variable, 1, 2),
-    function("zoho.books.getRecords", books_get_records, 2, None),
-    function("zoho.books.getRecordsByID", books_get_records_by_id, 3, None),
-    function("zoho.books.createRecord", books_create_record, 3, None),
-    function("zoho.books.updateRecord", books_update_record, 4, None),
-] + [
+TASKS: list[Builtin] = _integration_rows() + [
     Builtin(tuple("zoho.encryption." + n for n in row.names), row.fn, row.min_args,
             row.max_args, (), True)
     for row in getattr(encoding, "ENCRYPTION_TASKS", {}).values()

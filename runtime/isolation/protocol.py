@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..http.messages import HttpRequest, HttpResponse
+from ..integrations import SERVICES
 
 # Bodies travel base64-encoded inside JSON; 64 MB covers a 15 MB body with room to spare.
 MAX_MESSAGE = 64 * 1024 * 1024
@@ -104,7 +105,7 @@ def decode_request(data: Any) -> HttpRequest:
     if connection is not None and not isinstance(connection, str):
         raise ProtocolError("connection must be text")
     implicit = data.get("implicit")
-    if implicit is not None and implicit not in ("crm", "books"):
+    if implicit is not None and implicit not in SERVICES:
         raise ProtocolError("implicit must name a Zoho service")
     files_raw = data.get("files") or []
     if not isinstance(files_raw, list):

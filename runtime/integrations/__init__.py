@@ -1,0 +1,126 @@
+"""Integration tasks of Zoho services: one table of `Task` rows per service.
+
+    crm        zoho.crm.*                      CRM REST API v2
+    books      zoho.books.*, zoho.inventory.*  Books API v3, Inventory API v1
+    desk       zoho.desk.*                     Desk REST API v1 (orgId header)
+    creator    zoho.creator.*                  Creator REST API v2 (and forms.py: the
+                                               Creator form statements)
+    billing    zoho.billing.*, zoho.subscriptions.*
+    writer     zoho.writer.*                   document merges
+    projects   zoho.projects.*
+    people     zoho.people.*
+    recruit    zoho.recruit.*
+
+A task called without a connection argument uses the organization's own connection of its
+service (`SERVICES[kind].catalogue`, the catalogue service `zoho_<kind>`). `signatures()` is
+the public description of every task (parameters, return kind, a line of help) for `check`
+and editor completion.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Service", "SERVICES", "TASKS", "Task", "Param", "TaskSignature", "signatures",
+           "lookup", "namespaces", "request_for", "ApiRequest", "ApiResponse"]
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import billing, books, creator, crm, desk, people, projects, recruit, writer
+from .spec import ApiRequest, ApiResponse, Param, Task
+
+
+@dataclass(frozen=True)
+class Service:
+    """Where a service's API lives below its connection's base URL (`api`, the path the
+    broker puts on the connection's origin) and which catalogue service its organization
+    connection has."""
+
+    kind: str
+    api: str
+    display_name: str
+
+    @property
+    def catalogue(self) -> str:
+        return f"zoho_{self.kind}"
+
+
+SERVICES: dict[str, Service] = {s.kind: s for s in (
+    Service("crm", "/crm/v2", "Zoho CRM"),
+    Service("books", "/books/v3", "Zoho Books"),
+    Service("inventory", "/inventory/v1", "Zoho Inventory"),
+    Service("desk", "/api/v1", "Zoho Desk"),
+    Service("creator", "/creator/v2/data", "Zoho Creator"),
+    Service("billing", "/billing/v1", "Zoho Billing (Subscriptions)"),
+    Service("writer", "/writer/api/v1", "Zoho Writer"),
+    Service("projects", "/restapi", "Zoho Projects"),
+    Service("people", "/people/api", "Zoho People"),
+    Service("recruit", "/recruit/v2", "Zoho Recruit"),
+)}
+
+TASKS: tuple[Task, ...] = tuple(
+    crm.TASKS + books.BOOKS + books.INVENTORY + desk.TASKS + creator.TASKS + billing.TASKS
+    + writer.TASKS + projects.TASKS + people.TASKS + recruit.TASKS)
+
+_BY_NAME: dict[str, Task] = {}
+for _row in TASKS:
+    for _spelled in (_row.name, *_row.aliases):
+        _BY_NAME[_spelled.lower()] = _row
+
+
+def lookup(name: str) -> Task | None:
+    """The row of a task name in any case (`zoho.desk.searchrecords`)."""
+    return _BY_NAME.get(name.lower())
+
+
+def namespaces() -> frozenset[str]:
+    """The `zoho.<ns>` prefixes these tables cover (`zoho.desk`, `zoho.subscriptions`...):
+    within them an unknown task name is a mistake, not another product's task."""
+    return frozenset(".".join(t.name.lower().split(".")[:2]) for t in TASKS)
+
+
+@dataclass(frozen=True)
+class TaskSignature:
+    """What `check` and completion need to know of a task."""
+
+    name: str
+    params: tuple[Param, ...]      # the trailing connection included, optional
+    returns: str
+    summary: str
+    service: str
+    reference: str
+
+    @property
+    def min_args(self) -> int:
+        return sum(1 for p in self.params if not p.optional)
+
+    @property
+    def max_args(self) -> int:
+        return len(self.params)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "params": [p.to_json() for p in self.params],
+                "returns": self.returns, "summary": self.summary, "service": self.service,
+                "reference": self.reference, "min_args": self.min_args,
+                "max_args": self.max_args}
+
+
+def signatures() -> dict[str, TaskSignature]:
+    """Every integration task by its canonical name: parameters (names, kinds, optional),
+    return kind, one line of help. Pure data; safe to call from any thread."""
+    from .spec import CONNECTION
+
+    return {t.name: TaskSignature(t.name, (*t.params, CONNECTION), t.returns, t.summary,
+                                  t.service, t.reference) for t in TASKS}
+
+
+def request_for(name: str, *args: Any) -> tuple[Task, ApiRequest, str | None]:
+    """What a task call sends, without sending it: the row, the built request and the
+    connection named (None: the organization's own). With `row.shape(ApiResponse(status,
+    value))` a fake store answers it the way the vendor's task would (the workbench)."""
+    from .runner import bind
+
+    row = lookup(name)
+    if row is None:
+        raise KeyError(name)
+    bound, connection = bind(row, args)
+    return row, row.build(bound), connection
