@@ -40,7 +40,7 @@ post = invokeurl [ url: "https://hooks.test/notify" type: POST
     content-type: "application/json" ];
 inv = zoho.books.getRecordsByID("invoices", "10234695", "404404", "zbooks");
 info inv.get("message");
-return {"task": task.get("data").get(0).get("details").get("id"),
+return {"task": task.get("id"),
         "eur": rate.get("rates").get("EUR"),
         "when": zoho.currenttime.toString("yyyy-MM-dd HH:mm")};
 """
