@@ -10,7 +10,8 @@
                                                      redirect comes back to this service
     GET  /oauth/callback                    none     completes it (the state is checked)
     GET  /healthz                           none     database, scheduler, executor mode
-    GET  /openapi.json, /docs               none     this API, described
+    GET  /openapi.json, /docs, /redoc       none     this API, described (served offline)
+    /, /sign-in, /runs, /scripts, ...      session  the web console (sluicegate.console)
 
 The routes live in `routes/`, one router per resource; what they share (the token check,
 the body reader, the parts of the service) in `context`, the error envelope in `errors`.
@@ -32,10 +33,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi_offline import FastAPIOffline
 
 from ..triggers.executor import executor_mode
 from ..triggers.node import SchedulerNode
 from ..triggers.setup import Triggers
+from ..console import install_console
 from .context import MAX_BODY_BYTES, ServiceParts
 from .errors import install_error_handlers
 from .registry import ServiceRegistry
@@ -62,11 +65,13 @@ def create_app(triggers: Triggers, tokens: TokenBook, *, node: SchedulerNode | N
             if registry is None:
                 service.connections.close()
 
-    app = FastAPI(title="sluicegate", version="1", lifespan=lifespan,
-                  summary="Run stored Deluge functions, buttons and schedules; read their "
-                          "run history.")
+    # /docs and /redoc from files installed with the package, never from a CDN
+    app = FastAPIOffline(title="sluicegate", version="1", lifespan=lifespan,
+                         summary="Run stored Deluge functions, buttons and schedules; read "
+                                 "their run history.")
     app.state.service = service
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_console(app)
     return app

@@ -164,8 +164,11 @@ class RunHistory:
 
     def list(self, *, script: str | None = None, trigger: str | None = None,
              status: str | None = None, schedule_id: int | None = None,
-             before: int | None = None, limit: int = 50) -> list[RunRecord]:
-        """Newest first; `before` pages back from a run id."""
+             before: int | None = None, limit: int = 50,
+             since: _dt.datetime | None = None,
+             until: _dt.datetime | None = None) -> list[RunRecord]:
+        """Newest first; `before` pages back from a run id; `since`/`until` bound the
+        start time."""
         if not 1 <= limit <= 1000:
             raise InvalidField("limit", "must be between 1 and 1000")
         query = select(Run).order_by(Run.id.desc()).limit(limit)
@@ -179,6 +182,10 @@ class RunHistory:
             query = query.where(Run.schedule_id == schedule_id)
         if before is not None:
             query = query.where(Run.id < before)
+        if since is not None:
+            query = query.where(Run.started_at >= since)
+        if until is not None:
+            query = query.where(Run.started_at < until)
         with self.sessions() as s:
             return [_record(r) for r in s.scalars(query)]
 

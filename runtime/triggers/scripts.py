@@ -370,6 +370,23 @@ class ScriptCatalog:
         params = [{"name": pname, "type": ptype} for ptype, pname in entry.params]
         return params, (entry.name.lower() if entry.name else None)
 
+    def delete(self, name: str) -> None:
+        """Delete a script and its versions. Refused while schedules fire it (delete or
+        point them elsewhere first); its runs stay in the history, without the link."""
+        from ..store.schedules import Schedule
+
+        with self.sessions() as s:
+            begin_write(s)
+            script = self._script(s, name)
+            using = list(s.scalars(select(Schedule.name).where(Schedule.script_id ==
+                                                                script.id)))
+            if using:
+                raise Conflict(f"Script '{name}' is run by the schedule"
+                               f"{'s' if len(using) > 1 else ''} {', '.join(using)}; "
+                               "delete those first")
+            s.delete(script)
+            s.commit()
+
     @staticmethod
     def _script(s: Session, name: str) -> Script:
         script = s.scalar(select(Script).where(Script.name == name))

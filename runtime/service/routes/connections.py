@@ -5,9 +5,12 @@ from __future__ import annotations
 
 __all__ = ["router"]
 
+from html import escape
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...connections.registry import RegistryError
 from ..bodies import AuthorizeRequest
@@ -36,10 +39,27 @@ def oauth_callback(request: Request, state: str | None = None, code: str | None 
         view = parts(request).connections.open().complete_authorization(
             state or "", code or "", actor="oauth callback")
     except RegistryError as exc:  # unknown, expired or used state; a refused code
+        if _browser(request):
+            return _page(400, "The connection was not authorized", str(exc))
         return json_response({"error": {"type": "AuthorizationFailed", "field": exc.field,
                                         "message": str(exc)}}, 400)
+    if _browser(request):   # back to the console's page of the connection
+        return RedirectResponse(f"/connections/{quote(view.link_name)}?authorized=1", 303)
     return json_response({"status": "authorized", "connection": view.link_name,
                           "connection_status": view.status})
+
+
+def _browser(request: Request) -> bool:
+    """A person's browser following the provider's redirect (it asks for HTML), not a
+    program completing the flow."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _page(status: int, heading: str, message: str) -> HTMLResponse:
+    title = escape(heading)
+    return HTMLResponse(f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}"
+                        f"</title><h1>{title}</h1><p>{escape(message)}</p>"
+                        "<p><a href=/connections>Connections</a></p></html>", status)
 
 
 @router.get("/api/v1/connections", tags=["connections"])
