@@ -46,6 +46,23 @@ def test_every_python_package_is_listed() -> None:
     assert on_disk - listed == set()
 
 
+def _shipped(path: Path, dirs: dict[str, str], data: dict[str, list[str]]) -> bool:
+    """Whether a package-data glob of the file's package, or of a package above it
+    (`static/*.js` of `sluicegate.console`), names the file."""
+    directory = path.parent
+    relative = path.name
+    while True:
+        package = _package_of(directory, dirs)
+        if package is None:
+            return False
+        if any(fnmatch.fnmatch(relative, g) for g in data.get(package, [])):
+            return True
+        if directory == ROOT:
+            return False
+        relative = f"{directory.name}/{relative}"
+        directory = directory.parent
+
+
 def test_every_data_file_is_shipped() -> None:
     config = _config()
     dirs = config["package-dir"]
@@ -56,8 +73,6 @@ def test_every_data_file_is_shipped() -> None:
             if (path.is_dir() or path.suffix in (".py", ".pyc")
                     or "__pycache__" in path.parts):
                 continue
-            package = _package_of(path.parent, dirs)
-            globs = data.get(package, [])
-            if not any(fnmatch.fnmatch(path.name, g) for g in globs):
+            if not _shipped(path, dirs, data):
                 missing.append(path.relative_to(ROOT).as_posix())
     assert missing == []

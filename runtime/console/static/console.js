@@ -92,6 +92,8 @@ function setUpCopy(button) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  const summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
   document.querySelectorAll("[data-editor]").forEach((box) => {
     if (box.querySelector("textarea")) setUpEditor(box);
   });
