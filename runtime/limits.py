@@ -67,6 +67,10 @@ class RunContext:
     mailer: Any = None
     tasks: Any = None
     resolver: Any = None
+    # a scheduled run's identity across re-runs (connections derive idempotency keys
+    # from it) and what tells it to stop (its node lost the lease): `is_set()` -> bool
+    run_key: str | None = None
+    cancel: Any = None
     # mutable run state
     remaining: int = 0
     depth: int = 0

@@ -28,7 +28,11 @@ class Run(Base):
     """One recorded execution."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_script_started", "script_name", "started_at"),)
+    __table_args__ = (
+        Index("ix_runs_script_started", "script_name", "started_at"),
+        # one record per claim of an occurrence (the fencing token): migration 0002
+        Index("uq_runs_occurrence_attempt", "occurrence_id", "attempt", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(_RunId, primary_key=True)
     trigger: Mapped[str] = mapped_column(String(16))

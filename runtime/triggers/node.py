@@ -5,6 +5,12 @@ One loop thread does all database work (materialize, claim, record, heartbeat, p
 due time (at most `poll` seconds, so work added by other nodes is seen) and wakes early
 when a run finishes. `stop(grace)` stops claiming, lets in-flight runs finish for up to
 `grace` seconds, and hands the rest back to the database for another node.
+
+Leases are renewed first thing in a pass, every third of a lease, so that a node
+resuming from a freeze learns at once which occurrences other nodes took over meanwhile;
+their runs are stopped (the isolated child killed) and recorded nowhere. A run whose
+lease runs out on this node's clock (the database unreachable, the node stalled) stops by
+itself, without waiting for the database to answer.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ class SchedulerNode:
         self._grace = 10.0
         self._held: dict[int, Claim] = {}   # claimed here and not yet settled
         self._finished: list[Finished] = []  # ran, waiting to be recorded
-        self._returned: list[int] = []       # never started, waiting to be handed back
+        self._returned: list[Claim] = []     # never started, waiting to be handed back
         self._finish_failed = False          # the last write of _finished failed
         self._loop: threading.Thread | None = None
         self._runners: list[threading.Thread] = []
@@ -80,15 +86,15 @@ class SchedulerNode:
             while not self._stopping.is_set():
                 try:
                     now = clock.now()
+                    if (now - last_beat).total_seconds() >= lease / 3 and self._held:
+                        self._renew(now)
+                        last_beat = now
                     self._settle()
                     self.scheduler.materialize(now)
                     room = self.scheduler.settings.batch - len(self._held)
-                    for c in self.scheduler.claim(now, room):
+                    for c in self.scheduler.claim(clock.now(), room):
                         self._held[c.occurrence_id] = c
                         self._work.put(c)
-                    if (now - last_beat).total_seconds() >= lease / 3 and self._held:
-                        self.scheduler.heartbeat(list(self._held), now)
-                        last_beat = now
                     if self.retention and (now - last_prune).total_seconds() >= self.prune_every:
                         self.scheduler.history.prune(self.retention, now)
                         last_prune = now
@@ -117,6 +123,14 @@ class SchedulerNode:
             self._wake.wait(timeout)
         self._wake.clear()
 
+    def _renew(self, now: _dt.datetime | None = None) -> None:
+        """Renew the leases of the runs in flight; stop those another node took over."""
+        live = [c for c in self._held.values() if c.lease is None or not c.lease.lost]
+        for c in self.scheduler.heartbeat(live, now):
+            log.warning("occurrence %s of schedule %s (attempt %s): lease lost to another "
+                        "node; its run here is stopped and will not be recorded",
+                        c.occurrence_id, c.schedule_name or c.schedule_id, c.attempt)
+
     def _settle(self) -> None:
         """Record what the runners finished and hand back what they did not start. A
         batch whose write fails (connection lost, disk full) is kept and written again
@@ -130,7 +144,7 @@ class SchedulerNode:
             if isinstance(item, Finished):
                 self._finished.append(item)
             else:
-                self._returned.append(item.occurrence_id)
+                self._returned.append(item)
         if self._finished:
             batch = list(self._finished)
             try:
@@ -146,8 +160,8 @@ class SchedulerNode:
             returned = list(self._returned)
             self.scheduler.requeue(returned)
             del self._returned[:len(returned)]
-            for occurrence_id in returned:
-                self._held.pop(occurrence_id, None)
+            for c in returned:
+                self._held.pop(c.occurrence_id, None)
 
     def _drain(self, deadline: _dt.datetime) -> None:
         """Stopping: settle what finishes before `deadline`, re-queue the rest."""
@@ -158,7 +172,7 @@ class SchedulerNode:
             try:
                 self._settle()
                 if (clock.now() - last_beat).total_seconds() >= lease / 3 and self._held:
-                    self.scheduler.heartbeat(list(self._held))
+                    self._renew()
                     last_beat = clock.now()
             except Exception:
                 log.exception("scheduler settle failed while stopping")
@@ -175,7 +189,7 @@ class SchedulerNode:
                           "handed back and will run again", len(self._finished))
                 self._finished.clear()
             if self._held:
-                count = self.scheduler.requeue(list(self._held))
+                count = self.scheduler.requeue(list(self._held.values()))
                 log.warning("re-queued %d unfinished occurrence(s) for other nodes", count)
                 self._held.clear()
         except Exception:
