@@ -17,6 +17,7 @@ import os
 import select
 import signal
 import socket
+import threading
 import time
 from typing import Any, Protocol
 
@@ -119,10 +120,24 @@ class IsolatedExecutor:
         channel, pid = self.forker.spawn(job)
         ctx = RunContext(limits=limits, run_key=run_key, cancel=cancel)
         ctx.start()
+        # Stopped from outside (the node's lease was lost): kill the child at once, even
+        # while this thread waits on an HTTP call made for it and polls nothing.
+        alive = threading.Lock()
+        reaped = False
+
+        def kill_now() -> None:
+            with alive:
+                if not reaped:
+                    _kill(pid)
+        forget = cancel.on_stop(kill_now) if hasattr(cancel, "on_stop") else None
         try:
             result, killed = self._serve(channel, ctx, started, filename)
         finally:
             channel.close()
+            if forget is not None:
+                forget()
+        with alive:
+            reaped = True  # from here the pid may be reaped and reused: no more kills
         status = self.forker.reap(pid, kill=result is None or killed,
                                   need_status=result is None)
         if result is None:
@@ -222,6 +237,13 @@ class IsolatedExecutor:
             error = ErrorInfo("InternalError", "The run ended without a result", None, None,
                               filename)
         return RunResult("failure", None, [], error, {"statements": None, "http_calls": 0})
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # ended already
 
 
 def _stopped(filename: str) -> RunResult:

@@ -16,17 +16,26 @@ from __future__ import annotations
 __all__ = ["RunLease", "run_key"]
 
 import datetime as _dt
+import logging
 import threading
 import time
+from collections.abc import Callable
+
+log = logging.getLogger("sluicegate.scheduler")
 
 
 class RunLease:
-    """This node's hold on one occurrence: its token, its local expiry, lost or not."""
+    """This node's hold on one occurrence: its token, its local expiry, lost or not, and
+    what to do at once when the run must stop (an isolated executor registers the kill
+    of its child, which may be waiting on an HTTP call and polling nothing)."""
 
     def __init__(self, token: int, seconds: float) -> None:
         self.token = token
-        self._lost = threading.Event()
+        self._lost = False
+        self._stopped = threading.Event()
         self._valid_until = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._on_stop: list[Callable[[], None]] = []
 
     def renewed(self, seconds: float, since: float | None = None) -> None:
         """The database renewed the lease for `seconds` from `since` (monotonic: when the
@@ -34,12 +43,45 @@ class RunLease:
         self._valid_until = (time.monotonic() if since is None else since) + seconds
 
     def lose(self) -> None:
-        """Another node holds the occurrence now (or this node gave it up)."""
-        self._lost.set()
+        """Another node holds the occurrence now (or this node gave it up): stop."""
+        self._lost = True
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop the run now: call what was registered with `on_stop`, once."""
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            self._stopped.set()
+            callbacks, self._on_stop = self._on_stop, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # one failed stop must not keep the others from running
+                log.exception("stopping a run whose lease was lost failed")
+
+    def on_stop(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` when the run must stop (at once if it must already); returns
+        the function that unregisters it, for when the run ended by itself."""
+        with self._lock:
+            if not self._stopped.is_set():
+                self._on_stop.append(callback)
+
+                def unregister() -> None:
+                    with self._lock:
+                        if callback in self._on_stop:
+                            self._on_stop.remove(callback)
+                return unregister
+        callback()
+        return lambda: None
 
     @property
     def lost(self) -> bool:
-        return self._lost.is_set()
+        return self._lost
+
+    @property
+    def is_stopped(self) -> bool:
+        return self._stopped.is_set()
 
     @property
     def expired(self) -> bool:
@@ -48,7 +90,7 @@ class RunLease:
 
     def is_set(self) -> bool:
         """True when the run must stop now: the lease was lost or ran out."""
-        return self._lost.is_set() or time.monotonic() >= self._valid_until
+        return self._stopped.is_set() or time.monotonic() >= self._valid_until
 
 
 def run_key(schedule_id: int, occurrence_id: int, fire_at: _dt.datetime) -> str:

@@ -86,6 +86,7 @@ class SchedulerNode:
             while not self._stopping.is_set():
                 try:
                     now = clock.now()
+                    self._stop_expired()
                     if (now - last_beat).total_seconds() >= lease / 3 and self._held:
                         self._renew(now)
                         last_beat = now
@@ -122,6 +123,16 @@ class SchedulerNode:
         if timeout > 0:
             self._wake.wait(timeout)
         self._wake.clear()
+
+    def _stop_expired(self) -> None:
+        """Stop the runs whose lease ran out on this node's clock (a stall, a database
+        that does not answer): another node may hold their occurrences by now."""
+        for c in self._held.values():
+            if c.lease is not None and c.lease.expired and not c.lease.is_stopped:
+                log.warning("occurrence %s of schedule %s (attempt %s): the lease ran out "
+                            "before it could be renewed; its run here is stopped",
+                            c.occurrence_id, c.schedule_name or c.schedule_id, c.attempt)
+                c.lease.stop()
 
     def _renew(self, now: _dt.datetime | None = None) -> None:
         """Renew the leases of the runs in flight; stop those another node took over."""
@@ -170,6 +181,7 @@ class SchedulerNode:
         last_beat = clock.now()
         while self._held and clock.now() < deadline:
             try:
+                self._stop_expired()
                 self._settle()
                 if (clock.now() - last_beat).total_seconds() >= lease / 3 and self._held:
                     self._renew()

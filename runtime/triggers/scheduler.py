@@ -529,19 +529,20 @@ class Scheduler:
         O = Occurrence
         with self.sessions() as s:
             begin_write(s)
-            held = set(s.execute(
+            held = {(r.id, r.attempt) for r in s.execute(
                 update(O).where(tuple_(O.id, O.attempt).in_([c.token for c in claims]),
                                 O.lease_owner == self.node, O.state == "running")
-                .values(lease_expires_at=until).returning(O.id)
-                .execution_options(synchronize_session=False)).scalars())
+                .values(lease_expires_at=until).returning(O.id, O.attempt)
+                .execution_options(synchronize_session=False))}
             if held:
-                s.execute(update(Schedule).where(Schedule.busy_occurrence_id.in_(held))
+                s.execute(update(Schedule).where(
+                    Schedule.busy_occurrence_id.in_([i for i, _ in held]))
                           .values(busy_until=until)
                           .execution_options(synchronize_session=False))
             s.commit()
         lost = []
         for c in claims:
-            if c.occurrence_id in held:
+            if c.token in held:
                 if c.lease is not None:
                     c.lease.renewed(self.settings.lease, sent)
             else:
