@@ -11,6 +11,8 @@ For each call (`Broker.send(request, ctx)`):
    Without a connection the guard checks the destination: private, loopback, link-local
    and metadata addresses are refused after DNS resolution, and the transport connects
    to the address that was checked.
+   A connection with an idempotency header gives each request of a scheduled run a key
+   derived from the occurrence and the call's index (`http.idempotency`).
 3. Redirects are followed by hand: for a connection only inside the base URL the request
    matched (each hop signed afresh, so credentials never travel to another origin); for a
    plain request every hop is checked by the guard again, and an Authorization or Cookie
@@ -56,6 +58,7 @@ import httpx
 
 from ..errors import LimitExceeded, ScriptRuntimeError
 from .guard import BaseUrl, DestinationRefused, Guard, HostPolicy
+from .idempotency import idempotency_key
 from .messages import HttpRequest, HttpResponse
 
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -428,6 +431,12 @@ class Broker:
                 budget: float) -> HttpResponse:
         outgoing = OutgoingRequest.from_request(request, url)
         link = grant.link_name
+        header = getattr(grant, "idempotency_header", None)
+        run_key = getattr(ctx, "run_key", None)
+        if header and run_key and outgoing.header(header) is None:
+            # the same key for this call whenever the occurrence runs again (a key the
+            # script set itself is kept: it knows its business better)
+            outgoing.set_header(header, idempotency_key(run_key, ctx.http_calls))
         for _hop in range(self.max_redirects + 1):
             signed = outgoing.copy()
             grant.signer.sign(signed)
