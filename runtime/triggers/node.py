@@ -29,6 +29,8 @@ from .scheduler import Claim, Finished, Scheduler
 
 log = logging.getLogger("sluicegate.scheduler")
 
+_PRUNE_SLICE = 10_000   # runs deleted per pass at most
+
 
 class SchedulerNode:
     """Runs a Scheduler continuously on threads of this process."""
@@ -97,8 +99,11 @@ class SchedulerNode:
                         self._held[c.occurrence_id] = c
                         self._work.put(c)
                     if self.retention and (now - last_prune).total_seconds() >= self.prune_every:
-                        self.scheduler.history.prune(self.retention, now)
-                        last_prune = now
+                        # a slice per pass, between lease renewals; a backlog is
+                        # worked off on the passes that follow
+                        if self.scheduler.history.prune(self.retention, now,
+                                                        limit=_PRUNE_SLICE) < _PRUNE_SLICE:
+                            last_prune = now
                     self._sleep(now, lease)
                 except Exception:  # the database went away, a bug: keep the node alive
                     self.errors += 1

@@ -230,6 +230,8 @@ def _fault_report(url: str, n: int, first: dt.datetime) -> dict[str, float]:
     with engine.connect() as conn:
         states = dict(conn.execute(select(Occurrence.state, func.count())
                                    .group_by(Occurrence.state)).all())
+        rerun = conn.execute(select(func.count()).select_from(Occurrence)
+                             .where(Occurrence.reclaims > 0)).scalar_one()
         per_occurrence = conn.execute(select(Run.occurrence_id, func.count())
                                       .group_by(Run.occurrence_id)).all()
         last = conn.execute(select(func.max(Run.finished_at))).scalar_one()
@@ -242,6 +244,7 @@ def _fault_report(url: str, n: int, first: dt.datetime) -> dict[str, float]:
             - states.get("running", 0),
             "duplicate": sum(count - 1 for _, count in per_occurrence if count > 1),
             "stuck": states.get("pending", 0) + states.get("running", 0),
+            "rerun": rerun,
             "rate": n / max((last - first).total_seconds(), 1e-6) if last else 0.0,
             "p50": statistics.median(lags),
             "p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))]}
@@ -335,7 +338,8 @@ def main() -> None:
             r = faults(url, fault, args.lease)
             print(f"{fault:<7} of 1 of 3 nodes (lease {args.lease:g} s): occurrences "
                   f"{r['occurrences']:.0f}, lost {r['lost']:.0f}, duplicate "
-                  f"{r['duplicate']:.0f}, stuck {r['stuck']:.0f}, {r['rate']:.0f} "
+                  f"{r['duplicate']:.0f}, stuck {r['stuck']:.0f} (run again after a "
+                  f"lost lease: {r['rerun']:.0f}), {r['rate']:.0f} "
                   f"occurrences/s, lag p50 {r['p50'] * 1e3:.0f} ms p99 "
                   f"{r['p99'] * 1e3:.0f} ms  (goal: 0 lost, 0 duplicate, 0 stuck)")
         if args.faults_only:

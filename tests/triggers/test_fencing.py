@@ -256,3 +256,31 @@ def test_a_node_scheduler_uses_guards_shorter_than_its_lease() -> None:
     assert guards.lock_timeout < guards.statement_timeout
     assert SessionGuards.for_lease(30.0).allowing(10.0).idle_in_transaction == 20.0
     assert Occurrence.__tablename__ == "schedule_occurrences"
+
+
+def test_retention_deletes_in_short_slices_with_a_limit_per_pass(
+        triggers: Triggers, clock: ManualClock) -> None:
+    """A node prunes between its lease renewals, never in one statement that could
+    outlive its session guards."""
+    from sluicegate.triggers.history import RetentionPolicy
+    from sluicegate.triggers.launcher import Actor
+
+    triggers.catalog.save("f", "return 1;", kind="function")
+    for _ in range(7):
+        triggers.launcher.execute_function("f", {}, actor=Actor.named("ada"))
+    clock.advance(40 * 86400)
+    policy = RetentionPolicy(max_age=dt.timedelta(days=30), max_count=None)
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM RUNS"):
+            statements.append(statement)
+    event.listen(triggers.engine, "before_cursor_execute", count)
+    try:
+        assert triggers.history.prune(policy, clock.now(), limit=5, batch=2) == 5
+        assert len(statements) == 3                  # 2 + 2 + 1: slices, then the limit
+        assert triggers.history.prune(policy, clock.now(), batch=2) == 2
+    finally:
+        event.remove(triggers.engine, "before_cursor_execute", count)
+    assert triggers.history.list() == []
