@@ -47,7 +47,9 @@ class SchedulerNode:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._grace = 10.0
-        self._held: dict[int, Claim] = {}   # claimed here and not yet settled
+        # claimed here and not yet settled, by token: a node may hold a stale claim of an
+        # occurrence beside its newer one (it stalled past its lease, then re-claimed it)
+        self._held: dict[tuple[int, int], Claim] = {}
         self._finished: list[Finished] = []  # ran, waiting to be recorded
         self._returned: list[Claim] = []     # never started, waiting to be handed back
         self._finish_failed = False          # the last write of _finished failed
@@ -96,7 +98,7 @@ class SchedulerNode:
                     self.scheduler.materialize(now)
                     room = self.scheduler.settings.batch - len(self._held)
                     for c in self.scheduler.claim(clock.now(), room):
-                        self._held[c.occurrence_id] = c
+                        self._held[c.token] = c
                         self._work.put(c)
                     if self.retention and (now - last_prune).total_seconds() >= self.prune_every:
                         # a slice per pass, between lease renewals; a backlog is
@@ -171,13 +173,13 @@ class SchedulerNode:
             self._finish_failed = False
             del self._finished[:len(batch)]
             for f in batch:
-                self._held.pop(f.claim.occurrence_id, None)
+                self._held.pop(f.claim.token, None)
         if self._returned:
             returned = list(self._returned)
             self.scheduler.requeue(returned)
             del self._returned[:len(returned)]
             for c in returned:
-                self._held.pop(c.occurrence_id, None)
+                self._held.pop(c.token, None)
 
     def _drain(self, deadline: _dt.datetime) -> None:
         """Stopping: settle what finishes before `deadline`, re-queue the rest."""

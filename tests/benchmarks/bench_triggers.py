@@ -14,7 +14,7 @@ running service.
 3. button requests/s through `sluice serve` (4 concurrent clients over HTTP, token
    checked, run recorded) against the same script run in-process in a loop, as a ratio.
 4. faults: three isolated `sluice worker` nodes with a short lease (`--lease`, default
-   3 s) and occurrences due at a steady rate; a third of the way in, one node is killed
+   3 s) and occurrences due at a steady rate (`--fault-rate`, default 50/s); a third of the way in, one node is killed
    (SIGKILL) or its whole process tree frozen (SIGSTOP) for three leases, then resumed.
    Reported: occurrences, lost (a fire time without a successful run), duplicate (run
    records beyond one per occurrence), stuck (still pending or running at the end),
@@ -181,7 +181,7 @@ def lag_percentiles(url: str, in_process: bool, rate: int = 200,
     return statistics.median(lags), lags[min(len(lags) - 1, int(len(lags) * 0.99))]
 
 
-def faults(url: str, fault: str, lease: float, rate: int = 100,
+def faults(url: str, fault: str, lease: float, rate: int = 50,
            seconds: float = 12.0) -> dict[str, float]:
     """One node of three killed or frozen a third of the way into a steady stream of
     occurrences; what became of every fire time."""
@@ -327,6 +327,8 @@ def main() -> None:
                         help="only the SIGKILL / SIGSTOP runs of part 4")
     parser.add_argument("--lease", type=float, default=3.0,
                         help="the workers' lease in the fault runs (seconds, default 3)")
+    parser.add_argument("--fault-rate", type=int, default=50,
+                        help="occurrences due per second in the fault runs (default 50)")
     args = parser.parse_args()
     why = postgres_unreachable()
     if why:
@@ -335,7 +337,7 @@ def main() -> None:
     modes = [m for m in ("in-process", "isolated") if args.only in (None, m)]
     with postgres_database() as url:
         for fault in ("none", "SIGKILL", "SIGSTOP"):   # "none": the same run, no fault
-            r = faults(url, fault, args.lease)
+            r = faults(url, fault, args.lease, rate=args.fault_rate)
             print(f"{fault:<7} of 1 of 3 nodes (lease {args.lease:g} s): occurrences "
                   f"{r['occurrences']:.0f}, lost {r['lost']:.0f}, duplicate "
                   f"{r['duplicate']:.0f}, stuck {r['stuck']:.0f} (run again after a "
