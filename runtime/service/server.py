@@ -110,7 +110,7 @@ class RespawningForker:
             box, done = job
             try:
                 box.append(self._start())
-            except BaseException as exc:  # handed to the thread that asked
+            except BaseException as exc:  # noqa: BLE001 - raised in the thread that asked
                 box.append(exc)
             done.set()
 

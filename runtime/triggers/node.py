@@ -100,12 +100,12 @@ class SchedulerNode:
                     for c in self.scheduler.claim(clock.now(), room):
                         self._held[c.token] = c
                         self._work.put(c)
-                    if self.retention and (now - last_prune).total_seconds() >= self.prune_every:
-                        # a slice per pass, between lease renewals; a backlog is
-                        # worked off on the passes that follow
-                        if self.scheduler.history.prune(self.retention, now,
-                                                        limit=_PRUNE_SLICE) < _PRUNE_SLICE:
-                            last_prune = now
+                    # retention: a slice per pass, between lease renewals; a backlog is
+                    # worked off on the passes that follow
+                    if (self.retention and (now - last_prune).total_seconds() >=
+                            self.prune_every and self.scheduler.history.prune(
+                                self.retention, now, limit=_PRUNE_SLICE) < _PRUNE_SLICE):
+                        last_prune = now
                     self._sleep(now, lease)
                 except Exception:  # the database went away, a bug: keep the node alive
                     self.errors += 1

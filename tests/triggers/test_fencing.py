@@ -226,9 +226,9 @@ def test_session_guards_end_a_frozen_transaction_and_release_its_locks(
         frozen = guarded.connect()
         frozen.execute(text("SELECT id FROM guard_probe FOR UPDATE"))  # ... then stalls
         with plain.connect() as other:
-            with pytest.raises(DBAPIError):  # a guarded waiter gives up after lock_timeout
-                with guarded.connect() as waiter:
-                    waiter.execute(text("SELECT id FROM guard_probe FOR UPDATE"))
+            # a guarded waiter gives up after lock_timeout
+            with pytest.raises(DBAPIError), guarded.connect() as waiter:
+                waiter.execute(text("SELECT id FROM guard_probe FOR UPDATE"))
 
             def lockable() -> bool:
                 try:
