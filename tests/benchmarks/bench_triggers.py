@@ -14,7 +14,8 @@ running service.
 3. button requests/s through `sluice serve` (4 concurrent clients over HTTP, token
    checked, run recorded) against the same script run in-process in a loop, as a ratio.
 4. faults: three isolated `sluice worker` nodes with a short lease (`--lease`, default
-   3 s) and occurrences due at a steady rate (`--fault-rate`, default 50/s); a third of the way in, one node is killed
+   3 s) and occurrences due at a steady rate (`--fault-rate`, default 50/s), each run
+   waiting 100 ms on a loopback API (so every node has runs in flight); a third of the way in, one node is killed
    (SIGKILL) or its whole process tree frozen (SIGSTOP) for three leases, then resumed.
    Reported: occurrences, lost (a fire time without a successful run), duplicate (run
    records beyond one per occurrence), stuck (still pending or running at the end),
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -71,15 +73,16 @@ def _supports(flag: str, command: str) -> bool:
 
 
 def _env(url: str) -> dict[str, str]:
-    return {**os.environ, "SLUICE_DATABASE_URL": url, "SLUICE_TIMEZONE": "UTC"}
+    return {**os.environ, "SLUICE_DATABASE_URL": url, "SLUICE_TIMEZONE": "UTC",
+            "SLUICE_ALLOW_PRIVATE_HOSTS": "127.0.0.1"}
 
 
-def _add_once_schedules(url: str, times: list[dt.datetime]) -> None:
+def _add_once_schedules(url: str, times: list[dt.datetime], source: str = TICK) -> None:
     """Schedules inserted in bulk (adding them one by one through the schedule book
     would take longer than running them)."""
     engine = make_engine(url)
     triggers = open_triggers(engine, migrate=False, node="bench")
-    triggers.catalog.save("tick", TICK, kind="schedule")
+    triggers.catalog.save("tick", source, kind="schedule")
     with triggers.sessions() as s:
         script_id = s.scalar(select(Script.id).where(Script.name == "tick"))
         now = dt.datetime.now(UTC)
@@ -186,12 +189,16 @@ def faults(url: str, fault: str, lease: float, rate: int = 50,
     """One node of three killed or frozen a third of the way into a steady stream of
     occurrences; what became of every fire time."""
     empty_postgres(url)
+    api = _SlowApi(0.1)
     procs = _workers(url, False, 3, "--lease", f"{lease:g}", "--grace", "1")
     n = int(rate * seconds)
     victim = procs[0]
     try:
         first = dt.datetime.now(UTC) + dt.timedelta(seconds=2)
-        _add_once_schedules(url, [first + dt.timedelta(seconds=i / rate) for i in range(n)])
+        # each run waits 100 ms on an API, as real jobs do: every node has runs in
+        # flight when the fault strikes
+        _add_once_schedules(url, [first + dt.timedelta(seconds=i / rate) for i in range(n)],
+                            f'r = invokeurl [ url: "{api.url}" type: GET ]; return n;')
         time.sleep(max(0.0, (first - dt.datetime.now(UTC)).total_seconds() + seconds / 3))
         if fault == "SIGKILL":
             victim.kill()
@@ -206,7 +213,38 @@ def faults(url: str, fault: str, lease: float, rate: int = 50,
         _wait_settled(url, n, seconds + 20 * lease + 60)
     finally:
         _stop([p for p in procs if p.poll() is None])
+        api.close()
     return _fault_report(url, n, first)
+
+
+class _SlowApi:
+    """A loopback API that answers every GET after `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                try:
+                    self.wfile.write(b"{}")
+                except OSError:
+                    pass  # the node that asked was killed
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/work"
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _wait_settled(url: str, n: int, timeout: float) -> None:
