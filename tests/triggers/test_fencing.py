@@ -284,3 +284,30 @@ def test_retention_deletes_in_short_slices_with_a_limit_per_pass(
     finally:
         event.remove(triggers.engine, "before_cursor_execute", count)
     assert triggers.history.list() == []
+
+
+def test_the_migration_keeps_earlier_double_records_but_unlinks_the_later_ones(
+        tmp_path: Any) -> None:
+    """Records written twice for one claim before fencing stay in the history; only the
+    first keeps its link to the occurrence, so the unique index can be built."""
+    from sluicegate.store.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(engine, "0001_triggers")
+        with engine.begin() as conn:
+            for occurrence, attempt in ((5, 1), (5, 1), (5, 2), (None, 1), (None, 1)):
+                conn.execute(text(
+                    "INSERT INTO runs (trigger, script_name, status, inputs, logs, "
+                    "logs_truncated, stats, http, mail, started_at, finished_at, "
+                    "occurrence_id, attempt, node, actor) VALUES ('schedule', 'x', "
+                    "'success', '{}', '[]', 0, '{}', '[]', '[]', '2025-01-01 00:00:00', "
+                    "'2025-01-01 00:00:00', :o, :a, '', '')"), {"o": occurrence, "a": attempt})
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, occurrence_id, attempt FROM runs "
+                                     "ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, 5, 1), (2, None, 1), (3, 5, 2), (4, None, 1),
+                                        (5, None, 1)]
