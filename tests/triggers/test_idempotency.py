@@ -124,7 +124,9 @@ def test_a_reclaimed_occurrence_sends_the_same_keys_and_another_occurrence_new_o
     assert b.run_due() == 1                         # re-claimed after the lease: again
     assert _keys(api) == [k1, k2, None]             # ... with the same keys
     a.finish([first])                               # superseded: not recorded
-    assert [(r.attempt, r.node) for r in shop.history.list()] == [(2, "node-b")]
+    [run] = shop.history.list()
+    assert (run.attempt, run.node) == (2, "node-b")
+    assert [call.get("idempotency_key") for call in run.http] == [k1, k2, None]
     shop.schedules.run_now("orders")                # another occurrence: other keys
     assert b.run_due() == 1
     k3, k4, _ = _keys(api)
@@ -152,3 +154,17 @@ def test_the_setting_is_checked_changed_audited_and_removed(shop: Triggers) -> N
     assert changes == [None, ["Idempotency-Key", "X-Request-Id"], ["X-Request-Id", None]]
     assert registry.audit_log("shop")[0]["changes"]["params"]["idempotency_header"] == \
         "Idempotency-Key"
+
+
+def test_a_key_the_script_sets_itself_is_kept(shop: Triggers, clock: ManualClock,
+                                              api: Any) -> None:
+    shop.catalog.save("own", 'r = invokeurl [ url: "/orders" type: POST headers: '
+                      '{"Idempotency-Key": "invoice-42"} connection: "shop" ];\n'
+                      'return r.get("ok");', kind="schedule")
+    shop.schedules.add({"name": "own", "script": "own", "timezone": "UTC",
+                        "recurrence": {"kind": "once"}, "start": "2025-01-06T10:00"})
+    clock.set(dt.datetime(2025, 1, 6, 10, 0, tzinfo=UTC))
+    assert _node(shop, "node-a").run_due() == 2      # "orders" and "own"
+    keys = _keys(api)
+    assert len(keys) == 4 and keys.count("invoice-42") == 1
+    assert sum(1 for k in keys if k is not None and k != "invoice-42") == 2
