@@ -4,7 +4,9 @@ A threaded host (the HTTP service, a worker) must not fork itself: another threa
 hold a lock at that instant. It starts a zygote instead, before its own threads, with an
 environment stripped of secrets. The zygote imports everything once and keeps spare
 children already forked and waiting, so a run starts with a message, not a fork; spares
-are replaced while no request waits.
+are replaced while no request waits. The zygote and each child sit in process groups of
+their own and die with their parent (the parent-death signal, `child.die_with_parent`):
+when a node is killed, its runs end with it instead of running on as orphans.
 
     host -> zygote   {"op": "run", "job": {...}}  + the run's channel (SCM_RIGHTS)
     zygote -> host   {"pid": N}

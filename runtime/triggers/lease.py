@@ -8,7 +8,8 @@ before every statement, so the lease also keeps, on this node's monotonic clock,
 when it is known to hold: a node frozen (SIGSTOP, a stalled VM) past that instant must
 assume that another node took the occurrence over, and stops the run at once instead of
 finishing it beside the other node's. Executors poll `is_set()` (the shape of
-`threading.Event`, so an Event also fits where a plain cancel flag is enough).
+`threading.Event`, so an Event also fits where a plain cancel flag is enough) and may
+register with `on_stop` what must happen at once (kill the run's process).
 """
 
 from __future__ import annotations
