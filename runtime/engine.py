@@ -128,10 +128,12 @@ class Runtime:
     def run(self, source: str | bytes, inputs: dict[str, Any] | None = None, *,
             filename: str = "<script>", limits: Limits | None = None,
             entry: str | None = None, profile: str | None = None,
-            convert_inputs: bool = True) -> RunResult:
+            convert_inputs: bool = True, run_key: str | None = None,
+            cancel: Any = None) -> RunResult:
         """Run a script. Inputs are JSON-shaped (floats or Decimal for fractions) and are
         copied into Deluge values; `convert_inputs=False` is for callers whose inputs are
-        Deluge values already (the run then works on them directly)."""
+        Deluge values already (the run then works on them directly). `run_key`: a
+        scheduled run's identity (idempotency keys); `cancel.is_set()` stops the run."""
         started = time.perf_counter()
         run_limits = limits or (PROFILES[profile] if profile else self.limits)
         size = len(source)
@@ -163,7 +165,8 @@ class Runtime:
                          now=self.now, random=self.random, broker=self.broker,
                          mailer=self.mailer,
                          resolver=self.resolver, system={**_system_values(values),
-                                                         **self.system})
+                                                         **self.system},
+                         run_key=run_key, cancel=cancel)
         org = values.get("organization")
         if isinstance(org, dict) and isinstance(org.get("date_format"), str):
             ctx.date_format = org["date_format"]

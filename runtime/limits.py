@@ -70,6 +70,10 @@ class RunContext:
     # Where randomNumber draws from (an object with `randbelow(n)`): the OS's random
     # source unless the host injects one (`sluice test` seeds one per case).
     random: Any = None
+    # a scheduled run's identity across re-runs (connections derive idempotency keys
+    # from it) and what tells it to stop (its node lost the lease): `is_set()` -> bool
+    run_key: str | None = None
+    cancel: Any = None
     # mutable run state
     remaining: int = 0
     depth: int = 0

@@ -58,6 +58,9 @@ def refill(ctx: RunContext, n: int) -> int:
     now = time.monotonic()
     if now > ctx.deadline:
         raise LimitExceeded(f"Time limit of {ctx.limits.timeout:g} s exceeded", limit="time")
+    if ctx.cancel is not None and ctx.cancel.is_set():
+        raise LimitExceeded("The run was stopped: this node no longer holds its lease "
+                            "(another node runs the occurrence)", limit="lease")
     need = -n
     if ctx.remaining < need:
         ctx.remaining = 0

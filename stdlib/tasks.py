@@ -118,6 +118,10 @@ def _body_bytes(value: Any) -> tuple[bytes, str]:
 
 
 def _check_http_budget(ctx: RunContext) -> None:
+    if ctx.cancel is not None and ctx.cancel.is_set():
+        # the node lost its lease: another node runs the occurrence, send nothing more
+        raise LimitExceeded("The run was stopped: this node no longer holds its lease "
+                            "(another node runs the occurrence)", limit="lease")
     ctx.http_calls += 1
     if ctx.http_calls > ctx.limits.max_http_calls:
         raise LimitExceeded(f"HTTP call limit of {ctx.limits.max_http_calls} exceeded",

@@ -142,6 +142,10 @@ def _setting_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refresh-on-body", action="append", metavar="TEXT",
                    help="a text in a response body that means the token was refused, "
                    "e.g. INVALID_OAUTHTOKEN (repeatable)")
+    p.add_argument("--idempotency-header", metavar="NAME",
+                   help="send each request of a scheduled run with this header (e.g. "
+                   "Idempotency-Key) holding a key that is the same when the occurrence "
+                   "runs again and differs across occurrences and calls ('' removes it)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -264,7 +268,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "authorize_params": _pairs(args.authorize_params),
             "token_auth": args.token_auth, "refresh_leeway": args.refresh_leeway,
             "refresh_on_status": listed(args.refresh_on_status),
-            "refresh_on_body": args.refresh_on_body}
+            "refresh_on_body": args.refresh_on_body,
+            "idempotency_header": args.idempotency_header}
 
 
 def _update(args: argparse.Namespace) -> int:

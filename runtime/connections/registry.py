@@ -67,6 +67,9 @@ log = logging.getLogger("sluicegate.connections")
 
 LINK_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
 GRANTS = ("authorization_code", "client_credentials")
+# headers an idempotency key must never replace
+_NOT_IDEMPOTENCY = {"authorization", "proxy-authorization", "cookie", "host",
+                    "content-type", "content-length", "transfer-encoding", "user-agent"}
 _PENDING_SECONDS = 600.0
 
 
@@ -153,6 +156,8 @@ class Grant:
     refreshable: bool = False
     refresh_on_status: frozenset[int] = frozenset({401})
     refresh_on_body: tuple[str, ...] = ()
+    # the header that carries a scheduled run's idempotency key (http.idempotency)
+    idempotency_header: str | None = None
 
     def match(self, url: str | httpx.URL) -> BaseUrl | None:
         if isinstance(url, str):
@@ -299,6 +304,7 @@ class Registry:
             authorize_params: dict[str, str] | None = None, token_auth: str | None = None,
             refresh_on_status: list[int] | None = None,
             refresh_on_body: list[str] | None = None, refresh_leeway: float | None = None,
+            idempotency_header: str | None = None,
             actor: str | None = None) -> ConnectionView:
         """Create a connection; OAuth 2 ones start as `needs_authorization`."""
         if not LINK_NAME.match(link_name or ""):
@@ -329,7 +335,7 @@ class Registry:
                  "header_format": header_format, "username": username,
                  "authorize_params": authorize_params, "token_auth": token_auth,
                  "refresh_on_status": refresh_on_status, "refresh_on_body": refresh_on_body,
-                 "refresh_leeway": refresh_leeway}
+                 "refresh_leeway": refresh_leeway, "idempotency_header": idempotency_header}
         params.update({k: v for k, v in given.items() if v is not None})
         params = self._validate(auth_type, params)
         urls = self._validate_bases(base_urls or service_urls)
@@ -361,7 +367,8 @@ class Registry:
     UPDATABLE = ("client_id", "authorize_url", "token_url", "refresh_url", "revoke_url",
                  "scopes", "scope_delimiter", "grant", "param_type", "param_name",
                  "header_format", "username", "authorize_params", "token_auth",
-                 "refresh_on_status", "refresh_on_body", "refresh_leeway")
+                 "refresh_on_status", "refresh_on_body", "refresh_leeway",
+                 "idempotency_header")
 
     def update(self, link_name: str, *, secret: str | None = None,
                display_name: str | None = None, base_urls: list[str] | None = None,
@@ -751,6 +758,21 @@ class Registry:
                 raise RegistryError("refresh-leeway", "must be a number of seconds") from None
             if not 0 <= seconds <= 86400:
                 raise RegistryError("refresh-leeway", "must be between 0 and 86400 seconds")
+        if "idempotency_header" in out:
+            header = str(out["idempotency_header"]).strip()
+            if not header:
+                del out["idempotency_header"]   # `--idempotency-header ''` removes it
+            elif not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", header):
+                raise RegistryError("idempotency-header", "must be a valid header name, "
+                                    "e.g. Idempotency-Key")
+            elif header.lower() in _NOT_IDEMPOTENCY or (
+                    out.get("param_type", "header") == "header"
+                    and header.lower() == str(out.get("param_name", "")).lower()):
+                raise RegistryError("idempotency-header", f"'{header}' carries something "
+                                    "else; name the header the API reads idempotency keys "
+                                    "from, e.g. Idempotency-Key")
+            else:
+                out["idempotency_header"] = header
         extra = out.get("authorize_params")
         if extra is not None and not (isinstance(extra, dict) and all(
                 isinstance(k, str) and k and isinstance(v, str) for k, v in extra.items())):
@@ -887,7 +909,7 @@ class Registry:
                      tuple(sorted({v for v in secret_values if v}, key=len, reverse=True)),
                      self._refreshable(entry),
                      frozenset(p.get("refresh_on_status") or (401,)),
-                     tuple(p.get("refresh_on_body") or ()))
+                     tuple(p.get("refresh_on_body") or ()), p.get("idempotency_header"))
 
     def _flow(self, entry: _Entry) -> OAuth2Flow:
         p = entry.params

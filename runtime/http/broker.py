@@ -11,6 +11,8 @@ For each call (`Broker.send(request, ctx)`):
    Without a connection the guard checks the destination: private, loopback, link-local
    and metadata addresses are refused after DNS resolution, and the transport connects
    to the address that was checked.
+   A connection with an idempotency header gives each request of a scheduled run a key
+   derived from the occurrence and the call's index (`http.idempotency`).
 3. Redirects are followed by hand: for a connection only inside the base URL the request
    matched (each hop signed afresh, so credentials never travel to another origin); for a
    plain request every hop is checked by the guard again, and an Authorization or Cookie
@@ -23,7 +25,7 @@ For each call (`Broker.send(request, ctx)`):
    or URL is replaced with `[redacted]` before the script sees it.
 6. One trace entry per call goes to `ctx.http_trace`: method, URL (secrets and
    secret-looking query values masked), status, milliseconds, connection, token
-   generation, and the error when the call failed.
+   generation, the idempotency key sent, and the error when the call failed.
 
 There is one HTTP stack, httpx, over httpcore with a network backend of ours (the guard's
 address pinning and the deadline); proxies from the environment are ignored on purpose,
@@ -56,6 +58,7 @@ import httpx
 
 from ..errors import LimitExceeded, ScriptRuntimeError
 from .guard import BaseUrl, DestinationRefused, Guard, HostPolicy
+from .idempotency import idempotency_key
 from .messages import HttpRequest, HttpResponse
 
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -409,7 +412,10 @@ class Broker:
             raise DestinationRefused(
                 f"Connection '{link}' may only be used with {allowed}; refused "
                 f"{_safe_url(url.split('?', 1)[0], grant.secrets)} (nothing was sent)")
-        response = self._signed(request, url, base, grant, ctx, budget)
+        key = _idempotency(request, grant, ctx)
+        if key is not None:
+            entry["idempotency_key"] = key
+        response = self._signed(request, url, base, grant, ctx, budget, key)
         if grant.rejected(response.status, response.body):
             renewed = self.registry.refresh_after_rejection(link, grant.generation)
             if renewed is not None:
@@ -417,7 +423,7 @@ class Broker:
                 _SECRETS.set(grant.secrets)
                 entry["token_generation"] = grant.generation
                 entry["retried"] = True
-                response = self._signed(request, url, base, grant, ctx, budget)
+                response = self._signed(request, url, base, grant, ctx, budget, key)
         return HttpResponse(response.status,
                             {k: _scrub_text(v, grant.secrets)
                              for k, v in response.headers.items()},
@@ -425,9 +431,11 @@ class Broker:
                             _scrub_text(response.url, grant.secrets))
 
     def _signed(self, request: HttpRequest, url: str, base: BaseUrl, grant: Any, ctx: Any,
-                budget: float) -> HttpResponse:
+                budget: float, key: str | None = None) -> HttpResponse:
         outgoing = OutgoingRequest.from_request(request, url)
         link = grant.link_name
+        if key is not None:
+            outgoing.set_header(grant.idempotency_header, key)
         for _hop in range(self.max_redirects + 1):
             signed = outgoing.copy()
             grant.signer.sign(signed)
@@ -511,6 +519,19 @@ def _build(out: OutgoingRequest, remaining: float) -> httpx.Request:
                          extensions={"timeout": {"connect": remaining, "read": remaining,
                                                  "write": remaining, "pool": remaining}},
                          **payload)
+
+
+def _idempotency(request: HttpRequest, grant: Any, ctx: Any) -> str | None:
+    """The idempotency key of this request, when its connection names a header for it
+    and it belongs to a scheduled run: the same for this call whenever the occurrence
+    runs again. A key the script set itself is kept (it knows its business better)."""
+    header = getattr(grant, "idempotency_header", None)
+    run_key = getattr(ctx, "run_key", None)
+    if not header or not run_key:
+        return None
+    if any(name.lower() == header.lower() for name, _ in request.headers):
+        return None
+    return idempotency_key(run_key, ctx.http_calls)
 
 
 def _on_connection_base(bases: tuple[BaseUrl, ...], path: str, link: str) -> str:

@@ -17,12 +17,14 @@ The child always ends with `os._exit`, never returning into the code it was fork
 
 from __future__ import annotations
 
-__all__ = ["run_child", "prepare", "ChannelBroker", "channel_resolver"]
+__all__ = ["run_child", "prepare", "ChannelBroker", "channel_resolver", "die_with_parent"]
 
 import ctypes
 import os
 import resource
+import signal
 import socket
+import sys
 from typing import Any
 
 from ..errors import LimitExceeded, ScriptRuntimeError
@@ -31,6 +33,7 @@ from ..limits import Limits
 from . import protocol
 
 _CLONE_NEWNET = 0x40000000
+_PR_SET_PDEATHSIG = 1
 
 
 class ChannelBroker:
@@ -81,6 +84,30 @@ def leave_network() -> bool:
         return _libc().unshare(_CLONE_NEWNET) == 0
     except (OSError, AttributeError):
         return False
+
+
+def die_with_parent(parent: int, own_group: bool = True) -> None:
+    """Call first thing in a forked child: the kernel kills this process (SIGKILL) when
+    its parent dies, and with `own_group` it leaves the parent's process group, so that
+    a signal meant for the parent's group (a terminal's Ctrl-C) does not reach it and a
+    kill of its group reaches only it. The parent-death signal is tied to the parent
+    *thread* that forked: forking threads must outlive their children (the zygote is
+    single-threaded; a host starts zygotes from a thread that lives as long as it does).
+    A parent that died before the signal was armed is caught by comparing `parent` with
+    the parent we have now. Linux only; elsewhere a no-op."""
+    if own_group:
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass  # already a group or session leader
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        _libc().prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(6)  # the parent is already gone: nobody would read our result
 
 
 def prepare(keep_fds: tuple[int, ...], network_left: bool = False) -> None:

@@ -17,6 +17,7 @@ import os
 import select
 import signal
 import socket
+import threading
 import time
 from typing import Any, Protocol
 
@@ -24,11 +25,16 @@ from ..engine import ErrorInfo, RunResult
 from ..errors import DelugeError, LimitExceeded
 from ..limits import Limits, RunContext
 from . import protocol
-from .child import run_child
+from .child import die_with_parent, run_child
 
 # Time the parent allows past the run's own limit before it kills the child; the child
 # normally stops itself at its limit and reports it.
 _GRACE = 1.0
+# How often a run that can be cancelled (a scheduled run and its lease) checks whether
+# it must stop while the child computes without a word to the parent.
+_CANCEL_POLL = 0.1
+_STOPPED = ("The run was stopped: this node no longer holds its lease (another node runs "
+            "the occurrence)")
 
 
 class Forker(Protocol):
@@ -69,8 +75,10 @@ class DirectForker:
 
     def spawn(self, job: dict[str, Any]) -> tuple[socket.socket, int]:
         parent, child = socket.socketpair()
+        host = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which always _exits
+            die_with_parent(host)
             parent.close()
             run_child(child, job)
         child.close()
@@ -102,21 +110,41 @@ class IsolatedExecutor:
         self.forker = forker or DirectForker()
 
     def execute(self, source: str | bytes, inputs: dict[str, Any], limits: Limits, *,
-                entry: str | None = None, filename: str = "<script>") -> RunResult:
+                entry: str | None = None, filename: str = "<script>",
+                run_key: str | None = None, cancel: Any = None) -> RunResult:
+        """Run in a child; `cancel.is_set()` turning true (the node lost its lease) kills
+        the child at once; `run_key` goes to the broker (idempotency keys)."""
         started = time.monotonic()
         job = {"source": source, "inputs": inputs, "limits": limits, "entry": entry,
                "filename": filename, "timezone": self.timezone, "system": self.system}
         channel, pid = self.forker.spawn(job)
-        ctx = RunContext(limits=limits)
+        ctx = RunContext(limits=limits, run_key=run_key, cancel=cancel)
         ctx.start()
+        # Stopped from outside (the node's lease was lost): kill the child at once, even
+        # while this thread waits on an HTTP call made for it and polls nothing.
+        alive = threading.Lock()
+        reaped = False
+
+        def kill_now() -> None:
+            with alive:
+                if not reaped:
+                    _kill(pid)
+        forget = cancel.on_stop(kill_now) if hasattr(cancel, "on_stop") else None
         try:
             result, killed = self._serve(channel, ctx, started, filename)
         finally:
             channel.close()
+            if forget is not None:
+                forget()
+        with alive:
+            reaped = True  # from here the pid may be reaped and reused: no more kills
         status = self.forker.reap(pid, kill=result is None or killed,
                                   need_status=result is None)
         if result is None:
-            result = self._death(status, limits, filename, killed)
+            if cancel is not None and cancel.is_set():
+                result = _stopped(filename)
+            else:
+                result = self._death(status, limits, filename, killed)
         result.http = ctx.http_trace  # the parent's own record, not the child's word
         result.stats["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
         result.stats["isolated"] = True
@@ -125,11 +153,15 @@ class IsolatedExecutor:
     def _serve(self, channel: socket.socket, ctx: RunContext, started: float,
                filename: str) -> tuple[RunResult | None, bool]:
         deadline = started + ctx.limits.timeout + _GRACE
+        cancel = ctx.cancel
         while True:
+            if cancel is not None and cancel.is_set():
+                return None, True  # the lease is gone: the child is killed now
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None, True
-            ready, _, _ = select.select([channel], [], [], remaining)
+            wait = remaining if cancel is None else min(remaining, _CANCEL_POLL)
+            ready, _, _ = select.select([channel], [], [], wait)
             if not ready:
                 continue
             channel.settimeout(max(remaining, 0.01))
@@ -153,6 +185,9 @@ class IsolatedExecutor:
 
     def _http(self, message: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
         request = protocol.decode_request(message.get("request"))
+        if ctx.cancel is not None and ctx.cancel.is_set():
+            return {"ok": False, "kind": "LimitExceeded", "limit": "lease",
+                    "message": _STOPPED}
         ctx.http_calls += 1
         if ctx.http_calls > ctx.limits.max_http_calls:
             return {"ok": False, "kind": "LimitExceeded", "limit": "http_calls",
@@ -202,6 +237,20 @@ class IsolatedExecutor:
             error = ErrorInfo("InternalError", "The run ended without a result", None, None,
                               filename)
         return RunResult("failure", None, [], error, {"statements": None, "http_calls": 0})
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # ended already
+
+
+def _stopped(filename: str) -> RunResult:
+    """The result of a run killed because its node lost the lease (never recorded)."""
+    return RunResult("failure", None, [], ErrorInfo("LimitExceeded", _STOPPED, None, None,
+                                                    filename),
+                     {"statements": None, "http_calls": 0})
 
 
 def _result_from(data: Any, filename: str) -> RunResult | None:

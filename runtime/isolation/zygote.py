@@ -4,7 +4,9 @@ A threaded host (the HTTP service, a worker) must not fork itself: another threa
 hold a lock at that instant. It starts a zygote instead, before its own threads, with an
 environment stripped of secrets. The zygote imports everything once and keeps spare
 children already forked and waiting, so a run starts with a message, not a fork; spares
-are replaced while no request waits.
+are replaced while no request waits. The zygote and each child sit in process groups of
+their own and die with their parent (the parent-death signal, `child.die_with_parent`):
+when a node is killed, its runs end with it instead of running on as orphans.
 
     host -> zygote   {"op": "run", "job": {...}}  + the run's channel (SCM_RIGHTS)
     zygote -> host   {"pid": N}
@@ -74,11 +76,14 @@ class ZygoteForker:
         self._lock = threading.Lock()
         host, zygote = socket.socketpair()
         env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
+        # its own process group: a Ctrl-C meant for the host does not reach it; it ends
+        # when the host does (the control socket closes; the parent-death signal)
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from sluicegate.isolation.zygote import main; "
-             "main(int(sys.argv[1]))", str(zygote.fileno())],
+             "main(int(sys.argv[1]), int(sys.argv[2]))", str(zygote.fileno()),
+             str(os.getpid())],
             pass_fds=[zygote.fileno()], env=env, stdin=subprocess.DEVNULL,
-            close_fds=True)
+            close_fds=True, process_group=0)
         zygote.close()
         self.control = host
         ready = protocol.receive(self.control)
@@ -122,8 +127,11 @@ class _Spare:
     def __init__(self, control: socket.socket, generation: int, network_left: bool) -> None:
         self.generation = generation
         ours, theirs = socket.socketpair()
+        zygote = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - the spare child
+            from .child import die_with_parent
+            die_with_parent(zygote)  # a run never outlives the zygote (nor its node)
             ours.close()
             control.close()  # the child never talks to the zygote
             _spare_main(theirs, network_left)
@@ -177,10 +185,13 @@ def _receive_raw(sock: socket.socket) -> tuple[dict[str, Any], list[int], bytes]
     return json.loads(raw, parse_float=Decimal), fds, raw
 
 
-def main(fd: int) -> None:
-    """The zygote's loop, in the process ZygoteForker starts (FD: its control socket)."""
-    from .child import leave_network
+def main(fd: int, host: int | None = None) -> None:
+    """The zygote's loop, in the process ZygoteForker starts (FD: its control socket,
+    HOST: the pid of the process that started it)."""
+    from .child import die_with_parent, leave_network
     from .executor import preload
+    if host is not None:
+        die_with_parent(host, own_group=False)  # Popen made the group already
     control = socket.socket(fileno=fd)
     # The zygote needs no network (its sockets are a socketpair): leaving it once here
     # puts every child in the same empty namespace, instead of one new namespace a run.

@@ -492,7 +492,9 @@ def _node_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=_positive_int, default=16, metavar="N",
                    help="occurrences claimed at once (default 16)")
     p.add_argument("--lease", type=_seconds, default=30.0, metavar="SECONDS",
-                   help="lease of a claimed occurrence, renewed while it runs (default 30)")
+                   help="lease of a claimed occurrence, renewed while it runs (default 30); "
+                        "on PostgreSQL the node's statement, lock and idle-transaction "
+                        "timeouts are fractions of it")
     p.add_argument("--poll", type=_seconds, default=1.0, metavar="SECONDS",
                    help="longest wait before looking for new work (default 1)")
     p.add_argument("--grace", type=_seconds, default=10.0, metavar="SECONDS",

@@ -20,6 +20,7 @@ __all__ = ["NodeOptions", "RespawningForker", "Service", "ServiceError", "open_s
            "serve", "start_zygote", "work"]
 
 import logging
+import queue
 import signal
 import sys
 import threading
@@ -30,7 +31,7 @@ from types import FrameType
 from typing import Any
 
 from ..connections.keycheck import require_node_key
-from ..store.db import make_engine
+from ..store.db import SessionGuards, make_engine
 from ..triggers.history import RetentionPolicy
 from ..triggers.node import SchedulerNode
 from ..triggers.scheduler import SchedulerSettings
@@ -39,6 +40,9 @@ from .registry import ServiceRegistry, service_broker
 from .tokens import TokenBook
 
 log = logging.getLogger("sluicegate.service")
+
+# seconds a token request of the connection registry may take (its default)
+_TOKEN_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class Service:
         if self.forker is not None:
             self.forker.close()
         self.triggers.engine.dispose()
+        if self.registry.engine is not self.triggers.engine:
+            self.registry.engine.dispose()
 
 
 class RespawningForker:
@@ -89,6 +95,34 @@ class RespawningForker:
         self.current = start()
         self.restarts = 0
         self._owners: dict[int, Any] = {}   # child pid -> the zygote that forked it
+        # A zygote dies with the *thread* that started it (its parent-death signal), so
+        # replacements are started by one thread that lives as long as this forker,
+        # never by the request or runner thread that found the zygote dead.
+        self._starts: queue.Queue[tuple[list[Any], threading.Event] | None] = queue.Queue()
+        self._keeper = threading.Thread(target=self._keep, name="sluice-zygote-keeper",
+                                        daemon=True)
+        self._keeper.start()
+
+    def _keep(self) -> None:
+        while True:
+            job = self._starts.get()
+            if job is None:
+                return
+            box, done = job
+            try:
+                box.append(self._start())
+            except BaseException as exc:  # noqa: BLE001 - raised in the thread that asked
+                box.append(exc)
+            done.set()
+
+    def _start_kept(self) -> Any:
+        box: list[Any] = []
+        done = threading.Event()
+        self._starts.put((box, done))
+        done.wait()
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
 
     def spawn(self, job: dict[str, Any]) -> tuple[Any, int]:
         zygote = self.current
@@ -121,11 +155,12 @@ class RespawningForker:
                     dead.close()
                 except Exception:  # already gone: nothing left to close
                     pass
-                self.current = self._start()
+                self.current = self._start_kept()
                 self.restarts += 1
             return self.current
 
     def close(self) -> None:
+        self._starts.put(None)
         self.current.close()
 
 
@@ -145,10 +180,22 @@ def open_service(options: NodeOptions, url: str | None = None, *,
                  forker: Any = None) -> Service:
     """The trigger layer, the token book, the connection broker and a scheduler node over
     one database; scripts run in children of `forker` when given, else in-process."""
-    engine = make_engine(url)
-    ensure_schema(engine)
+    # Migrations run unguarded (an index on a large table may take minutes); the node's
+    # own sessions carry guards shorter than its lease, so that a stalled node's locks
+    # are released and its work taken over (PostgreSQL; see store.db.SessionGuards).
+    plain = make_engine(url)
+    try:
+        ensure_schema(plain)
+    finally:
+        plain.dispose()
+    guards = SessionGuards.for_lease(options.lease)
+    engine = make_engine(url, guards=guards)
+    # the registry keeps a credential row locked while it asks the provider for a new
+    # token (one refresher across nodes), for up to its token timeout: room for that
+    registry_engine = make_engine(url, guards=guards.allowing(_TOKEN_TIMEOUT))
     # a node whose key cannot open the database's secrets refuses to start (KeyringError)
-    registry = ServiceRegistry(engine, keyring=require_node_key(engine))
+    registry = ServiceRegistry(registry_engine, keyring=require_node_key(registry_engine),
+                               token_timeout=_TOKEN_TIMEOUT)
     broker = service_broker(registry)
     triggers = open_triggers(engine, broker=broker, forker=forker, node=options.node,
                              migrate=False)

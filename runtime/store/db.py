@@ -3,15 +3,21 @@
 `SLUICE_DATABASE_URL` selects any SQLAlchemy URL (PostgreSQL for several nodes); the
 default is SQLite in `$SLUICE_HOME` (default `~/.local/share/sluicegate`), in WAL mode
 with a busy timeout so that a serving process and CLI commands can share it.
+
+On PostgreSQL, the engines of long-running nodes carry `SessionGuards`: session limits
+that end a statement, a lock wait or a transaction left idle (a frozen node) within a
+fraction of the scheduler's lease, so that the server releases a stalled node's row locks
+and the other nodes take its work over instead of waiting behind it.
 """
 
 from __future__ import annotations
 
-__all__ = ["Base", "DatabaseUrlError", "sluice_home", "database_url", "make_engine",
-           "normalize_url", "session_factory", "utcnow"]
+__all__ = ["Base", "DatabaseUrlError", "SessionGuards", "sluice_home", "database_url",
+           "make_engine", "normalize_url", "session_factory", "utcnow"]
 
 import datetime as _dt
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +119,56 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for `url` (default: `database_url()`); SQLite gets WAL and a busy timeout."""
+@dataclass(frozen=True)
+class SessionGuards:
+    """PostgreSQL session limits, in seconds (0: none)."""
+
+    statement_timeout: float
+    lock_timeout: float
+    idle_in_transaction: float
+
+    @classmethod
+    def for_lease(cls, lease: float) -> SessionGuards:
+        """Guards for a scheduler node whose leases last `lease` seconds. Its loop renews
+        leases every third of a lease, so no statement of it may take longer than that; a
+        lock it waits for longer than a sixth is held by a stalled node (it moves on and
+        retries), and a transaction idle for a third of a lease belongs to a frozen node,
+        whose session the server ends, releasing its locks well before its leases expire."""
+        third = max(lease / 3, 1.0)
+        return cls(statement_timeout=third, lock_timeout=max(lease / 6, 0.5),
+                   idle_in_transaction=third)
+
+    def allowing(self, seconds: float) -> SessionGuards:
+        """These guards with room for `seconds` more in every limit: for sessions that
+        hold a lock across a bounded wait of their own (a token request)."""
+        return SessionGuards(self.statement_timeout + seconds, self.lock_timeout + seconds,
+                             self.idle_in_transaction + seconds)
+
+    def statements(self) -> list[str]:
+        return [f"SET {name} = {int(seconds * 1000)}" for name, seconds in (
+            ("statement_timeout", self.statement_timeout),
+            ("lock_timeout", self.lock_timeout),
+            ("idle_in_transaction_session_timeout", self.idle_in_transaction))]
+
+    def install(self, engine: Engine) -> None:
+        """Set the guards on every connection `engine` opens (PostgreSQL only)."""
+        if engine.dialect.name != "postgresql":
+            return
+        statements = self.statements()
+
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+            dbapi_connection.commit()  # SET outlives the transaction that ran it
+
+        event.listen(engine, "connect", on_connect)
+
+
+def make_engine(url: str | None = None, *, guards: SessionGuards | None = None,
+                **kwargs: Any) -> Engine:
+    """An engine for `url` (default: `database_url()`); SQLite gets WAL and a busy timeout,
+    PostgreSQL the session `guards` when given."""
     url = normalize_url(url or database_url())
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
@@ -123,7 +177,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if guards is not None:
+        guards.install(engine)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -28,11 +28,15 @@ class Run(Base):
     """One recorded execution."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_script_started", "script_name", "started_at"),
-                      # newest-first pages of one status / trigger / script
-                      Index("ix_runs_status_id", "status", "id"),
-                      Index("ix_runs_trigger_id", "trigger", "id"),
-                      Index("ix_runs_script_id_order", "script_name", "id"))
+    __table_args__ = (
+        Index("ix_runs_script_started", "script_name", "started_at"),
+        # one record per claim of an occurrence (the fencing token): migration 0002
+        Index("uq_runs_occurrence_attempt", "occurrence_id", "attempt", unique=True),
+        # newest-first pages of one status / trigger / script (the console): migration 0003
+        Index("ix_runs_status_id", "status", "id"),
+        Index("ix_runs_trigger_id", "trigger", "id"),
+        Index("ix_runs_script_id_order", "script_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(_RunId, primary_key=True)
     trigger: Mapped[str] = mapped_column(String(16))

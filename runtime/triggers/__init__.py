@@ -12,6 +12,7 @@
     launcher    functions, button clicks, replays
     schedules   the schedule book: add, pause, resume, run now, preview
     scheduler   materialize / claim / execute / finish, safe across nodes
+    lease       a claim's fencing token and lease as its run sees it; run keys
     node        the loop and threads that keep a process scheduling
     setup       the parts assembled over one database
 """

@@ -12,7 +12,11 @@ scripts. Two executors fit the door:
                         stored-function look-ups (the default of `sluice serve`/`worker`)
 
 Both are given the connection broker, so `invokeurl ... connection:` works from every
-trigger, and a way to find stored functions, so scripts call each other by name.
+trigger, and a way to find stored functions, so scripts call each other by name. A
+scheduled run also passes its `run_key` (the occurrence's identity, from which
+connections derive idempotency keys) and `cancel` (`is_set()` turns true when the node
+loses its lease; the run is then stopped at once: the isolated child is killed, an
+in-process run ends at its next statement or HTTP call).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ class Executor(Protocol):
     """Runs one script and reports how it went; never raises for what the script does."""
 
     def execute(self, source: str, inputs: dict[str, Any], limits: Limits, *,
-                entry: str | None = None, filename: str = "<script>") -> RunResult: ...
+                entry: str | None = None, filename: str = "<script>",
+                run_key: str | None = None, cancel: Any = None) -> RunResult: ...
 
 
 class InProcessExecutor:
@@ -41,8 +46,10 @@ class InProcessExecutor:
         self.runtime = runtime
 
     def execute(self, source: str, inputs: dict[str, Any], limits: Limits, *,
-                entry: str | None = None, filename: str = "<script>") -> RunResult:
-        return self.runtime.run(source, inputs, filename=filename, limits=limits, entry=entry)
+                entry: str | None = None, filename: str = "<script>",
+                run_key: str | None = None, cancel: Any = None) -> RunResult:
+        return self.runtime.run(source, inputs, filename=filename, limits=limits, entry=entry,
+                                run_key=run_key, cancel=cancel)
 
 
 def isolated_executor(forker: Any, *, broker: Any, sources: Any) -> Executor:

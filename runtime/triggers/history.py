@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -189,27 +189,44 @@ class RunHistory:
         with self.sessions() as s:
             return [_record(r) for r in s.scalars(query)]
 
-    def prune(self, policy: RetentionPolicy, now: _dt.datetime) -> int:
-        """Delete runs (and finished occurrences) outside the policy; returns runs deleted."""
+    def prune(self, policy: RetentionPolicy, now: _dt.datetime, *,
+              limit: int | None = None, batch: int = 2000) -> int:
+        """Delete runs (and finished occurrences) outside the policy; returns runs deleted.
+
+        Deletes `batch` rows per statement, each in its own short transaction, so that no
+        statement outlives a node's session guards and no lock is held for long; with
+        `limit`, stops after about that many runs (a node prunes a backlog a slice per
+        pass, between its lease renewals)."""
         deleted = 0
-        with self.sessions() as s:
-            if policy.max_age is not None:
-                cutoff = now - policy.max_age
-                deleted += s.execute(delete(Run).where(Run.started_at < cutoff)
-                                     .execution_options(synchronize_session=False)
-                                     ).rowcount or 0
-                s.execute(delete(Occurrence).where(
-                    Occurrence.state.in_(("succeeded", "failed", "skipped")),
-                    Occurrence.finished_at < cutoff)
-                    .execution_options(synchronize_session=False))
-            if policy.max_count is not None:
+        if policy.max_age is not None:
+            cutoff = now - policy.max_age
+            deleted += self._delete_batches(Run, Run.started_at < cutoff, batch, limit)
+            self._delete_batches(Occurrence, and_(
+                Occurrence.state.in_(("succeeded", "failed", "skipped")),
+                Occurrence.finished_at < cutoff), batch, limit)
+        if policy.max_count is not None and (limit is None or deleted < limit):
+            with self.sessions() as s:
                 edge = s.scalar(select(Run.id).order_by(Run.id.desc())
                                 .offset(policy.max_count).limit(1))
-                if edge is not None:
-                    deleted += s.execute(delete(Run).where(Run.id <= edge)
-                                         .execution_options(synchronize_session=False)
-                                         ).rowcount or 0
-            s.commit()
+            if edge is not None:
+                deleted += self._delete_batches(
+                    Run, Run.id <= edge, batch, None if limit is None else limit - deleted)
+        return deleted
+
+    def _delete_batches(self, model: Any, condition: Any, batch: int,
+                        limit: int | None) -> int:
+        deleted = 0
+        while limit is None or deleted < limit:
+            size = batch if limit is None else min(batch, limit - deleted)
+            with self.sessions() as s:
+                picked = select(model.id).where(condition).limit(size).scalar_subquery()
+                count = s.execute(delete(model).where(model.id.in_(picked))
+                                  .execution_options(synchronize_session=False)
+                                  ).rowcount or 0
+                s.commit()
+            deleted += count
+            if count < size:
+                break
         return deleted
 
 

@@ -5,6 +5,12 @@ One loop thread does all database work (materialize, claim, record, heartbeat, p
 due time (at most `poll` seconds, so work added by other nodes is seen) and wakes early
 when a run finishes. `stop(grace)` stops claiming, lets in-flight runs finish for up to
 `grace` seconds, and hands the rest back to the database for another node.
+
+Leases are renewed first thing in a pass, every third of a lease, so that a node
+resuming from a freeze learns at once which occurrences other nodes took over meanwhile;
+their runs are stopped (the isolated child killed) and recorded nowhere. A run whose
+lease runs out on this node's clock (the database unreachable, the node stalled) stops by
+itself, without waiting for the database to answer.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from .scheduler import Claim, Finished, Scheduler
 
 log = logging.getLogger("sluicegate.scheduler")
 
+_PRUNE_SLICE = 10_000   # runs deleted per pass at most
+
 
 class SchedulerNode:
     """Runs a Scheduler continuously on threads of this process."""
@@ -39,9 +47,11 @@ class SchedulerNode:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._grace = 10.0
-        self._held: dict[int, Claim] = {}   # claimed here and not yet settled
+        # claimed here and not yet settled, by token: a node may hold a stale claim of an
+        # occurrence beside its newer one (it stalled past its lease, then re-claimed it)
+        self._held: dict[tuple[int, int], Claim] = {}
         self._finished: list[Finished] = []  # ran, waiting to be recorded
-        self._returned: list[int] = []       # never started, waiting to be handed back
+        self._returned: list[Claim] = []     # never started, waiting to be handed back
         self._finish_failed = False          # the last write of _finished failed
         self._loop: threading.Thread | None = None
         self._runners: list[threading.Thread] = []
@@ -80,17 +90,21 @@ class SchedulerNode:
             while not self._stopping.is_set():
                 try:
                     now = clock.now()
+                    self._stop_expired()
+                    if (now - last_beat).total_seconds() >= lease / 3 and self._held:
+                        self._renew(now)
+                        last_beat = now
                     self._settle()
                     self.scheduler.materialize(now)
                     room = self.scheduler.settings.batch - len(self._held)
-                    for c in self.scheduler.claim(now, room):
-                        self._held[c.occurrence_id] = c
+                    for c in self.scheduler.claim(clock.now(), room):
+                        self._held[c.token] = c
                         self._work.put(c)
-                    if (now - last_beat).total_seconds() >= lease / 3 and self._held:
-                        self.scheduler.heartbeat(list(self._held), now)
-                        last_beat = now
-                    if self.retention and (now - last_prune).total_seconds() >= self.prune_every:
-                        self.scheduler.history.prune(self.retention, now)
+                    # retention: a slice per pass, between lease renewals; a backlog is
+                    # worked off on the passes that follow
+                    if (self.retention and (now - last_prune).total_seconds() >=
+                            self.prune_every and self.scheduler.history.prune(
+                                self.retention, now, limit=_PRUNE_SLICE) < _PRUNE_SLICE):
                         last_prune = now
                     self._sleep(now, lease)
                 except Exception:  # the database went away, a bug: keep the node alive
@@ -117,6 +131,24 @@ class SchedulerNode:
             self._wake.wait(timeout)
         self._wake.clear()
 
+    def _stop_expired(self) -> None:
+        """Stop the runs whose lease ran out on this node's clock (a stall, a database
+        that does not answer): another node may hold their occurrences by now."""
+        for c in self._held.values():
+            if c.lease is not None and c.lease.expired and not c.lease.is_stopped:
+                log.warning("occurrence %s of schedule %s (attempt %s): the lease ran out "
+                            "before it could be renewed; its run here is stopped",
+                            c.occurrence_id, c.schedule_name or c.schedule_id, c.attempt)
+                c.lease.stop()
+
+    def _renew(self, now: _dt.datetime | None = None) -> None:
+        """Renew the leases of the runs in flight; stop those another node took over."""
+        live = [c for c in self._held.values() if c.lease is None or not c.lease.lost]
+        for c in self.scheduler.heartbeat(live, now):
+            log.warning("occurrence %s of schedule %s (attempt %s): lease lost to another "
+                        "node; its run here is stopped and will not be recorded",
+                        c.occurrence_id, c.schedule_name or c.schedule_id, c.attempt)
+
     def _settle(self) -> None:
         """Record what the runners finished and hand back what they did not start. A
         batch whose write fails (connection lost, disk full) is kept and written again
@@ -130,7 +162,7 @@ class SchedulerNode:
             if isinstance(item, Finished):
                 self._finished.append(item)
             else:
-                self._returned.append(item.occurrence_id)
+                self._returned.append(item)
         if self._finished:
             batch = list(self._finished)
             try:
@@ -141,13 +173,13 @@ class SchedulerNode:
             self._finish_failed = False
             del self._finished[:len(batch)]
             for f in batch:
-                self._held.pop(f.claim.occurrence_id, None)
+                self._held.pop(f.claim.token, None)
         if self._returned:
             returned = list(self._returned)
             self.scheduler.requeue(returned)
             del self._returned[:len(returned)]
-            for occurrence_id in returned:
-                self._held.pop(occurrence_id, None)
+            for c in returned:
+                self._held.pop(c.token, None)
 
     def _drain(self, deadline: _dt.datetime) -> None:
         """Stopping: settle what finishes before `deadline`, re-queue the rest."""
@@ -156,9 +188,10 @@ class SchedulerNode:
         last_beat = clock.now()
         while self._held and clock.now() < deadline:
             try:
+                self._stop_expired()
                 self._settle()
                 if (clock.now() - last_beat).total_seconds() >= lease / 3 and self._held:
-                    self.scheduler.heartbeat(list(self._held))
+                    self._renew()
                     last_beat = clock.now()
             except Exception:
                 log.exception("scheduler settle failed while stopping")
@@ -175,7 +208,7 @@ class SchedulerNode:
                           "handed back and will run again", len(self._finished))
                 self._finished.clear()
             if self._held:
-                count = self.scheduler.requeue(list(self._held))
+                count = self.scheduler.requeue(list(self._held.values()))
                 log.warning("re-queued %d unfinished occurrence(s) for other nodes", count)
                 self._held.clear()
         except Exception:

@@ -1,22 +1,34 @@
 """The scheduler's steps against the shared database, safe with any number of nodes.
 
 1. `materialize`: turn each active schedule's fire times up to a short look-ahead into
-   occurrence rows. Schedules are locked with FOR UPDATE SKIP LOCKED on PostgreSQL; the
-   schedule's `next_fire_at` is advanced with a compare-and-set, and occurrences are
-   inserted with ON CONFLICT DO NOTHING on the unique (schedule, fire time) key, so a
-   fire time never becomes two occurrences. Fire times older than the misfire grace were
+   occurrence rows. The due schedules are read, their fire times computed with no
+   transaction open; then one short transaction locks them (FOR UPDATE SKIP LOCKED on
+   PostgreSQL), keeps those whose `next_fire_at` is still the one computed from (a
+   compare-and-set), advances them and inserts their occurrences with ON CONFLICT DO
+   NOTHING on the unique (schedule, fire time) key, so a fire time never becomes two
+   occurrences. A schedule skipped because another node holds it stays due: it is taken
+   on a later pass, never passed over. Fire times older than the misfire grace were
    missed (no node was running): the `run_once` policy runs the latest of them now, `skip`
    runs none; every missed one that does not run is recorded as skipped, with the reason.
 2. `claim`: one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)
    RETURNING takes due occurrences, and occurrences whose lease expired (their node died),
-   under a lease owned by this node. On SQLite the same single statement is atomic (the
-   database has one writer), and write transactions begin IMMEDIATE so they wait for the
-   lock instead of failing on upgrade.
-3. `execute`: run the script through the executor (no database access).
+   under a lease owned by this node; the claim increments `attempt`, which is the
+   claim's fencing token. On SQLite the same single statement is atomic (the database
+   has one writer), and write transactions begin IMMEDIATE so they wait for the lock
+   instead of failing on upgrade.
+3. `execute`: run the script through the executor (no database access), with the
+   claim's `RunLease`, which stops the run when the lease is lost or runs out.
 4. `finish`: record runs and settle occurrences in one transaction per batch, only where
-   this node still holds the lease; failures are retried with exponential backoff.
-5. `heartbeat` renews this node's leases; `requeue` hands unfinished work back when the
-   node stops.
+   the row still carries this node's token: an UPDATE fenced on (id, attempt, owner)
+   takes the rows first, and only those get a run record (the unique index on
+   runs (occurrence_id, attempt) backs this up). A superseded run records nothing.
+   Failures are retried with exponential backoff.
+5. `heartbeat` renews this node's leases, fenced the same way, and reports the ones
+   lost; `requeue` hands unfinished work back when the node stops.
+
+Every transaction is short: none stays open while a script runs, an HTTP call is made or
+fire times are computed, so a node that freezes holds no lock that others wait for
+(and the session guards of `store.db.SessionGuards` end any that it does).
 
 `run_due(now)` does one pass of all of them synchronously, which is what tests drive with
 an injected clock; `node.SchedulerNode` loops over them with threads in a service.
@@ -28,11 +40,14 @@ __all__ = ["Claim", "Finished", "Scheduler", "SchedulerSettings"]
 
 import datetime as _dt
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import (
+    Table, and_, bindparam, case, func, literal, or_, select, tuple_, update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +61,7 @@ from .executor import Executor
 from .history import RunHistory
 from .inputs import InputDefaults, actor_user, schedule_inputs
 from .launcher import node_name
+from .lease import RunLease, run_key
 from .locking import begin_write
 from .schedules import timing_of
 
@@ -93,6 +109,12 @@ class Claim:
     retry_backoff: float = 30.0
     skip_reason: str | None = None   # set when the claim must not run
     fail_reason: str | None = None   # set when it cannot run at all
+    lease: RunLease | None = None    # the fencing token (attempt) and the local lease
+
+    @property
+    def token(self) -> tuple[int, int]:
+        """What fences this claim's writes: the occurrence and the attempt it claimed."""
+        return self.occurrence_id, self.attempt
 
 
 @dataclass
@@ -103,6 +125,7 @@ class Finished:
     result: RunResult | None
     started_at: _dt.datetime
     finished_at: _dt.datetime
+    cancelled: bool = False   # stopped (or never started) because the lease ran out
 
 
 class Scheduler:
@@ -142,28 +165,43 @@ class Scheduler:
     def materialize(self, now: _dt.datetime) -> int:
         """Create the occurrences of fire times up to now + lookahead; returns how many.
 
-        One pass costs three statements whatever the number of schedules: the locked
-        selection, one batched compare-and-set of `next_fire_at`, one batched insert."""
+        The fire times are computed outside any transaction; the write is one short
+        transaction of four statements whatever the number of schedules: the locked
+        re-read of their `next_fire_at`, one batched compare-and-set, one batched insert
+        (and the commit)."""
         horizon = now + _dt.timedelta(seconds=self.settings.lookahead)
         with self.sessions() as s:
+            due = s.scalars(select(Schedule).where(Schedule.paused.is_(False),
+                                                   Schedule.next_fire_at.is_not(None),
+                                                   Schedule.next_fire_at <= horizon)
+                            .order_by(Schedule.next_fire_at)
+                            .limit(self.settings.materialize_limit)).all()
+        if not due:
+            return 0
+        planned: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        for schedule in due:
+            try:
+                planned[schedule.id] = self._materialize_one(schedule, now, horizon)
+            except Exception:  # one unreadable schedule must not stop all the others
+                log.exception("schedule %s (id %s) could not be materialized; skipped",
+                              schedule.name, schedule.id)
+        if not planned:
+            return 0
+        with self.sessions() as s:
             begin_write(s)
-            query = (select(Schedule).where(Schedule.paused.is_(False),
-                                            Schedule.next_fire_at.is_not(None),
-                                            Schedule.next_fire_at <= horizon)
-                     .order_by(Schedule.next_fire_at).limit(self.settings.materialize_limit))
+            lock = select(Schedule.id, Schedule.next_fire_at).where(
+                Schedule.id.in_(list(planned)))
             if self.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+                # a schedule another node is writing right now is left to it (or to a
+                # later pass): it stays due, so it is never passed over
+                lock = lock.with_for_update(skip_locked=True)
+            current = {row.id: row.next_fire_at for row in s.execute(lock)}
             advances: list[dict[str, Any]] = []
             rows: list[dict[str, Any]] = []
-            for schedule in s.scalars(query).all():
-                try:
-                    advance, occurrences = self._materialize_one(schedule, now, horizon)
-                except Exception:  # one unreadable schedule must not stop all the others
-                    log.exception("schedule %s (id %s) could not be materialized; skipped",
-                                  schedule.name, schedule.id)
-                    continue
-                advances.append(advance)
-                rows.extend(occurrences)
+            for schedule_id, (advance, occurrences) in planned.items():
+                if schedule_id in current and current[schedule_id] == advance["b_old"]:
+                    advances.append(advance)
+                    rows.extend(occurrences)
             if advances:
                 # the rows are locked (FOR UPDATE on PostgreSQL, the write lock on
                 # SQLite); the compare-and-set on the old value is a second guard
@@ -263,11 +301,16 @@ class Scheduler:
                 .returning(O.id, O.schedule_id, O.fire_at, O.attempt, O.reclaims, O.manual,
                            O.reason)
                 .execution_options(synchronize_session=False))
+        sent = time.monotonic()  # the local lease counts from before the database's
         with self.sessions() as s:
             begin_write(s)
             rows = s.execute(stmt).all()
             claims = [Claim(r.id, r.schedule_id, "", r.fire_at, r.attempt, r.reclaims,
-                            r.manual, r.reason) for r in rows]
+                            r.manual, r.reason, lease=RunLease(r.attempt, 0.0))
+                      for r in rows]
+            for c in claims:
+                assert c.lease is not None
+                c.lease.renewed(self.settings.lease, sent)
             if claims:
                 self._prepare(s, claims, now, lease_until)
             s.commit()
@@ -337,13 +380,23 @@ class Scheduler:
 
     # -- 3. execute ----------------------------------------------------------------------
     def execute(self, claim: Claim, now: _dt.datetime | None = None) -> Finished:
-        """Run a claim's script (or not, when it must be skipped or failed)."""
+        """Run a claim's script (or not, when it must be skipped or failed, or when its
+        lease ran out before it started). The run stops as soon as its lease does."""
         started = now or self.clock.now()
         if claim.skip_reason or claim.fail_reason or claim.source is None:
             return Finished(claim, None, started, started)
-        result = self.executor.execute(claim.source, dict(claim.inputs or {}),
-                                       self.limits, filename=f"{claim.script_name}.dg")
-        return Finished(claim, result, started, self.clock.now() if now is None else now)
+        lease = claim.lease
+        if lease is not None and lease.is_set():
+            return Finished(claim, None, started, started, cancelled=True)
+        result = self.executor.execute(
+            claim.source, dict(claim.inputs or {}), self.limits,
+            filename=f"{claim.script_name}.dg",
+            run_key=run_key(claim.schedule_id, claim.occurrence_id, claim.fire_at),
+            cancel=lease)
+        # a run that failed once its lease was gone was (most likely) stopped for it
+        cancelled = lease is not None and lease.is_set() and not result.ok
+        return Finished(claim, result, started, self.clock.now() if now is None else now,
+                        cancelled)
 
     # -- 4. finish -----------------------------------------------------------------------
     def finish(self, done: Sequence[Finished], now: _dt.datetime | None = None, *,
@@ -351,30 +404,32 @@ class Scheduler:
         """Record runs and settle the occurrences, in one transaction: either all of it
         is written or none of it (a connection lost or a disk full midway rolls back,
         and the caller may call again with `again=True`, which skips runs already
-        recorded in case the first commit did land). An occurrence this node no longer
-        holds (its lease expired and another node took it) is not settled; its run,
-        which did happen, is still recorded."""
+        recorded in case the first commit did land).
+
+        Fenced: the first statement is an UPDATE that takes only the rows still carrying
+        this node's token (occurrence, attempt, owner, running) and locks them until the
+        commit. A run whose occurrence another node re-claimed meanwhile (its lease was
+        lost) is superseded: nothing of it is recorded, the other node's run is the
+        occurrence's result. A run stopped because its lease ran out on this node's
+        clock, on an occurrence nobody took over, is handed back to run again."""
         if not done:
             return
         now = now or self.clock.now()
         with self.sessions() as s:
             begin_write(s)
-            ids = [f.claim.occurrence_id for f in done]
             O = _OCCURRENCES.c
-            mine = select(O.id, O.attempt).where(O.id.in_(ids), O.lease_owner == self.node,
-                                                 O.state == "running")
-            if self.dialect == "postgresql":
-                mine = mine.with_for_update()
-            held = {(r.id, r.attempt) for r in s.connection().execute(mine)}
+            held = self._fence(s, [f.claim.token for f in done])
             recorded: set[tuple[int, int]] = set()
             if again:
+                ids = [f.claim.occurrence_id for f in done]
                 recorded = {(r.occurrence_id, r.attempt) for r in s.execute(
                     select(Run.occurrence_id, Run.attempt)
                     .where(Run.occurrence_id.in_(ids), Run.node == self.node))}
             runs = []
             for f in done:
                 c = f.claim
-                if f.result is None or (c.occurrence_id, c.attempt) in recorded:
+                if (f.result is None or f.cancelled or c.token not in held
+                        or c.token in recorded):
                     continue
                 runs.append((f, self.history.row(
                     trigger="schedule", script_id=c.script_id, script_name=c.script_name,
@@ -389,19 +444,25 @@ class Scheduler:
             release: list[int] = []
             for f in done:
                 c = f.claim
-                if (c.occurrence_id, c.attempt) not in held:
-                    log.warning("occurrence %s of schedule %s: the lease was lost before the "
-                                "run finished; another node has it now", c.occurrence_id,
-                                c.schedule_name)
+                if c.token not in held:
+                    if c.token not in recorded:
+                        log.warning("occurrence %s of schedule %s (attempt %s): superseded; "
+                                    "the lease was lost before the run ended and another "
+                                    "node has it now, so nothing of this run is recorded",
+                                    c.occurrence_id, c.schedule_name, c.attempt)
                     continue
                 settle.append(self._settlement(f, run_ids.get(id(f)), now))
                 if c.no_overlap and not c.skip_reason:
                     release.append(c.occurrence_id)
             if settle:
                 s.connection().execute(
-                    update(_OCCURRENCES).where(O.id == bindparam("o_id"))
+                    update(_OCCURRENCES).where(O.id == bindparam("o_id"),
+                                               O.attempt == bindparam("o_attempt"),
+                                               O.lease_owner == self.node,
+                                               O.state == "running")
                     .values(state=bindparam("o_state"), reason=bindparam("o_reason"),
                             run_id=bindparam("o_run"),
+                            reclaims=O.reclaims + bindparam("o_lost"),
                             due_at=func.coalesce(bindparam("o_due", type_=UtcDateTime()),
                                                  O.due_at),
                             finished_at=bindparam("o_finished", type_=UtcDateTime()),
@@ -410,13 +471,30 @@ class Scheduler:
                 self._release(s, release)
             s.commit()
 
+    def _fence(self, s: Session, tokens: list[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Lock the occurrences that still carry these tokens under this node's lease
+        (one UPDATE: the check and the lock are one step); returns the tokens held."""
+        O = _OCCURRENCES.c
+        rows = s.connection().execute(
+            update(_OCCURRENCES).where(tuple_(O.id, O.attempt).in_(tokens),
+                                       O.lease_owner == self.node, O.state == "running")
+            .values(lease_owner=O.lease_owner).returning(O.id, O.attempt))
+        return {(r.id, r.attempt) for r in rows}
+
     def _settlement(self, f: Finished, run_id: int | None,
                     now: _dt.datetime) -> dict[str, Any]:
         """The new state of a settled occurrence, as parameters of the batched update."""
         c = f.claim
-        values: dict[str, Any] = {"o_id": c.occurrence_id, "o_run": run_id, "o_due": None,
-                                  "o_finished": now}
-        if c.fail_reason:
+        values: dict[str, Any] = {"o_id": c.occurrence_id, "o_attempt": c.attempt,
+                                  "o_run": run_id, "o_due": None, "o_finished": now,
+                                  "o_lost": 0}
+        if f.cancelled:
+            # stopped because the lease ran out here (a stalled node) while nobody took
+            # the occurrence over: it runs again, counted like a lease lost with a node
+            values.update(o_state="pending", o_due=now, o_finished=None, o_lost=1,
+                          o_reason=f"the lease of {self.node} ran out before the run "
+                                   "ended; it runs again")
+        elif c.fail_reason:
             values.update(o_state="failed", o_reason=c.fail_reason)
         elif c.skip_reason:
             values.update(o_state="skipped", o_reason=c.skip_reason)
@@ -437,45 +515,65 @@ class Scheduler:
         return values
 
     # -- 5. leases -----------------------------------------------------------------------
-    def heartbeat(self, occurrence_ids: Iterable[int], now: _dt.datetime | None = None) -> int:
-        """Renew this node's leases on `occurrence_ids`; returns how many are still held."""
-        ids = list(occurrence_ids)
-        if not ids:
-            return 0
+    def heartbeat(self, claims: Iterable[Claim], now: _dt.datetime | None = None) -> \
+            list[Claim]:
+        """Renew this node's leases on `claims`, fenced by their tokens; returns the
+        claims whose lease is lost (another node re-claimed the occurrence, or it was
+        handed back), after marking their `lease` lost so that their runs stop."""
+        claims = list(claims)
+        if not claims:
+            return []
         now = now or self.clock.now()
         until = now + _dt.timedelta(seconds=self.settings.lease)
+        sent = time.monotonic()
+        O = Occurrence
         with self.sessions() as s:
             begin_write(s)
-            held = s.execute(
-                update(Occurrence).where(Occurrence.id.in_(ids),
-                                         Occurrence.lease_owner == self.node,
-                                         Occurrence.state == "running")
-                .values(lease_expires_at=until)
-                .execution_options(synchronize_session=False)).rowcount
-            s.execute(update(Schedule).where(Schedule.busy_occurrence_id.in_(ids))
-                      .values(busy_until=until).execution_options(synchronize_session=False))
+            held = {(r.id, r.attempt) for r in s.execute(
+                update(O).where(tuple_(O.id, O.attempt).in_([c.token for c in claims]),
+                                O.lease_owner == self.node, O.state == "running")
+                .values(lease_expires_at=until).returning(O.id, O.attempt)
+                .execution_options(synchronize_session=False))}
+            if held:
+                s.execute(update(Schedule).where(
+                    Schedule.busy_occurrence_id.in_([i for i, _ in held]))
+                          .values(busy_until=until)
+                          .execution_options(synchronize_session=False))
             s.commit()
-        return int(held or 0)
+        lost = []
+        for c in claims:
+            if c.token in held:
+                if c.lease is not None:
+                    c.lease.renewed(self.settings.lease, sent)
+            else:
+                if c.lease is not None:
+                    c.lease.lose()
+                lost.append(c)
+        return lost
 
-    def requeue(self, occurrence_ids: Iterable[int], now: _dt.datetime | None = None) -> int:
+    def requeue(self, claims: Iterable[Claim], now: _dt.datetime | None = None) -> int:
         """Hand unfinished occurrences back (due now, attempt not counted)."""
-        ids = list(occurrence_ids)
-        if not ids:
+        claims = list(claims)
+        if not claims:
             return 0
         now = now or self.clock.now()
+        O = Occurrence
         with self.sessions() as s:
             begin_write(s)
-            count = s.execute(
-                update(Occurrence).where(Occurrence.id.in_(ids),
-                                         Occurrence.lease_owner == self.node,
-                                         Occurrence.state == "running")
+            ids = list(s.execute(
+                update(O).where(tuple_(O.id, O.attempt).in_([c.token for c in claims]),
+                                O.lease_owner == self.node, O.state == "running")
                 .values(state="pending", due_at=now, lease_owner=None, lease_expires_at=None,
-                        attempt=Occurrence.attempt - 1,
+                        attempt=O.attempt - 1,
                         reason=f"re-queued: node {self.node} stopped before the run ended")
-                .execution_options(synchronize_session=False)).rowcount
-            self._release(s, ids)
+                .returning(O.id).execution_options(synchronize_session=False)).scalars())
+            if ids:
+                self._release(s, ids)
             s.commit()
-        return int(count or 0)
+        for c in claims:
+            if c.lease is not None:
+                c.lease.lose()
+        return len(ids)
 
     def next_wakeup(self, now: _dt.datetime) -> _dt.datetime | None:
         """The earliest instant at which there may be work: a due occurrence, a fire time

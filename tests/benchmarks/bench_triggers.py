@@ -2,6 +2,7 @@
 running service.
 
     python tests/benchmarks/bench_triggers.py [--occurrences N] [--skip-buttons]
+    python tests/benchmarks/bench_triggers.py --faults-only [--lease S]
 
 1. occurrences/s: N one-off schedules all due at the same instant, two `sluice worker`
    processes on one PostgreSQL database; the rate is N over the time from the due
@@ -12,6 +13,15 @@ running service.
    what the workers can run shows up as a growing lag, not as a lost occurrence.
 3. button requests/s through `sluice serve` (4 concurrent clients over HTTP, token
    checked, run recorded) against the same script run in-process in a loop, as a ratio.
+4. faults: three isolated `sluice worker` nodes with a short lease (`--lease`, default
+   3 s) and occurrences due at a steady rate (`--fault-rate`, default 50/s), each run
+   waiting 100 ms on a loopback API (so every node has runs in flight); a third of the way in, one node is killed
+   (SIGKILL) or its whole process tree frozen (SIGSTOP) for three leases, then resumed.
+   Reported: occurrences, lost (a fire time without a successful run), duplicate (run
+   records beyond one per occurrence), stuck (still pending or running at the end),
+   occurrences/s and the due-to-start lag p50/p99 (the killed node's claims wait for
+   their lease to expire), beside the same run without a fault. Goal: 0 lost, 0
+   duplicate, 0 stuck.
 
 Needs the local PostgreSQL (`SLUICE_TEST_POSTGRES_URL`, default
 postgresql://postgres@127.0.0.1:5432/test); without it, it says so and exits 0. Numbers
@@ -24,18 +34,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
+from proctree import signal_tree  # noqa: E402
 from sluice_testdb import empty_postgres, postgres_database, postgres_unreachable  # noqa: E402
 from sluicegate.engine import Runtime  # noqa: E402
 from sluicegate.limits import PROFILES  # noqa: E402
@@ -60,15 +73,16 @@ def _supports(flag: str, command: str) -> bool:
 
 
 def _env(url: str) -> dict[str, str]:
-    return {**os.environ, "SLUICE_DATABASE_URL": url, "SLUICE_TIMEZONE": "UTC"}
+    return {**os.environ, "SLUICE_DATABASE_URL": url, "SLUICE_TIMEZONE": "UTC",
+            "SLUICE_ALLOW_PRIVATE_HOSTS": "127.0.0.1"}
 
 
-def _add_once_schedules(url: str, times: list[dt.datetime]) -> None:
+def _add_once_schedules(url: str, times: list[dt.datetime], source: str = TICK) -> None:
     """Schedules inserted in bulk (adding them one by one through the schedule book
     would take longer than running them)."""
     engine = make_engine(url)
     triggers = open_triggers(engine, migrate=False, node="bench")
-    triggers.catalog.save("tick", TICK, kind="schedule")
+    triggers.catalog.save("tick", source, kind="schedule")
     with triggers.sessions() as s:
         script_id = s.scalar(select(Script.id).where(Script.name == "tick"))
         now = dt.datetime.now(UTC)
@@ -85,11 +99,12 @@ def _add_once_schedules(url: str, times: list[dt.datetime]) -> None:
     engine.dispose()
 
 
-def _workers(url: str, in_process: bool, count: int = 2) -> list[subprocess.Popen[str]]:
+def _workers(url: str, in_process: bool, count: int = 2,
+             *options: str) -> list[subprocess.Popen[str]]:
     extra = ["--in-process"] if in_process and _supports("--in-process", "worker") else []
     procs = [subprocess.Popen(
         [sys.executable, "-m", "sluicegate.cli", "worker", "--node", f"bench{i}",
-         "--poll", "0.05", "--batch", "64", "--concurrency", "4", *extra],
+         "--poll", "0.05", "--batch", "64", "--concurrency", "4", *extra, *options],
         env=_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for i in range(count)]
     for p in procs:
@@ -169,6 +184,110 @@ def lag_percentiles(url: str, in_process: bool, rate: int = 200,
     return statistics.median(lags), lags[min(len(lags) - 1, int(len(lags) * 0.99))]
 
 
+def faults(url: str, fault: str, lease: float, rate: int = 50,
+           seconds: float = 12.0) -> dict[str, float]:
+    """One node of three killed or frozen a third of the way into a steady stream of
+    occurrences; what became of every fire time."""
+    empty_postgres(url)
+    api = _SlowApi(0.1)
+    procs = _workers(url, False, 3, "--lease", f"{lease:g}", "--grace", "1")
+    n = int(rate * seconds)
+    victim = procs[0]
+    try:
+        first = dt.datetime.now(UTC) + dt.timedelta(seconds=2)
+        # each run waits 100 ms on an API, as real jobs do: every node has runs in
+        # flight when the fault strikes
+        _add_once_schedules(url, [first + dt.timedelta(seconds=i / rate) for i in range(n)],
+                            f'r = invokeurl [ url: "{api.url}" type: GET ]; return n;')
+        time.sleep(max(0.0, (first - dt.datetime.now(UTC)).total_seconds() + seconds / 3))
+        if fault == "SIGKILL":
+            victim.kill()
+        elif fault == "SIGSTOP":
+            frozen = signal_tree(victim.pid, signal.SIGSTOP)
+            time.sleep(3 * lease)
+            for pid in frozen:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+        _wait_settled(url, n, seconds + 20 * lease + 60)
+    finally:
+        _stop([p for p in procs if p.poll() is None])
+        api.close()
+    return _fault_report(url, n, first)
+
+
+class _SlowApi:
+    """A loopback API that answers every GET after `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                try:
+                    self.wfile.write(b"{}")
+                except OSError:
+                    pass  # the node that asked was killed
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/work"
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _wait_settled(url: str, n: int, timeout: float) -> None:
+    """Until every fire time has an occurrence that ended (or `timeout` passes: what is
+    left then counts as stuck or lost)."""
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            ended = conn.execute(select(func.count()).select_from(Occurrence).where(
+                Occurrence.state.in_(("succeeded", "failed", "skipped")))).scalar_one()
+            conn.commit()
+            if ended >= n:
+                break
+            time.sleep(0.1)
+    engine.dispose()
+
+
+def _fault_report(url: str, n: int, first: dt.datetime) -> dict[str, float]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        states = dict(conn.execute(select(Occurrence.state, func.count())
+                                   .group_by(Occurrence.state)).all())
+        rerun = conn.execute(select(func.count()).select_from(Occurrence)
+                             .where(Occurrence.reclaims > 0)).scalar_one()
+        per_occurrence = conn.execute(select(Run.occurrence_id, func.count())
+                                      .group_by(Run.occurrence_id)).all()
+        last = conn.execute(select(func.max(Run.finished_at))).scalar_one()
+        rows = conn.execute(select(Run.started_at, Occurrence.fire_at)
+                            .join(Occurrence, Occurrence.id == Run.occurrence_id)).all()
+    engine.dispose()
+    lags = sorted((started - fire).total_seconds() for started, fire in rows) or [0.0]
+    return {"occurrences": sum(states.values()),
+            "lost": n - states.get("succeeded", 0) - states.get("pending", 0)
+            - states.get("running", 0),
+            "duplicate": sum(count - 1 for _, count in per_occurrence if count > 1),
+            "stuck": states.get("pending", 0) + states.get("running", 0),
+            "rerun": rerun,
+            "rate": n / max((last - first).total_seconds(), 1e-6) if last else 0.0,
+            "p50": statistics.median(lags),
+            "p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))]}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -242,6 +361,12 @@ def main() -> None:
     parser.add_argument("--occurrences", type=int, default=2000)
     parser.add_argument("--skip-buttons", action="store_true")
     parser.add_argument("--only", choices=("in-process", "isolated"))
+    parser.add_argument("--faults-only", action="store_true",
+                        help="only the SIGKILL / SIGSTOP runs of part 4")
+    parser.add_argument("--lease", type=float, default=3.0,
+                        help="the workers' lease in the fault runs (seconds, default 3)")
+    parser.add_argument("--fault-rate", type=int, default=50,
+                        help="occurrences due per second in the fault runs (default 50)")
     args = parser.parse_args()
     why = postgres_unreachable()
     if why:
@@ -249,6 +374,16 @@ def main() -> None:
         return
     modes = [m for m in ("in-process", "isolated") if args.only in (None, m)]
     with postgres_database() as url:
+        for fault in ("none", "SIGKILL", "SIGSTOP"):   # "none": the same run, no fault
+            r = faults(url, fault, args.lease, rate=args.fault_rate)
+            print(f"{fault:<7} of 1 of 3 nodes (lease {args.lease:g} s): occurrences "
+                  f"{r['occurrences']:.0f}, lost {r['lost']:.0f}, duplicate "
+                  f"{r['duplicate']:.0f}, stuck {r['stuck']:.0f} (run again after a "
+                  f"lost lease: {r['rerun']:.0f}), {r['rate']:.0f} "
+                  f"occurrences/s, lag p50 {r['p50'] * 1e3:.0f} ms p99 "
+                  f"{r['p99'] * 1e3:.0f} ms  (goal: 0 lost, 0 duplicate, 0 stuck)")
+        if args.faults_only:
+            return
         for mode in modes:
             rate = occurrences_per_second(url, args.occurrences, mode == "in-process")
             print(f"occurrences/s, 2 workers, {mode:<10}  {rate:9.0f} /s      "

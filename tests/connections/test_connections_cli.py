@@ -443,3 +443,23 @@ def test_authorize_with_a_public_redirect_uri_prints_the_url_for_the_service(
     assert "connected" in out
     code, _, err = cli.inproc("connections", "authorize", "zb", "--redirect-uri", "ftp://x")
     assert code == 2 and "redirect-uri: must be an absolute http(s) URL" in err
+
+
+def test_the_idempotency_header_is_set_shown_changed_and_audited(cli: Cli) -> None:
+    code, _, err = cli.inproc("connections", "add", "shop", "--auth", "api_key",
+                              "--base-url", "https://api.example.com", "--secret-stdin",
+                              "--idempotency-header", "Idempotency-Key", stdin="k-123")
+    assert code == 0, err
+    _, out, _ = cli.inproc("connections", "show", "shop")
+    assert '"idempotency_header": "Idempotency-Key"' in out
+    code, out, _ = cli.inproc("connections", "update", "shop", "--idempotency-header",
+                              "X-Request-Id")
+    assert code == 0 and "updated connection 'shop': idempotency_header" in out
+    code, _, err = cli.inproc("connections", "update", "shop", "--idempotency-header",
+                              "Bad Header")
+    assert code == 2 and err.startswith("sluice connections: error: idempotency-header: ")
+    code, out, _ = cli.inproc("connections", "audit", "shop", "--json")
+    changes = [e["changes"].get("idempotency_header") for e in json.loads(out)]
+    assert changes == [None, ["Idempotency-Key", "X-Request-Id"]]
+    shown = json.loads(cli.inproc("connections", "show", "shop", "--json")[1])
+    assert shown["params"]["idempotency_header"] == "X-Request-Id"

@@ -83,9 +83,11 @@ class _During:
         self.inner, self.action = inner, action
 
     def execute(self, source: str, inputs: dict[str, Any], limits: Limits, *,
-                entry: str | None = None, filename: str = "<script>") -> RunResult:
+                entry: str | None = None, filename: str = "<script>",
+                **run: Any) -> RunResult:
         self.action()
-        return self.inner.execute(source, inputs, limits, entry=entry, filename=filename)
+        return self.inner.execute(source, inputs, limits, entry=entry, filename=filename,
+                                  **run)
 
 
 # -- the database connection lost ------------------------------------------------------------

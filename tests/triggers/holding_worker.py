@@ -25,9 +25,11 @@ class HoldingExecutor:
         self.inner = inner
 
     def execute(self, source: str, inputs: dict[str, Any], limits: Limits, *,
-                entry: str | None = None, filename: str = "<script>") -> RunResult:
+                entry: str | None = None, filename: str = "<script>",
+                **run: Any) -> RunResult:
         time.sleep(float(inputs.get("hold") or 0))
-        return self.inner.execute(source, inputs, limits, entry=entry, filename=filename)
+        return self.inner.execute(source, inputs, limits, entry=entry, filename=filename,
+                                  **run)
 
 
 def main() -> None:

@@ -286,7 +286,7 @@ def test_a_heartbeat_keeps_the_lease(triggers: Triggers, clock: ManualClock) -> 
     a.materialize(clock.now())
     [held] = a.claim(clock.now(), 10)
     clock.set(at("2025-01-06 10:00:20"))
-    assert a.heartbeat([held.occurrence_id]) == 1
+    assert a.heartbeat([held]) == []
     clock.set(at("2025-01-06 10:00:45"))
     assert b.run_due() == 0
     a.finish([a.execute(held)])
@@ -301,7 +301,7 @@ def test_requeued_work_runs_on_another_node_without_counting_an_attempt(
     clock.set(at("2025-01-06 10:00"))
     a.materialize(clock.now())
     [held] = a.claim(clock.now(), 10)
-    assert a.requeue([held.occurrence_id]) == 1
+    assert a.requeue([held]) == 1
     [occ] = triggers.schedules.occurrences("job")
     assert (occ.state, occ.attempt) == ("pending", 0)
     assert occ.reason == "re-queued: node node-a stopped before the run ended"
@@ -341,10 +341,12 @@ class SlowExecutor:
         self.started = threading.Event()
 
     def execute(self, source: str, inputs: dict[str, Any], limits: Limits, *,
-                entry: str | None = None, filename: str = "<script>") -> RunResult:
+                entry: str | None = None, filename: str = "<script>",
+                **run: Any) -> RunResult:
         self.started.set()
         time.sleep(self.seconds)
-        return self.inner.execute(source, inputs, limits, entry=entry, filename=filename)
+        return self.inner.execute(source, inputs, limits, entry=entry, filename=filename,
+                                  **run)
 
 
 @pytest.mark.parametrize("grace, state", [(5.0, "succeeded"), (0.1, "pending")])

@@ -1,7 +1,7 @@
 """triggers: console sessions, and run indexes for the console's filtered, paged history.
 
-Revision ID: 0002_console
-Revises: 0001_triggers
+Revision ID: 0003_console
+Revises: 0002_triggers_fenced_runs
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from sluicegate.store.scripts import UtcDateTime
 
-revision = "0002_console"
-down_revision = "0001_triggers"
+revision = "0003_console"
+down_revision = "0002_triggers_fenced_runs"
 branch_labels = None
 depends_on = None
 
