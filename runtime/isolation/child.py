@@ -17,7 +17,8 @@ The child always ends with `os._exit`, never returning into the code it was fork
 
 from __future__ import annotations
 
-__all__ = ["run_child", "prepare", "ChannelBroker", "channel_resolver", "die_with_parent"]
+__all__ = ["run_child", "prepare", "ChannelBroker", "channel_resolver", "die_with_parent",
+           "own_group"]
 
 import ctypes
 import os
@@ -84,6 +85,16 @@ def leave_network() -> bool:
         return _libc().unshare(_CLONE_NEWNET) == 0
     except (OSError, AttributeError):
         return False
+
+
+def own_group(pid: int) -> None:
+    """The parent's half of moving a new child into a process group of its own: the
+    child does it too (`die_with_parent`), and whichever runs first wins, so the child
+    is in its group from the moment the parent knows its pid (the classic fork race)."""
+    try:
+        os.setpgid(pid, pid)
+    except OSError:
+        pass  # the child got there first, or is already gone
 
 
 def die_with_parent(parent: int, own_group: bool = True) -> None:

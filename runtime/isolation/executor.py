@@ -25,7 +25,7 @@ from ..engine import ErrorInfo, RunResult
 from ..errors import DelugeError, LimitExceeded
 from ..limits import Limits, RunContext
 from . import protocol
-from .child import die_with_parent, run_child
+from .child import die_with_parent, own_group, run_child
 
 # Time the parent allows past the run's own limit before it kills the child; the child
 # normally stops itself at its limit and reports it.
@@ -81,6 +81,7 @@ class DirectForker:
             die_with_parent(host)
             parent.close()
             run_child(child, job)
+        own_group(pid)
         child.close()
         return parent, pid
 

@@ -135,6 +135,8 @@ class _Spare:
             ours.close()
             control.close()  # the child never talks to the zygote
             _spare_main(theirs, network_left)
+        from .child import own_group
+        own_group(self.pid)
         theirs.close()
         self.socket = ours
 
