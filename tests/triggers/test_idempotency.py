@@ -53,6 +53,9 @@ class _Recorder(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+KEY = generate_key()   # one master key per database, as every node must share it
+
+
 @pytest.fixture
 def api() -> Iterator[Any]:
     server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
@@ -79,7 +82,7 @@ def zygote() -> Iterator[ZygoteForker]:
 def shop(request: pytest.FixtureRequest, db_url: str, clock: ManualClock,
          api: Any) -> Iterator[Triggers]:
     engine = make_engine(db_url)
-    registry = Registry(engine, Keyring.from_texts([generate_key()]), actor="tests")
+    registry = Registry(engine, Keyring.from_texts([KEY]), actor="tests")
     base = f"http://127.0.0.1:{api.server_address[1]}"
     registry.add("shop", "api_key", secret="k-1", base_urls=[base],
                  idempotency_header="Idempotency-Key")
@@ -141,7 +144,7 @@ def test_runs_of_other_triggers_carry_no_key(shop: Triggers, api: Any) -> None:
 
 
 def test_the_setting_is_checked_changed_audited_and_removed(shop: Triggers) -> None:
-    registry = Registry(shop.engine, Keyring.from_texts([generate_key()]), actor="ada")
+    registry = Registry(shop.engine, Keyring.from_texts([KEY]), actor="ada")
     assert registry.get("shop").params["idempotency_header"] == "Idempotency-Key"
     for bad in ("Idempotency Key", "Authorization", "X-API-Key", "content-type"):
         with pytest.raises(RegistryError) as err:
