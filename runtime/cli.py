@@ -230,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[Any], None]]:
     """Sub-commands of the other packages (connections, service, ...), when present."""
     found = []
-    for module_name in ("sluicegate.connections.cli", "sluicegate.service.cli"):
+    for module_name in ("sluicegate.connections.cli", "sluicegate.service.cli",
+                        "sluicegate.org.cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ImportError:

@@ -99,10 +99,15 @@ def _timezone(inputs: dict[str, Any], default: str | None) -> Any:
 
 
 def _system_values(inputs: dict[str, Any]) -> dict[str, Any]:
+    """`zoho.adminuser(id)` is the organization's admin e-mail (the stored profile puts it
+    in `organization.admin_email`), `zoho.loginuser(id)` the e-mail of the user who
+    triggered the run; each falls back on the other, so inputs still override."""
     user = inputs.get("user") if isinstance(inputs.get("user"), dict) else {}
-    email = user.get("email") if user else None
-    return {"adminuser": email, "adminuserid": email, "loginuser": email,
-            "loginuserid": email, "appname": None}
+    org = inputs.get("organization") if isinstance(inputs.get("organization"), dict) else {}
+    login = (user or {}).get("email") or None
+    admin = (org or {}).get("admin_email") or None
+    return {"adminuser": admin or login, "adminuserid": admin or login,
+            "loginuser": login or admin, "loginuserid": login or admin, "appname": None}
 
 
 class Runtime:

@@ -285,8 +285,14 @@ def sendmail(ctx: RunContext, params: list[tuple[str, Any]]) -> None:
     to = _recipients(p.get("to"))
     if not to:
         raise ScriptRuntimeError("sendmail needs at least one recipient in 'to'")
+    sender = display(p.get("from")).strip() if p.get("from") is not None else ""
+    if not sender:
+        # zoho.adminuserid is null until the organization profile names the admin
+        raise ScriptRuntimeError("sendmail needs a sender in 'from', and it is empty "
+                                 "(zoho.adminuserid has a value once the organization's "
+                                 "admin e-mail is set: sluice org set --admin-email ADDRESS)")
     message = {
-        "from": display(p.get("from")) if p.get("from") is not None else None,
+        "from": sender,
         "to": to,
         "cc": _recipients(p.get("cc")) if p.get("cc") is not None else [],
         "bcc": _recipients(p.get("bcc")) if p.get("bcc") is not None else [],

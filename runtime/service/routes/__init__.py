@@ -6,13 +6,15 @@
     runs          /api/v1/runs...
     scripts       /api/v1/scripts...
     schedules     /api/v1/schedules...
+    org           /api/v1/org (the organization profile)
 """
 
 from __future__ import annotations
 
 __all__ = ["ROUTERS"]
 
-from . import connections, health, runs, schedules, scripts, triggers
+from . import connections, health, org, runs, schedules, scripts, triggers
 
 ROUTERS = (health.router, connections.router, triggers.router, runs.router,
            scripts.router, schedules.router)
+ROUTERS += (org.router,)
