@@ -247,6 +247,9 @@ def _host_problem(exc: Exception) -> str | None:
     db = sys.modules.get("sluicegate.store.db")
     if db is not None and isinstance(exc, db.DatabaseUrlError):
         return str(exc)
+    mail = sys.modules.get("sluicegate.mail.settings")
+    if mail is not None and isinstance(exc, mail.SmtpUrlError):
+        return str(exc)
     keyring = sys.modules.get("sluicegate.connections.keyring")
     if keyring is not None and isinstance(exc, keyring.KeyringError):
         return f"master key: {exc}"

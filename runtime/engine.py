@@ -77,7 +77,9 @@ class RunResult:
             self.value)
         return {"status": self.status, "return": plain, "logs": list(self.logs),
                 "error": self.error.to_json() if self.error else None,
-                "mail": list(self.mail), "http": list(self.http), "stats": dict(self.stats)}
+                # attachments' bytes ride along to the outbox only
+                "mail": [{k: v for k, v in m.items() if k != "files"} for m in self.mail],
+                "http": list(self.http), "stats": dict(self.stats)}
 
     def to_json_text(self) -> str:
         """The JSON object as text, decimals written with their scale."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 __all__ = ["METHODS", "FUNCTIONS", "TASKS", "invokeurl", "invokeapi", "sendmail",
            "system_value", "send_request"]
 
+import base64
 import json
 import re
 from decimal import Decimal
@@ -300,11 +301,31 @@ def sendmail(ctx: RunContext, params: list[tuple[str, Any]]) -> None:
         "subject": display(p.get("subject")),
         "message": display(p.get("message")),
         "content_type": display(p.get("content-type") or "text/html"),
-        "attachments": [f.name for f in (p["attachments"] if isinstance(
-            p.get("attachments"), list) else [p["attachments"]]) if type(f) is File]
-        if p.get("attachments") is not None else [],
     }
+    files = _attachments(p.get("attachments"))
+    message["attachments"] = [f.name for f in files]
+    if files:
+        message["files"] = [{"name": f.name, "content_type": f.content_type,
+                             "base64": base64.b64encode(f.data).decode("ascii")}
+                            for f in files]
     (ctx.mailer or _OUTBOX).send(message, ctx)
+
+
+# What one message may carry in attachments; a relay refuses larger mail (the common
+# limit of hosted relays, measured on the encoded message, is 20-25 MB).
+MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024
+
+
+def _attachments(value: Any) -> list[File]:
+    if value is None:
+        return []
+    files = [f for f in (value if isinstance(value, list) else [value]) if type(f) is File]
+    total = sum(len(f.data) for f in files)
+    if total > MAX_ATTACHMENT_BYTES:
+        raise ScriptRuntimeError(f"sendmail attachments total {total} bytes, over the "
+                                 f"{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB a message may "
+                                 "carry")
+    return files
 
 
 # ---- legacy URL functions ------------------------------------------------------------------

@@ -486,7 +486,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return work(_node_options(args))
 
 
+_NODE_ENVIRONMENT = """environment:
+  SLUICE_DATABASE_URL    the shared database (PostgreSQL for several nodes)
+  SLUICE_MASTER_KEY      the key the connections' secrets are sealed with
+  SLUICE_SMTP_URL        deliver sendmail through smtp://USER@HOST:PORT (STARTTLS when
+                         offered; ?starttls=require|off) or smtps://USER@HOST:PORT
+  SLUICE_SMTP_PASSWORD   the SMTP password (never in the URL or on the command line)
+  SLUICE_LOG_FORMAT      json or text (default: json when stderr is not a terminal)
+"""
+
+
 def _node_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = _NODE_ENVIRONMENT
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("--concurrency", type=_positive_int, default=4, metavar="N",
                    help="scheduled runs executed at once (default 4)")
     p.add_argument("--batch", type=_positive_int, default=16, metavar="N",

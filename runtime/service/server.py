@@ -69,8 +69,11 @@ class Service:
     registry: ServiceRegistry
     broker: Any
     forker: Any = None
+    courier: Any = None    # the mail delivery loop, when SLUICE_SMTP_URL is set
 
     def close(self) -> None:
+        if self.courier is not None:
+            self.courier.stop()
         self.broker.close()   # and the registry
         if self.forker is not None:
             self.forker.close()
@@ -145,6 +148,9 @@ def open_service(options: NodeOptions, url: str | None = None, *,
                  forker: Any = None) -> Service:
     """The trigger layer, the token book, the connection broker and a scheduler node over
     one database; scripts run in children of `forker` when given, else in-process."""
+    from ..mail import smtp_settings
+
+    smtp = smtp_settings()   # an unusable SLUICE_SMTP_URL stops the node before it starts
     engine = make_engine(url)
     ensure_schema(engine)
     # a node whose key cannot open the database's secrets refuses to start (KeyringError)
@@ -155,8 +161,16 @@ def open_service(options: NodeOptions, url: str | None = None, *,
     settings = SchedulerSettings(lease=options.lease, batch=options.batch)
     node = SchedulerNode(triggers.scheduler(settings), concurrency=options.concurrency,
                          poll=options.poll, retention=options.retention)
+    courier = None
+    if smtp is not None:
+        from ..mail import MailCourier, Outbox, SmtpTransport
+
+        courier = MailCourier(Outbox(triggers.sessions), SmtpTransport(smtp),
+                              node=triggers.node, poll=options.poll)
+        courier.start()
+        log.info("delivering mail through %s", smtp.describe())
     return Service(triggers, TokenBook(triggers.sessions, triggers.clock), node, registry,
-                   broker, forker)
+                   broker, forker, courier)
 
 
 def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True) -> int:
