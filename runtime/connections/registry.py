@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from ..errors import ScriptRuntimeError
 from ..http.broker import deadline_transport
 from ..http.guard import BaseUrl, DestinationRefused, first_match
+from ..observability.metrics import TOKEN_REFRESHES
 from ..store.connections import (
     AUTH_TYPES, Connection, ConnectionAudit, ConnectionCredential, PendingAuthorization,
 )
@@ -975,6 +976,7 @@ class Registry:
                 s.commit()
                 self._failed.pop(link, None)
                 self.refresh_count += 1
+                TOKEN_REFRESHES.labels(link, "ok").inc()
                 log.info("refreshed the token of connection %s (generation %d)", link,
                          cred.generation)
                 fresh = self._decode(conn, cred)
@@ -1000,6 +1002,7 @@ class Registry:
         conn.updated_at = utcnow()
         s.commit()
         self._forget(link)
+        TOKEN_REFRESHES.labels(link, "failed").inc()
         log.warning("token refresh of connection %s failed: %s", link, err.code)
 
     @contextmanager

@@ -10,6 +10,8 @@
                                                      redirect comes back to this service
     GET  /oauth/callback                    none     completes it (the state is checked)
     GET  /healthz                           none     database, scheduler, executor mode
+    GET  /readyz                            none     database reachable, migrations current
+    GET  /metrics                           none     Prometheus text (per process)
     GET  /openapi.json, /docs               none     this API, described
 
 The routes live in `routes/`, one router per resource; what they share (the token check,
@@ -33,6 +35,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from ..observability import RequestObserver, install_run_observer
 from ..triggers.executor import executor_mode
 from ..triggers.node import SchedulerNode
 from ..triggers.setup import Triggers
@@ -67,6 +70,8 @@ def create_app(triggers: Triggers, tokens: TokenBook, *, node: SchedulerNode | N
                           "run history.")
     app.state.service = service
     install_error_handlers(app)
+    install_run_observer()
+    app.add_middleware(RequestObserver)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -30,6 +30,7 @@ from types import FrameType
 from typing import Any
 
 from ..connections.keycheck import require_node_key
+from ..observability import configure_logging, install_run_observer
 from ..store.db import make_engine
 from ..triggers.history import RetentionPolicy
 from ..triggers.node import SchedulerNode
@@ -115,6 +116,12 @@ class RespawningForker:
             return None
         return status
 
+    @property
+    def children(self) -> int:
+        """Isolated children alive (forked and not yet reaped)."""
+        with self._lock:
+            return len(self._owners)
+
     def _replace(self, dead: Any) -> Any:
         with self._lock:
             if self.current is dead:
@@ -156,6 +163,7 @@ def open_service(options: NodeOptions, url: str | None = None, *,
     # a node whose key cannot open the database's secrets refuses to start (KeyringError)
     registry = ServiceRegistry(engine, keyring=require_node_key(engine))
     broker = service_broker(registry)
+    install_run_observer()
     triggers = open_triggers(engine, broker=broker, forker=forker, node=options.node,
                              migrate=False)
     settings = SchedulerSettings(lease=options.lease, batch=options.batch)
@@ -165,8 +173,11 @@ def open_service(options: NodeOptions, url: str | None = None, *,
     if smtp is not None:
         from ..mail import MailCourier, Outbox, SmtpTransport
 
+        from ..observability.metrics import MAIL_DELIVERIES
+
         courier = MailCourier(Outbox(triggers.sessions), SmtpTransport(smtp),
-                              node=triggers.node, poll=options.poll)
+                              node=triggers.node, poll=options.poll,
+                              observe=lambda outcome: MAIL_DELIVERIES.labels(outcome).inc())
         courier.start()
         log.info("delivering mail through %s", smtp.describe())
     return Service(triggers, TokenBook(triggers.sessions, triggers.clock), node, registry,
@@ -199,7 +210,10 @@ def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True)
         app = create_app(service.triggers, service.tokens,
                          node=service.node if scheduler else None, grace=options.grace,
                          registry=service.registry)
-        config = uvicorn.Config(app, host=host, port=port, log_level="info",
+        # our logging (JSON lines off a terminal) instead of uvicorn's own set-up; each
+        # request is logged once, by the application's RequestObserver
+        configure_logging()
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None,
                                 timeout_graceful_shutdown=int(max(1, options.grace)),
                                 access_log=False)
         Server(config).run()
@@ -211,8 +225,7 @@ def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True)
 def work(options: NodeOptions) -> int:
     """Run a scheduler node in the foreground until SIGTERM or SIGINT."""
     forker = start_zygote() if options.isolated else None
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     service = _open(options, forker)
     node = service.node
 
