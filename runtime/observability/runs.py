@@ -14,7 +14,7 @@ __all__ = ["install_run_observer", "observe_run"]
 import logging
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from ..store.runs import Run
@@ -49,10 +49,18 @@ def observe_run(run: Run) -> None:
               node=run.node)
 
 
+def _finished(obj: Any, session: Session) -> bool:
+    """A run written with its outcome: inserted finished, or a queued run's row that
+    now gets its final status."""
+    if not isinstance(obj, Run) or obj.status in ("queued", "running"):
+        return False
+    return obj in session.new or inspect(obj).attrs.status.history.has_changes()
+
+
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    new = [obj for obj in session.new if isinstance(obj, Run)]
-    if new:
-        session.info.setdefault(_KEY, []).extend(new)
+    done = [obj for obj in (*session.new, *session.dirty) if _finished(obj, session)]
+    if done:
+        session.info.setdefault(_KEY, []).extend(done)
 
 
 def _after_commit(session: Session) -> None:

@@ -1,7 +1,7 @@
 """The service's sub-commands of `sluice`: scripts, schedules, runs, tokens, serve, worker.
 
     sluice scripts add NAME FILE --kind function|button|schedule [--module M] ...
-    sluice scripts list|show|versions|diff|publish|rollback|run ...
+    sluice scripts list|show|versions|diff|publish|rollback|run|delete|expose|unexpose ...
     sluice schedules add|list|show|pause|resume|run-now|delete ...
     sluice runs list|show|replay|prune ...
     sluice tokens create --role admin|runner | list | revoke ID
@@ -237,6 +237,34 @@ def cmd_scripts_run(args: argparse.Namespace) -> int:
     else:
         _show_result(outcome.result, outcome.to_json(), outcome.run_id)
     return 0 if ok else 1
+
+
+def cmd_scripts_delete(args: argparse.Namespace) -> int:
+    versions = _open().catalog.delete(args.name)
+    sys.stdout.write(f"{args.name}: deleted with {versions} version"
+                     f"{'s' if versions != 1 else ''}\n")
+    return 0
+
+
+def cmd_scripts_expose(args: argparse.Namespace) -> int:
+    from ..triggers.webhooks import WebhookBook
+
+    triggers = _open()
+    token = WebhookBook(triggers.sessions, triggers.catalog).expose(args.name, by=_who())
+    base = (args.base_url or "http://127.0.0.1:8080").rstrip("/")
+    sys.stdout.write(f"{args.name} is exposed; POST JSON (or GET with a query) to the URL "
+                     "below. It is shown once: the URL is the credential\n")
+    sys.stdout.write(f"{base}/hooks/{token}\n")
+    return 0
+
+
+def cmd_scripts_unexpose(args: argparse.Namespace) -> int:
+    from ..triggers.webhooks import WebhookBook
+
+    triggers = _open()
+    count = WebhookBook(triggers.sessions, triggers.catalog).revoke(args.name)
+    sys.stdout.write(f"{args.name}: {count} webhook{'s' if count != 1 else ''} revoked\n")
+    return 0
 
 
 def _show_result(result: Any, data: dict[str, Any], run_id: int) -> None:
@@ -572,6 +600,18 @@ def register(sub: Any) -> None:
     p.add_argument("name")
     p.add_argument("version", type=_positive_int)
     p.set_defaults(func=_guarded(cmd_scripts_rollback))
+    p = ssub.add_parser("delete", help="delete a script, its versions and webhooks")
+    p.add_argument("name")
+    p.set_defaults(func=_guarded(cmd_scripts_delete))
+    p = ssub.add_parser("expose", help="expose a function at a webhook URL with its own "
+                        "secret token (printed once, on the last line)")
+    p.add_argument("name")
+    p.add_argument("--base-url", metavar="URL", help="where `sluice serve` is reached "
+                   "(default http://127.0.0.1:8080)")
+    p.set_defaults(func=_guarded(cmd_scripts_expose))
+    p = ssub.add_parser("unexpose", help="revoke every webhook URL of a script")
+    p.add_argument("name")
+    p.set_defaults(func=_guarded(cmd_scripts_unexpose))
     p = ssub.add_parser("run", help="run a stored function (or click a button) and record "
                         "the run")
     p.add_argument("name")

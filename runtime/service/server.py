@@ -71,8 +71,11 @@ class Service:
     broker: Any
     forker: Any = None
     courier: Any = None    # the mail delivery loop, when SLUICE_SMTP_URL is set
+    queue: Any = None      # the loop running queued (?wait=false) runs
 
     def close(self) -> None:
+        if self.queue is not None:
+            self.queue.stop()
         if self.courier is not None:
             self.courier.stop()
         self.broker.close()   # and the registry
@@ -180,8 +183,12 @@ def open_service(options: NodeOptions, url: str | None = None, *,
                               observe=lambda outcome: MAIL_DELIVERIES.labels(outcome).inc())
         courier.start()
         log.info("delivering mail through %s", smtp.describe())
+    from ..triggers.queue import QueueNode, RunQueue
+
+    queue = QueueNode(RunQueue(triggers.sessions, triggers.launcher, clock=triggers.clock),
+                      concurrency=options.concurrency, poll=options.poll)
     return Service(triggers, TokenBook(triggers.sessions, triggers.clock), node, registry,
-                   broker, forker, courier)
+                   broker, forker, courier, queue)
 
 
 def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True) -> int:
@@ -207,6 +214,8 @@ def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True)
 
     service = _open(options, forker)
     try:
+        if scheduler:   # --no-scheduler serves the API only: workers run the queue too
+            service.queue.start()
         app = create_app(service.triggers, service.tokens,
                          node=service.node if scheduler else None, grace=options.grace,
                          registry=service.registry)
@@ -228,6 +237,7 @@ def work(options: NodeOptions) -> int:
     configure_logging()
     service = _open(options, forker)
     node = service.node
+    service.queue.start()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("sluicegate.worker").info(

@@ -74,7 +74,9 @@ class RunRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The run result object of ARCHITECTURE plus what the history adds."""
-        return {"run_id": self.id, "status": self.status, "return": self.return_value,
+        return {"run_id": self.id, "status": self.status,
+                "state": self.status if self.status in ("queued", "running") else "finished",
+                "return": self.return_value,
                 "logs": self.logs, "error": self.error, "mail": self.mail, "http": self.http,
                 "stats": self.stats, "trigger": self.trigger, "script": self.script_name,
                 "version": self.script_version, "inputs": self.inputs,
@@ -149,7 +151,10 @@ class RunHistory:
             run = self.row(**fields)
             try:
                 with self.sessions() as s:
-                    s.add(run)
+                    if run.id is not None:   # a queued run's reserved row: fill it in
+                        run = s.merge(run)
+                    else:
+                        s.add(run)
                     s.commit()
                     return run.id
             except DBAPIError as exc:

@@ -7,14 +7,15 @@
     scripts       /api/v1/scripts...
     schedules     /api/v1/schedules...
     org           /api/v1/org (the organization profile)
+    webhooks      /hooks/{token} (functions exposed with `sluice scripts expose`)
 """
 
 from __future__ import annotations
 
 __all__ = ["ROUTERS"]
 
-from . import connections, health, org, runs, schedules, scripts, triggers
+from . import connections, health, org, runs, schedules, scripts, triggers, webhooks
 
 ROUTERS = (health.router, connections.router, triggers.router, runs.router,
            scripts.router, schedules.router)
-ROUTERS += (org.router,)
+ROUTERS += (org.router, webhooks.router)
