@@ -224,8 +224,10 @@ class Runtime:
                 log.exception("internal error running %s", filename)
                 error = ErrorInfo("InternalError", f"Internal error: {type(exc).__name__}",
                                   line, col, filename)
-        stats = {"statements": ctx.statements, "duration_ms": _ms(started),
-                 "http_calls": ctx.http_calls}
+        # a run that never started (no such entry, an input of the wrong type) executed
+        # no statement: the budget was never handed out
+        stats = {"statements": ctx.statements if ctx.started else 0,
+                 "duration_ms": _ms(started), "http_calls": ctx.http_calls}
         if error is None:
             # The returned value is turned into JSON here, under the run's protection: a
             # map that contains itself must fail the run, not the host printing it.

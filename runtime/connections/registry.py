@@ -404,6 +404,11 @@ class Registry:
                 audit["secret"] = "changed"
                 if conn.auth_type != "oauth2":
                     cred.generation += 1
+                    # a key or password is the whole credential: a new one restores a
+                    # revoked (or failed) connection, as adding it again would
+                    if conn.status in ("revoked", "error"):
+                        audit["status"] = [conn.status, "connected"]
+                        conn.status, conn.last_error = "connected", None
             if not audit:
                 raise RegistryError("update", "nothing changed: the values given are the "
                                     "connection's current ones")

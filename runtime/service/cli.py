@@ -217,8 +217,11 @@ def cmd_scripts_run(args: argparse.Namespace) -> int:
     kind = triggers.catalog.get(args.name).kind
     if kind == "button":
         try:
-            record = json.loads(args.record) if args.record else None
-            records = json.loads(args.records) if args.records else None
+            # exact decimals: a record's 12.50 stays 12.50, as the API reads bodies
+            from decimal import Decimal
+
+            record = json.loads(args.record, parse_float=Decimal) if args.record else None
+            records = json.loads(args.records, parse_float=Decimal) if args.records else None
         except ValueError as exc:
             raise UsageError(f"--record/--records: not valid JSON ({exc})") from None
         outcome: Any = triggers.launcher.click_button(args.name, record=record,

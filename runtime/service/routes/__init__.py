@@ -8,14 +8,15 @@
     schedules     /api/v1/schedules...
     org           /api/v1/org (the organization profile)
     webhooks      /hooks/{token} (functions exposed with `sluice scripts expose`)
+    tokens        /api/v1/tokens (create once-shown, list, revoke)
 """
 
 from __future__ import annotations
 
 __all__ = ["ROUTERS"]
 
-from . import connections, health, org, runs, schedules, scripts, triggers, webhooks
+from . import connections, health, org, runs, schedules, scripts, tokens, triggers, webhooks
 
 ROUTERS = (health.router, connections.router, triggers.router, runs.router,
            scripts.router, schedules.router)
-ROUTERS += (org.router, webhooks.router)
+ROUTERS += (org.router, webhooks.router, tokens.router)
