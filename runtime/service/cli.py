@@ -689,8 +689,9 @@ def register(sub: Any) -> None:
     rsub.required = True
     p = rsub.add_parser("list", help="recent runs, newest first")
     p.add_argument("--script")
-    p.add_argument("--trigger", choices=("function", "button", "schedule", "replay", "cli"))
-    p.add_argument("--status", choices=("success", "failure"))
+    p.add_argument("--trigger", choices=("function", "button", "schedule", "replay", "cli",
+                                         "webhook"))
+    p.add_argument("--status", choices=("success", "failure", "queued", "running"))
     p.add_argument("--schedule", metavar="NAME")
     p.add_argument("--limit", type=_positive_int, default=20)
     p.add_argument("--json", action="store_true")
