@@ -64,8 +64,8 @@ class SmtpTransport:
                     client.login(s.username, s.password)
                 refused = client.send_message(message, from_addr=sender, to_addrs=recipients)
         except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentFailure(f"authentication refused: {_answer(exc.smtp_code, exc.smtp_error)}"
-                                   ) from None
+            answer = _answer(exc.smtp_code, exc.smtp_error)
+            raise PermanentFailure(f"authentication refused: {answer}") from None
         except smtplib.SMTPRecipientsRefused as exc:
             first = next(iter(exc.recipients.values()), (550, b"refused"))
             failure = PermanentFailure if first[0] >= 500 else TemporaryFailure

@@ -63,17 +63,17 @@ def database_gauges(sessions: Any, now: _dt.datetime) -> list[Metric]:
     from ..store.outbox import OutboxMessage
     from ..store.schedules import Occurrence
 
-    O = Occurrence
     with sessions() as s:
-        due = (O.state == "pending") & (O.due_at <= now)
-        backlog, oldest = s.execute(select(func.count(), func.min(O.due_at)).where(due)).one()
+        due = (Occurrence.state == "pending") & (Occurrence.due_at <= now)
+        backlog, oldest = s.execute(select(func.count(), func.min(Occurrence.due_at))
+                                    .where(due)).one()
         mail = dict(s.execute(select(OutboxMessage.state, func.count())
                               .group_by(OutboxMessage.state)).all())
         queued = _queued_runs(s)
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=_dt.timezone.utc)
     lag = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-    families = [
+    families: list[Metric] = [
         _gauge("sluice_scheduler_backlog", "Schedule occurrences due and not yet claimed",
                float(backlog)),
         _gauge("sluice_scheduler_lag_seconds", "How long the oldest due occurrence has "

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 __all__ = ["ROUTERS"]
 
+from fastapi import APIRouter
+
 from . import connections, health, org, runs, schedules, scripts, tokens, triggers, webhooks
 
-ROUTERS = (health.router, connections.router, triggers.router, runs.router,
-           scripts.router, schedules.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router, connections.router, triggers.router, runs.router, scripts.router,
+    schedules.router)
 ROUTERS += (org.router, webhooks.router, tokens.router)
