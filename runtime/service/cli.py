@@ -502,7 +502,8 @@ def _node_options(args: argparse.Namespace) -> Any:
         max_count=args.keep_runs or None)
     return NodeOptions(concurrency=args.concurrency, poll=args.poll, lease=args.lease,
                        batch=args.batch, grace=args.grace, node=args.node,
-                       retention=retention, isolated=not args.in_process)
+                       retention=retention, isolated=not args.in_process,
+                       metrics_port=getattr(args, "metrics_port", None))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -736,4 +737,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_guarded(cmd_serve))
     p = sub.add_parser("worker", help="run a scheduler node: claim and execute schedules")
     _node_arguments(p)
+    p.add_argument("--metrics-port", type=_positive_int, metavar="PORT",
+                   help="serve this worker's Prometheus metrics on PORT (all interfaces)")
     p.set_defaults(func=_guarded(cmd_worker))

@@ -54,6 +54,7 @@ class NodeOptions:
     node: str | None = None
     retention: RetentionPolicy = RetentionPolicy()
     isolated: bool = True
+    metrics_port: int | None = None   # worker: serve /metrics on this port (no API)
 
 
 class ServiceError(Exception):
@@ -238,6 +239,13 @@ def work(options: NodeOptions) -> int:
     service = _open(options, forker)
     node = service.node
     service.queue.start()
+    if options.metrics_port:
+        # a worker has no API: its own counters get a port of their own (per process)
+        from prometheus_client import start_http_server
+
+        from ..observability.metrics import REGISTRY
+
+        start_http_server(options.metrics_port, addr="0.0.0.0", registry=REGISTRY)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("sluicegate.worker").info(
