@@ -95,7 +95,11 @@ def build_message(message: dict[str, Any], *, domain: str | None = None,
     for item in message.get("files") or []:
         maintype, _, subtype = str(item.get("content_type") or
                                    "application/octet-stream").partition("/")
-        out.add_attachment(base64.b64decode(item.get("base64") or ""),
+        try:
+            data = base64.b64decode(str(item.get("base64") or ""), validate=True)
+        except ValueError:
+            raise BadMessage(f"attachment {item.get('name')!r} is not readable") from None
+        out.add_attachment(data,
                            maintype=maintype or "application",
                            subtype=subtype or "octet-stream",
                            filename=str(item.get("name") or "attachment"))
