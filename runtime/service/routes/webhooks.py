@@ -24,16 +24,22 @@ from ..context import exact_body, json_response, parts
 router = APIRouter(tags=["webhooks"])
 
 
-async def _run_hook(token: str, request: Request, body: dict[str, Any]) -> Response:
+async def _script(token: str, request: Request) -> str:
+    """The function the token exposes; 404 (saying no more) for any other token."""
     triggers = parts(request).triggers
     book = WebhookBook(triggers.sessions, triggers.catalog)
     name = await run_in_threadpool(book.script_for, token)
     if name is None:
         raise HTTPException(404, "No such webhook")
+    return name
+
+
+async def _run(name: str, token: str, request: Request, body: dict[str, Any]) -> Response:
     inputs: dict[str, Any] = dict(request.query_params)
     inputs.update(body)
+    launcher = parts(request).triggers.launcher
     outcome = await run_in_threadpool(
-        lambda: triggers.launcher.execute_function(
+        lambda: launcher.execute_function(
             name, inputs, actor=Actor(f"webhook {token[:12]}", {"name": "webhook"}),
             trigger="webhook"))
     return json_response(outcome.to_json())
@@ -42,15 +48,11 @@ async def _run_hook(token: str, request: Request, body: dict[str, Any]) -> Respo
 @router.post("/hooks/{token}")
 async def post_hook(token: str, request: Request) -> Response:
     """Run the exposed function with the query and the JSON body as inputs."""
-    # the token is checked before the body is read (as bearer tokens are)
-    triggers = parts(request).triggers
-    if await run_in_threadpool(WebhookBook(triggers.sessions, triggers.catalog).script_for,
-                               token) is None:
-        raise HTTPException(404, "No such webhook")
-    return await _run_hook(token, request, await exact_body(request))
+    name = await _script(token, request)   # checked before the body is read
+    return await _run(name, token, request, await exact_body(request))
 
 
 @router.get("/hooks/{token}")
 async def get_hook(token: str, request: Request) -> Response:
     """Run the exposed function with the query parameters as inputs."""
-    return await _run_hook(token, request, {})
+    return await _run(await _script(token, request), token, request, {})
