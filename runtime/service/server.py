@@ -213,6 +213,7 @@ def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True)
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
+    configure_logging()
     service = _open(options, forker)
     try:
         if scheduler:   # --no-scheduler serves the API only: workers run the queue too
@@ -220,9 +221,8 @@ def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True)
         app = create_app(service.triggers, service.tokens,
                          node=service.node if scheduler else None, grace=options.grace,
                          registry=service.registry)
-        # our logging (JSON lines off a terminal) instead of uvicorn's own set-up; each
-        # request is logged once, by the application's RequestObserver
-        configure_logging()
+        # log_config=None: our logging (JSON lines off a terminal) instead of uvicorn's
+        # own set-up; each request is logged once, by the application's RequestObserver
         config = uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None,
                                 timeout_graceful_shutdown=int(max(1, options.grace)),
                                 access_log=False)
