@@ -11,6 +11,8 @@ A message whose node dies mid-delivery is claimed again when its lease expires, 
 delivery is at least once: a server that accepted the message just before the node died
 gets it twice. Temporary failures are retried after 30 s, 1 min, 2 min, ... up to one hour
 apart, eight attempts in all; a permanent failure (a 5xx answer, a bad address) is final.
+A sender that sent 500 messages in the last 24 hours (the vendor's daily sendmail limit)
+has its next messages deferred, not failed, until the window frees.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from .smtp import PartialDelivery, PermanentFailure, TemporaryFailure
 log = logging.getLogger("sluicegate.mail")
 
 NO_SMTP = "not delivered: no SMTP configured"
+DAILY_LIMIT = 500   # messages a sender may send in 24 hours (the vendor's sendmail limit)
+_DAY = _dt.timedelta(days=1)
 _PRIVATE = ("files",)   # keys of a recorded message kept only in the outbox
 
 
@@ -51,7 +55,8 @@ def outbox_rows(mail: list[dict[str, Any]], *, deliver: bool) -> list[OutboxMess
     for position, message in enumerate(mail):
         if not isinstance(message, dict):
             continue
-        rows.append(OutboxMessage(position=position, message=dict(message),
+        sender = str(message.get("from") or "").strip().lower()[:254]
+        rows.append(OutboxMessage(position=position, message=dict(message), sender=sender,
                                   state="pending" if deliver else "not_sent",
                                   attempts=0, next_attempt_at=utcnow(),
                                   last_error=None if deliver else NO_SMTP))
@@ -126,6 +131,19 @@ class Outbox:
                      next_attempt_at=self.now() + _dt.timedelta(seconds=delay))
         return "pending"
 
+    def sent_since(self, sender: str, since: _dt.datetime) -> tuple[int, _dt.datetime | None]:
+        """How many messages `sender` had sent since `since`, and the oldest of them."""
+        M = OutboxMessage
+        with self.sessions() as s:
+            count, oldest = s.execute(select(func.count(), func.min(M.sent_at)).where(
+                M.sender == sender, M.state == "sent", M.sent_at > since)).one()
+        return int(count), oldest
+
+    def defer(self, claimed: Claimed, node: str, until: _dt.datetime, reason: str) -> None:
+        """Put a message back, not counted as an attempt, until `until`."""
+        self._finish(claimed, node, state="pending", last_error=reason,
+                     attempts=max(0, claimed.attempts - 1), next_attempt_at=until)
+
     def states(self, run_id: int) -> dict[int, dict[str, Any]]:
         """The delivery state of each message of a run, by its position in the run."""
         with self.sessions() as s:
@@ -147,7 +165,7 @@ def _delivery(row: OutboxMessage) -> dict[str, Any]:
         out["error" if row.state != "not_sent" else "reason"] = row.last_error
     if row.sent_at is not None:
         out["sent_at"] = row.sent_at.isoformat()
-    if row.state == "pending" and row.attempts:
+    if row.state == "pending" and (row.attempts or row.last_error):
         out["next_attempt_at"] = row.next_attempt_at.isoformat()
     return out
 
@@ -164,6 +182,7 @@ class MailCourier:
 
     def __init__(self, outbox: Outbox, transport: Any, *, node: str | None = None,
                  poll: float = 1.0, batch: int = 10, lease: float = 300.0,
+                 daily_limit: int = DAILY_LIMIT,
                  observe: Callable[[str], None] | None = None) -> None:
         self.outbox = outbox
         self.transport = transport
@@ -171,6 +190,7 @@ class MailCourier:
         self.poll = poll
         self.batch = batch
         self.lease = lease
+        self.daily_limit = daily_limit
         self.observe = observe or (lambda outcome: None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -185,9 +205,27 @@ class MailCourier:
             self._deliver(item)
         return len(claimed)
 
+    def _over_daily_limit(self, item: Claimed, sender: str) -> bool:
+        """Defer the message when its sender reached the daily limit (the vendor's:
+        500 messages a day); it goes out when the oldest of those is a day old."""
+        now = self.outbox.now()
+        count, oldest = self.outbox.sent_since(sender.lower(), now - _DAY)
+        if count < self.daily_limit:
+            return False
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=_dt.timezone.utc)
+        until = (oldest or now) + _DAY
+        self.outbox.defer(item, self.node, until, f"deferred: {sender} sent "
+                          f"{self.daily_limit} messages in the last 24 hours (the daily "
+                          "limit); it goes out after " + until.isoformat(timespec="seconds"))
+        self.observe("deferred")
+        return True
+
     def _deliver(self, item: Claimed) -> None:
         try:
             sender, recipients = envelope(item.message)
+            if self._over_daily_limit(item, sender):
+                return
             self.transport.send(build_message(item.message, domain=self._domain), sender,
                                 recipients)
         except PartialDelivery as exc:

@@ -28,13 +28,16 @@ class OutboxMessage(Base):
     """One message waiting for delivery, or the record of how its delivery went."""
 
     __tablename__ = "mail_outbox"
-    __table_args__ = (Index("ix_mail_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_mail_outbox_due", "state", "next_attempt_at"),
+                      Index("ix_mail_outbox_sender_sent", "sender", "sent_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(_RunRef, ForeignKey("runs.id", ondelete="CASCADE"),
                                         index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[dict[str, Any]] = mapped_column(JsonText, default=dict)
+    # the envelope sender, lower-case: the daily limit counts per sender
+    sender: Mapped[str] = mapped_column(String(254), default="")
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[_dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -173,3 +173,29 @@ def test_without_smtp_the_message_is_recorded_and_the_run_says_it_was_not_delive
     assert main(["runs", "show", str(run_id)]) == 0
     out = capsys.readouterr().out
     assert NO_SMTP in out and "ada@client.test" in out
+
+
+def test_a_sender_past_the_daily_limit_is_deferred_until_the_window_frees(
+        triggers: Triggers, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SmtpServer() as smtp:
+        monkeypatch.setenv("SLUICE_SMTP_URL", smtp.url)
+        first, second = _run(triggers), _run(triggers)
+        now = [dt.datetime.now(dt.UTC)]
+        settings = smtp_settings({"SLUICE_SMTP_URL": smtp.url})
+        assert settings is not None
+        courier = MailCourier(Outbox(triggers.sessions, now=lambda: now[0]),
+                              SmtpTransport(settings), node="n1", daily_limit=1)
+        assert courier.deliver_due() == 2
+        assert len(smtp.received) == 1
+        deferred = triggers.history.get(second).mail[0]["delivery"]
+        assert deferred["state"] == "pending" and deferred["attempts"] == 0
+        assert deferred["error"].startswith("deferred: admin@acme.test sent 1 messages")
+        sent_at = dt.datetime.fromisoformat(
+            triggers.history.get(first).mail[0]["delivery"]["sent_at"])
+        retry = dt.datetime.fromisoformat(deferred["next_attempt_at"])
+        assert abs((retry - sent_at) - dt.timedelta(days=1)) < dt.timedelta(seconds=1)
+        now[0] += dt.timedelta(hours=23)
+        assert courier.deliver_due() == 0
+        now[0] += dt.timedelta(hours=2)
+        assert courier.deliver_due() == 1 and len(smtp.received) == 2
+    assert triggers.history.get(second).mail[0]["delivery"]["state"] == "sent"

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("run_id", _RunRef, nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("message", JsonText(), nullable=False),
+        sa.Column("sender", sa.String(254), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
@@ -37,6 +38,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_mail_outbox_run_id"), "mail_outbox", ["run_id"])
     op.create_index("ix_mail_outbox_due", "mail_outbox", ["state", "next_attempt_at"])
+    op.create_index("ix_mail_outbox_sender_sent", "mail_outbox", ["sender", "sent_at"])
 
 
 def downgrade() -> None:
