@@ -199,3 +199,35 @@ def test_a_sender_past_the_daily_limit_is_deferred_until_the_window_frees(
         now[0] += dt.timedelta(hours=2)
         assert courier.deliver_due() == 1 and len(smtp.received) == 2
     assert triggers.history.get(second).mail[0]["delivery"]["state"] == "sent"
+
+
+def test_concurrent_claims_on_postgresql_never_share_a_message(
+        postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setenv("SLUICE_SMTP_URL", "smtp://127.0.0.1:1")
+    engine = make_engine(postgres_url)
+    t = open_triggers(engine, migrate=False, node="pg")
+    try:
+        ProfileBook(t.sessions).set({"admin_email": "admin@acme.test"}, by="test")
+        t.catalog.save("mailer", MAILER, kind="function")
+        for _ in range(30):
+            _run(t)
+        barrier = threading.Barrier(4)
+        taken: list[list[int]] = [[] for _ in range(4)]
+
+        def claim(n: int) -> None:
+            outbox = Outbox(t.sessions)
+            barrier.wait(10)
+            while batch := outbox.claim(f"node-{n}", 2, lease=60):
+                taken[n].extend(c.id for c in batch)
+
+        threads = [threading.Thread(target=claim, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        claimed = [i for part in taken for i in part]
+        assert len(claimed) == 30 and len(set(claimed)) == 30
+    finally:
+        engine.dispose()

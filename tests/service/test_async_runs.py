@@ -185,3 +185,36 @@ def test_scripts_delete_by_cli_and_api_refuses_while_a_schedule_uses_it(api: Api
     assert api.client.delete("/api/v1/scripts/double", headers=api.runner).status_code == 403
     assert api.client.delete("/api/v1/scripts/double", headers=api.admin).status_code == 204
     assert api.client.get("/api/v1/scripts/double", headers=api.admin).status_code == 404
+
+
+def test_concurrent_claims_on_postgresql_never_share_a_queued_run(postgres_url: str) -> None:
+    import threading
+
+    engine = make_engine(postgres_url)
+    triggers = open_triggers(engine, migrate=False, node="pg")
+    try:
+        triggers.catalog.save("double", "return amount * 2;", kind="function")
+        from sluicegate.triggers.launcher import Actor
+        actor = Actor.named("t")
+        live, inputs = triggers.launcher.prepare_function("double", {"amount": 1}, actor=actor)
+        queue = RunQueue(triggers.sessions, triggers.launcher)
+        ids = {queue.enqueue(live, inputs, trigger="function", actor=actor)
+               for _ in range(40)}
+        barrier = threading.Barrier(4)
+        taken: list[list[int]] = [[] for _ in range(4)]
+
+        def claim(n: int) -> None:
+            node = RunQueue(triggers.sessions, triggers.launcher, node=f"node-{n}")
+            barrier.wait(10)
+            while batch := node.claim(3):
+                taken[n].extend(c.run_id for c in batch)
+
+        threads = [threading.Thread(target=claim, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        claimed = [run_id for part in taken for run_id in part]
+        assert sorted(claimed) == sorted(ids)          # each queued run exactly once
+    finally:
+        engine.dispose()
