@@ -231,3 +231,20 @@ def test_concurrent_claims_on_postgresql_never_share_a_message(
         assert len(claimed) == 30 and len(set(claimed)) == 30
     finally:
         engine.dispose()
+
+
+def test_a_scheduled_runs_mail_is_saved_with_its_batched_run(
+        triggers: Triggers, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLUICE_SMTP_URL", "smtp://127.0.0.1:1")
+    triggers.catalog.save("digest", 'sendmail [ from: zoho.adminuserid to: "team@acme.test" '
+                          'subject: "Digest" message: "3 invoices overdue" ]',
+                          kind="schedule")
+    triggers.schedules.add({"name": "digest", "script": "digest",
+                            "recurrence": {"kind": "hourly"}, "start": "2099-01-01T00:00"})
+    triggers.schedules.run_now("digest")
+    assert triggers.scheduler().run_due() == 1
+    [run] = triggers.history.list(trigger="schedule")
+    message = triggers.history.get(run.id).mail[0]
+    assert message["from"] == "admin@acme.test"   # the profile, in a schedule too
+    assert message["delivery"]["state"] == "pending"
+    assert [c.run_id for c in Outbox(triggers.sessions).claim("n", 5, lease=60)] == [run.id]
