@@ -7,7 +7,7 @@ imported inside the commands so that `sluice run hello.dg` starts quickly.
 
 from __future__ import annotations
 
-__all__ = ["main", "build_parser", "UsageError"]
+__all__ = ["main", "build_parser", "package_version", "UsageError"]
 
 import argparse
 import json
@@ -186,8 +186,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(sys.stdout)
 
 
+def package_version() -> str:
+    """The installed sluicegate version (pyproject's, through the package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sluicegate")
+    except PackageNotFoundError:   # run from a source tree that was never installed
+        return "unknown"
+
+
+class _Version(argparse.Action):
+    """`--version`, reading the metadata only when asked (startup stays fast)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
+        sys.stdout.write(f"sluice {package_version()}\n")
+        parser.exit(0)
+
+
+_ENVIRONMENT = """environment (see the README for all):
+  SLUICE_HOME, SLUICE_DATABASE_URL, SLUICE_MASTER_KEY, SLUICE_TIMEZONE,
+  SLUICE_ALLOW_PRIVATE_HOSTS, SLUICE_TOKEN_LEEWAY, SLUICE_OAUTH_REDIRECT_URI,
+  SLUICE_AUTHORIZE_TIMEOUT, SLUICE_ACTOR,
+  SLUICE_SMTP_URL, SLUICE_SMTP_PASSWORD   deliver sendmail (sluice serve --help)
+  SLUICE_LOG_FORMAT                       json or text logs of serve and worker
+"""
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    sys.stdout.write(shtab.complete(build_parser(), shell=args.shell) + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sluice", description="Run Deluge business scripts in a sandbox.")
+    parser = _Parser(prog="sluice", description="Run Deluge business scripts in a sandbox.",
+                     epilog=_ENVIRONMENT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -222,6 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the example scripts offline and show the results")
     demo.set_defaults(func=cmd_demo)
 
+    completion = sub.add_parser("completion", help="print a shell completion script",
+                                description="Print the completion script of a shell, e.g. "
+                                "`sluice completion bash > /etc/bash_completion.d/sluice` or "
+                                "`sluice completion zsh > ~/.zfunc/_sluice`.")
+    completion.add_argument("shell", choices=("bash", "zsh"))
+    completion.set_defaults(func=cmd_completion)
+
     for register in _extensions():
         register(sub)
     return parser
@@ -231,7 +278,8 @@ def _extensions() -> list[Callable[[Any], None]]:
     """Sub-commands of the other packages (connections, service, ...), when present."""
     found = []
     for module_name in ("sluicegate.connections.cli", "sluicegate.service.cli",
-                        "sluicegate.testing.command"):
+                        "sluicegate.testing.command",
+                        "sluicegate.org.cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ImportError:
@@ -246,6 +294,9 @@ def _host_problem(exc: Exception) -> str | None:
     by the modules that raise them, which are loaded only when used."""
     db = sys.modules.get("sluicegate.store.db")
     if db is not None and isinstance(exc, db.DatabaseUrlError):
+        return str(exc)
+    mail = sys.modules.get("sluicegate.mail.settings")
+    if mail is not None and isinstance(exc, mail.SmtpUrlError):
         return str(exc)
     keyring = sys.modules.get("sluicegate.connections.keyring")
     if keyring is not None and isinstance(exc, keyring.KeyringError):

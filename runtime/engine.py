@@ -77,7 +77,9 @@ class RunResult:
             self.value)
         return {"status": self.status, "return": plain, "logs": list(self.logs),
                 "error": self.error.to_json() if self.error else None,
-                "mail": list(self.mail), "http": list(self.http), "stats": dict(self.stats)}
+                # attachments' bytes ride along to the outbox only
+                "mail": [{k: v for k, v in m.items() if k != "files"} for m in self.mail],
+                "http": list(self.http), "stats": dict(self.stats)}
 
     def to_json_text(self) -> str:
         """The JSON object as text, decimals written with their scale."""
@@ -99,10 +101,15 @@ def _timezone(inputs: dict[str, Any], default: str | None) -> Any:
 
 
 def _system_values(inputs: dict[str, Any]) -> dict[str, Any]:
+    """`zoho.adminuser(id)` is the organization's admin e-mail (the stored profile puts it
+    in `organization.admin_email`), `zoho.loginuser(id)` the e-mail of the user who
+    triggered the run; each falls back on the other, so inputs still override."""
     user = inputs.get("user") if isinstance(inputs.get("user"), dict) else {}
-    email = user.get("email") if user else None
-    return {"adminuser": email, "adminuserid": email, "loginuser": email,
-            "loginuserid": email, "appname": None}
+    org = inputs.get("organization") if isinstance(inputs.get("organization"), dict) else {}
+    login = (user or {}).get("email") or None
+    admin = (org or {}).get("admin_email") or None
+    return {"adminuser": admin or login, "adminuserid": admin or login,
+            "loginuser": login or admin, "loginuserid": login or admin, "appname": None}
 
 
 class Runtime:
@@ -229,8 +236,10 @@ class Runtime:
                 log.exception("internal error running %s", filename)
                 error = ErrorInfo("InternalError", f"Internal error: {type(exc).__name__}",
                                   line, col, filename)
-        stats = {"statements": ctx.statements, "duration_ms": _ms(started),
-                 "http_calls": ctx.http_calls}
+        # a run that never started (no such entry, an input of the wrong type) executed
+        # no statement: the budget was never handed out
+        stats = {"statements": ctx.statements if ctx.started else 0,
+                 "duration_ms": _ms(started), "http_calls": ctx.http_calls}
         if error is None:
             # The returned value is turned into JSON here, under the run's protection: a
             # map that contains itself must fail the run, not the host printing it.

@@ -758,11 +758,34 @@ def _to_date_time(receiver: Any, pattern: Any = None) -> DateTime:
     return DateTime(value.value, False) if value.date_only else value
 
 
-def _to_time(receiver: Any, pattern: Any = None) -> DateTime:
-    """toTime([pattern]): like toDateTime; text with only a time ("10:30", "2:15 PM") is that
-    time today (chosen). Zoho Deluge docs: Common functions > toTime."""
+def _to_time(receiver: Any, pattern: Any = None, zone_name: Any = None) -> DateTime:
+    """toTime([pattern [, timeZone]]): like toDateTime; text with only a time ("10:30",
+    "2:15 PM") is that time today (chosen). `timeZone` is the zone the text's wall-clock
+    time is in; the result is that instant in the run's zone (an unknown zone means GMT,
+    as Java's TimeZone does; a DATETIME or NUMBER ignores both arguments). Zoho Deluge
+    docs: Common functions > toTime ("The timeZone param is used to denote the time zone
+    in which the given date-time value (in the expression) falls in")."""
+    if zone_name is not None and isinstance(receiver, str):
+        zone = zone_named(want_text("toTime", 2, zone_name)) or _UTC
+        value = _convert("toTime", receiver, pattern, True)
+        value = DateTime(value.value, False) if value.date_only else value
+        try:
+            instant = _localize(_wall(value), zone) if not _has_own_zone(receiver, pattern) \
+                else value.value
+            return DateTime(instant.astimezone(current().timezone), False)
+        except (OverflowError, ValueError):
+            raise _out_of_range("toTime") from None
     value = _convert("toTime", receiver, pattern, True)
     return DateTime(value.value, False) if value.date_only else value
+
+
+def _has_own_zone(text: str, pattern: Any) -> bool:
+    """Whether the text names its own zone through the pattern (z, Z or X letters):
+    then that zone wins over the timeZone argument."""
+    if pattern is None:
+        return False
+    parsed = parse_pattern(text, want_text("toTime", 1, pattern), _now_year())
+    return parsed is not None and parsed[1] is not None
 
 
 def _to_string(receiver: Any, pattern: Any = None, zone_name: Any = None) -> str:
@@ -844,7 +867,7 @@ METHODS: list[Builtin] = [
     method("unixEpoch", _unix_epoch, _RECEIVERS, 0, 1),
     method("toDate", _to_date, ("DATETIME", "TEXT", "NUMBER"), 0, 1),
     method("toDateTime", _to_date_time, ("DATETIME", "TEXT", "NUMBER"), 0, 1),
-    method("toTime", _to_time, ("DATETIME", "TEXT", "NUMBER"), 0, 1),
+    method("toTime", _to_time, ("DATETIME", "TEXT", "NUMBER"), 0, 2),
     method(("toString", "toText"), _to_string, "DATETIME", 0, 2),
     method(("toString", "toText"), _to_string_of_text_or_millis, ("TEXT", "NUMBER"), 0, 2),
     method("isDate", _is_date, ANY, 0),

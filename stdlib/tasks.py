@@ -24,6 +24,7 @@ from __future__ import annotations
 __all__ = ["METHODS", "FUNCTIONS", "TASKS", "invokeurl", "invokeapi", "sendmail",
            "system_value", "send_request", "answer_value"]
 
+import base64
 import json
 import re
 from decimal import Decimal
@@ -296,8 +297,14 @@ def sendmail(ctx: RunContext, params: list[tuple[str, Any]]) -> None:
     to = _recipients(p.get("to"))
     if not to:
         raise ScriptRuntimeError("sendmail needs at least one recipient in 'to'")
+    sender = display(p.get("from")).strip() if p.get("from") is not None else ""
+    if not sender:
+        # zoho.adminuserid is null until the organization profile names the admin
+        raise ScriptRuntimeError("sendmail needs a sender in 'from', and it is empty "
+                                 "(zoho.adminuserid has a value once the organization's "
+                                 "admin e-mail is set: sluice org set --admin-email ADDRESS)")
     message = {
-        "from": display(p.get("from")) if p.get("from") is not None else None,
+        "from": sender,
         "to": to,
         "cc": _recipients(p.get("cc")) if p.get("cc") is not None else [],
         "bcc": _recipients(p.get("bcc")) if p.get("bcc") is not None else [],
@@ -305,11 +312,31 @@ def sendmail(ctx: RunContext, params: list[tuple[str, Any]]) -> None:
         "subject": display(p.get("subject")),
         "message": display(p.get("message")),
         "content_type": display(p.get("content-type") or "text/html"),
-        "attachments": [f.name for f in (p["attachments"] if isinstance(
-            p.get("attachments"), list) else [p["attachments"]]) if type(f) is File]
-        if p.get("attachments") is not None else [],
     }
+    files = _attachments(p.get("attachments"))
+    message["attachments"] = [f.name for f in files]
+    if files:
+        message["files"] = [{"name": f.name, "content_type": f.content_type,
+                             "base64": base64.b64encode(f.data).decode("ascii")}
+                            for f in files]
     (ctx.mailer or _OUTBOX).send(message, ctx)
+
+
+# What one message may carry in attachments; a relay refuses larger mail (the common
+# limit of hosted relays, measured on the encoded message, is 20-25 MB).
+MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024
+
+
+def _attachments(value: Any) -> list[File]:
+    if value is None:
+        return []
+    files = [f for f in (value if isinstance(value, list) else [value]) if type(f) is File]
+    total = sum(len(f.data) for f in files)
+    if total > MAX_ATTACHMENT_BYTES:
+        raise ScriptRuntimeError(f"sendmail attachments total {total} bytes, over the "
+                                 f"{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB a message may "
+                                 "carry")
+    return files
 
 
 # ---- legacy URL functions ------------------------------------------------------------------

@@ -82,7 +82,11 @@ def postgres_database() -> Iterator[str]:
 def empty_postgres(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        # every table the migrations made (new areas add tables), not only those listed
+        tables = set(TABLES) | set(conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename <> 'alembic_version'")).scalars())
+        conn.execute(text(f"TRUNCATE {', '.join(sorted(tables))} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

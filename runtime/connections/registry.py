@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from ..errors import ScriptRuntimeError
 from ..http.broker import deadline_transport
 from ..http.guard import BaseUrl, DestinationRefused, first_match
+from ..observability.metrics import TOKEN_REFRESHES
 from ..store.connections import (
     AUTH_TYPES, Connection, ConnectionAudit, ConnectionCredential, PendingAuthorization,
 )
@@ -410,6 +411,11 @@ class Registry:
                 audit["secret"] = "changed"
                 if conn.auth_type != "oauth2":
                     cred.generation += 1
+                    # a key or password is the whole credential: a new one restores a
+                    # revoked (or failed) connection, as adding it again would
+                    if conn.status in ("revoked", "error"):
+                        audit["status"] = [conn.status, "connected"]
+                        conn.status, conn.last_error = "connected", None
             if not audit:
                 raise RegistryError("update", "nothing changed: the values given are the "
                                     "connection's current ones")
@@ -997,6 +1003,7 @@ class Registry:
                 s.commit()
                 self._failed.pop(link, None)
                 self.refresh_count += 1
+                TOKEN_REFRESHES.labels(link, "ok").inc()
                 log.info("refreshed the token of connection %s (generation %d)", link,
                          cred.generation)
                 fresh = self._decode(conn, cred)
@@ -1022,6 +1029,7 @@ class Registry:
         conn.updated_at = utcnow()
         s.commit()
         self._forget(link)
+        TOKEN_REFRESHES.labels(link, "failed").inc()
         log.warning("token refresh of connection %s failed: %s", link, err.code)
 
     @contextmanager

@@ -214,7 +214,9 @@ def run_child(channel: socket.socket, job: dict[str, Any], prepared: bool = Fals
         result = runtime.run(job["source"], job.get("inputs") or {},
                              filename=job.get("filename", "<script>"), limits=limits,
                              entry=job.get("entry"), convert_inputs=job.get("convert", True))
-        protocol.send(channel, {"op": "result", "result": result.to_json()})
+        # the mail keeps its attachments' bytes: they go to the outbox, not to answers
+        protocol.send(channel, {"op": "result",
+                                "result": {**result.to_json(), "mail": list(result.mail)}})
     except MemoryError:
         code = 3
     except BaseException:  # noqa: BLE001 - the parent reports a crash from the exit code

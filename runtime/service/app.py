@@ -10,6 +10,8 @@
                                                      redirect comes back to this service
     GET  /oauth/callback                    none     completes it (the state is checked)
     GET  /healthz                           none     database, scheduler, executor mode
+    GET  /readyz                            none     database reachable, migrations current
+    GET  /metrics                           none     Prometheus text (per process)
     GET  /openapi.json, /docs, /redoc       none     this API, described (served offline)
     /, /sign-in, /runs, /scripts, ...      session  the web console (sluicegate.console)
 
@@ -35,6 +37,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi_offline import FastAPIOffline
 
+from ..observability import RequestObserver, install_run_observer
 from ..triggers.executor import executor_mode
 from ..triggers.node import SchedulerNode
 from ..triggers.setup import Triggers
@@ -71,6 +74,8 @@ def create_app(triggers: Triggers, tokens: TokenBook, *, node: SchedulerNode | N
                                  "their run history.")
     app.state.service = service
     install_error_handlers(app)
+    install_run_observer()
+    app.add_middleware(RequestObserver)
     for router in ROUTERS:
         app.include_router(router)
     install_console(app)

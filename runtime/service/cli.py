@@ -1,7 +1,7 @@
 """The service's sub-commands of `sluice`: scripts, schedules, runs, tokens, serve, worker.
 
     sluice scripts add NAME FILE --kind function|button|schedule [--module M] ...
-    sluice scripts list|show|versions|diff|publish|rollback|run ...
+    sluice scripts list|show|versions|diff|publish|rollback|run|delete|expose|unexpose ...
     sluice schedules add|list|show|pause|resume|run-now|delete ...
     sluice runs list|show|replay|prune ...
     sluice tokens create --role admin|runner | list | revoke ID
@@ -217,8 +217,11 @@ def cmd_scripts_run(args: argparse.Namespace) -> int:
     kind = triggers.catalog.get(args.name).kind
     if kind == "button":
         try:
-            record = json.loads(args.record) if args.record else None
-            records = json.loads(args.records) if args.records else None
+            # exact decimals: a record's 12.50 stays 12.50, as the API reads bodies
+            from decimal import Decimal
+
+            record = json.loads(args.record, parse_float=Decimal) if args.record else None
+            records = json.loads(args.records, parse_float=Decimal) if args.records else None
         except ValueError as exc:
             raise UsageError(f"--record/--records: not valid JSON ({exc})") from None
         outcome: Any = triggers.launcher.click_button(args.name, record=record,
@@ -237,6 +240,34 @@ def cmd_scripts_run(args: argparse.Namespace) -> int:
     else:
         _show_result(outcome.result, outcome.to_json(), outcome.run_id)
     return 0 if ok else 1
+
+
+def cmd_scripts_delete(args: argparse.Namespace) -> int:
+    versions = _open().catalog.delete(args.name)
+    sys.stdout.write(f"{args.name}: deleted with {versions} version"
+                     f"{'s' if versions != 1 else ''}\n")
+    return 0
+
+
+def cmd_scripts_expose(args: argparse.Namespace) -> int:
+    from ..triggers.webhooks import WebhookBook
+
+    triggers = _open()
+    token = WebhookBook(triggers.sessions, triggers.catalog).expose(args.name, by=_who())
+    base = (args.base_url or "http://127.0.0.1:8080").rstrip("/")
+    sys.stdout.write(f"{args.name} is exposed; POST JSON (or GET with a query) to the URL "
+                     "below. It is shown once: the URL is the credential\n")
+    sys.stdout.write(f"{base}/hooks/{token}\n")
+    return 0
+
+
+def cmd_scripts_unexpose(args: argparse.Namespace) -> int:
+    from ..triggers.webhooks import WebhookBook
+
+    triggers = _open()
+    count = WebhookBook(triggers.sessions, triggers.catalog).revoke(args.name)
+    sys.stdout.write(f"{args.name}: {count} webhook{'s' if count != 1 else ''} revoked\n")
+    return 0
 
 
 def _show_result(result: Any, data: dict[str, Any], run_id: int) -> None:
@@ -471,7 +502,8 @@ def _node_options(args: argparse.Namespace) -> Any:
         max_count=args.keep_runs or None)
     return NodeOptions(concurrency=args.concurrency, poll=args.poll, lease=args.lease,
                        batch=args.batch, grace=args.grace, node=args.node,
-                       retention=retention, isolated=not args.in_process)
+                       retention=retention, isolated=not args.in_process,
+                       metrics_port=getattr(args, "metrics_port", None))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -486,7 +518,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return work(_node_options(args))
 
 
+_NODE_ENVIRONMENT = """environment:
+  SLUICE_DATABASE_URL    the shared database (PostgreSQL for several nodes)
+  SLUICE_MASTER_KEY      the key the connections' secrets are sealed with
+  SLUICE_SMTP_URL        deliver sendmail through smtp://USER@HOST:PORT (STARTTLS when
+                         offered; ?starttls=require|off) or smtps://USER@HOST:PORT
+  SLUICE_SMTP_PASSWORD   the SMTP password (never in the URL or on the command line)
+  SLUICE_LOG_FORMAT      json or text (default: json when stderr is not a terminal)
+"""
+
+
 def _node_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = _NODE_ENVIRONMENT
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("--concurrency", type=_positive_int, default=4, metavar="N",
                    help="scheduled runs executed at once (default 4)")
     p.add_argument("--batch", type=_positive_int, default=16, metavar="N",
@@ -562,6 +606,18 @@ def register(sub: Any) -> None:
     p.add_argument("name")
     p.add_argument("version", type=_positive_int)
     p.set_defaults(func=_guarded(cmd_scripts_rollback))
+    p = ssub.add_parser("delete", help="delete a script, its versions and webhooks")
+    p.add_argument("name")
+    p.set_defaults(func=_guarded(cmd_scripts_delete))
+    p = ssub.add_parser("expose", help="expose a function at a webhook URL with its own "
+                        "secret token (printed once, on the last line)")
+    p.add_argument("name")
+    p.add_argument("--base-url", metavar="URL", help="where `sluice serve` is reached "
+                   "(default http://127.0.0.1:8080)")
+    p.set_defaults(func=_guarded(cmd_scripts_expose))
+    p = ssub.add_parser("unexpose", help="revoke every webhook URL of a script")
+    p.add_argument("name")
+    p.set_defaults(func=_guarded(cmd_scripts_unexpose))
     p = ssub.add_parser("run", help="run a stored function (or click a button) and record "
                         "the run")
     p.add_argument("name")
@@ -636,8 +692,9 @@ def register(sub: Any) -> None:
     rsub.required = True
     p = rsub.add_parser("list", help="recent runs, newest first")
     p.add_argument("--script")
-    p.add_argument("--trigger", choices=("function", "button", "schedule", "replay", "cli"))
-    p.add_argument("--status", choices=("success", "failure"))
+    p.add_argument("--trigger", choices=("function", "button", "schedule", "replay", "cli",
+                                         "webhook"))
+    p.add_argument("--status", choices=("success", "failure", "queued", "running"))
     p.add_argument("--schedule", metavar="NAME")
     p.add_argument("--limit", type=_positive_int, default=20)
     p.add_argument("--json", action="store_true")
@@ -682,4 +739,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_guarded(cmd_serve))
     p = sub.add_parser("worker", help="run a scheduler node: claim and execute schedules")
     _node_arguments(p)
+    p.add_argument("--metrics-port", type=_positive_int, metavar="PORT",
+                   help="serve this worker's Prometheus metrics on PORT (all interfaces)")
     p.set_defaults(func=_guarded(cmd_worker))

@@ -31,6 +31,7 @@ from types import FrameType
 from typing import Any
 
 from ..connections.keycheck import require_node_key
+from ..observability import configure_logging, install_run_observer
 from ..store.db import SessionGuards, make_engine
 from ..triggers.history import RetentionPolicy
 from ..triggers.node import SchedulerNode
@@ -57,6 +58,7 @@ class NodeOptions:
     node: str | None = None
     retention: RetentionPolicy = RetentionPolicy()
     isolated: bool = True
+    metrics_port: int | None = None   # worker: serve /metrics on this port (no API)
 
 
 class ServiceError(Exception):
@@ -73,8 +75,14 @@ class Service:
     registry: ServiceRegistry
     broker: Any
     forker: Any = None
+    courier: Any = None    # the mail delivery loop, when SLUICE_SMTP_URL is set
+    queue: Any = None      # the loop running queued (?wait=false) runs
 
     def close(self) -> None:
+        if self.queue is not None:
+            self.queue.stop()
+        if self.courier is not None:
+            self.courier.stop()
         self.broker.close()   # and the registry
         if self.forker is not None:
             self.forker.close()
@@ -146,6 +154,12 @@ class RespawningForker:
             return None
         return status
 
+    @property
+    def children(self) -> int:
+        """Isolated children alive (forked and not yet reaped)."""
+        with self._lock:
+            return len(self._owners)
+
     def _replace(self, dead: Any) -> Any:
         with self._lock:
             if self.current is dead:
@@ -180,6 +194,9 @@ def open_service(options: NodeOptions, url: str | None = None, *,
                  forker: Any = None) -> Service:
     """The trigger layer, the token book, the connection broker and a scheduler node over
     one database; scripts run in children of `forker` when given, else in-process."""
+    from ..mail import smtp_settings
+
+    smtp = smtp_settings()   # an unusable SLUICE_SMTP_URL stops the node before it starts
     # Migrations run unguarded (an index on a large table may take minutes); the node's
     # own sessions carry guards shorter than its lease, so that a stalled node's locks
     # are released and its work taken over (PostgreSQL; see store.db.SessionGuards).
@@ -197,13 +214,29 @@ def open_service(options: NodeOptions, url: str | None = None, *,
     registry = ServiceRegistry(registry_engine, keyring=require_node_key(registry_engine),
                                token_timeout=_TOKEN_TIMEOUT)
     broker = service_broker(registry)
+    install_run_observer()
     triggers = open_triggers(engine, broker=broker, forker=forker, node=options.node,
                              migrate=False)
     settings = SchedulerSettings(lease=options.lease, batch=options.batch)
     node = SchedulerNode(triggers.scheduler(settings), concurrency=options.concurrency,
                          poll=options.poll, retention=options.retention)
+    courier = None
+    if smtp is not None:
+        from ..mail import MailCourier, Outbox, SmtpTransport
+
+        from ..observability.metrics import MAIL_DELIVERIES
+
+        courier = MailCourier(Outbox(triggers.sessions), SmtpTransport(smtp),
+                              node=triggers.node, poll=options.poll,
+                              observe=lambda outcome: MAIL_DELIVERIES.labels(outcome).inc())
+        courier.start()
+        log.info("delivering mail through %s", smtp.describe())
+    from ..triggers.queue import QueueNode, RunQueue
+
+    queue = QueueNode(RunQueue(triggers.sessions, triggers.launcher, clock=triggers.clock),
+                      concurrency=options.concurrency, poll=options.poll)
     return Service(triggers, TokenBook(triggers.sessions, triggers.clock), node, registry,
-                   broker, forker)
+                   broker, forker, courier, queue)
 
 
 def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True) -> int:
@@ -227,12 +260,17 @@ def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True)
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
+    configure_logging()
     service = _open(options, forker)
     try:
+        if scheduler:   # --no-scheduler serves the API only: workers run the queue too
+            service.queue.start()
         app = create_app(service.triggers, service.tokens,
                          node=service.node if scheduler else None, grace=options.grace,
                          registry=service.registry)
-        config = uvicorn.Config(app, host=host, port=port, log_level="info",
+        # log_config=None: our logging (JSON lines off a terminal) instead of uvicorn's
+        # own set-up; each request is logged once, by the application's RequestObserver
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None,
                                 timeout_graceful_shutdown=int(max(1, options.grace)),
                                 access_log=False)
         Server(config).run()
@@ -244,10 +282,17 @@ def serve(host: str, port: int, options: NodeOptions, *, scheduler: bool = True)
 def work(options: NodeOptions) -> int:
     """Run a scheduler node in the foreground until SIGTERM or SIGINT."""
     forker = start_zygote() if options.isolated else None
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     service = _open(options, forker)
     node = service.node
+    service.queue.start()
+    if options.metrics_port:
+        # a worker has no API: its own counters get a port of their own (per process)
+        from prometheus_client import start_http_server
+
+        from ..observability.metrics import REGISTRY
+
+        start_http_server(options.metrics_port, addr="0.0.0.0", registry=REGISTRY)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("sluicegate.worker").info(

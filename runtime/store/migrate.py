@@ -3,7 +3,7 @@ up to date (`upgrade(engine)`); the revisions live in store/migrations/versions/
 
 from __future__ import annotations
 
-__all__ = ["upgrade", "alembic_config"]
+__all__ = ["upgrade", "alembic_config", "missing_revisions"]
 
 from pathlib import Path
 
@@ -26,3 +26,18 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Apply every migration up to `revision` (idempotent). Each area (connections,
     triggers) has its own branch of revisions, so the default target is all heads."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def missing_revisions(engine: Engine) -> list[str]:
+    """The head revisions this code knows and the database has not applied (empty when
+    the schema is current; /readyz is not ready until it is)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as conn:
+        applied = set(MigrationContext.configure(conn).get_current_heads())
+    known = set(script.get_heads())
+    # an applied revision that is a descendant of a known head cannot exist here; an
+    # older applied head means that branch has migrations still to run
+    return sorted(known - applied)

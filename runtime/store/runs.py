@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .db import Base, utcnow
 from .scripts import JsonText, UtcDateTime
 
-RUN_TRIGGERS = ("function", "button", "schedule", "replay", "cli")
+RUN_TRIGGERS = ("function", "button", "schedule", "replay", "cli", "webhook")
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids
 _RunId = BigInteger().with_variant(Integer(), "sqlite")

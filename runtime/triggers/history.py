@@ -10,8 +10,9 @@ from __future__ import annotations
 __all__ = ["RetentionPolicy", "RunHistory", "RunRecord", "cap_logs"]
 
 import datetime as _dt
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import and_, delete, select
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..engine import RunResult
+from ..mail.outbox import Outbox, outbox_rows, public_mail, with_delivery
 from ..store.runs import Run
 from ..store.schedules import Occurrence
 from ..values import to_json_text, to_plain
@@ -72,7 +74,9 @@ class RunRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The run result object of ARCHITECTURE plus what the history adds."""
-        return {"run_id": self.id, "status": self.status, "return": self.return_value,
+        return {"run_id": self.id, "status": self.status,
+                "state": self.status if self.status in ("queued", "running") else "finished",
+                "return": self.return_value,
                 "logs": self.logs, "error": self.error, "mail": self.mail, "http": self.http,
                 "stats": self.stats, "trigger": self.trigger, "script": self.script_name,
                 "version": self.script_version, "inputs": self.inputs,
@@ -109,6 +113,7 @@ class RunHistory:
         self.max_log_lines = max_log_lines
         self.max_log_bytes = max_log_bytes
         self.max_return_bytes = max_return_bytes
+        self.outbox = Outbox(sessions)
 
     def row(self, *, trigger: str, script_id: int | None, script_name: str,
             script_version: int | None, inputs: Mapping[str, Any], result: RunResult,
@@ -123,14 +128,18 @@ class RunHistory:
             value = (f"[return value not stored: {size} bytes of JSON, over the cap of "
                      f"{self.max_return_bytes}]")
             stats["return_truncated"] = True
-        return Run(trigger=trigger, script_id=script_id, script_name=script_name,
-                   script_version=script_version, status=result.status,
-                   inputs=redact(dict(inputs)), logs=logs, logs_truncated=truncated,
-                   return_value=value,
-                   error=result.error.to_json() if result.error else None, stats=stats,
-                   http=list(result.http), mail=list(result.mail),
-                   started_at=started_at, finished_at=finished_at, node=node, actor=actor,
-                   **extra)
+        run = Run(trigger=trigger, script_id=script_id, script_name=script_name,
+                  script_version=script_version, status=result.status,
+                  inputs=redact(dict(inputs)), logs=logs, logs_truncated=truncated,
+                  return_value=value,
+                  error=result.error.to_json() if result.error else None, stats=stats,
+                  http=list(result.http), mail=public_mail(list(result.mail)),
+                  started_at=started_at, finished_at=finished_at, node=node, actor=actor,
+                  **extra)
+        # the messages go to the outbox in the run's own transaction: recorded together
+        run.outbox = outbox_rows(list(result.mail),  # type: ignore[attr-defined]
+                                 deliver=bool(os.environ.get("SLUICE_SMTP_URL")))
+        return run
 
     def record(self, **fields: Any) -> int:
         """Store one run (the arguments of `row`) and return its id.
@@ -142,7 +151,10 @@ class RunHistory:
             run = self.row(**fields)
             try:
                 with self.sessions() as s:
-                    s.add(run)
+                    if run.id is not None:   # a queued run's reserved row: fill it in
+                        run = s.merge(run)
+                    else:
+                        s.add(run)
                     s.commit()
                     return run.id
             except DBAPIError as exc:
@@ -160,7 +172,9 @@ class RunHistory:
             run = s.get(Run, run_id)
             if run is None:
                 raise NotFound(f"No run with id {run_id}")
-            return _record(run)
+            record = _record(run)
+        states = self.outbox.states(run_id)
+        return replace(record, mail=with_delivery(record.mail, states)) if states else record
 
     def list(self, *, script: str | None = None, trigger: str | None = None,
              status: str | None = None, schedule_id: int | None = None,

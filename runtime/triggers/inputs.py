@@ -15,6 +15,7 @@ from __future__ import annotations
 __all__ = [
     "REDACTED",
     "InputDefaults",
+    "ProfileDefaults",
     "actor_user",
     "button_inputs",
     "function_inputs",
@@ -25,7 +26,7 @@ __all__ = [
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,24 @@ class InputDefaults:
         user.update(actor or {})
         user.update(given or {})
         return user
+
+
+@dataclass(frozen=True)
+class ProfileDefaults(InputDefaults):
+    """InputDefaults topped with the stored organization profile, read at each run so a
+    profile set through any node applies to the next run on every node.
+
+    `profile()` returns the profile's `organization` keys (or None when there is none):
+    its admin e-mail, id, name, currency, time zone and formats."""
+
+    profile: Callable[[], Mapping[str, Any] | None] = lambda: None
+
+    def _current(self) -> InputDefaults:
+        stored = self.profile() or {}
+        return InputDefaults(organization={**self.organization, **stored}, user=self.user)
+
+    def organization_for(self, given: Any, *, time_zone: str | None = None) -> dict[str, Any]:
+        return self._current().organization_for(given, time_zone=time_zone)
 
 
 def actor_user(name: str, user_id: str = "") -> dict[str, Any]:

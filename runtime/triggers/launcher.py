@@ -99,17 +99,30 @@ class Launcher:
     def execute_function(self, name: str, inputs: Mapping[str, Any] | None, *,
                          actor: Actor, trigger: str = "function") -> Outcome:
         """Run the published function `name` with the caller's inputs."""
+        live, full = self.prepare_function(name, inputs, actor=actor)
+        result, run_id = self._run(live, full, trigger=trigger, actor=actor)
+        return Outcome(run_id, result, live.version)
+
+    def prepare_function(self, name: str, inputs: Mapping[str, Any] | None, *,
+                         actor: Actor) -> tuple[LiveScript, dict[str, Any]]:
+        """The published function `name` and its full inputs, checked (not run)."""
         if inputs is not None and not isinstance(inputs, Mapping):
             raise InvalidField("inputs", "must be a JSON object of input values")
         live = self.catalog.live(name, "function")
-        full = function_inputs(inputs or {}, self.defaults, actor.user)
-        result, run_id = self._run(live, full, trigger=trigger, actor=actor)
-        return Outcome(run_id, result, live.version)
+        return live, function_inputs(inputs or {}, self.defaults, actor.user)
 
     def click_button(self, name: str, *, record: Any = None, records: Any = None,
                      inputs: Mapping[str, Any] | None = None, organization: Any = None,
                      user: Any = None, actor: Actor) -> ButtonOutcome:
         """Run the published button `name` for a record (or records, for a bulk action)."""
+        live, full = self.prepare_click(name, record=record, records=records, inputs=inputs,
+                                        organization=organization, user=user, actor=actor)
+        return self._click(live, full, trigger="button", actor=actor)
+
+    def prepare_click(self, name: str, *, record: Any = None, records: Any = None,
+                      inputs: Mapping[str, Any] | None = None, organization: Any = None,
+                      user: Any = None, actor: Actor) -> tuple[LiveScript, dict[str, Any]]:
+        """The published button `name` and the full inputs of a click, checked (not run)."""
         if inputs is not None and not isinstance(inputs, Mapping):
             raise InvalidField("inputs", "must be a JSON object of the button's user inputs")
         live = self.catalog.live(name, "button")
@@ -117,7 +130,16 @@ class Launcher:
                              declared=live.user_inputs, record=record, records=records,
                              user_inputs=inputs or {}, organization=organization,
                              user=user, defaults=self.defaults, actor=actor.user)
-        return self._click(live, full, trigger="button", actor=actor)
+        return live, full
+
+    def run_prepared(self, live: LiveScript, inputs: Mapping[str, Any], *, trigger: str,
+                     actor: Actor, run_id: int) -> Outcome | ButtonOutcome:
+        """Run prepared inputs and record the result in the reserved run `run_id` (a
+        queued run: its row exists with status `queued`)."""
+        if live.kind == "button":
+            return self._click(live, inputs, trigger=trigger, actor=actor, id=run_id)
+        result, recorded = self._run(live, inputs, trigger=trigger, actor=actor, id=run_id)
+        return Outcome(recorded, result, live.version)
 
     def replay(self, run_id: int, *, version: str = "original", actor: Actor) -> \
             Outcome | ButtonOutcome:

@@ -305,6 +305,44 @@ class ScheduleBook:
                 return _occurrence_info(occ)
             raise Conflict("Could not add the occurrence; try again")
 
+    UPDATABLE = ("script", "recurrence", "start", "timezone", "end", "misfire",
+                 "misfire_grace", "no_overlap", "retries", "retry_backoff", "inputs")
+    _TIMING = ("recurrence", "start", "timezone", "end")
+
+    def update(self, name: str, changes: Mapping[str, Any], *, by: str = "") -> ScheduleInfo:
+        """Change a schedule's fields (those not given keep their value). A new timing
+        (recurrence, start, zone, end) fires from now on, as a new schedule would; fire
+        times already due keep their occurrences."""
+        unknown = sorted(set(changes) - set(self.UPDATABLE))
+        if unknown:
+            raise InvalidField(unknown[0], "cannot be changed (fields: "
+                               + ", ".join(self.UPDATABLE) + ")")
+        if not changes:
+            raise InvalidField("schedule", "nothing to change")
+        now = self.clock.now()
+        with self.sessions() as s:
+            begin_write(s)
+            schedule = self._schedule(s, name)
+            current = self._info(schedule, self._script_name(s, schedule), 0).to_json()
+            request = {key: current[key] for key in ("name", *self.UPDATABLE)}
+            request.update(changes)
+            fields = parse_request(request, now)
+            timing: Timing = fields.pop("timing")
+            if "script" in changes:
+                script = s.scalar(select(Script).where(Script.name == changes["script"]))
+                if script is None or script.kind != "schedule":
+                    raise InvalidField("script", f"no schedule script named "
+                                       f"{changes['script']!r}")
+                schedule.script_id = script.id
+            for key, value in fields.items():
+                setattr(schedule, key, value)
+            if any(key in changes for key in self._TIMING):
+                schedule.fired_count = 0
+                schedule.next_fire_at = _first_fire(timing, now, fields["misfire_grace"])
+            schedule.updated_at = now
+            s.commit()
+            return self._info(schedule, self._script_name(s, schedule))
+
     def delete(self, name: str) -> None:
         with self.sessions() as s:
             begin_write(s)

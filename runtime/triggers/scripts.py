@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -370,22 +370,33 @@ class ScriptCatalog:
         params = [{"name": pname, "type": ptype} for ptype, pname in entry.params]
         return params, (entry.name.lower() if entry.name else None)
 
-    def delete(self, name: str) -> None:
-        """Delete a script and its versions. Refused while schedules fire it (delete or
-        point them elsewhere first); its runs stay in the history, without the link."""
+    def delete(self, name: str) -> int:
+        """Delete a script, its versions and webhooks; returns how many versions went.
+        Refused while schedules use it (delete them first). Recorded runs stay (their
+        script becomes unknown); runs still queued for it end as failures."""
+        from ..store.queue import QueuedRun
+        from ..store.runs import Run
         from ..store.schedules import Schedule
 
-        with self.sessions() as s:
-            begin_write(s)
+        with self.sessions.begin() as s:
             script = self._script(s, name)
-            using = list(s.scalars(select(Schedule.name).where(Schedule.script_id ==
-                                                                script.id)))
-            if using:
-                raise Conflict(f"Script '{name}' is run by the schedule"
-                               f"{'s' if len(using) > 1 else ''} {', '.join(using)}; "
+            users = s.scalars(select(Schedule.name).where(Schedule.script_id == script.id)
+                              .order_by(Schedule.name)).all()
+            if users:
+                raise Conflict(f"Script '{name}' is used by the schedule"
+                               f"{'s' if len(users) > 1 else ''} {', '.join(users)}; "
                                "delete those first")
+            queued = s.scalars(select(QueuedRun.run_id).where(
+                QueuedRun.script_id == script.id, QueuedRun.state != "finished")).all()
+            if queued:
+                s.execute(update(Run).where(Run.id.in_(queued)).values(
+                    status="failure", error={"type": "RuntimeError", "message":
+                                             "The script was deleted before the run ended",
+                                             "line": None, "column": None}))
+            versions = s.scalar(select(func.count()).select_from(ScriptVersion)
+                                .where(ScriptVersion.script_id == script.id)) or 0
             s.delete(script)
-            s.commit()
+        return int(versions)
 
     @staticmethod
     def _script(s: Session, name: str) -> Script:

@@ -21,7 +21,7 @@ from ..store.migrate import upgrade
 from .clock import Clock, SystemClock
 from .executor import Executor, InProcessExecutor, isolated_executor
 from .history import RunHistory
-from .inputs import InputDefaults
+from .inputs import InputDefaults, ProfileDefaults
 from .launcher import Launcher, node_name
 from .resolver import StoredFunctions, StoredSources
 from .scheduler import Scheduler, SchedulerSettings
@@ -79,7 +79,13 @@ def open_triggers(engine: Engine, *, executor: Executor | None = None,
         ensure_schema(engine)
     sessions = session_factory(engine)
     clock = clock or SystemClock()
-    defaults = defaults or InputDefaults.from_environment()
+    if defaults is None:
+        from ..org import ProfileBook
+
+        book = ProfileBook(sessions)
+        base = InputDefaults.from_environment()
+        defaults = ProfileDefaults(base.organization, base.user,
+                                   profile=lambda: _organization_keys(book))
     node = node or node_name()
     catalog = ScriptCatalog(sessions, clock)
     history = RunHistory(sessions)
@@ -92,3 +98,8 @@ def open_triggers(engine: Engine, *, executor: Executor | None = None,
     launcher = Launcher(catalog, history, executor, defaults=defaults, clock=clock, node=node)
     return Triggers(engine, sessions, clock, defaults, catalog, history, executor, launcher,
                     ScheduleBook(sessions, clock), node)
+
+
+def _organization_keys(book: Any) -> dict[str, Any] | None:
+    profile = book.get()
+    return None if profile is None else profile.organization_map()

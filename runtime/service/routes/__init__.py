@@ -6,13 +6,20 @@
     runs          /api/v1/runs...
     scripts       /api/v1/scripts...
     schedules     /api/v1/schedules...
+    org           /api/v1/org (the organization profile)
+    webhooks      /hooks/{token} (functions exposed with `sluice scripts expose`)
+    tokens        /api/v1/tokens (create once-shown, list, revoke)
 """
 
 from __future__ import annotations
 
 __all__ = ["ROUTERS"]
 
-from . import connections, health, runs, schedules, scripts, triggers
+from fastapi import APIRouter
 
-ROUTERS = (health.router, connections.router, triggers.router, runs.router,
-           scripts.router, schedules.router)
+from . import connections, health, org, runs, schedules, scripts, tokens, triggers, webhooks
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router, connections.router, triggers.router, runs.router, scripts.router,
+    schedules.router)
+ROUTERS += (org.router, webhooks.router, tokens.router)

@@ -6,11 +6,13 @@ from __future__ import annotations
 __all__ = ["router"]
 
 from html import escape
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...connections.registry import RegistryError
 from ..bodies import AuthorizeRequest
@@ -88,3 +90,132 @@ async def authorize_connection(link: str, request: Request,
         link, redirect_uri, actor=actor(token).name))
     return json_response({"connection": link, "authorization_url": start.url,
                           "redirect_uri": redirect_uri})
+
+
+# -- administration: what `sluice connections` does, secrets only in request bodies --------
+class ConnectionSettings(BaseModel):
+    """A connection's settings (as `sluice connections add|update` flags); `secret` is the
+    API key, the Basic password, the OAuth client secret or the OAuth 1 secrets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: str | None = Field(None, description="never returned, never logged")
+    display_name: str | None = None
+    base_urls: list[str] | None = None
+    client_id: str | None = None
+    authorize_url: str | None = None
+    token_url: str | None = None
+    refresh_url: str | None = None
+    revoke_url: str | None = None
+    scopes: list[str] | None = None
+    scope_delimiter: str | None = None
+    grant: str | None = None
+    param_type: str | None = None
+    param_name: str | None = None
+    header_format: str | None = None
+    username: str | None = None
+    authorize_params: dict[str, str] | None = None
+    token_auth: str | None = None
+    refresh_leeway: float | None = None
+    refresh_on_status: list[int] | None = None
+    refresh_on_body: list[str] | None = None
+
+
+class NewConnection(ConnectionSettings):
+    link: str = Field(description="the link name scripts use: connection:\"link\"")
+    auth: str = Field(description="oauth2, oauth1, api_key or basic")
+    service: str | None = Field(None, description="a catalogue service, e.g. zoho_books")
+
+
+def _settings(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in ("secret", "link", "auth", "service")}
+
+
+@router.post("/api/v1/connections", tags=["connections"], status_code=201,
+             openapi_extra=documents(NewConnection))
+async def add_connection(request: Request, token: TokenInfo = Depends(admin)) -> Response:
+    """Create a connection (as `sluice connections add`)."""
+    data = await exact_body(request, NewConnection)
+    registry = parts(request).connections.open()
+    view = await run_in_threadpool(lambda: registry.add(
+        data["link"], data["auth"], secret=data.get("secret") or "",
+        service=data.get("service"), actor=actor(token).name, **_settings(data)))
+    return json_response(view.to_json(), 201)
+
+
+@router.patch("/api/v1/connections/{link}", tags=["connections"],
+              openapi_extra=documents(ConnectionSettings))
+async def update_connection(link: str, request: Request,
+                            token: TokenInfo = Depends(admin)) -> Response:
+    """Change settings, base URLs or the secret (a new key or password restores a revoked
+    API-key or Basic connection)."""
+    data = await exact_body(request, ConnectionSettings)
+    registry = parts(request).connections.open()
+    view = await run_in_threadpool(lambda: registry.update(
+        link, secret=data.get("secret"), actor=actor(token).name, **_settings(data)))
+    return json_response(view.to_json())
+
+
+@router.delete("/api/v1/connections/{link}", tags=["connections"], status_code=204)
+def delete_connection(link: str, request: Request,
+                      token: TokenInfo = Depends(admin)) -> Response:
+    parts(request).connections.open().delete(link, actor=actor(token).name)
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/connections/{link}/revoke", tags=["connections"])
+def revoke_connection(link: str, request: Request,
+                      token: TokenInfo = Depends(admin)) -> Response:
+    """Revoke the tokens (at the provider when it has a revoke URL)."""
+    registry = parts(request).connections.open()
+    warning = registry.revoke(link, actor=actor(token).name)
+    return json_response({**registry.get(link).to_json(), "warning": warning})
+
+
+class _Borrowed:
+    """The service's registry lent to a short-lived broker, whose close must not close it."""
+
+    def __init__(self, registry: Any) -> None:
+        self._registry = registry
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._registry, name)
+
+    def close(self) -> None:
+        """The service closes its registry when it stops."""
+
+
+@router.post("/api/v1/connections/{link}/test", tags=["connections"])
+def test_connection(link: str, request: Request, url: str | None = None,
+                    _token: TokenInfo = Depends(admin)) -> Response:
+    """Send one signed GET through the connection (to `url`, default its first base URL);
+    answers the status and the first 300 bytes, never a credential."""
+    from ...errors import ScriptRuntimeError
+    from ...http.broker import Broker
+    from ...http.messages import HttpRequest
+    from ...limits import Limits, RunContext
+
+    registry = parts(request).connections.open()
+    view = registry.get(link)
+    target = url or (view.base_urls[0] if view.base_urls else "")
+    broker = Broker(_Borrowed(registry))
+    ctx = RunContext(limits=Limits())
+    try:
+        answer = broker.send(HttpRequest("GET", target, connection=link), ctx)
+    except ScriptRuntimeError as exc:
+        return json_response({"ok": False, "error": exc.message})
+    finally:
+        broker.close()
+    entry = ctx.http_trace[-1]
+    return json_response({"ok": answer.status < 400, "status": answer.status,
+                          "url": entry["url"], "ms": entry["ms"],
+                          "preview": answer.body[:300].decode("utf-8", "replace")})
+
+
+@router.get("/api/v1/connections/{link}/audit", tags=["connections"])
+def connection_audit(link: str, request: Request,
+                     _token: TokenInfo = Depends(admin)) -> Response:
+    """Who changed or authorized the connection, and when (never a secret)."""
+    registry = parts(request).connections.open()
+    registry.get(link)
+    return json_response({"audit": registry.audit_log(link)})

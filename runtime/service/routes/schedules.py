@@ -70,3 +70,16 @@ def run_schedule_now(name: str, request: Request,
 def delete_schedule(name: str, request: Request, _token: TokenInfo = Depends(admin)) -> Response:
     parts(request).triggers.schedules.delete(name)
     return Response(status_code=204)
+
+
+@router.patch("/api/v1/schedules/{name}")
+async def update_schedule(name: str, request: Request,
+                          token: TokenInfo = Depends(admin)) -> Response:
+    """Change fields of a schedule (script, recurrence, start, timezone, end, misfire,
+    misfire_grace, no_overlap, retries, retry_backoff, inputs); the rest keep their
+    value. A new timing fires from now on; the answer previews it."""
+    data = await exact_body(request)
+    schedules = parts(request).triggers.schedules
+    info = await run_in_threadpool(lambda: schedules.update(name, data,
+                                                            by=actor(token).name))
+    return json_response(info.to_json())

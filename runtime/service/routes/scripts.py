@@ -86,3 +86,32 @@ async def rollback_script(name: str, request: Request,
     version = await run_in_threadpool(lambda: catalog.rollback(
         name, body.version or 0, by=actor(token).name))
     return json_response(version.to_json())
+
+
+@router.delete("/api/v1/scripts/{name}", status_code=204)
+def delete_script(name: str, request: Request, _token: TokenInfo = Depends(admin)) -> Response:
+    """Delete a script with its versions and webhooks (409 while schedules use it)."""
+    parts(request).triggers.catalog.delete(name)
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/scripts/{name}/webhooks", status_code=201)
+def expose_script(name: str, request: Request, token: TokenInfo = Depends(admin)) -> Response:
+    """Expose a function at /hooks/{token}; the token is in this answer only."""
+    from ...triggers.webhooks import WebhookBook
+
+    triggers = parts(request).triggers
+    secret = WebhookBook(triggers.sessions, triggers.catalog).expose(name,
+                                                                     by=actor(token).name)
+    return json_response({"script": name, "token": secret,
+                          "url": str(request.base_url).rstrip("/") + f"/hooks/{secret}"}, 201)
+
+
+@router.delete("/api/v1/scripts/{name}/webhooks")
+def unexpose_script(name: str, request: Request, _token: TokenInfo = Depends(admin)) -> Response:
+    """Revoke every webhook token of a script."""
+    from ...triggers.webhooks import WebhookBook
+
+    triggers = parts(request).triggers
+    count = WebhookBook(triggers.sessions, triggers.catalog).revoke(name)
+    return json_response({"script": name, "revoked": count})
