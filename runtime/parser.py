@@ -186,6 +186,23 @@ def syntax_error_from_lark(exc: UnexpectedInput, source: str, recent: list[Token
         tok = exc.token
         expected = set(exc.expected or ())
         before = _token_before(tok, recent)
+        orphan = _ORPHANS.get(tok.type)
+        if orphan is not None:
+            # `else`/`catch` where no `if`/`try` block just closed: any "missing ';'" is
+            # only how the parser sees it, the author's mistake is the orphan itself.
+            err = ScriptSyntaxError(orphan, line=tok.line, column=tok.column,
+                                    filename=filename)
+            err.recovery = ("block", None)  # type: ignore[attr-defined]
+            return err
+        if tok.type == "$END":
+            unclosed = unclosed_brace(source)
+            if unclosed is not None:
+                line, col = unclosed
+                err = ScriptSyntaxError(
+                    f"Missing '}}' at the end of the script: the '{{' at line {line} is "
+                    "never closed", line=line, column=col, filename=filename)
+                err.recovery = ("stop", None)  # type: ignore[attr-defined]
+                return err
         if tok.type != "$END":
             text = source.split("\n")[tok.line - 1]
             m = _WHILE.match(text)
@@ -218,6 +235,67 @@ def syntax_error_from_lark(exc: UnexpectedInput, source: str, recent: list[Token
                                  filename=filename)
     return ScriptSyntaxError(str(exc), line=getattr(exc, "line", 1),
                              column=getattr(exc, "column", 1), filename=filename)
+
+
+_ORPHANS = {
+    "ELSE": "'else' without 'if': an else must follow the '}' that closes an if block",
+    "CATCH": "'catch' without 'try': a catch must follow the '}' that closes a try block",
+}
+_BRACKET_TOKENS = re.compile(
+    r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|//[^\n]*|/\*.*?\*/|[{}]', re.S)
+
+
+def _braces(source: str) -> Iterator[tuple[str, int]]:
+    """Each `{` and `}` outside texts and comments, with its offset."""
+    for m in _BRACKET_TOKENS.finditer(source):
+        if m.group() in "{}":
+            yield m.group(), m.start()
+
+
+def _line_col(source: str, offset: int) -> tuple[int, int]:
+    line_start = source.rfind("\n", 0, offset) + 1
+    return source.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _indent(source: str, offset: int) -> int:
+    start = source.rfind("\n", 0, offset) + 1
+    text = source[start:offset]
+    return len(text) - len(text.lstrip(" \t"))
+
+
+def unclosed_brace(source: str) -> tuple[int, int] | None:
+    """(line, column) of the `{` that is never closed, or None when braces balance.
+
+    A `}` indented less than the innermost open `{`'s line closes the `{` whose line
+    it lines up with, so the `{` left between them is the unclosed one (the author's
+    indentation says where the `}` went missing); otherwise the innermost open `{` at
+    the end of the script is.
+    """
+    stack: list[tuple[int, int]] = []  # (offset, indentation of its line)
+    for char, offset in _braces(source):
+        if char == "{":
+            stack.append((offset, _indent(source, offset)))
+            continue
+        if not stack:
+            continue
+        indent = _indent(source, offset)
+        if indent < stack[-1][1]:
+            for depth in range(len(stack) - 2, -1, -1):
+                if stack[depth][1] == indent:
+                    return _line_col(source, stack[depth + 1][0])
+        stack.pop()
+    return _line_col(source, stack[-1][0]) if stack else None
+
+
+def block_end(source: str, offset: int) -> int:
+    """The offset just after the `}` closing the first `{` at or after `offset` (the end
+    of the source when there is none)."""
+    depth = 0
+    for char, at in _braces(source[offset:]):
+        depth += 1 if char == "{" else -1
+        if depth == 0:
+            return offset + at + 1
+    return len(source)
 
 
 def _token_before(tok: Token, recent: list[Token]) -> Token | None:
@@ -303,8 +381,29 @@ def parse_all_errors(source: str, parse_once: Any, limit: int = 50) -> list[Scri
                 break
             seen.add(key)
             errors.append(err)
-            text = _blank_line(text, err.line or 1)
+            kind, _ = getattr(err, "recovery", (None, None))
+            if kind == "stop":
+                break  # nothing after an unclosed `{` can be placed reliably
+            if kind == "block":
+                at = _offset(text, err.line or 1, err.column or 1)
+                text = _blank_span(text, at, block_end(text, at))
+            else:
+                text = _blank_line(text, err.line or 1)
+    errors.sort(key=lambda e: (e.line or 0, e.column or 0))
     return errors
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+    return start + column - 1
+
+
+def _blank_span(text: str, start: int, end: int) -> str:
+    """Blank `text[start:end]` (an orphan `else { ... }`), keeping its line breaks."""
+    middle = "".join(c if c in "\n\r" else " " for c in text[start:end])
+    return text[:start] + middle + text[end:]
 
 
 def _blank_line(text: str, line: int) -> str:

@@ -401,7 +401,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return self._nest(node, *args)
 
     def _user_call(self, full: str, args: list[ast.expr], at: Any) -> ast.expr:
-        node = _call("dg_user", [_name("dg_ctx", at), _const(full.lower(), at), *args], at)
+        node = _call("dg_user", [_name("dg_ctx", at), _const(full, at), *args], at)
         return self._nest(node, *args)
 
     def call(self, c: list[Any]) -> ast.expr:

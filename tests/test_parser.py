@@ -179,3 +179,29 @@ def test_only_a_task_block_may_end_a_statement_without_its_semicolon() -> None:
     inside = check_source('r = invokeurl [ url: "https://a.example" type: GET ] + 1 2;\n',
                           "t.dg")
     assert inside and inside[0].message == "Missing ';' after '1' (found '2')"
+
+
+def test_else_without_if_is_one_error_at_the_else() -> None:
+    problems = check_source("x = 1;\nelse\n{\n}\n", "t.dg")
+    assert [(p.line, p.column) for p in problems] == [(2, 1)]
+    assert problems[0].message.startswith("'else' without 'if'")
+
+
+def test_errors_after_an_orphan_else_block_are_still_found_in_line_order() -> None:
+    source = "if (true)\n{\n  info 1;\n}\ninfo 2;\nelse\n{\n  info 3;\n}\ny = 1 z;\n"
+    problems = check_source(source, "t.dg")
+    assert [p.line for p in problems] == [6, 10]
+
+
+def test_a_missing_closing_brace_is_one_error_naming_the_open_brace() -> None:
+    source = "if (true)\n{\n  x = 1;\n  if (x > 0)\n  {\n    y = 2;\n  }\ninfo x;\n"
+    problems = check_source(source, "t.dg")
+    assert [(p.line, p.column) for p in problems] == [(2, 1)]
+    assert "the '{' at line 2 is never closed" in problems[0].message
+
+
+def test_the_indentation_says_which_brace_lost_its_close() -> None:
+    source = "if (true)\n{\n  if (x > 0)\n  {\n    y = 2;\n\n  info x;\n}\nz = 1;\n"
+    problems = check_source(source, "t.dg")
+    assert [(p.line, p.column) for p in problems] == [(4, 3)]
+    assert "the '{' at line 4 is never closed" in problems[0].message
