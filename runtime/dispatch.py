@@ -9,7 +9,7 @@ first lookup so later calls cost two dictionary reads.
 from __future__ import annotations
 
 __all__ = ["call_method", "call_function", "lookup_method", "arity_error", "unknown_method",
-           "method_caller"]
+           "method_caller", "suggest_method"]
 
 import difflib
 from decimal import Decimal
@@ -38,13 +38,18 @@ def _tag(value: Any) -> str:
     return tag if tag is not None else type_name(value)
 
 
+def suggest_method(tag: str, name: str) -> str | None:
+    """The method of this type a misspelt `name` most probably meant (did-you-mean)."""
+    lowered = {n.lower(): n for n in method_names(tag)}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
+    return lowered[close[0]] if close else None
+
+
 def unknown_method(tag: str, name: str) -> ScriptRuntimeError:
     if tag == NULL:
         return ScriptRuntimeError(f"Cannot call '{name}' on a null value")
-    names = method_names(tag)
-    lowered = {n.lower(): n for n in names}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
-    hint = f" (did you mean '{lowered[close[0]]}'?)" if close else ""
+    close = suggest_method(tag, name)
+    hint = f" (did you mean '{close}'?)" if close else ""
     return ScriptRuntimeError(f"Unknown function '{name}' for {tag}{hint}")
 
 

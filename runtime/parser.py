@@ -9,7 +9,8 @@ its transformer in, so the tree is turned into Python AST while it is being pars
 from __future__ import annotations
 
 __all__ = [
-    "RESERVED", "KeywordPostLex", "normalize_source", "parse", "parse_all_errors",
+    "RESERVED", "KeywordPostLex", "normalize_source", "parse", "parse_all_errors", "parse_tree",
+    "unclosed_brace",
     "syntax_error_from_lark",
 ]
 
@@ -82,21 +83,27 @@ class KeywordPostLex:
             prev_type = tok.type
 
 _lock = threading.Lock()
-_parsers: dict[Any, tuple[Lark, KeywordPostLex]] = {}
+_parsers: dict[tuple[Any, bool], tuple[Lark, KeywordPostLex]] = {}
 
 
-def _parser_for(transformer: Any) -> tuple[Lark, KeywordPostLex]:
+# Comments met by the lexer of the positioned parse (`parse_tree`); callers hold `_lock`.
+_comments: list[Token] = []
+
+
+def _parser_for(transformer: Any, positions: bool = False) -> tuple[Lark, KeywordPostLex]:
     """One Lark instance per transformer instance (the LALR tables are cached on disk by Lark).
 
     Callers hold `_lock`: the post-lexer and the transformer keep per-parse state.
     """
-    key = id(transformer) if transformer is not None else None
+    key = (id(transformer) if transformer is not None else None, positions)
     found = _parsers.get(key)
     if found is None:
         postlex = KeywordPostLex()
+        callbacks = ({"LINE_COMMENT": _comments.append, "BLOCK_COMMENT": _comments.append}
+                     if positions else {})
         lark = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
-                    transformer=transformer, propagate_positions=False,
-                    maybe_placeholders=True, cache=True)
+                    transformer=transformer, propagate_positions=positions,
+                    lexer_callbacks=callbacks, maybe_placeholders=True, cache=True)
         found = (lark, postlex)
         _parsers[key] = found
     return found
@@ -207,9 +214,11 @@ def syntax_error_from_lark(exc: UnexpectedInput, source: str, recent: list[Token
             text = source.split("\n")[tok.line - 1]
             m = _WHILE.match(text)
             if m:
-                return ScriptSyntaxError(
+                err = ScriptSyntaxError(
                     "Deluge has no 'while' loop; use 'for each' over a list",
                     line=tok.line, column=m.start(1) + 1, filename=filename)
+                err.recovery = ("block", None)  # type: ignore[attr-defined]
+                return err
         missing = next((k for k in ("SEMICOLON", "RPAR") if k in expected), None)
         if missing and before is not None and tok.type != "$END":
             # Reported at the end of the token before, on the line the author wrote.
@@ -319,24 +328,47 @@ def _last_line(source: str) -> int:
 def parse(source: str, transformer: Any = None, filename: str = "<script>") -> Any:
     """Parse normalized source; with a transformer, returns what its `start` returns."""
     with _lock:
-        lark, postlex = _parser_for(transformer)
-        if transformer is not None and hasattr(transformer, "reset"):
-            transformer.reset(source, filename)
-        text = source
-        for _ in range(_MAX_INSERTED):
-            try:
-                return lark.parse(text)
-            except UnexpectedInput as exc:
-                at = _missing_task_semicolon(exc, postlex.task_ends, text)
-                if at is None:
-                    raise syntax_error_from_lark(exc, text, list(postlex.recent),
-                                                 filename) from None
-                # `invokeurl [ ... ]` closing a statement without its `;`, as `sendmail
-                # [ ... ]` may: read as if the `;` were there, and parse again.
-                text = text[:at] + ";" + text[at:]
-                if transformer is not None and hasattr(transformer, "reset"):
-                    transformer.reset(text, filename)
-        return lark.parse(text)
+        return _parse_locked(source, transformer, filename, False)
+
+
+def parse_tree(source: str, filename: str = "<script>") -> tuple[Any, list[Token], str]:
+    """The plain Lark tree of normalized source, with positions (for editor tooling).
+
+    Returns (tree, comments, text): `text` is what was parsed, `source` with the `;`
+    inserted after task blocks that omit it (positions refer to it); `comments` are the
+    comment tokens in source order.
+    """
+    with _lock:
+        _comments.clear()
+        tree, text = _parse_locked(source, None, filename, True)
+        comments = list(_comments)
+        _comments.clear()
+        return tree, comments, text
+
+
+def _parse_locked(source: str, transformer: Any, filename: str, positions: bool) -> Any:
+    lark, postlex = _parser_for(transformer, positions)
+    if transformer is not None and hasattr(transformer, "reset"):
+        transformer.reset(source, filename)
+    text = source
+    for _ in range(_MAX_INSERTED + 1):
+        if positions:
+            _comments.clear()
+        try:
+            result = lark.parse(text)
+            return (result, text) if positions else result
+        except UnexpectedInput as exc:
+            at = _missing_task_semicolon(exc, postlex.task_ends, text)
+            if at is None:
+                raise syntax_error_from_lark(exc, text, list(postlex.recent),
+                                             filename) from None
+            # `invokeurl [ ... ]` closing a statement without its `;`, as `sendmail
+            # [ ... ]` may: read as if the `;` were there, and parse again.
+            text = text[:at] + ";" + text[at:]
+            if transformer is not None and hasattr(transformer, "reset"):
+                transformer.reset(text, filename)
+    raise ScriptSyntaxError("Too many task blocks without their ';'", line=1, column=1,
+                            filename=filename)
 
 
 _MAX_INSERTED = 20

@@ -15,7 +15,8 @@ no script name can reach a Python name.
 
 from __future__ import annotations
 
-__all__ = ["Translation", "FunctionInfo", "translate", "HELPERS", "TASK_PARAMETERS"]
+__all__ = ["Translation", "FunctionInfo", "translate", "HELPERS", "TASK_PARAMETERS",
+           "USER_NAMESPACES", "CREATOR_FUNCTIONS", "suggest_builtin", "unknown_function_message"]
 
 import ast
 import functools
@@ -58,7 +59,7 @@ TASK_PARAMETERS = {
 }
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head"}
 _RESPONSE_FORMATS = frozenset({"FILE", "TEXT", "JSON", "XML"})
-_USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
+USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
 _SYSTEM_NAMES = {"now", "today"}
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
             "b": "\b", "f": "\f"}
@@ -381,7 +382,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                 qual = None
             elif root == "zoho":
                 return self._task_call(full, args, recv, name)
-            if root in _USER_NAMESPACES:
+            if root in USER_NAMESPACES:
                 return self._user_call(full, args, recv)
         node = _call("dg_m", [recv, _const(name.value, name), *args], name)
         node = self._nest(node, recv, *args)
@@ -755,11 +756,11 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             if key in names:
                 node.func = _name("dg_user", node.func)
                 node.args = [_name("dg_ctx", node.func), _const(key, node.func), *args]
-            elif not qualified and key in _CREATOR_FUNCTIONS:
+            elif not qualified and key in CREATOR_FUNCTIONS:
                 node.func = _name("dg_unsupported", node.func)
                 node.args = [_const(name, node.func)]
             elif not qualified and lookup_any_method(name) is None:
-                self.warnings.append(self._error(_unknown_function(name), node))
+                self.warnings.append(self._error(unknown_function_message(name), node))
 
 
 @functools.lru_cache(maxsize=1)
@@ -775,23 +776,29 @@ def _builtin_spellings() -> dict[str, str]:
     return spellings
 
 
-def _unknown_function(name: str) -> str:
-    """The check's message for a call of a name that is no built-in: a near miss of a
-    built-in is named (a typo); anything else may be a function of the vendor's platform
-    or another script, which `check` cannot see."""
+def suggest_builtin(name: str) -> str | None:
+    """The built-in a misspelt function name most probably meant (did-you-mean)."""
     import difflib
 
     spellings = _builtin_spellings()
     close = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.8)
+    return spellings[close[0]] if close else None
+
+
+def unknown_function_message(name: str) -> str:
+    """The check's message for a call of a name that is no built-in: a near miss of a
+    built-in is named (a typo); anything else may be a function of the vendor's platform
+    or another script, which `check` cannot see."""
+    close = suggest_builtin(name)
     if close:
-        return f"Unknown function '{name}' (did you mean '{spellings[close[0]]}'?)"
+        return f"Unknown function '{name}' (did you mean '{close}'?)"
     return (f"Unknown function '{name}': not a built-in; a function of another script is "
             f"called by its qualified name, such as standalone.{name}(...)")
 
 
 _LIST_ONLY_METHODS = {"add", "addall"}
 # Creator-only functions (SPEC §5): they parse and check clean; running them is refused.
-_CREATOR_FUNCTIONS = {"openurl"}
+CREATOR_FUNCTIONS = {"openurl"}
 
 
 def _adapt_braces(fdef: ast.FunctionDef) -> None:

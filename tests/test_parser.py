@@ -136,14 +136,16 @@ def test_check_accepts_other_products_tasks_and_creator_functions() -> None:
     src = ('zoho.cliq.postToChannel("general", {"text": "x"});\n'
            'r = zoho.desk.getRecordById(1, "tickets", 2);\n'
            'm = zoho.mail.sendMail("a", "b");\n'
-           'openUrl("https://example.com", "new window");\n')
+           'openUrl("https://example.com", "new window");\n'
+           'info r + m;\n')
     assert check_source(src, "real.dg") == []
 
 
 def test_check_reports_unknown_functions() -> None:
     """A near miss of a built-in is an error with the built-in named; another unknown name
     may be a function of the platform or of another script: a warning (exit 0)."""
-    problems = check_source("x = fooBar(1);\ny = ifnull(x, 1);\nz = toUpercase(y);", "t.dg")
+    problems = check_source("x = fooBar(1);\ny = ifnull(x, 1);\nz = toUpercase(y);\ninfo z;",
+                            "t.dg")
     assert [(p.line, p.severity) for p in problems] == [(1, "warning"), (3, "error")]
     assert problems[0].message.startswith("Unknown function 'fooBar': not a built-in")
     assert problems[1].message == ("Unknown function 'toUpercase' (did you mean "
@@ -158,7 +160,7 @@ def test_check_command_exits_0_on_warnings_and_1_on_errors(tmp_path) -> None:  #
     warn = tmp_path / "warn.dg"
     warn.write_text("x = g_GetConfig();\n", encoding="utf-8")
     typo = tmp_path / "typo.dg"
-    typo.write_text('y = toUpercase("a");\n', encoding="utf-8")
+    typo.write_text('info toUpercase("a");\n', encoding="utf-8")
     cmd = [sys.executable, "-m", "sluicegate.cli", "check"]
     done = subprocess.run([*cmd, str(warn)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and ": warning: Unknown function 'g_GetConfig'" in done.stdout

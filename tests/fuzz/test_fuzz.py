@@ -52,7 +52,8 @@ def _problems_are_syntax_errors(text: str) -> None:
     problems = check_source(text, "fuzz.dg")
     lines = text.count("\n") + 2
     for p in problems:
-        assert p.type in ("SyntaxError", "UnknownName"), p
+        assert p.type in ("SyntaxError", "UnknownName", "ArgumentCount", "UnusedVariable",
+                          "UnassignedVariable", "UnreachableCode"), p
         assert p.message and "Traceback" not in p.message
         if p.line is not None:
             assert 1 <= p.line <= lines, p
