@@ -47,6 +47,8 @@ class KeywordPostLex:
 
     def __init__(self) -> None:
         self.recent: list[Token] = []
+        # Every token of the parse when a list is set here (the formatter's token stream).
+        self.record: list[Token] | None = None
         # Where `invokeurl [ ... ]` / `invokeapi [ ... ]` blocks end (after their `]`).
         self.task_ends: set[int] = set()
 
@@ -77,6 +79,8 @@ class KeywordPostLex:
                 elif low == "alert" and prev_type in _STATEMENT_START:
                     tok.type = "ALERT"  # Creator's `alert expr;`, read like `info`
             recent.append(tok)
+            if self.record is not None:
+                self.record.append(tok)
             if len(recent) > 4:
                 del recent[0]
             yield tok
@@ -331,19 +335,20 @@ def parse(source: str, transformer: Any = None, filename: str = "<script>") -> A
         return _parse_locked(source, transformer, filename, False)
 
 
-def parse_tree(source: str, filename: str = "<script>") -> tuple[Any, list[Token], str]:
+def parse_tree(source: str,
+               filename: str = "<script>") -> tuple[Any, list[Token], str, list[Token]]:
     """The plain Lark tree of normalized source, with positions (for editor tooling).
 
-    Returns (tree, comments, text): `text` is what was parsed, `source` with the `;`
-    inserted after task blocks that omit it (positions refer to it); `comments` are the
-    comment tokens in source order.
+    Returns (tree, comments, text, tokens): `text` is what was parsed, `source` with the
+    `;` inserted after task blocks that omit it (positions refer to it); `comments` are
+    the comment tokens and `tokens` every other token, in source order.
     """
     with _lock:
         _comments.clear()
-        tree, text = _parse_locked(source, None, filename, True)
+        tree, text, tokens = _parse_locked(source, None, filename, True)
         comments = list(_comments)
         _comments.clear()
-        return tree, comments, text
+        return tree, comments, text, tokens
 
 
 def _parse_locked(source: str, transformer: Any, filename: str, positions: bool) -> Any:
@@ -354,9 +359,10 @@ def _parse_locked(source: str, transformer: Any, filename: str, positions: bool)
     for _ in range(_MAX_INSERTED + 1):
         if positions:
             _comments.clear()
+            postlex.record = []
         try:
             result = lark.parse(text)
-            return (result, text) if positions else result
+            return (result, text, postlex.record) if positions else result
         except UnexpectedInput as exc:
             at = _missing_task_semicolon(exc, postlex.task_ends, text)
             if at is None:

@@ -66,7 +66,7 @@ def analyze(source: str | bytes, filename: str = "<script>", registry: Any = Non
                                       "compile", 1, 1, filename)]
         return doc
     try:
-        doc.tree, doc.comments, _parsed = parse_tree(text, filename)
+        doc.tree, doc.comments, _parsed, _tokens = parse_tree(text, filename)
         Analyzer(doc, _names(registry)).run()
     except RecursionError:
         doc.tree = None  # translated, so it runs; too deep to analyze further

@@ -103,7 +103,7 @@ def register(sub: Any) -> None:
 def run_fmt(args: argparse.Namespace) -> int:
     from sluicegate.errors import ScriptSyntaxError, format_diagnostic
 
-    from .format import format_source
+    from .format import FormatterError, format_source
 
     if "-" in args.paths:
         if len(args.paths) > 1:
@@ -115,6 +115,9 @@ def run_fmt(args: argparse.Namespace) -> int:
             text = data.decode("utf-8", "replace")
             sys.stderr.write(format_diagnostic("<stdin>", text, err.line, err.column, "error",
                                                err.message) + "\n")
+            return 1
+        except FormatterError as exc:
+            sys.stderr.write(f"<stdin>: error: not formatted: {exc}\n")
             return 1
         if args.check:
             changed = out != data.decode("utf-8", "replace")
@@ -129,7 +132,7 @@ def run_fmt(args: argparse.Namespace) -> int:
 def _fmt_files(paths: list[str], check: bool) -> int:
     from sluicegate.errors import ScriptSyntaxError, format_diagnostic
 
-    from .format import format_source
+    from .format import FormatterError, format_source
 
     changed, failed = [], False
     for path in paths:
@@ -141,6 +144,10 @@ def _fmt_files(paths: list[str], check: bool) -> int:
             text = data.decode("utf-8", "replace")
             sys.stderr.write(format_diagnostic(path, text, err.line, err.column, "error",
                                                err.message) + "\n")
+            continue
+        except FormatterError as exc:
+            failed = True
+            sys.stderr.write(f"{path}: error: not formatted: {exc}\n")
             continue
         if out.encode("utf-8") == data:
             continue
