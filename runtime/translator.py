@@ -15,7 +15,8 @@ no script name can reach a Python name.
 
 from __future__ import annotations
 
-__all__ = ["Translation", "FunctionInfo", "translate", "HELPERS", "TASK_PARAMETERS",
+__all__ = ["Translation", "FunctionInfo", "translate", "translate_tree", "HELPERS",
+           "TASK_PARAMETERS",
            "USER_NAMESPACES", "CREATOR_FUNCTIONS", "suggest_builtin", "unknown_function_message"]
 
 import ast
@@ -846,6 +847,24 @@ def translate(source: str | bytes, filename: str = "<script>") -> Translation:
     """Parse and translate a script; raises ScriptSyntaxError with its position."""
     text = normalize_source(source, filename)
     result: Translation = parse(text, _BUILDER, filename)
+    for node in result.module.body:
+        if isinstance(node, ast.FunctionDef):
+            _check_loop_jumps(node.body, False, filename)
+    return result
+
+
+def translate_tree(tree: Any, text: str, filename: str = "<script>") -> Translation:
+    """Translate a tree `parser.parse_tree` already built from `text` (editor tooling
+    parses once, for positions, and translates the same tree): same result and errors
+    as `translate(text)`."""
+    from lark.exceptions import VisitError
+
+    builder = _Builder()
+    builder.reset(text, filename)
+    try:
+        result: Translation = builder.transform(tree)
+    except VisitError as exc:  # the callback's own error, as an inline parse raises it
+        raise exc.orig_exc from None
     for node in result.module.body:
         if isinstance(node, ast.FunctionDef):
             _check_loop_jumps(node.body, False, filename)

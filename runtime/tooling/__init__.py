@@ -26,7 +26,7 @@ from typing import Any
 
 from sluicegate.errors import ScriptSyntaxError
 from sluicegate.parser import normalize_source, parse_all_errors, parse_tree
-from sluicegate.translator import translate
+from sluicegate.translator import translate, translate_tree
 
 from .analysis import Analyzer
 from .model import Diagnostic, Document, Span
@@ -54,9 +54,10 @@ def analyze(source: str | bytes, filename: str = "<script>", registry: Any = Non
         return Document(raw, filename, diagnostics=[_syntax(err, filename)])
     doc = Document(text, filename)
     try:
+        tree, comments, parsed, _tokens = parse_tree(text, filename)
         # The translator's checks (reserved words, statements outside functions, task
         # parameters, ...) belong to the syntax: a script it refuses cannot run.
-        translate(text, filename)
+        translate_tree(tree, parsed, filename)
     except ScriptSyntaxError:
         errors = parse_all_errors(text, lambda t: translate(t, filename))
         doc.diagnostics = [_syntax(e, filename) for e in errors]
@@ -65,11 +66,11 @@ def analyze(source: str | bytes, filename: str = "<script>", registry: Any = Non
         doc.diagnostics = [Diagnostic("SyntaxError", "The script is nested too deeply to "
                                       "compile", 1, 1, filename)]
         return doc
+    doc.tree, doc.comments = tree, comments
     try:
-        doc.tree, doc.comments, _parsed, _tokens = parse_tree(text, filename)
         Analyzer(doc, _names(registry)).run()
     except RecursionError:
-        doc.tree = None  # translated, so it runs; too deep to analyze further
+        doc.tree = None  # it translates, so it runs; too deep to analyze further
     return doc
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from lark import Token, Tree
 
 from sluicegate.parser import normalize_source, parse_tree
-from sluicegate.translator import translate
+from sluicegate.translator import translate_tree
 
 INDENT = "    "
 WIDTH = 100
@@ -58,9 +58,10 @@ def format_source(source: str | bytes, filename: str = "<script>") -> str:
            else source.startswith("\ufeff"))
     text = normalize_source(source, filename)
     try:
-        original = translate(text, filename)  # refuses what cannot run, with file:line:col
         newline = "\r\n" if "\r\n" in text else "\n"
         tree, comments, parsed, tokens = parse_tree(text.replace("\r\n", "\n"), filename)
+        # Refuses what cannot run, with file:line:col, as `check` does.
+        original = translate_tree(tree, parsed, filename)
         out = _Printer(parsed, tokens, comments).document(tree)
         _verify(original, comments, out, filename)
     except RecursionError:
@@ -72,12 +73,12 @@ def format_source(source: str | bytes, filename: str = "<script>") -> str:
 
 def _verify(original: Any, comments: list[Token], out: str, filename: str) -> None:
     try:
-        again = translate(out, filename)
+        tree, kept, parsed, _tokens = parse_tree(out, filename)
+        again = translate_tree(tree, parsed, filename)
     except Exception as exc:  # noqa: BLE001 - any failure here is the formatter's bug
         raise FormatterError(f"the formatted script does not parse ({exc})") from None
     if _dump(again.module) != _dump(original.module):
         raise FormatterError("the formatted script would translate differently")
-    kept = parse_tree(out, filename)[1]
     if [_comment_text(c) for c in kept] != [_comment_text(c) for c in comments]:
         raise FormatterError("a comment would be lost")
 

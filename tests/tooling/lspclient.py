@@ -48,6 +48,11 @@ class Session:
         return await self._wait(uri)
 
     async def change(self, uri: str, text: str) -> list[lsp.Diagnostic]:
+        self.change_nowait(uri, text)
+        return await self._wait(uri)
+
+    def change_nowait(self, uri: str, text: str) -> None:
+        """Send the change without waiting for its diagnostics (as an editor types on)."""
         self.versions[uri] += 1
         self.diagnostics.pop(uri, None)
         self._changed.clear()
@@ -55,7 +60,6 @@ class Session:
             text_document=lsp.VersionedTextDocumentIdentifier(uri=uri,
                                                               version=self.versions[uri]),
             content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
-        return await self._wait(uri)
 
     async def _wait(self, uri: str) -> list[lsp.Diagnostic]:
         async def until() -> list[lsp.Diagnostic]:

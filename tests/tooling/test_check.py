@@ -246,3 +246,28 @@ def test_every_script_of_the_repository_is_analyzed_without_internal_error() -> 
     for path in paths:
         for d in diagnose(path.read_bytes(), str(path)):
             assert d.message and "Traceback" not in d.message
+
+
+def test_translating_the_tooling_tree_equals_translating_the_text() -> None:
+    """`analyze` parses once and translates that tree: same Python as `translate`."""
+    import ast
+
+    from sluicegate.errors import ScriptSyntaxError
+    from sluicegate.parser import normalize_source, parse_tree
+    from sluicegate.translator import translate, translate_tree
+
+    compared = 0
+    for path in sorted((ROOT / "tests" / "scripts").rglob("*.dg")):
+        text = normalize_source(path.read_bytes())
+        try:
+            expected = ast.dump(translate(text, "t.dg").module)
+        except ScriptSyntaxError as err:
+            with pytest.raises(ScriptSyntaxError) as again:
+                tree, _c, parsed, _t = parse_tree(text, "t.dg")
+                translate_tree(tree, parsed, "t.dg")
+            assert (again.value.message, again.value.line) == (err.message, err.line)
+            continue
+        tree, _c, parsed, _t = parse_tree(text, "t.dg")
+        assert ast.dump(translate_tree(tree, parsed, "t.dg").module) == expected, path
+        compared += 1
+    assert compared > 50
