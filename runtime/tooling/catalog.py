@@ -15,7 +15,7 @@ from __future__ import annotations
 __all__ = [
     "Signature", "KEYWORDS", "SYSTEM_VALUES", "TYPE_NAMES", "builtin_functions",
     "methods_for", "method_rows", "task_rows", "tasks", "task_namespaces", "signature",
-    "declared_type",
+    "declared_type", "DECLARED_TYPES", "words",
 ]
 
 import functools
@@ -49,6 +49,9 @@ _DECLARED = {
     "bool": BOOLEAN, "boolean": BOOLEAN, "date": DATETIME, "datetime": DATETIME,
     "time": DATETIME, "map": MAP, "list": LIST, "collection": COLLECTION, "file": FILE,
 }
+
+
+DECLARED_TYPES: tuple[str, ...] = tuple(sorted(set(_DECLARED) | {"void"}))
 
 
 def declared_type(word: str) -> str | None:
@@ -242,3 +245,26 @@ def tasks() -> dict[str, Signature]:
 def task_namespaces() -> frozenset[str]:
     """`zoho.crm`, `zoho.books`, ...: the services whose tasks the runtime has a table of."""
     return frozenset(name.rsplit(".", 1)[0] for name in tasks())
+
+
+@functools.lru_cache(maxsize=1)
+def words() -> dict[str, tuple[str, ...]]:
+    """The word lists every highlighter is generated from (`tooling.grammars`,
+    `tooling.highlight`): canonical spellings, sorted, each list without duplicates."""
+    from sluicegate.translator import TASK_PARAMETERS
+
+    functions = sorted({s.name for s in builtin_functions().values() if s.kind == "function"},
+                       key=str.lower)
+    methods = sorted({s.name for s in methods_for(None).values()}, key=str.lower)
+    task_names = sorted({s.name for s in tasks().values()}, key=str.lower)
+    params = sorted({p for keys in TASK_PARAMETERS.values() for p in keys})
+    return {
+        "keywords": tuple(k for k in KEYWORDS if k not in ("true", "false", "null")),
+        "constants": ("false", "null", "true"),
+        "types": DECLARED_TYPES,
+        "functions": tuple(functions),
+        "methods": tuple(methods),
+        "tasks": tuple(task_names),
+        "system_values": SYSTEM_VALUES,
+        "task_parameters": tuple(params),
+    }
