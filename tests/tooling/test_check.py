@@ -240,12 +240,37 @@ def test_real_scripts_that_run_check_without_errors() -> None:
 
 
 def test_every_script_of_the_repository_is_analyzed_without_internal_error() -> None:
+    """Analysis and every editor feature, at places all over every script we have."""
+    from sluicegate.tooling import analyze
+    from sluicegate.tooling.features import (
+        complete, definition, hover, references, signature_help, symbols,
+    )
+
     paths = sorted((ROOT / "tests").rglob("*.dg"))
     cases = _conformance_cases()
     paths += sorted(cases.glob("*.dg")) if cases else []
+    analyzed = 0
     for path in paths:
-        for d in diagnose(path.read_bytes(), str(path)):
+        data = path.read_bytes()
+        if len(data) > 20000:
+            continue  # the hostile size scripts: their own suite covers them
+        doc = analyze(data, str(path))
+        for d in doc.diagnostics:
             assert d.message and "Traceback" not in d.message
+        if doc.tree is None:
+            continue
+        analyzed += 1
+        symbols(doc)
+        for number, line in enumerate(doc.source.split("\n")[:80], start=1):
+            if number % 3:
+                continue
+            for column in {len(line) // 2 + 1, len(line) + 1}:
+                complete(doc, doc.source, number, column)
+                signature_help(doc, doc.source, number, column)
+                hover(doc, number, column)
+                definition(doc, number, column)
+                references(doc, number, column)
+    assert analyzed > 200
 
 
 def test_translating_the_tooling_tree_equals_translating_the_text() -> None:
