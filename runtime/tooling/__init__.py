@@ -19,9 +19,8 @@ server), `highlight` (the Pygments lexer and the generated editor grammars).
 
 from __future__ import annotations
 
-__all__ = ["Diagnostic", "Document", "Span", "analyze", "diagnose", "connection_names"]
+__all__ = ["Diagnostic", "Document", "Span", "analyze", "connection_names", "diagnose"]
 
-from collections.abc import Iterable
 from typing import Any
 
 from sluicegate.errors import ScriptSyntaxError
@@ -68,7 +67,7 @@ def analyze(source: str | bytes, filename: str = "<script>", registry: Any = Non
         return doc
     doc.tree, doc.comments = tree, comments
     try:
-        Analyzer(doc, _names(registry)).run()
+        Analyzer(doc, connection_names(registry)).run()
     except RecursionError:
         doc.tree = None  # it translates, so it runs; too deep to analyze further
     return doc
@@ -78,7 +77,3 @@ def diagnose(source: str | bytes, filename: str = "<script>",
              registry: Any = None) -> list[Diagnostic]:
     """Every problem of one script, in line order (see the module docstring)."""
     return analyze(source, filename, registry).diagnostics
-
-
-def _names(registry: Any) -> Iterable[str] | None:
-    return connection_names(registry)

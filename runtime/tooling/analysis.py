@@ -17,16 +17,25 @@ from collections.abc import Iterable
 from typing import Any
 
 from lark import Token, Tree
-
 from sluicegate.dispatch import suggest_method, unknown_method
 from sluicegate.stdlib import METHODS
 from sluicegate.translator import (
-    CREATOR_FUNCTIONS, USER_NAMESPACES, suggest_builtin, unknown_function_message,
+    CREATOR_FUNCTIONS,
+    USER_NAMESPACES,
+    suggest_builtin,
+    unknown_function_message,
 )
 from sluicegate.values import NULL, TEXT
 
-from .catalog import Signature, builtin_functions, declared_type, method_rows, methods_for
-from .catalog import task_namespaces, tasks
+from .catalog import (
+    Signature,
+    builtin_functions,
+    declared_type,
+    method_rows,
+    methods_for,
+    task_namespaces,
+    tasks,
+)
 from .model import CallSite, Diagnostic, Document, Fix, Reference, Scope, Span, Symbol
 from .types import ZOHO_TYPES, binary_type, expression_type, qualified_name
 
@@ -387,9 +396,9 @@ class Analyzer:
                          f"{'s' if n != 1 else ''} but got {count}", Span.of(at), "error")
 
     def _arity_error(self, sig: Signature, at: Token, count: int, form: bool) -> None:
-        what = "Task" if sig.kind == "task" else "Function"
-        self._report("ArgumentCount", f"{what} '{_name(at) if sig.kind != 'task' else sig.name}'"
-                     f" expects {sig.arity_text(form)} but got {count}", Span.of(at), "error")
+        """The runtime's own words (`dispatch.arity_error`), with the author's spelling."""
+        self._report("ArgumentCount", f"Function '{_name(at)}' expects "
+                     f"{sig.arity_text(form)} but got {count}", Span.of(at), "error")
 
     def _arity_call(self, tree: Tree, name_tok: Token, sig: Signature,  # type: ignore[type-arg]
                     form: bool) -> None:
@@ -400,13 +409,14 @@ class Analyzer:
 
     def _method_call(self, tree: Tree) -> bool:  # type: ignore[type-arg]
         """Check `recv.name(args)`; True when the receiver is a name path that is not a
-        value (a task, a user function, a system value)."""
+        variable (a task's or user function's namespace, a system value)."""
         recv, name_tok, args = tree.children
         name = _name(name_tok)
         qual = qualified_name(recv)
         site = self._site(tree, name, name_tok, args)
         count = len(site.argument_spans)
-        if qual is not None:
+        system = qual is not None and qual.lower() in _zoho_values()
+        if qual is not None and not system:
             full = f"{qual}.{name}"
             root = qual.split(".", 1)[0].lower()
             user = self._user_function(full, qualified=True)
@@ -414,28 +424,43 @@ class Analyzer:
                 site.user_function, site.name = user, full
                 self._user_arity(user, full, count, name_tok)
                 return True
-            if root == "zoho" and qual.lower() not in _zoho_values():
+            if root == "zoho":
                 site.name = full
                 self._task(site, full, name_tok, count)
                 return True
             if root in USER_NAMESPACES:
-                site.name = full
+                site.name = full  # a function of another script: `check` cannot see it
                 return True
-        recv_type = expression_type(recv, self.fn.env if self.fn else {}, self.return_types)
-        if qual is not None and qual.lower() in _zoho_values():
-            recv_type = ZOHO_TYPES.get(qual.lower(), TEXT)
+        if system:
+            recv_type: str | None = ZOHO_TYPES.get(qual.lower(), TEXT)  # type: ignore[union-attr]
+        else:
+            recv_type = expression_type(recv, self.fn.env if self.fn else {},
+                                        self.return_types)
         if recv_type is not None and recv_type != NULL and recv_type in METHODS:
-            sig = methods_for(recv_type).get(name.lower())
-            if sig is None:
-                close = suggest_method(recv_type, name)
-                fix = Fix(Span.of(name_tok), close, f"Change to '{close}'") if close else None
-                self._report("UnknownName", str(unknown_method(recv_type, name)),
-                             Span.of(name_tok), "error", fix)
-                return qual is not None and qual.lower() in _zoho_values()
-            site.signature = sig
-            if not sig.accepts(count):
-                self._arity_error(sig, name_tok, count, False)
-            return qual is not None and qual.lower() in _zoho_values()
+            self._typed_method(site, recv_type, name_tok, count)
+        else:
+            self._untyped_method(site, name_tok, count)
+        return system
+
+    def _typed_method(self, site: CallSite, recv_type: str, name_tok: Token,
+                      count: int) -> None:
+        """A method on a receiver of known type: it must be one of that type's."""
+        name = _name(name_tok)
+        sig = methods_for(recv_type).get(name.lower())
+        if sig is None:
+            close = suggest_method(recv_type, name)
+            fix = Fix(Span.of(name_tok), close, f"Change to '{close}'") if close else None
+            self._report("UnknownName", str(unknown_method(recv_type, name)),
+                         Span.of(name_tok), "error", fix)
+            return
+        site.signature = sig
+        if not sig.accepts(count):
+            self._arity_error(sig, name_tok, count, False)
+
+    def _untyped_method(self, site: CallSite, name_tok: Token, count: int) -> None:
+        """A method on a value whose type depends on the data: only what no type has, or
+        no arity of any type accepts, is reported."""
+        name = _name(name_tok)
         rows = method_rows(name)
         if not rows:
             self._report("UnknownName", f"Unknown method '{name}': no value type has it",
@@ -444,7 +469,6 @@ class Analyzer:
             self._arity_error(rows[0], name_tok, count, False)
         else:
             site.signature = rows[0]
-        return qual is not None and qual.lower() in _zoho_values()
 
     def _task(self, site: CallSite, full: str, name_tok: Token, count: int) -> None:
         sig = tasks().get(full.lower())

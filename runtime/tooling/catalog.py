@@ -13,9 +13,20 @@ Everything here is read from the runtime's own tables, never listed a second tim
 from __future__ import annotations
 
 __all__ = [
-    "Signature", "KEYWORDS", "SYSTEM_VALUES", "TYPE_NAMES", "builtin_functions",
-    "methods_for", "method_rows", "task_rows", "tasks", "task_namespaces", "signature",
-    "declared_type", "DECLARED_TYPES", "words",
+    "DECLARED_TYPES",
+    "KEYWORDS",
+    "SYSTEM_VALUES",
+    "TYPE_NAMES",
+    "Signature",
+    "builtin_functions",
+    "declared_type",
+    "method_rows",
+    "methods_for",
+    "signature",
+    "task_namespaces",
+    "task_rows",
+    "tasks",
+    "words",
 ]
 
 import functools
@@ -28,7 +39,15 @@ from sluicegate.parser import RESERVED
 from sluicegate.stdlib import ANY, FUNCTIONS, METHODS, TASKS, Builtin
 from sluicegate.stdlib.tasks import ZOHO_VALUES
 from sluicegate.values import (
-    BOOLEAN, COLLECTION, DATETIME, DECIMAL, FILE, LIST, MAP, NUMBER, TEXT,
+    BOOLEAN,
+    COLLECTION,
+    DATETIME,
+    DECIMAL,
+    FILE,
+    LIST,
+    MAP,
+    NUMBER,
+    TEXT,
 )
 
 # Words with a meaning of their own: the reserved words and the contextual keywords.
@@ -156,7 +175,7 @@ def _signature(row: Builtin, kind: str) -> Signature:
                      _return_type(row.fn), _doc(row.fn))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def signature(row: Builtin, kind: str) -> Signature:
     """The signature of a table row (cached per row)."""
     return _signature(row, kind)
@@ -176,7 +195,7 @@ def builtin_functions() -> dict[str, Signature]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def methods_for(type_tag: str | None) -> dict[str, Signature]:
     """Methods a value of this type answers, by lower-case name (None: of any type)."""
     found: dict[str, Signature] = {}

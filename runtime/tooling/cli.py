@@ -7,7 +7,7 @@ so that `sluice --help` stays quick.
 
 from __future__ import annotations
 
-__all__ = ["register", "run_check", "script_paths", "configured_connection_names"]
+__all__ = ["configured_connection_names", "register", "run_check", "script_paths"]
 
 import argparse
 import json
@@ -42,11 +42,10 @@ def configured_connection_names() -> set[str] | None:
 
     if not database_exists():
         return None
-    from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
-
     from sluicegate.store.connections import Connection
     from sluicegate.store.db import make_engine
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
 
     try:
         engine = make_engine()

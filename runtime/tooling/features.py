@@ -9,8 +9,17 @@ in constant time per request.
 
 from __future__ import annotations
 
-__all__ = ["Completion", "Hover", "SignatureInfo", "complete", "hover", "signature_help",
-           "definition", "references", "symbols"]
+__all__ = [
+    "Completion",
+    "Hover",
+    "SignatureInfo",
+    "complete",
+    "definition",
+    "hover",
+    "references",
+    "signature_help",
+    "symbols",
+]
 
 import re
 from dataclasses import dataclass, field
@@ -19,7 +28,12 @@ from sluicegate.translator import TASK_PARAMETERS, USER_NAMESPACES
 from sluicegate.values import TEXT
 
 from .catalog import (
-    KEYWORDS, SYSTEM_VALUES, Signature, builtin_functions, methods_for, tasks,
+    KEYWORDS,
+    SYSTEM_VALUES,
+    Signature,
+    builtin_functions,
+    methods_for,
+    tasks,
 )
 from .model import Document, Scope, Span, Symbol
 from .types import ZOHO_TYPES
@@ -58,7 +72,7 @@ class SymbolInfo:
     children: list[SymbolInfo] = field(default_factory=list)
 
 
-_CONNECTION = re.compile(r"connection\s*:\s*[\"']([\w\-.]*)$", re.I)
+_CONNECTION = re.compile(r"connection\s*:\s*[\"']([\w\-.]*)$", re.IGNORECASE)
 _TASK_KEY_START = re.compile(r"^\s*([\w\-]*)$")
 _QUALIFIED = re.compile(r"((?:[A-Za-z_]\w*\.)+)(\w*)$")
 _AFTER_DOT = re.compile(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\)|\]|\})\s*\.(\w*)$")
@@ -183,7 +197,7 @@ def _task_block_at(text: str, line: int, column: int) -> str | None:
     start = max(text.rfind("[", 0, offset), -1)
     if start < 0 or "]" in text[start:offset]:
         return None
-    m = re.search(r"(invokeurl|invokeapi|sendmail)\s*$", text[max(0, start - 40):start], re.I)
+    m = re.search(r"(invokeurl|invokeapi|sendmail)\s*$", text[max(0, start - 40):start], re.IGNORECASE)
     return m.group(1).lower() if m else None
 
 

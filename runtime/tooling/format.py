@@ -24,7 +24,7 @@ comments, or `FormatterError` is raised and nothing is written.
 
 from __future__ import annotations
 
-__all__ = ["format_source", "FormatterError", "INDENT", "WIDTH"]
+__all__ = ["INDENT", "WIDTH", "FormatterError", "format_source"]
 
 import ast
 import bisect
@@ -32,7 +32,6 @@ import re
 from typing import Any
 
 from lark import Token, Tree
-
 from sluicegate.parser import normalize_source, parse_tree
 from sluicegate.translator import translate_tree
 
@@ -75,7 +74,7 @@ def _verify(original: Any, comments: list[Token], out: str, filename: str) -> No
     try:
         tree, kept, parsed, _tokens = parse_tree(out, filename)
         again = translate_tree(tree, parsed, filename)
-    except Exception as exc:  # noqa: BLE001 - any failure here is the formatter's bug
+    except Exception as exc:
         raise FormatterError(f"the formatted script does not parse ({exc})") from None
     if _dump(again.module) != _dump(original.module):
         raise FormatterError("the formatted script would translate differently")

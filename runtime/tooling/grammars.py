@@ -9,7 +9,7 @@ committed files differ, so a built-in added to the stdlib tables reaches every e
 
 from __future__ import annotations
 
-__all__ = ["textmate_grammar", "generated_files", "write"]
+__all__ = ["generated_files", "textmate_grammar", "write"]
 
 import json
 import re
@@ -93,7 +93,7 @@ def textmate_grammar() -> dict[str, Any]:
             }]},
             "keywords": {"patterns": [
                 {"match": r"(?i)\b(void)\b", "name": "storage.type.deluge"},
-                {"match": rf"(?i)\b({_alternation([k for k in w['keywords'] if k not in ('invokeurl', 'invokeapi', 'sendmail', 'void')])})\b",  # noqa: E501
+                {"match": rf"(?i)\b({_alternation([k for k in w['keywords'] if k not in ('invokeurl', 'invokeapi', 'sendmail', 'void')])})\b",
                  "name": "keyword.control.deluge"},
             ]},
             "constants": {"patterns": [{

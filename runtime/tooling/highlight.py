@@ -18,7 +18,15 @@ import re
 
 from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import (
-    Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace,
+    Comment,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+    Whitespace,
 )
 
 from .catalog import words as catalog_words

@@ -137,7 +137,7 @@ def build_server() -> DelugeServer:
 
         try:
             ls.connections = configured_connection_names()
-        except Exception:  # noqa: BLE001 - a broken registry must not stop the editor
+        except Exception:
             ls.connections = None
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)

@@ -7,8 +7,16 @@ UTF-16) are converted at the protocol edge (`tooling.lsp`).
 
 from __future__ import annotations
 
-__all__ = ["Span", "Diagnostic", "Fix", "Reference", "Symbol", "CallSite", "Scope",
-           "Document"]
+__all__ = [
+    "CallSite",
+    "Diagnostic",
+    "Document",
+    "Fix",
+    "Reference",
+    "Scope",
+    "Span",
+    "Symbol",
+]
 
 from dataclasses import dataclass, field
 from typing import Any

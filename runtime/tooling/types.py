@@ -7,15 +7,22 @@ nothing is reported about it: the checks speak only when the type is certain.
 
 from __future__ import annotations
 
-__all__ = ["expression_type", "qualified_name", "binary_type", "unescape", "ZOHO_TYPES"]
+__all__ = ["ZOHO_TYPES", "binary_type", "expression_type", "qualified_name", "unescape"]
 
 from typing import Any
 
 from lark import Token, Tree
-
 from sluicegate.stdlib.dates import looks_like_date_literal
 from sluicegate.values import (
-    BOOLEAN, COLLECTION, DATETIME, DECIMAL, LIST, MAP, NULL, NUMBER, TEXT,
+    BOOLEAN,
+    COLLECTION,
+    DATETIME,
+    DECIMAL,
+    LIST,
+    MAP,
+    NULL,
+    NUMBER,
+    TEXT,
 )
 
 from .catalog import builtin_functions, declared_type, method_rows, methods_for, tasks

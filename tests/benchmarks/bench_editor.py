@@ -23,11 +23,10 @@ from pathlib import Path
 from lsprotocol import types as lsp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tooling"))
-from lspclient import Session, at, doc  # noqa: E402
-
-from sluicegate.tooling import analyze  # noqa: E402
-from sluicegate.tooling.features import complete  # noqa: E402
-from sluicegate.tooling.format import format_source  # noqa: E402
+from lspclient import Session, at, doc
+from sluicegate.tooling import analyze
+from sluicegate.tooling.features import complete
+from sluicegate.tooling.format import format_source
 
 QUICK = "--quick" in sys.argv
 ROUNDS = 20 if QUICK else 100

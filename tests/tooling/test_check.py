@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sluicegate.engine import Runtime
 from sluicegate.tooling import diagnose
 
@@ -150,11 +149,10 @@ def test_connection_names_are_checked_against_a_registry_when_one_is_given() -> 
 
 
 def test_check_command_reads_the_configured_registry(tmp_path: Path) -> None:
-    from sqlalchemy import insert
-
     from sluicegate.store.connections import Connection
     from sluicegate.store.db import make_engine
     from sluicegate.store.migrate import upgrade
+    from sqlalchemy import insert
 
     url = f"sqlite:///{tmp_path / 'reg.db'}"
     engine = make_engine(url)
@@ -243,7 +241,12 @@ def test_every_script_of_the_repository_is_analyzed_without_internal_error() -> 
     """Analysis and every editor feature, at places all over every script we have."""
     from sluicegate.tooling import analyze
     from sluicegate.tooling.features import (
-        complete, definition, hover, references, signature_help, symbols,
+        complete,
+        definition,
+        hover,
+        references,
+        signature_help,
+        symbols,
     )
 
     paths = sorted((ROOT / "tests").rglob("*.dg"))

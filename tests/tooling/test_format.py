@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sluicegate.errors import ScriptSyntaxError
 from sluicegate.parser import normalize_source, parse_tree
 from sluicegate.tooling.format import format_source

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Keyword, Name
-
 from sluicegate.tooling.catalog import words
 from sluicegate.tooling.grammars import GRAMMAR_PATH, generated_files
 from sluicegate.tooling.highlight import DelugeLexer, tokens

@@ -11,7 +11,7 @@ from typing import Any
 from lsprotocol import types as lsp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lspclient import Session, at, doc  # noqa: E402
+from lspclient import Session, at, doc
 
 URI = "file:///work/invoice.dg"
 SCRIPT = """\
@@ -107,11 +107,10 @@ def test_completion_by_context() -> None:
 
 
 def test_connection_names_complete_from_the_registry(tmp_path: Path) -> None:
-    from sqlalchemy import insert
-
     from sluicegate.store.connections import Connection
     from sluicegate.store.db import make_engine
     from sluicegate.store.migrate import upgrade
+    from sqlalchemy import insert
 
     url = f"sqlite:///{tmp_path / 'reg.db'}"
     engine = make_engine(url)
