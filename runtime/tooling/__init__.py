@@ -62,14 +62,26 @@ def analyze(source: str | bytes, filename: str = "<script>", registry: Any = Non
         doc.diagnostics = [_syntax(e, filename) for e in errors]
         return doc
     except RecursionError:
-        doc.diagnostics = [Diagnostic("SyntaxError", "The script is nested too deeply to "
-                                      "compile", 1, 1, filename)]
-        return doc
+        return _too_deep_to_analyze(doc, text, filename)
     doc.tree, doc.comments = tree, comments
     try:
         Analyzer(doc, connection_names(registry)).run()
     except RecursionError:
         doc.tree = None  # it translates, so it runs; too deep to analyze further
+    return doc
+
+
+def _too_deep_to_analyze(doc: Document, text: str, filename: str) -> Document:
+    """A tree too deep for the analysis's recursion: the runtime's own translation
+    (which does not recurse over the tree) decides whether it is an error at all."""
+    try:
+        translate(text, filename)
+    except ScriptSyntaxError:
+        errors = parse_all_errors(text, lambda t: translate(t, filename))
+        doc.diagnostics = [_syntax(e, filename) for e in errors]
+    except RecursionError:
+        doc.diagnostics = [Diagnostic("SyntaxError", "The script is nested too deeply to "
+                                      "compile", 1, 1, filename)]
     return doc
 
 

@@ -202,3 +202,23 @@ def test_fmt_refuses_invalid_scripts_without_touching_them(tmp_path: Path) -> No
     mixed = subprocess.run([SLUICE, "fmt", "-", str(bad)], capture_output=True, text=True,
                            timeout=60)
     assert mixed.returncode == 2 and "cannot be combined" in mixed.stderr
+
+
+def test_a_format_that_would_change_meaning_or_lose_a_comment_is_refused(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The self-check is real: a printer bug can never reach a file."""
+    from sluicegate.cli import main
+    from sluicegate.tooling import format as formatter
+
+    monkeypatch.setattr(formatter._Printer, "document", lambda self, tree: "x = 2;\n")
+    with pytest.raises(formatter.FormatterError, match="translate differently"):
+        format_source("x = 1;\n")
+    monkeypatch.setattr(formatter._Printer, "document", lambda self, tree: "x = 1;\n")
+    with pytest.raises(formatter.FormatterError, match="comment would be lost"):
+        format_source("x = 1; // why\n")
+    script = tmp_path / "a.dg"
+    script.write_text("x = 1; // why\n", encoding="utf-8")
+    assert main(["fmt", str(script)]) == 1
+    assert "a.dg: error: not formatted: a comment would be lost" in capsys.readouterr().err
+    assert script.read_text(encoding="utf-8") == "x = 1; // why\n"
