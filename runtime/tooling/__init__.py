@@ -21,6 +21,7 @@ from __future__ import annotations
 
 __all__ = ["Diagnostic", "Document", "Span", "analyze", "connection_names", "diagnose"]
 
+from collections.abc import Iterable
 from typing import Any
 
 from sluicegate.errors import ScriptSyntaxError
@@ -31,13 +32,14 @@ from .analysis import Analyzer
 from .model import Diagnostic, Document, Span
 
 
-def connection_names(registry: Any) -> set[str] | None:
-    """The link names of a registry, an iterable of names, or None."""
+def connection_names(registry: Any) -> Iterable[str] | None:
+    """The link names of a registry, or the iterable of names given (read only when a
+    script names a connection), or None."""
     if registry is None:
         return None
     if hasattr(registry, "list"):
-        return {view.link_name for view in registry.list()}
-    return set(registry)
+        return (view.link_name for view in registry.list())
+    return registry  # type: ignore[no-any-return]
 
 
 def _syntax(err: ScriptSyntaxError, filename: str) -> Diagnostic:

@@ -72,7 +72,9 @@ class Analyzer:
 
     def __init__(self, doc: Document, connections: Iterable[str] | None = None) -> None:
         self.doc = doc
-        self.connections = set(connections) if connections is not None else None
+        # Read at the first `connection:` (a registry is only opened when one is named).
+        self._source = connections
+        self._connections: set[str] | None = None
         self.return_types: dict[str, str] = {}
         self.fn: _Function | None = None
 
@@ -492,7 +494,7 @@ class Analyzer:
                      f"this runtime runs{hint}", Span.of(name_tok), "warning", fix)
 
     def _connection_params(self, tree: Tree) -> None:  # type: ignore[type-arg]
-        if self.connections is None:
+        if self._source is None:
             return
         for param in tree.children[1:]:
             if not isinstance(param, Tree) or param.data != "task_param":
@@ -505,15 +507,21 @@ class Analyzer:
                     "string", "sq_string"):
                 continue
             name = str(items[0].children[0])[1:-1]
-            if name in self.connections:
+            known = self._known_connections()
+            if name in known:
                 continue
-            close = difflib.get_close_matches(name, sorted(self.connections), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             quote = str(items[0].children[0])[0]
             fix = (Fix(Span.of(items[0]), f"{quote}{close[0]}{quote}", f"Change to '{close[0]}'")
                    if close else None)
             self._report("UnknownConnection", f"Connection '{name}' is not in the registry"
                          f"{hint}", Span.of(items[0]), "warning", fix)
+
+    def _known_connections(self) -> set[str]:
+        if self._connections is None:
+            self._connections = set(self._source or ())
+        return self._connections
 
     # ---- reporting -----------------------------------------------------------------------
     def _warn(self, kind: str, message: str, span: Span) -> None:

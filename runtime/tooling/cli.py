@@ -12,6 +12,7 @@ __all__ = ["configured_connection_names", "register", "run_check", "script_paths
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,24 @@ def configured_connection_names() -> set[str] | None:
         engine.dispose()
 
 
+class _RegistryNames:
+    """The configured registry's link names, read once, when a script first names a
+    connection (checking scripts that name none never opens the database)."""
+
+    def __init__(self) -> None:
+        self._names: set[str] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self._names is None:
+            self._names = configured_connection_names() or set()
+        return iter(self._names)
+
+
 def run_check(args: argparse.Namespace) -> int:
+    from sluicegate.connections.setup import database_exists
     from sluicegate.tooling import diagnose
 
-    names = configured_connection_names()
+    names = _RegistryNames() if database_exists() else None
     reports = []
     failed = False
     for path in script_paths(args.scripts):
