@@ -95,6 +95,8 @@ def complete(doc: Document | None, text: str, line: int, column: int,
     m = _CONNECTION.search(prefix)
     if m:
         return [Completion(name, "value", "connection") for name in sorted(connections or ())]
+    if _in_text_or_comment(prefix):
+        return []
     m = _QUALIFIED.search(prefix)
     if m and not _AFTER_DOT.search(prefix):
         qual = m.group(1)[:-1]
@@ -113,6 +115,18 @@ def complete(doc: Document | None, text: str, line: int, column: int,
         return [Completion(f"{key}:", "property", f"{block} parameter", insert_text=f"{key}: ")
                 for key in sorted(TASK_PARAMETERS[block])]
     return _word_completions(doc, line)
+
+
+_TEXT_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|(//.*)|(["\'])')
+
+
+def _in_text_or_comment(prefix: str) -> bool:
+    """Whether the cursor at the end of this line prefix is inside a text or a comment
+    (a text or block comment opened on an earlier line is not seen: rare while typing)."""
+    for m in _TEXT_OR_COMMENT.finditer(prefix):
+        if m.group(1) is not None or m.group(2) is not None:
+            return True  # a `//` comment, or a quote that is not closed before the cursor
+    return False
 
 
 def _zoho_completions(qual: str) -> list[Completion]:
