@@ -16,11 +16,9 @@ no script name can reach a Python name.
 from __future__ import annotations
 
 __all__ = ["Translation", "FunctionInfo", "translate", "translate_tree", "HELPERS",
-           "TASK_PARAMETERS",
-           "USER_NAMESPACES", "CREATOR_FUNCTIONS", "suggest_builtin", "unknown_function_message"]
+           "TASK_PARAMETERS", "USER_NAMESPACES", "CREATOR_FUNCTIONS"]
 
 import ast
-import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,7 +30,6 @@ from sluicegate.stdlib import FUNCTIONS, TASKS
 from sluicegate.stdlib.dates import looks_like_date_literal
 from sluicegate.stdlib.tasks import ZOHO_VALUES
 
-from .dispatch import lookup_any_method
 from .errors import ScriptSyntaxError
 from .parser import normalize_source, parse
 from .values import MAX_NUMBER, MIN_NUMBER
@@ -86,7 +83,6 @@ class Translation:
     module: ast.Module
     functions: list[FunctionInfo]
     constants: dict[str, Any] = field(default_factory=dict)
-    warnings: list[ScriptSyntaxError] = field(default_factory=list)
 
     @property
     def entry(self) -> FunctionInfo:
@@ -171,7 +167,6 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         self.const_ids: dict[tuple[type, str], str] = {}
         self.functions: list[tuple[FunctionInfo, ast.FunctionDef]] = []
         self.pending: list[tuple[ast.Call, str, list[ast.expr], bool]] = []
-        self.warnings: list[ScriptSyntaxError] = []
 
     # ---- helpers -------------------------------------------------------------------------
     def _error(self, message: str, at: Any) -> ScriptSyntaxError:
@@ -745,7 +740,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                 fdef.body = [_span(ast.Pass(), fdef)]
             body_defs.append(fdef)
         module = ast.Module(body=body_defs, type_ignores=[])
-        return Translation(module, [f for f, _ in functions], self.constants, self.warnings)
+        return Translation(module, [f for f, _ in functions], self.constants)
 
     def _resolve_pending(self, names: dict[str, FunctionInfo]) -> None:
         """Calls that name a function of this file become user-function calls."""
@@ -760,41 +755,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             elif not qualified and key in CREATOR_FUNCTIONS:
                 node.func = _name("dg_unsupported", node.func)
                 node.args = [_const(name, node.func)]
-            elif not qualified and lookup_any_method(name) is None:
-                self.warnings.append(self._error(unknown_function_message(name), node))
-
-
-@functools.lru_cache(maxsize=1)
-def _builtin_spellings() -> dict[str, str]:
-    """Every built-in's canonical spelling by its lower-case name (built once)."""
-    from sluicegate.stdlib import METHODS
-
-    spellings: dict[str, str] = {}
-    for table in (FUNCTIONS, *METHODS.values()):
-        for row in table.values():
-            for spelled in row.names:
-                spellings.setdefault(spelled.lower(), spelled)
-    return spellings
-
-
-def suggest_builtin(name: str) -> str | None:
-    """The built-in a misspelt function name most probably meant (did-you-mean)."""
-    import difflib
-
-    spellings = _builtin_spellings()
-    close = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.8)
-    return spellings[close[0]] if close else None
-
-
-def unknown_function_message(name: str) -> str:
-    """The check's message for a call of a name that is no built-in: a near miss of a
-    built-in is named (a typo); anything else may be a function of the vendor's platform
-    or another script, which `check` cannot see."""
-    close = suggest_builtin(name)
-    if close:
-        return f"Unknown function '{name}' (did you mean '{close}'?)"
-    return (f"Unknown function '{name}': not a built-in; a function of another script is "
-            f"called by its qualified name, such as standalone.{name}(...)")
+            # Any other name stays a built-in call, resolved (or refused) when it runs;
+            # `check` reports it beforehand (sluicegate.tooling.analysis).
 
 
 _LIST_ONLY_METHODS = {"add", "addall"}

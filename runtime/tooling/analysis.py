@@ -19,12 +19,7 @@ from typing import Any
 from lark import Token, Tree
 from sluicegate.dispatch import suggest_method, unknown_method
 from sluicegate.stdlib import METHODS
-from sluicegate.translator import (
-    CREATOR_FUNCTIONS,
-    USER_NAMESPACES,
-    suggest_builtin,
-    unknown_function_message,
-)
+from sluicegate.translator import CREATOR_FUNCTIONS, USER_NAMESPACES
 from sluicegate.values import NULL, TEXT
 
 from .catalog import (
@@ -33,8 +28,10 @@ from .catalog import (
     declared_type,
     method_rows,
     methods_for,
+    suggest_builtin,
     task_namespaces,
     tasks,
+    unknown_function_message,
 )
 from .model import CallSite, Diagnostic, Document, Fix, Reference, Scope, Span, Symbol
 from .types import ZOHO_TYPES, binary_type, expression_type, qualified_name

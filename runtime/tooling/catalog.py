@@ -287,3 +287,34 @@ def words() -> dict[str, tuple[str, ...]]:
         "system_values": SYSTEM_VALUES,
         "task_parameters": tuple(params),
     }
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_spellings() -> dict[str, str]:
+    """Every built-in's canonical spelling by its lower-case name (built once)."""
+    spellings: dict[str, str] = {}
+    for table in (FUNCTIONS, *METHODS.values()):
+        for row in table.values():
+            for spelled in row.names:
+                spellings.setdefault(spelled.lower(), spelled)
+    return spellings
+
+
+def suggest_builtin(name: str) -> str | None:
+    """The built-in a misspelt function name most probably meant (did-you-mean)."""
+    import difflib
+
+    spellings = _builtin_spellings()
+    close = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.8)
+    return spellings[close[0]] if close else None
+
+
+def unknown_function_message(name: str) -> str:
+    """The check's message for a call of a name that is no built-in: a near miss of a
+    built-in is named (a typo); anything else may be a function of the vendor's platform
+    or another script, which `check` cannot see."""
+    close = suggest_builtin(name)
+    if close:
+        return f"Unknown function '{name}' (did you mean '{close}'?)"
+    return (f"Unknown function '{name}': not a built-in; a function of another script is "
+            f"called by its qualified name, such as standalone.{name}(...)")
