@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from sluicegate.translator import TASK_PARAMETERS, USER_NAMESPACES
-from sluicegate.values import TEXT
+from sluicegate.values import DATETIME, TEXT
 
 from .catalog import (
     KEYWORDS,
@@ -171,6 +171,8 @@ def _receiver_type(doc: Document | None, qual: str, line: int) -> str | None:
         return None
     scope = doc.scope_at(line)
     sym = scope.symbols.get(qual) if scope else None
+    if qual in ("now", "today") and (sym is None or sym.kind == "input"):
+        return DATETIME  # the system value, unless the function assigns the name
     return sym.type if sym else None
 
 

@@ -32,6 +32,8 @@ ZOHO_TYPES = {"zoho.currentdate": DATETIME, "zoho.currenttime": DATETIME}
 _BOOLEAN_NODES = {"compare", "legacy_equal", "in_op", "and_op", "or_op", "not_op", "true",
                   "false"}
 _NUMERIC = {NUMBER, DECIMAL}
+# Names that are system values unless the function assigns them (runtime/sandbox.py).
+_SYSTEM_NAMES = ("now", "today")
 
 
 def unescape(quoted: str) -> str:
@@ -79,7 +81,10 @@ def expression_type(tree: Any, env: dict[str, str | None],
         text = unescape(str(tree.children[0]))
         return DATETIME if looks_like_date_literal(text) else TEXT
     if kind == "var":
-        return env.get(str(tree.children[0]))
+        name = str(tree.children[0])
+        if name in _SYSTEM_NAMES and name not in env:
+            return DATETIME  # `now`/`today` never assigned in the function: the system value
+        return env.get(name)
     if kind == "typed_ctor":
         word = str(tree.children[0]).split(":", 1)[0].strip().lower()
         return {"list": LIST, "map": MAP, "collection": COLLECTION}.get(word)

@@ -76,6 +76,12 @@ def test_types_flow_through_assignments_and_return_types() -> None:
     ]
 
 
+def test_now_and_today_are_datetimes_unless_assigned() -> None:
+    assert _errors("info today.addDayy(1);\ninfo now.getYear();\n") == [
+        "Unknown function 'addDayy' for DATETIME (did you mean 'addDay'?)"]
+    assert _errors('today = "x";\ninfo today.trim();\n') == []
+
+
 def test_a_variable_of_mixed_or_unknown_type_is_not_judged() -> None:
     source = ('x = "a";\nif (input.flag)\n{\n  x = Map();\n}\ninfo x.put("k", 1);\n'
               'r = invokeurl [ url: "https://a.example" type: GET ];\ninfo r.get("k");\n')

@@ -19,6 +19,8 @@ def test_completion_follows_the_inferred_type_of_each_receiver() -> None:
     assert "addDay" in _labels(text, 5, 7) and "addAll" not in _labels(text, 5, 7)
     text = SCRIPT + 'x = "abc".\n'
     assert "toUpperCase" in _labels(text, 5, 11)
+    text = SCRIPT + "x = today.\n"
+    assert "addDay" in _labels(text, 5, 11) and "addAll" not in _labels(text, 5, 11)
 
 
 def test_no_completion_inside_texts_and_comments() -> None:
