@@ -1,18 +1,19 @@
 """The Deluge formatter: a script in the vendor editor's house style, same tokens, same meaning.
 
-House style (README "Formatting"):
+House style: the vendor editor's own, as it saves scripts (README "Editing Deluge"):
 - braces on their own lines (Allman), `{` under the statement it opens; `else`,
   `else if` and `catch` start their own lines after the `}`;
-- four spaces per level; continuation lines of a statement the author broke keep their
+- one tab per level; continuation lines of a statement the author broke keep their
   breaks, one level deeper;
-- one space around binary operators and `=`, after `,` and `:`, after keywords
-  (`if (`, `for each x in list`, `catch (e)`); none inside brackets, before `,`/`;`/`)`,
+- `if(x)`, `else if(x)`, `for each  item in list` (two blanks, as the editor writes it),
+  `catch (e)`; one blank around binary operators and `=`; none after `,` and `:` in
+  calls and literals, one after the commas of a function header; none inside brackets,
   around `.`, or between a function name and `(`;
 - at most one blank line between statements, none after `{` or before `}`, one between
   functions; the file ends with one newline;
 - `invokeurl`/`invokeapi`/`sendmail` (and Creator task) blocks: one parameter a line
-  between `[` and `]` on their own lines, unless written on one line and short enough to
-  stay there (100 columns); `url :` is written `url:`;
+  between `[` and `]` on their own lines, `url :"..."`, `type :GET` and the sendmail
+  parameters with a blank before the colon, the others without;
 - every comment is kept where it was: before a statement, at the end of a line, or
   between the tokens of a statement.
 
@@ -24,19 +25,20 @@ comments, or `FormatterError` is raised and nothing is written.
 
 from __future__ import annotations
 
-__all__ = ["INDENT", "WIDTH", "FormatterError", "format_source"]
+__all__ = ["INDENT", "FormatterError", "format_source"]
 
 import ast
 import bisect
-import re
 from typing import Any
 
 from lark import Token, Tree
 from sluicegate.parser import normalize_source, parse_tree
 from sluicegate.translator import translate_tree
 
-INDENT = "    "
-WIDTH = 100
+INDENT = "\t"
+# Task parameters the vendor's editor writes with a blank before the colon (`url :"..."`,
+# `type :GET`, every sendmail parameter); the others it writes `connection:"books"`.
+_SPACED_KEYS = {"url", "type", "from", "to", "cc", "bcc", "reply to", "subject", "message"}
 
 _BINARY = {"EQUAL", "EQ_OP", "CMP_OP", "ADD_OP", "MUL_OP", "AND_OP", "OR_OP", "COMPOUND_OP",
            "IN"}
@@ -90,21 +92,24 @@ def _comment_text(tok: Token) -> str:
     return " ".join(str(tok).split())
 
 
-def _space(before: Token | None, a: Token, b: Token) -> str:
-    """The blank between tokens a and b on one line ('' or ' '); `before` precedes a."""
+def _space(before: Token | None, a: Token, b: Token, header: bool = False) -> str:
+    """The blank between tokens a and b on one line; `before` precedes a; `header`: the
+    parameter list of a function header (the vendor puts a blank after its commas)."""
     ta, tb = a.type, b.type
     if tb in _NO_SPACE_BEFORE:
         return ""
-    if tb == "COLON" or ta in ("TASK_KEY", "COLON", "COMMA"):
-        return " "
-    if ta in _NO_SPACE_AFTER:
+    if ta == "COMMA":
+        return " " if header else ""
+    if ta in ("TASK_KEY", "COLON") or ta in _NO_SPACE_AFTER:
         return ""
     if tb == "LPAR":
-        if ta == "IF":
-            return " " if before is None or before.type == "ELSE" else ""
-        return "" if ta in _CALLABLE else " "
+        if ta == "CATCH":
+            return " "
+        return "" if ta in _CALLABLE or ta == "IF" else " "
     if tb == "LSQB":
         return "" if ta == "NAME" else " "
+    if ta == "EACH" and tb == "NAME":
+        return "  "  # `for each  item in list`: the two blanks the vendor's editor writes
     return " "
 
 
@@ -213,7 +218,7 @@ class _Printer:
         kind = st.data
         if kind in ("if_stmt", "for_each", "for_index", "function_def"):
             blocks = [c for c in st.children if isinstance(c, Tree) and c.data == "block"]
-            self._header(st.meta.start_pos, blocks[0], indent)
+            self._header(st.meta.start_pos, blocks[0], indent, kind == "function_def")
             self._block(blocks[0], indent)
             if kind == "if_stmt":
                 for clause in st.children[3:]:
@@ -236,8 +241,9 @@ class _Printer:
         else:
             self._inline(self._tokens(st.meta.start_pos, st.meta.end_pos), indent)
 
-    def _header(self, start: int, block: Tree, indent: str) -> None:  # type: ignore[type-arg]
-        self._inline(self._tokens(start, block.meta.start_pos), indent)
+    def _header(self, start: int, block: Tree, indent: str,  # type: ignore[type-arg]
+                function: bool = False) -> None:
+        self._inline(self._tokens(start, block.meta.start_pos), indent, function)
         header_end = self.last_token_end
         for comment in self._comments(header_end, block.meta.start_pos):
             self._trail(comment)
@@ -262,7 +268,7 @@ class _Printer:
         self._block_end_line = node.meta.end_line
 
     # ---- a statement's tokens ------------------------------------------------------------
-    def _inline(self, tokens: list[Token], indent: str) -> None:
+    def _inline(self, tokens: list[Token], indent: str, header: bool = False) -> None:
         """Print a run of tokens from `indent`, keeping the author's line breaks (one
         level deeper) and the comments between them."""
         line = indent
@@ -273,7 +279,7 @@ class _Printer:
             tok = tokens[i]
             if prev is not None:
                 line, broke = self._between(prev, tok, line)
-                line = indent + INDENT if broke else line + _space(before, prev, tok)
+                line = indent + INDENT if broke else line + _space(before, prev, tok, header)
             if tok.type in _TASK_WORDS or (tok.type == "NAME" and _is_creator_task(tokens, i)):
                 end = _matching(tokens, i + 1)
                 if end is not None:
@@ -304,15 +310,10 @@ class _Printer:
         return line, False
 
     def _task_block(self, tokens: list[Token], line: str, indent: str) -> str:
-        """`[ key: value ... ]` (tokens from `[` to `]`): one line when written on one and
-        short, else one parameter a line. Returns the line the `]` ends."""
+        """`[ key: value ... ]` (tokens from `[` to `]`), as the vendor's editor lays it
+        out: `[` and `]` on their own lines, one parameter a line between them. Returns
+        the line the `]` is on."""
         params = _split_params(tokens[1:-1])
-        inline = " ".join(_join(p) for p in params)
-        one_line = (tokens[0].line == tokens[-1].line
-                     and not self._comments(tokens[0].start_pos, tokens[-1].end_pos)
-                     and len(line) + len(inline) + 5 <= WIDTH)
-        if one_line:
-            return line + (f" [ {inline} ]" if inline else " []")
         self._emit(line)
         self._emit(indent + "[")
         inner = indent + INDENT
@@ -335,20 +336,9 @@ class _Printer:
 
 def _token_text(tok: Token) -> str:
     if tok.type == "TASK_KEY":
-        return re.sub(r"\s*:$", ":", str(tok))
+        key = " ".join(str(tok).rstrip(":").split())
+        return key + (" :" if key.lower() in _SPACED_KEYS else ":")
     return str(tok)
-
-
-def _join(tokens: list[Token]) -> str:
-    out = ""
-    before: Token | None = None
-    prev: Token | None = None
-    for tok in tokens:
-        if prev is not None:
-            out += _space(before, prev, tok)
-        out += _token_text(tok)
-        before, prev = prev, tok
-    return out
 
 
 def _matching(tokens: list[Token], i: int) -> int | None:

@@ -37,43 +37,43 @@ EXPECTED = """\
 // Late fee.
 string standalone.fee(map invoice)
 {
-    total = invoice.get("total") * 2 / 100; // two percent
-    if (total > 10)
-    {
-        info "big";
-    }
-    else if (total < 1)
-    {
-        info "small";
-    }
-    else
-    {
-        return "none";
-    }
+	total = invoice.get("total") * 2 / 100; // two percent
+	if(total > 10)
+	{
+		info "big";
+	}
+	else if(total < 1)
+	{
+		info "small";
+	}
+	else
+	{
+		return "none";
+	}
 
-    for each item in invoice.get("items")
-    {
-        if (!item.isEmpty())
-        {
-            continue;
-        }
-    }
-    resp = invokeurl
-    [
-        url: "https://api.example.com/v1/fees/" + invoice.get("id") + "/apply"
-        type: POST
-        parameters: {"amount": total, "currency": "EUR"}
-        connection: "books"
-    ];
-    try
-    {
-        x = resp.toMap();
-    }
-    catch (e)
-    {
-        info e;
-    }
-    return total.toString();
+	for each  item in invoice.get("items")
+	{
+		if(!item.isEmpty())
+		{
+			continue;
+		}
+	}
+	resp = invokeurl
+	[
+		url :"https://api.example.com/v1/fees/" + invoice.get("id") + "/apply"
+		type :POST
+		parameters:{"amount":total,"currency":"EUR"}
+		connection:"books"
+	];
+	try
+	{
+		x = resp.toMap();
+	}
+	catch (e)
+	{
+		info e;
+	}
+	return total.toString();
 }
 """
 
@@ -83,14 +83,52 @@ def test_house_style() -> None:
     assert format_source(EXPECTED, "t.dg") == EXPECTED
 
 
-def test_short_task_blocks_written_on_one_line_stay_there() -> None:
+def test_task_blocks_one_parameter_a_line_as_the_vendor_writes_them() -> None:
     src = 'r = invokeurl [url:"https://a.example" type:GET];\ninfo r;\n'
-    assert format_source(src) == 'r = invokeurl [ url: "https://a.example" type: GET ];\ninfo r;\n'
+    assert format_source(src) == ('r = invokeurl\n[\n\turl :"https://a.example"\n'
+                                  '\ttype :GET\n];\ninfo r;\n')
     mail = ('sendmail\n[\n  from :zoho.adminuserid\n  to : "a@example.com"\n'
             '  subject:"Hi"   // greeting\n  message : "Body"\n]\n')
-    assert format_source(mail) == ('sendmail\n[\n    from: zoho.adminuserid\n'
-                                   '    to: "a@example.com"\n    subject: "Hi" // greeting\n'
-                                   '    message: "Body"\n]\n')
+    assert format_source(mail) == ('sendmail\n[\n\tfrom :zoho.adminuserid\n'
+                                   '\tto :"a@example.com"\n\tsubject :"Hi" // greeting\n'
+                                   '\tmessage :"Body"\n]\n')
+
+
+VENDOR_SAVED = """\
+string standalone.lookup(String deal_id, int page)
+{
+	result = Map();
+	try
+	{
+		dId = ifnull(deal_id,"").trim();
+		if(dId == "")
+		{
+			result.put("status","error");
+			return result.toString();
+		}
+		resp = invokeurl
+		[
+			url :"https://www.zohoapis.com/crm/v7/Deals/" + dId
+			type :GET
+			connection:"zohocrm"
+		];
+		for each  row in resp.get("data")
+		{
+			result.put(row.get("id"),{"name":row.get("Deal_Name"),"page":page});
+		}
+	}
+	catch (e)
+	{
+		result.put("message","Unexpected error: " + e.toString());
+	}
+	return result.toString();
+}
+"""
+
+
+def test_a_script_as_the_vendors_editor_saves_it_is_left_as_it_is() -> None:
+    """The house style is the vendor editor's own: its scripts are fixed points."""
+    assert format_source(VENDOR_SAVED) == VENDOR_SAVED
 
 
 def test_every_comment_is_kept_in_place() -> None:
@@ -99,8 +137,8 @@ def test_every_comment_is_kept_in_place() -> None:
            "// between\nelse\n{\n}\n// the end\n")
     out = format_source(src)
     assert out == ("/* header\n   two lines */\nx = 1; /* after */\n\n// before y\n"
-                   "y = {1, // one\n    2};\nif (x > 0) // check\n{\n    // inside\n"
-                   "    info x + y; // trailing\n}\n// between\nelse\n{\n}\n// the end\n")
+                   "y = {1, // one\n\t2};\nif(x > 0) // check\n{\n\t// inside\n"
+                   "\tinfo x + y; // trailing\n}\n// between\nelse\n{\n}\n// the end\n")
 
 
 def test_trailing_comments_of_consecutive_lines_are_aligned() -> None:
