@@ -32,8 +32,9 @@ import bisect
 from typing import Any
 
 from lark import Token, Tree
+from sluicegate.errors import ScriptSyntaxError
 from sluicegate.parser import normalize_source, parse_tree
-from sluicegate.translator import translate_tree
+from sluicegate.translator import translate, translate_tree
 
 INDENT = "\t"
 # Task parameters the vendor's editor writes with a blank before the colon (`url :"..."`,
@@ -66,6 +67,13 @@ def format_source(source: str | bytes, filename: str = "<script>") -> str:
         out = _Printer(parsed, tokens, comments).document(tree)
         _verify(original, comments, out, filename)
     except RecursionError:
+        # Too deep for the tree walks: the runtime's own translation (which does not
+        # recurse over the tree) says whether that is the script's error.
+        try:
+            translate(text, filename)
+        except RecursionError:
+            raise ScriptSyntaxError("The script is nested too deeply to compile", line=1,
+                                    column=1, filename=filename) from None
         raise FormatterError("the script is nested too deeply to format") from None
     if newline != "\n":
         out = out.replace("\n", newline)
