@@ -184,7 +184,7 @@ def _method_completions(type_tag: str | None) -> list[Completion]:
 
 def _word_completions(doc: Document | None, line: int) -> list[Completion]:
     out = [Completion(k, "keyword") for k in KEYWORDS]
-    out.append(Completion("for each", "keyword", insert_text="for each ${1:item} in ${2:list}"))
+    out.append(Completion("for each", "keyword", insert_text="for each  ${1:item} in ${2:list}"))
     seen: set[str] = set()
     for sig in builtin_functions().values():
         if sig.name.lower() not in seen:
