@@ -202,6 +202,8 @@ def _word_completions(doc: Document | None, line: int) -> list[Completion]:
 
 
 def _symbol_detail(sym: Symbol) -> str:
+    if sym.kind == "input" and sym.name in ("now", "today"):
+        return f"system value: DATETIME ({'the current time' if sym.name == 'now' else 'today'})"
     kind = {"input": "input", "parameter": "parameter", "loop": "loop variable",
             "catch": "caught error"}.get(sym.kind, "variable")
     return f"{kind}: {sym.type}" if sym.type else kind

@@ -44,3 +44,15 @@ def test_signature_help_while_typing_a_method_call() -> None:
     text = SCRIPT + 'x = ifnull(name.trim(), "a"'
     found = signature_help(doc, text, 5, 28)
     assert found is not None and found.label.startswith("ifnull(") and found.active_parameter == 1
+
+
+def test_hover_names_system_values_and_variables_with_their_types() -> None:
+    from sluicegate.tooling.features import hover
+
+    doc = analyze(SCRIPT + "info today.addDay(1);\n")
+    found = hover(doc, 5, 7)
+    assert found is not None and "system value: DATETIME" in found.text
+    found = hover(doc, 1, 2)
+    assert found is not None and "variable: TEXT" in found.text
+    found = hover(doc, 5, 13)
+    assert found is not None and "addDay(" in found.text
