@@ -89,7 +89,14 @@ class DelugeServer(LanguageServer):
         text = self.workspace.get_text_document(uri).source
         await asyncio.sleep(_PAUSE if len(text) > 20_000 else 0)
         loop = asyncio.get_running_loop()
-        doc = await loop.run_in_executor(None, analyze, text, _path(uri), self.connections)
+        try:
+            doc = await loop.run_in_executor(None, analyze, text, _path(uri),
+                                             self.connections)
+        except Exception as exc:  # noqa: BLE001 - an analysis bug must not stop the server
+            self.window_log_message(lsp.LogMessageParams(
+                type=lsp.MessageType.Error,
+                message=f"sluice: could not analyze {_path(uri)}: {type(exc).__name__}: {exc}"))
+            return
         if self.workspace.get_text_document(uri).source != text:
             return  # edited meanwhile: the newer change has its own analysis coming
         self._keep(uri, doc)

@@ -125,6 +125,32 @@ def test_mutated_real_scripts_get_only_syntax_errors_and_compile(text: str) -> N
     _compiles_if_accepted(text)
 
 
+@FUZZ
+@given(_mutated(), st.integers(0, 10**6), st.integers(0, 10**6))
+def test_formatter_and_editor_features_never_fail(text: str, a: int, b: int) -> None:
+    """`sluice fmt` formats whatever translates, idempotently (its self-check never
+    trips), and the editor features answer anywhere in any text, valid or not."""
+    from sluicegate.tooling import analyze
+    from sluicegate.tooling.features import complete, hover, references, signature_help
+    from sluicegate.tooling.format import format_source
+
+    try:
+        out = format_source(text, "fuzz.dg")
+    except ScriptSyntaxError:
+        pass
+    else:
+        assert format_source(out, "fuzz.dg") == out
+    doc = analyze(text, "fuzz.dg")
+    lines = doc.source.split("\n")
+    line = a % len(lines) + 1
+    column = b % (len(lines[line - 1]) + 1) + 1
+    complete(doc if doc.tree is not None else None, doc.source, line, column)
+    signature_help(None, doc.source, line, column)
+    if doc.tree is not None:
+        hover(doc, line, column)
+        references(doc, line, column)
+
+
 # ---- generated valid scripts -----------------------------------------------------------
 _NAMES = st.sampled_from(["a", "b", "total", "Rec", "m", "l", "x1"])
 _LITERALS = st.one_of(
