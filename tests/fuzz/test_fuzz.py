@@ -1,10 +1,13 @@
 """Property-based fuzzing of the front end: random, mutated and generated Deluge source.
 
 The properties:
-- `check` (and the parser under it) never raises; every problem it reports is a syntax
-  error or an unknown-name warning with a position inside the text;
+- `check` (and the parser under it) never raises; every problem it reports is one of its
+  kinds, with a position inside the text;
 - whatever the translator accepts, the sandbox backend compiles (policy pass, runtime
-  nodes, fast paths, CPython's compiler), and running it never ends in an internal error.
+  nodes, fast paths, CPython's compiler), and running it never ends in an internal error;
+- whatever translates, `sluice fmt` formats idempotently without its meaning check ever
+  tripping, and the editor features (completion, signature help, hover, references)
+  answer at any position of any text.
 
 The normal test run tries a few hundred examples. A long run is a documented command
 (see tests/benchmarks/README.md and the README):
