@@ -141,28 +141,9 @@ def _local_broker() -> Any:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .checker import check_source
+    from .tooling.cli import run_check
 
-    reports = []
-    failed = False
-    for path in args.scripts:
-        source = _read_script(path)
-        problems = check_source(source, path)
-        if any(p.severity == "error" for p in problems):
-            failed = True
-        reports.append((path, source, problems))
-    if args.json:
-        out = [{"file": path, "ok": not any(p.severity == "error" for p in problems),
-                "problems": [p.to_json() for p in problems]} for path, _, problems in reports]
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-    else:
-        for path, source, problems in reports:
-            text = source.decode("utf-8", "replace").lstrip("\ufeff")
-            for p in problems:
-                sys.stdout.write(p.diagnostic(text) + "\n")
-            if not any(p.severity == "error" for p in problems):
-                sys.stdout.write(f"{path}: ok\n")
-    return 1 if failed else 0
+    return run_check(args)
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
@@ -251,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check", help="parse scripts and report every problem found")
-    check.add_argument("scripts", nargs="+", metavar="SCRIPT")
+    check.add_argument("scripts", nargs="+", metavar="SCRIPT",
+                       help="scripts, or directories whose *.dg scripts are all checked")
     check.add_argument("--json", action="store_true", help="print the problems as JSON")
     check.set_defaults(func=cmd_check)
 
@@ -279,7 +261,8 @@ def _extensions() -> list[Callable[[Any], None]]:
     found = []
     for module_name in ("sluicegate.connections.cli", "sluicegate.service.cli",
                         "sluicegate.testing.command",
-                        "sluicegate.org.cli"):
+                        "sluicegate.org.cli",
+                        "sluicegate.tooling.cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ImportError:

@@ -9,7 +9,7 @@ first lookup so later calls cost two dictionary reads.
 from __future__ import annotations
 
 __all__ = ["call_method", "call_function", "lookup_method", "arity_error", "unknown_method",
-           "method_caller"]
+           "method_caller", "suggest_method"]
 
 import difflib
 from decimal import Decimal
@@ -39,18 +39,27 @@ def _tag(value: Any) -> str:
     return tag if tag is not None else type_name(value)
 
 
+def suggest_method(tag: str, name: str) -> str | None:
+    """The method of this type a misspelt `name` most probably meant (did-you-mean)."""
+    lowered = {n.lower(): n for n in method_names(tag)}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
+    return lowered[close[0]] if close else None
+
+
 def unknown_method(tag: str, name: str) -> ScriptRuntimeError:
     if tag == NULL:
         return ScriptRuntimeError(f"Cannot call '{name}' on a null value")
-    names = method_names(tag)
-    lowered = {n.lower(): n for n in names}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
-    hint = f" (did you mean '{lowered[close[0]]}'?)" if close else ""
+    close = suggest_method(tag, name)
+    hint = f" (did you mean '{close}'?)" if close else ""
     return ScriptRuntimeError(f"Unknown function '{name}' for {tag}{hint}")
 
 
-def arity_error(row: Builtin, given: int) -> ScriptRuntimeError:
+def arity_error(row: Builtin, given: int, function_form: bool = False) -> ScriptRuntimeError:
+    """`given` counts what the script wrote; a method called in function form
+    (`daysBetween(a, b)`) takes its receiver as the first argument, so it counts too."""
     lo, hi = row.min_args, row.max_args
+    if function_form:
+        lo, hi = lo + 1, (hi + 1 if hi is not None else None)
     if hi == lo:
         want = f"{lo} argument{'s' if lo != 1 else ''}"
     elif hi is None:
@@ -177,13 +186,19 @@ def call_function(name: str, *args: Any) -> Any:
             raise arity_error(row, n)
         return row.fn(*args)
     if not args:
-        raise ScriptRuntimeError(f"Unknown function '{name}'")
+        method = lookup_any_method(name)
+        if method is None or not method.function_form:
+            raise ScriptRuntimeError(f"Unknown function '{name}'")
+        raise arity_error(method, 0, function_form=True)
     tag = _tag(args[0])
     method = _method_row(tag, name)
     if method is None or not method.function_form:
         if lookup_any_method(name) is None:
             raise ScriptRuntimeError(f"Unknown function '{name}'")
         raise unknown_method(tag, name)
+    n = len(args) - 1
+    if n < method.min_args or (method.max_args is not None and n > method.max_args):
+        raise arity_error(method, len(args), function_form=True)
     return call_method(args[0], name, *args[1:])
 
 

@@ -137,9 +137,11 @@ def form_refused(what: str) -> None:
 
 def call_user(ctx: RunContext, _banked: int, name: str, *args: Any) -> Any:
     """A call of a user function by qualified name, with the nested-call limit."""
-    entry = ctx.functions.get(name)
+    # `name` is spelled as the script wrote it (messages keep it); lookups ignore case.
+    key = name.lower()
+    entry = ctx.functions.get(key)
     if entry is None and ctx.resolver is not None:
-        entry = ctx.resolver(name)
+        entry = ctx.resolver(key)
     if entry is None:
         raise ScriptRuntimeError(f"Unknown function '{name}'")
     fn, params, display_name = entry

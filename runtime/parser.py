@@ -9,7 +9,8 @@ its transformer in, so the tree is turned into Python AST while it is being pars
 from __future__ import annotations
 
 __all__ = [
-    "RESERVED", "KeywordPostLex", "normalize_source", "parse", "parse_all_errors",
+    "RESERVED", "KeywordPostLex", "normalize_source", "parse", "parse_all_errors", "parse_tree",
+    "unclosed_brace",
     "syntax_error_from_lark",
 ]
 
@@ -46,6 +47,8 @@ class KeywordPostLex:
 
     def __init__(self) -> None:
         self.recent: list[Token] = []
+        # Every token of the parse when a list is set here (the formatter's token stream).
+        self.record: list[Token] | None = None
         # Where `invokeurl [ ... ]` / `invokeapi [ ... ]` blocks end (after their `]`).
         self.task_ends: set[int] = set()
 
@@ -76,27 +79,35 @@ class KeywordPostLex:
                 elif low == "alert" and prev_type in _STATEMENT_START:
                     tok.type = "ALERT"  # Creator's `alert expr;`, read like `info`
             recent.append(tok)
+            if self.record is not None:
+                self.record.append(tok)
             if len(recent) > 4:
                 del recent[0]
             yield tok
             prev_type = tok.type
 
 _lock = threading.Lock()
-_parsers: dict[Any, tuple[Lark, KeywordPostLex]] = {}
+_parsers: dict[tuple[Any, bool], tuple[Lark, KeywordPostLex]] = {}
 
 
-def _parser_for(transformer: Any) -> tuple[Lark, KeywordPostLex]:
+# Comments met by the lexer of the positioned parse (`parse_tree`); callers hold `_lock`.
+_comments: list[Token] = []
+
+
+def _parser_for(transformer: Any, positions: bool = False) -> tuple[Lark, KeywordPostLex]:
     """One Lark instance per transformer instance (the LALR tables are cached on disk by Lark).
 
     Callers hold `_lock`: the post-lexer and the transformer keep per-parse state.
     """
-    key = id(transformer) if transformer is not None else None
+    key = (id(transformer) if transformer is not None else None, positions)
     found = _parsers.get(key)
     if found is None:
         postlex = KeywordPostLex()
+        callbacks = ({"LINE_COMMENT": _comments.append, "BLOCK_COMMENT": _comments.append}
+                     if positions else {})
         lark = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
-                    transformer=transformer, propagate_positions=False,
-                    maybe_placeholders=True, cache=True)
+                    transformer=transformer, propagate_positions=positions,
+                    lexer_callbacks=callbacks, maybe_placeholders=True, cache=True)
         found = (lark, postlex)
         _parsers[key] = found
     return found
@@ -186,13 +197,32 @@ def syntax_error_from_lark(exc: UnexpectedInput, source: str, recent: list[Token
         tok = exc.token
         expected = set(exc.expected or ())
         before = _token_before(tok, recent)
+        orphan = _ORPHANS.get(tok.type)
+        if orphan is not None:
+            # `else`/`catch` where no `if`/`try` block just closed: any "missing ';'" is
+            # only how the parser sees it, the author's mistake is the orphan itself.
+            err = ScriptSyntaxError(orphan, line=tok.line, column=tok.column,
+                                    filename=filename)
+            err.recovery = ("block", None)  # type: ignore[attr-defined]
+            return err
+        if tok.type == "$END":
+            unclosed = unclosed_brace(source)
+            if unclosed is not None:
+                line, col = unclosed
+                err = ScriptSyntaxError(
+                    f"Missing '}}' at the end of the script: the '{{' at line {line} is "
+                    "never closed", line=line, column=col, filename=filename)
+                err.recovery = ("stop", None)  # type: ignore[attr-defined]
+                return err
         if tok.type != "$END":
             text = source.split("\n")[tok.line - 1]
             m = _WHILE.match(text)
             if m:
-                return ScriptSyntaxError(
+                err = ScriptSyntaxError(
                     "Deluge has no 'while' loop; use 'for each' over a list",
                     line=tok.line, column=m.start(1) + 1, filename=filename)
+                err.recovery = ("block", None)  # type: ignore[attr-defined]
+                return err
         missing = next((k for k in ("SEMICOLON", "RPAR") if k in expected), None)
         if missing and before is not None and tok.type != "$END":
             # Reported at the end of the token before, on the line the author wrote.
@@ -220,6 +250,67 @@ def syntax_error_from_lark(exc: UnexpectedInput, source: str, recent: list[Token
                              column=getattr(exc, "column", 1), filename=filename)
 
 
+_ORPHANS = {
+    "ELSE": "'else' without 'if': an else must follow the '}' that closes an if block",
+    "CATCH": "'catch' without 'try': a catch must follow the '}' that closes a try block",
+}
+_BRACKET_TOKENS = re.compile(
+    r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|//[^\n]*|/\*.*?\*/|[{}]', re.S)
+
+
+def _braces(source: str) -> Iterator[tuple[str, int]]:
+    """Each `{` and `}` outside texts and comments, with its offset."""
+    for m in _BRACKET_TOKENS.finditer(source):
+        if m.group() in "{}":
+            yield m.group(), m.start()
+
+
+def _line_col(source: str, offset: int) -> tuple[int, int]:
+    line_start = source.rfind("\n", 0, offset) + 1
+    return source.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _indent(source: str, offset: int) -> int:
+    start = source.rfind("\n", 0, offset) + 1
+    text = source[start:offset]
+    return len(text) - len(text.lstrip(" \t"))
+
+
+def unclosed_brace(source: str) -> tuple[int, int] | None:
+    """(line, column) of the `{` that is never closed, or None when braces balance.
+
+    A `}` indented less than the innermost open `{`'s line closes the `{` whose line
+    it lines up with, so the `{` left between them is the unclosed one (the author's
+    indentation says where the `}` went missing); otherwise the innermost open `{` at
+    the end of the script is.
+    """
+    stack: list[tuple[int, int]] = []  # (offset, indentation of its line)
+    for char, offset in _braces(source):
+        if char == "{":
+            stack.append((offset, _indent(source, offset)))
+            continue
+        if not stack:
+            continue
+        indent = _indent(source, offset)
+        if indent < stack[-1][1]:
+            for depth in range(len(stack) - 2, -1, -1):
+                if stack[depth][1] == indent:
+                    return _line_col(source, stack[depth + 1][0])
+        stack.pop()
+    return _line_col(source, stack[-1][0]) if stack else None
+
+
+def block_end(source: str, offset: int) -> int:
+    """The offset just after the `}` closing the first `{` at or after `offset` (the end
+    of the source when there is none)."""
+    depth = 0
+    for char, at in _braces(source[offset:]):
+        depth += 1 if char == "{" else -1
+        if depth == 0:
+            return offset + at + 1
+    return len(source)
+
+
 def _token_before(tok: Token, recent: list[Token]) -> Token | None:
     for i in range(len(recent) - 1, -1, -1):
         if recent[i] is tok:
@@ -241,24 +332,49 @@ def _last_line(source: str) -> int:
 def parse(source: str, transformer: Any = None, filename: str = "<script>") -> Any:
     """Parse normalized source; with a transformer, returns what its `start` returns."""
     with _lock:
-        lark, postlex = _parser_for(transformer)
-        if transformer is not None and hasattr(transformer, "reset"):
-            transformer.reset(source, filename)
-        text = source
-        for _ in range(_MAX_INSERTED):
-            try:
-                return lark.parse(text)
-            except UnexpectedInput as exc:
-                at = _missing_task_semicolon(exc, postlex.task_ends, text)
-                if at is None:
-                    raise syntax_error_from_lark(exc, text, list(postlex.recent),
-                                                 filename) from None
-                # `invokeurl [ ... ]` closing a statement without its `;`, as `sendmail
-                # [ ... ]` may: read as if the `;` were there, and parse again.
-                text = text[:at] + ";" + text[at:]
-                if transformer is not None and hasattr(transformer, "reset"):
-                    transformer.reset(text, filename)
-        return lark.parse(text)
+        return _parse_locked(source, transformer, filename, False)
+
+
+def parse_tree(source: str,
+               filename: str = "<script>") -> tuple[Any, list[Token], str, list[Token]]:
+    """The plain Lark tree of normalized source, with positions (for editor tooling).
+
+    Returns (tree, comments, text, tokens): `text` is what was parsed, `source` with the
+    `;` inserted after task blocks that omit it (positions refer to it); `comments` are
+    the comment tokens and `tokens` every other token, in source order.
+    """
+    with _lock:
+        _comments.clear()
+        tree, text, tokens = _parse_locked(source, None, filename, True)
+        comments = list(_comments)
+        _comments.clear()
+        return tree, comments, text, tokens
+
+
+def _parse_locked(source: str, transformer: Any, filename: str, positions: bool) -> Any:
+    lark, postlex = _parser_for(transformer, positions)
+    if transformer is not None and hasattr(transformer, "reset"):
+        transformer.reset(source, filename)
+    text = source
+    for _ in range(_MAX_INSERTED + 1):
+        if positions:
+            _comments.clear()
+            postlex.record = []
+        try:
+            result = lark.parse(text)
+            return (result, text, postlex.record) if positions else result
+        except UnexpectedInput as exc:
+            at = _missing_task_semicolon(exc, postlex.task_ends, text)
+            if at is None:
+                raise syntax_error_from_lark(exc, text, list(postlex.recent),
+                                             filename) from None
+            # `invokeurl [ ... ]` closing a statement without its `;`, as `sendmail
+            # [ ... ]` may: read as if the `;` were there, and parse again.
+            text = text[:at] + ";" + text[at:]
+            if transformer is not None and hasattr(transformer, "reset"):
+                transformer.reset(text, filename)
+    raise ScriptSyntaxError("Too many task blocks without their ';'", line=1, column=1,
+                            filename=filename)
 
 
 _MAX_INSERTED = 20
@@ -303,8 +419,29 @@ def parse_all_errors(source: str, parse_once: Any, limit: int = 50) -> list[Scri
                 break
             seen.add(key)
             errors.append(err)
-            text = _blank_line(text, err.line or 1)
+            kind, _ = getattr(err, "recovery", (None, None))
+            if kind == "stop":
+                break  # nothing after an unclosed `{` can be placed reliably
+            if kind == "block":
+                at = _offset(text, err.line or 1, err.column or 1)
+                text = _blank_span(text, at, block_end(text, at))
+            else:
+                text = _blank_line(text, err.line or 1)
+    errors.sort(key=lambda e: (e.line or 0, e.column or 0))
     return errors
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+    return start + column - 1
+
+
+def _blank_span(text: str, start: int, end: int) -> str:
+    """Blank `text[start:end]` (an orphan `else { ... }`), keeping its line breaks."""
+    middle = "".join(c if c in "\n\r" else " " for c in text[start:end])
+    return text[:start] + middle + text[end:]
 
 
 def _blank_line(text: str, line: int) -> str:

@@ -15,10 +15,10 @@ no script name can reach a Python name.
 
 from __future__ import annotations
 
-__all__ = ["Translation", "FunctionInfo", "translate", "HELPERS", "TASK_PARAMETERS"]
+__all__ = ["Translation", "FunctionInfo", "translate", "translate_tree", "HELPERS",
+           "TASK_PARAMETERS", "USER_NAMESPACES", "CREATOR_FUNCTIONS"]
 
 import ast
-import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +31,6 @@ from sluicegate.stdlib.dates import looks_like_date_literal
 from sluicegate.stdlib.tasks import ZOHO_VALUES
 
 from .integrations import statements as creator_forms
-from .dispatch import lookup_any_method
 from .errors import ScriptSyntaxError
 from .parser import normalize_source, parse
 from .values import MAX_NUMBER, MIN_NUMBER
@@ -60,7 +59,7 @@ TASK_PARAMETERS = {
 }
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head"}
 _RESPONSE_FORMATS = frozenset({"FILE", "TEXT", "JSON", "XML"})
-_USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
+USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
 _SYSTEM_NAMES = {"now", "today"}
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
             "b": "\b", "f": "\f"}
@@ -86,7 +85,6 @@ class Translation:
     module: ast.Module
     functions: list[FunctionInfo]
     constants: dict[str, Any] = field(default_factory=dict)
-    warnings: list[ScriptSyntaxError] = field(default_factory=list)
 
     @property
     def entry(self) -> FunctionInfo:
@@ -171,7 +169,6 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         self.const_ids: dict[tuple[type, str], str] = {}
         self.functions: list[tuple[FunctionInfo, ast.FunctionDef]] = []
         self.pending: list[tuple[ast.Call, str, list[ast.expr], bool]] = []
-        self.warnings: list[ScriptSyntaxError] = []
 
     # ---- helpers -------------------------------------------------------------------------
     def _error(self, message: str, at: Any) -> ScriptSyntaxError:
@@ -391,7 +388,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                 qual = None
             elif root == "zoho":
                 return self._task_call(full, args, recv, name)
-            if root in _USER_NAMESPACES:
+            if root in USER_NAMESPACES:
                 return self._user_call(full, args, recv)
         node = _call("dg_m", [recv, _const(name.value, name), *args], name)
         node = self._nest(node, recv, *args)
@@ -411,7 +408,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return self._nest(node, *args)
 
     def _user_call(self, full: str, args: list[ast.expr], at: Any) -> ast.expr:
-        node = _call("dg_user", [_name("dg_ctx", at), _const(full.lower(), at), *args], at)
+        node = _call("dg_user", [_name("dg_ctx", at), _const(full, at), *args], at)
         return self._nest(node, *args)
 
     def call(self, c: list[Any]) -> ast.expr:
@@ -755,7 +752,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                 fdef.body = [_span(ast.Pass(), fdef)]
             body_defs.append(fdef)
         module = ast.Module(body=body_defs, type_ignores=[])
-        return Translation(module, [f for f, _ in functions], self.constants, self.warnings)
+        return Translation(module, [f for f, _ in functions], self.constants)
 
     def _resolve_pending(self, names: dict[str, FunctionInfo]) -> None:
         """Calls that name a function of this file become user-function calls."""
@@ -767,43 +764,16 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             if key in names:
                 node.func = _name("dg_user", node.func)
                 node.args = [_name("dg_ctx", node.func), _const(key, node.func), *args]
-            elif not qualified and key in _CREATOR_FUNCTIONS:
+            elif not qualified and key in CREATOR_FUNCTIONS:
                 node.func = _name("dg_unsupported", node.func)
                 node.args = [_const(name, node.func)]
-            elif not qualified and lookup_any_method(name) is None:
-                self.warnings.append(self._error(_unknown_function(name), node))
-
-
-@functools.lru_cache(maxsize=1)
-def _builtin_spellings() -> dict[str, str]:
-    """Every built-in's canonical spelling by its lower-case name (built once)."""
-    from sluicegate.stdlib import METHODS
-
-    spellings: dict[str, str] = {}
-    for table in (FUNCTIONS, *METHODS.values()):
-        for row in table.values():
-            for spelled in row.names:
-                spellings.setdefault(spelled.lower(), spelled)
-    return spellings
-
-
-def _unknown_function(name: str) -> str:
-    """The check's message for a call of a name that is no built-in: a near miss of a
-    built-in is named (a typo); anything else may be a function of the vendor's platform
-    or another script, which `check` cannot see."""
-    import difflib
-
-    spellings = _builtin_spellings()
-    close = difflib.get_close_matches(name.lower(), list(spellings), n=1, cutoff=0.8)
-    if close:
-        return f"Unknown function '{name}' (did you mean '{spellings[close[0]]}'?)"
-    return (f"Unknown function '{name}': not a built-in; a function of another script is "
-            f"called by its qualified name, such as standalone.{name}(...)")
+            # Any other name stays a built-in call, resolved (or refused) when it runs;
+            # `check` reports it beforehand (sluicegate.tooling.analysis).
 
 
 _LIST_ONLY_METHODS = {"add", "addall"}
 # Creator-only functions (SPEC §5): they parse and check clean; running them is refused.
-_CREATOR_FUNCTIONS = {"openurl"}
+CREATOR_FUNCTIONS = {"openurl"}
 
 
 def _adapt_braces(fdef: ast.FunctionDef) -> None:
@@ -851,6 +821,24 @@ def translate(source: str | bytes, filename: str = "<script>") -> Translation:
     """Parse and translate a script; raises ScriptSyntaxError with its position."""
     text = normalize_source(source, filename)
     result: Translation = parse(text, _BUILDER, filename)
+    for node in result.module.body:
+        if isinstance(node, ast.FunctionDef):
+            _check_loop_jumps(node.body, False, filename)
+    return result
+
+
+def translate_tree(tree: Any, text: str, filename: str = "<script>") -> Translation:
+    """Translate a tree `parser.parse_tree` already built from `text` (editor tooling
+    parses once, for positions, and translates the same tree): same result and errors
+    as `translate(text)`."""
+    from lark.exceptions import VisitError
+
+    builder = _Builder()
+    builder.reset(text, filename)
+    try:
+        result: Translation = builder.transform(tree)
+    except VisitError as exc:  # the callback's own error, as an inline parse raises it
+        raise exc.orig_exc from None
     for node in result.module.body:
         if isinstance(node, ast.FunctionDef):
             _check_loop_jumps(node.body, False, filename)

@@ -136,14 +136,16 @@ def test_check_accepts_other_products_tasks_and_creator_functions() -> None:
     src = ('zoho.cliq.postToChannel("general", {"text": "x"});\n'
            'r = zoho.desk.getRecordById(1, "tickets", 2);\n'
            'm = zoho.mail.sendMail("a", "b");\n'
-           'openUrl("https://example.com", "new window");\n')
+           'openUrl("https://example.com", "new window");\n'
+           'info r + m;\n')
     assert check_source(src, "real.dg") == []
 
 
 def test_check_reports_unknown_functions() -> None:
     """A near miss of a built-in is an error with the built-in named; another unknown name
     may be a function of the platform or of another script: a warning (exit 0)."""
-    problems = check_source("x = fooBar(1);\ny = ifnull(x, 1);\nz = toUpercase(y);", "t.dg")
+    problems = check_source("x = fooBar(1);\ny = ifnull(x, 1);\nz = toUpercase(y);\ninfo z;",
+                            "t.dg")
     assert [(p.line, p.severity) for p in problems] == [(1, "warning"), (3, "error")]
     assert problems[0].message.startswith("Unknown function 'fooBar': not a built-in")
     assert problems[1].message == ("Unknown function 'toUpercase' (did you mean "
@@ -158,7 +160,7 @@ def test_check_command_exits_0_on_warnings_and_1_on_errors(tmp_path) -> None:  #
     warn = tmp_path / "warn.dg"
     warn.write_text("x = g_GetConfig();\n", encoding="utf-8")
     typo = tmp_path / "typo.dg"
-    typo.write_text('y = toUpercase("a");\n', encoding="utf-8")
+    typo.write_text('info toUpercase("a");\n', encoding="utf-8")
     cmd = [sys.executable, "-m", "sluicegate.cli", "check"]
     done = subprocess.run([*cmd, str(warn)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and ": warning: Unknown function 'g_GetConfig'" in done.stdout
@@ -179,3 +181,29 @@ def test_only_a_task_block_may_end_a_statement_without_its_semicolon() -> None:
     inside = check_source('r = invokeurl [ url: "https://a.example" type: GET ] + 1 2;\n',
                           "t.dg")
     assert inside and inside[0].message == "Missing ';' after '1' (found '2')"
+
+
+def test_else_without_if_is_one_error_at_the_else() -> None:
+    problems = check_source("x = 1;\nelse\n{\n}\n", "t.dg")
+    assert [(p.line, p.column) for p in problems] == [(2, 1)]
+    assert problems[0].message.startswith("'else' without 'if'")
+
+
+def test_errors_after_an_orphan_else_block_are_still_found_in_line_order() -> None:
+    source = "if (true)\n{\n  info 1;\n}\ninfo 2;\nelse\n{\n  info 3;\n}\ny = 1 z;\n"
+    problems = check_source(source, "t.dg")
+    assert [p.line for p in problems] == [6, 10]
+
+
+def test_a_missing_closing_brace_is_one_error_naming_the_open_brace() -> None:
+    source = "if (true)\n{\n  x = 1;\n  if (x > 0)\n  {\n    y = 2;\n  }\ninfo x;\n"
+    problems = check_source(source, "t.dg")
+    assert [(p.line, p.column) for p in problems] == [(2, 1)]
+    assert "the '{' at line 2 is never closed" in problems[0].message
+
+
+def test_the_indentation_says_which_brace_lost_its_close() -> None:
+    source = "if (true)\n{\n  if (x > 0)\n  {\n    y = 2;\n\n  info x;\n}\nz = 1;\n"
+    problems = check_source(source, "t.dg")
+    assert [(p.line, p.column) for p in problems] == [(4, 3)]
+    assert "the '{' at line 4 is never closed" in problems[0].message

@@ -1,10 +1,13 @@
 """Property-based fuzzing of the front end: random, mutated and generated Deluge source.
 
 The properties:
-- `check` (and the parser under it) never raises; every problem it reports is a syntax
-  error or an unknown-name warning with a position inside the text;
+- `check` (and the parser under it) never raises; every problem it reports is one of its
+  kinds, with a position inside the text;
 - whatever the translator accepts, the sandbox backend compiles (policy pass, runtime
-  nodes, fast paths, CPython's compiler), and running it never ends in an internal error.
+  nodes, fast paths, CPython's compiler), and running it never ends in an internal error;
+- whatever translates, `sluice fmt` formats idempotently without its meaning check ever
+  tripping, and the editor features (completion, signature help, hover, references)
+  answer at any position of any text.
 
 The normal test run tries a few hundred examples. A long run is a documented command
 (see tests/benchmarks/README.md and the README):
@@ -52,7 +55,8 @@ def _problems_are_syntax_errors(text: str) -> None:
     problems = check_source(text, "fuzz.dg")
     lines = text.count("\n") + 2
     for p in problems:
-        assert p.type in ("SyntaxError", "UnknownName"), p
+        assert p.type in ("SyntaxError", "UnknownName", "ArgumentCount", "UnusedVariable",
+                          "UnassignedVariable", "UnreachableCode"), p
         assert p.message and "Traceback" not in p.message
         if p.line is not None:
             assert 1 <= p.line <= lines, p
@@ -122,6 +126,32 @@ def _mutated(draw: st.DrawFn) -> str:
 def test_mutated_real_scripts_get_only_syntax_errors_and_compile(text: str) -> None:
     _problems_are_syntax_errors(text)
     _compiles_if_accepted(text)
+
+
+@FUZZ
+@given(_mutated(), st.integers(0, 10**6), st.integers(0, 10**6))
+def test_formatter_and_editor_features_never_fail(text: str, a: int, b: int) -> None:
+    """`sluice fmt` formats whatever translates, idempotently (its self-check never
+    trips), and the editor features answer anywhere in any text, valid or not."""
+    from sluicegate.tooling import analyze
+    from sluicegate.tooling.features import complete, hover, references, signature_help
+    from sluicegate.tooling.format import format_source
+
+    try:
+        out = format_source(text, "fuzz.dg")
+    except ScriptSyntaxError:
+        pass
+    else:
+        assert format_source(out, "fuzz.dg") == out
+    doc = analyze(text, "fuzz.dg")
+    lines = doc.source.split("\n")
+    line = a % len(lines) + 1
+    column = b % (len(lines[line - 1]) + 1) + 1
+    complete(doc if doc.tree is not None else None, doc.source, line, column)
+    signature_help(None, doc.source, line, column)
+    if doc.tree is not None:
+        hover(doc, line, column)
+        references(doc, line, column)
 
 
 # ---- generated valid scripts -----------------------------------------------------------
