@@ -1,70 +1,45 @@
 """Deluge source as highlighted HTML for the console's editor and source views.
 
-The word lists are the runtime's own: the parser's reserved words and the built-in and
-task tables of `sluicegate.stdlib`, so a name the runtime knows is shown as known. The
-scanner is a single left-to-right pass (comments, texts, numbers, words), linear in the
-source, and every character of the input appears escaped in the output exactly once, so
-the highlighted copy lines up with the textarea above it."""
+The token runs come from `sluicegate.tooling.highlight.tokens` (the `deluge` Pygments
+lexer, whose word lists are the runtime's own tables, as for the TextMate grammar), so
+the console, `pygmentize -l deluge` and editors colour a script alike. Every character of
+the input appears escaped in the output exactly once, so the highlighted copy lines up
+with the textarea above it."""
 
 from __future__ import annotations
 
 __all__ = ["highlight"]
 
-import re
-from functools import lru_cache
 from html import escape
 
-_TOKEN = re.compile(r"""
-    (?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
-  | (?P<string>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)
-  | (?P<number>\b\d+(?:\.\d+)?\b)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-""", re.VERBOSE)
-_EXTRA_KEYWORDS = {"each", "index", "info", "string", "int", "map", "list", "bool", "date",
-                   "datetime", "decimal", "number", "collection", "standalone", "button",
-                   "automation", "input", "insert", "into", "delete", "from", "sort", "by",
-                   "range", "to", "alert", "cancel", "submit"}
+# Pygments token kinds -> the console's classes (the most specific prefix wins)
+_CLASSES = (("Name.Function.Magic", "tok-task"), ("Name.Builtin", "tok-builtin"),
+            ("Name.Attribute", "tok-attribute"), ("Keyword", "tok-keyword"),
+            ("Literal.String", "tok-string"), ("Literal.Number", "tok-number"),
+            ("Comment", "tok-comment"))
 
 
-@lru_cache(maxsize=1)
-def _words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    from sluicegate.stdlib import FUNCTIONS, METHODS, TASKS
-
-    from ..parser import RESERVED
-
-    keywords = frozenset(RESERVED | _EXTRA_KEYWORDS)
-    builtins = frozenset(FUNCTIONS) | frozenset(n for table in METHODS.values() for n in table)
-    tasks = frozenset(TASKS)
-    return keywords, builtins, tasks
-
-
-def _word(text: str) -> str:
-    keywords, builtins, tasks = _words()
-    low = text.lower()
-    if low in keywords:
-        return f'<span class="tok-keyword">{escape(text)}</span>'
-    if low.startswith("zoho.") or low in tasks:
-        return f'<span class="tok-task">{escape(text)}</span>'
-    head, _, tail = text.rpartition(".")
-    if not head and low in builtins:
-        return f'<span class="tok-builtin">{escape(text)}</span>'
-    if head and tail.lower() in builtins:
-        return f'{_word(head)}.<span class="tok-builtin">{escape(tail)}</span>'
-    return escape(text)
+def _css(kind: str) -> str | None:
+    for prefix, css in _CLASSES:
+        if kind == prefix or kind.startswith(prefix + "."):
+            return css
+    return None
 
 
 def highlight(source: str) -> str:
     """`source` as HTML: keywords, texts, numbers, comments, built-ins and tasks marked."""
+    from sluicegate.tooling.highlight import tokens
+
     out: list[str] = []
     last = 0
-    for match in _TOKEN.finditer(source):
-        out.append(escape(source[last:match.start()]))
-        kind = match.lastgroup
-        text = match.group()
-        if kind == "word":
-            out.append(_word(text))
-        else:
-            out.append(f'<span class="tok-{kind}">{escape(text)}</span>')
-        last = match.end()
+    for offset, length, kind in tokens(source):
+        if offset < last:   # never emit a character twice
+            continue
+        css = _css(kind)
+        if css is None:
+            continue
+        out.append(escape(source[last:offset]))
+        out.append(f'<span class="{css}">{escape(source[offset:offset + length])}</span>')
+        last = offset + length
     out.append(escape(source[last:]))
     return "".join(out)

@@ -182,6 +182,16 @@ def test_create_a_schedule_after_previewing_its_fire_times(
     WebDriverWait(browser, WAIT).until(ready.url_contains("/schedules/weekday-report"))
     assert "Europe/Berlin" in browser.page_source
     _shot(browser, screenshots, "23-schedule")
+    browser.find_element(By.XPATH, "//a[normalize-space()='Edit']").click()
+    WebDriverWait(browser, WAIT).until(ready.url_contains("/edit"))
+    assert browser.find_element(By.NAME, "day_wed").is_selected()
+    browser.find_element(By.NAME, "day_wed").click()          # Mondays and Fridays now
+    _fill(browser, "sc-retries", "2")
+    _shot(browser, screenshots, "23b-schedule-edit")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Save changes']").click()
+    WebDriverWait(browser, WAIT).until(lambda b: "saved." in b.page_source)
+    info = console.triggers.schedules.get("weekday-report")
+    assert info.recurrence["days"] == ["mon", "fri"] and info.retries == 2
     browser.find_element(By.XPATH, "//button[normalize-space()='Pause']").click()
     WebDriverWait(browser, WAIT).until(lambda b: ">paused<" in b.page_source)
     browser.get(console.url + "/schedules")

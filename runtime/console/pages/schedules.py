@@ -61,12 +61,12 @@ def _request(form: dict[str, str], raw_days: list[str]) -> dict[str, Any]:
 
 async def _form_page(request: Request, who: Viewer, form: dict[str, Any],
                      days: list[str], errors: dict[str, str], preview: list[Any] | None,
-                     status: int = 200) -> Response:
+                     status: int = 200, editing: str | None = None) -> Response:
     catalog = service(request).triggers.catalog
     scripts = await run_in_threadpool(catalog.list, "schedule")
     return render(request, "schedule_new.html", who=who, form=form, days=days,
                   errors=errors, preview=preview, scripts=scripts, kinds=KINDS,
-                  weekdays=WEEKDAYS, zones=_ZONES, status=status)
+                  weekdays=WEEKDAYS, zones=_ZONES, status=status, editing=editing)
 
 
 @router.get("/schedules")
@@ -115,6 +115,60 @@ async def show_schedule(request: Request, name: str, who: Viewer = Depends(viewe
     except NotFound as exc:
         raise Refused(404, str(exc)) from None
     return render(request, "schedule.html", who=who, info=info, occurrences=occurrences)
+
+
+def _edit_form(info: Any) -> tuple[dict[str, Any], list[str]]:
+    """A stored schedule as the form's fields (the form edits what it creates)."""
+    rule = dict(info.recurrence)
+    end = "after" if info.end_after else "on" if info.end_on else "never"
+    form = {"name": info.name, "script": info.script, "kind": rule.get("kind", "daily"),
+            "interval": str(rule.get("interval", "")), "day": str(rule.get("day", "")),
+            "cron": rule.get("cron", ""), "start": str(info.start)[:16],
+            "timezone": info.timezone, "end": end,
+            "end_after": str(info.end_after or ""),
+            "end_on": info.end_on.date().isoformat() if info.end_on else "",
+            "misfire": info.misfire, "misfire_grace": f"{info.misfire_grace:g}",
+            "no_overlap": "on" if info.no_overlap else "", "retries": str(info.retries),
+            "inputs": json.dumps(info.inputs, default=str)}
+    return form, list(rule.get("days", []))
+
+
+@router.get("/schedules/{name}/edit")
+async def edit_schedule(request: Request, name: str,
+                        who: Viewer = Depends(admin_viewer)) -> Response:
+    book = service(request).triggers.schedules
+    try:
+        info = await run_in_threadpool(book.get, name, 0)
+    except NotFound as exc:
+        raise Refused(404, str(exc)) from None
+    form, days = _edit_form(info)
+    return await _form_page(request, who, form, days, {}, None, editing=name)
+
+
+@router.post("/schedules/{name}/edit")
+async def save_schedule(request: Request, name: str,
+                        who: Viewer = Depends(admin_viewer)) -> Response:
+    form = await read_form(request, who)
+    form["name"] = name
+    days = [d for d in WEEKDAYS if form.get(f"day_{d}") == "on"]
+    triggers = service(request).triggers
+    try:
+        data = _request(form, days)
+        data.pop("name")
+        if form.get("action") == "preview":
+            fields = parse_request({**data, "name": name}, triggers.clock.now())
+            timing = fields["timing"]
+            now = triggers.clock.now()
+            upcoming = timing.upcoming(now if timing.start < now else None, 5)
+            return await _form_page(request, who, form, days, {}, upcoming, editing=name)
+        await run_in_threadpool(lambda: triggers.schedules.update(
+            name, data, by=f"console {who.name}"))
+    except TriggerError as exc:
+        field = exc.field if isinstance(exc, InvalidField) else "name"
+        reason = exc.reason if isinstance(exc, InvalidField) else str(exc)
+        return await _form_page(request, who, form, days, {field.split(".")[0]: reason},
+                                None, status=422, editing=name)
+    return redirect(f"/schedules/{name}", f"Schedule '{name}' saved.")
 
 
 @router.post("/schedules/{name}/{action}")
