@@ -882,7 +882,10 @@ class Registry:
         else:
             basic = BasicSigner(p.get("username", ""), entry.secrets.get("password", ""))
             signer = basic
-            secret_values.append(basic.header_value.split(" ", 1)[1])
+            # the pair a server may quote back decoded from the header, in any encoding
+            password = entry.secrets.get("password", "")
+            secret_values += [basic.header_value.split(" ", 1)[1],
+                              f"{p.get('username', '')}:{password}" if password else ""]
         return Grant(entry.link_name, entry.generation, signer, entry.bases,
                      tuple(sorted({v for v in secret_values if v}, key=len, reverse=True)),
                      self._refreshable(entry),
