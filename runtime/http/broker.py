@@ -3,7 +3,12 @@
 For each call (`Broker.send(request, ctx)`):
 
 1. The message is checked: method, URL (http/https, no user name or password, no control
-   characters), header names and values (no CR, LF or NUL).
+   characters), header names and values (no CR, LF, NUL or other control character).
+   Headers that frame the message or pick its destination (`RUNTIME_HEADERS`: Content-
+   Length, Transfer-Encoding, Connection, Host, Upgrade, TE, Trailer, Keep-Alive, and
+   Proxy-*) are refused in any case with a RuntimeError naming the header, before
+   anything is sent: whatever built the request (invokeurl, getUrl/postUrl/invokeUrl,
+   an integration task), this is the one way out.
 2. With `connection:` the registry gives a `Grant` (refreshing an expiring token first).
    A URL that is only a path goes to the connection's base URL. The URL must fall under
    one of the connection's base URLs **before** the signer runs; otherwise the script
@@ -19,8 +24,10 @@ For each call (`Broker.send(request, ctx)`):
    the retry after a refresh): `Limits.http_timeout`, or less when the run has less time
    left. The response is streamed and refused past `Limits.http_max_bytes`.
 5. A 401 (or a status or body marker the connection names) triggers one refresh and one
-   retry. Every credential value of the connection found in the response body, headers
-   or URL is replaced with `[redacted]` before the script sees it.
+   retry, at most once per connection per run (the registry adds a per-connection rate
+   limit across runs). Every credential value of the connection found in the response
+   body, headers or URL, in any encoding `redaction` knows, is replaced with `[redacted]`
+   before the script sees it.
 6. One trace entry per call goes to `ctx.http_trace`: method, URL (secrets and
    secret-looking query values masked), status, milliseconds, connection, token
    generation, and the error when the call failed.
@@ -28,9 +35,10 @@ For each call (`Broker.send(request, ctx)`):
 There is one HTTP stack, httpx, over httpcore with a network backend of ours (the guard's
 address pinning and the deadline); proxies from the environment are ignored on purpose,
 since a proxy would make the guard check the proxy instead of the destination. The
-broker sends through two pooled transports (plain, connections) rather than an
-httpx.Client: no cookie jar is shared between runs, and a signed call costs little more
-than a plain httpx one (tests/benchmarks/bench_connections.py). `deadline` and
+broker sends through pooled transports rather than an httpx.Client (no cookie jar is
+shared between runs): one for plain requests and one per credential of a connection
+(`_Pools`), so that a kept-alive connection never carries two credentials' requests; a
+signed call costs little more than a plain httpx one (tests/benchmarks/bench_connections.py). `deadline` and
 `deadline_transport` give the registry's token requests the same overall deadline.
 """
 
