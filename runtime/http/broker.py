@@ -47,7 +47,6 @@ from __future__ import annotations
 __all__ = ["Broker", "OutgoingRequest", "RUNTIME_HEADERS", "deadline", "deadline_transport"]
 
 import contextvars
-import json
 import logging
 import re
 import ssl
@@ -59,7 +58,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import h11
 import httpcore

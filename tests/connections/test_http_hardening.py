@@ -13,8 +13,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy.orm import sessionmaker
-
+from connlab import (
+    REFLECTIONS,
+    Clock,
+    LabServer,
+    Leaks,
+    Runner,
+    add_oauth2,
+    authorize,
+    dump_database,
+    reflect,
+)
 from sluicegate.connections.registry import Registry
 from sluicegate.engine import Runtime
 from sluicegate.examples.provider import LocalProvider
@@ -23,11 +32,7 @@ from sluicegate.http.guard import HostPolicy
 from sluicegate.http.redaction import scrub_bytes, scrub_text
 from sluicegate.store.db import make_engine
 from sluicegate.triggers.history import RunHistory
-
-from connlab import (
-    REFLECTIONS, Clock, LabServer, Leaks, Runner, add_oauth2, authorize, dump_database,
-    reflect,
-)
+from sqlalchemy.orm import sessionmaker
 
 # Every character the encoders treat specially, and bytes whose base64 holds + and /.
 KEY_BODY = "k=ab/c+d&e<f>g'h ??>>>~%_"
@@ -133,8 +138,8 @@ def test_kept_alive_connections_are_never_shared_between_credentials(
         registry: Registry, lab: LabServer, lab_link: str, lab_run: Runner) -> None:
     registry.add("other", "api_key", base_urls=[lab.url + "/"], secret="other-key-0123456789",
                  param_type="header", param_name="X-Api-Key")
-    calls = ('invokeurl [ url: "%s/echo" type: GET connection: "%s" ];' % (lab.url, "k"),
-             'invokeurl [ url: "%s/echo" type: GET connection: "%s" ];' % (lab.url, "other"))
+    calls = tuple(f'invokeurl [ url: "{lab.url}/echo" type: GET connection: "{link}" ];'
+                  for link in ("k", "other"))
     for source in (calls[0], calls[0], calls[1], calls[0]):
         assert lab_run(source).ok
     ports = [r.peer for r in lab.requests]
@@ -198,7 +203,7 @@ def test_a_secret_echoed_in_a_redirect_reaches_neither_the_trace_nor_the_stored_
     engine = make_engine(f"sqlite:///{db}")
     try:
         history = RunHistory(sessionmaker(engine))
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         history.record(trigger="cli", script_id=None, script_name="s", script_version=None,
                        inputs={}, result=result, started_at=now, finished_at=now)
     finally:

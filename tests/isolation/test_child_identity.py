@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sluice_testdb import wait_until
 from sluicegate.isolation import IsolatedExecutor, ZygoteForker
 from sluicegate.isolation.identity import Identity, child_identity

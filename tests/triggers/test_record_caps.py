@@ -7,13 +7,12 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import text
-
 from sluicegate.engine import ErrorInfo, RunResult
 from sluicegate.triggers import Actor
 from sluicegate.triggers.errors import InvalidField
 from sluicegate.triggers.history import cut_text, field_cap_from_environment
 from sluicegate.triggers.setup import Triggers
+from sqlalchemy import text
 
 ME = Actor.named("ada", "42")
 
@@ -54,7 +53,7 @@ def test_the_http_trace_and_mail_keep_the_entries_that_fit(triggers: Triggers) -
                        {"statements": 1},
                        [{"to": ["a@example.com"], "subject": "s", "message": "m" * 100_000}],
                        [{"method": "GET", "url": huge, "status": None, "error": huge}] * 40)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     run_id = history.record(trigger="cli", script_id=None, script_name="s",
                             script_version=None, inputs={}, result=result, started_at=now,
                             finished_at=now)
