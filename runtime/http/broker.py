@@ -38,8 +38,9 @@ since a proxy would make the guard check the proxy instead of the destination. T
 broker sends through pooled transports rather than an httpx.Client (no cookie jar is
 shared between runs): one for plain requests and one per credential of a connection
 (`_Pools`), so that a kept-alive connection never carries two credentials' requests; a
-signed call costs little more than a plain httpx one (tests/benchmarks/bench_connections.py). `deadline` and
-`deadline_transport` give the registry's token requests the same overall deadline.
+signed call costs little more than a plain httpx one
+(tests/benchmarks/bench_connections.py). `deadline` and `deadline_transport` give the
+registry's token requests the same overall deadline.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ import httpx
 from ..errors import LimitExceeded, ScriptRuntimeError
 from .guard import BaseUrl, DestinationRefused, Guard, HostPolicy
 from .messages import HttpRequest, HttpResponse
-from .redaction import REDACTED, scrub_bytes, scrub_text
+from .redaction import BUDGET, REDACTED, ScrubTimeout, scrub_bytes, scrub_text
 
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 _BODYLESS = {"GET", "HEAD", "DELETE", "OPTIONS"}
@@ -475,12 +476,18 @@ class Broker:
                 entry["retried"] = True
                 response = self._signed(request, url, base, grant, ctx, budget)
         charset = _CHARSET.search(response.content_type)
-        return HttpResponse(response.status,
-                            {k: _scrub_text(v, grant.secrets)
-                             for k, v in response.headers.items()},
-                            scrub_bytes(response.body, grant.secrets,
-                                        charset.group(1) if charset else None),
-                            _scrub_text(response.url, grant.secrets))
+        try:
+            return HttpResponse(response.status,
+                                {k: _scrub_text(v, grant.secrets)
+                                 for k, v in response.headers.items()},
+                                scrub_bytes(response.body, grant.secrets,
+                                            charset.group(1) if charset else None),
+                                _scrub_text(response.url, grant.secrets))
+        except ScrubTimeout:
+            raise ScriptRuntimeError(
+                f"HTTP request to {entry['url']} failed: the response could not be checked "
+                f"for echoed credentials within {BUDGET:g} s (too many escapes), so it was "
+                "not delivered") from None
 
     def _refresh_once(self, link: str, grant: Any, ctx: Any, entry: dict[str, Any]
                       ) -> Any | None:

@@ -19,7 +19,9 @@ quote, so exact matching is not enough. A secret is found when it appears
 So a secret "split" means one broken up by escapes, encodings or line breaks: every one
 of its characters is there, in order, each in some encoding. A secret cut into pieces
 placed apart (half a token in one field, half in another) or only a part of one (a
-provider quoting the first eight characters) is not detected. Inside a longer base64
+provider quoting the first eight characters) is not detected. Decoding is bounded:
+escapes of characters no secret holds are skipped, and a response that takes longer
+than `BUDGET` seconds to check is refused (`ScrubTimeout`). Inside a longer base64
 text the one or two characters at each edge that also encode the neighbouring bytes
 remain (they carry at most a few bits of the secret). Bodies are scrubbed as sent; a
 script that decodes a response with a charset no server plausibly uses for JSON or text
@@ -28,15 +30,17 @@ script that decodes a response with a charset no server plausibly uses for JSON 
 
 from __future__ import annotations
 
-__all__ = ["REDACTED", "scrub_bytes", "scrub_text"]
+__all__ = ["BUDGET", "REDACTED", "ScrubTimeout", "scrub_bytes", "scrub_text"]
 
 import base64
 import bisect
 import codecs
 import html
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html.entities import html5
 from urllib.parse import quote_plus
 
 REDACTED = "[redacted]"
@@ -45,16 +49,50 @@ _DEPTH = 3
 # Shorter secrets get no base64 fragments: a fragment of a few characters would match
 # unrelated base64 text, and the secret itself is still matched in full.
 _MIN_FRAGMENT = 8
-_ESCAPE = re.compile(r"""
-    \\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}   # JSON surrogate pair
-  | \\u[0-9a-fA-F]{4} | \\x[0-9a-fA-F]{2} | \\[\\/"'bfnrt]
-  | &\#[0-9]{1,7};? | &\#[xX][0-9a-fA-F]{1,6};? | &[A-Za-z][A-Za-z0-9]{1,31};?
-  | %[0-7][0-9a-fA-F] | %[c-fC-F][0-9a-fA-F](?:%[89abAB][0-9a-fA-F]){1,3}
-""", re.X)
 _SIMPLE = {"\\\\": "\\", "\\/": "/", '\\"': '"', "\\'": "'", "\\b": "\b", "\\f": "\f",
            "\\n": "\n", "\\r": "\r", "\\t": "\t"}
 _MARKERS = ("\\", "&", "%")
+# Characters an escape of an outer layer may stand for when it hides an inner one
+# (`%253D`, `\\u0026#61;`): always decoded, whatever the secrets hold.
+_SYNTAX = frozenset("%\\&#;")
+# Decoding escapes is the one part whose cost grows with what a server sends; a response
+# it takes longer than this to check is refused rather than delivered unchecked.
+BUDGET = 2.0
 _WIDE = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+
+
+class ScrubTimeout(Exception):
+    """Checking a response for echoed secrets took longer than its budget."""
+
+
+@lru_cache(maxsize=256)
+def _escape_pattern(chars: frozenset[str]) -> re.Pattern[str]:
+    """The escapes that may stand for a character in `chars`: every ASCII escape in each
+    form (few; `_decoded` drops those of other characters), the exact forms of the
+    non-ASCII ones, and the named references of `chars`. Escapes of non-ASCII text no
+    secret holds (a JSON body with its accents or CJK escaped, `&nbsp;`) are skipped at
+    the regex engine's speed; each alternative fails on its first differing character."""
+    wide = sorted(c for c in chars if ord(c) >= 0x80)
+    alts = [r"\\u00[0-7][0-9a-fA-F]", r"\\x[0-7][0-9a-fA-F]", r"%[0-7][0-9a-fA-F]",
+            r"&\#0*[0-9]{1,3};?", r"&\#[xX]0*[0-9a-fA-F]{1,2};?"]
+    simple = "".join(re.escape(k[1]) for k, v in _SIMPLE.items() if v in chars)
+    if simple:
+        alts.append(rf"\\[{simple}]")
+    for c in wide:
+        cp = ord(c)
+        if cp > 0xFFFF:
+            high, low = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
+            alts.append(rf"\\u(?i:{high:04x})\\u(?i:{low:04x})")
+        else:
+            alts.append(rf"\\u(?i:{cp:04x})")
+        alts.append(rf"&\#0*{cp};?")
+        alts.append(rf"&\#[xX]0*(?i:{cp:x});?")
+        alts.append("".join(rf"%(?i:{b:02x})" for b in c.encode("utf-8", "surrogatepass")))
+    names = sorted({name for name, value in html5.items() if value in chars}, key=len,
+                   reverse=True)
+    if names:
+        alts.append("&(?:" + "|".join(re.escape(n) for n in names) + ")")
+    return re.compile("|".join(alts))
 
 
 def _decoded(token: str) -> str | None:
@@ -118,17 +156,21 @@ class _View:
         return self.ends[k]
 
 
-def _unescaped(view: _View) -> _View | None:
-    """The view with every escape decoded once; None when there was none."""
+def _unescaped(view: _View, pattern: re.Pattern[str], chars: frozenset[str],
+               deadline: float) -> _View | None:
+    """The view with every escape `pattern` finds decoded once; None when there was none.
+    Raises ScrubTimeout past `deadline`."""
     text = view.text
     if not any(marker in text for marker in _MARKERS):
         return None
     pieces: list[str] = []
     child = _View("", view)
     at = done = 0
-    for m in _ESCAPE.finditer(text):
+    for count, m in enumerate(pattern.finditer(text)):
+        if not count & 0x3FF and time.monotonic() > deadline:
+            raise ScrubTimeout("checking the response for echoed credentials took too long")
         value = _decoded(m.group())
-        if value is None:
+        if value is None or (len(value) == 1 and value not in chars):
             continue
         if m.start() > done:
             child.add(at, done, m.start(), True)
@@ -203,12 +245,15 @@ def _needles(secrets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted((n for n in found if n), key=len, reverse=True))
 
 
-def _views(text: str) -> list[_View]:
+def _views(text: str, needles: tuple[str, ...], deadline: float) -> list[_View]:
     root = _View(text)
     views = [root]
     current: _View | None = root
+    chars = frozenset("".join(needles)) | _SYNTAX
+    pattern = _escape_pattern(chars)
     for _ in range(_DEPTH):
-        current = _unescaped(current) if current is not None else None
+        current = (_unescaped(current, pattern, chars, deadline) if current is not None
+                   else None)
         if current is None:
             break
         views.append(current)
@@ -219,10 +264,10 @@ def _views(text: str) -> list[_View]:
     return views
 
 
-def _spans(text: str, needles: tuple[str, ...]) -> list[tuple[int, int]]:
+def _spans(text: str, needles: tuple[str, ...], deadline: float) -> list[tuple[int, int]]:
     """Every span of `text` that is, or decodes to, a needle; merged and in order."""
     spans: list[tuple[int, int]] = []
-    for view in _views(text):
+    for view in _views(text, needles, deadline):
         haystack = view.text
         for needle in needles:
             i = haystack.find(needle)
@@ -239,12 +284,13 @@ def _spans(text: str, needles: tuple[str, ...]) -> list[tuple[int, int]]:
     return merged
 
 
-def scrub_text(text: str, secrets: tuple[str, ...]) -> str:
+def scrub_text(text: str, secrets: tuple[str, ...], deadline: float | None = None) -> str:
     """`text` with every form of every secret replaced by `[redacted]` (the same object
-    when nothing was found)."""
+    when nothing was found). Raises ScrubTimeout past `deadline` (`BUDGET` from now)."""
     if not secrets or not text:
         return text
-    spans = _spans(text, _needles(secrets))
+    spans = _spans(text, _needles(secrets),
+                   time.monotonic() + BUDGET if deadline is None else deadline)
     if not spans:
         return text
     out: list[str] = []
@@ -263,13 +309,14 @@ def scrub_bytes(data: bytes, secrets: tuple[str, ...], charset: str | None = Non
     Content-Type names) and, when the body holds NUL bytes, in UTF-16 and UTF-32."""
     if not secrets or not data:
         return data
+    deadline = time.monotonic() + BUDGET
     text = data.decode("utf-8", "surrogateescape")
-    scrubbed = scrub_text(text, secrets)
+    scrubbed = scrub_text(text, secrets, deadline)
     if scrubbed is not text:
         data = scrubbed.encode("utf-8", "surrogateescape")
     wide = b"\0" in data
     for encoding in _encodings(charset, wide):
-        data = _scrub_in(data, encoding, secrets)
+        data = _scrub_in(data, encoding, secrets, deadline)
     return data
 
 
@@ -289,7 +336,8 @@ def _encodings(charset: str | None, wide: bool) -> list[str]:
     return found
 
 
-def _scrub_in(data: bytes, encoding: str, secrets: tuple[str, ...]) -> bytes:
+def _scrub_in(data: bytes, encoding: str, secrets: tuple[str, ...], deadline: float
+              ) -> bytes:
     """Scrub `data` read in `encoding`; bytes are re-encoded only where a secret was."""
     unit = 4 if "32" in encoding else 2 if "16" in encoding else 1
     whole = len(data) - len(data) % unit
@@ -302,7 +350,7 @@ def _scrub_in(data: bytes, encoding: str, secrets: tuple[str, ...]) -> bytes:
         except (ValueError, TypeError):
             return data  # not a text codec at all
         errors = "replace"
-    scrubbed = scrub_text(text, secrets)
+    scrubbed = scrub_text(text, secrets, deadline)
     if scrubbed is text:
         return data
     try:

@@ -289,3 +289,35 @@ def test_in_process_runs_share_nothing_between_runtimes(lab: LabServer, lab_link
     finally:
         broker.close()
     assert lab.requests[0].peer == lab.requests[1].peer
+
+
+def test_checking_a_response_for_secrets_has_a_bounded_cost() -> None:
+    """Escapes of characters no secret holds are skipped at regex speed; a response made
+    of escapes that could hide a secret is refused past the budget, never delivered
+    unchecked."""
+    import time
+
+    from sluicegate.http.redaction import BUDGET, ScrubTimeout
+    secrets = ("token-0123456789abcdef",)
+    accents = b'{"name": "caf\\u00e9 \\u4e2d"}' * 200_000  # 6 MB of JSON escapes
+    started = time.monotonic()
+    assert scrub_bytes(accents, secrets) == accents
+    assert time.monotonic() - started < BUDGET
+    hostile = b"%41" * 5_000_000
+    started = time.monotonic()
+    with pytest.raises(ScrubTimeout):
+        scrub_bytes(hostile, secrets)
+    assert time.monotonic() - started < BUDGET + 1.5
+
+
+def test_a_response_too_costly_to_check_is_a_runtime_error_not_a_leak(
+        lab: LabServer, lab_link: str, lab_run: Runner, key: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sluicegate.http.redaction as redaction
+    monkeypatch.setattr(redaction, "BUDGET", 0.0)
+    result = lab_run(f'return invokeurl [ url: "{lab.url}/reflect?how=url_lower" type: GET '
+                     f'connection: "k" ];')
+    assert result.error is not None and result.error.type == "RuntimeError"
+    assert "could not be checked for echoed credentials" in result.error.message
+    for form in _forms(key):
+        assert form not in result.to_json_text()
