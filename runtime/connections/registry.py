@@ -918,7 +918,7 @@ class Registry:
             cred.scope = tokens.scope
         cred.generation += 1
         if action == "refresh":  # what the forced-refresh rate limit counts from
-            cred.refreshed_at = _dt.datetime.fromtimestamp(self._clock(), _dt.timezone.utc)
+            cred.refreshed_at = self._now()
         conn.status, conn.last_error = "connected", None
         conn.updated_at = utcnow()
         if action == "authorize":
@@ -987,14 +987,19 @@ class Registry:
             self._cache[link] = fresh
             return fresh
 
+    def _now(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self._clock(), _dt.UTC)
+
     def _refreshed_recently(self, cred: ConnectionCredential) -> bool:
         """Whether the token was refreshed less than `min_refresh_interval` ago: then a
-        rejection does not refresh it again (a script can make an API refuse at will)."""
+        rejection does not refresh it again (a script can make an API refuse at will). A
+        refresh that failed does not count: the next run may recover at once, and within
+        a run the broker asks only once."""
         at = cred.refreshed_at
         if at is None:
             return False
         if at.tzinfo is None:  # SQLite hands back naive UTC
-            at = at.replace(tzinfo=_dt.timezone.utc)
+            at = at.replace(tzinfo=_dt.UTC)
         return self._clock() - at.timestamp() < self.min_refresh_interval
 
     def _refresh_failed(self, s: Session, conn: Connection, err: TokenEndpointError) -> None:

@@ -499,6 +499,7 @@ class Broker:
                for e in getattr(ctx, "http_trace", ())):
             entry["refresh"] = "not asked: once per run"
             return None
+        entry["refresh"] = "failed"  # stays so if the registry raises: not asked again
         renewed = self.registry.refresh_after_rejection(link, grant.generation)
         if renewed is None:
             entry["refresh"] = "not refreshable"

@@ -321,3 +321,22 @@ def test_a_response_too_costly_to_check_is_a_runtime_error_not_a_leak(
     assert "could not be checked for echoed credentials" in result.error.message
     for form in _forms(key):
         assert form not in result.to_json_text()
+
+
+def test_a_failing_provider_is_asked_once_per_run_not_once_per_call(
+        registry: Registry, provider: LocalProvider, run: Runner) -> None:
+    _marked(registry, provider)
+    provider.set_token_fault("server_error")
+    asked = provider.counts["token_requests"]
+    root = provider.api_base.split("/books/")[0]
+    catching = (f'n = 0; for each i in {{1,2,3,4,5,6,7,8,9,10}} {{ try {{ r = invokeurl [ '
+                f'url: "{root}/echo?m=PLEASE_REFRESH" type: GET connection: "zb" ]; }} '
+                f'catch (e) {{ n = n + 1; }} }} return n;')
+    first = run(catching)
+    assert first.ok and first.value == 1, first.error  # the failed refresh, then answers
+    assert provider.counts["token_requests"] == asked + 1
+    assert [e.get("refresh") for e in first.http][:2] == ["failed", "not asked: once per run"]
+    provider.set_token_fault(None)  # a failed refresh does not hold the next run back
+    second = run(catching)
+    assert second.value == 0 and second.http[0]["refresh"] == "refreshed"
+    assert provider.counts["token_requests"] == asked + 2
