@@ -245,12 +245,17 @@ def _needles(secrets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted((n for n in found if n), key=len, reverse=True))
 
 
+@lru_cache(maxsize=256)
+def _escapes_for(needles: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[str]]:
+    chars = frozenset("".join(needles)) | _SYNTAX
+    return chars, _escape_pattern(chars)
+
+
 def _views(text: str, needles: tuple[str, ...], deadline: float) -> list[_View]:
     root = _View(text)
     views = [root]
     current: _View | None = root
-    chars = frozenset("".join(needles)) | _SYNTAX
-    pattern = _escape_pattern(chars)
+    chars, pattern = _escapes_for(needles)
     for _ in range(_DEPTH):
         current = (_unescaped(current, pattern, chars, deadline) if current is not None
                    else None)
@@ -320,7 +325,9 @@ def scrub_bytes(data: bytes, secrets: tuple[str, ...], charset: str | None = Non
     return data
 
 
-def _encodings(charset: str | None, wide: bool) -> list[str]:
+@lru_cache(maxsize=64)
+def _encodings(charset: str | None, wide: bool) -> tuple[str, ...]:
+    """The encodings to read a body in besides UTF-8."""
     found: list[str] = []
     if charset:
         try:
@@ -333,7 +340,7 @@ def _encodings(charset: str | None, wide: bool) -> list[str]:
             found.append(name)
     if wide:
         found.extend(e for e in _WIDE if e not in found)
-    return found
+    return tuple(found)
 
 
 def _scrub_in(data: bytes, encoding: str, secrets: tuple[str, ...], deadline: float
