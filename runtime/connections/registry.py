@@ -50,7 +50,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from ..errors import ScriptRuntimeError
-from ..http.broker import deadline_transport
+from ..http.broker import RUNTIME_HEADERS, deadline_transport
 from ..http.guard import BaseUrl, DestinationRefused, first_match
 from ..store.connections import (
     AUTH_TYPES, Connection, ConnectionAudit, ConnectionCredential, PendingAuthorization,
@@ -691,6 +691,10 @@ class Registry:
         name = out.get("param_name")
         if name is not None and not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
             raise RegistryError("param-name", "must be a valid header or parameter name")
+        if name is not None and (placement or "header") == "header" and (
+                name.lower() in RUNTIME_HEADERS or name.lower().startswith("proxy-")):
+            raise RegistryError("param-name", f"'{name}' frames the message or names its "
+                                "destination; only the runtime sets it")
         if auth_type == "oauth2":
             if not out.get("client_id"):
                 raise RegistryError("client-id", "is required for OAuth 2")

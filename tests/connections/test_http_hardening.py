@@ -340,3 +340,13 @@ def test_a_failing_provider_is_asked_once_per_run_not_once_per_call(
     second = run(catching)
     assert second.value == 0 and second.http[0]["refresh"] == "refreshed"
     assert provider.counts["token_requests"] == asked + 2
+
+
+@pytest.mark.parametrize("name", ["Host", "content-length", "Proxy-Authorization"])
+def test_a_connection_cannot_be_told_to_sign_into_a_framing_header(
+        registry: Registry, lab: LabServer, name: str) -> None:
+    from sluicegate.connections.registry import RegistryError
+    with pytest.raises(RegistryError) as info:
+        registry.add("h", "api_key", base_urls=[lab.url + "/"], secret="key-0123456789",
+                     param_type="header", param_name=name)
+    assert info.value.field == "param-name" and "only the runtime sets it" in str(info.value)
