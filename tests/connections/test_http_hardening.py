@@ -277,8 +277,8 @@ def test_the_refresh_rate_limit_is_shared_by_registries_on_one_database(
     assert provider.counts["refresh_token"] == 1
 
 
-def test_runs_with_one_credential_still_reuse_its_kept_alive_connection(lab: LabServer, lab_link: str,
-                                                        registry: Registry) -> None:
+def test_runs_with_one_credential_still_reuse_its_kept_alive_connection(
+        lab: LabServer, lab_link: str, registry: Registry) -> None:
     """Two runtimes on one broker (the service's threads) with the same credential: the
     pool per credential still keeps its connection alive across runs."""
     broker = Broker(registry, policy=HostPolicy())
