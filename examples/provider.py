@@ -12,8 +12,8 @@ revocation, and client authentication in the body or with HTTP Basic. The APIs c
 `Authorization: Zoho-oauthtoken <token>` (or `Bearer`) like Zoho's and answer 401 for a
 missing, unknown or expired token: `/books/v3/invoices` (list, get, create, update) and
 `/crm/v2/{module}` (list, get, search, create, update, related records). `/echo`
-reflects the request it received, token included, which is what the broker's response
-scrubbing is for. Faults for the tests: `set_token_delay`, `set_token_fault`, and
+reflects the request it received, token included (`?encode=` base64, json-escaped,
+utf-16 or url re-encodes it), which is what the broker's response scrubbing is for. Faults for the tests: `set_token_delay`, `set_token_fault`, and
 `go_down` / `come_back` (connections refused, then served again on the same port).
 """
 
@@ -25,6 +25,7 @@ import base64
 import copy
 import hashlib
 import json
+import re
 import secrets
 import socket
 import threading
@@ -33,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 INVOICES: list[dict[str, Any]] = [
@@ -114,6 +115,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _echo(self, payload: dict[str, Any], encode: str) -> None:
+        """The request reflected, encoded as `encode` names (as careless APIs quote what
+        they received): base64, json-escaped (every character \\uXXXX), utf-16, url."""
+        text = json.dumps(payload)
+        if encode == "json-escaped":
+            text = re.sub(r'"((?:[^"\\]|\\.)*)"', lambda m: '"' + "".join(
+                f"\\u{ord(c):04x}" for c in json.loads(m.group(0))) + '"', text)
+        data, ctype = text.encode(), "application/json;charset=UTF-8"
+        if encode == "base64":
+            data, ctype = base64.b64encode(data), "text/plain"
+        elif encode == "utf-16":
+            data, ctype = text.encode("utf-16"), "application/json;charset=UTF-16"
+        elif encode == "url":
+            data, ctype = quote(text, safe="").encode(), "text/plain"
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _route(self) -> None:
         parts = urlsplit(self.path)
@@ -283,9 +304,10 @@ class _Handler(BaseHTTPRequestHandler):
             valid = entry is not None and entry["expires"] > state.clock()
             state.counts["api" if valid else "api_unauthorized"] += 1
         if path == "/echo":
-            return self._send(200, {"method": self.command, "path": path, "query": query,
-                                    "headers": dict(self.headers.items()),
-                                    "body": body.decode("utf-8", "replace")})
+            return self._echo({"method": self.command, "path": path, "query": query,
+                               "headers": dict(self.headers.items()),
+                               "body": body.decode("utf-8", "replace")},
+                              query.get("encode", ""))
         if not valid:
             return self._send(*state.rejection)
         rest = path[len("/books/v3/"):].strip("/").split("/")

@@ -82,15 +82,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     limits = PROFILES[args.profile].with_(max_statements=args.max_statements,
                                           timeout=args.timeout)
     if args.isolated:
-        from .isolation import IsolatedExecutor, preload
+        from .isolation import IsolatedExecutor, ZygoteForker
 
-        preload()
-        # The broker is built after the fork, in the parent only: the child must never
-        # hold a credential or the master key, not even in memory it cannot reach.
+        # Children come from a zygote started afresh with an empty environment, never
+        # from this process (its environment may hold SLUICE_MASTER_KEY); the broker is
+        # built in this process only, on the first request.
+        try:
+            forker = ZygoteForker()
+        except ValueError as exc:  # SLUICE_ISOLATION_USER names no usable user
+            raise UsageError(str(exc)) from None
         broker: Any = _LazyBroker()
-        executor = IsolatedExecutor(broker=broker, timezone=args.timezone)
-        result = executor.execute(source, inputs, limits, entry=args.entry,
-                                  filename=args.script)
+        try:
+            executor = IsolatedExecutor(broker=broker, timezone=args.timezone, forker=forker)
+            result = executor.execute(source, inputs, limits, entry=args.entry,
+                                      filename=args.script)
+        finally:
+            forker.close()
     else:
         broker = _local_broker()
         runtime = Runtime(timezone=args.timezone, broker=broker)
@@ -219,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--inputs", metavar="FILE.json", help="a JSON object of inputs")
     run.add_argument("--json", action="store_true", help="print one JSON result object")
     run.add_argument("--isolated", action="store_true",
-                     help="run in a forked, resource-limited child process")
+                     help="run in a forked, resource-limited child process with an empty "
+                          "environment (as root: as SLUICE_ISOLATION_USER, default "
+                          "uid 65532; 'none' keeps root)")
     run.add_argument("--max-statements", type=_positive_int, metavar="N",
                      help="statement limit (default 200000)")
     run.add_argument("--timeout", type=_positive_float, metavar="SECONDS",

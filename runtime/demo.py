@@ -181,7 +181,9 @@ def _story(out: TextIO, provider: Any, registry: Any, broker: Any, clock: _Clock
               f"sending (refreshes at the provider: {counts['refresh_token']} -> "
               f"{provider.counts['refresh_token']})\n")
     _signed(out, result, header)
-    out.write(f"{len(scripts) + 4}. the provider invalidates every access token it issued\n")
+    out.write(f"{len(scripts) + 4}. a minute later the provider invalidates every access "
+              "token it issued\n")
+    clock.offset += 60  # a rejection refreshes at most once per 30 s per connection
     provider.expire_access_tokens()
     result = runtime.run(source.replace(f'"{_LINK}"', f'"{link}"'), inputs, filename=name)
     failures += not result.ok

@@ -14,6 +14,9 @@ tokens the winner stored when their generation moved on. A rotated refresh token
 written in the same transaction as the new access token. `invalid_grant` turns the
 connection to `needs_authorization`, and every later use fails at once with
 "Connection 'x' needs to be re-authorized" instead of asking the provider again.
+A refresh forced by a rejection (a 401, or a marker in the body) happens at most once per
+`min_refresh_interval` seconds per connection (30 by default; `refreshed_at` on the
+credential row, read under its lock), since a script can make an API refuse at will.
 
 Decrypted credentials are cached per registry for `cache_ttl` seconds (changes made
 through the same registry apply at once), so signing a request costs no database read.
@@ -27,6 +30,7 @@ __all__ = ["Registry", "RegistryError", "AuthorizationFailed", "ConnectionNotFou
            "ConnectionView", "Grant",
            "LINK_NAME", "default_actor"]
 
+import datetime as _dt
 import getpass
 import hashlib
 import json
@@ -46,7 +50,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from ..errors import ScriptRuntimeError
-from ..http.broker import deadline_transport
+from ..http.broker import RUNTIME_HEADERS, deadline_transport
 from ..http.guard import BaseUrl, DestinationRefused, first_match
 from ..observability.metrics import TOKEN_REFRESHES
 from ..store.connections import (
@@ -255,7 +259,8 @@ class Registry:
                  catalogue: Catalogue | None = None, http: httpx.Client | None = None,
                  clock: Callable[[], float] = time.time, leeway: float = 60.0,
                  cache_ttl: float = 5.0, token_timeout: float = 10.0,
-                 actor: str | None = None, owns_engine: bool = False) -> None:
+                 actor: str | None = None, owns_engine: bool = False,
+                 min_refresh_interval: float = 30.0) -> None:
         try:
             verify_key(engine, keyring)   # a ring that cannot open the database's secrets
         except Exception:
@@ -273,6 +278,7 @@ class Registry:
                                           trust_env=False)
         self._clock = clock
         self.leeway = leeway
+        self.min_refresh_interval = min_refresh_interval
         self._ttl = cache_ttl
         self._implicit: dict[str, tuple[float, str]] = {}  # kind -> (loaded at, link)
         self._token_timeout = token_timeout
@@ -672,7 +678,9 @@ class Registry:
 
     def refresh_after_rejection(self, link_name: str, generation: int) -> Grant | None:
         """After the API refused the token of `generation`: one refresh (or the token
-        someone else already refreshed to). None when the connection cannot refresh."""
+        someone else already refreshed to). None when the connection cannot refresh; the
+        same generation when it was refreshed less than `min_refresh_interval` seconds
+        ago (decided under the credential's row lock, so across nodes)."""
         entry = self._entry(link_name)
         if not self._refreshable(entry):
             return None
@@ -704,6 +712,10 @@ class Registry:
         name = out.get("param_name")
         if name is not None and not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
             raise RegistryError("param-name", "must be a valid header or parameter name")
+        if name is not None and (placement or "header") == "header" and (
+                name.lower() in RUNTIME_HEADERS or name.lower().startswith("proxy-")):
+            raise RegistryError("param-name", f"'{name}' frames the message or names its "
+                                "destination; only the runtime sets it")
         if auth_type == "oauth2":
             if not out.get("client_id"):
                 raise RegistryError("client-id", "is required for OAuth 2")
@@ -910,7 +922,10 @@ class Registry:
         else:
             basic = BasicSigner(p.get("username", ""), entry.secrets.get("password", ""))
             signer = basic
-            secret_values.append(basic.header_value.split(" ", 1)[1])
+            # the pair a server may quote back decoded from the header, in any encoding
+            password = entry.secrets.get("password", "")
+            secret_values += [basic.header_value.split(" ", 1)[1],
+                              f"{p.get('username', '')}:{password}" if password else ""]
         return Grant(entry.link_name, entry.generation, signer, entry.bases,
                      tuple(sorted({v for v in secret_values if v}, key=len, reverse=True)),
                      self._refreshable(entry),
@@ -942,7 +957,8 @@ class Registry:
         if tokens.scope:
             cred.scope = tokens.scope
         cred.generation += 1
-        cred.refreshed_at = utcnow()
+        if action == "refresh":  # what the forced-refresh rate limit counts from
+            cred.refreshed_at = self._now()
         conn.status, conn.last_error = "connected", None
         conn.updated_at = utcnow()
         if action == "authorize":
@@ -972,7 +988,9 @@ class Registry:
             with self._locked(link) as (s, conn, cred):
                 fresh = self._decode(conn, cred)
                 if fresh.generation != seen or fresh.status != "connected" or (
-                        not force and not self._expiring(fresh)):
+                        not force and not self._expiring(fresh)) or (
+                        force and not self._expiring(fresh)
+                        and self._refreshed_recently(cred)):
                     s.commit()
                     self._cache[link] = fresh
                     self._check_usable(fresh)
@@ -1009,6 +1027,21 @@ class Registry:
                 fresh = self._decode(conn, cred)
             self._cache[link] = fresh
             return fresh
+
+    def _now(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self._clock(), _dt.UTC)
+
+    def _refreshed_recently(self, cred: ConnectionCredential) -> bool:
+        """Whether the token was refreshed less than `min_refresh_interval` ago: then a
+        rejection does not refresh it again (a script can make an API refuse at will). A
+        refresh that failed does not count: the next run may recover at once, and within
+        a run the broker asks only once."""
+        at = cred.refreshed_at
+        if at is None:
+            return False
+        if at.tzinfo is None:  # SQLite hands back naive UTC
+            at = at.replace(tzinfo=_dt.UTC)
+        return self._clock() - at.timestamp() < self.min_refresh_interval
 
     def _refresh_failed(self, s: Session, conn: Connection, err: TokenEndpointError) -> None:
         link = conn.link_name

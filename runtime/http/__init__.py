@@ -2,6 +2,7 @@
 
     messages  HttpRequest, HttpResponse, the Broker protocol, UnconfiguredBroker, mailers
     guard     destination checks: private/loopback/link-local/metadata addresses, base URLs
+    redaction the forms of a credential a server may echo, found and replaced
     broker    the real broker: checks, signs through the connection registry, sends (httpx)
 """
 

@@ -3,7 +3,12 @@
 For each call (`Broker.send(request, ctx)`):
 
 1. The message is checked: method, URL (http/https, no user name or password, no control
-   characters), header names and values (no CR, LF or NUL).
+   characters), header names and values (no CR, LF, NUL or other control character).
+   Headers that frame the message or pick its destination (`RUNTIME_HEADERS`: Content-
+   Length, Transfer-Encoding, Connection, Host, Upgrade, TE, Trailer, Keep-Alive, and
+   Proxy-*) are refused in any case with a RuntimeError naming the header, before
+   anything is sent: whatever built the request (invokeurl, getUrl/postUrl/invokeUrl,
+   an integration task), this is the one way out.
 2. With `connection:` the registry gives a `Grant` (refreshing an expiring token first).
    A URL that is only a path goes to the connection's base URL. The URL must fall under
    one of the connection's base URLs **before** the signer runs; otherwise the script
@@ -21,8 +26,10 @@ For each call (`Broker.send(request, ctx)`):
    the retry after a refresh): `Limits.http_timeout`, or less when the run has less time
    left. The response is streamed and refused past `Limits.http_max_bytes`.
 5. A 401 (or a status or body marker the connection names) triggers one refresh and one
-   retry. Every credential value of the connection found in the response body, headers
-   or URL is replaced with `[redacted]` before the script sees it.
+   retry, at most once per connection per run (the registry adds a per-connection rate
+   limit across runs). Every credential value of the connection found in the response
+   body, headers or URL, in any encoding `redaction` knows, is replaced with `[redacted]`
+   before the script sees it.
 6. One trace entry per call goes to `ctx.http_trace`: method, URL (secrets and
    secret-looking query values masked), status, milliseconds, connection, token
    generation, the idempotency key sent, and the error when the call failed.
@@ -30,29 +37,33 @@ For each call (`Broker.send(request, ctx)`):
 There is one HTTP stack, httpx, over httpcore with a network backend of ours (the guard's
 address pinning and the deadline); proxies from the environment are ignored on purpose,
 since a proxy would make the guard check the proxy instead of the destination. The
-broker sends through two pooled transports (plain, connections) rather than an
-httpx.Client: no cookie jar is shared between runs, and a signed call costs little more
-than a plain httpx one (tests/benchmarks/bench_connections.py). `deadline` and
-`deadline_transport` give the registry's token requests the same overall deadline.
+broker sends through pooled transports rather than an httpx.Client (no cookie jar is
+shared between runs): one for plain requests and one per credential of a connection
+(`_Pools`), so that a kept-alive connection never carries two credentials' requests; a
+signed call costs little more than a plain httpx one
+(tests/benchmarks/bench_connections.py). `deadline` and `deadline_transport` give the
+registry's token requests the same overall deadline.
 """
 
 from __future__ import annotations
 
-__all__ = ["Broker", "OutgoingRequest", "scrub", "deadline", "deadline_transport"]
+__all__ = ["Broker", "OutgoingRequest", "RUNTIME_HEADERS", "deadline", "deadline_transport"]
 
 import contextvars
-import json
 import logging
 import re
 import ssl
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+import h11
 import httpcore
 import httpx
 
@@ -60,16 +71,24 @@ from ..errors import LimitExceeded, ScriptRuntimeError
 from .guard import BaseUrl, DestinationRefused, Guard, HostPolicy
 from .idempotency import idempotency_key
 from .messages import HttpRequest, HttpResponse
+from .redaction import BUDGET, REDACTED, ScrubTimeout, scrub_bytes, scrub_text
 
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 _BODYLESS = {"GET", "HEAD", "DELETE", "OPTIONS"}
 _REDIRECTS = {301, 302, 303, 307, 308}
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _BAD_TEXT = re.compile(r"[\r\n\x00]")
+_CONTROL_IN_VALUE = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Headers that frame the message or choose where it goes: the runtime's alone. A script
+# that set them could desynchronize a kept-alive connection (request smuggling) or send
+# a connection's credentials under another Host.
+RUNTIME_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "host",
+                             "upgrade", "te", "trailer", "keep-alive"})
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _SENSITIVE_QUERY = re.compile(r"token|key|secret|passw|signature|auth|sig\Z|code\Z", re.I)
 _CROSS_ORIGIN_DROP = {"authorization", "cookie", "proxy-authorization"}
-_REDACTED = "[redacted]"
+_REDACTED = REDACTED
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "sluicegate_http_deadline", default=None)
@@ -204,6 +223,8 @@ def _mapped_errors() -> Iterator[None]:
         yield
     except httpcore.TimeoutException as exc:
         raise httpx.TimeoutException(str(exc)) from exc
+    except (httpcore.LocalProtocolError, h11.LocalProtocolError) as exc:
+        raise httpx.LocalProtocolError(str(exc)) from exc
     except (httpcore.ConnectError, httpcore.ConnectionNotAvailable) as exc:
         raise httpx.ConnectError(str(exc)) from exc
     except httpcore.ProtocolError as exc:
@@ -215,11 +236,16 @@ def _mapped_errors() -> Iterator[None]:
 class _Transport(httpx.BaseTransport):
     """httpx transport over an httpcore pool that uses `_Backend`."""
 
-    def __init__(self, guard: Guard | None) -> None:
+    def __init__(self, guard: Guard | None, ssl_context: ssl.SSLContext | None = None
+                 ) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             network_backend=_Backend(guard), max_connections=100,
             max_keepalive_connections=20, keepalive_expiry=5.0)
+
+    def idle(self) -> bool:
+        """Whether no exchange is under way on any of the pool's connections."""
+        return all(c.is_idle() or c.is_closed() for c in self._pool.connections)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         core = httpcore.Request(
@@ -238,32 +264,49 @@ class _Transport(httpx.BaseTransport):
         self._pool.close()
 
 
+class _Pools:
+    """Keep-alive pools kept apart by credential: one per (connection, credential).
+
+    A kept-alive connection is shared by whoever sends through its pool. Were the pool
+    shared across connections, one run's half-sent request could swallow the next run's
+    request, another connection's token with it, and read it back (request smuggling);
+    the response scrubbing only knows the secrets of the connection it answers. Within
+    one credential every request carries secrets the scrubber of every response knows.
+    The least recently used idle pools are closed past `limit`."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._pools: OrderedDict[Hashable, _Transport] = OrderedDict()
+        self._ssl: ssl.SSLContext | None = None
+
+    def get(self, key: Hashable) -> _Transport:
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is not None:
+                self._pools.move_to_end(key)
+                return pool
+            if self._ssl is None:  # loading the CA bundle costs milliseconds: once
+                self._ssl = httpx.create_ssl_context(trust_env=False)
+            pool = self._pools[key] = _Transport(None, self._ssl)
+            if len(self._pools) > self._limit:
+                for old in [k for k, p in self._pools.items() if k != key and p.idle()]:
+                    self._pools.pop(old).close()
+                    if len(self._pools) <= self._limit:
+                        break
+            return pool
+
+    def close(self) -> None:
+        with self._lock:
+            pools = list(self._pools.values())
+            self._pools.clear()
+        for pool in pools:
+            pool.close()
+
+
 # ---- scrubbing and safe URLs ------------------------------------------------------------
-@lru_cache(maxsize=256)
-def _variants(secrets: tuple[str, ...]) -> tuple[bytes, ...]:
-    """Each secret as it may appear in a response: raw, URL-encoded, JSON-escaped."""
-    found: set[str] = set()
-    for secret in secrets:
-        if not secret:
-            continue
-        found.update({secret, quote(secret, safe=""), quote_plus(secret),
-                      json.dumps(secret)[1:-1], secret.replace("/", "\\/")})
-    return tuple(sorted((v.encode("utf-8") for v in found if v), key=len, reverse=True))
-
-
-def scrub(data: bytes, secrets: tuple[str, ...]) -> bytes:
-    """`data` with every form of every secret replaced by `[redacted]`."""
-    for variant in _variants(secrets):
-        if variant in data:
-            data = data.replace(variant, _REDACTED.encode())
-    return data
-
-
 def _scrub_text(text: str, secrets: tuple[str, ...]) -> str:
-    if not secrets:
-        return text
-    return scrub(text.encode("utf-8", "surrogateescape"), secrets).decode(
-        "utf-8", "surrogateescape")
+    return scrub_text(text, secrets) if secrets else text
 
 
 @lru_cache(maxsize=1024)
@@ -304,13 +347,17 @@ class Broker:
         # Transports, not httpx.Client: a client keeps a cookie jar, and a cookie one
         # script's API set must not ride along on another run's requests; the client's
         # URL merging, auth and redirect machinery is also per-call work the broker
-        # does itself (one pooled transport per broker keeps connections alive).
+        # does itself. Plain requests share one pool (they carry no credential of the
+        # runtime); each credential of a connection has its own (`_Pools`).
         self._plain = plain_transport or _Transport(self.guard)
-        self._connected = connection_transport or _Transport(None)
+        self._connected = connection_transport
+        self._pools = _Pools()
 
     def close(self) -> None:
         self._plain.close()
-        self._connected.close()
+        if self._connected is not None:
+            self._connected.close()
+        self._pools.close()
         close = getattr(self.registry, "close", None)
         if close is not None:
             close()
@@ -364,9 +411,19 @@ class Broker:
             if not _HEADER_NAME.match(name):
                 raise ScriptRuntimeError(f"'{_BAD_TEXT.sub('?', name)}' is not a valid "
                                          "header name")
+            lowered = name.lower()
+            if lowered in RUNTIME_HEADERS or lowered.startswith("proxy-"):
+                raise ScriptRuntimeError(
+                    f"Header '{name}' cannot be set by a script: the runtime alone sets "
+                    "the message framing and destination headers (Content-Length, "
+                    "Transfer-Encoding, Connection, Host, Upgrade, TE, Trailer, Keep-Alive, "
+                    "Proxy-*); nothing was sent")
             if _BAD_TEXT.search(value):
                 raise ScriptRuntimeError(f"Header '{name}' contains a line break or NUL "
                                          "character, which is not allowed")
+            if _CONTROL_IN_VALUE.search(value):
+                raise ScriptRuntimeError(f"Header '{name}' contains a control character, "
+                                         "which is not allowed")
 
     # ---- plain requests ----------------------------------------------------------------
     def _send_plain(self, request: HttpRequest, ctx: Any, budget: float) -> HttpResponse:
@@ -417,18 +474,47 @@ class Broker:
             entry["idempotency_key"] = key
         response = self._signed(request, url, base, grant, ctx, budget, key)
         if grant.rejected(response.status, response.body):
-            renewed = self.registry.refresh_after_rejection(link, grant.generation)
+            renewed = self._refresh_once(link, grant, ctx, entry)
             if renewed is not None:
                 grant = renewed
                 _SECRETS.set(grant.secrets)
                 entry["token_generation"] = grant.generation
                 entry["retried"] = True
                 response = self._signed(request, url, base, grant, ctx, budget, key)
-        return HttpResponse(response.status,
-                            {k: _scrub_text(v, grant.secrets)
-                             for k, v in response.headers.items()},
-                            scrub(response.body, grant.secrets),
-                            _scrub_text(response.url, grant.secrets))
+        charset = _CHARSET.search(response.content_type)
+        try:
+            return HttpResponse(response.status,
+                                {k: _scrub_text(v, grant.secrets)
+                                 for k, v in response.headers.items()},
+                                scrub_bytes(response.body, grant.secrets,
+                                            charset.group(1) if charset else None),
+                                _scrub_text(response.url, grant.secrets))
+        except ScrubTimeout:
+            raise ScriptRuntimeError(
+                f"HTTP request to {entry['url']} failed: the response could not be checked "
+                f"for echoed credentials within {BUDGET:g} s (too many escapes), so it was "
+                "not delivered") from None
+
+    def _refresh_once(self, link: str, grant: Any, ctx: Any, entry: dict[str, Any]
+                      ) -> Any | None:
+        """The grant to retry a rejected request with, or None. A script can make an API
+        refuse (or echo the refresh marker) at will, so a run asks for at most one
+        refresh per connection, and the registry refreshes a connection at most once
+        per `min_refresh_interval` (across runs and nodes)."""
+        if any(e.get("refresh") and e.get("connection") == link
+               for e in getattr(ctx, "http_trace", ())):
+            entry["refresh"] = "not asked: once per run"
+            return None
+        entry["refresh"] = "failed"  # stays so if the registry raises: not asked again
+        renewed = self.registry.refresh_after_rejection(link, grant.generation)
+        if renewed is None:
+            entry["refresh"] = "not refreshable"
+            return None
+        if renewed.generation == grant.generation:
+            entry["refresh"] = "refused: refreshed too recently"
+            return None
+        entry["refresh"] = "refreshed"
+        return renewed
 
     def _signed(self, request: HttpRequest, url: str, base: BaseUrl, grant: Any, ctx: Any,
                 budget: float, key: str | None = None) -> HttpResponse:
@@ -439,7 +525,9 @@ class Broker:
         for _hop in range(self.max_redirects + 1):
             signed = outgoing.copy()
             grant.signer.sign(signed)
-            response = self._exchange(self._connected, signed, ctx, budget, grant.secrets)
+            transport = self._connected or self._pools.get(
+                (link, grant.generation, grant.secrets))
+            response = self._exchange(transport, signed, ctx, budget, grant.secrets)
             target = _redirect_target(response)
             if target is None:
                 return response
@@ -478,6 +566,9 @@ class Broker:
         except httpx.RemoteProtocolError:
             raise ScriptRuntimeError(f"HTTP request to {shown} failed: the server sent an "
                                      "invalid response") from None
+        except httpx.LocalProtocolError as exc:
+            raise ScriptRuntimeError(f"HTTP request to {shown} could not be sent: "
+                                     f"{_scrub_text(str(exc), secrets)}") from None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError):
             raise ScriptRuntimeError(f"HTTP request to {shown} failed: the connection "
                                      "broke") from None
@@ -515,7 +606,10 @@ def _build(out: OutgoingRequest, remaining: float) -> httpx.Request:
     headers = list(out.headers)
     present = {k.lower() for k, _ in headers}
     headers.extend((k, v) for k, v in _DEFAULT_HEADERS if k.lower() not in present)
-    return httpx.Request(out.method, out.url, headers=headers,
+    # httpx would refuse a value outside ASCII with an exception; a script's "José" is
+    # sent as UTF-8, as the vendor's runtime does.
+    return httpx.Request(out.method, out.url,
+                         headers=[(k.encode("ascii"), v.encode("utf-8")) for k, v in headers],
                          extensions={"timeout": {"connect": remaining, "read": remaining,
                                                  "write": remaining, "pool": remaining}},
                          **payload)

@@ -3,13 +3,17 @@
 The child is forked from a process that has imported everything and holds no secrets
 (a zygote, or the CLI before it loads any credential). Before running the script it:
 
-- drops its environment (no SLUICE_MASTER_KEY, no database URL can be read back),
+- drops its environment (no SLUICE_MASTER_KEY, no database URL can be read back), and
+  overwrites the environment block it was started with, which /proc/PID/environ shows
+  whatever os.environ says (a zygote is also started with an empty one),
 - closes every file descriptor but its channel to the parent, and points stdio at
   /dev/null,
 - sets resource limits: address space (memory), CPU seconds, open files, file size 0,
   no core dumps, no new processes,
 - leaves the network namespace when the kernel allows it (root), so even a sandbox
-  escape has no network; all HTTP goes to the parent as messages.
+  escape has no network; all HTTP goes to the parent as messages,
+- sets no-new-privileges and, when the host is root, switches to an unprivileged uid
+  for good (`identity`).
 
 Every HTTP call, mail and function lookup is a request to the parent over the channel.
 The child always ends with `os._exit`, never returning into the code it was forked from.
@@ -32,9 +36,11 @@ from ..errors import LimitExceeded, ScriptRuntimeError
 from ..http.messages import HttpRequest, HttpResponse
 from ..limits import Limits
 from . import protocol
+from .identity import Identity, drop_privileges
 
 _CLONE_NEWNET = 0x40000000
 _PR_SET_PDEATHSIG = 1
+_PR_SET_NO_NEW_PRIVS = 38
 
 
 class ChannelBroker:
@@ -121,11 +127,13 @@ def die_with_parent(parent: int, own_group: bool = True) -> None:
         os._exit(6)  # the parent is already gone: nobody would read our result
 
 
-def prepare(keep_fds: tuple[int, ...], network_left: bool = False) -> None:
+def prepare(keep_fds: tuple[int, ...], network_left: bool = False,
+            identity: Identity | None = None) -> None:
     """The lock-down steps that do not depend on the job; a zygote's spare child takes
     them before its job arrives, off the run's critical path. `network_left`: the parent
     already left the network (a zygote does it once, sparing every child the cost)."""
     os.environ.clear()
+    _wipe_initial_environment()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -136,11 +144,31 @@ def prepare(keep_fds: tuple[int, ...], network_left: bool = False) -> None:
     _limit(resource.RLIMIT_NPROC, 0)
     if not network_left:
         leave_network()
+    try:
+        _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    drop_privileges(identity)  # last: leaving the network needs the privilege
 
 
-def _lock_down(keep_fd: int, limits: Limits, prepared: bool) -> None:
+def _wipe_initial_environment() -> None:
+    """Zero the environment block this process image started with: /proc/PID/environ
+    reads it (not os.environ), and a child forked from a process started with
+    SLUICE_MASTER_KEY would otherwise show the key to anyone allowed to read that file."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start, env_end (proc(5))
+    except (OSError, ValueError, IndexError):
+        return
+    if 0 < start < end:
+        ctypes.memset(start, 0, end - start)
+
+
+def _lock_down(keep_fd: int, limits: Limits, prepared: bool,
+               identity: Identity | None) -> None:
     if not prepared:
-        prepare((keep_fd,))
+        prepare((keep_fd,), identity=identity)
     else:
         _close_all_but({keep_fd})  # the spare's own socket to the zygote goes too
     _limit(resource.RLIMIT_NOFILE, keep_fd + 8)
@@ -201,13 +229,14 @@ def _address_space_in_use() -> int:
         return 256 * 1024 * 1024
 
 
-def run_child(channel: socket.socket, job: dict[str, Any], prepared: bool = False) -> None:
+def run_child(channel: socket.socket, job: dict[str, Any], prepared: bool = False,
+              identity: Identity | None = None) -> None:
     """Run one job in this (already forked) process and exit; never returns."""
     code = 0
     try:
         from ..engine import Runtime
         limits: Limits = job["limits"]
-        _lock_down(channel.fileno(), limits, prepared)
+        _lock_down(channel.fileno(), limits, prepared, identity)
         runtime = Runtime(limits=limits, timezone=job.get("timezone"),
                           broker=ChannelBroker(channel), resolver=channel_resolver(channel),
                           system=job.get("system") or {}, now=job.get("now"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 __all__ = ["IsolatedExecutor", "DirectForker", "Forker", "preload"]
 
+import logging
 import os
 import select
 import signal
@@ -26,6 +27,9 @@ from ..errors import DelugeError, LimitExceeded
 from ..limits import Limits, RunContext
 from . import protocol
 from .child import die_with_parent, own_group, run_child
+from .identity import Identity, child_identity
+
+log = logging.getLogger("sluicegate.isolation")
 
 # Time the parent allows past the run's own limit before it kills the child; the child
 # normally stops itself at its limit and reports it.
@@ -59,11 +63,30 @@ string standalone.warm(String a, Int b)
 """
 
 
+# Modules built-ins import on first use. A child that switched to an unprivileged user
+# may not be able to read the Python installation any more (/root is 0700): whatever it
+# could need is imported before the fork. Every codec too: `response-decoding`,
+# `base64Decode(x, charset)` and files name theirs.
+_LAZY_MODULES = ("difflib", "_strptime", "unicodedata", "stringprep",
+                 "cryptography.hazmat.primitives.ciphers",
+                 "cryptography.hazmat.primitives.padding")
+
+
 def preload() -> None:
     """Import and build everything a run needs, so that children start warm."""
+    import encodings
+    import importlib
+    import pkgutil
+
     from ..engine import Runtime
     from .child import _libc
     Runtime().run(_WARM_UP, {"a": "x", "b": 1})
+    codecs_found = (f"encodings.{m.name}" for m in pkgutil.iter_modules(encodings.__path__))
+    for name in (*_LAZY_MODULES, *codecs_found):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - platform codecs (mbcs, oem) and the like
+            pass
     try:
         _libc()
     except OSError:
@@ -71,7 +94,12 @@ def preload() -> None:
 
 
 class DirectForker:
-    """Forks the calling process; for single-threaded hosts such as `sluice run`."""
+    """Forks the calling process, for single-threaded hosts that hold no secret in their
+    environment or memory (tests, embedders). `sluice run --isolated` uses a zygote: a
+    process started afresh with an empty environment."""
+
+    def __init__(self, identity: Identity | None | str = "host") -> None:
+        self.identity = child_identity() if identity == "host" else identity
 
     def spawn(self, job: dict[str, Any]) -> tuple[socket.socket, int]:
         parent, child = socket.socketpair()
@@ -80,7 +108,7 @@ class DirectForker:
         if pid == 0:  # pragma: no cover - runs in the child, which always _exits
             die_with_parent(host)
             parent.close()
-            run_child(child, job)
+            run_child(child, job, identity=self.identity)  # type: ignore[arg-type]
         own_group(pid)
         child.close()
         return parent, pid
@@ -116,8 +144,11 @@ class IsolatedExecutor:
         """Run in a child; `cancel.is_set()` turning true (the node lost its lease) kills
         the child at once; `run_key` goes to the broker (idempotency keys)."""
         started = time.monotonic()
+        # The child has no environment: SLUICE_TIMEZONE is read here, in the host.
         job = {"source": source, "inputs": inputs, "limits": limits, "entry": entry,
-               "filename": filename, "timezone": self.timezone, "system": self.system}
+               "filename": filename,
+               "timezone": self.timezone or os.environ.get("SLUICE_TIMEZONE"),
+               "system": self.system}
         channel, pid = self.forker.spawn(job)
         ctx = RunContext(limits=limits, run_key=run_key, cancel=cancel)
         ctx.start()
@@ -205,6 +236,10 @@ class IsolatedExecutor:
         except LimitExceeded as exc:
             return {"ok": False, "kind": "LimitExceeded", "limit": exc.limit,
                     "message": exc.message}
+        except Exception:  # noqa: BLE001 - a broker bug fails the call, not the whole run
+            log.exception("the broker failed on a request of an isolated run")
+            return {"ok": False, "kind": "RuntimeError",
+                    "message": "HTTP request failed: internal error in the runtime's broker"}
         return {"ok": True, "response": protocol.encode_response(response)}
 
     def _resolve(self, message: dict[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,16 @@
 """The zygote: a preloaded, single-threaded process that forks isolated runs for a host.
 
 A threaded host (the HTTP service, a worker) must not fork itself: another thread may
-hold a lock at that instant. It starts a zygote instead, before its own threads, with an
-environment stripped of secrets. The zygote imports everything once and keeps spare
-children already forked and waiting, so a run starts with a message, not a fork; spares
-are replaced while no request waits. The zygote and each child sit in process groups of
-their own and die with their parent (the parent-death signal, `child.die_with_parent`):
-when a node is killed, its runs end with it instead of running on as orphans.
+hold a lock at that instant. It starts a zygote instead, before its own threads, as a
+fresh process with an empty environment (what /proc/PID/environ shows of it and of every
+child is empty; PYTHONPATH travels as an argument) and the identity its children switch
+to. The zygote imports everything once and keeps spare children already forked and
+waiting, so a run starts with a message, not a fork; spares are replaced while no request
+waits. `sluice run --isolated` starts one too, so that no child is forked from a process
+whose environment held SLUICE_MASTER_KEY.
+The zygote and each child sit in process groups of their own and die with their parent
+(the parent-death signal, `child.die_with_parent`): when a node is killed, its runs end
+with it instead of running on as orphans.
 
     host -> zygote   {"op": "run", "job": {...}}  + the run's channel (SCM_RIGHTS)
     zygote -> host   {"pid": N}
@@ -37,6 +41,7 @@ from typing import Any
 from ..limits import Limits
 from ..values import to_json_text
 from . import protocol
+from .identity import Identity, child_identity
 
 # Spare children kept forked and waiting.
 _POOL = 2
@@ -44,8 +49,9 @@ _POOL = 2
 # larger ones compile in the child, under the run's limits, so no script can hold the
 # zygote (and every run waiting on it) for long.
 _COMPILE_HERE_MAX = 64 << 10
-# What the zygote keeps of the host's environment: nothing secret, just enough to run.
-_KEEP_ENV = ("PATH", "SLUICE_TIMEZONE", "LANG", "LC_ALL", "PYTHONPATH", "TZ")
+_BOOT = ("import sys; sys.path[:0] = [p for p in sys.argv[3].split(sys.argv[4]) if p]; "
+         "from sluicegate.isolation.zygote import main; "
+         "main(int(sys.argv[1]), sys.argv[2], int(sys.argv[5]))")
 
 
 def _encode_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -72,17 +78,20 @@ def _decode_job(data: dict[str, Any]) -> dict[str, Any]:
 class ZygoteForker:
     """The host side: starts the zygote process and asks it for children."""
 
-    def __init__(self) -> None:
+    def __init__(self, identity: Identity | None | str = "host") -> None:
+        """`identity`: who children run as; by default `child_identity()` (raises
+        ValueError for a SLUICE_ISOLATION_USER it cannot use)."""
         self._lock = threading.Lock()
+        chosen = child_identity() if identity == "host" else identity
+        self.identity = chosen if isinstance(chosen, Identity) else None
         host, zygote = socket.socketpair()
-        env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
         # its own process group: a Ctrl-C meant for the host does not reach it; it ends
         # when the host does (the control socket closes; the parent-death signal)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from sluicegate.isolation.zygote import main; "
-             "main(int(sys.argv[1]), int(sys.argv[2]))", str(zygote.fileno()),
-             str(os.getpid())],
-            pass_fds=[zygote.fileno()], env=env, stdin=subprocess.DEVNULL,
+            [sys.executable, "-c", _BOOT, str(zygote.fileno()),
+             self.identity.encode() if self.identity else "-",
+             os.environ.get("PYTHONPATH", ""), os.pathsep, str(os.getpid())],
+            pass_fds=[zygote.fileno()], env={}, stdin=subprocess.DEVNULL,
             close_fds=True, process_group=0)
         zygote.close()
         self.control = host
@@ -124,7 +133,8 @@ class ZygoteForker:
 class _Spare:
     """A child forked ahead of time, waiting for its job on a private socket."""
 
-    def __init__(self, control: socket.socket, generation: int, network_left: bool) -> None:
+    def __init__(self, control: socket.socket, generation: int, network_left: bool,
+                 identity: Identity | None) -> None:
         self.generation = generation
         ours, theirs = socket.socketpair()
         zygote = os.getpid()
@@ -134,17 +144,17 @@ class _Spare:
             die_with_parent(zygote)  # a run never outlives the zygote (nor its node)
             ours.close()
             control.close()  # the child never talks to the zygote
-            _spare_main(theirs, network_left)
+            _spare_main(theirs, network_left, identity)
         from .child import own_group
         own_group(self.pid)
         theirs.close()
         self.socket = ours
 
 
-def _spare_main(sock: socket.socket, network_left: bool) -> None:
+def _spare_main(sock: socket.socket, network_left: bool, identity: Identity | None) -> None:
     from .child import prepare, run_child
     try:
-        prepare((sock.fileno(),), network_left)
+        prepare((sock.fileno(),), network_left, identity)
         request, fds = _receive_request(sock)
         if not fds:
             os._exit(5)
@@ -187,9 +197,11 @@ def _receive_raw(sock: socket.socket) -> tuple[dict[str, Any], list[int], bytes]
     return json.loads(raw, parse_float=Decimal), fds, raw
 
 
-def main(fd: int, host: int | None = None) -> None:
-    """The zygote's loop, in the process ZygoteForker starts (FD: its control socket,
-    HOST: the pid of the process that started it)."""
+def main(fd: int, identity_text: str = "-", host: int | None = None) -> None:
+    """The zygote's loop, in the process ZygoteForker starts (FD: its control socket;
+    `identity_text`: the children's uid:gid, or "-"; HOST: the pid of the process that
+    started it)."""
+    identity = Identity.decode(identity_text)
     from .child import die_with_parent, leave_network
     from .executor import preload
     if host is not None:
@@ -211,7 +223,7 @@ def main(fd: int, host: int | None = None) -> None:
         _collect(finished, {s.pid for s in pool})
         # Spares are forked only while no request waits, so a fork never delays a run.
         while len(pool) < _POOL and not select.select([control], [], [], 0)[0]:
-            pool.append(_Spare(control, generation, network_left))
+            pool.append(_Spare(control, generation, network_left, identity))
         try:
             request, fds, raw = _receive_raw(control)
         except (EOFError, OSError, ValueError):
@@ -223,7 +235,8 @@ def main(fd: int, host: int | None = None) -> None:
             for stale in [s for s in pool if s.generation < needed]:
                 _discard(stale)  # forked before this script was compiled here
                 pool.remove(stale)
-            spare = pool.pop(0) if pool else _Spare(control, generation, network_left)
+            spare = pool.pop(0) if pool else _Spare(control, generation, network_left,
+                                                            identity)
             socket.send_fds(spare.socket, [len(raw).to_bytes(4, "big") + raw], fds)
             for extra in fds:
                 os.close(extra)

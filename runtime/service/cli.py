@@ -548,9 +548,13 @@ def _node_arguments(p: argparse.ArgumentParser) -> None:
                    "(default host:pid)")
     p.add_argument("--in-process", action="store_true",
                    help="run scripts in this process instead of isolated children (trusted "
-                        "local use only: no memory limit, the process holds the secrets)")
+                        "local use only: no memory limit, the process holds the secrets); "
+                        "isolated children of a root host run as SLUICE_ISOLATION_USER "
+                        "(default uid 65532, 'none' keeps root)")
     p.add_argument("--keep-days", type=_non_negative_int, default=30, metavar="DAYS",
-                   help="retention: delete runs older than this (default 30; 0 keeps all)")
+                   help="retention: delete runs older than this (default 30; 0 keeps all); "
+                        "each field of a run record is cut at SLUICE_RUN_FIELD_BYTES "
+                        "(default 65536)")
     p.add_argument("--keep-runs", type=_non_negative_int, default=100_000, metavar="N",
                    help="retention: keep at most the newest N runs (default 100000; 0 keeps "
                         "all)")

@@ -1,13 +1,20 @@
 """The run history: recording every run, reading it back, and pruning old runs.
 
-What is kept of a run is bounded: logs to `max_log_lines` lines and `max_log_bytes` bytes
-(then one note says how many were dropped), the return value to `max_return_bytes` of
-JSON; inputs are stored with secret-looking keys redacted.
+What is kept of a run is bounded, so that no script can make every run record megabytes
+(an 8 MB `throw`): each field to `max_field_bytes` (64 KB by default,
+`SLUICE_RUN_FIELD_BYTES`). A text over it keeps its first bytes and is marked
+"… [cut: 8,388,608 bytes]" with its full size: the error message, each log line, and
+each text of the HTTP trace and of the mail outbox (to a quarter of it). Logs keep `max_log_lines` lines and
+`max_log_bytes` bytes (then one note says how many were dropped); the trace and the
+outbox keep their first entries that fit (`stats.http_truncated` and `mail_truncated`
+count the rest); the return value is kept whole up to `max_return_bytes` of JSON, else a
+note replaces it. Inputs are kept whole (replays need them), secret-looking keys redacted.
 """
 
 from __future__ import annotations
 
-__all__ = ["RetentionPolicy", "RunHistory", "RunRecord", "cap_logs"]
+__all__ = ["FIELD_BYTES_ENV", "RetentionPolicy", "RunHistory", "RunRecord", "cap_logs",
+           "cut_text", "field_cap_from_environment"]
 
 import datetime as _dt
 import os
@@ -88,12 +95,75 @@ class RunRecord:
                 "actor": self.actor}
 
 
+FIELD_BYTES_ENV = "SLUICE_RUN_FIELD_BYTES"
+DEFAULT_FIELD_BYTES = 64 * 1024
+_MIN_FIELD_BYTES = 1024
+# A line cut to fit the room left is worth keeping only if that room is this large.
+_MIN_PIECE = 64
+
+
+def field_cap_from_environment() -> int:
+    """`SLUICE_RUN_FIELD_BYTES`, or 64 KB; InvalidField names the variable when it is not
+    a whole number of at least 1024."""
+    text = os.environ.get(FIELD_BYTES_ENV, "").strip()
+    if not text:
+        return DEFAULT_FIELD_BYTES
+    if not text.isdigit() or int(text) < _MIN_FIELD_BYTES:
+        raise InvalidField(FIELD_BYTES_ENV, f"must be a whole number of bytes, at least "
+                                            f"{_MIN_FIELD_BYTES}, not {text!r}")
+    return int(text)
+
+
+def cut_text(text: str, max_bytes: int) -> str:
+    """`text` if its UTF-8 fits `max_bytes`, else its first bytes (whole characters) and
+    a mark with its full size."""
+    if len(text) * 4 <= max_bytes:  # cannot be over: skip the encoding
+        return text
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return text
+    kept = data[:max_bytes].decode("utf-8", "ignore")
+    return f"{kept}… [cut: {len(data):,} bytes]"
+
+
+def _cut_texts(value: Any, max_bytes: int) -> Any:
+    if isinstance(value, str):
+        return cut_text(value, max_bytes)
+    if isinstance(value, dict):
+        return {k: _cut_texts(v, max_bytes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cut_texts(v, max_bytes) for v in value]
+    return value
+
+
+def _first_that_fit(items: list[Any], max_bytes: int) -> tuple[list[Any], int]:
+    """The leading items whose JSON fits `max_bytes` together (the first always), and how
+    many were left out; each text in an item cut to a quarter of `max_bytes` first (a
+    trace entry holds the URL twice, in `url` and in `error`)."""
+    kept: list[Any] = []
+    size = 0
+    for item in items:
+        cut = _cut_texts(item, max_bytes // 4)
+        size += len(to_json_text(cut))
+        if kept and size > max_bytes:
+            break
+        kept.append(cut)
+    return kept, len(items) - len(kept)
+
+
 def cap_logs(logs: list[str], max_lines: int, max_bytes: int) -> tuple[list[str], bool]:
-    """The first lines of `logs` that fit both caps, and a note when some were dropped."""
+    """The first lines of `logs` that fit both caps, and a note when some were dropped; a
+    line too long for the room left is kept cut (and marked) when the room is worth it."""
     kept: list[str] = []
     size = 0
     for line in logs:
-        size += len(line.encode("utf-8", "surrogatepass")) + 1
+        length = len(line.encode("utf-8", "surrogatepass")) + 1
+        room = max_bytes - size - 1
+        if len(kept) < max_lines and size + length > max_bytes and room >= _MIN_PIECE:
+            kept.append(cut_text(line, room))
+            size = max_bytes
+            continue
+        size += length
         if len(kept) >= max_lines or size > max_bytes:
             dropped = len(logs) - len(kept)
             kept.append(f"[{dropped} more log line{'s' if dropped != 1 else ''} not stored: "
@@ -107,11 +177,13 @@ class RunHistory:
     """Writes and reads runs; `row` builds a record for callers batching their writes."""
 
     def __init__(self, sessions: sessionmaker[Session], *, max_log_lines: int = 2000,
-                 max_log_bytes: int = 256 * 1024,
-                 max_return_bytes: int = 1024 * 1024) -> None:
+                 max_log_bytes: int | None = None,
+                 max_return_bytes: int = 1024 * 1024,
+                 max_field_bytes: int = DEFAULT_FIELD_BYTES) -> None:
         self.sessions = sessions
+        self.max_field_bytes = max_field_bytes
         self.max_log_lines = max_log_lines
-        self.max_log_bytes = max_log_bytes
+        self.max_log_bytes = max_field_bytes if max_log_bytes is None else max_log_bytes
         self.max_return_bytes = max_return_bytes
         self.outbox = Outbox(sessions)
 
@@ -120,9 +192,19 @@ class RunHistory:
             started_at: _dt.datetime, finished_at: _dt.datetime, node: str = "",
             actor: str = "", **extra: Any) -> Run:
         """An unsaved Run for `result`, capped and redacted."""
+        cap = self.max_field_bytes
         logs, truncated = cap_logs(result.logs, self.max_log_lines, self.max_log_bytes)
         value = to_plain(result.value)
         stats = dict(result.stats)
+        error = result.error.to_json() if result.error else None
+        if error is not None:
+            error["message"] = cut_text(str(error.get("message") or ""), cap)
+        http, dropped = _first_that_fit(list(result.http), cap)
+        if dropped:
+            stats["http_truncated"] = dropped
+        mail, dropped = _first_that_fit(public_mail(list(result.mail)), cap)
+        if dropped:
+            stats["mail_truncated"] = dropped
         size = len(to_json_text(value))
         if size > self.max_return_bytes:
             value = (f"[return value not stored: {size} bytes of JSON, over the cap of "
@@ -131,9 +213,7 @@ class RunHistory:
         run = Run(trigger=trigger, script_id=script_id, script_name=script_name,
                   script_version=script_version, status=result.status,
                   inputs=redact(dict(inputs)), logs=logs, logs_truncated=truncated,
-                  return_value=value,
-                  error=result.error.to_json() if result.error else None, stats=stats,
-                  http=list(result.http), mail=public_mail(list(result.mail)),
+                  return_value=value, error=error, stats=stats, http=http, mail=mail,
                   started_at=started_at, finished_at=finished_at, node=node, actor=actor,
                   **extra)
         # the messages go to the outbox in the run's own transaction: recorded together

@@ -13,10 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 import json
 import logging
 import secrets
 import shutil
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -142,6 +144,7 @@ class LabRequest:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: int = 0  # the client's port: which kept-alive connection carried the request
 
 
 class _LabHandler(BaseHTTPRequestHandler):
@@ -169,7 +172,8 @@ class _LabHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         lab = self.server.lab
         headers = dict(self.headers.items())
-        lab.requests.append(LabRequest(self.command, self.path, headers, body))
+        lab.requests.append(LabRequest(self.command, self.path, headers, body,
+                                       self.client_address[1]))
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         path = parts.path
@@ -196,6 +200,20 @@ class _LabHandler(BaseHTTPRequestHandler):
                                      "content_type": headers.get("Content-Type"),
                                      "body": body.decode("utf-8", "replace")},
                                {"X-Echo-Auth": auth})
+        if path.startswith("/reflect"):
+            # a careless API quoting the credential it got, in the encoding asked for
+            secret = headers.get("X-Api-Key") or headers.get("Authorization", "")
+            if secret.startswith("Basic "):
+                secret = base64.b64decode(secret[6:]).decode()  # user:password
+            data, ctype = reflect(secret, query.get("how", "raw"))
+            if "redirect" in query:
+                self.send_response(302)
+                self.send_header("Location", "https://elsewhere.example/cb/"
+                                 + data.decode("latin-1"))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            return self._reply(200, data, {"Content-Type": ctype})
         if path.startswith("/file"):
             return self._reply(200, b"%PDF-1.4 \x00\xff binary", {
                 "Content-Type": "application/pdf",
@@ -252,6 +270,52 @@ class _LabHandler(BaseHTTPRequestHandler):
         return self._reply(200, {"ok": True, "path": path})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _route
+
+
+def _escape_all(text: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+def reflect(secret: str, how: str) -> tuple[bytes, str]:
+    """`secret` quoted in a JSON document, encoded the way `how` names."""
+    half = len(secret) // 2
+    doc = '{"you_sent": "%s"}'
+    texts = {
+        "raw": doc % secret,
+        "json_all": doc % _escape_all(secret),
+        "gson": doc % "".join(f"\\u{ord(c):04x}" if c in "=<>&'" else c for c in secret),
+        "split": doc % (secret[:half] + _escape_all(secret[half:half + 2])
+                        + secret[half + 2:]),
+        "html": html.escape(secret),
+        "html_decimal": "".join(f"&#{ord(c)};" for c in secret),
+        "html_hex": "".join(f"&#x{ord(c):X}" for c in secret),
+        "url": quote(secret, safe=""),
+        "url_lower": "".join(f"%{b:02x}" for b in secret.encode()),
+        "url_twice": quote(quote(secret, safe=""), safe=""),
+        "url_in_json": doc % quote(secret, safe="").replace("%", "\\u0025"),
+        "b64": base64.b64encode(secret.encode()).decode(),
+        "b64_nopad": base64.b64encode(secret.encode()).decode().rstrip("="),
+        "b64url": base64.urlsafe_b64encode(secret.encode()).decode(),
+        "b64url_nopad": base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
+        "b64_inside": base64.b64encode((doc % secret).encode()).decode(),
+        "b64_inside_shifted": base64.b64encode(("x" + doc % secret).encode()).decode(),
+        "b64_wrapped": "\r\n".join(
+            textwrap.wrap(base64.b64encode(("--" + doc % secret).encode()).decode(), 16)),
+    }
+    wide = {"utf16": ("utf-16", "application/json; charset=UTF-16"),
+            "utf16be": ("utf-16-be", "application/json; charset=UTF-16BE"),
+            "utf16_undeclared": ("utf-16-le", "application/octet-stream"),
+            "utf32": ("utf-32", "application/json; charset=UTF-32")}
+    if how in wide:
+        encoding, ctype = wide[how]
+        return (doc % secret).encode(encoding), ctype
+    return texts[how].encode(), "text/plain; charset=utf-8"
+
+
+REFLECTIONS = ["raw", "json_all", "gson", "split", "html", "html_decimal", "html_hex", "url",
+               "url_lower", "url_twice", "url_in_json", "b64", "b64_nopad", "b64url",
+               "b64url_nopad", "b64_inside", "b64_inside_shifted", "b64_wrapped", "utf16",
+               "utf16be", "utf16_undeclared", "utf32"]
 
 
 class _LabServer(ThreadingHTTPServer):

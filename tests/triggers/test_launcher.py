@@ -202,7 +202,7 @@ def test_logs_are_capped_in_the_history(triggers: Triggers) -> None:
     out = triggers.launcher.execute_function("chatty", {}, actor=ME)
     record = triggers.history.get(out.run_id)
     assert record.logs == ["1", "2", "3", "4", "5", "[3 more log lines not stored: the "
-                           "history keeps 5 lines / 256 KB]"]
+                           "history keeps 5 lines / 64 KB]"]
     assert record.logs_truncated
     assert cap_logs(["x" * 10] * 3, 100, 25) == (
         ["x" * 10, "x" * 10, "[1 more log line not stored: the history keeps 100 lines / "
