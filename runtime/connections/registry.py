@@ -26,23 +26,20 @@ Every change and authorization is written to the audit table: who, when, which f
 
 from __future__ import annotations
 
+# The errors, views and grants live in `model`, the checking of settings in `settings`;
+# they are re-exported here, where callers have always found them.
 __all__ = ["Registry", "RegistryError", "AuthorizationFailed", "ConnectionNotFound",
-           "ConnectionView", "Grant",
-           "LINK_NAME", "default_actor"]
+           "ConnectionView", "Grant", "LINK_NAME", "default_actor", "no_implicit_connection"]
 
 import datetime as _dt
-import getpass
 import hashlib
 import json
 import logging
-import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -50,206 +47,33 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from ..errors import ScriptRuntimeError
-from ..http.broker import RUNTIME_HEADERS, deadline_transport
-from ..http.guard import BaseUrl, DestinationRefused, first_match
+from ..http.broker import deadline_transport
+from ..http.guard import BaseUrl
 from ..observability.metrics import TOKEN_REFRESHES
 from ..store.connections import (
     AUTH_TYPES, Connection, ConnectionAudit, ConnectionCredential, PendingAuthorization,
 )
 from ..store.db import session_factory, utcnow
 from .catalogue import Catalogue, UnknownService
+from .model import (
+    AuthorizationFailed, ConnectionNotFound, ConnectionView, Entry, Grant, RegistryError,
+    default_actor, no_implicit_connection,
+)
+from .settings import parse_secret, secret_values, validate_bases, validate_params
 from .keycheck import record_key, verify_key
 from .keyring import Keyring
 from .oauth import (
-    TOKEN_AUTH_METHODS, AuthorizationStart, OAuth2Flow, OAuth2Settings, TokenEndpointError,
+    AuthorizationStart, OAuth2Flow, OAuth2Settings, TokenEndpointError,
     TokenSet,
 )
 from .signers import (
-    PLACEMENTS, ApiKeySigner, BasicSigner, OAuth1Signer, OAuth2Signer, Signer,
+    ApiKeySigner, BasicSigner, OAuth1Signer, OAuth2Signer, Signer,
 )
 
 log = logging.getLogger("sluicegate.connections")
 
 LINK_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
-GRANTS = ("authorization_code", "client_credentials")
-# headers an idempotency key must never replace
-_NOT_IDEMPOTENCY = {"authorization", "proxy-authorization", "cookie", "host",
-                    "content-type", "content-length", "transfer-encoding", "user-agent"}
 _PENDING_SECONDS = 600.0
-
-
-class RegistryError(ValueError):
-    """A field of a connection command that cannot be accepted (field, reason)."""
-
-    def __init__(self, field_name: str, reason: str) -> None:
-        super().__init__(f"{field_name}: {reason}")
-        self.field = field_name
-        self.reason = reason
-
-
-class AuthorizationFailed(RegistryError):
-    """The provider refused or could not complete an authorization (not a usage error)."""
-
-
-def no_implicit_connection(kind: str) -> ScriptRuntimeError:
-    service = f"zoho_{kind}"
-    return ScriptRuntimeError(
-        f"zoho.{kind} tasks called without a connection use the organization's {service} "
-        f"connection, and there is none: add one (sluice connections add NAME --auth oauth2 "
-        f"--service {service} ...) or name a connection as the task's last argument")
-
-
-class ConnectionNotFound(ScriptRuntimeError):
-    """No connection has this link name."""
-
-
-def default_actor() -> str:
-    """Who is acting, for the audit trail: `SLUICE_ACTOR`, else the OS user."""
-    actor = os.environ.get("SLUICE_ACTOR")
-    if actor:
-        return actor
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli:unknown"
-
-
-@dataclass(frozen=True)
-class ConnectionView:
-    """A connection as `list` and `show` present it: no secret, only whether it is set."""
-
-    link_name: str
-    display_name: str
-    service: str
-    auth_type: str
-    params: dict[str, Any]
-    base_urls: list[str]
-    status: str
-    last_error: str | None
-    token_generation: int
-    expires_at: float | None
-    has_secret: bool
-    has_access_token: bool
-    has_refresh_token: bool
-    scope: str | None
-    created_at: str
-    updated_at: str
-    created_by: str
-    updated_by: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"link_name": self.link_name, "display_name": self.display_name,
-                "service": self.service, "auth_type": self.auth_type,
-                "params": dict(self.params), "base_urls": list(self.base_urls),
-                "status": self.status, "last_error": self.last_error,
-                "token_generation": self.token_generation, "expires_at": self.expires_at,
-                "secret_set": self.has_secret, "access_token_set": self.has_access_token,
-                "refresh_token_set": self.has_refresh_token, "scope": self.scope,
-                "created_at": self.created_at, "updated_at": self.updated_at,
-                "created_by": self.created_by, "updated_by": self.updated_by}
-
-
-@dataclass(frozen=True)
-class Grant:
-    """What the broker needs to send one request for a connection."""
-
-    link_name: str
-    generation: int
-    signer: Signer
-    bases: tuple[BaseUrl, ...]
-    secrets: tuple[str, ...]
-    refreshable: bool = False
-    refresh_on_status: frozenset[int] = frozenset({401})
-    refresh_on_body: tuple[str, ...] = ()
-    # the header that carries a scheduled run's idempotency key (http.idempotency)
-    idempotency_header: str | None = None
-
-    def match(self, url: str | httpx.URL) -> BaseUrl | None:
-        if isinstance(url, str):
-            return _first_match(self.bases, url)
-        return first_match(self.bases, url)
-
-    def rejected(self, status: int, body: bytes) -> bool:
-        """Whether an answer says the token is no longer good (a refresh may help)."""
-        if not self.refreshable:
-            return False
-        return status in self.refresh_on_status or any(
-            marker.encode("utf-8") in body for marker in self.refresh_on_body)
-
-
-@lru_cache(maxsize=1024)
-def _first_match(bases: tuple[BaseUrl, ...], url: str) -> BaseUrl | None:
-    """`first_match`, remembered: a script calls the same few URLs over and over."""
-    return first_match(bases, url)
-
-
-@dataclass
-class _Entry:
-    """The decrypted state of one connection, as cached by a registry."""
-
-    id: int
-    link_name: str
-    auth_type: str
-    params: dict[str, Any]
-    base_urls: list[str]
-    status: str
-    last_error: str | None
-    secrets: dict[str, Any]
-    access_token: str | None
-    refresh_token: str | None
-    expires_at: float | None
-    generation: int
-    loaded_at: float
-    bases: tuple[BaseUrl, ...] = field(default=())
-    grant: Grant | None = None  # built on first use; an entry is replaced, never changed
-
-
-def _secret_values(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value] if value else []
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _secret_values(v)]
-    if isinstance(value, (list, tuple)):
-        return [s for v in value for s in _secret_values(v)]
-    return []
-
-
-def _parse_secret(auth_type: str, secret: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The one secret of the command line, or a JSON object for several parts."""
-    text = secret.strip("\r\n")
-    structured: dict[str, Any] | None = None
-    if text.lstrip().startswith("{"):
-        try:
-            loaded = json.loads(text)
-        except ValueError:
-            raise RegistryError("secret", "starts with '{' but is not a JSON object") from None
-        if not isinstance(loaded, dict) or not all(isinstance(v, (str, dict))
-                                                   for v in loaded.values()):
-            raise RegistryError("secret", "a JSON secret must be an object of texts")
-        structured = loaded
-    if auth_type == "oauth2":
-        value = structured.get("client_secret") if structured else text
-        if not isinstance(value, str):
-            raise RegistryError("secret", "an OAuth 2 secret is the client secret")
-        return {"client_secret": value}
-    if auth_type == "oauth1":
-        if structured:
-            out = {k: structured[k] for k in ("consumer_secret", "token", "token_secret")
-                   if isinstance(structured.get(k), str)}
-            if "consumer_secret" not in out:
-                raise RegistryError("secret", "an OAuth 1 secret needs consumer_secret")
-            return out
-        consumer, _, token_secret = text.partition("&")
-        return {"consumer_secret": consumer, "token_secret": token_secret}
-    if auth_type == "api_key":
-        if structured:
-            keys = structured.get("keys", structured)
-            if not isinstance(keys, dict) or not keys or not all(
-                    isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
-                raise RegistryError("secret", "API keys must be an object of name: key texts")
-            return {"keys": dict(keys)}
-        return {"keys": {params["param_name"]: text}}
-    return {"password": structured.get("password", "") if structured else text}
 
 
 class Registry:
@@ -283,7 +107,7 @@ class Registry:
         self._implicit: dict[str, tuple[float, str]] = {}  # kind -> (loaded at, link)
         self._token_timeout = token_timeout
         self.actor = actor
-        self._cache: dict[str, _Entry] = {}
+        self._cache: dict[str, Entry] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         # link -> (monotonic time, message) of the last refresh that failed for a
@@ -344,11 +168,11 @@ class Registry:
                  "refresh_on_status": refresh_on_status, "refresh_on_body": refresh_on_body,
                  "refresh_leeway": refresh_leeway, "idempotency_header": idempotency_header}
         params.update({k: v for k, v in given.items() if v is not None})
-        params = self._validate(auth_type, params)
-        urls = self._validate_bases(base_urls or service_urls)
+        params = validate_params(auth_type, params)
+        urls = validate_bases(base_urls or service_urls)
         if secret is None or (secret == "" and auth_type != "basic"):
             raise RegistryError("secret", "is required (--secret-stdin or --secret-env)")
-        secrets = _parse_secret(auth_type, secret, params)
+        secrets = parse_secret(auth_type, secret, params)
         status = "needs_authorization" if auth_type == "oauth2" else "connected"
         who = actor or self.actor or default_actor()
         with self._sessions() as s:
@@ -396,8 +220,8 @@ class Registry:
         who = actor or self.actor or default_actor()
         with self._locked(link_name) as (s, conn, cred):
             old_params = dict(conn.params or {})
-            params = self._validate(conn.auth_type, {**old_params, **given})
-            urls = self._validate_bases(base_urls) if base_urls is not None else None
+            params = validate_params(conn.auth_type, {**old_params, **given})
+            urls = validate_bases(base_urls) if base_urls is not None else None
             audit: dict[str, Any] = {}
             for key in sorted(set(old_params) | set(params)):
                 if old_params.get(key) != params.get(key):
@@ -412,7 +236,7 @@ class Registry:
             if secret is not None:
                 if secret == "" and conn.auth_type != "basic":
                     raise RegistryError("secret", "cannot be empty")
-                secrets = _parse_secret(conn.auth_type, secret, params)
+                secrets = parse_secret(conn.auth_type, secret, params)
                 cred.secrets = self._seal(json.dumps(secrets), conn.id, "secrets")
                 audit["secret"] = "changed"
                 if conn.auth_type != "oauth2":
@@ -689,127 +513,6 @@ class Registry:
         return self._grant(self._refresh(entry, force=True, seen=generation))
 
     # ---- internals ---------------------------------------------------------------------
-    def _validate(self, auth_type: str, params: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in params.items() if v is not None}
-        for key in ("authorize_url", "token_url", "refresh_url", "revoke_url"):
-            if out.get(key):
-                try:
-                    _check_endpoint(out[key])
-                except DestinationRefused as exc:
-                    raise RegistryError(key.replace("_", "-"), str(exc)) from None
-        fmt = out.get("header_format")
-        if fmt is not None and "{token}" not in fmt:
-            out["header_format"] = fmt = fmt.replace("{key}", "{token}").replace(
-                "{secret}", "{token}")
-            if "{token}" not in fmt:
-                raise RegistryError("header-format", "must contain {token}, e.g. "
-                                    "'Bearer {token}'")
-        if fmt is not None and re.search(r"[\r\n\x00]", fmt):
-            raise RegistryError("header-format", "must not contain line breaks")
-        placement = out.get("param_type")
-        if placement is not None and placement not in PLACEMENTS:
-            raise RegistryError("param-type", f"must be one of {', '.join(PLACEMENTS)}")
-        name = out.get("param_name")
-        if name is not None and not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
-            raise RegistryError("param-name", "must be a valid header or parameter name")
-        if name is not None and (placement or "header") == "header" and (
-                name.lower() in RUNTIME_HEADERS or name.lower().startswith("proxy-")):
-            raise RegistryError("param-name", f"'{name}' frames the message or names its "
-                                "destination; only the runtime sets it")
-        if auth_type == "oauth2":
-            if not out.get("client_id"):
-                raise RegistryError("client-id", "is required for OAuth 2")
-            if not out.get("token_url"):
-                raise RegistryError("token-url", "is required for OAuth 2")
-            out.setdefault("grant", "authorization_code")
-            if out["grant"] not in GRANTS:
-                raise RegistryError("grant", f"must be one of {', '.join(GRANTS)}")
-            if out["grant"] == "authorization_code" and not out.get("authorize_url"):
-                raise RegistryError("authorize-url", "is required for the authorization "
-                                    "code grant")
-            if placement == "form":
-                raise RegistryError("param-type", "an OAuth 2 token is sent as a header or "
-                                    "a query parameter")
-            delimiter = out.get("scope_delimiter", " ")
-            out["scope_delimiter"] = " " if delimiter in ("space", "") else delimiter
-            scopes = out.get("scopes") or []
-            out["scopes"] = [s.strip() for s in scopes if s.strip()]
-            out.setdefault("token_auth", "auto")
-            if out["token_auth"] not in TOKEN_AUTH_METHODS:
-                raise RegistryError("token-auth", f"must be one of "
-                                    f"{', '.join(TOKEN_AUTH_METHODS)}")
-            out.setdefault("header_format", "Bearer {token}")
-        elif auth_type == "oauth1":
-            if not out.get("client_id"):
-                raise RegistryError("client-id", "is the OAuth 1 consumer key and is required")
-        elif auth_type == "api_key":
-            out.setdefault("param_type", "header")
-            default_name = ("Authorization" if out.get("header_format") else "X-API-Key") \
-                if out["param_type"] == "header" else "api_key"
-            out.setdefault("param_name", default_name)
-        elif auth_type == "basic":
-            if not out.get("username"):
-                raise RegistryError("username", "is required for Basic authentication")
-        statuses = out.get("refresh_on_status")
-        if statuses is not None:
-            if auth_type != "oauth2":
-                raise RegistryError("refresh-on-status", "only OAuth 2 tokens are refreshed")
-            try:
-                out["refresh_on_status"] = codes = [int(str(x).strip()) for x in statuses]
-            except ValueError:
-                raise RegistryError("refresh-on-status", "must be HTTP status codes such as "
-                                    "401,403") from None
-            if not codes or not all(100 <= c <= 599 for c in codes):
-                raise RegistryError("refresh-on-status", "must be HTTP status codes between "
-                                    "100 and 599")
-        markers = out.get("refresh_on_body")
-        if markers is not None:
-            if auth_type != "oauth2":
-                raise RegistryError("refresh-on-body", "only OAuth 2 tokens are refreshed")
-            if not all(isinstance(m, str) and m.strip() for m in markers):
-                raise RegistryError("refresh-on-body", "must be non-empty texts")
-        leeway = out.get("refresh_leeway")
-        if leeway is not None:
-            try:
-                out["refresh_leeway"] = seconds = float(leeway)
-            except (TypeError, ValueError):
-                raise RegistryError("refresh-leeway", "must be a number of seconds") from None
-            if not 0 <= seconds <= 86400:
-                raise RegistryError("refresh-leeway", "must be between 0 and 86400 seconds")
-        if "idempotency_header" in out:
-            header = str(out["idempotency_header"]).strip()
-            if not header:
-                del out["idempotency_header"]   # `--idempotency-header ''` removes it
-            elif not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", header):
-                raise RegistryError("idempotency-header", "must be a valid header name, "
-                                    "e.g. Idempotency-Key")
-            elif header.lower() in _NOT_IDEMPOTENCY or (
-                    out.get("param_type", "header") == "header"
-                    and header.lower() == str(out.get("param_name", "")).lower()):
-                raise RegistryError("idempotency-header", f"'{header}' carries something "
-                                    "else; name the header the API reads idempotency keys "
-                                    "from, e.g. Idempotency-Key")
-            else:
-                out["idempotency_header"] = header
-        extra = out.get("authorize_params")
-        if extra is not None and not (isinstance(extra, dict) and all(
-                isinstance(k, str) and k and isinstance(v, str) for k, v in extra.items())):
-            raise RegistryError("authorize-param", "must be NAME=VALUE texts")
-        return out
-
-    @staticmethod
-    def _validate_bases(urls: list[str]) -> list[str]:
-        if not urls:
-            raise RegistryError("base-url", "at least one --base-url is required: a connection "
-                                "is only ever used with the base URLs it names")
-        out = []
-        for url in urls:
-            try:
-                out.append(str(BaseUrl.parse(url)))
-            except DestinationRefused as exc:
-                raise RegistryError("base-url", str(exc)) from None
-        return out
-
     def _seal(self, text: str, connection_id: int, name: str) -> str:
         return self._keyring.encrypt(text, f"connection:{connection_id}:{name}")
 
@@ -818,9 +521,9 @@ class Registry:
             return None
         return self._keyring.decrypt(value, f"connection:{connection_id}:{name}")
 
-    def _decode(self, conn: Connection, cred: ConnectionCredential) -> _Entry:
+    def _decode(self, conn: Connection, cred: ConnectionCredential) -> Entry:
         secrets = json.loads(self._open(cred.secrets, conn.id, "secrets") or "{}")
-        entry = _Entry(
+        entry = Entry(
             id=conn.id, link_name=conn.link_name, auth_type=conn.auth_type,
             params=dict(conn.params or {}), base_urls=list(conn.base_urls or []),
             status=conn.status, last_error=conn.last_error, secrets=secrets,
@@ -854,7 +557,7 @@ class Registry:
             raise ConnectionNotFound(f"Connection '{link_name}' does not exist")
         return conn
 
-    def _entry(self, link_name: str) -> _Entry:
+    def _entry(self, link_name: str) -> Entry:
         cached = self._cache.get(link_name)
         if cached is not None and time.monotonic() - cached.loaded_at < self._ttl:
             return cached
@@ -868,7 +571,7 @@ class Registry:
         self._cache.pop(link_name, None)
         self._implicit.clear()  # an added, changed or deleted connection may change it
 
-    def _check_usable(self, entry: _Entry) -> None:
+    def _check_usable(self, entry: Entry) -> None:
         link = entry.link_name
         if entry.status == "needs_authorization" or (
                 entry.status == "connected" and entry.auth_type == "oauth2"
@@ -881,7 +584,7 @@ class Registry:
             raise ScriptRuntimeError(f"Connection '{link}' is in error: "
                                      f"{entry.last_error or 'unknown error'}")
 
-    def _expiring(self, entry: _Entry) -> bool:
+    def _expiring(self, entry: Entry) -> bool:
         """Whether the token expires within the leeway: the connection's own
         (`refresh_leeway`), else the registry's."""
         if entry.expires_at is None:
@@ -890,18 +593,18 @@ class Registry:
         return entry.expires_at - (self.leeway if leeway is None else leeway) <= self._clock()
 
     @staticmethod
-    def _refreshable(entry: _Entry) -> bool:
+    def _refreshable(entry: Entry) -> bool:
         return entry.auth_type == "oauth2" and (
             bool(entry.refresh_token) or entry.params.get("grant") == "client_credentials")
 
-    def _grant(self, entry: _Entry) -> Grant:
+    def _grant(self, entry: Entry) -> Grant:
         if entry.grant is None:
             entry.grant = self._build_grant(entry)
         return entry.grant
 
-    def _build_grant(self, entry: _Entry) -> Grant:
+    def _build_grant(self, entry: Entry) -> Grant:
         p = entry.params
-        secret_values = _secret_values(entry.secrets)
+        known = secret_values(entry.secrets)
         signer: Signer
         if entry.auth_type == "oauth2":
             assert entry.access_token is not None
@@ -910,7 +613,7 @@ class Registry:
                                   "Bearer {token}", placement,
                                   p.get("param_name") or ("Authorization" if placement ==
                                                           "header" else "access_token"))
-            secret_values += [entry.access_token, entry.refresh_token or ""]
+            known += [entry.access_token, entry.refresh_token or ""]
         elif entry.auth_type == "oauth1":
             signer = OAuth1Signer(p["client_id"], entry.secrets.get("consumer_secret", ""),
                                   entry.secrets.get("token") or p.get("username"),
@@ -924,15 +627,15 @@ class Registry:
             signer = basic
             # the pair a server may quote back decoded from the header, in any encoding
             password = entry.secrets.get("password", "")
-            secret_values += [basic.header_value.split(" ", 1)[1],
+            known += [basic.header_value.split(" ", 1)[1],
                               f"{p.get('username', '')}:{password}" if password else ""]
         return Grant(entry.link_name, entry.generation, signer, entry.bases,
-                     tuple(sorted({v for v in secret_values if v}, key=len, reverse=True)),
+                     tuple(sorted({v for v in known if v}, key=len, reverse=True)),
                      self._refreshable(entry),
                      frozenset(p.get("refresh_on_status") or (401,)),
                      tuple(p.get("refresh_on_body") or ()), p.get("idempotency_header"))
 
-    def _flow(self, entry: _Entry) -> OAuth2Flow:
+    def _flow(self, entry: Entry) -> OAuth2Flow:
         p = entry.params
         settings = OAuth2Settings(
             client_id=p["client_id"], token_url=p["token_url"],
@@ -975,7 +678,7 @@ class Registry:
             changes["scope"] = tokens.scope
         self._audit(s, conn.link_name, action, who, changes)
 
-    def _refresh(self, entry: _Entry, *, force: bool, seen: int) -> _Entry:
+    def _refresh(self, entry: Entry, *, force: bool, seen: int) -> Entry:
         link = entry.link_name
         waited_since = time.monotonic()
         with self._thread_lock(link):
@@ -1116,8 +819,4 @@ def _reason(err: TokenEndpointError) -> str:
         return f"the token endpoint answered HTTP {err.status} ({err.code})"
     return f"the token endpoint refused ({err.code})"
 
-
-def _check_endpoint(url: str) -> None:
-    """Provider endpoints must be absolute http(s) URLs without credentials."""
-    BaseUrl.parse(url.split("?", 1)[0])
 

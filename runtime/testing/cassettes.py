@@ -25,6 +25,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
@@ -182,7 +183,7 @@ def write_cassette(test: TestFile, recorded: dict[str, list[dict[str, Any]]],
                    secrets: tuple[str, ...]) -> None:
     """Merge the recorded cases into the test file's cassette (others are kept) and
     write it in test-file order."""
-    from ..http.broker import scrub
+    from ..http.redaction import scrub_text
 
     existing = load_cassette(test.cassette_path).cases \
         if os.path.isfile(test.cassette_path) else {}
@@ -193,7 +194,9 @@ def write_cassette(test: TestFile, recorded: dict[str, list[dict[str, Any]]],
                 "test_file": os.path.basename(test.path),
                 "cases": {name: merged[name] for name in order}}
     text = render(document) + "\n"
-    text = scrub(text.encode("utf-8"), secrets).decode("utf-8")
+    # every encoding of every secret the connections hold (JSON-escaped, base64, ...);
+    # a cassette is written once, so it may take longer than a response's budget
+    text = scrub_text(text, secrets, deadline=time.monotonic() + 60)
     folder = os.path.dirname(os.path.abspath(test.cassette_path))
     fd, temp = tempfile.mkstemp(prefix=".sluice-cassette-", dir=folder)
     try:
