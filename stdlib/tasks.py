@@ -403,8 +403,12 @@ def _integration_rows() -> list[Builtin]:
     from sluicegate.integrations import TASKS as ROWS
     from sluicegate.integrations.runner import call
 
-    return [function((row.name, *row.aliases), partial(call, row), row.min_args, row.max_args)
-            for row in ROWS]
+    rows = []
+    for row in ROWS:
+        fn = partial(call, row)
+        fn.__doc__ = row.summary   # what references and hovers show of the task
+        rows.append(function((row.name, *row.aliases), fn, row.min_args, row.max_args))
+    return rows
 
 
 # ---- system values -------------------------------------------------------------------------

@@ -474,14 +474,21 @@ class Analyzer:
         if sig is not None:
             site.signature = sig
             if not sig.accepts(count):
+                names = ", ".join(sig.params)
                 self._report("ArgumentCount", f"Task '{full}' expects {sig.arity_text()} "
-                             f"but got {count}", Span.of(name_tok), "error")
+                             f"({names}) but got {count}" if names else
+                             f"Task '{full}' expects {sig.arity_text()} but got {count}",
+                             Span.of(name_tok), "error")
             return
         namespace = full.rsplit(".", 1)[0].lower()
         if namespace not in task_namespaces():
             return  # another product's task: valid Deluge this runtime has no table of
-        known = {n: s.name for n, s in tasks().items() if n.startswith(namespace + ".")}
-        close = difflib.get_close_matches(full.lower(), list(known), n=1, cutoff=0.8)
+        # near misses are judged on the task's own name within its service: `bulkCreate`
+        # is another task of the vendor's, not a typo of `create`
+        prefix = namespace + "."
+        known = {n[len(prefix):]: s.name for n, s in tasks().items() if n.startswith(prefix)}
+        own = full.lower()[len(prefix):]
+        close = difflib.get_close_matches(own, list(known), n=1, cutoff=0.8)
         hint = f" (did you mean '{known[close[0]]}'?)" if close else ""
         fix = None
         if close:

@@ -288,7 +288,9 @@ class _Printer:
             if prev is not None:
                 line, broke = self._between(prev, tok, line)
                 line = indent + INDENT if broke else line + _space(before, prev, tok, header)
-            if tok.type in _TASK_WORDS or (tok.type == "NAME" and _is_creator_task(tokens, i)):
+            block = i + 1 < len(tokens) and tokens[i + 1].type == "LSQB"  # not invokeUrl(...)
+            if block and (tok.type in _TASK_WORDS or
+                          (tok.type == "NAME" and _is_creator_task(tokens, i))):
                 end = _matching(tokens, i + 1)
                 if end is not None:
                     line = self._task_block(tokens[i + 1: end + 1], line + str(tok), indent)

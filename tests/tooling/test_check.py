@@ -93,13 +93,15 @@ def test_method_and_task_argument_counts() -> None:
               'info zoho.crm.getRecordById("Leads", 1);\n')
     assert _errors(source) == [
         "Function 'subString' expects 1 to 2 arguments but got 0",
-        "Task 'zoho.crm.getRecords' expects at least 1 argument but got 0",
+        "Task 'zoho.crm.getRecords' expects 1 to 5 arguments (module, page, per_page, "
+        "query, connection) but got 0",
     ]
 
 
 def test_unknown_zoho_tasks() -> None:
     found = _found('info zoho.crm.getRecordz("Leads");\ninfo zoho.cliq.postToChannel("a", "b");\n')
-    assert found == [(1, 15, "warning", "Unknown task 'zoho.crm.getRecordz': not one of the "
+    # a near miss of a known task is a typo: an error, with the fix
+    assert found == [(1, 15, "error", "Unknown task 'zoho.crm.getRecordz': not one of the "
                       "zoho.crm tasks this runtime runs (did you mean 'zoho.crm.getRecords'?)")]
 
 
