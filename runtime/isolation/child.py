@@ -117,6 +117,11 @@ def die_with_parent(parent: int, own_group: bool = True) -> None:
             os.setpgid(0, 0)
         except OSError:
             pass  # already a group or session leader
+    _arm_parent_death(parent)
+
+
+def _arm_parent_death(parent: int) -> None:
+    """SIGKILL this process when its parent dies; exit at once if it already has."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -132,6 +137,7 @@ def prepare(keep_fds: tuple[int, ...], network_left: bool = False,
     """The lock-down steps that do not depend on the job; a zygote's spare child takes
     them before its job arrives, off the run's critical path. `network_left`: the parent
     already left the network (a zygote does it once, sparing every child the cost)."""
+    parent = os.getppid()
     os.environ.clear()
     _wipe_initial_environment()
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -149,6 +155,10 @@ def prepare(keep_fds: tuple[int, ...], network_left: bool = False,
     except (OSError, AttributeError):
         pass
     drop_privileges(identity)  # last: leaving the network needs the privilege
+    if identity is not None:
+        # the kernel clears the parent-death signal when a process changes its user or
+        # group: arm it again, or a child of a killed node would run on as an orphan
+        _arm_parent_death(parent)
 
 
 def _wipe_initial_environment() -> None:

@@ -52,7 +52,7 @@ def api(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
 def test_connections_are_administered_over_the_api_without_showing_a_secret(api: Api) -> None:
     c, admin = api.client, api.admin
     body = {"link": "crm", "auth": "api_key", "secret": SECRET, "param_name": "X-Api-Key",
-            "base_urls": [f"{c.base_url}/"]}
+            "base_urls": [f"{c.base_url}/nothing-here/"]}  # the console answers at /
     assert c.post("/api/v1/connections", headers=api.runner, json=body).status_code == 403
     created = c.post("/api/v1/connections", headers=admin, json=body)
     assert created.status_code == 201 and created.json()["status"] == "connected"
