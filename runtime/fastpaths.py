@@ -36,6 +36,7 @@ from typing import Any
 
 from .dispatch import method_caller
 from .errors import ScriptRuntimeError
+from .treepass import TrustedPass, stamp, walk
 from .values import MAX_NUMBER, MIN_NUMBER
 
 # Past this many elements, growth goes through the helpers, which check the size limit.
@@ -87,42 +88,14 @@ def _located(new: Any, old: ast.AST) -> Any:
     Subtrees that already have a position (the script's own operands, fast paths built
     below this one) keep theirs and are not walked again: an error inside an argument
     points at the argument, and the pass stays linear in the size of the tree."""
-    line, col = old.lineno, old.col_offset  # type: ignore[attr-defined]
-    end_line = getattr(old, "end_lineno", None)
-    end_col = getattr(old, "end_col_offset", None)
-    stack = [new]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.expr, ast.stmt)):
-            if node is not new and hasattr(node, "lineno"):
-                continue
-            node.lineno, node.col_offset = line, col
-            node.end_lineno, node.end_col_offset = end_line, end_col
-        stack.extend(ast.iter_child_nodes(node))
-    return new
+    return stamp(new, old)
 
 
 _INT_OPS = {"dg_add", "dg_sub", "dg_mul", "dg_mod", "dg_div"}
 
 
-def _int_typed(expr: Any, ints: set[str]) -> bool:
-    """Whether `expr` (as the translator wrote it) always gives a NUMBER when it gives
-    anything: NUMBER operators on NUMBERs return a NUMBER or raise (SPEC §3)."""
-    if isinstance(expr, ast.Constant):
-        return type(expr.value) is int
-    if isinstance(expr, ast.Name):
-        return expr.id in ints
-    if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)
-            and not expr.keywords):
-        if expr.func.id in _INT_OPS and len(expr.args) == 2:
-            return all(_int_typed(a, ints) for a in expr.args)
-        if expr.func.id == "dg_neg" and len(expr.args) == 1:
-            return _int_typed(expr.args[0], ints)
-    return False
-
-
 def _names_in(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, ast.Name)}
 
 
 def int_locals(fn: ast.FunctionDef) -> set[str]:
@@ -142,20 +115,20 @@ def int_locals(fn: ast.FunctionDef) -> set[str]:
         return set()
     from_inputs = set()
     for stmt in body[:-1]:  # the input prologue of the runtime nodes
-        from_inputs |= {n.id for n in ast.walk(stmt)
+        from_inputs |= {n.id for n in walk(stmt)
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     statement_names: list[set[str]] = []
     for stmt in guarded.body:  # one walk: the names of each statement and the assignments
         names: set[str] = set()
         statement_names.append(names)
-        for node in ast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, ast.Name):
                 names.add(node.id)
             elif isinstance(node, ast.Assign):
                 if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     values.setdefault(node.targets[0].id, []).append(node.value)
                 else:
-                    disqualified |= {n.id for t in node.targets for n in ast.walk(t)
+                    disqualified |= {n.id for t in node.targets for n in walk(t)
                                      if isinstance(n, ast.Name)}
             elif isinstance(node, (ast.For, ast.AsyncFor)):
                 target, source = node.target, node.iter
@@ -168,39 +141,81 @@ def int_locals(fn: ast.FunctionDef) -> set[str]:
                 if isinstance(target, ast.Name) and index_loop:
                     values.setdefault(target.id, []).append(ast.Constant(0))
                 else:
-                    disqualified |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+                    disqualified |= {n.id for n in walk(target) if isinstance(n, ast.Name)}
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-                disqualified |= {n.id for n in ast.walk(node.target)
+                disqualified |= {n.id for n in walk(node.target)
                                  if isinstance(n, ast.Name)}
             elif isinstance(node, ast.NamedExpr):
                 disqualified.add(node.target.id)
             elif isinstance(node, (ast.FunctionDef, ast.Lambda, ast.With, ast.Delete)):
                 return set()  # not a shape the translator writes: infer nothing
+    # The first statement naming each variable and how many name it, in one pass (a
+    # search per variable would be quadratic in a long script of distinct names).
+    first_mention: dict[str, int] = {}
+    mention_count: dict[str, int] = {}
+    for i, names in enumerate(statement_names):
+        for name in names:
+            first_mention.setdefault(name, i)
+            mention_count[name] = mention_count.get(name, 0) + 1
     for name in from_inputs & set(values):
-        mentions = [stmt for stmt, names in zip(guarded.body, statement_names)
-                    if name in names]
-        first = mentions[0] if mentions else None
+        index = first_mention.get(name)
+        first = guarded.body[index] if index is not None else None
         assigned_first = (isinstance(first, ast.Assign) and len(first.targets) == 1
                           and isinstance(first.targets[0], ast.Name)
                           and first.targets[0].id == name
                           and name not in _names_in(first.value))
         # A loop variable used only inside its own loop never shows an input's value.
         loop_only = (isinstance(first, ast.For) and isinstance(first.target, ast.Name)
-                     and first.target.id == name and len(mentions) == 1)
+                     and first.target.id == name and mention_count.get(name) == 1)
         if not (assigned_first or loop_only):
             disqualified.add(name)
-    ints = {n for n in values if n.startswith("v_")} - disqualified
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(ints):
-            if not all(_int_typed(v, ints) for v in values[name]):
-                ints.discard(name)
-                changed = True
+    return _only_numbers({n for n in values if n.startswith("v_")} - disqualified, values)
+
+
+def _number_shape(expr: Any, deps: set[str]) -> bool:
+    """Whether `expr` gives a NUMBER provided every variable it adds to `deps` does."""
+    if isinstance(expr, ast.Constant):
+        return type(expr.value) is int
+    if isinstance(expr, ast.Name):
+        deps.add(expr.id)
+        return True
+    if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)
+            and not expr.keywords):
+        if expr.func.id in _INT_OPS and len(expr.args) == 2:
+            return _number_shape(expr.args[0], deps) and _number_shape(expr.args[1], deps)
+        if expr.func.id == "dg_neg" and len(expr.args) == 1:
+            return _number_shape(expr.args[0], deps)
+    return False
+
+
+def _only_numbers(candidates: set[str], values: dict[str, list[Any]]) -> set[str]:
+    """The greatest subset of `candidates` whose every assigned value is a NUMBER given
+    that the subset's variables are: drop the variables with another value, then, through
+    a reverse dependency index, whatever depends on a dropped one (linear, where repeated
+    whole passes would be quadratic in a long chain of assignments)."""
+    ints = set(candidates)
+    users: dict[str, list[str]] = {}
+    dropped: list[str] = []
+    for name in candidates:
+        deps: set[str] = set()
+        if all(_number_shape(v, deps) for v in values[name]):
+            for dep in deps:
+                users.setdefault(dep, []).append(name)
+            if deps - candidates:
+                dropped.append(name)
+        else:
+            dropped.append(name)
+    for name in dropped:
+        ints.discard(name)
+    while dropped:
+        for user in users.get(dropped.pop(), ()):
+            if user in ints:
+                ints.discard(user)
+                dropped.append(user)
     return ints
 
 
-class FastPaths(ast.NodeTransformer):
+class FastPaths(TrustedPass):
     """Rewrites helper calls on exact types into inline code (see the module docstring)."""
 
     def __init__(self, builtin_functions: dict[str, Any]) -> None:

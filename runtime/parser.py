@@ -23,6 +23,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from sluicegate.grammar import grammar_text
 
+from . import compilebudget
 from .errors import ScriptSyntaxError
 
 # SPEC §10 "Reserved words": never variable names, in any case.
@@ -55,7 +56,12 @@ class KeywordPostLex:
         self.task_ends = task_ends = set()
         prev_type: str | None = None
         depth = 0  # bracket depth inside a task block
+        until_check = _CHECK_EVERY
         for tok in stream:
+            until_check -= 1
+            if not until_check:  # parsing counts against the compile deadline
+                until_check = _CHECK_EVERY
+                compilebudget.check()
             if tok.type == "LSQB" and (depth or prev_type in ("INVOKEURL", "INVOKEAPI")):
                 depth += 1
             elif tok.type == "RSQB" and depth:
@@ -80,6 +86,9 @@ class KeywordPostLex:
                 del recent[0]
             yield tok
             prev_type = tok.type
+
+# Tokens read between two looks at the compile deadline.
+_CHECK_EVERY = 256
 
 _lock = threading.Lock()
 _parsers: dict[Any, tuple[Lark, KeywordPostLex]] = {}
@@ -240,25 +249,37 @@ def _last_line(source: str) -> int:
 
 def parse(source: str, transformer: Any = None, filename: str = "<script>") -> Any:
     """Parse normalized source; with a transformer, returns what its `start` returns."""
-    with _lock:
-        lark, postlex = _parser_for(transformer)
-        if transformer is not None and hasattr(transformer, "reset"):
-            transformer.reset(source, filename)
-        text = source
-        for _ in range(_MAX_INSERTED):
-            try:
-                return lark.parse(text)
-            except UnexpectedInput as exc:
-                at = _missing_task_semicolon(exc, postlex.task_ends, text)
-                if at is None:
-                    raise syntax_error_from_lark(exc, text, list(postlex.recent),
-                                                 filename) from None
-                # `invokeurl [ ... ]` closing a statement without its `;`, as `sendmail
-                # [ ... ]` may: read as if the `;` were there, and parse again.
-                text = text[:at] + ";" + text[at:]
-                if transformer is not None and hasattr(transformer, "reset"):
-                    transformer.reset(text, filename)
-        return lark.parse(text)
+    # One parse at a time (the post-lexer and transformer keep state): waiting for
+    # another thread's parse counts against this compile's deadline too.
+    left = compilebudget.remaining()
+    if not _lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
+        compilebudget.check()
+        raise compilebudget.CompileTimeLimit(compilebudget.limit_seconds())
+    try:
+        return _parse_locked(source, transformer, filename)
+    finally:
+        _lock.release()
+
+
+def _parse_locked(source: str, transformer: Any, filename: str) -> Any:
+    lark, postlex = _parser_for(transformer)
+    if transformer is not None and hasattr(transformer, "reset"):
+        transformer.reset(source, filename)
+    text = source
+    for _ in range(_MAX_INSERTED):
+        try:
+            return lark.parse(text)
+        except UnexpectedInput as exc:
+            at = _missing_task_semicolon(exc, postlex.task_ends, text)
+            if at is None:
+                raise syntax_error_from_lark(exc, text, list(postlex.recent),
+                                             filename) from None
+            # `invokeurl [ ... ]` closing a statement without its `;`, as `sendmail
+            # [ ... ]` may: read as if the `;` were there, and parse again.
+            text = text[:at] + ";" + text[at:]
+            if transformer is not None and hasattr(transformer, "reset"):
+                transformer.reset(text, filename)
+    return lark.parse(text)
 
 
 _MAX_INSERTED = 20
