@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .compilebudget import CompileTimeLimit, compile_deadline
 from .errors import LimitExceeded, ScriptSyntaxError, format_diagnostic
 from .hooks import CATCHABLE, error_message
 from .limits import PROFILES, Limits, RunContext, activate
@@ -143,11 +144,19 @@ class Runtime:
                 "LimitExceeded", f"Script size limit of {run_limits.max_source_bytes} bytes "
                 f"exceeded ({size} bytes)", None, None, filename),
                 stats={"statements": 0, "duration_ms": _ms(started), "http_calls": 0})
+        # Compiling counts against the run's time limit (a cached script costs nothing).
+        begun = time.monotonic()
         try:
-            compiled = compile_script(source, filename)
+            with compile_deadline(begun + run_limits.timeout, run_limits.timeout):
+                compiled = compile_script(source, filename)
         except ScriptSyntaxError as err:
             return RunResult("failure", error=ErrorInfo("SyntaxError", err.message, err.line,
                                                         err.column, filename),
+                             stats={"statements": 0, "duration_ms": _ms(started),
+                                    "http_calls": 0})
+        except CompileTimeLimit as exc:
+            return RunResult("failure", error=ErrorInfo("LimitExceeded", exc.message, None,
+                                                        None, filename),
                              stats={"statements": 0, "duration_ms": _ms(started),
                                     "http_calls": 0})
         try:
@@ -165,10 +174,11 @@ class Runtime:
         if isinstance(org, dict) and isinstance(org.get("date_format"), str):
             ctx.date_format = org["date_format"]
         ctx.functions = compiled.functions
-        return self._execute(compiled, values, ctx, entry, filename, started)
+        return self._execute(compiled, values, ctx, entry, filename, started, begun)
 
     def _execute(self, compiled: CompiledScript, values: dict[str, Any], ctx: RunContext,
-                 entry_name: str | None, filename: str, started: float) -> RunResult:
+                 entry_name: str | None, filename: str, started: float,
+                 begun: float | None = None) -> RunResult:
         error: ErrorInfo | None = None
         value: Any = None
         info = compiled.entry
@@ -192,8 +202,12 @@ class Runtime:
         if error is None:
             fn = compiled.function(info)
             ctx.start()
+            if begun is not None:  # the time limit started before compiling
+                ctx.deadline = begun + ctx.limits.timeout
             try:
-                with activate(ctx), decimal.localcontext(DECIMAL_CONTEXT):
+                # Stored functions the script calls compile under the run's deadline too.
+                with activate(ctx), decimal.localcontext(DECIMAL_CONTEXT), \
+                        compile_deadline(ctx.deadline, ctx.limits.timeout):
                     if info.name:
                         value = fn(ctx, *args)
                     else:

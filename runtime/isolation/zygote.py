@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,8 @@ _POOL = 2
 # larger ones compile in the child, under the run's limits, so no script can hold the
 # zygote (and every run waiting on it) for long.
 _COMPILE_HERE_MAX = 64 << 10
+# ... and only while they compile within this long: a slower one is left to the child.
+_COMPILE_HERE_SECONDS = 0.05
 # What the zygote keeps of the host's environment: nothing secret, just enough to run.
 _KEEP_ENV = ("PATH", "SLUICE_TIMEZONE", "LANG", "LC_ALL", "PYTHONPATH", "TZ")
 
@@ -268,6 +271,7 @@ def _compile_here(request: dict[str, Any], compiled_at: dict[str, int], generati
     """Compile the job's script in the zygote so children inherit the code; returns the
     spare generation that has it. Large sources are left to the child, where the run's
     limits apply to their compilation too."""
+    from ..compilebudget import CompileTimeLimit, compile_deadline
     from ..errors import ScriptSyntaxError
     from ..sandbox import compile_script
     try:
@@ -281,9 +285,13 @@ def _compile_here(request: dict[str, Any], compiled_at: dict[str, int], generati
     if key in compiled_at:
         return compiled_at[key]
     try:
-        compile_script(source)
+        with compile_deadline(time.monotonic() + _COMPILE_HERE_SECONDS):
+            compile_script(source)
     except ScriptSyntaxError:
         return 0  # the child reports it
+    except CompileTimeLimit:
+        compiled_at[key] = 0  # slow to compile: always left to the child, never retried
+        return 0
     if len(compiled_at) > 4096:
         compiled_at.clear()
     compiled_at[key] = generation + 1
