@@ -29,9 +29,10 @@ it replaces, so errors still point at the operator or method.
 
 from __future__ import annotations
 
-__all__ = ["FastPaths", "FAST_GLOBALS"]
+__all__ = ["FastPaths", "FAST_GLOBALS", "OPTIMIZATIONS", "disabled"]
 
 import ast
+import operator
 from typing import Any
 
 from .dispatch import method_caller
@@ -52,7 +53,17 @@ FAST_GLOBALS: dict[str, Any] = {
     "dg_list": list, "dg_overflow": _overflow,
 }
 
+# Every optimization by name: a name in `disabled` turns it off for the compiles that
+# follow (the differential fuzz tests run each script with and without each one; the
+# compile cache must be cleared around a change).
+OPTIMIZATIONS = frozenset({
+    "number_inference",   # variables that only hold NUMBERs skip type guards
+    "constant_folding",   # NUMBER arithmetic on two literals is computed once
+})
+disabled: set[str] = set()
+
 _ARITH = {"dg_add": ast.Add, "dg_sub": ast.Sub, "dg_mul": ast.Mult}
+_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 _ORDER = {"dg_lt": ast.Lt, "dg_le": ast.LtE, "dg_gt": ast.Gt, "dg_ge": ast.GtE}
 _EQUALITY = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq}
 
@@ -223,9 +234,11 @@ class FastPaths(TrustedPass):
         self.bound: dict[str, Any] = {}
         self.counter = 0
         self.ints: set[str] = set()
+        self.on = OPTIMIZATIONS - disabled
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
-        outer, self.ints = self.ints, int_locals(node)
+        inferred = int_locals(node) if "number_inference" in self.on else set()
+        outer, self.ints = self.ints, inferred
         try:
             self.generic_visit(node)
         finally:
@@ -309,6 +322,15 @@ class FastPaths(TrustedPass):
         return ast.Call(func=node.func, args=[left, right], keywords=[])
 
     def _arith(self, node: ast.Call, op: type[ast.operator]) -> ast.expr:
+        left, right = node.args
+        if ("constant_folding" in self.on and isinstance(left, ast.Constant)
+                and isinstance(right, ast.Constant) and type(left.value) is int
+                and type(right.value) is int):
+            value = _FOLD[op](left.value, right.value)
+            if MIN_NUMBER <= value <= MAX_NUMBER:  # else the overflow is raised when run
+                folded = ast.Constant(value)
+                folded.dg_known_int = True  # type: ignore[attr-defined]
+                return folded
         guard, left, right = self._both(node, "dg_int")
         result = self._temp()
         computed = ast.NamedExpr(target=_store(result), value=ast.BinOp(left=left, op=op(),
@@ -472,8 +494,11 @@ class FastPaths(TrustedPass):
         self.generic_visit(node)
         return node
 
-    def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt]) -> ast.expr:
-        if _simple(expr):
+    def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt],
+             names_too: bool = False) -> ast.expr:
+        """`expr` bound to a temporary by a statement added to `setup` (a constant is
+        left as it is; so is a name unless `names_too`)."""
+        if isinstance(expr, ast.Constant) or (not names_too and isinstance(expr, ast.Name)):
             return expr
         name = self._temp()
         setup.append(_located(ast.Assign(targets=[_store(name)], value=expr), where))
@@ -484,8 +509,14 @@ class FastPaths(TrustedPass):
             call.args[i] = self.visit(call.args[i])
         receiver, name, key, value = call.args
         setup: list[ast.stmt] = []
-        recv = self._pin(receiver, node, setup)
-        k = self._pin(key, node, setup)
+        # The value is bound once, not copied into both branches (which doubled the tree
+        # at each nesting level); receiver and key are read before it, as the helper
+        # call reads them, so a missing variable is reported first either way.
+        pin_value = not _simple(value)
+        recv = self._pin(receiver, node, setup, names_too=pin_value)
+        k = self._pin(key, node, setup, names_too=pin_value)
+        if pin_value:
+            value = self._pin(value, node, setup)
         checks: list[ast.expr] = [_is(_type_of(recv), _load("dg_dict"))]
         if not (isinstance(key, ast.Constant) and type(key.value) is str):
             checks.append(_is(_type_of(k), _load("dg_str")))
@@ -504,7 +535,10 @@ class FastPaths(TrustedPass):
             call.args[i] = self.visit(call.args[i])
         receiver, name, value = call.args
         setup: list[ast.stmt] = []
-        recv = self._pin(receiver, node, setup)
+        pin_value = not _simple(value)  # bound once, as in _put
+        recv = self._pin(receiver, node, setup, names_too=pin_value)
+        if pin_value:
+            value = self._pin(value, node, setup)
         checks = [_is(_type_of(recv), _load("dg_list")),
                   ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
                               ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)])]

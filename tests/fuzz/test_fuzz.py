@@ -224,3 +224,69 @@ def test_number_inference_never_changes_a_result(text: str, inputs: dict) -> Non
     a, b = fast.to_json(), plain.to_json()
     for key in ("status", "logs", "return", "error"):
         assert a[key] == b[key], (key, text, inputs)
+
+
+# Statements that reach every optimization of the fast paths: NUMBER and DECIMAL
+# arithmetic and comparisons, text built in a loop, map and list growth and reads.
+_VALUES = st.one_of(
+    st.integers(-20, 20).map(str), st.sampled_from(["0", "3", "-7", "9223372036854775807"]),
+    st.decimals(-50, 50, places=2, allow_nan=False).map(str),
+    st.text(alphabet="ab ,", max_size=4).map(lambda s: '"' + s + '"'),
+    st.sampled_from(["null", "true", "{1, 2}", '{"k": 1}', "List()", "Map()"]),
+    _NAMES,
+)
+_OPERATORS = st.sampled_from(["+", "-", "*", "/", "%", "==", "!=", "<", ">=", ">"])
+_OPTIMIZED = st.lists(st.one_of(
+    st.tuples(_NAMES, _VALUES).map(lambda t: f"{t[0]} = {t[1]};"),
+    st.tuples(_NAMES, _VALUES, _OPERATORS, _VALUES).map(
+        lambda t: f"{t[0]} = {t[1]} {t[2]} {t[3]}; info {t[0]};"),
+    st.tuples(_NAMES, st.integers(-9, 9), _OPERATORS, st.integers(-9, 9)).map(
+        lambda t: f"{t[0]} = {t[1]} {t[2]} {t[3]}; info {t[0]};"),
+    st.tuples(_NAMES, _NAMES, _VALUES).map(lambda t: f"{t[0]} = {t[1]} + {t[2]}; info {t[0]};"),
+    st.tuples(_NAMES, _VALUES).map(lambda t: f'{t[0]} = {t[0]} + "-" + {t[1]}; info {t[0]};'),
+    st.tuples(_NAMES, st.integers(1, 5), _NAMES, _VALUES).map(
+        lambda t: f"for each index i in {{{', '.join(['1'] * t[1])}}} "
+                  f"{{ {t[0]} = {t[0]} + {t[3]}; {t[2]} = {t[2]} + i; }} info {t[0]};"),
+    st.tuples(_NAMES, _VALUES).map(lambda t: f'{t[0]}.put("k", {t[1]}); info {t[0]};'),
+    st.tuples(_NAMES, _VALUES).map(lambda t: f"{t[0]}.add({t[1]} + 1); info {t[0]};"),
+    st.tuples(_NAMES, _NAMES, st.integers(-1, 3)).map(
+        lambda t: f"{t[0]} = {t[1]}.get({t[2]}); info {t[0]};"),
+    st.tuples(_NAMES, _NAMES, st.sampled_from(
+        [".trim()", ".toUpperCase()", ".toLowerCase()", ".length()", '.contains("a")',
+         ".size()", '.get("k")'])).map(lambda t: f"{t[0]} = {t[1]}{t[2]}; info {t[0]};"),
+), min_size=1, max_size=10).map("\n".join)
+
+
+def _run_with(text: str, inputs: dict, off: set[str]) -> dict:
+    import sluicegate.fastpaths as fastpaths
+    from sluicegate.sandbox import clear_cache
+
+    limits = Limits(max_statements=5_000, timeout=2.0)
+    saved = set(fastpaths.disabled)
+    fastpaths.disabled.clear()
+    fastpaths.disabled.update(off)
+    try:
+        clear_cache()
+        return Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg",
+                                           limits=limits).to_json()
+    finally:
+        fastpaths.disabled.clear()
+        fastpaths.disabled.update(saved)
+        clear_cache()
+
+
+@FUZZ
+@given(_OPTIMIZED, st.dictionaries(_NAMES, st.one_of(
+    st.integers(-9, 9), st.just("7"), st.lists(st.integers(0, 3), max_size=3),
+    st.dictionaries(st.just("k"), st.integers(0, 3))), max_size=3))
+def test_each_optimization_never_changes_a_result(text: str, inputs: dict) -> None:
+    """A script gives the same logs, value, error (type, message, position) and statement
+    count with every optimization, with none, and with each one alone turned off."""
+    from sluicegate.fastpaths import OPTIMIZATIONS
+
+    every = _run_with(text, inputs, set())
+    for off in [set(OPTIMIZATIONS), *({name} for name in sorted(OPTIMIZATIONS))]:
+        other = _run_with(text, inputs, off)
+        for key in ("status", "logs", "return", "error"):
+            assert every[key] == other[key], (key, sorted(off), text, inputs)
+        assert every["stats"]["statements"] == other["stats"]["statements"], (off, text)
