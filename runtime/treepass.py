@@ -113,19 +113,25 @@ def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
 
 
 def walk(node: ast.AST) -> list[ast.AST]:
-    """Every node under `node` (itself included), as `ast.walk` finds them but as a list
-    built without a generator per node (the passes walk whole functions)."""
+    """Every node under `node` (itself included) in `ast.walk`'s order, but as a list
+    built without a generator per node, and without expression contexts and operator
+    tokens (no pass looks at those; they were a third of the nodes)."""
     out = [node]
-    i = 0
-    while i < len(out):
-        current = out[i]
-        i += 1
+    append = out.append
+    for current in out:  # the list grows while it is read: breadth first
+        if type(current) in _CHILDLESS:
+            continue
         for field in current._fields:
             value = getattr(current, field, None)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
-                        out.append(item)
-            elif isinstance(value, ast.AST):
-                out.append(value)
+                    if isinstance(item, ast.AST) and type(item) not in _TOKENS:
+                        append(item)
+            elif isinstance(value, ast.AST) and type(value) not in _TOKENS:
+                append(value)
     return out
+
+
+_TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.cmpop, ast.boolop,
+                                     ast.unaryop) for cls in base.__subclasses__())
+_CHILDLESS = frozenset({ast.Name, ast.Constant})
