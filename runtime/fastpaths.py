@@ -48,9 +48,17 @@ def _overflow() -> None:
     raise ScriptRuntimeError("Number out of range")
 
 
+def _text_room(length: int) -> bool:
+    """True when a text of `length` characters is within the run's limit; raises
+    LimitExceeded (as the `+` helper does) when it is not."""
+    from .limits import check_text
+    check_text(length)
+    return True
+
+
 FAST_GLOBALS: dict[str, Any] = {
     "dg_type": type, "dg_len": len, "dg_int": int, "dg_str": str, "dg_dict": dict,
-    "dg_list": list, "dg_overflow": _overflow,
+    "dg_list": list, "dg_overflow": _overflow, "dg_text_room": _text_room,
 }
 
 # Every optimization by name: a name in `disabled` turns it off for the compiles that
@@ -59,6 +67,7 @@ FAST_GLOBALS: dict[str, Any] = {
 OPTIMIZATIONS = frozenset({
     "number_inference",   # variables that only hold NUMBERs skip type guards
     "constant_folding",   # NUMBER arithmetic on two literals is computed once
+    "text_append",        # `x = x + y` on a TEXT appends in place (linear text building)
 })
 disabled: set[str] = set()
 
@@ -100,6 +109,35 @@ def _located(new: Any, old: ast.AST) -> Any:
     below this one) keep theirs and are not walked again: an error inside an argument
     points at the argument, and the pass stays linear in the size of the tree."""
     return stamp(new, old)
+
+
+# `x = x + a + b + ...` is built in place for at most this many pieces (the fallbacks
+# repeat the pieces that follow, so the code grows with the square of the count).
+_APPEND_PIECES = 4
+
+
+def _append_pieces(node: ast.Assign, ints: set[str]) -> \
+        tuple[ast.Name, list[tuple[ast.Call, ast.expr]]] | None:
+    """The `x` read first and the (operator call, right operand) pairs of
+    `x = x + a + b ...`, left to right; None for any other assignment (and for
+    variables known to hold a NUMBER)."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        return None
+    target = node.targets[0].id
+    if target in ints:
+        return None
+    pieces: list[tuple[ast.Call, ast.expr]] = []
+    value = node.value
+    while _helper_call(value, "dg_add") and len(value.args) == 2 \
+            and not value.keywords:  # type: ignore[attr-defined]
+        pieces.append((value, value.args[1]))  # type: ignore[arg-type,attr-defined]
+        value = value.args[0]  # type: ignore[attr-defined]
+        if len(pieces) > _APPEND_PIECES:
+            return None
+    if not (pieces and isinstance(value, ast.Name) and value.id == target):
+        return None
+    pieces.reverse()
+    return value, pieces
 
 
 _INT_OPS = {"dg_add", "dg_sub", "dg_mul", "dg_mod", "dg_div"}
@@ -267,6 +305,10 @@ class FastPaths(TrustedPass):
     # ---- expressions -----------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> Any:
         self.generic_visit(node)
+        return self._rewrite(node)
+
+    def _rewrite(self, node: ast.Call) -> Any:
+        """The fast path of a helper call whose arguments were visited already."""
         if not isinstance(node.func, ast.Name):
             return node
         helper = node.func.id
@@ -349,10 +391,15 @@ class FastPaths(TrustedPass):
         return any(isinstance(a, ast.Constant) and type(a.value) is str for a in node.args)
 
     def _concat(self, node: ast.Call) -> ast.expr:
-        """TEXT constant + TEXT or NUMBER: joined inline; long results take the helper,
-        which checks the text size limit."""
+        """TEXT constant + TEXT or NUMBER: joined inline when the result is short (its
+        length is known before it is built); long results take the helper, which checks
+        the text size limit."""
         left, right = node.args
         const_left = isinstance(left, ast.Constant) and type(left.value) is str
+        constant = left if const_left else right
+        room = SIZE_FLOOR - len(constant.value)  # type: ignore[attr-defined]
+        if room < 20:  # a NUMBER's digits would not fit under the floor either
+            return node
         other = right if const_left else left
         once, again = self._hold(other)
 
@@ -360,13 +407,11 @@ class FastPaths(TrustedPass):
             return ast.BinOp(left=left if const_left else value, op=ast.Add(),
                              right=value if const_left else right)
 
-        result = self._temp()
-        joined = ast.NamedExpr(target=_store(result), value=join(again))
-        short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[joined], keywords=[]),
-                            ops=[ast.LtE()], comparators=[ast.Constant(SIZE_FLOOR)])
+        short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[again], keywords=[]),
+                            ops=[ast.LtE()], comparators=[ast.Constant(room)])
         fallback = ast.Call(func=node.func, args=[left if const_left else again,
                                                   again if const_left else right], keywords=[])
-        text_case = ast.IfExp(test=short, body=_load(result), orelse=fallback)
+        text_case = ast.IfExp(test=short, body=join(again), orelse=fallback)
         number_text = ast.Call(func=_load("dg_str"), args=[again], keywords=[])
         number_case = ast.IfExp(test=_is(_type_of(again), _load("dg_int")),
                                 body=join(number_text), orelse=fallback)
@@ -482,6 +527,88 @@ class FastPaths(TrustedPass):
                         node)
 
     # ---- statements ------------------------------------------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        if "text_append" in self.on:
+            found = _append_pieces(node, self.ints)
+            if found is not None:
+                return self._append(node, *found)
+        self.generic_visit(node)
+        return node
+
+    def _append(self, node: ast.Assign, read: ast.Name,
+                pieces: list[tuple[ast.Call, ast.expr]]) -> ast.stmt:
+        """`x = x + a + b ...` built in place when x is a TEXT (see _append_level)."""
+        target = node.targets[0].id  # type: ignore[attr-defined]
+        exprs = [self.visit(piece) for _, piece in pieces]
+        calls = [call for call, _ in pieces]
+        # x is no TEXT: the operators' own fast paths, as without this one
+        value: ast.expr = _load(target)
+        for call, expr in zip(calls, exprs):
+            value = self._rewrite(_located(ast.Call(func=_load("dg_add"), args=[value, expr],
+                                                    keywords=[]), call))
+        other = _located(ast.Assign(targets=[_store(target)], value=value), node)
+        # x is read first, where the script reads it (an unset x is reported there)
+        first = _located(_is(_type_of(read), _load("dg_str")), calls[0])
+        body = self._append_level(node, target, calls, exprs, [], None)
+        return _located(ast.If(test=first, body=body, orelse=[other]), node)
+
+    def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
+                      exprs: list[ast.expr], held: list[ast.expr],
+                      length: str | None) -> list[ast.stmt]:
+        """Statements for piece `len(held)` of `x = x + p0 + p1 ...` once x is a TEXT.
+
+        Each piece is evaluated once, in script order, into a temporary; a TEXT (or a
+        NUMBER, as its digits) goes on, with the length the result will have checked
+        against the text limit before anything is built, at the operator that would
+        build it (so the limit is reported where the helper would report it). When all
+        pieces are in, `x = x + p` per piece: CPython appends in place when x holds the
+        only reference. Any other piece ends in the helpers, given the pieces already
+        evaluated and the rest as written."""
+        k = len(held)
+        call, expr = calls[k], exprs[k]
+        out: list[ast.stmt] = []
+        if isinstance(expr, ast.Constant) and type(expr.value) is str:
+            piece: ast.expr = expr
+            test: list[ast.expr] = []
+            size: ast.expr = ast.Constant(len(expr.value))
+        else:
+            name = self._temp()
+            out.append(_located(ast.Assign(targets=[_store(name)], value=expr), call))
+            piece = _load(name)
+            as_text = ast.BoolOp(op=ast.And(), values=[
+                _is(_type_of(_load(name)), _load("dg_int")),
+                ast.NamedExpr(target=_store(name), value=ast.Call(
+                    func=_load("dg_str"), args=[_load(name)], keywords=[]))])
+            test = [ast.BoolOp(op=ast.Or(), values=[
+                _is(_type_of(_load(name)), _load("dg_str")), as_text])]
+            size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
+        before = (ast.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
+                  if length is None else _load(length))
+        total = self._temp()
+        counted = ast.NamedExpr(target=_store(total),
+                                value=ast.BinOp(left=before, op=ast.Add(), right=size))
+        fits = ast.BoolOp(op=ast.Or(), values=[
+            ast.Compare(left=counted, ops=[ast.LtE()], comparators=[ast.Constant(SIZE_FLOOR)]),
+            ast.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
+        test.append(fits)
+        held = [*held, piece]
+        if k + 1 == len(exprs):
+            body: list[ast.stmt] = [
+                _located(ast.Assign(targets=[_store(target)], value=ast.BinOp(
+                    left=_load(target), op=ast.Add(), right=p)), node) for p in held]
+        else:
+            body = self._append_level(node, target, calls, exprs, held, total)
+        value: ast.expr = _load(target)
+        for c, p in zip(calls, held + exprs[k + 1:]):
+            value = _located(ast.Call(func=_load("dg_add"), args=[value, p], keywords=[]), c)
+        fallback = _located(ast.Assign(targets=[_store(target)], value=value), node)
+        guard = test[0] if len(test) == 1 else ast.BoolOp(op=ast.And(), values=test)
+        # A TEXT constant always goes on (the length check raises when it does not fit)
+        orelse = [] if piece is expr else [fallback]
+        out.append(_located(ast.If(test=_located(guard, call), body=body, orelse=orelse),
+                            node))
+        return out
+
     def visit_Expr(self, node: ast.Expr) -> Any:
         call = node.value
         if (_helper_call(call, "dg_m") and len(call.args) >= 2  # type: ignore[attr-defined]
