@@ -33,12 +33,13 @@ __all__ = ["FastPaths", "FAST_GLOBALS", "OPTIMIZATIONS", "disabled"]
 
 import ast
 import operator
+from decimal import Decimal
 from typing import Any
 
 from .dispatch import method_caller
 from .errors import ScriptRuntimeError
 from .treepass import TrustedPass, stamp, walk
-from .values import MAX_NUMBER, MIN_NUMBER
+from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
 # Past this many elements, growth goes through the helpers, which check the size limit.
 SIZE_FLOOR = 1 << 16
@@ -59,7 +60,16 @@ def _text_room(length: int) -> bool:
 FAST_GLOBALS: dict[str, Any] = {
     "dg_type": type, "dg_len": len, "dg_int": int, "dg_str": str, "dg_dict": dict,
     "dg_list": list, "dg_overflow": _overflow, "dg_text_room": _text_room,
+    # DECIMAL arithmetic in the operators' own context (precision, rounding, traps)
+    "dg_num": frozenset({int, Decimal}), "dg_dec_add": DECIMAL_CONTEXT.add,
+    "dg_dec_sub": DECIMAL_CONTEXT.subtract, "dg_dec_mul": DECIMAL_CONTEXT.multiply,
+    # TEXT methods whose built-ins are exactly these (stdlib/text.py)
+    "dg_s_trim": str.strip, "dg_s_upper": str.upper, "dg_s_lower": str.lower,
 }
+# dg_m(R, name) on a TEXT receiver -> the global above (the lower-case method names)
+_TEXT_METHODS = {"trim": "dg_s_trim", "touppercase": "dg_s_upper",
+                 "tolowercase": "dg_s_lower", "length": "dg_len", "len": "dg_len"}
+_DECIMAL_OPS = {ast.Add: "dg_dec_add", ast.Sub: "dg_dec_sub", ast.Mult: "dg_dec_mul"}
 
 # Every optimization by name: a name in `disabled` turns it off for the compiles that
 # follow (the differential fuzz tests run each script with and without each one; the
@@ -68,6 +78,10 @@ OPTIMIZATIONS = frozenset({
     "number_inference",   # variables that only hold NUMBERs skip type guards
     "constant_folding",   # NUMBER arithmetic on two literals is computed once
     "text_append",        # `x = x + y` on a TEXT appends in place (linear text building)
+    "integer_division",   # NUMBER / and % on a non-negative dividend and positive divisor
+    "decimal_arithmetic",  # DECIMAL + - * and NUMBER/DECIMAL order comparisons inline
+    "list_get",           # LIST.get(constant index) reads the element
+    "text_methods",       # trim, toUpperCase, toLowerCase, length, contains on a TEXT
 })
 disabled: set[str] = set()
 
@@ -316,8 +330,10 @@ class FastPaths(TrustedPass):
             return _located(self._concat(node), node)
         if helper in _ARITH and len(node.args) == 2:
             return _located(self._arith(node, _ARITH[helper]), node)
-        if helper == "dg_mod" and len(node.args) == 2:
+        if helper == "dg_mod" and len(node.args) == 2 and "integer_division" in self.on:
             return _located(self._modulo(node), node)
+        if helper == "dg_div" and len(node.args) == 2 and "integer_division" in self.on:
+            return _located(self._division(node), node)
         if helper in _ORDER and len(node.args) == 2:
             return _located(self._order(node, _ORDER[helper]), node)
         if helper in _EQUALITY and len(node.args) == 2:
@@ -384,7 +400,12 @@ class FastPaths(TrustedPass):
         if guard is None:
             fast.dg_known_int = True  # type: ignore[attr-defined]
             return fast
-        return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
+        slow: ast.expr = self._fallback(node, left, right)
+        if "decimal_arithmetic" in self.on:
+            # Not both NUMBER, both numeric: a DECIMAL result in the helper's own context
+            decimal = ast.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
+            slow = ast.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
+        return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod
     def _text_constant(node: ast.Call) -> bool:
@@ -434,12 +455,48 @@ class FastPaths(TrustedPass):
             result.dg_known_int = True  # type: ignore[attr-defined]
         return result
 
+    def _division(self, node: ast.Call) -> ast.expr:
+        """NUMBER / NUMBER truncates toward zero (SPEC §3): Python's // for a
+        non-negative dividend and a positive divisor, which stays in range."""
+        guard, left, right = self._both(node, "dg_int")
+        checks: list[ast.expr] = [] if guard is None else [guard]
+        if not (isinstance(left, ast.Constant) and type(left.value) is int
+                and left.value >= 0):
+            checks.append(ast.Compare(left=left, ops=[ast.GtE()],
+                                      comparators=[ast.Constant(0)]))
+        if not (isinstance(right, ast.Constant) and type(right.value) is int
+                and right.value > 0):
+            checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
+        fast = ast.BinOp(left=left, op=ast.FloorDiv(), right=right)
+        if not checks:
+            fast.dg_known_int = True  # type: ignore[attr-defined]
+            return fast
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        result = ast.IfExp(test=test, body=fast, orelse=self._fallback(node, left, right))
+        if guard is None:  # NUMBER / NUMBER is a NUMBER on either branch
+            result.dg_known_int = True  # type: ignore[attr-defined]
+        return result
+
+    def _numbers(self, left: ast.expr, right: ast.expr) -> ast.expr:
+        """Both operands NUMBER or DECIMAL (the operands are read again, not evaluated)."""
+        checks: list[ast.expr] = [
+            ast.Compare(left=_type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
+            for side in (left, right)
+            if not (isinstance(side, ast.Constant) and type(side.value) is int)]
+        return checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+
     def _order(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         guard, left, right = self._both(node, "dg_int")
         fast = ast.Compare(left=left, ops=[op()], comparators=[right])
         if guard is None:
             return fast
-        return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
+        slow: ast.expr = self._fallback(node, left, right)
+        if "decimal_arithmetic" in self.on:
+            # NUMBER and DECIMAL compare exactly in Python, as the helper compares them
+            slow = ast.IfExp(test=self._numbers(left, right),
+                             body=ast.Compare(left=left, ops=[op()], comparators=[right]),
+                             orelse=slow)
+        return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         left, right = node.args
@@ -471,6 +528,17 @@ class FastPaths(TrustedPass):
         receiver, name, key = node.args
         if not _simple(key):
             return node  # a computed key would be evaluated twice by the guard
+        if (isinstance(key, ast.Constant) and type(key.value) is int and key.value >= 0
+                and "list_get" in self.on):
+            # LIST.get(i) within the list is its element; anything else, the helper
+            recv_once, recv_again = self._hold(receiver)
+            guard = ast.BoolOp(op=ast.And(), values=[
+                _is(_type_of(recv_once), _load("dg_list")),
+                ast.Compare(left=key, ops=[ast.Lt()], comparators=[
+                    ast.Call(func=_load("dg_len"), args=[recv_again], keywords=[])])])
+            fast = ast.Subscript(value=recv_again, slice=key, ctx=ast.Load())
+            slow = ast.Call(func=node.func, args=[recv_again, name, key], keywords=[])
+            return ast.IfExp(test=guard, body=fast, orelse=slow)
         recv_once, recv_again = self._hold(receiver)
         guard: ast.expr = _is(_type_of(recv_once), _load("dg_dict"))
         if not (isinstance(key, ast.Constant) and type(key.value) is str):
@@ -500,8 +568,37 @@ class FastPaths(TrustedPass):
         nargs = len(node.args) - 2
         global_name = f"dg_mc_{name}_{nargs}"
         self.bound[global_name] = method_caller(name, nargs)
+        if "text_methods" in self.on:
+            inline = self._text_method(node, name.lower(), nargs, global_name)
+            if inline is not None:
+                return _located(inline, node)
         return _located(ast.Call(func=_load(global_name), args=[node.args[0], *node.args[2:]],
                                  keywords=[]), node)
+
+    def _text_method(self, node: ast.Call, name: str, nargs: int,
+                     caller: str) -> ast.expr | None:
+        """The hottest TEXT methods on a TEXT receiver: the Python operation their
+        built-in is (stdlib/text.py); any other receiver, the call site's caller."""
+        if nargs == 0 and name in _TEXT_METHODS:
+            once, again = self._hold(node.args[0])
+            fast = ast.Call(func=_load(_TEXT_METHODS[name]), args=[again], keywords=[])
+            slow = ast.Call(func=_load(caller), args=[again], keywords=[])
+            return ast.IfExp(test=_is(_type_of(once), _load("dg_str")), body=fast,
+                             orelse=slow)
+        if nargs == 1 and name == "contains":
+            # both evaluated first, in order (a chained `is`), then tested
+            recv_once, recv = self._hold(node.args[0])
+            arg_once, arg = self._hold(node.args[2])
+            guard: ast.expr
+            if isinstance(arg_once, ast.Constant) and type(arg_once.value) is str:
+                guard = _is(_type_of(recv_once), _load("dg_str"))
+            else:
+                guard = ast.Compare(left=_type_of(recv_once), ops=[ast.Is(), ast.Is()],
+                                    comparators=[_type_of(arg_once), _load("dg_str")])
+            fast = ast.Compare(left=arg, ops=[ast.In()], comparators=[recv])
+            slow = ast.Call(func=_load(caller), args=[recv, arg], keywords=[])
+            return ast.IfExp(test=guard, body=fast, orelse=slow)
+        return None
 
     def _bind_function(self, node: ast.Call) -> ast.expr:
         name = str(node.args[0].value).lower()  # type: ignore[attr-defined]
