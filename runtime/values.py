@@ -293,6 +293,11 @@ def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTIN
     return "".join(parts)
 
 
+# What json.dumps(text, ensure_ascii=False) returns, without building an encoder per call
+# (the C function json.dumps itself ends in).
+_quoted = json.encoder.encode_basestring
+
+
 def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
                 budget: list[int]) -> None:
     if depth > max_depth:
@@ -302,7 +307,7 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
         raise _too_large()
     t = type(value)
     if t is str or t is CaughtError:
-        out.append(json.dumps(str.__str__(value), ensure_ascii=False))
+        out.append(_quoted(str.__str__(value)))
     elif t is bool:
         out.append("true" if value else "false")
     elif t is int:
@@ -318,7 +323,7 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
             if not first:
                 out.append(",")
             first = False
-            out.append(json.dumps(display(k), ensure_ascii=False))
+            out.append(_quoted(display(k)))
             out.append(":")
             _write_json(v, out, depth + 1, max_depth, budget)
         out.append("}")
