@@ -91,7 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = executor.execute(source, inputs, limits, entry=args.entry,
                                   filename=args.script)
     else:
-        runtime = Runtime(timezone=args.timezone, broker=_local_broker())
+        # Built on the first request: a run that calls out to nothing never imports it.
+        runtime = Runtime(timezone=args.timezone, broker=_LazyBroker())
         result = runtime.run(source, inputs, filename=args.script, limits=limits,
                              entry=args.entry)
     if args.json:
@@ -176,7 +177,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(sys.stdout)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
+    """The `sluice` parser; `core_only` leaves out the other packages' sub-commands
+    (importing them is most of the start-up of `sluice run`)."""
     parser = _Parser(prog="sluice", description="Run Deluge business scripts in a sandbox.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -212,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the example scripts offline and show the results")
     demo.set_defaults(func=cmd_demo)
 
-    for register in _extensions():
-        register(sub)
+    if not core_only:
+        for register in _extensions():
+            register(sub)
     return parser
 
 
@@ -229,8 +233,13 @@ def _extensions() -> list[Callable[[Any], None]]:
     return found
 
 
+# Commands of this module: running one needs none of the other packages' sub-commands.
+_CORE_COMMANDS = {"run", "check", "translate", "demo"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(core_only=bool(words) and words[0] in _CORE_COMMANDS)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

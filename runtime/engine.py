@@ -13,7 +13,6 @@ from __future__ import annotations
 __all__ = ["Runtime", "RunResult", "ErrorInfo"]
 
 import decimal
-import logging
 import os
 import sys
 import time
@@ -29,7 +28,6 @@ from .positions import locate
 from .sandbox import CompiledScript, compile_script
 from .values import DECIMAL_CONTEXT, convert_to_type, from_json, to_json_text, to_plain
 
-log = logging.getLogger("sluicegate.engine")
 
 # Values may nest 512 levels (SPEC §8) and displaying or converting one takes about two
 # Python frames a level, on top of 75 nested user calls: more than CPython's default
@@ -228,7 +226,10 @@ class Runtime:
                                   filename)
             except Exception as exc:  # a bug of ours, never shown as a traceback
                 line, col = locate(exc.__traceback__)
-                log.exception("internal error running %s", filename)
+                import logging  # only on this path: a run need not import it (cold start)
+
+                logging.getLogger("sluicegate.engine").exception(
+                    "internal error running %s", filename)
                 error = ErrorInfo("InternalError", f"Internal error: {type(exc).__name__}",
                                   line, col, filename)
         stats = {"statements": ctx.statements, "duration_ms": _ms(started),
