@@ -94,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # Built on the first request: a run that calls out to nothing never imports it.
         runtime = Runtime(timezone=args.timezone, broker=_LazyBroker())
         result = runtime.run(source, inputs, filename=args.script, limits=limits,
-                             entry=args.entry)
+                             entry=args.entry, inputs_owned=True)  # parsed for this run
     if args.json:
         sys.stdout.write(result.to_json_text() + "\n")
     else:

@@ -21,12 +21,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .compilebudget import CompileTimeLimit, compile_deadline
-from .errors import LimitExceeded, ScriptSyntaxError, format_diagnostic
+from .errors import LimitExceeded, ScriptRuntimeError, ScriptSyntaxError, format_diagnostic
 from .hooks import CATCHABLE, error_message
 from .limits import PROFILES, Limits, RunContext, activate
 from .positions import locate
 from .sandbox import CompiledScript, compile_script
-from .values import DECIMAL_CONTEXT, convert_to_type, from_json, to_json_text, to_plain
+from .values import (DECIMAL_CONTEXT, adopt_json, convert_to_type, from_json, to_json_text,
+                     to_plain)
 
 
 # Values may nest 512 levels (SPEC §8) and displaying or converting one takes about two
@@ -125,10 +126,12 @@ class Runtime:
     def run(self, source: str | bytes, inputs: dict[str, Any] | None = None, *,
             filename: str = "<script>", limits: Limits | None = None,
             entry: str | None = None, profile: str | None = None,
-            convert_inputs: bool = True) -> RunResult:
+            convert_inputs: bool = True, inputs_owned: bool = False) -> RunResult:
         """Run a script. Inputs are JSON-shaped (floats or Decimal for fractions) and are
         copied into Deluge values; `convert_inputs=False` is for callers whose inputs are
-        Deluge values already (the run then works on them directly)."""
+        Deluge values already (the run then works on them directly); `inputs_owned=True`
+        is for inputs parsed from JSON for this run alone, which become Deluge values in
+        place instead of being copied."""
         started = time.perf_counter()
         run_limits = limits or (PROFILES[profile] if profile else self.limits)
         size = len(source)
@@ -158,12 +161,20 @@ class Runtime:
                              stats={"statements": 0, "duration_ms": _ms(started),
                                     "http_calls": 0})
         try:
-            values = (from_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
-                      if convert_inputs else dict(inputs or {}))
+            if not convert_inputs:
+                values = dict(inputs or {})
+            elif inputs_owned:
+                values = adopt_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
+            else:
+                values = from_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
         except (LimitExceeded, RecursionError):
             return RunResult("failure", error=ErrorInfo(
                 "LimitExceeded", f"Inputs are nested deeper than {run_limits.max_nesting} "
                 "levels", None, None, filename))
+        except ScriptRuntimeError as exc:  # a number past the 64-bit range
+            return RunResult("failure", error=ErrorInfo(
+                "RuntimeError", f"Inputs: {exc.message}", None, None, filename),
+                stats={"statements": 0, "duration_ms": _ms(started), "http_calls": 0})
         ctx = RunContext(limits=run_limits, timezone=_timezone(values, self.timezone),
                          now=self.now, broker=self.broker, mailer=self.mailer,
                          resolver=self.resolver, system={**_system_values(values),

@@ -23,7 +23,8 @@ __all__ = [
     "COLLECTION", "FILE",
     "MIN_NUMBER", "MAX_NUMBER", "DECIMAL_CONTEXT",
     "BraceMap", "TypedList", "Collection", "DateTime", "File", "CaughtError",
-    "type_name", "check_number", "display", "to_json_text", "from_json", "to_plain",
+    "type_name", "check_number", "display", "to_json_text", "from_json", "adopt_json",
+    "to_plain",
     "deluge_equal", "convert_to_type",
 ]
 
@@ -344,6 +345,62 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
         out.append(json.dumps(display(value), ensure_ascii=False))
 
 
+# Values that inputs hold as they are (an int only within the NUMBER range).
+_INPUT_SCALARS = frozenset({str, bool, type(None), Decimal})
+_INPUT_SCALARS_AND_INT = _INPUT_SCALARS | {int}
+
+
+def _ints_in_range(values: Any, kinds: set[type]) -> bool:
+    """Whether every int among `values` (of the element types `kinds`) is a NUMBER;
+    at C speed when they are all ints (min and max)."""
+    if int not in kinds:
+        return True
+    ints = values if len(kinds) == 1 else [v for v in values if type(v) is int]
+    return not ints or (MIN_NUMBER <= min(ints) and max(ints) <= MAX_NUMBER)
+
+
+def _scalar_list(value: list[Any]) -> bool:
+    """A list of texts, NUMBERs, DECIMALs, booleans and nulls only (checked at C speed)."""
+    kinds = set(map(type, value))
+    return kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds)
+
+
+def _scalar_map(value: dict[Any, Any]) -> bool:
+    """A map with text keys and scalar values only (checked at C speed)."""
+    kinds = set(map(type, value.values()))
+    return (kinds <= _INPUT_SCALARS_AND_INT and set(map(type, value)) <= {str}
+            and _ints_in_range(value.values(), kinds))
+
+
+def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
+    """Make a value parsed from JSON for one run (floats as Decimal) a Deluge value in
+    place: nothing else holds it, so no copy is needed (`from_json` copies). It checks
+    what from_json checks, in the same order (so a bad input gives the same error), and
+    converts the rare float where it is (a map with keys other than texts is copied)."""
+    if depth > max_depth:
+        raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
+    t = type(value)
+    if t is dict:
+        if _scalar_map(value):
+            return value
+        if not set(map(type, value)) <= {str}:
+            return from_json(value, depth, max_depth)  # keys to text: rare, copied
+        for k, v in value.items():
+            tv = type(v)
+            if tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
+                value[k] = adopt_json(v, max_depth, depth + 1)
+        return value
+    if t is list:
+        if _scalar_list(value):
+            return value
+        for i, v in enumerate(value):
+            tv = type(v)
+            if tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
+                value[i] = adopt_json(v, max_depth, depth + 1)
+        return value
+    return from_json(value, depth, max_depth)
+
+
 def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
     """Turn a value parsed from JSON (floats as Decimal) into a Deluge value (SPEC §10 inputs).
 
@@ -353,6 +410,8 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
         raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
     t = type(value)
     if t is dict:
+        if _scalar_map(value):
+            return value.copy()  # the common record of texts and numbers, at C speed
         out: dict[Any, Any] = {}
         for k, v in value.items():
             tv = type(v)
@@ -364,6 +423,8 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
                 out[k if type(k) is str else str(k)] = from_json(v, depth + 1, max_depth)
         return out
     if t is list:
+        if _scalar_list(value):
+            return value[:]  # a list of numbers or texts, checked and copied at C speed
         items: list[Any] = []
         append = items.append
         for v in value:

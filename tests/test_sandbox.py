@@ -166,3 +166,22 @@ def test_text_appended_in_place_still_stops_at_the_text_limit_where_the_operator
     assert result.error.message == "Text size limit of 100000 characters exceeded"
     assert (result.error.line, result.error.column) == (4, 17)  # the second `+`
     assert result.stats["statements"] == 34
+
+
+def test_inputs_parsed_for_the_run_are_used_in_place_and_others_are_copied() -> None:
+    """Inputs parsed from JSON for one run (the CLI, an isolated child) become Deluge
+    values without a second copy; inputs a caller keeps are copied, as before."""
+    import json
+    from decimal import Decimal
+
+    src = 'l.add(4); r.put("seen", true); return l.size() + r.get("n");'
+    text = '{"l": [1, 2, 3], "r": {"n": 10, "x": 1.5}}'
+    kept = json.loads(text, parse_float=Decimal)
+    assert Runtime().run(src, kept).value == 14
+    assert kept == json.loads(text, parse_float=Decimal)  # the caller's copy is untouched
+    owned = json.loads(text, parse_float=Decimal)
+    result = Runtime().run(src, owned, inputs_owned=True)
+    assert result.value == 14
+    assert owned["l"] == [1, 2, 3, 4] and owned["r"]["seen"] is True  # no copy was made
+    bad = Runtime().run(src, {"l": [2**63], "r": {}}, inputs_owned=True)
+    assert bad.error is not None and bad.error.message == "Inputs: Number out of range"

@@ -175,7 +175,8 @@ def run_child(channel: socket.socket, job: dict[str, Any], prepared: bool = Fals
                           system=job.get("system") or {}, now=job.get("now"))
         result = runtime.run(job["source"], job.get("inputs") or {},
                              filename=job.get("filename", "<script>"), limits=limits,
-                             entry=job.get("entry"), convert_inputs=job.get("convert", True))
+                             entry=job.get("entry"), convert_inputs=job.get("convert", True),
+                             inputs_owned=True)  # this process's own copy of the job
         protocol.send(channel, {"op": "result", "result": result.to_json()})
     except MemoryError:
         code = 3

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -290,3 +291,32 @@ def test_each_optimization_never_changes_a_result(text: str, inputs: dict) -> No
         for key in ("status", "logs", "return", "error"):
             assert every[key] == other[key], (key, sorted(off), text, inputs)
         assert every["stats"]["statements"] == other["stats"]["statements"], (off, text)
+
+
+# ---- inputs: copied (from_json) and adopted in place (adopt_json) agree ----------------
+_JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=4),
+    st.integers(-2**64, 2**64), st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.floats(allow_nan=False, allow_infinity=False, width=32))
+_JSON_VALUES = st.recursive(_JSON_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4),
+    st.dictionaries(st.one_of(st.text(max_size=3), st.integers(0, 3)), inner, max_size=4)),
+    max_leaves=12)
+
+
+@FUZZ
+@given(st.dictionaries(st.text(max_size=3), _JSON_VALUES, max_size=4), st.integers(1, 4))
+def test_inputs_adopted_in_place_equal_inputs_copied(inputs: dict, depth: int) -> None:
+    """The two ways inputs become Deluge values give the same value, or the same error."""
+    import copy
+
+    from sluicegate.errors import LimitExceeded, ScriptRuntimeError
+    from sluicegate.values import adopt_json, from_json, to_plain
+
+    def outcome(convert: Any) -> Any:
+        try:
+            return ("ok", to_plain(convert(copy.deepcopy(inputs), max_depth=depth)))
+        except (LimitExceeded, ScriptRuntimeError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    assert outcome(adopt_json) == outcome(from_json)
