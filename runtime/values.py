@@ -365,13 +365,6 @@ def _scalar_list(value: list[Any]) -> bool:
     return kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds)
 
 
-def _scalar_map(value: dict[Any, Any]) -> bool:
-    """A map with text keys and scalar values only (checked at C speed)."""
-    kinds = set(map(type, value.values()))
-    return (kinds <= _INPUT_SCALARS_AND_INT and set(map(type, value)) <= {str}
-            and _ints_in_range(value.values(), kinds))
-
-
 def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
     """Make a value parsed from JSON for one run (floats as Decimal) a Deluge value in
     place: nothing else holds it, so no copy is needed (`from_json` copies). It checks
@@ -381,14 +374,12 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
         raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
     t = type(value)
     if t is dict:
-        if _scalar_map(value):
-            return value
-        if not set(map(type, value)) <= {str}:
-            return from_json(value, depth, max_depth)  # keys to text: rare, copied
         for k, v in value.items():
+            if type(k) is not str:  # keys become texts: rare, copied (what came before
+                return from_json(value, depth, max_depth)  # is Deluge values already)
             tv = type(v)
             if tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
-                value[k] = adopt_json(v, max_depth, depth + 1)
+                value[k] = adopt_json(v, max_depth, depth + 1)  # same key: no resize
         return value
     if t is list:
         if _scalar_list(value):
@@ -410,8 +401,6 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
         raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
     t = type(value)
     if t is dict:
-        if _scalar_map(value):
-            return value.copy()  # the common record of texts and numbers, at C speed
         out: dict[Any, Any] = {}
         for k, v in value.items():
             tv = type(v)
