@@ -165,6 +165,9 @@ def _address_space_in_use() -> int:
 
 def run_child(channel: socket.socket, job: dict[str, Any], prepared: bool = False) -> None:
     """Run one job in this (already forked) process and exit; never returns."""
+    if job.get("warm"):  # a warm child: this job and more of the same script (warm.py)
+        from .warm import serve_warm
+        serve_warm(channel, job, prepared)
     code = 0
     try:
         from ..engine import Runtime

@@ -55,7 +55,7 @@ def _encode_job(job: dict[str, Any]) -> dict[str, Any]:
     return {"source": base64.b64encode(raw).decode("ascii"), "inputs": job.get("inputs") or {},
             "limits": asdict(job["limits"]), "entry": job.get("entry"),
             "filename": job.get("filename"), "timezone": job.get("timezone"),
-            "system": job.get("system") or {}}
+            "system": job.get("system") or {}, "warm": job.get("warm")}
 
 
 def _decode_job(data: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +67,8 @@ def _decode_job(data: dict[str, Any]) -> dict[str, Any]:
     return {"source": base64.b64decode(data["source"]), "inputs": data.get("inputs") or {},
             "limits": limits, "entry": data.get("entry"),
             "filename": data.get("filename") or "<script>",
-            "timezone": data.get("timezone"), "system": data.get("system") or {}}
+            "timezone": data.get("timezone"), "system": data.get("system") or {},
+            "warm": data.get("warm")}
 
 
 class ZygoteForker:

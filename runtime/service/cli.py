@@ -498,7 +498,9 @@ def _node_arguments(p: argparse.ArgumentParser) -> None:
                    "(default host:pid)")
     p.add_argument("--in-process", action="store_true",
                    help="run scripts in this process instead of isolated children (trusted "
-                        "local use only: no memory limit, the process holds the secrets)")
+                        "local use only: no memory limit, the process holds the secrets); an "
+                        "isolated child serves up to SLUICE_WARM_RUNS runs of one script "
+                        "(default 50; 1: a fresh child per run)")
     p.add_argument("--keep-days", type=_non_negative_int, default=30, metavar="DAYS",
                    help="retention: delete runs older than this (default 30; 0 keeps all)")
     p.add_argument("--keep-runs", type=_non_negative_int, default=100_000, metavar="N",
