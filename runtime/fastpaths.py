@@ -49,6 +49,13 @@ def _overflow() -> None:
     raise ScriptRuntimeError("Number out of range")
 
 
+def _literal_text(expr: ast.expr) -> str | None:
+    """The text a literal piece adds to a TEXT: itself, or a NUMBER's digits."""
+    if isinstance(expr, ast.Constant) and type(expr.value) in (str, int):
+        return str(expr.value)
+    return None
+
+
 def _text_room(length: int) -> bool:
     """True when a text of `length` characters is within the run's limit; raises
     LimitExceeded (as the `+` helper does) when it is not."""
@@ -638,11 +645,15 @@ class FastPaths(TrustedPass):
         target = node.targets[0].id  # type: ignore[attr-defined]
         exprs = [self.visit(piece) for _, piece in pieces]
         calls = [call for call, _ in pieces]
-        # x is no TEXT: the operators' own fast paths, as without this one
+        # x is no TEXT: the operators' own fast paths, as without this one (NUMBER
+        # accumulators); with a TEXT literal among the pieces x is all but surely a TEXT,
+        # and the helpers keep the code small.
+        texty = any(isinstance(e, ast.Constant) and type(e.value) is str for e in exprs)
         value: ast.expr = _load(target)
         for call, expr in zip(calls, exprs):
-            value = self._rewrite(_located(ast.Call(func=_load("dg_add"), args=[value, expr],
-                                                    keywords=[]), call))
+            step = _located(ast.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
+                            call)
+            value = step if texty else self._rewrite(step)
         other = _located(ast.Assign(targets=[_store(target)], value=value), node)
         # x is read first, where the script reads it (an unset x is reported there)
         first = _located(_is(_type_of(read), _load("dg_str")), calls[0])
@@ -652,7 +663,7 @@ class FastPaths(TrustedPass):
     def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
                       exprs: list[ast.expr], held: list[ast.expr],
                       length: str | None) -> list[ast.stmt]:
-        """Statements for piece `len(held)` of `x = x + p0 + p1 ...` once x is a TEXT.
+        """Statements for pieces `len(held)`... of `x = x + p0 + p1 ...` once x is a TEXT.
 
         Each piece is evaluated once, in script order, into a temporary; a TEXT (or a
         NUMBER, as its digits) goes on, with the length the result will have checked
@@ -660,50 +671,61 @@ class FastPaths(TrustedPass):
         build it (so the limit is reported where the helper would report it). When all
         pieces are in, `x = x + p` per piece: CPython appends in place when x holds the
         only reference. Any other piece ends in the helpers, given the pieces already
-        evaluated and the rest as written."""
-        k = len(held)
-        call, expr = calls[k], exprs[k]
+        evaluated and the rest as written. A literal piece always goes on: it needs only
+        its length check, and no branch."""
         out: list[ast.stmt] = []
-        if isinstance(expr, ast.Constant) and type(expr.value) is str:
-            piece: ast.expr = expr
-            test: list[ast.expr] = []
-            size: ast.expr = ast.Constant(len(expr.value))
-        else:
-            name = self._temp()
-            out.append(_located(ast.Assign(targets=[_store(name)], value=expr), call))
-            piece = _load(name)
+        k = len(held)
+        while k < len(exprs):
+            call, expr = calls[k], exprs[k]
+            literal = _literal_text(expr)
+            before = (ast.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
+                      if length is None else _load(length))
+            total = self._temp()
+            size: ast.expr
+            if literal is not None:
+                size = ast.Constant(len(literal))
+            else:
+                name = self._temp()
+                out.append(_located(ast.Assign(targets=[_store(name)], value=expr), call))
+                size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
+            counted = ast.NamedExpr(target=_store(total),
+                                    value=ast.BinOp(left=before, op=ast.Add(), right=size))
+            fits = ast.BoolOp(op=ast.Or(), values=[
+                ast.Compare(left=counted, ops=[ast.LtE()],
+                            comparators=[ast.Constant(SIZE_FLOOR)]),
+                ast.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
+            length = total
+            if literal is not None:
+                out.append(_located(ast.Expr(value=_located(fits, call)), call))
+                held = [*held, ast.Constant(literal)]
+                k += 1
+                continue
             as_text = ast.BoolOp(op=ast.And(), values=[
                 _is(_type_of(_load(name)), _load("dg_int")),
                 ast.NamedExpr(target=_store(name), value=ast.Call(
                     func=_load("dg_str"), args=[_load(name)], keywords=[]))])
-            test = [ast.BoolOp(op=ast.Or(), values=[
-                _is(_type_of(_load(name)), _load("dg_str")), as_text])]
-            size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
-        before = (ast.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
-                  if length is None else _load(length))
-        total = self._temp()
-        counted = ast.NamedExpr(target=_store(total),
-                                value=ast.BinOp(left=before, op=ast.Add(), right=size))
-        fits = ast.BoolOp(op=ast.Or(), values=[
-            ast.Compare(left=counted, ops=[ast.LtE()], comparators=[ast.Constant(SIZE_FLOOR)]),
-            ast.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
-        test.append(fits)
-        held = [*held, piece]
-        if k + 1 == len(exprs):
-            body: list[ast.stmt] = [
-                _located(ast.Assign(targets=[_store(target)], value=ast.BinOp(
-                    left=_load(target), op=ast.Add(), right=p)), node) for p in held]
-        else:
+            is_text = ast.BoolOp(op=ast.Or(), values=[
+                _is(_type_of(_load(name)), _load("dg_str")), as_text])
+            guard = ast.BoolOp(op=ast.And(), values=[is_text, fits])
+            held = [*held, _load(name)]
             body = self._append_level(node, target, calls, exprs, held, total)
-        value: ast.expr = _load(target)
-        for c, p in zip(calls, held + exprs[k + 1:]):
-            value = _located(ast.Call(func=_load("dg_add"), args=[value, p], keywords=[]), c)
-        fallback = _located(ast.Assign(targets=[_store(target)], value=value), node)
-        guard = test[0] if len(test) == 1 else ast.BoolOp(op=ast.And(), values=test)
-        # A TEXT constant always goes on (the length check raises when it does not fit)
-        orelse = [] if piece is expr else [fallback]
-        out.append(_located(ast.If(test=_located(guard, call), body=body, orelse=orelse),
-                            node))
+            value: ast.expr = _load(target)
+            for c, p in zip(calls, held + exprs[k + 1:]):
+                value = _located(ast.Call(func=_load("dg_add"), args=[value, p],
+                                          keywords=[]), c)
+            fallback = _located(ast.Assign(targets=[_store(target)], value=value), node)
+            out.append(_located(ast.If(test=_located(guard, call), body=body,
+                                       orelse=[fallback]), node))
+            return out
+        # every piece is in and fits: append them, adjacent literals as one
+        pieces: list[ast.expr] = []
+        for p in held:
+            if (pieces and isinstance(p, ast.Constant) and isinstance(pieces[-1], ast.Constant)):
+                pieces[-1] = ast.Constant(pieces[-1].value + p.value)
+            else:
+                pieces.append(p)
+        out += [_located(ast.Assign(targets=[_store(target)], value=ast.BinOp(
+            left=_load(target), op=ast.Add(), right=p)), node) for p in pieces]
         return out
 
     def visit_Expr(self, node: ast.Expr) -> Any:
