@@ -9,6 +9,8 @@ refused. Compile cost stays linear in the size of the script whatever its shape.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import sessionmaker
@@ -81,7 +83,7 @@ def test_compile_time_counts_against_the_run_time_limit() -> None:
 
 
 @pytest.fixture(scope="module")
-def zygote() -> ZygoteForker:
+def zygote() -> Iterator[ZygoteForker]:
     forker = ZygoteForker()
     yield forker
     forker.close()
@@ -113,7 +115,8 @@ def test_a_slow_compile_is_left_to_the_child_and_never_stalls_the_zygote(
     assert result.value == _chain_value(1900)
 
 
-def test_saving_a_script_that_compiles_too_slowly_is_refused_in_bounded_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_saving_a_script_that_compiles_too_slowly_is_refused_in_bounded_time(
+        tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'sluice.db'}")
     upgrade(engine)
     catalog = ScriptCatalog(sessionmaker(engine), compile_seconds=0.1)
