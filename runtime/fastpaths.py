@@ -38,7 +38,8 @@ from typing import Any
 
 from .dispatch import method_caller
 from .errors import ScriptRuntimeError
-from .treepass import TrustedPass, stamp, walk
+from .inference import local_kinds
+from .treepass import TrustedPass, stamp
 from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
 # Past this many elements, growth goes through the helpers, which check the size limit.
@@ -89,6 +90,7 @@ OPTIMIZATIONS = frozenset({
     "decimal_arithmetic",  # DECIMAL + - * and NUMBER/DECIMAL order comparisons inline
     "list_get",           # LIST.get(constant index) reads the element
     "text_methods",       # trim, toUpperCase, toLowerCase, length, contains on a TEXT
+    "type_inference",     # variables that only hold a MAP, LIST or TEXT skip type guards
 })
 disabled: set[str] = set()
 
@@ -161,128 +163,9 @@ def _append_pieces(node: ast.Assign, ints: set[str]) -> \
     return value, pieces
 
 
-_INT_OPS = {"dg_add", "dg_sub", "dg_mul", "dg_mod", "dg_div"}
-
-
-def _names_in(node: ast.AST) -> set[str]:
-    return {n.id for n in walk(node) if isinstance(n, ast.Name)}
-
-
 def int_locals(fn: ast.FunctionDef) -> set[str]:
-    """Script variables of `fn` that only ever hold a NUMBER.
-
-    A variable qualifies when every assignment to it gives a NUMBER (`n = 0`,
-    `n = n + 1`, an index of `for each index`), it is no parameter and no other loop
-    variable, and, in the bare body, whose variables may also come from the inputs, the
-    first top-level statement that names it assigns it without reading it (so an input
-    of that name is never seen). Such variables need no type guard before inline
-    arithmetic; the 64-bit range check stays."""
-    disqualified = {a.arg for a in fn.args.args}
-    values: dict[str, list[Any]] = {}
-    body = fn.body
-    guarded = body[-1] if body and isinstance(body[-1], ast.Try) else None
-    if guarded is None:
-        return set()
-    from_inputs = set()
-    for stmt in body[:-1]:  # the input prologue of the runtime nodes
-        from_inputs |= {n.id for n in walk(stmt)
-                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    statement_names: list[set[str]] = []
-    for stmt in guarded.body:  # one walk: the names of each statement and the assignments
-        names: set[str] = set()
-        statement_names.append(names)
-        for node in walk(stmt):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-            elif isinstance(node, ast.Assign):
-                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    values.setdefault(node.targets[0].id, []).append(node.value)
-                else:
-                    disqualified |= {n.id for t in node.targets for n in walk(t)
-                                     if isinstance(n, ast.Name)}
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
-                target, source = node.target, node.iter
-                if (isinstance(source, ast.Call) and isinstance(source.func, ast.Name)
-                        and source.func.id == "_getiter_" and len(source.args) == 1):
-                    source = source.args[0]  # the policy pass's iteration guard
-                index_loop = (isinstance(source, ast.Call)
-                              and isinstance(source.func, ast.Name)
-                              and source.func.id == "dg_iter_index")
-                if isinstance(target, ast.Name) and index_loop:
-                    values.setdefault(target.id, []).append(ast.Constant(0))
-                else:
-                    disqualified |= {n.id for n in walk(target) if isinstance(n, ast.Name)}
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-                disqualified |= {n.id for n in walk(node.target)
-                                 if isinstance(n, ast.Name)}
-            elif isinstance(node, ast.NamedExpr):
-                disqualified.add(node.target.id)
-            elif isinstance(node, (ast.FunctionDef, ast.Lambda, ast.With, ast.Delete)):
-                return set()  # not a shape the translator writes: infer nothing
-    # The first statement naming each variable and how many name it, in one pass (a
-    # search per variable would be quadratic in a long script of distinct names).
-    first_mention: dict[str, int] = {}
-    mention_count: dict[str, int] = {}
-    for i, names in enumerate(statement_names):
-        for name in names:
-            first_mention.setdefault(name, i)
-            mention_count[name] = mention_count.get(name, 0) + 1
-    for name in from_inputs & set(values):
-        index = first_mention.get(name)
-        first = guarded.body[index] if index is not None else None
-        assigned_first = (isinstance(first, ast.Assign) and len(first.targets) == 1
-                          and isinstance(first.targets[0], ast.Name)
-                          and first.targets[0].id == name
-                          and name not in _names_in(first.value))
-        # A loop variable used only inside its own loop never shows an input's value.
-        loop_only = (isinstance(first, ast.For) and isinstance(first.target, ast.Name)
-                     and first.target.id == name and mention_count.get(name) == 1)
-        if not (assigned_first or loop_only):
-            disqualified.add(name)
-    return _only_numbers({n for n in values if n.startswith("v_")} - disqualified, values)
-
-
-def _number_shape(expr: Any, deps: set[str]) -> bool:
-    """Whether `expr` gives a NUMBER provided every variable it adds to `deps` does."""
-    if isinstance(expr, ast.Constant):
-        return type(expr.value) is int
-    if isinstance(expr, ast.Name):
-        deps.add(expr.id)
-        return True
-    if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)
-            and not expr.keywords):
-        if expr.func.id in _INT_OPS and len(expr.args) == 2:
-            return _number_shape(expr.args[0], deps) and _number_shape(expr.args[1], deps)
-        if expr.func.id == "dg_neg" and len(expr.args) == 1:
-            return _number_shape(expr.args[0], deps)
-    return False
-
-
-def _only_numbers(candidates: set[str], values: dict[str, list[Any]]) -> set[str]:
-    """The greatest subset of `candidates` whose every assigned value is a NUMBER given
-    that the subset's variables are: drop the variables with another value, then, through
-    a reverse dependency index, whatever depends on a dropped one (linear, where repeated
-    whole passes would be quadratic in a long chain of assignments)."""
-    ints = set(candidates)
-    users: dict[str, list[str]] = {}
-    dropped: list[str] = []
-    for name in candidates:
-        deps: set[str] = set()
-        if all(_number_shape(v, deps) for v in values[name]):
-            for dep in deps:
-                users.setdefault(dep, []).append(name)
-            if deps - candidates:
-                dropped.append(name)
-        else:
-            dropped.append(name)
-    for name in dropped:
-        ints.discard(name)
-    while dropped:
-        for user in users.get(dropped.pop(), ()):
-            if user in ints:
-                ints.discard(user)
-                dropped.append(user)
-    return ints
+    """Script variables of `fn` that only ever hold a NUMBER (inference.local_kinds)."""
+    return {name for name, kind in local_kinds(fn).items() if kind == "number"}
 
 
 class FastPaths(TrustedPass):
@@ -293,16 +176,32 @@ class FastPaths(TrustedPass):
         self.bound: dict[str, Any] = {}
         self.counter = 0
         self.ints: set[str] = set()
+        self.kinds: dict[str, str] = {}
         self.on = OPTIMIZATIONS - disabled
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
-        inferred = int_locals(node) if "number_inference" in self.on else set()
-        outer, self.ints = self.ints, inferred
+        kinds = local_kinds(node) if self.on & {"number_inference", "type_inference"} else {}
+        ints = ({n for n, k in kinds.items() if k == "number"}
+                if "number_inference" in self.on else set())
+        if "type_inference" not in self.on:
+            kinds = {}
+        outer = self.ints, self.kinds
+        self.ints, self.kinds = ints, kinds
         try:
             self.generic_visit(node)
         finally:
-            self.ints = outer
+            self.ints, self.kinds = outer
         return node
+
+    def _kind(self, expr: ast.expr) -> str | None:
+        """"map", "list" or "text" for a variable known to hold only that, else None."""
+        return self.kinds.get(expr.id) if isinstance(expr, ast.Name) else None
+
+    def _is_kind(self, expr: ast.expr, kind: str, type_global: str) -> ast.expr | None:
+        """`dg_type(expr) is <type>`, or None when `expr` is known to be of that kind."""
+        if self._kind(expr) == kind:
+            return None
+        return _is(_type_of(expr), _load(type_global))
 
     def _known_int(self, expr: ast.expr) -> bool:
         """An operand that is a NUMBER whenever it is evaluated without error."""
@@ -539,25 +438,38 @@ class FastPaths(TrustedPass):
                 and "list_get" in self.on):
             # LIST.get(i) within the list is its element; anything else, the helper
             recv_once, recv_again = self._hold(receiver)
-            guard = ast.BoolOp(op=ast.And(), values=[
-                _is(_type_of(recv_once), _load("dg_list")),
-                ast.Compare(left=key, ops=[ast.Lt()], comparators=[
-                    ast.Call(func=_load("dg_len"), args=[recv_again], keywords=[])])])
+            within = ast.Compare(left=key, ops=[ast.Lt()], comparators=[
+                ast.Call(func=_load("dg_len"), args=[recv_once], keywords=[])])
+            is_list = self._is_kind(recv_once, "list", "dg_list")
+            guard: ast.expr = within if is_list is None else ast.BoolOp(
+                op=ast.And(), values=[is_list, ast.Compare(left=key, ops=[ast.Lt()],
+                                                           comparators=[ast.Call(
+                    func=_load("dg_len"), args=[recv_again], keywords=[])])])
             fast = ast.Subscript(value=recv_again, slice=key, ctx=ast.Load())
             slow = ast.Call(func=node.func, args=[recv_again, name, key], keywords=[])
             return ast.IfExp(test=guard, body=fast, orelse=slow)
+        is_map = self._is_kind(receiver, "map", "dg_dict")
         recv_once, recv_again = self._hold(receiver)
-        guard: ast.expr = _is(_type_of(recv_once), _load("dg_dict"))
+        checks: list[ast.expr] = []
+        if is_map is not None:
+            checks.append(_is(_type_of(recv_once), _load("dg_dict")))
+            receiver_read = recv_again
+        else:
+            receiver_read = recv_once
         if not (isinstance(key, ast.Constant) and type(key.value) is str):
-            guard = ast.BoolOp(op=ast.And(), values=[guard, _is(_type_of(key),
-                                                                 _load("dg_str"))])
-        fast = ast.Call(func=ast.Attribute(value=recv_again, attr="get", ctx=ast.Load()),
+            checks.append(_is(_type_of(key), _load("dg_str")))
+        fast = ast.Call(func=ast.Attribute(value=receiver_read, attr="get", ctx=ast.Load()),
                         args=[key], keywords=[])
+        if not checks:
+            return fast
         slow = ast.Call(func=node.func, args=[recv_again, name, key], keywords=[])
+        guard = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     def _size(self, node: ast.Call) -> ast.expr:
         receiver, name = node.args
+        if self._kind(receiver) in ("map", "list"):
+            return ast.Call(func=_load("dg_len"), args=[receiver], keywords=[])
         recv_once, recv_again = self._hold(receiver)
         guard = ast.BoolOp(op=ast.Or(), values=[
             _is(_type_of(recv_once), _load("dg_list")),
@@ -587,6 +499,9 @@ class FastPaths(TrustedPass):
         """The hottest TEXT methods on a TEXT receiver: the Python operation their
         built-in is (stdlib/text.py); any other receiver, the call site's caller."""
         if nargs == 0 and name in _TEXT_METHODS:
+            if self._kind(node.args[0]) == "text":
+                return ast.Call(func=_load(_TEXT_METHODS[name]), args=[node.args[0]],
+                                keywords=[])
             once, again = self._hold(node.args[0])
             fast = ast.Call(func=_load(_TEXT_METHODS[name]), args=[again], keywords=[])
             slow = ast.Call(func=_load(caller), args=[again], keywords=[])
@@ -658,6 +573,8 @@ class FastPaths(TrustedPass):
         # x is read first, where the script reads it (an unset x is reported there)
         first = _located(_is(_type_of(read), _load("dg_str")), calls[0])
         body = self._append_level(node, target, calls, exprs, [], None)
+        if self._kind(read) == "text":  # read anyway: an unset x is reported there
+            return [_located(ast.Expr(value=read), node), *body]
         return _located(ast.If(test=first, body=body, orelse=[other]), node)
 
     def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
@@ -763,7 +680,9 @@ class FastPaths(TrustedPass):
         k = self._pin(key, node, setup, names_too=pin_value)
         if pin_value:
             value = self._pin(value, node, setup)
-        checks: list[ast.expr] = [_is(_type_of(recv), _load("dg_dict"))]
+        checks: list[ast.expr] = []
+        if self._kind(receiver) != "map":
+            checks.append(_is(_type_of(recv), _load("dg_dict")))
         if not (isinstance(key, ast.Constant) and type(key.value) is str):
             checks.append(_is(_type_of(k), _load("dg_str")))
         checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
@@ -772,8 +691,8 @@ class FastPaths(TrustedPass):
                            value=value)
         slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, k, value],
                                        keywords=[]))
-        branch = ast.If(test=ast.BoolOp(op=ast.And(), values=checks), body=[store],
-                        orelse=[slow])
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        branch = ast.If(test=test, body=[store], orelse=[slow])
         return [*setup, _located(branch, node)]
 
     def _add(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
@@ -785,13 +704,14 @@ class FastPaths(TrustedPass):
         recv = self._pin(receiver, node, setup, names_too=pin_value)
         if pin_value:
             value = self._pin(value, node, setup)
-        checks = [_is(_type_of(recv), _load("dg_list")),
-                  ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
-                              ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)])]
+        checks: list[ast.expr] = [] if self._kind(receiver) == "list" else [
+            _is(_type_of(recv), _load("dg_list"))]
+        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
+                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
         append = ast.Expr(value=ast.Call(
             func=ast.Attribute(value=recv, attr="append", ctx=ast.Load()), args=[value],
             keywords=[]))
         slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, value], keywords=[]))
-        branch = ast.If(test=ast.BoolOp(op=ast.And(), values=checks), body=[append],
-                        orelse=[slow])
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        branch = ast.If(test=test, body=[append], orelse=[slow])
         return [*setup, _located(branch, node)]

@@ -208,21 +208,8 @@ _INT_HEAVY = st.lists(st.one_of(
 def test_number_inference_never_changes_a_result(text: str, inputs: dict) -> None:
     """Scripts of NUMBER arithmetic run with the inferred-NUMBER fast paths and without
     them give the same logs, value and error (the inference only drops type guards)."""
-    import sluicegate.fastpaths as fastpaths
-    from sluicegate.sandbox import clear_cache
-
-    limits = Limits(max_statements=5_000, timeout=2.0)
-    clear_cache()
-    fast = Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg", limits=limits)
-    saved = fastpaths.int_locals
-    fastpaths.int_locals = lambda fn: set()
-    try:
-        clear_cache()
-        plain = Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg", limits=limits)
-    finally:
-        fastpaths.int_locals = saved
-        clear_cache()
-    a, b = fast.to_json(), plain.to_json()
+    a = _run_with(text, inputs, set())
+    b = _run_with(text, inputs, {"number_inference"})
     for key in ("status", "logs", "return", "error"):
         assert a[key] == b[key], (key, text, inputs)
 
@@ -256,6 +243,14 @@ _OPTIMIZED = st.lists(st.one_of(
         [".trim()", ".toUpperCase()", ".toLowerCase()", ".length()", '.contains("a")',
          ".size()", '.get("k")'])).map(lambda t: f"{t[0]} = {t[1]}{t[2]}; info {t[0]};"),
 ), min_size=1, max_size=10).map("\n".join)
+# Variables that hold one kind (type inference) or, when mixed, several.
+_KIND_STATEMENTS = st.sampled_from([
+    "m = Map();", 'm = {"k": 1};', "l = List();", "l = {1, 2};", 't = " a b ";',
+    "t = t + l;", 't = t + "x" + b;', "m = l;", "l = m;", "t = m;", "b = 2;",
+    'info m.size() + l.size();', 'info t.trim() + t.length();', 'm.put("k", t);',
+    "l.add(t);", "info l.get(0);", 'info m.get("k");', 'info t.contains("a");'])
+_OPTIMIZED = st.one_of(_OPTIMIZED, st.lists(_KIND_STATEMENTS, min_size=1, max_size=8).map(
+    lambda ss: "\n".join(['t = ""; m = Map(); l = List(); b = 1;', *ss])))
 
 
 def _run_with(text: str, inputs: dict, off: set[str]) -> dict:
