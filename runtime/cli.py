@@ -99,10 +99,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         finally:
             forker.close()
     else:
-        broker = _local_broker()
+        # Built on the first request: a run that calls out to nothing never imports it.
+        broker = _LazyBroker()
         runtime = Runtime(timezone=args.timezone, broker=broker)
         result = runtime.run(source, inputs, filename=args.script, limits=limits,
-                             entry=args.entry)
+                             entry=args.entry, inputs_owned=True)  # parsed for this run
     problem = getattr(broker, "problem", None)
     if problem:  # the host is misconfigured (master key, database URL): not the script
         sys.stderr.write(f"sluice run: error: {problem}\n")
@@ -212,7 +213,9 @@ def cmd_completion(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
+    """The `sluice` parser; `core_only` leaves out the other packages' sub-commands
+    (importing them is most of the start-up of `sluice run`)."""
     parser = _Parser(prog="sluice", description="Run Deluge business scripts in a sandbox.",
                      epilog=_ENVIRONMENT, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version, help="print the version and exit")
@@ -260,8 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     completion.add_argument("shell", choices=("bash", "zsh"))
     completion.set_defaults(func=cmd_completion)
 
-    for register in _extensions():
-        register(sub)
+    if not core_only:
+        for register in _extensions():
+            register(sub)
     return parser
 
 
@@ -296,8 +300,13 @@ def _host_problem(exc: Exception) -> str | None:
     return None
 
 
+# Commands of this module: running one needs none of the other packages' sub-commands.
+_CORE_COMMANDS = {"run", "check", "translate", "demo", "completion"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(core_only=bool(words) and words[0] in _CORE_COMMANDS)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

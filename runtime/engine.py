@@ -13,7 +13,6 @@ from __future__ import annotations
 __all__ = ["Runtime", "RunResult", "ErrorInfo"]
 
 import decimal
-import logging
 import os
 import sys
 import time
@@ -21,14 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import LimitExceeded, ScriptSyntaxError, format_diagnostic
+from .compilebudget import CompileTimeLimit, compile_deadline
+from .errors import LimitExceeded, ScriptRuntimeError, ScriptSyntaxError, format_diagnostic
 from .hooks import CATCHABLE, error_message
 from .limits import PROFILES, Limits, RunContext, activate
 from .positions import locate
 from .sandbox import CompiledScript, compile_script
-from .values import DECIMAL_CONTEXT, convert_to_type, from_json, to_json_text, to_plain
+from .values import (DECIMAL_CONTEXT, adopt_json, convert_to_type, from_json, to_json_text,
+                     to_plain)
 
-log = logging.getLogger("sluicegate.engine")
 
 # Values may nest 512 levels (SPEC §8) and displaying or converting one takes about two
 # Python frames a level, on top of 75 nested user calls: more than CPython's default
@@ -135,12 +135,14 @@ class Runtime:
     def run(self, source: str | bytes, inputs: dict[str, Any] | None = None, *,
             filename: str = "<script>", limits: Limits | None = None,
             entry: str | None = None, profile: str | None = None,
-            convert_inputs: bool = True, run_key: str | None = None,
-            cancel: Any = None) -> RunResult:
+            convert_inputs: bool = True, inputs_owned: bool = False,
+            run_key: str | None = None, cancel: Any = None) -> RunResult:
         """Run a script. Inputs are JSON-shaped (floats or Decimal for fractions) and are
         copied into Deluge values; `convert_inputs=False` is for callers whose inputs are
-        Deluge values already (the run then works on them directly). `run_key`: a
-        scheduled run's identity (idempotency keys); `cancel.is_set()` stops the run."""
+        Deluge values already (the run then works on them directly); `inputs_owned=True`
+        is for inputs parsed from JSON for this run alone, which become Deluge values in
+        place instead of being copied. `run_key`: a scheduled run's identity (idempotency
+        keys); `cancel.is_set()` stops the run."""
         started = time.perf_counter()
         run_limits = limits or (PROFILES[profile] if profile else self.limits)
         size = len(source)
@@ -154,20 +156,36 @@ class Runtime:
                 "LimitExceeded", f"Script size limit of {run_limits.max_source_bytes} bytes "
                 f"exceeded ({size} bytes)", None, None, filename),
                 stats={"statements": 0, "duration_ms": _ms(started), "http_calls": 0})
+        # Compiling counts against the run's time limit (a cached script costs nothing).
+        begun = time.monotonic()
         try:
-            compiled = compile_script(source, filename)
+            with compile_deadline(begun + run_limits.timeout, run_limits.timeout):
+                compiled = compile_script(source, filename)
         except ScriptSyntaxError as err:
             return RunResult("failure", error=ErrorInfo("SyntaxError", err.message, err.line,
                                                         err.column, filename),
                              stats={"statements": 0, "duration_ms": _ms(started),
                                     "http_calls": 0})
+        except CompileTimeLimit as exc:
+            return RunResult("failure", error=ErrorInfo("LimitExceeded", exc.message, None,
+                                                        None, filename),
+                             stats={"statements": 0, "duration_ms": _ms(started),
+                                    "http_calls": 0})
         try:
-            values = (from_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
-                      if convert_inputs else dict(inputs or {}))
+            if not convert_inputs:
+                values = dict(inputs or {})
+            elif inputs_owned:
+                values = adopt_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
+            else:
+                values = from_json(dict(inputs or {}), max_depth=run_limits.max_nesting)
         except (LimitExceeded, RecursionError):
             return RunResult("failure", error=ErrorInfo(
                 "LimitExceeded", f"Inputs are nested deeper than {run_limits.max_nesting} "
                 "levels", None, None, filename))
+        except ScriptRuntimeError as exc:  # a number past the 64-bit range
+            return RunResult("failure", error=ErrorInfo(
+                "RuntimeError", f"Inputs: {exc.message}", None, None, filename),
+                stats={"statements": 0, "duration_ms": _ms(started), "http_calls": 0})
         ctx = RunContext(limits=run_limits, timezone=_timezone(values, self.timezone),
                          now=self.now, random=self.random, broker=self.broker,
                          mailer=self.mailer,
@@ -184,10 +202,11 @@ class Runtime:
             ctx.system["organization"] = {**(host_org if isinstance(host_org, dict) else {}),
                                           **org}
         ctx.functions = compiled.functions
-        return self._execute(compiled, values, ctx, entry, filename, started)
+        return self._execute(compiled, values, ctx, entry, filename, started, begun)
 
     def _execute(self, compiled: CompiledScript, values: dict[str, Any], ctx: RunContext,
-                 entry_name: str | None, filename: str, started: float) -> RunResult:
+                 entry_name: str | None, filename: str, started: float,
+                 begun: float | None = None) -> RunResult:
         error: ErrorInfo | None = None
         value: Any = None
         info = compiled.entry
@@ -211,8 +230,12 @@ class Runtime:
         if error is None:
             fn = compiled.function(info)
             ctx.start()
+            if begun is not None:  # the time limit started before compiling
+                ctx.deadline = begun + ctx.limits.timeout
             try:
-                with activate(ctx), decimal.localcontext(DECIMAL_CONTEXT):
+                # Stored functions the script calls compile under the run's deadline too.
+                with activate(ctx), decimal.localcontext(DECIMAL_CONTEXT), \
+                        compile_deadline(ctx.deadline, ctx.limits.timeout):
                     if info.name:
                         value = fn(ctx, *args)
                     else:
@@ -233,7 +256,10 @@ class Runtime:
                                   filename)
             except Exception as exc:  # a bug of ours, never shown as a traceback
                 line, col = locate(exc.__traceback__)
-                log.exception("internal error running %s", filename)
+                import logging  # only on this path: a run need not import it (cold start)
+
+                logging.getLogger("sluicegate.engine").exception(
+                    "internal error running %s", filename)
                 error = ErrorInfo("InternalError", f"Internal error: {type(exc).__name__}",
                                   line, col, filename)
         # a run that never started (no such entry, an input of the wrong type) executed

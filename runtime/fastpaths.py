@@ -29,14 +29,18 @@ it replaces, so errors still point at the operator or method.
 
 from __future__ import annotations
 
-__all__ = ["FastPaths", "FAST_GLOBALS"]
+__all__ = ["FastPaths", "FAST_GLOBALS", "OPTIMIZATIONS", "disabled"]
 
 import ast
+import operator
+from decimal import Decimal
 from typing import Any
 
 from .dispatch import method_caller
 from .errors import ScriptRuntimeError
-from .values import MAX_NUMBER, MIN_NUMBER
+from .inference import local_kinds
+from .treepass import TrustedPass, stamp
+from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
 # Past this many elements, growth goes through the helpers, which check the size limit.
 SIZE_FLOOR = 1 << 16
@@ -46,12 +50,52 @@ def _overflow() -> None:
     raise ScriptRuntimeError("Number out of range")
 
 
+def _literal_text(expr: ast.expr) -> str | None:
+    """The text a literal piece adds to a TEXT: itself, or a NUMBER's digits."""
+    if isinstance(expr, ast.Constant) and type(expr.value) in (str, int):
+        return str(expr.value)
+    return None
+
+
+def _text_room(length: int) -> bool:
+    """True when a text of `length` characters is within the run's limit; raises
+    LimitExceeded (as the `+` helper does) when it is not."""
+    from .limits import check_text
+    check_text(length)
+    return True
+
+
 FAST_GLOBALS: dict[str, Any] = {
     "dg_type": type, "dg_len": len, "dg_int": int, "dg_str": str, "dg_dict": dict,
-    "dg_list": list, "dg_overflow": _overflow,
+    "dg_list": list, "dg_overflow": _overflow, "dg_text_room": _text_room,
+    # DECIMAL arithmetic in the operators' own context (precision, rounding, traps)
+    "dg_num": frozenset({int, Decimal}), "dg_dec_add": DECIMAL_CONTEXT.add,
+    "dg_dec_sub": DECIMAL_CONTEXT.subtract, "dg_dec_mul": DECIMAL_CONTEXT.multiply,
+    # TEXT methods whose built-ins are exactly these (stdlib/text.py)
+    "dg_s_trim": str.strip, "dg_s_upper": str.upper, "dg_s_lower": str.lower,
 }
+# dg_m(R, name) on a TEXT receiver -> the global above (the lower-case method names)
+_TEXT_METHODS = {"trim": "dg_s_trim", "touppercase": "dg_s_upper",
+                 "tolowercase": "dg_s_lower", "length": "dg_len", "len": "dg_len"}
+_DECIMAL_OPS = {ast.Add: "dg_dec_add", ast.Sub: "dg_dec_sub", ast.Mult: "dg_dec_mul"}
+
+# Every optimization by name: a name in `disabled` turns it off for the compiles that
+# follow (the differential fuzz tests run each script with and without each one; the
+# compile cache must be cleared around a change).
+OPTIMIZATIONS = frozenset({
+    "number_inference",   # variables that only hold NUMBERs skip type guards
+    "constant_folding",   # NUMBER arithmetic on two literals is computed once
+    "text_append",        # `x = x + y` on a TEXT appends in place (linear text building)
+    "integer_division",   # NUMBER / and % on a non-negative dividend and positive divisor
+    "decimal_arithmetic",  # DECIMAL + - * and NUMBER/DECIMAL order comparisons inline
+    "list_get",           # LIST.get(constant index) reads the element
+    "text_methods",       # trim, toUpperCase, toLowerCase, length, contains on a TEXT
+    "type_inference",     # variables that only hold a MAP, LIST or TEXT skip type guards
+})
+disabled: set[str] = set()
 
 _ARITH = {"dg_add": ast.Add, "dg_sub": ast.Sub, "dg_mul": ast.Mult}
+_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 _ORDER = {"dg_lt": ast.Lt, "dg_le": ast.LtE, "dg_gt": ast.Gt, "dg_ge": ast.GtE}
 _EQUALITY = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq}
 
@@ -87,120 +131,44 @@ def _located(new: Any, old: ast.AST) -> Any:
     Subtrees that already have a position (the script's own operands, fast paths built
     below this one) keep theirs and are not walked again: an error inside an argument
     points at the argument, and the pass stays linear in the size of the tree."""
-    line, col = old.lineno, old.col_offset  # type: ignore[attr-defined]
-    end_line = getattr(old, "end_lineno", None)
-    end_col = getattr(old, "end_col_offset", None)
-    stack = [new]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.expr, ast.stmt)):
-            if node is not new and hasattr(node, "lineno"):
-                continue
-            node.lineno, node.col_offset = line, col
-            node.end_lineno, node.end_col_offset = end_line, end_col
-        stack.extend(ast.iter_child_nodes(node))
-    return new
+    return stamp(new, old)
 
 
-_INT_OPS = {"dg_add", "dg_sub", "dg_mul", "dg_mod", "dg_div"}
+# `x = x + a + b + ...` is built in place for at most this many pieces (the fallbacks
+# repeat the pieces that follow, so the code grows with the square of the count).
+_APPEND_PIECES = 4
 
 
-def _int_typed(expr: Any, ints: set[str]) -> bool:
-    """Whether `expr` (as the translator wrote it) always gives a NUMBER when it gives
-    anything: NUMBER operators on NUMBERs return a NUMBER or raise (SPEC §3)."""
-    if isinstance(expr, ast.Constant):
-        return type(expr.value) is int
-    if isinstance(expr, ast.Name):
-        return expr.id in ints
-    if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name)
-            and not expr.keywords):
-        if expr.func.id in _INT_OPS and len(expr.args) == 2:
-            return all(_int_typed(a, ints) for a in expr.args)
-        if expr.func.id == "dg_neg" and len(expr.args) == 1:
-            return _int_typed(expr.args[0], ints)
-    return False
-
-
-def _names_in(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+def _append_pieces(node: ast.Assign, ints: set[str]) -> \
+        tuple[ast.Name, list[tuple[ast.Call, ast.expr]]] | None:
+    """The `x` read first and the (operator call, right operand) pairs of
+    `x = x + a + b ...`, left to right; None for any other assignment (and for
+    variables known to hold a NUMBER)."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        return None
+    target = node.targets[0].id
+    if target in ints:
+        return None
+    pieces: list[tuple[ast.Call, ast.expr]] = []
+    value = node.value
+    while _helper_call(value, "dg_add") and len(value.args) == 2 \
+            and not value.keywords:  # type: ignore[attr-defined]
+        pieces.append((value, value.args[1]))  # type: ignore[arg-type,attr-defined]
+        value = value.args[0]  # type: ignore[attr-defined]
+        if len(pieces) > _APPEND_PIECES:
+            return None
+    if not (pieces and isinstance(value, ast.Name) and value.id == target):
+        return None
+    pieces.reverse()
+    return value, pieces
 
 
 def int_locals(fn: ast.FunctionDef) -> set[str]:
-    """Script variables of `fn` that only ever hold a NUMBER.
-
-    A variable qualifies when every assignment to it gives a NUMBER (`n = 0`,
-    `n = n + 1`, an index of `for each index`), it is no parameter and no other loop
-    variable, and, in the bare body, whose variables may also come from the inputs, the
-    first top-level statement that names it assigns it without reading it (so an input
-    of that name is never seen). Such variables need no type guard before inline
-    arithmetic; the 64-bit range check stays."""
-    disqualified = {a.arg for a in fn.args.args}
-    values: dict[str, list[Any]] = {}
-    body = fn.body
-    guarded = body[-1] if body and isinstance(body[-1], ast.Try) else None
-    if guarded is None:
-        return set()
-    from_inputs = set()
-    for stmt in body[:-1]:  # the input prologue of the runtime nodes
-        from_inputs |= {n.id for n in ast.walk(stmt)
-                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    statement_names: list[set[str]] = []
-    for stmt in guarded.body:  # one walk: the names of each statement and the assignments
-        names: set[str] = set()
-        statement_names.append(names)
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-            elif isinstance(node, ast.Assign):
-                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    values.setdefault(node.targets[0].id, []).append(node.value)
-                else:
-                    disqualified |= {n.id for t in node.targets for n in ast.walk(t)
-                                     if isinstance(n, ast.Name)}
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
-                target, source = node.target, node.iter
-                if (isinstance(source, ast.Call) and isinstance(source.func, ast.Name)
-                        and source.func.id == "_getiter_" and len(source.args) == 1):
-                    source = source.args[0]  # the policy pass's iteration guard
-                index_loop = (isinstance(source, ast.Call)
-                              and isinstance(source.func, ast.Name)
-                              and source.func.id == "dg_iter_index")
-                if isinstance(target, ast.Name) and index_loop:
-                    values.setdefault(target.id, []).append(ast.Constant(0))
-                else:
-                    disqualified |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-                disqualified |= {n.id for n in ast.walk(node.target)
-                                 if isinstance(n, ast.Name)}
-            elif isinstance(node, ast.NamedExpr):
-                disqualified.add(node.target.id)
-            elif isinstance(node, (ast.FunctionDef, ast.Lambda, ast.With, ast.Delete)):
-                return set()  # not a shape the translator writes: infer nothing
-    for name in from_inputs & set(values):
-        mentions = [stmt for stmt, names in zip(guarded.body, statement_names)
-                    if name in names]
-        first = mentions[0] if mentions else None
-        assigned_first = (isinstance(first, ast.Assign) and len(first.targets) == 1
-                          and isinstance(first.targets[0], ast.Name)
-                          and first.targets[0].id == name
-                          and name not in _names_in(first.value))
-        # A loop variable used only inside its own loop never shows an input's value.
-        loop_only = (isinstance(first, ast.For) and isinstance(first.target, ast.Name)
-                     and first.target.id == name and len(mentions) == 1)
-        if not (assigned_first or loop_only):
-            disqualified.add(name)
-    ints = {n for n in values if n.startswith("v_")} - disqualified
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(ints):
-            if not all(_int_typed(v, ints) for v in values[name]):
-                ints.discard(name)
-                changed = True
-    return ints
+    """Script variables of `fn` that only ever hold a NUMBER (inference.local_kinds)."""
+    return {name for name, kind in local_kinds(fn).items() if kind == "number"}
 
 
-class FastPaths(ast.NodeTransformer):
+class FastPaths(TrustedPass):
     """Rewrites helper calls on exact types into inline code (see the module docstring)."""
 
     def __init__(self, builtin_functions: dict[str, Any]) -> None:
@@ -208,14 +176,32 @@ class FastPaths(ast.NodeTransformer):
         self.bound: dict[str, Any] = {}
         self.counter = 0
         self.ints: set[str] = set()
+        self.kinds: dict[str, str] = {}
+        self.on = OPTIMIZATIONS - disabled
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
-        outer, self.ints = self.ints, int_locals(node)
+        kinds = local_kinds(node) if self.on & {"number_inference", "type_inference"} else {}
+        ints = ({n for n, k in kinds.items() if k == "number"}
+                if "number_inference" in self.on else set())
+        if "type_inference" not in self.on:
+            kinds = {}
+        outer = self.ints, self.kinds
+        self.ints, self.kinds = ints, kinds
         try:
             self.generic_visit(node)
         finally:
-            self.ints = outer
+            self.ints, self.kinds = outer
         return node
+
+    def _kind(self, expr: ast.expr) -> str | None:
+        """"map", "list" or "text" for a variable known to hold only that, else None."""
+        return self.kinds.get(expr.id) if isinstance(expr, ast.Name) else None
+
+    def _is_kind(self, expr: ast.expr, kind: str, type_global: str) -> ast.expr | None:
+        """`dg_type(expr) is <type>`, or None when `expr` is known to be of that kind."""
+        if self._kind(expr) == kind:
+            return None
+        return _is(_type_of(expr), _load(type_global))
 
     def _known_int(self, expr: ast.expr) -> bool:
         """An operand that is a NUMBER whenever it is evaluated without error."""
@@ -239,6 +225,10 @@ class FastPaths(ast.NodeTransformer):
     # ---- expressions -----------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> Any:
         self.generic_visit(node)
+        return self._rewrite(node)
+
+    def _rewrite(self, node: ast.Call) -> Any:
+        """The fast path of a helper call whose arguments were visited already."""
         if not isinstance(node.func, ast.Name):
             return node
         helper = node.func.id
@@ -246,8 +236,10 @@ class FastPaths(ast.NodeTransformer):
             return _located(self._concat(node), node)
         if helper in _ARITH and len(node.args) == 2:
             return _located(self._arith(node, _ARITH[helper]), node)
-        if helper == "dg_mod" and len(node.args) == 2:
+        if helper == "dg_mod" and len(node.args) == 2 and "integer_division" in self.on:
             return _located(self._modulo(node), node)
+        if helper == "dg_div" and len(node.args) == 2 and "integer_division" in self.on:
+            return _located(self._division(node), node)
         if helper in _ORDER and len(node.args) == 2:
             return _located(self._order(node, _ORDER[helper]), node)
         if helper in _EQUALITY and len(node.args) == 2:
@@ -294,6 +286,15 @@ class FastPaths(ast.NodeTransformer):
         return ast.Call(func=node.func, args=[left, right], keywords=[])
 
     def _arith(self, node: ast.Call, op: type[ast.operator]) -> ast.expr:
+        left, right = node.args
+        if ("constant_folding" in self.on and isinstance(left, ast.Constant)
+                and isinstance(right, ast.Constant) and type(left.value) is int
+                and type(right.value) is int):
+            value = _FOLD[op](left.value, right.value)
+            if MIN_NUMBER <= value <= MAX_NUMBER:  # else the overflow is raised when run
+                folded = ast.Constant(value)
+                folded.dg_known_int = True  # type: ignore[attr-defined]
+                return folded
         guard, left, right = self._both(node, "dg_int")
         result = self._temp()
         computed = ast.NamedExpr(target=_store(result), value=ast.BinOp(left=left, op=op(),
@@ -305,17 +306,27 @@ class FastPaths(ast.NodeTransformer):
         if guard is None:
             fast.dg_known_int = True  # type: ignore[attr-defined]
             return fast
-        return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
+        slow: ast.expr = self._fallback(node, left, right)
+        if "decimal_arithmetic" in self.on:
+            # Not both NUMBER, both numeric: a DECIMAL result in the helper's own context
+            decimal = ast.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
+            slow = ast.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
+        return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod
     def _text_constant(node: ast.Call) -> bool:
         return any(isinstance(a, ast.Constant) and type(a.value) is str for a in node.args)
 
     def _concat(self, node: ast.Call) -> ast.expr:
-        """TEXT constant + TEXT or NUMBER: joined inline; long results take the helper,
-        which checks the text size limit."""
+        """TEXT constant + TEXT or NUMBER: joined inline when the result is short (its
+        length is known before it is built); long results take the helper, which checks
+        the text size limit."""
         left, right = node.args
         const_left = isinstance(left, ast.Constant) and type(left.value) is str
+        constant = left if const_left else right
+        room = SIZE_FLOOR - len(constant.value)  # type: ignore[attr-defined]
+        if room < 20:  # a NUMBER's digits would not fit under the floor either
+            return node
         other = right if const_left else left
         once, again = self._hold(other)
 
@@ -323,13 +334,11 @@ class FastPaths(ast.NodeTransformer):
             return ast.BinOp(left=left if const_left else value, op=ast.Add(),
                              right=value if const_left else right)
 
-        result = self._temp()
-        joined = ast.NamedExpr(target=_store(result), value=join(again))
-        short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[joined], keywords=[]),
-                            ops=[ast.LtE()], comparators=[ast.Constant(SIZE_FLOOR)])
+        short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[again], keywords=[]),
+                            ops=[ast.LtE()], comparators=[ast.Constant(room)])
         fallback = ast.Call(func=node.func, args=[left if const_left else again,
                                                   again if const_left else right], keywords=[])
-        text_case = ast.IfExp(test=short, body=_load(result), orelse=fallback)
+        text_case = ast.IfExp(test=short, body=join(again), orelse=fallback)
         number_text = ast.Call(func=_load("dg_str"), args=[again], keywords=[])
         number_case = ast.IfExp(test=_is(_type_of(again), _load("dg_int")),
                                 body=join(number_text), orelse=fallback)
@@ -352,12 +361,48 @@ class FastPaths(ast.NodeTransformer):
             result.dg_known_int = True  # type: ignore[attr-defined]
         return result
 
+    def _division(self, node: ast.Call) -> ast.expr:
+        """NUMBER / NUMBER truncates toward zero (SPEC §3): Python's // for a
+        non-negative dividend and a positive divisor, which stays in range."""
+        guard, left, right = self._both(node, "dg_int")
+        checks: list[ast.expr] = [] if guard is None else [guard]
+        if not (isinstance(left, ast.Constant) and type(left.value) is int
+                and left.value >= 0):
+            checks.append(ast.Compare(left=left, ops=[ast.GtE()],
+                                      comparators=[ast.Constant(0)]))
+        if not (isinstance(right, ast.Constant) and type(right.value) is int
+                and right.value > 0):
+            checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
+        fast = ast.BinOp(left=left, op=ast.FloorDiv(), right=right)
+        if not checks:
+            fast.dg_known_int = True  # type: ignore[attr-defined]
+            return fast
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        result = ast.IfExp(test=test, body=fast, orelse=self._fallback(node, left, right))
+        if guard is None:  # NUMBER / NUMBER is a NUMBER on either branch
+            result.dg_known_int = True  # type: ignore[attr-defined]
+        return result
+
+    def _numbers(self, left: ast.expr, right: ast.expr) -> ast.expr:
+        """Both operands NUMBER or DECIMAL (the operands are read again, not evaluated)."""
+        checks: list[ast.expr] = [
+            ast.Compare(left=_type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
+            for side in (left, right)
+            if not (isinstance(side, ast.Constant) and type(side.value) is int)]
+        return checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+
     def _order(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         guard, left, right = self._both(node, "dg_int")
         fast = ast.Compare(left=left, ops=[op()], comparators=[right])
         if guard is None:
             return fast
-        return ast.IfExp(test=guard, body=fast, orelse=self._fallback(node, left, right))
+        slow: ast.expr = self._fallback(node, left, right)
+        if "decimal_arithmetic" in self.on:
+            # NUMBER and DECIMAL compare exactly in Python, as the helper compares them
+            slow = ast.IfExp(test=self._numbers(left, right),
+                             body=ast.Compare(left=left, ops=[op()], comparators=[right]),
+                             orelse=slow)
+        return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         left, right = node.args
@@ -389,18 +434,42 @@ class FastPaths(ast.NodeTransformer):
         receiver, name, key = node.args
         if not _simple(key):
             return node  # a computed key would be evaluated twice by the guard
+        if (isinstance(key, ast.Constant) and type(key.value) is int and key.value >= 0
+                and "list_get" in self.on):
+            # LIST.get(i) within the list is its element; anything else, the helper
+            recv_once, recv_again = self._hold(receiver)
+            within = ast.Compare(left=key, ops=[ast.Lt()], comparators=[
+                ast.Call(func=_load("dg_len"), args=[recv_once], keywords=[])])
+            is_list = self._is_kind(recv_once, "list", "dg_list")
+            guard: ast.expr = within if is_list is None else ast.BoolOp(
+                op=ast.And(), values=[is_list, ast.Compare(left=key, ops=[ast.Lt()],
+                                                           comparators=[ast.Call(
+                    func=_load("dg_len"), args=[recv_again], keywords=[])])])
+            fast = ast.Subscript(value=recv_again, slice=key, ctx=ast.Load())
+            slow = ast.Call(func=node.func, args=[recv_again, name, key], keywords=[])
+            return ast.IfExp(test=guard, body=fast, orelse=slow)
+        is_map = self._is_kind(receiver, "map", "dg_dict")
         recv_once, recv_again = self._hold(receiver)
-        guard: ast.expr = _is(_type_of(recv_once), _load("dg_dict"))
+        checks: list[ast.expr] = []
+        if is_map is not None:
+            checks.append(_is(_type_of(recv_once), _load("dg_dict")))
+            receiver_read = recv_again
+        else:
+            receiver_read = recv_once
         if not (isinstance(key, ast.Constant) and type(key.value) is str):
-            guard = ast.BoolOp(op=ast.And(), values=[guard, _is(_type_of(key),
-                                                                 _load("dg_str"))])
-        fast = ast.Call(func=ast.Attribute(value=recv_again, attr="get", ctx=ast.Load()),
+            checks.append(_is(_type_of(key), _load("dg_str")))
+        fast = ast.Call(func=ast.Attribute(value=receiver_read, attr="get", ctx=ast.Load()),
                         args=[key], keywords=[])
+        if not checks:
+            return fast
         slow = ast.Call(func=node.func, args=[recv_again, name, key], keywords=[])
+        guard = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     def _size(self, node: ast.Call) -> ast.expr:
         receiver, name = node.args
+        if self._kind(receiver) in ("map", "list"):
+            return ast.Call(func=_load("dg_len"), args=[receiver], keywords=[])
         recv_once, recv_again = self._hold(receiver)
         guard = ast.BoolOp(op=ast.Or(), values=[
             _is(_type_of(recv_once), _load("dg_list")),
@@ -418,8 +487,40 @@ class FastPaths(ast.NodeTransformer):
         nargs = len(node.args) - 2
         global_name = f"dg_mc_{name}_{nargs}"
         self.bound[global_name] = method_caller(name, nargs)
+        if "text_methods" in self.on:
+            inline = self._text_method(node, name.lower(), nargs, global_name)
+            if inline is not None:
+                return _located(inline, node)
         return _located(ast.Call(func=_load(global_name), args=[node.args[0], *node.args[2:]],
                                  keywords=[]), node)
+
+    def _text_method(self, node: ast.Call, name: str, nargs: int,
+                     caller: str) -> ast.expr | None:
+        """The hottest TEXT methods on a TEXT receiver: the Python operation their
+        built-in is (stdlib/text.py); any other receiver, the call site's caller."""
+        if nargs == 0 and name in _TEXT_METHODS:
+            if self._kind(node.args[0]) == "text":
+                return ast.Call(func=_load(_TEXT_METHODS[name]), args=[node.args[0]],
+                                keywords=[])
+            once, again = self._hold(node.args[0])
+            fast = ast.Call(func=_load(_TEXT_METHODS[name]), args=[again], keywords=[])
+            slow = ast.Call(func=_load(caller), args=[again], keywords=[])
+            return ast.IfExp(test=_is(_type_of(once), _load("dg_str")), body=fast,
+                             orelse=slow)
+        if nargs == 1 and name == "contains":
+            # both evaluated first, in order (a chained `is`), then tested
+            recv_once, recv = self._hold(node.args[0])
+            arg_once, arg = self._hold(node.args[2])
+            guard: ast.expr
+            if isinstance(arg_once, ast.Constant) and type(arg_once.value) is str:
+                guard = _is(_type_of(recv_once), _load("dg_str"))
+            else:
+                guard = ast.Compare(left=_type_of(recv_once), ops=[ast.Is(), ast.Is()],
+                                    comparators=[_type_of(arg_once), _load("dg_str")])
+            fast = ast.Compare(left=arg, ops=[ast.In()], comparators=[recv])
+            slow = ast.Call(func=_load(caller), args=[recv, arg], keywords=[])
+            return ast.IfExp(test=guard, body=fast, orelse=slow)
+        return None
 
     def _bind_function(self, node: ast.Call) -> ast.expr:
         name = str(node.args[0].value).lower()  # type: ignore[attr-defined]
@@ -445,6 +546,105 @@ class FastPaths(ast.NodeTransformer):
                         node)
 
     # ---- statements ------------------------------------------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        if "text_append" in self.on:
+            found = _append_pieces(node, self.ints)
+            if found is not None:
+                return self._append(node, *found)
+        self.generic_visit(node)
+        return node
+
+    def _append(self, node: ast.Assign, read: ast.Name,
+                pieces: list[tuple[ast.Call, ast.expr]]) -> ast.stmt:
+        """`x = x + a + b ...` built in place when x is a TEXT (see _append_level)."""
+        target = node.targets[0].id  # type: ignore[attr-defined]
+        exprs = [self.visit(piece) for _, piece in pieces]
+        calls = [call for call, _ in pieces]
+        # x is no TEXT: the operators' own fast paths, as without this one (NUMBER
+        # accumulators); with a TEXT literal among the pieces x is all but surely a TEXT,
+        # and the helpers keep the code small.
+        texty = any(isinstance(e, ast.Constant) and type(e.value) is str for e in exprs)
+        value: ast.expr = _load(target)
+        for call, expr in zip(calls, exprs):
+            step = _located(ast.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
+                            call)
+            value = step if texty else self._rewrite(step)
+        other = _located(ast.Assign(targets=[_store(target)], value=value), node)
+        # x is read first, where the script reads it (an unset x is reported there)
+        first = _located(_is(_type_of(read), _load("dg_str")), calls[0])
+        body = self._append_level(node, target, calls, exprs, [], None)
+        if self._kind(read) == "text":  # read anyway: an unset x is reported there
+            return [_located(ast.Expr(value=read), node), *body]
+        return _located(ast.If(test=first, body=body, orelse=[other]), node)
+
+    def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
+                      exprs: list[ast.expr], held: list[ast.expr],
+                      length: str | None) -> list[ast.stmt]:
+        """Statements for pieces `len(held)`... of `x = x + p0 + p1 ...` once x is a TEXT.
+
+        Each piece is evaluated once, in script order, into a temporary; a TEXT (or a
+        NUMBER, as its digits) goes on, with the length the result will have checked
+        against the text limit before anything is built, at the operator that would
+        build it (so the limit is reported where the helper would report it). When all
+        pieces are in, `x = x + p` per piece: CPython appends in place when x holds the
+        only reference. Any other piece ends in the helpers, given the pieces already
+        evaluated and the rest as written. A literal piece always goes on: it needs only
+        its length check, and no branch."""
+        out: list[ast.stmt] = []
+        k = len(held)
+        while k < len(exprs):
+            call, expr = calls[k], exprs[k]
+            literal = _literal_text(expr)
+            before = (ast.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
+                      if length is None else _load(length))
+            total = self._temp()
+            size: ast.expr
+            if literal is not None:
+                size = ast.Constant(len(literal))
+            else:
+                name = self._temp()
+                out.append(_located(ast.Assign(targets=[_store(name)], value=expr), call))
+                size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
+            counted = ast.NamedExpr(target=_store(total),
+                                    value=ast.BinOp(left=before, op=ast.Add(), right=size))
+            fits = ast.BoolOp(op=ast.Or(), values=[
+                ast.Compare(left=counted, ops=[ast.LtE()],
+                            comparators=[ast.Constant(SIZE_FLOOR)]),
+                ast.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
+            length = total
+            if literal is not None:
+                out.append(_located(ast.Expr(value=_located(fits, call)), call))
+                held = [*held, ast.Constant(literal)]
+                k += 1
+                continue
+            as_text = ast.BoolOp(op=ast.And(), values=[
+                _is(_type_of(_load(name)), _load("dg_int")),
+                ast.NamedExpr(target=_store(name), value=ast.Call(
+                    func=_load("dg_str"), args=[_load(name)], keywords=[]))])
+            is_text = ast.BoolOp(op=ast.Or(), values=[
+                _is(_type_of(_load(name)), _load("dg_str")), as_text])
+            guard = ast.BoolOp(op=ast.And(), values=[is_text, fits])
+            held = [*held, _load(name)]
+            body = self._append_level(node, target, calls, exprs, held, total)
+            value: ast.expr = _load(target)
+            for c, p in zip(calls, held + exprs[k + 1:]):
+                value = _located(ast.Call(func=_load("dg_add"), args=[value, p],
+                                          keywords=[]), c)
+            fallback = _located(ast.Assign(targets=[_store(target)], value=value), node)
+            out.append(_located(ast.If(test=_located(guard, call), body=body,
+                                       orelse=[fallback]), node))
+            return out
+        # every piece is in and fits: append them, adjacent literals as one
+        pieces: list[ast.expr] = []
+        for p in held:
+            if (pieces and isinstance(p, ast.Constant) and isinstance(pieces[-1], ast.Constant)):
+                pieces[-1] = ast.Constant(pieces[-1].value + p.value)
+            else:
+                pieces.append(p)
+        out += [_located(ast.Assign(targets=[_store(target)], value=ast.BinOp(
+            left=_load(target), op=ast.Add(), right=p)), node) for p in pieces]
+        return out
+
     def visit_Expr(self, node: ast.Expr) -> Any:
         call = node.value
         if (_helper_call(call, "dg_m") and len(call.args) >= 2  # type: ignore[attr-defined]
@@ -457,8 +657,11 @@ class FastPaths(ast.NodeTransformer):
         self.generic_visit(node)
         return node
 
-    def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt]) -> ast.expr:
-        if _simple(expr):
+    def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt],
+             names_too: bool = False) -> ast.expr:
+        """`expr` bound to a temporary by a statement added to `setup` (a constant is
+        left as it is; so is a name unless `names_too`)."""
+        if isinstance(expr, ast.Constant) or (not names_too and isinstance(expr, ast.Name)):
             return expr
         name = self._temp()
         setup.append(_located(ast.Assign(targets=[_store(name)], value=expr), where))
@@ -469,9 +672,17 @@ class FastPaths(ast.NodeTransformer):
             call.args[i] = self.visit(call.args[i])
         receiver, name, key, value = call.args
         setup: list[ast.stmt] = []
-        recv = self._pin(receiver, node, setup)
-        k = self._pin(key, node, setup)
-        checks: list[ast.expr] = [_is(_type_of(recv), _load("dg_dict"))]
+        # The value is bound once, not copied into both branches (which doubled the tree
+        # at each nesting level); receiver and key are read before it, as the helper
+        # call reads them, so a missing variable is reported first either way.
+        pin_value = not _simple(value)
+        recv = self._pin(receiver, node, setup, names_too=pin_value)
+        k = self._pin(key, node, setup, names_too=pin_value)
+        if pin_value:
+            value = self._pin(value, node, setup)
+        checks: list[ast.expr] = []
+        if self._kind(receiver) != "map":
+            checks.append(_is(_type_of(recv), _load("dg_dict")))
         if not (isinstance(key, ast.Constant) and type(key.value) is str):
             checks.append(_is(_type_of(k), _load("dg_str")))
         checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
@@ -480,8 +691,8 @@ class FastPaths(ast.NodeTransformer):
                            value=value)
         slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, k, value],
                                        keywords=[]))
-        branch = ast.If(test=ast.BoolOp(op=ast.And(), values=checks), body=[store],
-                        orelse=[slow])
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        branch = ast.If(test=test, body=[store], orelse=[slow])
         return [*setup, _located(branch, node)]
 
     def _add(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
@@ -489,14 +700,18 @@ class FastPaths(ast.NodeTransformer):
             call.args[i] = self.visit(call.args[i])
         receiver, name, value = call.args
         setup: list[ast.stmt] = []
-        recv = self._pin(receiver, node, setup)
-        checks = [_is(_type_of(recv), _load("dg_list")),
-                  ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
-                              ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)])]
+        pin_value = not _simple(value)  # bound once, as in _put
+        recv = self._pin(receiver, node, setup, names_too=pin_value)
+        if pin_value:
+            value = self._pin(value, node, setup)
+        checks: list[ast.expr] = [] if self._kind(receiver) == "list" else [
+            _is(_type_of(recv), _load("dg_list"))]
+        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
+                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
         append = ast.Expr(value=ast.Call(
             func=ast.Attribute(value=recv, attr="append", ctx=ast.Load()), args=[value],
             keywords=[]))
         slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, value], keywords=[]))
-        branch = ast.If(test=ast.BoolOp(op=ast.And(), values=checks), body=[append],
-                        orelse=[slow])
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        branch = ast.If(test=test, body=[append], orelse=[slow])
         return [*setup, _located(branch, node)]

@@ -24,6 +24,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from sluicegate.grammar import grammar_text
 
+from . import compilebudget
 from .errors import ScriptSyntaxError
 
 # SPEC §10 "Reserved words": never variable names, in any case.
@@ -58,7 +59,12 @@ class KeywordPostLex:
         self.task_ends = task_ends = set()
         prev_type: str | None = None
         depth = 0  # bracket depth inside a task block
+        until_check = _CHECK_EVERY
         for tok in stream:
+            until_check -= 1
+            if not until_check:  # parsing counts against the compile deadline
+                until_check = _CHECK_EVERY
+                compilebudget.check()
             if tok.type == "LSQB" and (depth or prev_type in ("INVOKEURL", "INVOKEAPI")):
                 depth += 1
             elif tok.type == "RSQB" and depth:
@@ -85,6 +91,9 @@ class KeywordPostLex:
                 del recent[0]
             yield tok
             prev_type = tok.type
+
+# Tokens read between two looks at the compile deadline.
+_CHECK_EVERY = 256
 
 _lock = threading.Lock()
 _parsers: dict[tuple[Any, bool], tuple[Lark, KeywordPostLex]] = {}
@@ -331,8 +340,16 @@ def _last_line(source: str) -> int:
 
 def parse(source: str, transformer: Any = None, filename: str = "<script>") -> Any:
     """Parse normalized source; with a transformer, returns what its `start` returns."""
-    with _lock:
+    # One parse at a time (the post-lexer and transformer keep state): waiting for
+    # another thread's parse counts against this compile's deadline too.
+    left = compilebudget.remaining()
+    if not _lock.acquire(timeout=-1 if left is None else max(left, 0.0)):
+        compilebudget.check()
+        raise compilebudget.CompileTimeLimit(compilebudget.limit_seconds())
+    try:
         return _parse_locked(source, transformer, filename, False)
+    finally:
+        _lock.release()
 
 
 def parse_tree(source: str,

@@ -23,7 +23,8 @@ __all__ = [
     "COLLECTION", "FILE",
     "MIN_NUMBER", "MAX_NUMBER", "DECIMAL_CONTEXT",
     "BraceMap", "TypedList", "Collection", "DateTime", "File", "CaughtError",
-    "type_name", "check_number", "display", "to_json_text", "from_json", "to_plain",
+    "type_name", "check_number", "display", "to_json_text", "from_json", "adopt_json",
+    "to_plain",
     "deluge_equal", "convert_to_type",
 ]
 
@@ -293,6 +294,11 @@ def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTIN
     return "".join(parts)
 
 
+# What json.dumps(text, ensure_ascii=False) returns, without building an encoder per call
+# (the C function json.dumps itself ends in).
+_quoted = json.encoder.encode_basestring
+
+
 def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
                 budget: list[int]) -> None:
     if depth > max_depth:
@@ -302,7 +308,7 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
         raise _too_large()
     t = type(value)
     if t is str or t is CaughtError:
-        out.append(json.dumps(str.__str__(value), ensure_ascii=False))
+        out.append(_quoted(str.__str__(value)))
     elif t is bool:
         out.append("true" if value else "false")
     elif t is int:
@@ -318,7 +324,7 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
             if not first:
                 out.append(",")
             first = False
-            out.append(json.dumps(display(k), ensure_ascii=False))
+            out.append(_quoted(display(k)))
             out.append(":")
             _write_json(v, out, depth + 1, max_depth, budget)
         out.append("}")
@@ -337,6 +343,53 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
         out.append(repr(value))
     else:
         out.append(json.dumps(display(value), ensure_ascii=False))
+
+
+# Values that inputs hold as they are (an int only within the NUMBER range).
+_INPUT_SCALARS = frozenset({str, bool, type(None), Decimal})
+_INPUT_SCALARS_AND_INT = _INPUT_SCALARS | {int}
+
+
+def _ints_in_range(values: Any, kinds: set[type]) -> bool:
+    """Whether every int among `values` (of the element types `kinds`) is a NUMBER;
+    at C speed when they are all ints (min and max)."""
+    if int not in kinds:
+        return True
+    ints = values if len(kinds) == 1 else [v for v in values if type(v) is int]
+    return not ints or (MIN_NUMBER <= min(ints) and max(ints) <= MAX_NUMBER)
+
+
+def _scalar_list(value: list[Any]) -> bool:
+    """A list of texts, NUMBERs, DECIMALs, booleans and nulls only (checked at C speed)."""
+    kinds = set(map(type, value))
+    return kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds)
+
+
+def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
+    """Make a value parsed from JSON for one run (floats as Decimal) a Deluge value in
+    place: nothing else holds it, so no copy is needed (`from_json` copies). It checks
+    what from_json checks, in the same order (so a bad input gives the same error), and
+    converts the rare float where it is (a map with keys other than texts is copied)."""
+    if depth > max_depth:
+        raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
+    t = type(value)
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str:  # keys become texts: rare, copied (what came before
+                return from_json(value, depth, max_depth)  # is Deluge values already)
+            tv = type(v)
+            if tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
+                value[k] = adopt_json(v, max_depth, depth + 1)  # same key: no resize
+        return value
+    if t is list:
+        if _scalar_list(value):
+            return value
+        for i, v in enumerate(value):
+            tv = type(v)
+            if tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
+                value[i] = adopt_json(v, max_depth, depth + 1)
+        return value
+    return from_json(value, depth, max_depth)
 
 
 def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
@@ -359,6 +412,8 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
                 out[k if type(k) is str else str(k)] = from_json(v, depth + 1, max_depth)
         return out
     if t is list:
+        if _scalar_list(value):
+            return value[:]  # a list of numbers or texts, checked and copied at C speed
         items: list[Any] = []
         append = items.append
         for v in value:

@@ -94,7 +94,10 @@ class _Layout:
     separator: str
 
 
+@lru_cache(maxsize=1)
 def _compile_layouts() -> tuple[_Layout, ...]:
+    """The vendor layouts as patterns, compiled on first use (not at import: a run that
+    reads no date literal should not pay for them; see the cold start of `sluice run`)."""
     layouts: dict[str, _Layout] = {}
     for layout in _VENDOR_LAYOUTS:
         tokens = _LAYOUT_TOKEN.findall(layout)
@@ -108,7 +111,6 @@ def _compile_layouts() -> tuple[_Layout, ...]:
     return tuple(layouts.values())
 
 
-_LAYOUTS = _compile_layouts()
 _LITERAL_HINT = re.compile(r"[0-9A-Za-z][0-9A-Za-z ,./:\-]{4,60}")
 
 
@@ -130,7 +132,7 @@ def _layouts_for(date_format: str | None) -> tuple[_Layout, ...]:
             default = (preferred, *(o for o in default if o != preferred))
         return default.index(layout.order)
 
-    return tuple(sorted(_LAYOUTS, key=rank))
+    return tuple(sorted(_compile_layouts(), key=rank))
 
 
 def looks_like_date_literal(text: str) -> bool:
@@ -142,7 +144,7 @@ def looks_like_date_literal(text: str) -> bool:
     """
     if not _LITERAL_HINT.fullmatch(text):
         return False
-    return any(layout.regex.fullmatch(text) for layout in _LAYOUTS)
+    return any(layout.regex.fullmatch(text) for layout in _compile_layouts())
 
 
 def _now_year() -> int:

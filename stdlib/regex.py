@@ -58,10 +58,12 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import re2
-import regex
+
+if TYPE_CHECKING:
+    import regex
 from re2 import _re2  # the compiled RE2 object; the re2 wrapper's Python loop is slow
 from sluicegate.errors import ScriptRuntimeError
 from sluicegate.limits import check_text, current
@@ -908,6 +910,8 @@ class Pattern:
 
     def _compile_rx(self) -> regex.Pattern[str] | None:
         if self._rx is None and self._rx_failed is None:
+            import regex  # the backtracking engine, imported when first needed (cold start)
+
             flags = regex.V1 | (regex.IGNORECASE if self.ignore_case else 0)
             try:
                 self._rx = regex.compile("(?-f)" + self._t.rx, flags)

@@ -242,6 +242,9 @@ def _address_space_in_use() -> int:
 def run_child(channel: socket.socket, job: dict[str, Any], prepared: bool = False,
               identity: Identity | None = None) -> None:
     """Run one job in this (already forked) process and exit; never returns."""
+    if job.get("warm"):  # a warm child: this job and more of the same script (warm.py)
+        from .warm import serve_warm
+        serve_warm(channel, job, prepared)
     code = 0
     try:
         from ..engine import Runtime
@@ -252,7 +255,8 @@ def run_child(channel: socket.socket, job: dict[str, Any], prepared: bool = Fals
                           system=job.get("system") or {}, now=job.get("now"))
         result = runtime.run(job["source"], job.get("inputs") or {},
                              filename=job.get("filename", "<script>"), limits=limits,
-                             entry=job.get("entry"), convert_inputs=job.get("convert", True))
+                             entry=job.get("entry"), convert_inputs=job.get("convert", True),
+                             inputs_owned=True)  # this process's own copy of the job
         # the mail keeps its attachments' bytes: they go to the outbox, not to answers
         protocol.send(channel, {"op": "result",
                                 "result": {**result.to_json(), "mail": list(result.mail)}})

@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import Any
@@ -52,6 +53,8 @@ _COMPILE_HERE_MAX = 64 << 10
 _BOOT = ("import sys; sys.path[:0] = [p for p in sys.argv[3].split(sys.argv[4]) if p]; "
          "from sluicegate.isolation.zygote import main; "
          "main(int(sys.argv[1]), sys.argv[2], int(sys.argv[5]))")
+# ... and only while they compile within this long: a slower one is left to the child.
+_COMPILE_HERE_SECONDS = 0.05
 
 
 def _encode_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +63,7 @@ def _encode_job(job: dict[str, Any]) -> dict[str, Any]:
     return {"source": base64.b64encode(raw).decode("ascii"), "inputs": job.get("inputs") or {},
             "limits": asdict(job["limits"]), "entry": job.get("entry"),
             "filename": job.get("filename"), "timezone": job.get("timezone"),
-            "system": job.get("system") or {}}
+            "system": job.get("system") or {}, "warm": job.get("warm")}
 
 
 def _decode_job(data: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +75,8 @@ def _decode_job(data: dict[str, Any]) -> dict[str, Any]:
     return {"source": base64.b64decode(data["source"]), "inputs": data.get("inputs") or {},
             "limits": limits, "entry": data.get("entry"),
             "filename": data.get("filename") or "<script>",
-            "timezone": data.get("timezone"), "system": data.get("system") or {}}
+            "timezone": data.get("timezone"), "system": data.get("system") or {},
+            "warm": data.get("warm")}
 
 
 class ZygoteForker:
@@ -294,6 +298,7 @@ def _compile_here(request: dict[str, Any], compiled_at: dict[str, int], generati
     """Compile the job's script in the zygote so children inherit the code; returns the
     spare generation that has it. Large sources are left to the child, where the run's
     limits apply to their compilation too."""
+    from ..compilebudget import CompileTimeLimit, compile_deadline
     from ..errors import ScriptSyntaxError
     from ..sandbox import compile_script
     try:
@@ -307,9 +312,13 @@ def _compile_here(request: dict[str, Any], compiled_at: dict[str, int], generati
     if key in compiled_at:
         return compiled_at[key]
     try:
-        compile_script(source)
+        with compile_deadline(time.monotonic() + _COMPILE_HERE_SECONDS):
+            compile_script(source)
     except ScriptSyntaxError:
         return 0  # the child reports it
+    except CompileTimeLimit:
+        compiled_at[key] = 0  # slow to compile: always left to the child, never retried
+        return 0
     if len(compiled_at) > 4096:
         compiled_at.clear()
     compiled_at[key] = generation + 1

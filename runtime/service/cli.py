@@ -550,7 +550,9 @@ def _node_arguments(p: argparse.ArgumentParser) -> None:
                    help="run scripts in this process instead of isolated children (trusted "
                         "local use only: no memory limit, the process holds the secrets); "
                         "isolated children of a root host run as SLUICE_ISOLATION_USER "
-                        "(default uid 65532, 'none' keeps root)")
+                        "(default uid 65532, 'none' keeps root); an isolated child serves up "
+                        "to SLUICE_WARM_RUNS runs of one script (default 50; 1: a fresh child "
+                        "per run)")
     p.add_argument("--keep-days", type=_non_negative_int, default=30, metavar="DAYS",
                    help="retention: delete runs older than this (default 30; 0 keeps all); "
                         "each field of a run record is cut at SLUICE_RUN_FIELD_BYTES "

@@ -54,10 +54,16 @@ class InProcessExecutor:
 
 def isolated_executor(forker: Any, *, broker: Any, sources: Any) -> Executor:
     """An IsolatedExecutor whose children are forked by `forker` (a ZygoteForker in a
-    threaded host); `sources(name) -> (source, file name) | None` finds stored functions."""
-    from ..isolation import IsolatedExecutor
+    threaded host) and serve up to SLUICE_WARM_RUNS runs of one script each (warm.py);
+    `sources(name) -> (source, file name) | None` finds stored functions."""
+    from ..isolation.warm import WarmExecutor, warm_runs_from_env
+    from .errors import InvalidField
 
-    return IsolatedExecutor(broker=broker, resolver_source=sources, forker=forker)
+    try:
+        runs = warm_runs_from_env()  # a child serves up to this many runs of one script
+    except ValueError as exc:
+        raise InvalidField("SLUICE_WARM_RUNS", "must be a positive integer") from exc
+    return WarmExecutor(broker=broker, resolver_source=sources, forker=forker, max_runs=runs)
 
 
 def executor_mode(executor: Executor) -> str:

@@ -15,6 +15,7 @@ import datetime as _dt
 import difflib
 import hashlib
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..compilebudget import CompileTimeLimit, compile_deadline
 from ..errors import ScriptSyntaxError, format_diagnostic
 from ..sandbox import compile_script
 from ..store.scripts import BUTTON_LOCATIONS, SCRIPT_KINDS, Script, ScriptVersion
@@ -145,9 +147,16 @@ def _check_user_inputs(specs: Sequence[Any]) -> list[dict[str, Any]]:
 class ScriptCatalog:
     """Stores scripts and versions; all methods open their own short session."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None) -> None:
+    # Saving, publishing and rolling back compile the script to check it, on the
+    # caller's thread (an API request's): a script that takes longer is refused.
+    compile_seconds = 10.0
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock | None = None, *,
+                 compile_seconds: float | None = None) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
+        if compile_seconds is not None:
+            self.compile_seconds = compile_seconds
 
     # -- reading ---------------------------------------------------------------------
     def list(self, kind: str | None = None) -> list[ScriptInfo]:
@@ -352,11 +361,15 @@ class ScriptCatalog:
         version.published_at = now
         version.published_by = by
 
-    @staticmethod
-    def _compile(name: str, source: str, *, required: bool) -> \
+    def _compile(self, name: str, source: str, *, required: bool) -> \
             tuple[list[dict[str, str]], str | None] | None:
+        limit = self.compile_seconds
         try:
-            compiled = compile_script(source, f"{name}.dg")
+            with compile_deadline(time.monotonic() + limit, limit):
+                compiled = compile_script(source, f"{name}.dg")
+        except CompileTimeLimit:
+            raise InvalidField("source", f"takes longer than {limit:g} s to compile; split "
+                               "it into functions of their own") from None
         except ScriptSyntaxError as err:
             if not required:
                 return None

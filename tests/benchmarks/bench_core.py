@@ -2,6 +2,8 @@
 
     python tests/benchmarks/bench_core.py [--quick]
 
+- the five shapes of issue 17 (arithmetic, grouping, text building, JSON, dates) vs the
+  same logic hand-written in Python: total with inputs, and execution only
 - execution of loop- and map-heavy scripts vs the same logic hand-written in Python
 - compile throughput in script lines per second
 - cache-hit run latency of a small script
@@ -10,12 +12,15 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sluicegate.engine import Runtime
@@ -33,6 +38,16 @@ def best(fn: Callable[[], Any], repeat: int = 5) -> float:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def best_cpu(fn: Callable[[], Any], repeat: int = 7) -> float:
+    """Best CPU time of `repeat` calls (what this process spent; other load adds less)."""
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
     return min(times)
 
 
@@ -145,6 +160,170 @@ def bench_execution(rt: Runtime) -> None:
            best(lambda: list_build_python(rows)), "<= 1.5x")
 
 
+# ---- the five shapes of issue 17 -------------------------------------------------------
+ARITHMETIC = """
+total = 0;
+for each n in numbers
+{
+    if (n % 2 == 0)
+    {
+        total = total + n / 2;
+    }
+    else
+    {
+        total = total + n * 3 % 7;
+    }
+}
+return total;
+"""
+
+
+def arithmetic_python(numbers: list[int]) -> int:
+    total = 0
+    for n in numbers:
+        if n % 2 == 0:
+            total = total + n // 2
+        else:
+            total = total + n * 3 % 7
+    return total
+
+
+GROUPING = """
+byCustomer = Map();
+for each r in records
+{
+    key = r.get("customer");
+    prev = byCustomer.get(key);
+    if (prev == null)
+    {
+        byCustomer.put(key, r.get("amount"));
+    }
+    else
+    {
+        byCustomer.put(key, prev + r.get("amount"));
+    }
+}
+return byCustomer.size();
+"""
+
+
+def grouping_python(records: list[dict[str, Any]]) -> int:
+    by_customer: dict[str, Decimal] = {}
+    for r in records:
+        key = r.get("customer")
+        prev = by_customer.get(key)
+        if prev is None:
+            by_customer[key] = r.get("amount")
+        else:
+            by_customer[key] = prev + r.get("amount")
+    return len(by_customer)
+
+
+TEXT_JOIN = """
+out = "";
+for each line in lines
+{
+    t = line.trim();
+    if (t.length() > 0)
+    {
+        out = out + t.toLowerCase() + "\n";
+    }
+}
+return out.length();
+"""
+
+
+def text_join_python(lines: list[str]) -> int:
+    out = ""
+    for line in lines:
+        t = line.strip()
+        if len(t) > 0:
+            out = out + t.lower() + "\n"
+    return len(out)
+
+
+JSON_ROUND_TRIP = """
+text = {"items": records}.toString();
+back = text.toMap().get("items");
+return back.size();
+"""
+
+
+def json_python(records: list[dict[str, Any]]) -> int:
+    text = json.dumps({"items": records}, default=str)
+    return len(json.loads(text, parse_float=Decimal)["items"])
+
+
+DATES = """
+late = 0;
+for each r in records
+{
+    due = r.get("date").toDate("yyyy-MM-dd").addDay(30);
+    if (due < cutoff)
+    {
+        late = late + 1;
+    }
+}
+return late;
+"""
+
+
+def dates_python(records: list[dict[str, Any]], cutoff: _dt.datetime) -> int:
+    late = 0
+    for r in records:
+        due = _dt.datetime.strptime(r["date"], "%Y-%m-%d") + _dt.timedelta(days=30)
+        if due < cutoff:
+            late += 1
+    return late
+
+
+def bench_shapes(rt: Runtime) -> None:
+    """Total: `Runtime.run` given JSON-shaped inputs (converted to Deluge values); execution
+    only: the same with inputs that are Deluge values already. Python runs the same logic
+    on the same Python data."""
+    from sluicegate.values import from_json
+
+    scale = 10 if QUICK else 1
+    numbers = list(range(20_000 // scale))
+    records = [{"customer": f"c{i % 250}", "amount": Decimal(f"{i % 997}.{i % 100:02d}"),
+                "id": i, "status": "open" if i % 3 else "paid",
+                "date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}"}
+               for i in range(5_000 // scale)]
+    lines = [f"  Line {i} of the Report, Amount {i * 7 % 1000}  " if i % 10 else "   "
+             for i in range(5_000 // scale)]
+    cutoff_py = _dt.datetime(2026, 8, 1)
+    shapes = [
+        ("loop arithmetic, 20k numbers", ARITHMETIC, {"numbers": numbers},
+         lambda: arithmetic_python(numbers)),
+        ("group 5k records into a map", GROUPING, {"records": records},
+         lambda: grouping_python(records)),
+        ("clean and join 5k text lines", TEXT_JOIN, {"lines": lines},
+         lambda: text_join_python(lines)),
+        ("2.5k records to JSON text and back", JSON_ROUND_TRIP,
+         {"records": records[:2_500 // scale]}, lambda: json_python(records[:2_500 // scale])),
+        ("date parsing/arithmetic, 5k records",
+         DATES.replace("cutoff", "'01-Aug-2026'"), {"records": records},
+         lambda: dates_python(records, cutoff_py)),
+    ]
+    for name, src, inputs, python in shapes:
+        converted = from_json(inputs)
+
+        def total(src: str = src, inputs: dict[str, Any] = inputs) -> Any:
+            r = rt.run(src, inputs, limits=LIMITS)
+            assert r.ok, r.error
+            return r.value
+
+        def execution(src: str = src, converted: dict[str, Any] = converted) -> Any:
+            r = rt.run(src, converted, limits=LIMITS, convert_inputs=False)
+            assert r.ok, r.error
+            return r.value
+
+        assert total() == execution() == python(), (name, total(), python())
+        t_py = best_cpu(python)
+        report(f"{name} (total)", best_cpu(total), t_py, "<= 2x")
+        report(f"{name} (execution)", best_cpu(execution), t_py, "<= 1.5x")
+
+
 def bench_compile() -> None:
     block = MAP_HEAVY + LOOP_HEAVY.replace("return acc + count;", "info acc;")
     body = "\n".join(block.replace("return total;", "info total;") for _ in range(40))
@@ -154,9 +333,90 @@ def bench_compile() -> None:
         clear_cache()
         compile_script(body + "\n// nonce " + str(time.perf_counter_ns()))
 
-    t = best(go, 3)
+    t = best_cpu(go, 3)
     print(f"{'compile throughput':<44} {lines / t:10.0f} lines/s ({lines} lines in "
           f"{t * 1e3:.1f} ms)   (goal >= 10000 lines/s)")
+    bench_compile_corpus()
+    bench_compile_shapes()
+
+
+def _corpus() -> list[str]:
+    """Real-world scripts: the golden scripts, the shared conformance cases and any
+    public scripts collected in SLUICE_BENCH_SCRIPTS (a folder of .dg files)."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    shared = next((p / "shared" / "conformance" for p in here.parents
+                   if (p / "shared" / "conformance").is_dir()), None)
+    roots = [here.parents[1] / "scripts", *([shared] if shared else [])]
+    extra = os.environ.get("SLUICE_BENCH_SCRIPTS")
+    if extra:
+        roots.append(Path(extra))
+    return [p.read_text(encoding="utf-8") for root in roots if root.is_dir()
+            for p in sorted(root.rglob("*.dg"))]
+
+
+def bench_compile_corpus() -> None:
+    from sluicegate.errors import ScriptSyntaxError
+
+    texts = _corpus()
+    compiled: list[str] = []
+    for text in texts:
+        try:
+            compile_script(text)
+            compiled.append(text)
+        except ScriptSyntaxError:
+            pass
+    lines = sum(t.count("\n") + 1 for t in compiled)
+
+    def go() -> None:
+        clear_cache()
+        for text in compiled:
+            compile_script(text)
+
+    t = best_cpu(go, 3)
+    clear_cache()
+    print(f"{'compile, collected scripts':<44} {lines / t:10.0f} lines/s ({len(compiled)} "
+          f"scripts, {lines} lines)   (goal >= 10000 lines/s)")
+
+
+def _shapes_to_compile() -> dict[str, str]:
+    n = 200 if QUICK else 2_000
+    chain = "\n".join(["a0 = 1;"] + [f"a{i} = a{i - 1} + {i} * 2;" for i in range(1, n)])
+    elifs = "\n".join(["x = 5;", "if (x == 0) { r = 0; }"]
+                      + [f"else if (x == {i}) {{ r = {i}; }}" for i in range(1, n // 2)])
+    nested = "\n".join([f"if (x < {i}) {{" for i in range(150)] + ["x = x + 1;"]
+                       + ["}"] * 150)
+    big_map = "m = {\n" + ",\n".join(f'"k{i}": {i}' for i in range(n)) + "\n};"
+    concat = "\n".join(['s = "";'] + [f's = s + "line {i} " + {i} + "\\n";'
+                                       for i in range(n)])
+    puts = "\n".join(["m = Map();", "l = List();"] + [
+        f'm.put("k{i}", {i} + x);\nl.add(m.get("k{i}"));' for i in range(n // 2)])
+    return {"chain of assignments": chain, "else-if chain": elifs, "nested blocks": nested,
+            "map literal": big_map, "text concatenations": concat, "put/add calls": puts}
+
+
+def bench_compile_shapes() -> None:
+    for name, text in _shapes_to_compile().items():
+        lines = text.count("\n") + 1
+
+        def go(text: str = text) -> None:
+            clear_cache()
+            compile_script(text)
+
+        t = best_cpu(go, 3)
+        print(f"{'compile, ' + name:<44} {lines / t:10.0f} lines/s ({lines} lines, "
+              f"{len(text) // 1024} KB)   (goal >= 10000 lines/s)")
+    big = "\n".join(["a0 = 1;"] + [f"a{i} = a{i - 1} + {i} * 2;" for i in range(1, 10_000)])
+
+    def go_big() -> None:
+        clear_cache()
+        compile_script(big)
+
+    t = best_cpu(go_big, 1)
+    clear_cache()
+    print(f"{'compile, 235 KB chain of assignments':<44} {t:10.2f} s     (goal < 25 s; "
+          f"{len(big) // 1024} KB)")
 
 
 def bench_latency(rt: Runtime) -> None:
@@ -200,6 +460,7 @@ def bench_cold_start() -> None:
 
 def main() -> None:
     rt = Runtime()
+    bench_shapes(rt)
     bench_execution(rt)
     bench_compile()
     bench_latency(rt)

@@ -7,7 +7,9 @@ running service.
 1. occurrences/s: N one-off schedules all due at the same instant, two `sluice worker`
    processes on one PostgreSQL database; the rate is N over the time from the due
    instant to the last run recorded (goal >= 1,000/s). Measured with scripts run
-   in-process (`--in-process`: the scheduler's own cost) and isolated (the default).
+   in-process (`--in-process`: the scheduler's own cost), isolated (the default: warm
+   children serve up to SLUICE_WARM_RUNS runs of a script) and isolated-cold
+   (SLUICE_WARM_RUNS=1: a fresh child per run).
 2. due-to-start lag: schedules due at a steady 200/s (then 100/s) for 3 s; the lag of a
    run is its start minus its fire time; p50 and p99 (goal p99 <= 0.5 s). A rate above
    what the workers can run shows up as a growing lag, not as a lost occurrence.
@@ -72,9 +74,14 @@ def _supports(flag: str, command: str) -> bool:
     return flag in out
 
 
+# What each mode sets for the worker and service processes.
+MODE_ENV = {"in-process": {}, "isolated": {}, "isolated-cold": {"SLUICE_WARM_RUNS": "1"}}
+_mode_env: dict[str, str] = {}
+
+
 def _env(url: str) -> dict[str, str]:
     return {**os.environ, "SLUICE_DATABASE_URL": url, "SLUICE_TIMEZONE": "UTC",
-            "SLUICE_ALLOW_PRIVATE_HOSTS": "127.0.0.1"}
+            "SLUICE_ALLOW_PRIVATE_HOSTS": "127.0.0.1", **_mode_env}
 
 
 def _add_once_schedules(url: str, times: list[dt.datetime], source: str = TICK) -> None:
@@ -360,7 +367,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--occurrences", type=int, default=2000)
     parser.add_argument("--skip-buttons", action="store_true")
-    parser.add_argument("--only", choices=("in-process", "isolated"))
+    parser.add_argument("--only", choices=tuple(MODE_ENV))
     parser.add_argument("--faults-only", action="store_true",
                         help="only the SIGKILL / SIGSTOP runs of part 4")
     parser.add_argument("--lease", type=float, default=3.0,
@@ -372,7 +379,7 @@ def main() -> None:
     if why:
         print(f"skipped: {why}")
         return
-    modes = [m for m in ("in-process", "isolated") if args.only in (None, m)]
+    modes = [m for m in MODE_ENV if args.only in (None, m)]
     with postgres_database() as url:
         for fault in ("none", "SIGKILL", "SIGSTOP"):   # "none": the same run, no fault
             r = faults(url, fault, args.lease, rate=args.fault_rate)
@@ -385,10 +392,14 @@ def main() -> None:
         if args.faults_only:
             return
         for mode in modes:
+            _mode_env.clear()
+            _mode_env.update(MODE_ENV[mode])
             rate = occurrences_per_second(url, args.occurrences, mode == "in-process")
             print(f"occurrences/s, 2 workers, {mode:<10}  {rate:9.0f} /s      "
                   f"(goal >= 1000/s; {args.occurrences} due at once)")
         for mode in modes:
+            _mode_env.clear()
+            _mode_env.update(MODE_ENV[mode])
             for rate in (200, 100):
                 p50, p99 = lag_percentiles(url, mode == "in-process", rate=rate)
                 print(f"due-to-start lag, {mode:<10} {rate}/s p50 {p50 * 1e3:6.0f} ms  "
@@ -397,6 +408,8 @@ def main() -> None:
             local = in_process_rate()
             print(f"button run in-process, 1 thread   {local:9.0f} /s")
             for mode in modes:
+                _mode_env.clear()
+                _mode_env.update(MODE_ENV[mode])
                 served = button_rate(url, mode == "in-process")
                 print(f"button clicks via serve, {mode:<10} {served:7.0f} /s      "
                       f"ratio {served / local:5.3f} of in-process (4 HTTP clients)")

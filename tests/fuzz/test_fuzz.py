@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -237,20 +238,110 @@ _INT_HEAVY = st.lists(st.one_of(
 def test_number_inference_never_changes_a_result(text: str, inputs: dict) -> None:
     """Scripts of NUMBER arithmetic run with the inferred-NUMBER fast paths and without
     them give the same logs, value and error (the inference only drops type guards)."""
+    a = _run_with(text, inputs, set())
+    b = _run_with(text, inputs, {"number_inference"})
+    for key in ("status", "logs", "return", "error"):
+        assert a[key] == b[key], (key, text, inputs)
+
+
+# Statements that reach every optimization of the fast paths: NUMBER and DECIMAL
+# arithmetic and comparisons, text built in a loop, map and list growth and reads.
+_VALUES = st.one_of(
+    st.integers(-20, 20).map(str), st.sampled_from(["0", "3", "-7", "9223372036854775807"]),
+    st.decimals(-50, 50, places=2, allow_nan=False).map(str),
+    st.text(alphabet="ab ,", max_size=4).map(lambda s: '"' + s + '"'),
+    st.sampled_from(["null", "true", "{1, 2}", '{"k": 1}', "List()", "Map()"]),
+    _NAMES,
+)
+_OPERATORS = st.sampled_from(["+", "-", "*", "/", "%", "==", "!=", "<", ">=", ">"])
+_OPTIMIZED = st.lists(st.one_of(
+    st.tuples(_NAMES, _VALUES).map(lambda t: f"{t[0]} = {t[1]};"),
+    st.tuples(_NAMES, _VALUES, _OPERATORS, _VALUES).map(
+        lambda t: f"{t[0]} = {t[1]} {t[2]} {t[3]}; info {t[0]};"),
+    st.tuples(_NAMES, st.integers(-9, 9), _OPERATORS, st.integers(-9, 9)).map(
+        lambda t: f"{t[0]} = {t[1]} {t[2]} {t[3]}; info {t[0]};"),
+    st.tuples(_NAMES, _NAMES, _VALUES).map(lambda t: f"{t[0]} = {t[1]} + {t[2]}; info {t[0]};"),
+    st.tuples(_NAMES, _VALUES).map(lambda t: f'{t[0]} = {t[0]} + "-" + {t[1]}; info {t[0]};'),
+    st.tuples(_NAMES, st.integers(1, 5), _NAMES, _VALUES).map(
+        lambda t: f"for each index i in {{{', '.join(['1'] * t[1])}}} "
+                  f"{{ {t[0]} = {t[0]} + {t[3]}; {t[2]} = {t[2]} + i; }} info {t[0]};"),
+    st.tuples(_NAMES, _VALUES).map(lambda t: f'{t[0]}.put("k", {t[1]}); info {t[0]};'),
+    st.tuples(_NAMES, _VALUES).map(lambda t: f"{t[0]}.add({t[1]} + 1); info {t[0]};"),
+    st.tuples(_NAMES, _NAMES, st.integers(-1, 3)).map(
+        lambda t: f"{t[0]} = {t[1]}.get({t[2]}); info {t[0]};"),
+    st.tuples(_NAMES, _NAMES, st.sampled_from(
+        [".trim()", ".toUpperCase()", ".toLowerCase()", ".length()", '.contains("a")',
+         ".size()", '.get("k")'])).map(lambda t: f"{t[0]} = {t[1]}{t[2]}; info {t[0]};"),
+), min_size=1, max_size=10).map("\n".join)
+# Variables that hold one kind (type inference) or, when mixed, several.
+_KIND_STATEMENTS = st.sampled_from([
+    "m = Map();", 'm = {"k": 1};', "l = List();", "l = {1, 2};", 't = " a b ";',
+    "t = t + l;", 't = t + "x" + b;', "m = l;", "l = m;", "t = m;", "b = 2;",
+    'info m.size() + l.size();', 'info t.trim() + t.length();', 'm.put("k", t);',
+    "l.add(t);", "info l.get(0);", 'info m.get("k");', 'info t.contains("a");'])
+_OPTIMIZED = st.one_of(_OPTIMIZED, st.lists(_KIND_STATEMENTS, min_size=1, max_size=8).map(
+    lambda ss: "\n".join(['t = ""; m = Map(); l = List(); b = 1;', *ss])))
+
+
+def _run_with(text: str, inputs: dict, off: set[str]) -> dict:
     import sluicegate.fastpaths as fastpaths
     from sluicegate.sandbox import clear_cache
 
     limits = Limits(max_statements=5_000, timeout=2.0)
-    clear_cache()
-    fast = Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg", limits=limits)
-    saved = fastpaths.int_locals
-    fastpaths.int_locals = lambda fn: set()
+    saved = set(fastpaths.disabled)
+    fastpaths.disabled.clear()
+    fastpaths.disabled.update(off)
     try:
         clear_cache()
-        plain = Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg", limits=limits)
+        return Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg",
+                                           limits=limits).to_json()
     finally:
-        fastpaths.int_locals = saved
+        fastpaths.disabled.clear()
+        fastpaths.disabled.update(saved)
         clear_cache()
-    a, b = fast.to_json(), plain.to_json()
-    for key in ("status", "logs", "return", "error"):
-        assert a[key] == b[key], (key, text, inputs)
+
+
+@FUZZ
+@given(_OPTIMIZED, st.dictionaries(_NAMES, st.one_of(
+    st.integers(-9, 9), st.just("7"), st.lists(st.integers(0, 3), max_size=3),
+    st.dictionaries(st.just("k"), st.integers(0, 3))), max_size=3))
+def test_each_optimization_never_changes_a_result(text: str, inputs: dict) -> None:
+    """A script gives the same logs, value, error (type, message, position) and statement
+    count with every optimization, with none, and with each one alone turned off."""
+    from sluicegate.fastpaths import OPTIMIZATIONS
+
+    every = _run_with(text, inputs, set())
+    for off in [set(OPTIMIZATIONS), *({name} for name in sorted(OPTIMIZATIONS))]:
+        other = _run_with(text, inputs, off)
+        for key in ("status", "logs", "return", "error"):
+            assert every[key] == other[key], (key, sorted(off), text, inputs)
+        assert every["stats"]["statements"] == other["stats"]["statements"], (off, text)
+
+
+# ---- inputs: copied (from_json) and adopted in place (adopt_json) agree ----------------
+_JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=4),
+    st.integers(-2**64, 2**64), st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.floats(allow_nan=False, allow_infinity=False, width=32))
+_JSON_VALUES = st.recursive(_JSON_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4),
+    st.dictionaries(st.one_of(st.text(max_size=3), st.integers(0, 3)), inner, max_size=4)),
+    max_leaves=12)
+
+
+@FUZZ
+@given(st.dictionaries(st.text(max_size=3), _JSON_VALUES, max_size=4), st.integers(1, 4))
+def test_inputs_adopted_in_place_equal_inputs_copied(inputs: dict, depth: int) -> None:
+    """The two ways inputs become Deluge values give the same value, or the same error."""
+    import copy
+
+    from sluicegate.errors import LimitExceeded, ScriptRuntimeError
+    from sluicegate.values import adopt_json, from_json, to_plain
+
+    def outcome(convert: Any) -> Any:
+        try:
+            return ("ok", to_plain(convert(copy.deepcopy(inputs), max_depth=depth)))
+        except (LimitExceeded, ScriptRuntimeError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    assert outcome(adopt_json) == outcome(from_json)

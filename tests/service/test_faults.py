@@ -381,9 +381,11 @@ def test_a_worker_killed_mid_run_leaves_a_lease_that_another_worker_reclaims(
 
 
 # -- the isolation zygote lost ---------------------------------------------------------------
-def test_a_dead_isolation_zygote_is_replaced_and_runs_go_on(engine: Engine) -> None:
+def test_a_dead_isolation_zygote_is_replaced_and_runs_go_on(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     from sluicegate.service.server import start_zygote
 
+    monkeypatch.setenv("SLUICE_WARM_RUNS", "1")  # every run asks the zygote for a child
     forker = start_zygote()
     try:
         triggers = open_triggers(engine, migrate=False, forker=forker)

@@ -1,0 +1,137 @@
+"""Tree passes for the trusted compile stages: a leaf-skipping transformer and stamping.
+
+The sandbox's own passes (runtime nodes, fast paths) rewrite statements, calls and the
+blocks around them; they never rewrite a name, a constant or an operator token. Walking
+those leaves with `ast.NodeTransformer.generic_visit` was most of the compile time of a
+long script, so `TrustedPass` visits only inner nodes, and dispatches by a per-class
+table instead of building a method name per node. (RestrictedPython's policy pass keeps
+the standard full walk: it must see every name.)
+
+`stamp` gives newly built nodes a script position without walking the script's own
+subtrees below them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["TrustedPass", "stamp", "walk", "LEAVES"]
+
+import ast
+from typing import Any, Callable
+
+from . import compilebudget
+
+# Inner nodes visited between two looks at the compile deadline.
+_CHECK_EVERY = 512
+
+# Nodes the trusted passes never rewrite and that have no children worth visiting.
+LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.cmpop, ast.boolop,
+          ast.unaryop, ast.alias)
+_POSITIONED = (ast.expr, ast.stmt, ast.excepthandler)
+
+
+class TrustedPass(ast.NodeTransformer):
+    """A NodeTransformer that skips leaves (see the module docstring); same contract
+    otherwise: a `visit_<Class>` returns the node, a replacement, a list or None."""
+
+    _dispatch: dict[type, Callable[[Any], Any]]
+    _until_check = _CHECK_EVERY
+
+    def visit(self, node: ast.AST) -> Any:
+        self._until_check -= 1
+        if self._until_check <= 0:
+            self._until_check = _CHECK_EVERY
+            compilebudget.check()
+        cls = type(node)
+        try:
+            method = self._dispatch[cls]
+        except AttributeError:
+            self._dispatch = {}
+            method = self._dispatch[cls] = getattr(self, "visit_" + cls.__name__,
+                                                   self.generic_visit)
+        except KeyError:
+            method = self._dispatch[cls] = getattr(self, "visit_" + cls.__name__,
+                                                   self.generic_visit)
+        return method(node)
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        for field in node._fields:
+            old = getattr(node, field, None)
+            if type(old) is list:
+                new: list[Any] | None = None
+                for i, item in enumerate(old):
+                    if not isinstance(item, ast.AST) or isinstance(item, LEAVES):
+                        if new is not None:
+                            new.append(item)
+                        continue
+                    result = self.visit(item)
+                    if result is item and new is None:
+                        continue
+                    if new is None:
+                        new = old[:i]
+                    if result is None:
+                        continue
+                    if isinstance(result, list):
+                        new.extend(result)
+                    else:
+                        new.append(result)
+                if new is not None:
+                    old[:] = new
+            elif isinstance(old, ast.AST) and not isinstance(old, LEAVES):
+                result = self.visit(old)
+                if result is None:
+                    delattr(node, field)
+                elif result is not old:
+                    setattr(node, field, result)
+        return node
+
+
+def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
+    """Give `new` and its children that have no position the position of `where` (a
+    script node). Children that carry a position are the script's own (or were stamped
+    when built) and are not walked, so the cost is the number of new nodes.
+    `always=False` keeps a position `new` already has."""
+    line, col = where.lineno, where.col_offset
+    end_line = getattr(where, "end_lineno", line)
+    end_col = getattr(where, "end_col_offset", col)
+    if not always and hasattr(new, "lineno"):
+        return new
+    stack = [new]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        node.lineno, node.col_offset = line, col
+        node.end_lineno, node.end_col_offset = end_line, end_col
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, _POSITIONED) and not hasattr(item, "lineno"):
+                        push(item)
+            elif isinstance(value, _POSITIONED) and not hasattr(value, "lineno"):
+                push(value)
+    return new
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """Every node under `node` (itself included) in `ast.walk`'s order, but as a list
+    built without a generator per node, and without expression contexts and operator
+    tokens (no pass looks at those; they were a third of the nodes)."""
+    out = [node]
+    append = out.append
+    for current in out:  # the list grows while it is read: breadth first
+        if type(current) in _CHILDLESS:
+            continue
+        for field in current._fields:
+            value = getattr(current, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and type(item) not in _TOKENS:
+                        append(item)
+            elif isinstance(value, ast.AST) and type(value) not in _TOKENS:
+                append(value)
+    return out
+
+
+_TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.cmpop, ast.boolop,
+                                     ast.unaryop) for cls in base.__subclasses__())
+_CHILDLESS = frozenset({ast.Name, ast.Constant})

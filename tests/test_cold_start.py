@@ -1,0 +1,48 @@
+"""`sluice run hello.dg` starts quickly: it imports only what running a script needs.
+
+The time itself is measured by tests/benchmarks/bench_core.py (cold start); this checks the
+cause, which does not depend on the machine's load: the other packages' sub-commands, the
+database and HTTP stacks and the date-literal patterns stay unloaded for a script that does
+not use them, and load when one does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+_PROBE = """
+import json, sys
+from sluicegate.cli import main
+code = main(["run", sys.argv[1]])
+from sluicegate.stdlib import dates
+print(json.dumps({"code": code, "modules": sorted(sys.modules),
+                  "layouts": dates._compile_layouts.cache_info().currsize}))
+"""
+
+
+def _run(tmp_path: Path, source: str) -> dict:
+    script = tmp_path / "hello.dg"
+    script.write_text(source, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(script)], capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_a_hello_run_imports_only_what_running_needs(tmp_path: Path) -> None:
+    out = _run(tmp_path, 'info "hello";\n')
+    assert out["code"] == 0
+    loaded = set(out["modules"])
+    for heavy in ("sluicegate.connections.cli", "sluicegate.service.cli",
+                  "sluicegate.connections.setup", "sqlalchemy", "httpx"):
+        assert heavy not in loaded, heavy
+    assert out["layouts"] == 0  # the vendor date layouts are compiled on first use
+
+
+def test_a_date_literal_compiles_the_layouts_when_first_needed(tmp_path: Path) -> None:
+    out = _run(tmp_path, "d = '01-Jan-2026'; info d.getYear();\n")
+    assert out["code"] == 0
+    assert out["layouts"] == 1
