@@ -26,7 +26,9 @@ from .hooks import CATCHABLE, error_message
 from .limits import PROFILES, Limits, RunContext, activate
 from .positions import locate
 from .sandbox import CompiledScript, compile_script
-from .values import DECIMAL_CONTEXT, convert_to_type, from_json, to_json_text, to_plain
+from .values import (
+    DECIMAL_CONTEXT, clean_text, convert_to_type, from_json, to_json_text, to_plain,
+)
 
 log = logging.getLogger("sluicegate.engine")
 
@@ -80,8 +82,8 @@ class RunResult:
                 "mail": list(self.mail), "http": list(self.http), "stats": dict(self.stats)}
 
     def to_json_text(self) -> str:
-        """The JSON object as text, decimals written with their scale."""
-        return to_json_text(self.to_json())
+        """The JSON object as text, decimals written with their scale (always encodable)."""
+        return clean_text(to_json_text(self.to_json()))
 
 
 def _timezone(inputs: dict[str, Any], default: str | None) -> Any:

@@ -24,11 +24,12 @@ __all__ = [
     "MIN_NUMBER", "MAX_NUMBER", "DECIMAL_CONTEXT",
     "BraceMap", "TypedList", "Collection", "DateTime", "File", "CaughtError",
     "type_name", "check_number", "display", "to_json_text", "from_json", "to_plain",
-    "deluge_equal", "convert_to_type",
+    "deluge_equal", "convert_to_type", "clean_text",
 ]
 
 import datetime as _dt
 import json
+import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, Overflow, DivisionByZero
 from decimal import DivisionUndefined  # noqa: F401  (kept beside the traps it belongs to)
 from typing import Any
@@ -173,6 +174,18 @@ def type_name(value: Any) -> str:
         if isinstance(value, cls):
             return name
     return type(value).__name__.upper()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text every encoder can write: a UTF-16 surrogate pair becomes its one character (as
+    JSON reads "\\ud83d\\ude00"), a lone half becomes U+FFFD. Texts from outside a script
+    (inputs, response bodies in odd charsets) pass here, and so does what a run gives back."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def check_number(value: int) -> int:
@@ -350,20 +363,25 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
     if t is dict:
         out: dict[Any, Any] = {}
         for k, v in value.items():
+            k = clean_text(k) if type(k) is str else str(k)
             tv = type(v)
-            if tv is str or tv is bool or v is None or tv is Decimal:
-                out[k if type(k) is str else str(k)] = v
+            if tv is str:
+                out[k] = v if v.isascii() else clean_text(v)
+            elif tv is bool or v is None or tv is Decimal:
+                out[k] = v
             elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
-                out[k if type(k) is str else str(k)] = v
+                out[k] = v
             else:
-                out[k if type(k) is str else str(k)] = from_json(v, depth + 1, max_depth)
+                out[k] = from_json(v, depth + 1, max_depth)
         return out
     if t is list:
         items: list[Any] = []
         append = items.append
         for v in value:
             tv = type(v)
-            if tv is str or tv is bool or v is None or tv is Decimal:
+            if tv is str:
+                append(v if v.isascii() else clean_text(v))
+            elif tv is bool or v is None or tv is Decimal:
                 append(v)
             elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
                 append(v)
@@ -374,6 +392,8 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
         return Decimal(repr(value))
     if t is int:
         return check_number(value)
+    if t is str:
+        return clean_text(value)
     return value
 
 
@@ -388,17 +408,19 @@ def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any
         raise LimitExceeded(f"Nesting limit of {DEFAULT_MAX_NESTING} levels exceeded",
                             limit="nesting")
     t = type(value)
-    if t is str or t is int or t is bool or value is None or t is Decimal:
+    if t is str:
+        return value if value.isascii() else clean_text(value)
+    if t is int or t is bool or value is None or t is Decimal:
         return value
     if isinstance(value, dict):
-        return {display(k): to_plain(v, depth + 1, budget) for k, v in value.items()}
+        return {clean_text(display(k)): to_plain(v, depth + 1, budget) for k, v in value.items()}
     if isinstance(value, list):
         return [to_plain(v, depth + 1, budget) for v in value]
     if t is Collection:
         return to_plain(value.items, depth, budget)
     if isinstance(value, str):
-        return str.__str__(value)
-    return display(value)
+        return clean_text(str.__str__(value))
+    return clean_text(display(value))
 
 
 def deluge_equal(a: Any, b: Any) -> bool:

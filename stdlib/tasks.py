@@ -35,7 +35,9 @@ from sluicegate.http.messages import (
 )
 from sluicegate.errors import LimitExceeded, ScriptRuntimeError
 from sluicegate.limits import RunContext, current
-from sluicegate.values import File, display, from_json, to_json_text, type_name
+from sluicegate.values import (
+    File, clean_text, display, from_json, to_json_text, type_name,
+)
 
 from . import dates, encoding
 from .builtin import Builtin, function
@@ -137,7 +139,8 @@ def _decode(response: HttpResponse, charset: str | None) -> str:
         m = re.search(r"charset=([\w.-]+)", response.content_type, re.I)
         charset = m.group(1) if m else "utf-8"
     try:
-        return response.body.decode(charset, "replace")
+        # a charset like UTF-7 can spell half a surrogate pair
+        return clean_text(response.body.decode(charset, "replace"))
     except LookupError:
         raise ScriptRuntimeError(f"Unknown response-decoding '{charset}'") from None
 
