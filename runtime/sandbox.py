@@ -39,7 +39,7 @@ from sluicegate.stdlib import FUNCTIONS
 from .errors import LimitExceeded, ScriptSyntaxError
 from .fastpaths import FAST_GLOBALS, FastPaths
 from .hooks import HOOKS
-from .limits import RunContext
+from .limits import MEMORY_PERIOD, RunContext, check_memory
 from .positions import SCRIPT_FILENAME
 from .translator import FunctionInfo, Translation, translate
 
@@ -58,6 +58,8 @@ def refill(ctx: RunContext, n: int) -> int:
     now = time.monotonic()
     if now > ctx.deadline:
         raise LimitExceeded(f"Time limit of {ctx.limits.timeout:g} s exceeded", limit="time")
+    if now - ctx.memory_checked >= MEMORY_PERIOD:
+        check_memory(ctx, now)
     need = -n
     if ctx.remaining < need:
         ctx.remaining = 0

@@ -215,18 +215,32 @@ def display(value: Any, depth: int = 0) -> str:
     if t is DateTime:
         return _date_display(value)
     if isinstance(value, list):
-        return ",".join(_list_item_display(v, depth) for v in value)
+        return _joined([_list_item_display(v, depth) for v in value])
     if isinstance(value, dict):
         return to_json_text(value, depth)
     if t is Collection:
         if value.keyed:
             return to_json_text(value.items, depth)
-        return ",".join(_list_item_display(v, depth) for v in value.items)
+        return _joined([_list_item_display(v, depth) for v in value.items])
     if t is File:
         return value.name  # type: ignore[no-any-return]
     if isinstance(value, str):
         return str.__str__(value)
     return str(value)
+
+
+# Texts shorter than this are built without asking the run's limits.
+_SMALL_TEXT = 1 << 16
+
+
+def _joined(parts: list[str]) -> str:
+    """The elements' display forms joined by commas, measured before the text is built
+    (a list holding one large text a million times must not build a huge text first)."""
+    size = len(parts) + sum(map(len, parts))
+    if size > _SMALL_TEXT:
+        from .limits import check_text
+        check_text(size)
+    return ",".join(parts)
 
 
 def _list_item_display(value: Any, depth: int) -> str:
@@ -265,6 +279,7 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
     TypedList), DECIMAL, dates and non-text keys all take the careful writer."""
     stack = [(value, depth)]
     visited = 0
+    chars = 0  # characters of the texts inside: the JSON text is at least this long
     while stack:
         item, level = stack.pop()
         visited += 1 + (len(item) if type(item) in (dict, list) else 0)
@@ -277,8 +292,11 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
             for k, v in item.items():
                 if type(k) is not str:
                     return None
+                chars += len(k)
                 tv = type(v)
-                if tv is dict or tv is list:
+                if tv is str:
+                    chars += len(v)
+                elif tv is dict or tv is list:
                     stack.append((v, level + 1))
                 elif tv not in _PLAIN_SCALARS:
                     return None
@@ -287,13 +305,24 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
                 return None
             for v in item:
                 tv = type(v)
-                if tv is dict or tv is list:
+                if tv is str:
+                    chars += len(v)
+                elif tv is dict or tv is list:
                     stack.append((v, level + 1))
                 elif tv not in _PLAIN_SCALARS:
                     return None
+        elif t is str:
+            chars += len(item)
         elif t not in _PLAIN_SCALARS:
             return None
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if chars + visited > _SMALL_TEXT:
+        from .limits import check_text
+        check_text(chars + visited)  # before the text is built
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > _SMALL_TEXT:
+        from .limits import check_text
+        check_text(len(text))
+    return text
 
 
 def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> str:
@@ -302,7 +331,12 @@ def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTIN
     if fast is not None:
         return fast
     parts: list[str] = []
-    _write_json(value, parts, depth, max_depth, [NODE_BUDGET])
+    from .limits import current
+    budget = [NODE_BUDGET, 0, current().limits.max_text]  # values left, characters, limit
+    _write_json(value, parts, depth, max_depth, budget)
+    if budget[1] > _SMALL_TEXT:
+        from .limits import check_text
+        check_text(budget[1] + len(parts))
     return "".join(parts)
 
 
@@ -315,6 +349,10 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
         raise _too_large()
     t = type(value)
     if t is str or t is CaughtError:
+        budget[1] += len(value)
+        if budget[1] > budget[2]:
+            from .limits import check_text
+            check_text(budget[1])
         out.append(json.dumps(str.__str__(value), ensure_ascii=False))
     elif t is bool:
         out.append("true" if value else "false")
@@ -331,7 +369,9 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
             if not first:
                 out.append(",")
             first = False
-            out.append(json.dumps(display(k), ensure_ascii=False))
+            key = display(k)
+            budget[1] += len(key)
+            out.append(json.dumps(key, ensure_ascii=False))
             out.append(":")
             _write_json(v, out, depth + 1, max_depth, budget)
         out.append("}")
@@ -349,7 +389,9 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
     elif t is float:
         out.append(repr(value))
     else:
-        out.append(json.dumps(display(value), ensure_ascii=False))
+        text = display(value)
+        budget[1] += len(text)
+        out.append(json.dumps(text, ensure_ascii=False))
 
 
 def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
@@ -400,7 +442,8 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
 def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     """A value as plain JSON-ready Python (dict/list/str/int/Decimal/bool/None), for results."""
     if budget is None:
-        budget = [NODE_BUDGET]
+        from .limits import current
+        budget = [NODE_BUDGET, 4 * current().limits.max_text]  # values, characters left
     budget[0] -= 1
     if budget[0] < 0:
         raise _too_large()
@@ -409,6 +452,10 @@ def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any
                             limit="nesting")
     t = type(value)
     if t is str:
+        budget[1] -= len(value)
+        if budget[1] < 0:
+            raise LimitExceeded("The returned value holds more text than a result may "
+                                "(four times the text size limit)", limit="text")
         return value if value.isascii() else clean_text(value)
     if t is int or t is bool or value is None or t is Decimal:
         return value

@@ -64,7 +64,7 @@ import re2
 import regex
 from re2 import _re2  # the compiled RE2 object; the re2 wrapper's Python loop is slow
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_text, current
+from sluicegate.limits import check_text, current, spend, time_exceeded
 
 # Seconds a pattern that only the backtracking `regex` package can run may take per call.
 REGEX_TIMEOUT = 1.0
@@ -1045,6 +1045,9 @@ class Pattern:
         pos = 0
         found = []
         while pos <= end:
+            # One search may read to the end of the text (`a(.*z)?` does, at every "a"):
+            # linear per search, quadratic over a find loop, so each is charged as such.
+            spend(end - pos + 16)
             spans = match(_UNANCHORED, data, pos, end)
             start, stop = spans[0]
             if start < 0:
@@ -1099,25 +1102,34 @@ class Pattern:
 class _Clock:
     """The time budget of one call into the `regex` package, shared by its searches."""
 
-    __slots__ = ("deadline", "source")
+    __slots__ = ("deadline", "run_ends", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.deadline = 0.0
+        self.run_ends = False
 
     def __enter__(self) -> Self:
         self.deadline = time.monotonic() + REGEX_TIMEOUT
+        run_deadline = current().deadline
+        self.run_ends = bool(run_deadline) and run_deadline < self.deadline
+        if self.run_ends:
+            self.deadline = run_deadline
         return self
 
     def left(self) -> float:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise _too_long(self.source)
+            raise self._expired()
         return remaining
+
+    def _expired(self) -> BaseException:
+        # the run's own deadline came first: the run is over, not just this pattern
+        return time_exceeded(current()) if self.run_ends else _too_long(self.source)
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         if isinstance(exc, TimeoutError):
-            raise _too_long(self.source) from None
+            raise self._expired() from None
 
 
 def _java_find(search: Callable[[str, int], re.Match[str] | None], text: str,
@@ -1128,6 +1140,7 @@ def _java_find(search: Callable[[str, int], re.Match[str] | None], text: str,
     pos = 0
     n = len(text)
     while pos <= n:
+        spend(n - pos + 16)
         m = search(text, pos)
         if m is None:
             break

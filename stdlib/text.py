@@ -25,12 +25,13 @@ __all__ = ["FUNCTIONS", "METHODS"]
 import json
 import re
 import xml.etree.ElementTree as ET
+from xml.parsers import expat
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
-from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_collection, check_text
+from sluicegate.errors import LimitExceeded, ScriptRuntimeError
+from sluicegate.limits import check_collection, check_text, current, spend
 from sluicegate.values import File, TypedList, display
 
 from . import regex as rx
@@ -619,16 +620,22 @@ def _text_nodes(node: Any) -> list[str]:
 
 
 def _self_and_descendants(nodes: list[Any]) -> list[Any]:
-    """`//`: every node at or below the context nodes, in document order, once each."""
+    """`//`: every node at or below the context nodes, in document order, once each.
+
+    A context node already listed lies below an earlier one, and so does everything under
+    it: skipping it keeps `//a//a//a` linear in the document's size."""
     out: list[Any] = []
     seen: set[int] = set()
     for node in nodes:
+        if id(node) in seen:
+            continue
         if isinstance(node, _Doc):
             below: list[Any] = [node, *node.root.iter()]
         elif isinstance(node, ET.Element):
             below = list(node.iter())
         else:
             continue
+        spend(len(below))
         for item in below:
             if id(item) not in seen:
                 seen.add(id(item))
@@ -638,7 +645,9 @@ def _self_and_descendants(nodes: list[Any]) -> list[Any]:
 
 def _string_value(node: Any) -> str:
     if isinstance(node, ET.Element):
-        return "".join(node.itertext())
+        text = "".join(node.itertext())
+        spend(len(text) + 64)  # [.='v'] on every node of a deep document is quadratic
+        return text
     if isinstance(node, _Attr):
         return node.value
     if isinstance(node, _Doc):
@@ -700,6 +709,7 @@ def _evaluate(path: str, doc: _Doc) -> list[Any]:
         return [doc.root] if path.strip().startswith("/") else []
     parents: dict[int, Any] | None = None
     for descendant, text in steps:
+        spend(len(nodes))
         m = _STEP.match(text)
         if m is None or not text.strip():
             raise _xpath_error(path, f"unsupported step '{text}'")
@@ -757,22 +767,89 @@ def _serialize(node: Any) -> str:
         node.tail = tail
 
 
-def _json_to_xml(value: Any, tag: str) -> ET.Element:
+def _json_to_xml(value: Any, tag: str, depth: int = 0) -> ET.Element:
+    limits = current().limits
+    if depth > limits.max_nesting:
+        raise _xml_too_deep(limits.max_nesting)
+    spend(1)
     element = ET.Element(tag)
     if isinstance(value, dict):
         for key, item in value.items():
             name = display(key)
             if isinstance(item, list):
                 for sub in item:
-                    element.append(_json_to_xml(sub, name))
+                    element.append(_json_to_xml(sub, name, depth + 1))
             else:
-                element.append(_json_to_xml(item, name))
+                element.append(_json_to_xml(item, name, depth + 1))
     elif isinstance(value, list):
         for sub in value:
-            element.append(_json_to_xml(sub, "element"))
+            element.append(_json_to_xml(sub, "element", depth + 1))
     elif value is not None:
         element.text = display(value)
     return element
+
+
+def _xml_too_deep(limit: int) -> LimitExceeded:
+    return LimitExceeded(f"executeXPath: XML nesting limit of {limit} levels exceeded",
+                         limit="nesting")
+
+
+def _parse_xml(text: str) -> ET.Element:
+    """Parse XML with expat, counting as it goes: elements nested deeper than the run's
+    nesting limit or more of them than its collection limit raise LimitExceeded, and a
+    DOCTYPE, entity declaration or external reference is refused before any expansion
+    (the defusedxml rules, for a parser that never needs them)."""
+    limits = current().limits
+    builder = ET.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    depth = 0
+    count = 0
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal depth, count
+        depth += 1
+        count += 1
+        if depth > limits.max_nesting:
+            raise _xml_too_deep(limits.max_nesting)
+        if count > limits.max_elements:
+            raise LimitExceeded(f"executeXPath: XML element limit of {limits.max_elements} "
+                                "exceeded", limit="elements")
+        builder.start(_clark(tag), {_clark(k): v for k, v in attrs.items()})
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+        builder.end(_clark(tag))
+
+    def refuse(*_args: Any) -> None:
+        raise ScriptRuntimeError(
+            "executeXPath: documents with a DOCTYPE or ENTITY declaration are not accepted")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = builder.data
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+    parser.buffer_text = True
+    parser.ordered_attributes = False
+    chunk = 1 << 16
+    try:
+        for i in range(0, len(text), chunk):
+            parser.Parse(text[i:i + chunk], False)
+            spend(chunk)
+        parser.Parse("", True)
+    except expat.ExpatError as exc:
+        raise ScriptRuntimeError("executeXPath: the text is not well-formed XML: "
+                                 f"{expat.ErrorString(exc.code)}: line {exc.lineno}, "
+                                 f"column {exc.offset}") from None
+    return builder.close()
+
+
+def _clark(name: str) -> str:
+    """expat's `uri}local` as ElementTree's `{uri}local`."""
+    return "{" + name if "}" in name else name
 
 
 def _document(source: Any) -> _Doc:
@@ -789,11 +866,7 @@ def _document(source: Any) -> _Doc:
     if _DOCTYPE.search(text):
         raise ScriptRuntimeError(
             "executeXPath: documents with a DOCTYPE or ENTITY declaration are not accepted")
-    try:
-        return _Doc(ET.fromstring(text))
-    except ET.ParseError as exc:
-        raise ScriptRuntimeError(f"executeXPath: the text is not well-formed XML: {exc}") \
-            from None
+    return _Doc(_parse_xml(text))
 
 
 def execute_xpath(source: Any, path: Any) -> str:
@@ -807,7 +880,15 @@ def execute_xpath(source: Any, path: Any) -> str:
     (https://www.zoho.com/creator/newhelp/script/built-in-functions/built-in-function-xml-execute.html)."""
     xpath = _text("executeXPath", 1, path)
     doc = _document(source)
-    return "".join(_serialize(n) for n in _evaluate(xpath, doc))
+    parts: list[str] = []
+    size = 0
+    for node in _evaluate(xpath, doc):
+        piece = _serialize(node)
+        size += len(piece)
+        if size > _SMALL:
+            check_text(size)  # every match of `//*` repeats the document below it
+        parts.append(piece)
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------

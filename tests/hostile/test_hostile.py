@@ -1,14 +1,17 @@
 """The hostile-script suite: scripts that try to escape, exhaust or rob the sandbox.
 
-Every `*.dg` file below this folder runs in isolated mode (a child forked from the zygote,
-as `sluice serve` runs scripts) and must end with the error its header names, inside its
-limits, with the host still serving and no secret anywhere in what the run returns.
+Every `*.dg` file below this folder runs twice: in isolated mode (a child forked from the
+zygote, as `sluice serve` runs scripts) and in-process (as `sluice run`, the Python API
+and `serve --in-process` run them, with no rlimit to fall back on). Both must end with
+the error its header names, inside its limits (in-process: within twice the time limit),
+with the host still serving and no secret anywhere in what the run returns.
 
 Header lines (comments at the top of the script):
 
     // expect error: LimitExceeded: Text size limit      type and a part of the message
     // expect: some log line                              the run's `info` lines, in order
     // args: --timeout 3 --max-statements 1000            limits of this run
+                                                          (also --max-memory BYTES)
     // inputs: {"n": 0}                                   inputs (JSON)
     // needs: lab                                         runs against local HTTP servers;
                                                           {{LAB}} is the server's root URL,
@@ -33,7 +36,7 @@ import pytest
 
 from sluicegate.connections.keyring import Keyring, generate_key
 from sluicegate.connections.registry import Registry
-from sluicegate.engine import RunResult
+from sluicegate.engine import Runtime, RunResult
 from sluicegate.examples.provider import LocalProvider
 from sluicegate.http.broker import Broker
 from sluicegate.http.guard import HostPolicy
@@ -48,7 +51,7 @@ API_KEY = "hostile-suite-api-key-5f1c9a7e2b"
 MASTER_KEY = generate_key()
 _HEADER = re.compile(r"^\s*//\s*(expect error|expect|args|inputs|needs):\s?(.*?)\s*$")
 _FLAGS = {"--timeout": ("timeout", float), "--max-statements": ("max_statements", int),
-          "--max-http-calls": ("max_http_calls", int)}
+          "--max-http-calls": ("max_http_calls", int), "--max-memory": ("memory_bytes", int)}
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -134,8 +137,9 @@ def test_the_suite_is_large_enough() -> None:
     assert len(SCRIPTS) >= 60
 
 
+@pytest.mark.parametrize("mode", ["isolated", "in-process"])
 @pytest.mark.parametrize("path", SCRIPTS, ids=[str(p.relative_to(ROOT)) for p in SCRIPTS])
-def test_hostile_script(path: Path, executors: dict[str, IsolatedExecutor],
+def test_hostile_script(path: Path, mode: str, executors: dict[str, IsolatedExecutor],
                         registry: Registry, provider: LocalProvider) -> None:
     text = path.read_text(encoding="utf-8")
     spec = _header(text)
@@ -147,7 +151,11 @@ def test_hostile_script(path: Path, executors: dict[str, IsolatedExecutor],
     limits = Limits().with_(**spec["limits"])
     executor = executors["lab" if spec["lab"] else "offline"]
     started = time.monotonic()
-    result: RunResult = executor.execute(text, spec["inputs"], limits, filename=path.name)
+    if mode == "isolated":
+        result: RunResult = executor.execute(text, spec["inputs"], limits, filename=path.name)
+    else:
+        runtime = Runtime(broker=executor.broker, timezone="UTC")
+        result = runtime.run(text, spec["inputs"], limits=limits, filename=path.name)
     elapsed = time.monotonic() - started
     out = result.to_json()
     kind, message = spec["error"]
@@ -156,8 +164,12 @@ def test_hostile_script(path: Path, executors: dict[str, IsolatedExecutor],
     assert message.lower() in out["error"]["message"].lower(), out["error"]
     if spec["logs"]:
         assert out["logs"][:len(spec["logs"])] == spec["logs"], out["logs"]
-    # it ended within its limit (plus the time to fork, kill and reap)
-    assert elapsed < limits.timeout + 5, elapsed
+    if mode == "isolated":
+        # it ended within its limit (plus the time to fork, kill and reap)
+        assert elapsed < limits.timeout + 5, elapsed
+    else:
+        # no kill from outside: every built-in keeps to the run's deadline itself
+        assert elapsed < 2 * limits.timeout + 1, elapsed
     # no secret in anything the run gives back
     printed = result.to_json_text()
     for secret in _secrets(registry, provider):
