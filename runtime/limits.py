@@ -10,7 +10,8 @@ from __future__ import annotations
 
 __all__ = [
     "Limits", "RunContext", "current", "activate", "check_text", "check_collection",
-    "PROFILES", "spend", "check_time", "check_memory", "time_exceeded",
+    "PROFILES", "spend", "check_time", "check_memory", "time_exceeded", "PYTHON_STEP",
+    "WORK_QUANTUM",
 ]
 
 import contextvars
@@ -154,10 +155,14 @@ def check_collection(size: int) -> None:
         _checkpoint(ctx)
 
 
-# Units of work (characters built, elements visited, bytes scanned) a built-in may do
-# between two reads of the clock: a few milliseconds of C-speed work. Built-ins charge
-# as they go, so one call can never run far past the run's deadline or memory budget.
+# Units of work a built-in may do between two reads of the clock: a unit is about a
+# nanosecond (a character copied, a byte scanned by C code), so a quantum is a few
+# milliseconds. Built-ins charge as they go, so one call can never run far past the
+# run's deadline or memory budget.
 WORK_QUANTUM = 1 << 22
+# What one step of Python-level work costs in units (comparing two values in Python,
+# visiting a node): about a microsecond.
+PYTHON_STEP = 1024
 # Resident-size checks happen at most this often from the step budget (sandbox.refill).
 MEMORY_PERIOD = 0.005
 # After a measurement that finds the run within budget, the next comes when memory grew

@@ -215,13 +215,13 @@ def display(value: Any, depth: int = 0) -> str:
     if t is DateTime:
         return _date_display(value)
     if isinstance(value, list):
-        return _joined([_list_item_display(v, depth) for v in value])
+        return _joined(value, depth)
     if isinstance(value, dict):
         return to_json_text(value, depth)
     if t is Collection:
         if value.keyed:
             return to_json_text(value.items, depth)
-        return _joined([_list_item_display(v, depth) for v in value.items])
+        return _joined(value.items, depth)
     if t is File:
         return value.name  # type: ignore[no-any-return]
     if isinstance(value, str):
@@ -233,13 +233,27 @@ def display(value: Any, depth: int = 0) -> str:
 _SMALL_TEXT = 1 << 16
 
 
-def _joined(parts: list[str]) -> str:
-    """The elements' display forms joined by commas, measured before the text is built
-    (a list holding one large text a million times must not build a huge text first)."""
-    size = len(parts) + sum(map(len, parts))
-    if size > _SMALL_TEXT:
+def _joined(items: list[Any], depth: int) -> str:
+    """The elements' display forms joined by commas, measured as they are made (a list
+    holding one large text a million times must not build a huge text first)."""
+    parts = []
+    size = 0
+    limit = 0
+    for v in items:
+        t = type(v)
+        piece = v if t is str else _list_item_display(v, depth)
+        parts.append(piece)
+        size += len(piece) + 1
+        if size > _SMALL_TEXT:
+            if not limit:
+                from .limits import current
+                limit = current().limits.max_text
+            if size > limit:
+                from .limits import check_text
+                check_text(size)
+    if limit:
         from .limits import check_text
-        check_text(size)
+        check_text(size)  # charged as work: building it takes time and memory
     return ",".join(parts)
 
 

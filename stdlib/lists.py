@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_collection, spend
+from sluicegate.limits import PYTHON_STEP, check_collection, spend
 from sluicegate.operators import divide_decimal
 from sluicegate.values import (
     DECIMAL_CONTEXT, DateTime, TypedList, check_number, deluge_equal, type_name,
@@ -124,6 +124,8 @@ def _to_list(lst: list[Any]) -> list[Any]:
 # Scans of longer lists are charged to the run's work budget (limits.spend), so a loop
 # of them reads the clock; shorter ones cost less than the charge would.
 _LONG = 4096
+# Units per element of a scan: C compares, with Deluge's own equality behind a match.
+_SCAN = 64
 
 
 def _contains(lst: list[Any], value: Any) -> bool:
@@ -134,7 +136,7 @@ def _contains(lst: list[Any], value: Any) -> bool:
     false match falls back to the full scan; text matches only text either way.
     """
     if len(lst) > _LONG:
-        spend(len(lst))
+        spend(_SCAN * len(lst))
     if type(value) is str:
         return value in lst
     try:
@@ -157,7 +159,7 @@ def _index_of(lst: list[Any], value: Any) -> int:
     Zoho Deluge docs: List functions > indexOf.
     """
     if len(lst) > _LONG:
-        spend(len(lst))
+        spend(_SCAN * len(lst))
     try:
         first = lst.index(value)
     except ValueError:
@@ -176,7 +178,7 @@ def _last_index_of(lst: list[Any], value: Any) -> int:
     Zoho Deluge docs: List functions > lastIndexOf.
     """
     if len(lst) > _LONG:
-        spend(len(lst))
+        spend(PYTHON_STEP // 4 * len(lst))  # Deluge's equality, in Python
     for i in range(len(lst) - 1, -1, -1):
         if deluge_equal(lst[i], value):
             return i
@@ -205,7 +207,7 @@ def _remove_element(lst: list[Any], value: Any) -> bool:
     The boolean result is [chosen].
     """
     if len(lst) > _LONG:
-        spend(len(lst))
+        spend(PYTHON_STEP // 4 * len(lst))  # Deluge's equality, in Python
     for i, item in enumerate(lst):
         if deluge_equal(item, value):
             del lst[i]
@@ -229,7 +231,7 @@ def _remove_all(lst: list[Any], other: Any) -> bool:
 
 
 def _member(value: Any, items: list[Any]) -> bool:
-    spend(len(items) + 1)  # called once per element of another list: quadratic
+    spend(_SCAN * len(items) + PYTHON_STEP)  # once per element of another list: quadratic
     if value not in items:
         return False
     if type(value) is str:
@@ -287,7 +289,7 @@ def sort_values(fname: str, items: list[Any], ascending: Any = True,
     _check_comparable(fname, items)
     n = len(items)
     if n > _LONG:
-        spend(n * n.bit_length())  # about n log n comparisons
+        spend(_SCAN * n * n.bit_length())  # about n log n comparisons
     has_null = None in items
     if n > 1 and not has_null and type(items[0]) is DateTime:
         # a DATETIME compares in Python; its instant once per element compares in C
@@ -349,7 +351,7 @@ def _distinct(lst: list[Any]) -> list[Any]:
                 continue
             seen.add(key)
         else:
-            spend(len(others) + 1)  # LISTs and MAPs are compared pairwise
+            spend(PYTHON_STEP * (len(others) + 1))  # LISTs and MAPs are compared pairwise
             if any(deluge_equal(item, o) for o in others):
                 continue
             others.append(item)

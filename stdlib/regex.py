@@ -64,7 +64,7 @@ import re2
 import regex
 from re2 import _re2  # the compiled RE2 object; the re2 wrapper's Python loop is slow
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_text, current, spend, time_exceeded
+from sluicegate.limits import PYTHON_STEP, check_text, current, spend, time_exceeded
 
 # Seconds a pattern that only the backtracking `regex` package can run may take per call.
 REGEX_TIMEOUT = 1.0
@@ -1047,7 +1047,7 @@ class Pattern:
         while pos <= end:
             # One search may read to the end of the text (`a(.*z)?` does, at every "a"):
             # linear per search, quadratic over a find loop, so each is charged as such.
-            spend(end - pos + 16)
+            spend(end - pos + PYTHON_STEP)
             spans = match(_UNANCHORED, data, pos, end)
             start, stop = spans[0]
             if start < 0:
@@ -1140,7 +1140,7 @@ def _java_find(search: Callable[[str, int], re.Match[str] | None], text: str,
     pos = 0
     n = len(text)
     while pos <= n:
-        spend(n - pos + 16)
+        spend(n - pos + PYTHON_STEP)
         m = search(text, pos)
         if m is None:
             break

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sluicegate.errors import LimitExceeded, ScriptRuntimeError
-from sluicegate.limits import check_collection, check_text, current, spend
+from sluicegate.limits import PYTHON_STEP, check_collection, check_text, current, spend
 from sluicegate.values import File, TypedList, display
 
 from . import regex as rx
@@ -635,7 +635,7 @@ def _self_and_descendants(nodes: list[Any]) -> list[Any]:
             below = list(node.iter())
         else:
             continue
-        spend(len(below))
+        spend(64 * len(below))
         for item in below:
             if id(item) not in seen:
                 seen.add(id(item))
@@ -709,7 +709,7 @@ def _evaluate(path: str, doc: _Doc) -> list[Any]:
         return [doc.root] if path.strip().startswith("/") else []
     parents: dict[int, Any] | None = None
     for descendant, text in steps:
-        spend(len(nodes))
+        spend(PYTHON_STEP * len(nodes))
         m = _STEP.match(text)
         if m is None or not text.strip():
             raise _xpath_error(path, f"unsupported step '{text}'")
@@ -771,7 +771,7 @@ def _json_to_xml(value: Any, tag: str, depth: int = 0) -> ET.Element:
     limits = current().limits
     if depth > limits.max_nesting:
         raise _xml_too_deep(limits.max_nesting)
-    spend(1)
+    spend(PYTHON_STEP)
     element = ET.Element(tag)
     if isinstance(value, dict):
         for key, item in value.items():

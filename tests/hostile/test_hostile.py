@@ -11,7 +11,7 @@ Header lines (comments at the top of the script):
     // expect error: LimitExceeded: Text size limit      type and a part of the message
     // expect: some log line                              the run's `info` lines, in order
     // args: --timeout 3 --max-statements 1000            limits of this run
-                                                          (also --max-memory BYTES)
+                                                          (also --max-memory BYTES, --max-elements N)
     // inputs: {"n": 0}                                   inputs (JSON)
     // needs: lab                                         runs against local HTTP servers;
                                                           {{LAB}} is the server's root URL,
@@ -51,7 +51,8 @@ API_KEY = "hostile-suite-api-key-5f1c9a7e2b"
 MASTER_KEY = generate_key()
 _HEADER = re.compile(r"^\s*//\s*(expect error|expect|args|inputs|needs):\s?(.*?)\s*$")
 _FLAGS = {"--timeout": ("timeout", float), "--max-statements": ("max_statements", int),
-          "--max-http-calls": ("max_http_calls", int), "--max-memory": ("memory_bytes", int)}
+          "--max-http-calls": ("max_http_calls", int), "--max-memory": ("memory_bytes", int),
+          "--max-elements": ("max_elements", int)}
 
 
 def _header(text: str) -> dict[str, Any]:
