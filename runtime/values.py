@@ -484,7 +484,7 @@ def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any
     return clean_text(display(value))
 
 
-def deluge_equal(a: Any, b: Any) -> bool:
+def deluge_equal(a: Any, b: Any, depth: int = 0) -> bool:
     """`==` of SPEC §3: different types are unequal except NUMBER/DECIMAL; structures by value."""
     ta, tb = type(a), type(b)
     if ta is tb and (ta is str or ta is int):
@@ -497,17 +497,20 @@ def deluge_equal(a: Any, b: Any) -> bool:
         return a == b  # type: ignore[no-any-return]
     if isinstance(a, str) and isinstance(b, str):
         return str.__eq__(a, b)
+    if depth > DEFAULT_MAX_NESTING and (isinstance(a, (list, dict)) or ta is Collection):
+        raise LimitExceeded(f"Nesting limit of {DEFAULT_MAX_NESTING} levels exceeded",
+                            limit="nesting")
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(deluge_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(deluge_equal(x, y, depth + 1) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
         if len(a) != len(b):
             return False
         for k, v in a.items():
-            if k not in b or not deluge_equal(v, b[k]):
+            if k not in b or not deluge_equal(v, b[k], depth + 1):
                 return False
         return True
     if ta is Collection and tb is Collection:
-        return deluge_equal(a.items, b.items)
+        return deluge_equal(a.items, b.items, depth + 1)
     if ta is DateTime and tb is DateTime:
         return a == b  # type: ignore[no-any-return]
     if ta is File and tb is File:

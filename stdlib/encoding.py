@@ -164,6 +164,17 @@ def _base32_decode(data: Any, charset: Any = None, *, first: int = 1) -> str | N
 # the UTF-8 bytes, upper-case hex)
 
 
+# Bytes percent-encoding keeps as they are (a space becomes one character either way).
+_URL_SAFE = bytes(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.* ")
+
+
+def _check_url_size(data: str) -> None:
+    """Measure a percent-encoding before it is built: up to nine characters for one."""
+    if len(data) * 9 > _TEXT_CHECK_FLOOR:
+        raw = data.encode("utf-8", "replace")
+        check_text(len(raw) + 2 * len(raw.translate(None, _URL_SAFE)))
+
+
 def _url_encode(data: Any) -> str | None:
     """Percent-encoding with a space as `%20` (Zoho Deluge docs: urlEncode).
 
@@ -172,6 +183,7 @@ def _url_encode(data: Any) -> str | None:
     """
     if not isinstance(data, str):
         return None
+    _check_url_size(data)
     return _result(quote(data, safe="-_.*", errors="replace").replace("~", "%7E"))
 
 
@@ -183,6 +195,7 @@ def _encode_url(data: Any) -> str | None:
     """
     if not isinstance(data, str):
         return None
+    _check_url_size(data)
     return _result(quote_plus(data, safe="-_.*", errors="replace").replace("~", "%7E"))
 
 
