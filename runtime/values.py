@@ -306,7 +306,6 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
             for k, v in item.items():
                 if type(k) is not str:
                     return None
-                chars += len(k)
                 tv = type(v)
                 if tv is str:
                     chars += len(v)
@@ -314,6 +313,7 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
                     stack.append((v, level + 1))
                 elif tv not in _PLAIN_SCALARS:
                     return None
+            chars += sum(map(len, item))
         elif t is list:
             if level >= max_depth:
                 return None

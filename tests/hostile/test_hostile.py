@@ -182,12 +182,17 @@ def test_hostile_script(path: Path, mode: str, executors: dict[str, IsolatedExec
 
 _CLI_SAMPLE = ["python/import_function.dg", "size/text_doubling.dg", "clevel/memory_exhaustion.dg",
                "recursion/self_recursion.dg", "network/ipv4_mapped_ipv6.dg",
-               "parser/nested_lists.dg", "floods/info_flood.dg"]
+               "parser/nested_lists.dg", "floods/info_flood.dg",
+               "text/surrogate_pair_literal.dg", "text/lone_surrogate_input.dg",
+               "text/lone_surrogate_literal.dg", "numbers/literal_one_past_max.dg",
+               "inprocess/tostring_list_of_big_texts.dg", "inprocess/xpath_deep_document.dg"]
 
 
+@pytest.mark.parametrize("isolated", [True, False], ids=["isolated", "in-process"])
 @pytest.mark.parametrize("name", _CLI_SAMPLE)
-def test_the_command_line_reports_the_same_end(name: str, tmp_path: Path) -> None:
-    """`sluice run --isolated --json`, as the hidden suite runs it: the same error, JSON
+def test_the_command_line_reports_the_same_end(name: str, isolated: bool,
+                                                 tmp_path: Path) -> None:
+    """`sluice run [--isolated] --json`, as the hidden suite runs it: the same error, JSON
     on stdout, exit status 1, nothing on stderr, no files written."""
     import os
     import subprocess
@@ -195,7 +200,12 @@ def test_the_command_line_reports_the_same_end(name: str, tmp_path: Path) -> Non
 
     path = ROOT / name
     spec = _header(path.read_text(encoding="utf-8"))
-    command = [sys.executable, "-m", "sluicegate.cli", "run", "--isolated", "--json", str(path)]
+    command = [sys.executable, "-m", "sluicegate.cli", "run", "--json", str(path)]
+    if isolated:
+        command.append("--isolated")
+    limits = spec["limits"]
+    if "timeout" in limits:
+        command += ["--timeout", str(limits["timeout"])]
     if spec["inputs"]:
         (tmp_path / "inputs.json").write_text(json.dumps(spec["inputs"], default=str))
         command += ["--inputs", str(tmp_path / "inputs.json")]
@@ -208,5 +218,22 @@ def test_the_command_line_reports_the_same_end(name: str, tmp_path: Path) -> Non
     kind, message = spec["error"]
     assert out["error"]["type"] == kind
     assert message.lower() in out["error"]["message"].lower()
-    assert out["stats"]["isolated"] is True
+    assert out["stats"].get("isolated", False) is isolated
     assert not (tmp_path / "home").exists()
+
+
+def test_inputs_nested_past_the_interpreter_are_a_usage_error(tmp_path: Path) -> None:
+    """A --inputs file nested 100,000 levels deep: exit status 2 and a message naming the
+    option, never a RecursionError traceback."""
+    import subprocess
+    import sys
+
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    script = tmp_path / "s.dg"
+    script.write_text("return x;")
+    done = subprocess.run([sys.executable, "-m", "sluicegate.cli", "run", str(script),
+                           "--inputs", str(deep)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--inputs" in done.stderr and "nested deeper" in done.stderr
+    assert "Traceback" not in done.stderr
