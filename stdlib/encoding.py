@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_text
+from sluicegate.limits import PYTHON_STEP, check_text, spend
 from sluicegate.values import FILE, TEXT, Collection, File, display
 
 from .args import want_text, wrong_type
@@ -215,6 +215,9 @@ def _url_decode(data: Any) -> str | None:
 
 
 def _bits(digest: bytes) -> str:
+    if len(digest) > 4096:  # eight characters a byte, made in Python
+        check_text(8 * len(digest))
+        spend(PYTHON_STEP // 4 * len(digest))
     return "".join(f"{byte:08b}" for byte in digest)
 
 

@@ -307,6 +307,8 @@ def proper(s: str) -> str:
     """First character of each word upper case, the rest lower case; words are separated
     by white space (chosen, so "o'neil" is "O'neil").
     Zoho Deluge docs: Text functions > proper ("zoho creator" is "Zoho Creator")."""
+    if len(s) > _SMALL:
+        spend(PYTHON_STEP // 8 * len(s))  # a Python call per word
     return _WORD.sub(lambda m: m.group()[:1].upper() + m.group()[1:].lower(), s)
 
 
@@ -314,29 +316,49 @@ def _is_alnum(c: str) -> bool:
     return c.isalpha() or "0" <= c <= "9"
 
 
+def _is_not_alpha(c: str) -> bool:
+    return not c.isalpha()
+
+
+def _is_not_alnum(c: str) -> bool:
+    return not (c.isalpha() or "0" <= c <= "9")
+
+
+def _keep(s: str, wanted: Callable[[str], bool]) -> str:
+    """The characters of s for which wanted is true; a long text goes in slices, each
+    charged to the run's work budget (a Python call per character)."""
+    if len(s) <= _SMALL:
+        return "".join(filter(wanted, s))
+    parts = []
+    for i in range(0, len(s), _SMALL):
+        spend(64 * _SMALL)
+        parts.append("".join(filter(wanted, s[i:i + _SMALL])))
+    return "".join(parts)
+
+
 def get_alpha(s: str) -> str:
     """Only the letters (Unicode letters; chosen); spaces and everything else dropped
     (SPEC §10). Zoho Deluge docs: Text functions > getAlpha."""
-    return "".join(c for c in s if c.isalpha())
+    return _keep(s, str.isalpha)
 
 
 def get_alpha_numeric(s: str) -> str:
     """Only letters and digits 0-9; spaces dropped (SPEC §10). Zoho Deluge docs: Text
     functions > getAlphaNumeric ("Your joining date is 25-01-2019" gives
     "Yourjoiningdateis25012019")."""
-    return "".join(c for c in s if _is_alnum(c))
+    return _keep(s, _is_alnum)
 
 
 def remove_all_alpha(s: str) -> str:
     """Everything but the letters, spaces kept (SPEC §10).
     Zoho Deluge docs: Text functions > removeAllAlpha ("Zoho Creator 5" gives " 5")."""
-    return "".join(c for c in s if not c.isalpha())
+    return _keep(s, _is_not_alpha)
 
 
 def remove_all_alpha_numeric(s: str) -> str:
     """Everything but letters and digits, spaces kept (SPEC §10). Zoho Deluge docs: Text
     functions > removeAllAlphaNumeric ("Zoho Creator 5 is here!" gives "    !")."""
-    return "".join(c for c in s if not _is_alnum(c))
+    return _keep(s, _is_not_alnum)
 
 
 # ---------------------------------------------------------------------------
