@@ -149,14 +149,13 @@ def parse_body(text: str) -> Any:
     """A response body as a Deluge value: JSON object -> MAP, array -> LIST, else TEXT."""
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
-        try:
-            parsed = json.loads(stripped, parse_float=Decimal)
-        except ValueError:
-            return text
         limit = current().limits.max_nesting
         try:
+            parsed = json.loads(stripped, parse_float=Decimal)
             return from_json(parsed, max_depth=limit)
-        except RecursionError:
+        except ValueError:
+            return text
+        except RecursionError:  # the C decoder recurses: a body nested thousands deep
             raise LimitExceeded(f"Nesting limit of {limit} levels exceeded",
                                 limit="nesting") from None
     return text
