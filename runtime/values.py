@@ -34,6 +34,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, Overflow,
 from decimal import DivisionUndefined  # noqa: F401  (kept beside the traps it belongs to)
 from typing import Any
 
+from . import limits as _limits
 from .errors import LimitExceeded, ScriptRuntimeError
 
 TEXT = "TEXT"
@@ -246,14 +247,11 @@ def _joined(items: list[Any], depth: int) -> str:
         size += len(piece) + 1
         if size > _SMALL_TEXT:
             if not limit:
-                from .limits import current
-                limit = current().limits.max_text
+                limit = _limits.current().limits.max_text
             if size > limit:
-                from .limits import check_text
-                check_text(size)
+                _limits.check_text(size)
     if limit:
-        from .limits import check_text
-        check_text(size)  # charged as work: building it takes time and memory
+        _limits.check_text(size)  # charged as work: building it takes time and memory
     return ",".join(parts)
 
 
@@ -330,12 +328,10 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
         elif t not in _PLAIN_SCALARS:
             return None
     if chars + visited > _SMALL_TEXT:
-        from .limits import check_text
-        check_text(chars + visited)  # before the text is built
+        _limits.check_text(chars + visited)  # before the text is built
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if len(text) > _SMALL_TEXT:
-        from .limits import check_text
-        check_text(len(text))
+        _limits.check_text(len(text))
     return text
 
 
@@ -345,12 +341,10 @@ def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTIN
     if fast is not None:
         return fast
     parts: list[str] = []
-    from .limits import current
-    budget = [NODE_BUDGET, 0, current().limits.max_text]  # values left, characters, limit
+    budget = [NODE_BUDGET, 0, _limits.current().limits.max_text]  # values left, characters, limit
     _write_json(value, parts, depth, max_depth, budget)
     if budget[1] > _SMALL_TEXT:
-        from .limits import check_text
-        check_text(budget[1] + len(parts))
+        _limits.check_text(budget[1] + len(parts))
     return "".join(parts)
 
 
@@ -365,8 +359,7 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
     if t is str or t is CaughtError:
         budget[1] += len(value)
         if budget[1] > budget[2]:
-            from .limits import check_text
-            check_text(budget[1])
+            _limits.check_text(budget[1])
         out.append(json.dumps(str.__str__(value), ensure_ascii=False))
     elif t is bool:
         out.append("true" if value else "false")
@@ -456,8 +449,7 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
 def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     """A value as plain JSON-ready Python (dict/list/str/int/Decimal/bool/None), for results."""
     if budget is None:
-        from .limits import current
-        budget = [NODE_BUDGET, 4 * current().limits.max_text]  # values, characters left
+        budget = [NODE_BUDGET, 4 * _limits.current().limits.max_text]  # values, characters left
     budget[0] -= 1
     if budget[0] < 0:
         raise _too_large()
