@@ -412,7 +412,10 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
     if t is dict:
         out: dict[Any, Any] = {}
         for k, v in value.items():
-            k = clean_text(k) if type(k) is str else str(k)
+            if type(k) is not str:
+                k = str(k)
+            elif not k.isascii():
+                k = clean_text(k)
             tv = type(v)
             if tv is str:
                 out[k] = v if v.isascii() else clean_text(v)

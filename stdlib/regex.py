@@ -943,6 +943,8 @@ class Pattern:
         """Whether the whole text matches (Java String.matches)."""
         if self.literal is not None:
             return text == self.literal
+        if len(text) > _SMALL_RESULT:
+            spend(len(text))  # one pass over the text, whichever engine
         if self._use_py(len(text)):
             return self._py.fullmatch(text) is not None  # type: ignore[union-attr]
         data = self._encoded(text)
@@ -956,6 +958,8 @@ class Pattern:
         """Whether the pattern matches somewhere in the text (Java Matcher.find)."""
         if self.literal is not None:
             return self.literal in text
+        if len(text) > _SMALL_RESULT:
+            spend(len(text))
         if self._use_py(len(text)):
             return self._py.search(text) is not None  # type: ignore[union-attr]
         data = self._encoded(text)

@@ -96,3 +96,35 @@ def test_a_huge_result_is_refused_before_it_is_serialized() -> None:
     result: Any = Runtime().run(source)
     assert result.error is not None
     assert result.error.type == "LimitExceeded"
+
+
+_PEAK_PROBE = """
+import json, resource, sys
+from sluicegate import Runtime
+from sluicegate.limits import Limits
+runtime = Runtime()
+runtime.run("return 1;")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+result = runtime.run(sys.stdin.read(), limits=Limits(memory_bytes=int(sys.argv[1])))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"error": result.error and result.error.message, "grown": peak - before}))
+"""
+
+
+@pytest.mark.parametrize("element", ["x + i", "x.replaceAll(\"0\", \"\" + i)",
+                                     "(x + i).subString(1)"])
+def test_memory_stays_within_twice_the_budget(element: str) -> None:
+    """The issue's case, 450 distinct large texts, in a fresh process: the run ends with
+    the memory limit and the process never grew by more than twice the budget."""
+    import json
+    import subprocess
+    import sys
+
+    budget = 100 * _MB
+    source = ('x = "0123456789abcdef".repeat(62500);\nl = List();\n'
+              'for each i in "1,".repeat(450).toList()\n{\n\tl.add(' + element + ');\n}\n')
+    done = subprocess.run([sys.executable, "-c", _PEAK_PROBE, str(budget)], input=source,
+                          capture_output=True, text=True, timeout=120, check=True)
+    out = json.loads(done.stdout)
+    assert out["error"] == f"Memory limit of {budget} bytes exceeded"
+    assert out["grown"] < 2 * budget, out
