@@ -85,10 +85,13 @@ class RunContext:
     # work done inside built-ins since the clock was last read (see `spend`)
     work: int = 0
     # memory (see `check_memory`): resident bytes at the first check, growth that
-    # triggers the next measurement of held values, time of the last check
+    # triggers the next measurement of held values, time of the last check; characters
+    # of large texts built since the last measurement, and how many trigger the next
     memory_base: int = 0
     memory_next: int = 0
     memory_checked: float = 0.0
+    allocated: int = 0
+    allocated_next: int = 0
 
     def start(self) -> None:
         self.remaining = self.limits.max_statements
@@ -97,7 +100,8 @@ class RunContext:
         self.deadline = self.started + self.limits.timeout
         self.work = 0
         self.memory_base = 0
-        self.memory_next = self.limits.memory_bytes
+        self.memory_next = self.allocated_next = self.limits.memory_bytes
+        self.allocated = 0
         # the first resident-size read (the baseline) waits one period: short runs,
         # most runs, never pay for it
         self.memory_checked = self.started
@@ -141,7 +145,8 @@ def check_text(length: int) -> None:
     if length > limit:
         raise LimitExceeded(f"Text size limit of {limit} characters exceeded", limit="text")
     ctx.work += length
-    if ctx.work >= WORK_QUANTUM:
+    ctx.allocated += length
+    if ctx.work >= WORK_QUANTUM or ctx.allocated > ctx.allocated_next:
         _checkpoint(ctx)
 
 
@@ -188,7 +193,7 @@ def _checkpoint(ctx: RunContext) -> None:
     now = time.monotonic()
     if ctx.deadline and now > ctx.deadline:
         raise time_exceeded(ctx)
-    if now - ctx.memory_checked >= MEMORY_PERIOD:
+    if now - ctx.memory_checked >= MEMORY_PERIOD or ctx.allocated > ctx.allocated_next:
         check_memory(ctx, now)
 
 
@@ -207,8 +212,10 @@ def check_memory(ctx: RunContext, now: float) -> None:
     """Raise LimitExceeded when the run holds more memory than `limits.memory_bytes`.
 
     The resident size of the process is read (cheap); only when it grew past the budget
-    since the run's first check are the run's own values measured (memory.held_by_run),
-    so memory held by the host or other runs is never charged to this one."""
+    since the run's first check, or when the run built more large texts than the room
+    left in its budget (memory the allocator kept from earlier runs is reused without
+    growing the process), are the run's own values measured (memory.held_by_run), so
+    memory held by the host or other runs is never charged to this one."""
     if not ctx.deadline:
         return  # no run is active on this thread
     from . import memory
@@ -217,12 +224,14 @@ def check_memory(ctx: RunContext, now: float) -> None:
     rss = memory.resident()
     if not ctx.memory_base:
         ctx.memory_base = rss
-        return
     grown = rss - ctx.memory_base
-    if grown <= ctx.memory_next:
+    if grown <= ctx.memory_next and ctx.allocated <= ctx.allocated_next:
         return
     held = memory.held_by_run()
     limit = ctx.limits.memory_bytes
     if held > limit:
         raise LimitExceeded(f"Memory limit of {limit} bytes exceeded", limit="memory")
-    ctx.memory_next = grown + max(min(_MEMORY_SLACK, limit // 16), limit - held)
+    room = max(min(_MEMORY_SLACK, limit // 16), limit - held)
+    ctx.memory_next = grown + room
+    ctx.allocated = 0
+    ctx.allocated_next = room

@@ -92,8 +92,8 @@ def _ci_find(s: str, sub: str) -> int:
     """Index of the first case-insensitive occurrence of sub, -1 when absent."""
     if s.isascii() and sub.isascii():
         return s.lower().find(sub.lower())
-    m = rx.literal_regex(sub, True).search(s)
-    return -1 if m is None else m.start()
+    found = rx.find_ignore_case(s, sub, 1)
+    return found[0][0] if found else -1
 
 
 def contains_ignore_case(s: str, sub: Any) -> bool:
@@ -129,7 +129,10 @@ def ends_with_ignore_case(s: str, suffix: Any) -> bool:
     suffix = _text("endsWithIgnoreCase", 1, suffix)
     if s.isascii() and suffix.isascii():
         return not suffix or s[-len(suffix):].lower() == suffix.lower()
-    return rx.literal_regex(suffix, True, at_end=True).search(s) is not None
+    # a case-insensitive match is as long as the literal: only the last len(suffix)
+    # characters can match (a search would try the literal at every position)
+    n = len(suffix)
+    return n <= len(s) and rx.literal_regex(suffix, True).fullmatch(s[len(s) - n:]) is not None
 
 
 def equals(s: str, other: Any) -> bool:
@@ -193,8 +196,8 @@ def get_prefix_ignore_case(s: str, sub: Any) -> str | None:
     if s.isascii() and sub.isascii():
         i = s.lower().find(sub.lower())
         return None if i < 0 else s[:i]
-    m = rx.literal_regex(sub, True).search(s)
-    return None if m is None else s[:m.start()]
+    found = rx.find_ignore_case(s, sub, 1)
+    return s[:found[0][0]] if found else None
 
 
 def get_suffix_ignore_case(s: str, sub: Any) -> str | None:
@@ -203,8 +206,8 @@ def get_suffix_ignore_case(s: str, sub: Any) -> str | None:
     if s.isascii() and sub.isascii():
         i = s.lower().find(sub.lower())
         return None if i < 0 else s[i + len(sub):]
-    m = rx.literal_regex(sub, True).search(s)
-    return None if m is None else s[m.end():]
+    found = rx.find_ignore_case(s, sub, 1)
+    return s[found[0][1]:] if found else None
 
 
 def is_ascii(s: str) -> bool:
@@ -404,9 +407,11 @@ def _replacer(fname: str, ignore_case: bool, count: int) -> Callable[..., str]:
         if not ignore_case and "$" not in replacement and "\\" not in replacement:
             found = _plain_get(pattern, _UNKNOWN)
             if found is _UNKNOWN:
-                found = _PLAIN[pattern] = literal_text(pattern)
-                if len(_PLAIN) > 4096:
-                    _PLAIN.clear()
+                found = literal_text(pattern)
+                if len(pattern) <= 1000:  # the cache lives as long as the process
+                    _PLAIN[pattern] = found
+                    if len(_PLAIN) > 4096:
+                        _PLAIN.clear()
             if found is not None:
                 plain = cast(str, found)
                 if count == 0 and len(replacement) <= len(plain):

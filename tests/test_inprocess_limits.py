@@ -45,6 +45,18 @@ def test_memory_the_run_holds_ends_it() -> None:
     assert result.error.line == 5  # the add that went over, not some later statement
 
 
+def test_memory_reused_from_earlier_runs_is_still_counted() -> None:
+    """After the process held and freed 300 MB, a run reuses that memory without the
+    process growing: the large texts it builds are counted all the same."""
+    junk = [b"x" * _MB for _ in range(300)]
+    del junk
+    source = ('x = "0123456789abcdef".repeat(62500);\nl = List();\n'
+              'for each i in "1,".repeat(200).toList()\n{\n\tl.add(x + i);\n}\n')
+    result = Runtime().run(source, limits=Limits(memory_bytes=40 * _MB))
+    assert result.error is not None
+    assert result.error.message == f"Memory limit of {40 * _MB} bytes exceeded"
+
+
 def test_value_size_counts_a_shared_text_once() -> None:
     big = "x" * _MB
     once = value_size([big])
