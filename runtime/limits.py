@@ -190,8 +190,11 @@ def spend(units: int) -> None:
 
 def _checkpoint(ctx: RunContext) -> None:
     ctx.work = 0
+    if not ctx.deadline:  # no run is active on this thread (a built-in called directly)
+        ctx.allocated = 0
+        return
     now = time.monotonic()
-    if ctx.deadline and now > ctx.deadline:
+    if now > ctx.deadline:
         raise time_exceeded(ctx)
     if now - ctx.memory_checked >= MEMORY_PERIOD or ctx.allocated > ctx.allocated_next:
         check_memory(ctx, now)
