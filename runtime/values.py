@@ -296,7 +296,7 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
         item, level = stack.pop()
         visited += 1 + (len(item) if type(item) in (dict, list) else 0)
         if visited > NODE_BUDGET:
-            return None
+            raise _too_large()  # the careful writer would only walk as far again
         t = type(item)
         if t is dict:
             if level >= max_depth:
