@@ -43,6 +43,10 @@ def _read_script(path: str) -> bytes:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
 
 
+# The JSON decoder recurses; past the interpreter's depth it stops with RecursionError.
+_TOO_DEEP = "nested deeper than the nesting limit of 512 levels"
+
+
 def _parse_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if inputs_file:
@@ -53,6 +57,8 @@ def _parse_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, An
             raise UsageError(f"--inputs {inputs_file}: no such file") from None
         except ValueError as exc:
             raise UsageError(f"--inputs {inputs_file}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise UsageError(f"--inputs {inputs_file}: {_TOO_DEEP}") from None
         if not isinstance(loaded, dict):
             raise UsageError(f"--inputs {inputs_file}: must hold a JSON object of inputs")
         values.update(loaded)
@@ -68,6 +74,8 @@ def _parse_inputs(pairs: Sequence[str], inputs_file: str | None) -> dict[str, An
         except ValueError as exc:
             raise UsageError(f"--input {name}: value is not valid JSON ({exc.msg}); "
                              f"quote text as JSON, e.g. --input {name}='\"text\"'") from None
+        except RecursionError:
+            raise UsageError(f"--input {name}: {_TOO_DEEP}") from None
     return values
 
 
@@ -111,14 +119,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(result.to_json_text() + "\n")
     else:
-        from .values import display
+        from .values import clean_text, display
         for line in result.logs:
             sys.stdout.write(line + "\n")
         if result.error is not None:
             text = source.decode("utf-8", "replace").lstrip("\ufeff")
             sys.stderr.write(result.error.diagnostic(text) + "\n")
         elif result.value is not None:
-            sys.stdout.write(f"return: {display(result.value)}\n")
+            sys.stdout.write(f"return: {clean_text(display(result.value))}\n")
     return 0 if result.ok else 1
 
 

@@ -26,8 +26,10 @@ from .hooks import CATCHABLE, error_message
 from .limits import PROFILES, Limits, RunContext, activate
 from .positions import locate
 from .sandbox import CompiledScript, compile_script
-from .values import (DECIMAL_CONTEXT, adopt_json, convert_to_type, from_json, to_json_text,
-                     to_plain)
+from .values import (
+    DECIMAL_CONTEXT, adopt_json, clean_text, convert_to_type, from_json, to_json_text,
+    to_plain,
+)
 
 
 # Values may nest 512 levels (SPEC §8) and displaying or converting one takes about two
@@ -82,8 +84,8 @@ class RunResult:
                 "http": list(self.http), "stats": dict(self.stats)}
 
     def to_json_text(self) -> str:
-        """The JSON object as text, decimals written with their scale."""
-        return to_json_text(self.to_json())
+        """The JSON object as text, decimals written with their scale (always encodable)."""
+        return clean_text(to_json_text(self.to_json()))
 
 
 def _timezone(inputs: dict[str, Any], default: str | None) -> Any:

@@ -19,7 +19,7 @@ from .dispatch import arity_error, call_function, call_method
 from .errors import DelugeError, LimitExceeded, ScriptRuntimeError
 from .limits import RunContext
 from .positions import locate, variable_from_name_error
-from .values import BraceMap, CaughtError, Collection, display, type_name
+from .values import BraceMap, CaughtError, Collection, clean_text, display, type_name
 
 # What a script's catch catches: script errors, reads of undefined variables, and the
 # arithmetic traps of exact decimals (a product past 10^100000 is "Number out of range").
@@ -32,7 +32,7 @@ def error_message(exc: BaseException) -> str:
         name = variable_from_name_error(exc)
         return f"Variable '{name}' is not defined" if name else "Undefined variable"
     if isinstance(exc, (DelugeError, LimitExceeded)):
-        return exc.message
+        return clean_text(exc.message)
     if isinstance(exc, ZeroDivisionError):  # decimal.DivisionByZero derives from it
         return "Division by zero"
     if isinstance(exc, ArithmeticError):
@@ -52,6 +52,8 @@ def info(ctx: RunContext, value: Any) -> None:
     if ctx.info_truncated:
         return
     text = display(value)
+    if not text.isascii():
+        text = clean_text(text)
     size = len(text)
     limit = ctx.limits.max_info_bytes
     if ctx.info_bytes + size > limit:

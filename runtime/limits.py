@@ -10,7 +10,8 @@ from __future__ import annotations
 
 __all__ = [
     "Limits", "RunContext", "current", "activate", "check_text", "check_collection",
-    "PROFILES",
+    "PROFILES", "spend", "check_time", "check_memory", "time_exceeded", "PYTHON_STEP",
+    "WORK_QUANTUM",
 ]
 
 import contextvars
@@ -88,12 +89,29 @@ class RunContext:
     http_trace: list[dict[str, Any]] = field(default_factory=list)
     mail: list[dict[str, Any]] = field(default_factory=list)
     functions: dict[str, Any] = field(default_factory=dict)
+    # work done inside built-ins since the clock was last read (see `spend`)
+    work: int = 0
+    # memory (see `check_memory`): resident bytes at the first check, growth that
+    # triggers the next measurement of held values, time of the last check; characters
+    # of large texts built since the last measurement, and how many trigger the next
+    memory_base: int = 0
+    memory_next: int = 0
+    memory_checked: float = 0.0
+    allocated: int = 0
+    allocated_next: int = 0
 
     def start(self) -> None:
         self.remaining = self.limits.max_statements
         self.started = self.last_refill = time.monotonic()
         self.batch = 32
         self.deadline = self.started + self.limits.timeout
+        self.work = 0
+        self.memory_base = 0
+        self.memory_next = self.allocated_next = self.limits.memory_bytes
+        self.allocated = 0
+        # the first resident-size read (the baseline) waits one period: short runs,
+        # most runs, never pay for it
+        self.memory_checked = self.started
 
     @property
     def statements(self) -> int:
@@ -125,15 +143,103 @@ def activate(ctx: RunContext) -> Iterator[RunContext]:
 
 
 def check_text(length: int) -> None:
-    """Raise LimitExceeded when a text would be longer than the run allows."""
-    limit = _CURRENT.get().limits.max_text
+    """Raise LimitExceeded when a text would be longer than the run allows.
+
+    Built-ins call it before building a large text, so the text's size is also charged
+    as work (`spend`): building it takes time and memory."""
+    ctx = _CURRENT.get()
+    limit = ctx.limits.max_text
     if length > limit:
         raise LimitExceeded(f"Text size limit of {limit} characters exceeded", limit="text")
+    ctx.work += length
+    ctx.allocated += length
+    if ctx.work >= WORK_QUANTUM or ctx.allocated > ctx.allocated_next:
+        _checkpoint(ctx)
 
 
 def check_collection(size: int) -> None:
-    """Raise LimitExceeded when a LIST or MAP would hold more elements than the run allows."""
+    """Raise LimitExceeded when a LIST or MAP would hold more elements than the run allows.
+
+    Not charged as work: it is asked on every `add` to a long list, whatever it costs."""
     limit = _CURRENT.get().limits.max_elements
     if size > limit:
         raise LimitExceeded(f"Collection size limit of {limit} elements exceeded",
                             limit="elements")
+
+
+# Units of work a built-in may do between two reads of the clock: a unit is about a
+# nanosecond (a character copied, a byte scanned by C code), so a quantum is a few
+# milliseconds. Built-ins charge as they go, so one call can never run far past the
+# run's deadline or memory budget.
+WORK_QUANTUM = 1 << 22
+# What one step of Python-level work costs in units (comparing two values in Python,
+# visiting a node): about a microsecond.
+PYTHON_STEP = 1024
+# Resident-size checks happen at most this often from the step budget (sandbox.refill).
+MEMORY_PERIOD = 0.005
+# After a measurement that finds the run within budget, the next comes when memory grew
+# by the room left in the budget, or at least by this much (a sixteenth of a small
+# budget): measuring walks every value the run holds, so it must stay rare.
+_MEMORY_SLACK = 16 * 1024 * 1024
+
+
+def spend(units: int) -> None:
+    """Charge `units` of work done inside a built-in (elements sorted, nodes visited,
+    bytes scanned). About every WORK_QUANTUM units the run's deadline and memory are
+    checked: LimitExceeded ends a call that would run past them."""
+    ctx = _CURRENT.get()
+    ctx.work += units
+    if ctx.work >= WORK_QUANTUM:
+        _checkpoint(ctx)
+
+
+def _checkpoint(ctx: RunContext) -> None:
+    ctx.work = 0
+    if not ctx.deadline:  # no run is active on this thread (a built-in called directly)
+        ctx.allocated = 0
+        return
+    now = time.monotonic()
+    if now > ctx.deadline:
+        raise time_exceeded(ctx)
+    if now - ctx.memory_checked >= MEMORY_PERIOD or ctx.allocated > ctx.allocated_next:
+        check_memory(ctx, now)
+
+
+def time_exceeded(ctx: RunContext) -> LimitExceeded:
+    return LimitExceeded(f"Time limit of {ctx.limits.timeout:g} s exceeded", limit="time")
+
+
+def check_time() -> None:
+    """Raise LimitExceeded when the run is past its deadline (for loops in built-ins)."""
+    ctx = _CURRENT.get()
+    if ctx.deadline and time.monotonic() > ctx.deadline:
+        raise time_exceeded(ctx)
+
+
+def check_memory(ctx: RunContext, now: float) -> None:
+    """Raise LimitExceeded when the run holds more memory than `limits.memory_bytes`.
+
+    The resident size of the process is read (cheap); only when it grew past the budget
+    since the run's first check, or when the run built more large texts than the room
+    left in its budget (memory the allocator kept from earlier runs is reused without
+    growing the process), are the run's own values measured (memory.held_by_run), so
+    memory held by the host or other runs is never charged to this one."""
+    if not ctx.deadline:
+        return  # no run is active on this thread
+    from . import memory
+
+    ctx.memory_checked = now
+    rss = memory.resident()
+    if not ctx.memory_base:
+        ctx.memory_base = rss
+    grown = rss - ctx.memory_base
+    if grown <= ctx.memory_next and ctx.allocated <= ctx.allocated_next:
+        return
+    held = memory.held_by_run()
+    limit = ctx.limits.memory_bytes
+    if held > limit:
+        raise LimitExceeded(f"Memory limit of {limit} bytes exceeded", limit="memory")
+    room = max(min(_MEMORY_SLACK, limit // 16), limit - held)
+    ctx.memory_next = grown + room
+    ctx.allocated = 0
+    ctx.allocated_next = room

@@ -140,6 +140,9 @@ def negate(a: Any) -> Any:
 def member_of(value: Any, collection: Any) -> bool:
     """`value in collection`: an element of a LIST, a key of a MAP, a part of a TEXT."""
     if isinstance(collection, list):
+        if len(collection) > 4096:
+            from .limits import PYTHON_STEP, spend
+            spend(PYTHON_STEP * len(collection))
         return any(deluge_equal(value, item) for item in collection)
     if isinstance(collection, dict):
         try:

@@ -43,7 +43,7 @@ from . import compilebudget
 from .errors import LimitExceeded, ScriptSyntaxError
 from .fastpaths import FAST_GLOBALS, FastPaths
 from .hooks import HOOKS
-from .limits import RunContext
+from .limits import MEMORY_PERIOD, RunContext, check_memory
 from .positions import SCRIPT_FILENAME
 from .translator import FunctionInfo, Translation, translate
 from .treepass import TrustedPass, stamp, walk
@@ -66,6 +66,8 @@ def refill(ctx: RunContext, n: int) -> int:
     if ctx.cancel is not None and ctx.cancel.is_set():
         raise LimitExceeded("The run was stopped: this node no longer holds its lease "
                             "(another node runs the occurrence)", limit="lease")
+    if now - ctx.memory_checked >= MEMORY_PERIOD:
+        check_memory(ctx, now)
     need = -n
     if ctx.remaining < need:
         ctx.remaining = 0

@@ -63,6 +63,7 @@ USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", 
 _SYSTEM_NAMES = {"now", "today"}
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
             "b": "\b", "f": "\f"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
 _MAX_NESTING = 200
 
@@ -169,6 +170,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         self.const_ids: dict[tuple[type, str], str] = {}
         self.functions: list[tuple[FunctionInfo, ast.FunctionDef]] = []
         self.pending: list[tuple[ast.Call, str, list[ast.expr], bool]] = []
+        # 9223372036854775808 is only valid negated: literal node id -> its token
+        self.unsigned_overflow: dict[int, Token] = {}
 
     # ---- helpers -------------------------------------------------------------------------
     def _error(self, message: str, at: Any) -> ScriptSyntaxError:
@@ -210,18 +213,38 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         value = int(tok.value)
         if value > MAX_NUMBER + 1:
             raise self._error("Number out of range", tok)
-        return _const(value, tok)
+        node = _const(value, tok)
+        if value > MAX_NUMBER:
+            self.unsigned_overflow[id(node)] = tok
+        return node
 
     def decimal(self, c: list[Any]) -> ast.expr:
         return self._hoist(Decimal(c[0].value), c[0])
 
+    def _text(self, tok: Token) -> str:
+        text = _unescape(tok.value[1:-1])
+        if not text.isascii() and _SURROGATE.search(text):
+            text = self._pair_surrogates(text, tok)
+        return text
+
+    def _pair_surrogates(self, text: str, tok: Token) -> str:
+        """`"\\ud83d\\ude00"` is one character, as in JSON and Java; half a pair is an error
+        (no encoding can write it, so it could never be sent, stored or printed)."""
+        data = text.encode("utf-16-le", "surrogatepass")
+        try:
+            return data.decode("utf-16-le")
+        except UnicodeDecodeError as exc:
+            code = int.from_bytes(data[exc.start:exc.start + 2], "little")
+            raise self._error(f"Invalid text: \\u{code:04x} is half of a UTF-16 surrogate "
+                              "pair without its other half", tok) from None
+
     def string(self, c: list[Any]) -> ast.expr:
         tok = c[0]
-        return _const(_unescape(tok.value[1:-1]), tok)
+        return _const(self._text(tok), tok)
 
     def sq_string(self, c: list[Any]) -> ast.expr:
         tok = c[0]
-        text = _unescape(tok.value[1:-1])
+        text = self._text(tok)
         if looks_like_date_literal(text):
             return _call("dg_date", [_const(text, tok)], tok)
         return _const(text, tok)
@@ -326,7 +349,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         tok, operand = c
         if isinstance(operand, ast.Constant) and type(operand.value) is int:
             value = -operand.value
-            if value < MIN_NUMBER:
+            self.unsigned_overflow.pop(id(operand), None)
+            if not MIN_NUMBER <= value <= MAX_NUMBER:
                 raise self._error("Number out of range", tok)
             return _span(ast.Constant(value=value), tok, operand)
         if isinstance(operand, ast.Name) and operand.id in self.constants:
@@ -744,6 +768,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
                     raise self._error(f"Function '{info.name}' is defined twice", fdef)
                 names[key] = info
                 info.py_name = fdef.name = f"dg_fn_{i}"
+        if self.unsigned_overflow:
+            raise self._error("Number out of range", next(iter(self.unsigned_overflow.values())))
         self._resolve_pending(names)
         body_defs = []
         for _info, fdef in functions:

@@ -24,16 +24,17 @@ __all__ = [
     "MIN_NUMBER", "MAX_NUMBER", "DECIMAL_CONTEXT",
     "BraceMap", "TypedList", "Collection", "DateTime", "File", "CaughtError",
     "type_name", "check_number", "display", "to_json_text", "from_json", "adopt_json",
-    "to_plain",
-    "deluge_equal", "convert_to_type",
+    "to_plain", "deluge_equal", "convert_to_type", "clean_text",
 ]
 
 import datetime as _dt
 import json
+import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, Overflow, DivisionByZero
 from decimal import DivisionUndefined  # noqa: F401  (kept beside the traps it belongs to)
 from typing import Any
 
+from . import limits as _limits
 from .errors import LimitExceeded, ScriptRuntimeError
 
 TEXT = "TEXT"
@@ -176,6 +177,18 @@ def type_name(value: Any) -> str:
     return type(value).__name__.upper()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text every encoder can write: a UTF-16 surrogate pair becomes its one character (as
+    JSON reads "\\ud83d\\ude00"), a lone half becomes U+FFFD. Texts from outside a script
+    (inputs, response bodies in odd charsets) pass here, and so does what a run gives back."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def check_number(value: int) -> int:
     """Return a NUMBER result unchanged, or raise `Number out of range` outside 64 bits."""
     if MIN_NUMBER <= value <= MAX_NUMBER:
@@ -203,18 +216,43 @@ def display(value: Any, depth: int = 0) -> str:
     if t is DateTime:
         return _date_display(value)
     if isinstance(value, list):
-        return ",".join(_list_item_display(v, depth) for v in value)
+        return _joined(value, depth)
     if isinstance(value, dict):
         return to_json_text(value, depth)
     if t is Collection:
         if value.keyed:
             return to_json_text(value.items, depth)
-        return ",".join(_list_item_display(v, depth) for v in value.items)
+        return _joined(value.items, depth)
     if t is File:
         return value.name  # type: ignore[no-any-return]
     if isinstance(value, str):
         return str.__str__(value)
     return str(value)
+
+
+# Texts shorter than this are built without asking the run's limits.
+_SMALL_TEXT = 1 << 16
+
+
+def _joined(items: list[Any], depth: int) -> str:
+    """The elements' display forms joined by commas, measured as they are made (a list
+    holding one large text a million times must not build a huge text first)."""
+    parts = []
+    size = 0
+    limit = 0
+    for v in items:
+        t = type(v)
+        piece = v if t is str else _list_item_display(v, depth)
+        parts.append(piece)
+        size += len(piece) + 1
+        if size > _SMALL_TEXT:
+            if not limit:
+                limit = _limits.current().limits.max_text
+            if size > limit:
+                _limits.check_text(size)
+    if limit:
+        _limits.check_text(size)  # charged as work: building it takes time and memory
+    return ",".join(parts)
 
 
 def _list_item_display(value: Any, depth: int) -> str:
@@ -253,11 +291,12 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
     TypedList), DECIMAL, dates and non-text keys all take the careful writer."""
     stack = [(value, depth)]
     visited = 0
+    chars = 0  # characters of the texts inside: the JSON text is at least this long
     while stack:
         item, level = stack.pop()
         visited += 1 + (len(item) if type(item) in (dict, list) else 0)
         if visited > NODE_BUDGET:
-            return None
+            raise _too_large()  # the careful writer would only walk as far again
         t = type(item)
         if t is dict:
             if level >= max_depth:
@@ -266,22 +305,34 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
                 if type(k) is not str:
                     return None
                 tv = type(v)
-                if tv is dict or tv is list:
+                if tv is str:
+                    chars += len(v)
+                elif tv is dict or tv is list:
                     stack.append((v, level + 1))
                 elif tv not in _PLAIN_SCALARS:
                     return None
+            chars += sum(map(len, item))
         elif t is list:
             if level >= max_depth:
                 return None
             for v in item:
                 tv = type(v)
-                if tv is dict or tv is list:
+                if tv is str:
+                    chars += len(v)
+                elif tv is dict or tv is list:
                     stack.append((v, level + 1))
                 elif tv not in _PLAIN_SCALARS:
                     return None
+        elif t is str:
+            chars += len(item)
         elif t not in _PLAIN_SCALARS:
             return None
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if chars + visited > _SMALL_TEXT:
+        _limits.check_text(chars + visited)  # before the text is built
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > _SMALL_TEXT:
+        _limits.check_text(len(text))
+    return text
 
 
 def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> str:
@@ -290,7 +341,10 @@ def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTIN
     if fast is not None:
         return fast
     parts: list[str] = []
-    _write_json(value, parts, depth, max_depth, [NODE_BUDGET])
+    budget = [NODE_BUDGET, 0, _limits.current().limits.max_text]  # values left, characters, limit
+    _write_json(value, parts, depth, max_depth, budget)
+    if budget[1] > _SMALL_TEXT:
+        _limits.check_text(budget[1] + len(parts))
     return "".join(parts)
 
 
@@ -308,6 +362,9 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
         raise _too_large()
     t = type(value)
     if t is str or t is CaughtError:
+        budget[1] += len(value)
+        if budget[1] > budget[2]:
+            _limits.check_text(budget[1])
         out.append(_quoted(str.__str__(value)))
     elif t is bool:
         out.append("true" if value else "false")
@@ -324,7 +381,9 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
             if not first:
                 out.append(",")
             first = False
-            out.append(_quoted(display(k)))
+            key = display(k)
+            budget[1] += len(key)
+            out.append(_quoted(key))
             out.append(":")
             _write_json(v, out, depth + 1, max_depth, budget)
         out.append("}")
@@ -342,7 +401,9 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
     elif t is float:
         out.append(repr(value))
     else:
-        out.append(json.dumps(display(value), ensure_ascii=False))
+        text = display(value)
+        budget[1] += len(text)
+        out.append(json.dumps(text, ensure_ascii=False))
 
 
 # Values that inputs hold as they are (an int only within the NUMBER range).
@@ -403,13 +464,19 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
     if t is dict:
         out: dict[Any, Any] = {}
         for k, v in value.items():
+            if type(k) is not str:
+                k = str(k)
+            elif not k.isascii():
+                k = clean_text(k)
             tv = type(v)
-            if tv is str or tv is bool or v is None or tv is Decimal:
-                out[k if type(k) is str else str(k)] = v
+            if tv is str:
+                out[k] = v if v.isascii() else clean_text(v)
+            elif tv is bool or v is None or tv is Decimal:
+                out[k] = v
             elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
-                out[k if type(k) is str else str(k)] = v
+                out[k] = v
             else:
-                out[k if type(k) is str else str(k)] = from_json(v, depth + 1, max_depth)
+                out[k] = from_json(v, depth + 1, max_depth)
         return out
     if t is list:
         if _scalar_list(value):
@@ -418,7 +485,9 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
         append = items.append
         for v in value:
             tv = type(v)
-            if tv is str or tv is bool or v is None or tv is Decimal:
+            if tv is str:
+                append(v if v.isascii() else clean_text(v))
+            elif tv is bool or v is None or tv is Decimal:
                 append(v)
             elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
                 append(v)
@@ -429,13 +498,15 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
         return Decimal(repr(value))
     if t is int:
         return check_number(value)
+    if t is str:
+        return clean_text(value)
     return value
 
 
 def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     """A value as plain JSON-ready Python (dict/list/str/int/Decimal/bool/None), for results."""
     if budget is None:
-        budget = [NODE_BUDGET]
+        budget = [NODE_BUDGET, 4 * _limits.current().limits.max_text]  # values, characters left
     budget[0] -= 1
     if budget[0] < 0:
         raise _too_large()
@@ -443,20 +514,26 @@ def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any
         raise LimitExceeded(f"Nesting limit of {DEFAULT_MAX_NESTING} levels exceeded",
                             limit="nesting")
     t = type(value)
-    if t is str or t is int or t is bool or value is None or t is Decimal:
+    if t is str:
+        budget[1] -= len(value)
+        if budget[1] < 0:
+            raise LimitExceeded("The returned value holds more text than a result may "
+                                "(four times the text size limit)", limit="text")
+        return value if value.isascii() else clean_text(value)
+    if t is int or t is bool or value is None or t is Decimal:
         return value
     if isinstance(value, dict):
-        return {display(k): to_plain(v, depth + 1, budget) for k, v in value.items()}
+        return {clean_text(display(k)): to_plain(v, depth + 1, budget) for k, v in value.items()}
     if isinstance(value, list):
         return [to_plain(v, depth + 1, budget) for v in value]
     if t is Collection:
         return to_plain(value.items, depth, budget)
     if isinstance(value, str):
-        return str.__str__(value)
-    return display(value)
+        return clean_text(str.__str__(value))
+    return clean_text(display(value))
 
 
-def deluge_equal(a: Any, b: Any) -> bool:
+def deluge_equal(a: Any, b: Any, depth: int = 0) -> bool:
     """`==` of SPEC §3: different types are unequal except NUMBER/DECIMAL; structures by value."""
     ta, tb = type(a), type(b)
     if ta is tb and (ta is str or ta is int):
@@ -469,17 +546,20 @@ def deluge_equal(a: Any, b: Any) -> bool:
         return a == b  # type: ignore[no-any-return]
     if isinstance(a, str) and isinstance(b, str):
         return str.__eq__(a, b)
+    if depth > DEFAULT_MAX_NESTING and (isinstance(a, (list, dict)) or ta is Collection):
+        raise LimitExceeded(f"Nesting limit of {DEFAULT_MAX_NESTING} levels exceeded",
+                            limit="nesting")
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(deluge_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(deluge_equal(x, y, depth + 1) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
         if len(a) != len(b):
             return False
         for k, v in a.items():
-            if k not in b or not deluge_equal(v, b[k]):
+            if k not in b or not deluge_equal(v, b[k], depth + 1):
                 return False
         return True
     if ta is Collection and tb is Collection:
-        return deluge_equal(a.items, b.items)
+        return deluge_equal(a.items, b.items, depth + 1)
     if ta is DateTime and tb is DateTime:
         return a == b  # type: ignore[no-any-return]
     if ta is File and tb is File:

@@ -4,6 +4,7 @@ Reading this package tells the whole surface a script can reach: nothing outside
 tables is callable from a script.
 
     text       TEXT methods (and the bounded regex engine in `regex`)
+    xpath      executeXPath on XML text, JSON text or a MAP
     numbers    NUMBER and DECIMAL methods
     lists      LIST methods
     maps       MAP and COLLECTION methods
@@ -26,10 +27,13 @@ from sluicegate.values import (
     BOOLEAN, COLLECTION, DATETIME, DECIMAL, FILE, LIST, MAP, NULL, NUMBER, TEXT,
 )
 
-from . import dates, encoding, files, jsonvalues, lists, maps, nulls, numbers, tasks, text
+from . import (
+    dates, encoding, files, jsonvalues, lists, maps, nulls, numbers, tasks, text, xpath,
+)
 from .builtin import ANY, Builtin
 
-_MODULES = (nulls, text, numbers, lists, maps, dates, jsonvalues, encoding, files, tasks)
+_MODULES = (nulls, text, xpath, numbers, lists, maps, dates, jsonvalues, encoding, files,
+            tasks)
 _TYPES = (TEXT, NUMBER, DECIMAL, BOOLEAN, NULL, DATETIME, LIST, MAP, COLLECTION, FILE, ANY)
 
 METHODS: dict[str, dict[str, Builtin]] = {t: {} for t in _TYPES}

@@ -123,12 +123,20 @@ class Field:
 
 
 def _bad_pattern(pattern: str, reason: str) -> ScriptRuntimeError:
-    return ScriptRuntimeError(f"Invalid date pattern '{pattern}': {reason}")
+    shown = pattern if len(pattern) <= 120 else pattern[:117] + "..."
+    return ScriptRuntimeError(f"Invalid date pattern '{shown}': {reason}")
+
+
+# Longest pattern accepted [chosen]: real ones are a few dozen characters, and compiled
+# patterns are cached for the whole process, so a megabyte pattern must never get there.
+MAX_PATTERN = 1000
 
 
 @lru_cache(maxsize=256)
 def compile_pattern(pattern: str) -> tuple[str | Field, ...]:
     """Split a SimpleDateFormat pattern into literal texts and fields (cached per pattern)."""
+    if len(pattern) > MAX_PATTERN:
+        raise _bad_pattern(pattern, f"longer than {MAX_PATTERN} characters")
     items: list[str | Field] = []
     literal: list[str] = []
     i, n = 0, len(pattern)

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_text
+from sluicegate.limits import PYTHON_STEP, check_text, spend
 from sluicegate.values import FILE, TEXT, Collection, File, display
 
 from .args import want_text, wrong_type
@@ -164,6 +164,17 @@ def _base32_decode(data: Any, charset: Any = None, *, first: int = 1) -> str | N
 # the UTF-8 bytes, upper-case hex)
 
 
+# Bytes percent-encoding keeps as they are (a space becomes one character either way).
+_URL_SAFE = bytes(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.* ")
+
+
+def _check_url_size(data: str) -> None:
+    """Measure a percent-encoding before it is built: up to nine characters for one."""
+    if len(data) * 9 > _TEXT_CHECK_FLOOR:
+        raw = data.encode("utf-8", "replace")
+        check_text(len(raw) + 2 * len(raw.translate(None, _URL_SAFE)))
+
+
 def _url_encode(data: Any) -> str | None:
     """Percent-encoding with a space as `%20` (Zoho Deluge docs: urlEncode).
 
@@ -172,6 +183,7 @@ def _url_encode(data: Any) -> str | None:
     """
     if not isinstance(data, str):
         return None
+    _check_url_size(data)
     return _result(quote(data, safe="-_.*", errors="replace").replace("~", "%7E"))
 
 
@@ -183,6 +195,7 @@ def _encode_url(data: Any) -> str | None:
     """
     if not isinstance(data, str):
         return None
+    _check_url_size(data)
     return _result(quote_plus(data, safe="-_.*", errors="replace").replace("~", "%7E"))
 
 
@@ -202,6 +215,9 @@ def _url_decode(data: Any) -> str | None:
 
 
 def _bits(digest: bytes) -> str:
+    if len(digest) > 4096:  # eight characters a byte, made in Python
+        check_text(8 * len(digest))
+        spend(PYTHON_STEP // 4 * len(digest))
     return "".join(f"{byte:08b}" for byte in digest)
 
 

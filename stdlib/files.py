@@ -16,7 +16,7 @@ import mimetypes
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.values import FILE, File
+from sluicegate.values import FILE, File, clean_text
 
 from .args import want_text
 from .builtin import Builtin, method
@@ -31,7 +31,7 @@ def get_file_content(f: File) -> str:
     """`getFileContent()`: the file's content as TEXT, decoded with the charset set by
     `setCharset`, else UTF-8; bytes that do not decode become U+FFFD (a binary file gives
     text, not an error). Zoho docs: File functions > getFileContent."""
-    return f.data.decode(f.charset or "utf-8", "replace")
+    return clean_text(f.data.decode(f.charset or "utf-8", "replace"))
 
 
 def get_file_name(f: File) -> str:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_collection
+from sluicegate.limits import PYTHON_STEP, check_collection, spend
 from sluicegate.operators import divide_decimal
 from sluicegate.values import (
     DECIMAL_CONTEXT, DateTime, TypedList, check_number, deluge_equal, type_name,
@@ -121,6 +121,13 @@ def _to_list(lst: list[Any]) -> list[Any]:
 # Searching
 
 
+# Scans of longer lists are charged to the run's work budget (limits.spend), so a loop
+# of them reads the clock; shorter ones cost less than the charge would.
+_LONG = 4096
+# Units per element of a scan: C compares, with Deluge's own equality behind a match.
+_SCAN = 64
+
+
 def _contains(lst: list[Any], value: Any) -> bool:
     """`contains(v)`: whether an element equals v (SPEC §3 `==`).
 
@@ -128,6 +135,8 @@ def _contains(lst: list[Any], value: Any) -> bool:
     (it also matches `true` with `1`), so the first Python match is confirmed and only a
     false match falls back to the full scan; text matches only text either way.
     """
+    if len(lst) > _LONG:
+        spend(_SCAN * len(lst))
     if type(value) is str:
         return value in lst
     try:
@@ -149,6 +158,8 @@ def _index_of(lst: list[Any], value: Any) -> int:
 
     Zoho Deluge docs: List functions > indexOf.
     """
+    if len(lst) > _LONG:
+        spend(_SCAN * len(lst))
     try:
         first = lst.index(value)
     except ValueError:
@@ -166,6 +177,8 @@ def _last_index_of(lst: list[Any], value: Any) -> int:
 
     Zoho Deluge docs: List functions > lastIndexOf.
     """
+    if len(lst) > _LONG:
+        spend(PYTHON_STEP // 4 * len(lst))  # Deluge's equality, in Python
     for i in range(len(lst) - 1, -1, -1):
         if deluge_equal(lst[i], value):
             return i
@@ -193,6 +206,8 @@ def _remove_element(lst: list[Any], value: Any) -> bool:
     Zoho Deluge docs: List functions > removeElement; SPEC §10 (first occurrence only).
     The boolean result is [chosen].
     """
+    if len(lst) > _LONG:
+        spend(PYTHON_STEP // 4 * len(lst))  # Deluge's equality, in Python
     for i, item in enumerate(lst):
         if deluge_equal(item, value):
             del lst[i]
@@ -216,6 +231,7 @@ def _remove_all(lst: list[Any], other: Any) -> bool:
 
 
 def _member(value: Any, items: list[Any]) -> bool:
+    spend(_SCAN * len(items) + PYTHON_STEP)  # once per element of another list: quadratic
     if value not in items:
         return False
     if type(value) is str:
@@ -271,7 +287,18 @@ def sort_values(fname: str, items: list[Any], ascending: Any = True,
     """
     asc = want_bool(fname, 1, ascending)
     _check_comparable(fname, items)
+    n = len(items)
+    if n > _LONG:
+        spend(_SCAN * n * n.bit_length())  # about n log n comparisons
     has_null = None in items
+    if n > 1 and not has_null and type(items[0]) is DateTime:
+        # a DATETIME compares in Python; its instant once per element compares in C
+        keys = [item._instant() for item in items]
+        if with_index:
+            return sorted(range(n), key=keys.__getitem__, reverse=not asc)
+        order = sorted(range(n), key=keys.__getitem__, reverse=not asc)
+        items[:] = [items[i] for i in order]
+        return items
     if with_index:
         if has_null:
             return sorted(range(len(items)), key=lambda i: _null_first(items[i]),
@@ -324,6 +351,7 @@ def _distinct(lst: list[Any]) -> list[Any]:
                 continue
             seen.add(key)
         else:
+            spend(PYTHON_STEP * (len(others) + 1))  # LISTs and MAPs are compared pairwise
             if any(deluge_equal(item, o) for o in others):
                 continue
             others.append(item)

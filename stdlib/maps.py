@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_collection
+from sluicegate.limits import PYTHON_STEP, check_collection, spend
 from sluicegate.values import Collection, deluge_equal, type_name
 
 from .args import want_int, want_list, want_map
@@ -32,6 +32,8 @@ def _bad_key(fname: str, key: Any) -> ScriptRuntimeError:
 
 
 def _has_value(values: Any, value: Any) -> bool:
+    if len(values) > 4096:
+        spend(PYTHON_STEP * len(values))
     for item in values:
         if deluge_equal(item, value):
             return True

@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     import regex
 from re2 import _re2  # the compiled RE2 object; the re2 wrapper's Python loop is slow
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_text, current
+from sluicegate.limits import PYTHON_STEP, check_text, current, spend, time_exceeded
 
 # Seconds a pattern that only the backtracking `regex` package can run may take per call.
 REGEX_TIMEOUT = 1.0
@@ -75,6 +75,12 @@ _RE_BUDGET = 2_000_000
 # Results whose size bound is below this are built without size bookkeeping.
 _SMALL_RESULT = 65_536
 _CACHE_SIZE = 512
+# Longest pattern accepted [chosen]: compiling is linear at best (a counted repeat or an
+# alternation per character costs far more), it cannot be interrupted, and compiled
+# patterns are cached for the whole process. Real patterns are a few hundred characters.
+MAX_PATTERN = 10_000
+# Literal texts longer than this are matched ignoring case without the process-wide cache.
+_CACHED_LITERAL = 1_000
 # Deepest group nesting accepted (the engines' parsers recurse; Java's stack is finite too).
 _MAX_DEPTH = 200
 
@@ -879,6 +885,9 @@ class Pattern:
     def __init__(self, source: str, ignore_case: bool) -> None:
         self.source = source
         self.ignore_case = ignore_case
+        if len(source) > MAX_PATTERN:
+            raise _invalid(source, f"longer than {MAX_PATTERN} characters")
+        spend(PYTHON_STEP * len(source))  # the translator reads it in Python, then 2 compiles
         try:
             t = _Translator(source).run()
         except _PatternError as exc:
@@ -947,6 +956,8 @@ class Pattern:
         """Whether the whole text matches (Java String.matches)."""
         if self.literal is not None:
             return text == self.literal
+        if len(text) > _SMALL_RESULT:
+            spend(len(text))  # one pass over the text, whichever engine
         if self._use_py(len(text)):
             return self._py.fullmatch(text) is not None  # type: ignore[union-attr]
         data = self._encoded(text)
@@ -960,6 +971,8 @@ class Pattern:
         """Whether the pattern matches somewhere in the text (Java Matcher.find)."""
         if self.literal is not None:
             return self.literal in text
+        if len(text) > _SMALL_RESULT:
+            spend(len(text))
         if self._use_py(len(text)):
             return self._py.search(text) is not None  # type: ignore[union-attr]
         data = self._encoded(text)
@@ -1049,6 +1062,9 @@ class Pattern:
         pos = 0
         found = []
         while pos <= end:
+            # One search may read to the end of the text (`a(.*z)?` does, at every "a"):
+            # linear per search, quadratic over a find loop, so each is charged as such.
+            spend(end - pos + PYTHON_STEP)
             spans = match(_UNANCHORED, data, pos, end)
             start, stop = spans[0]
             if start < 0:
@@ -1103,25 +1119,34 @@ class Pattern:
 class _Clock:
     """The time budget of one call into the `regex` package, shared by its searches."""
 
-    __slots__ = ("deadline", "source")
+    __slots__ = ("deadline", "run_ends", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.deadline = 0.0
+        self.run_ends = False
 
     def __enter__(self) -> Self:
         self.deadline = time.monotonic() + REGEX_TIMEOUT
+        run_deadline = current().deadline
+        self.run_ends = bool(run_deadline) and run_deadline < self.deadline
+        if self.run_ends:
+            self.deadline = run_deadline
         return self
 
     def left(self) -> float:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise _too_long(self.source)
+            raise self._expired()
         return remaining
+
+    def _expired(self) -> BaseException:
+        # the run's own deadline came first: the run is over, not just this pattern
+        return time_exceeded(current()) if self.run_ends else _too_long(self.source)
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         if isinstance(exc, TimeoutError):
-            raise _too_long(self.source) from None
+            raise self._expired() from None
 
 
 def _java_find(search: Callable[[str, int], re.Match[str] | None], text: str,
@@ -1132,6 +1157,7 @@ def _java_find(search: Callable[[str, int], re.Match[str] | None], text: str,
     pos = 0
     n = len(text)
     while pos <= n:
+        spend(n - pos + PYTHON_STEP)
         m = search(text, pos)
         if m is None:
             break
@@ -1210,6 +1236,8 @@ def literal_text(pattern: str) -> str | None:
         return _LITERALS[pattern]
     except KeyError:
         pass
+    if len(pattern) > MAX_PATTERN:
+        return None  # compile_pattern refuses it
     try:
         literal = _Translator(pattern).run().literal
     except _PatternError:
@@ -1224,7 +1252,8 @@ def literal_text(pattern: str) -> str | None:
 def compile_pattern(pattern: str, ignore_case: bool = False) -> Pattern:
     """The compiled form of a Java pattern (cached per (pattern, ignore_case)).
 
-    Raises ScriptRuntimeError `Invalid regular expression '...': reason`.
+    Raises ScriptRuntimeError `Invalid regular expression '...': reason` (errors are
+    not cached, so a pattern past MAX_PATTERN never stays in the cache).
     """
     return Pattern(pattern, ignore_case)
 
@@ -1254,12 +1283,68 @@ def find_all(text: str, pattern: str, ignore_case: bool = False) -> list[str]:
     return compile_pattern(pattern, ignore_case).find_all(text)
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
 def literal_regex(old: str, ignore_case: bool, at_end: bool = False) -> re.Pattern[str]:
     """A stdlib pattern matching `old` literally (anchored at the end of the text when
-    at_end); without a quantifier the backtracking engine stays linear."""
+    at_end); without a quantifier the backtracking engine stays linear. Short texts are
+    compiled once per process; a long one (a script's own data) every time."""
+    if len(old) > _CACHED_LITERAL:
+        spend(len(old))
+        return _literal_regex.__wrapped__(old, ignore_case, at_end)
+    return _literal_regex(old, ignore_case, at_end)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _literal_regex(old: str, ignore_case: bool, at_end: bool) -> re.Pattern[str]:
     anchor = r"\Z" if at_end else ""
     return re.compile(re.escape(old) + anchor, re.IGNORECASE if ignore_case else 0)
+
+
+# Past this many character comparisons in the worst case (text length times literal
+# length), a case-insensitive literal search goes to RE2: the backtracking engine tries
+# the whole literal at every position, quadratic in C and beyond the run's clock.
+_QUADRATIC = 1 << 22
+
+
+def find_ignore_case(text: str, old: str, count: int = 0) -> list[tuple[int, int]]:
+    """Character spans of the non-overlapping occurrences of `old` in `text` ignoring
+    case, left to right, at most `count` (0: all). A match is as long as `old`: case
+    is compared character by character."""
+    if old and len(text) * len(old) > _QUADRATIC:
+        return _folded_spans(text, old, count)
+    found = literal_regex(old, True).finditer(text)
+    return [m.span() for m in (itertools.islice(found, count) if count else found)]
+
+
+def _folded_spans(text: str, old: str, count: int) -> list[tuple[int, int]]:
+    """find_ignore_case in linear time: both texts folded one character to one, the way
+    re.IGNORECASE compares characters, then a plain substring search."""
+    spend(128 * (len(text) + len(old)))  # two translations, a dictionary read a character
+    folded, needle = _fold(text), _fold(old)
+    spans: list[tuple[int, int]] = []
+    n = len(old)
+    pos = 0
+    while not count or len(spans) < count:
+        spend(len(text) - pos + PYTHON_STEP)
+        i = folded.find(needle, pos)
+        if i < 0:
+            break
+        spans.append((i, i + n))
+        pos = i + n
+    return spans
+
+
+def _fold(text: str) -> str:
+    # İ is the one character whose lower case is two characters; its simple lower case,
+    # the one re.IGNORECASE uses, is i. The extra cases join ſ and s, ς and σ, and so on.
+    return text.translate(_DOTTED_I).lower().translate(_EXTRA_FOLD)
+
+
+_DOTTED_I = {0x130: 0x69}
+try:
+    from re._casefix import _EXTRA_CASES
+except ImportError:  # pragma: no cover - another Python's private layout
+    _EXTRA_CASES = {}
+_EXTRA_FOLD = {k: min(k, *v) for k, v in _EXTRA_CASES.items()}
 
 
 def replace_literal(text: str, old: str, new: str, ignore_case: bool = False,
@@ -1267,10 +1352,20 @@ def replace_literal(text: str, old: str, new: str, ignore_case: bool = False,
     """Replace `old` by `new`, both taken literally (count 0: all occurrences)."""
     if not ignore_case:
         return _replace_plain(text, old, new, count)
+    if not old:  # an empty literal matches at every position
+        n = len(text)
+        if n + (n + 1) * len(new) > _SMALL_RESULT:
+            check_text(n + (min(count, n + 1) if count else n + 1) * len(new))
+        return literal_regex(old, True).sub(lambda _m: new, text, count)
+    spans = find_ignore_case(text, old, count)
     n = len(text)
-    if n + (n + 1) * len(new) > _SMALL_RESULT:
-        found = len(literal_regex(old, True).findall(text)) if old else n + 1
-        if count:
-            found = min(found, count)
-        check_text(n + found * len(new))
-    return literal_regex(old, True).sub(lambda _m: new, text, count)
+    if n + len(spans) * len(new) > _SMALL_RESULT:
+        check_text(n + len(spans) * (len(new) - len(old)))
+    out: list[str] = []
+    last = 0
+    for start, stop in spans:
+        out.append(text[last:start])
+        out.append(new)
+        last = stop
+    out.append(text[last:])
+    return "".join(out)

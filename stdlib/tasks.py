@@ -35,7 +35,9 @@ from sluicegate.http.messages import (
 )
 from sluicegate.errors import LimitExceeded, ScriptRuntimeError
 from sluicegate.limits import RunContext, current
-from sluicegate.values import File, display, from_json, to_json_text, type_name
+from sluicegate.values import (
+    File, clean_text, display, from_json, to_json_text, type_name,
+)
 
 from . import dates, encoding
 from .builtin import Builtin, function
@@ -141,7 +143,8 @@ def _decode(response: HttpResponse, charset: str | None) -> str:
         m = re.search(r"charset=([\w.-]+)", response.content_type, re.I)
         charset = m.group(1) if m else "utf-8"
     try:
-        return response.body.decode(charset, "replace")
+        # a charset like UTF-7 can spell half a surrogate pair
+        return clean_text(response.body.decode(charset, "replace"))
     except LookupError:
         raise ScriptRuntimeError(f"Unknown response-decoding '{charset}'") from None
 
@@ -150,14 +153,13 @@ def parse_body(text: str) -> Any:
     """A response body as a Deluge value: JSON object -> MAP, array -> LIST, else TEXT."""
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
-        try:
-            parsed = json.loads(stripped, parse_float=Decimal)
-        except ValueError:
-            return text
         limit = current().limits.max_nesting
         try:
+            parsed = json.loads(stripped, parse_float=Decimal)
             return from_json(parsed, max_depth=limit)
-        except RecursionError:
+        except ValueError:
+            return text
+        except RecursionError:  # the C decoder recurses: a body nested thousands deep
             raise LimitExceeded(f"Nesting limit of {limit} levels exceeded",
                                 limit="nesting") from None
     return text

@@ -15,22 +15,20 @@ Common conventions:
 
 Deliberately elsewhere: toNumber/toLong/toDecimal (numbers), toMap/getJSON/toJSONList
 (jsonvalues), toDate/toDateTime/toTime/isDate (dates), toString/toText/isEmpty/isBlank/
-isNull (nulls), encodeUrl/urlEncode/urlDecode/base64 (encoding).
+isNull (nulls), encodeUrl/urlEncode/urlDecode/base64 (encoding), executeXPath (xpath).
 """
 
 from __future__ import annotations
 
 __all__ = ["FUNCTIONS", "METHODS"]
 
-import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.limits import check_collection, check_text
+from sluicegate.limits import PYTHON_STEP, check_collection, check_text, spend
 from sluicegate.values import File, TypedList, display
 
 from . import regex as rx
@@ -94,8 +92,8 @@ def _ci_find(s: str, sub: str) -> int:
     """Index of the first case-insensitive occurrence of sub, -1 when absent."""
     if s.isascii() and sub.isascii():
         return s.lower().find(sub.lower())
-    m = rx.literal_regex(sub, True).search(s)
-    return -1 if m is None else m.start()
+    found = rx.find_ignore_case(s, sub, 1)
+    return found[0][0] if found else -1
 
 
 def contains_ignore_case(s: str, sub: Any) -> bool:
@@ -131,7 +129,10 @@ def ends_with_ignore_case(s: str, suffix: Any) -> bool:
     suffix = _text("endsWithIgnoreCase", 1, suffix)
     if s.isascii() and suffix.isascii():
         return not suffix or s[-len(suffix):].lower() == suffix.lower()
-    return rx.literal_regex(suffix, True, at_end=True).search(s) is not None
+    # a case-insensitive match is as long as the literal: only the last len(suffix)
+    # characters can match (a search would try the literal at every position)
+    n = len(suffix)
+    return n <= len(s) and rx.literal_regex(suffix, True).fullmatch(s[len(s) - n:]) is not None
 
 
 def equals(s: str, other: Any) -> bool:
@@ -195,8 +196,8 @@ def get_prefix_ignore_case(s: str, sub: Any) -> str | None:
     if s.isascii() and sub.isascii():
         i = s.lower().find(sub.lower())
         return None if i < 0 else s[:i]
-    m = rx.literal_regex(sub, True).search(s)
-    return None if m is None else s[:m.start()]
+    found = rx.find_ignore_case(s, sub, 1)
+    return s[:found[0][0]] if found else None
 
 
 def get_suffix_ignore_case(s: str, sub: Any) -> str | None:
@@ -205,8 +206,8 @@ def get_suffix_ignore_case(s: str, sub: Any) -> str | None:
     if s.isascii() and sub.isascii():
         i = s.lower().find(sub.lower())
         return None if i < 0 else s[i + len(sub):]
-    m = rx.literal_regex(sub, True).search(s)
-    return None if m is None else s[m.end():]
+    found = rx.find_ignore_case(s, sub, 1)
+    return s[found[0][1]:] if found else None
 
 
 def is_ascii(s: str) -> bool:
@@ -306,6 +307,8 @@ def proper(s: str) -> str:
     """First character of each word upper case, the rest lower case; words are separated
     by white space (chosen, so "o'neil" is "O'neil").
     Zoho Deluge docs: Text functions > proper ("zoho creator" is "Zoho Creator")."""
+    if len(s) > _SMALL:
+        spend(PYTHON_STEP // 8 * len(s))  # a Python call per word
     return _WORD.sub(lambda m: m.group()[:1].upper() + m.group()[1:].lower(), s)
 
 
@@ -313,29 +316,49 @@ def _is_alnum(c: str) -> bool:
     return c.isalpha() or "0" <= c <= "9"
 
 
+def _is_not_alpha(c: str) -> bool:
+    return not c.isalpha()
+
+
+def _is_not_alnum(c: str) -> bool:
+    return not (c.isalpha() or "0" <= c <= "9")
+
+
+def _keep(s: str, wanted: Callable[[str], bool]) -> str:
+    """The characters of s for which wanted is true; a long text goes in slices, each
+    charged to the run's work budget (a Python call per character)."""
+    if len(s) <= _SMALL:
+        return "".join(filter(wanted, s))
+    parts = []
+    for i in range(0, len(s), _SMALL):
+        spend(64 * _SMALL)
+        parts.append("".join(filter(wanted, s[i:i + _SMALL])))
+    return "".join(parts)
+
+
 def get_alpha(s: str) -> str:
     """Only the letters (Unicode letters; chosen); spaces and everything else dropped
     (SPEC §10). Zoho Deluge docs: Text functions > getAlpha."""
-    return "".join(c for c in s if c.isalpha())
+    return _keep(s, str.isalpha)
 
 
 def get_alpha_numeric(s: str) -> str:
     """Only letters and digits 0-9; spaces dropped (SPEC §10). Zoho Deluge docs: Text
     functions > getAlphaNumeric ("Your joining date is 25-01-2019" gives
     "Yourjoiningdateis25012019")."""
-    return "".join(c for c in s if _is_alnum(c))
+    return _keep(s, _is_alnum)
 
 
 def remove_all_alpha(s: str) -> str:
     """Everything but the letters, spaces kept (SPEC §10).
     Zoho Deluge docs: Text functions > removeAllAlpha ("Zoho Creator 5" gives " 5")."""
-    return "".join(c for c in s if not c.isalpha())
+    return _keep(s, _is_not_alpha)
 
 
 def remove_all_alpha_numeric(s: str) -> str:
     """Everything but letters and digits, spaces kept (SPEC §10). Zoho Deluge docs: Text
     functions > removeAllAlphaNumeric ("Zoho Creator 5 is here!" gives "    !")."""
-    return "".join(c for c in s if not _is_alnum(c))
+    return _keep(s, _is_not_alnum)
 
 
 # ---------------------------------------------------------------------------
@@ -384,9 +407,11 @@ def _replacer(fname: str, ignore_case: bool, count: int) -> Callable[..., str]:
         if not ignore_case and "$" not in replacement and "\\" not in replacement:
             found = _plain_get(pattern, _UNKNOWN)
             if found is _UNKNOWN:
-                found = _PLAIN[pattern] = literal_text(pattern)
-                if len(_PLAIN) > 4096:
-                    _PLAIN.clear()
+                found = literal_text(pattern)
+                if len(pattern) <= 1000:  # the cache lives as long as the process
+                    _PLAIN[pattern] = found
+                    if len(_PLAIN) > 4096:
+                        _PLAIN.clear()
             if found is not None:
                 plain = cast(str, found)
                 if count == 0 and len(replacement) <= len(plain):
@@ -525,292 +550,6 @@ def to_file(s: str, name: Any) -> File:
 
 
 # ---------------------------------------------------------------------------
-# executeXPath
-# ---------------------------------------------------------------------------
-
-_DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_STEP = re.compile(r"\s*(@?[^\[\]\s/]+|\.\.|\.)\s*((?:\[[^\]]*\]\s*)*)$")
-_PREDICATE = re.compile(r"\[([^\]]*)\]")
-_COMPARE = re.compile(r"""^\s*(@?[\w.:\-]+(?:\(\))?)\s*(!?=)\s*(?:'([^']*)'|"([^"]*)"|(\S+))\s*$""")
-
-
-class _Doc:
-    """The document node above the root element."""
-
-    __slots__ = ("root",)
-
-    def __init__(self, root: ET.Element) -> None:
-        self.root = root
-
-
-class _Attr:
-    __slots__ = ("name", "value")
-
-    def __init__(self, name: str, value: str) -> None:
-        self.name = name
-        self.value = value
-
-
-def _xpath_error(path: str, why: str) -> ScriptRuntimeError:
-    return ScriptRuntimeError(f"executeXPath: invalid XPath '{path}': {why}")
-
-
-def _local(tag: Any) -> str:
-    tag = str(tag)
-    return tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag
-
-
-def _name_matches(tag: Any, test: str) -> bool:
-    return test == "*" or _local(tag) == test.rsplit(":", 1)[-1]
-
-
-def _split_path(path: str) -> list[tuple[bool, str]]:
-    """Split an XPath into (descendant axis?, step text), honouring brackets and quotes."""
-    s = path.strip()
-    steps: list[tuple[bool, str]] = []
-    i = 0
-    descendant = False
-    if s.startswith("//"):
-        descendant, i = True, 2
-    elif s.startswith("/"):
-        i = 1
-    if i >= len(s):
-        return steps
-    while True:
-        j = i
-        depth = 0
-        quote = ""
-        while j < len(s):
-            ch = s[j]
-            if quote:
-                if ch == quote:
-                    quote = ""
-            elif ch in "'\"":
-                quote = ch
-            elif ch == "[":
-                depth += 1
-            elif ch == "]":
-                depth -= 1
-            elif ch == "/" and depth == 0:
-                break
-            j += 1
-        steps.append((descendant, s[i:j]))
-        if j >= len(s):
-            return steps
-        descendant = s.startswith("//", j)
-        i = j + (2 if descendant else 1)
-
-
-def _children(node: Any) -> list[Any]:
-    if isinstance(node, _Doc):
-        return [node.root]
-    if isinstance(node, ET.Element):
-        return list(node)
-    return []
-
-
-def _text_nodes(node: Any) -> list[str]:
-    """The text() children of an element: its text and the tails of its children."""
-    if not isinstance(node, ET.Element):
-        return []
-    out = [node.text] if node.text else []
-    out.extend(c.tail for c in node if c.tail)
-    return out
-
-
-def _self_and_descendants(nodes: list[Any]) -> list[Any]:
-    """`//`: every node at or below the context nodes, in document order, once each."""
-    out: list[Any] = []
-    seen: set[int] = set()
-    for node in nodes:
-        if isinstance(node, _Doc):
-            below: list[Any] = [node, *node.root.iter()]
-        elif isinstance(node, ET.Element):
-            below = list(node.iter())
-        else:
-            continue
-        for item in below:
-            if id(item) not in seen:
-                seen.add(id(item))
-                out.append(item)
-    return out
-
-
-def _string_value(node: Any) -> str:
-    if isinstance(node, ET.Element):
-        return "".join(node.itertext())
-    if isinstance(node, _Attr):
-        return node.value
-    if isinstance(node, _Doc):
-        return "".join(node.root.itertext())
-    return str(node)
-
-
-def _predicate(path: str, expr: str, items: list[Any]) -> list[Any]:
-    e = expr.strip()
-    if e.isdigit():
-        k = int(e)
-        return items[k - 1:k] if k >= 1 else []
-    if e == "last()":
-        return items[-1:]
-    m = _COMPARE.match(e)
-    if m is not None:
-        lhs, op, value = m.group(1), m.group(2), next(
-            g for g in (m.group(3), m.group(4), m.group(5)) if g is not None)
-        if lhs == "position()":
-            if not value.isdigit():
-                raise _xpath_error(path, f"unsupported predicate [{expr}]")
-            k = int(value)
-            return [x for i, x in enumerate(items, 1) if (i == k) == (op == "=")]
-        return [x for x in items if _compare(x, lhs, value) == (op == "=")]
-    if re.fullmatch(r"@?[\w.:\-]+", e):
-        return [x for x in items if _exists(x, e)]
-    raise _xpath_error(path, f"unsupported predicate [{expr}]")
-
-
-def _values(node: Any, lhs: str) -> list[str]:
-    if not isinstance(node, ET.Element):
-        return [_string_value(node)] if lhs == "." else []
-    if lhs.startswith("@"):
-        value = node.get(lhs[1:])
-        return [] if value is None else [value]
-    if lhs == "text()":
-        return _text_nodes(node)
-    if lhs == ".":
-        return [_string_value(node)]
-    return [_string_value(c) for c in node if _name_matches(c.tag, lhs)]
-
-
-def _compare(node: Any, lhs: str, value: str) -> bool:
-    return value in _values(node, lhs)
-
-
-def _exists(node: Any, lhs: str) -> bool:
-    if not isinstance(node, ET.Element):
-        return False
-    if lhs.startswith("@"):
-        return node.get(lhs[1:]) is not None
-    return any(_name_matches(c.tag, lhs) for c in node)
-
-
-def _evaluate(path: str, doc: _Doc) -> list[Any]:
-    steps = _split_path(path)
-    nodes: list[Any] = [doc]
-    if not steps:
-        return [doc.root] if path.strip().startswith("/") else []
-    parents: dict[int, Any] | None = None
-    for descendant, text in steps:
-        m = _STEP.match(text)
-        if m is None or not text.strip():
-            raise _xpath_error(path, f"unsupported step '{text}'")
-        test, preds = m.group(1), _PREDICATE.findall(m.group(2) or "")
-        if descendant:
-            nodes = _self_and_descendants(nodes)
-        result: list[Any] = []
-        seen: set[int] = set()
-        for node in nodes:
-            if test == ".":
-                found = [node]
-            elif test == "..":
-                if parents is None:
-                    parents = {id(c): p for p in doc.root.iter() for c in p}
-                    parents[id(doc.root)] = doc
-                found = [parents[id(node)]] if id(node) in parents else []
-            elif test == "text()":
-                found = _text_nodes(node)
-            elif test == "node()":
-                found = _children(node) + _text_nodes(node)
-            elif test.startswith("@"):
-                found = [_Attr(_local(k), v) for k, v in
-                         (node.attrib.items() if isinstance(node, ET.Element) else ())
-                         if test == "@*" or _local(k) == test[1:]]
-            elif test.endswith(")"):
-                raise _xpath_error(path, f"unsupported function {test}")
-            else:
-                found = [c for c in _children(node) if _name_matches(c.tag, test)]
-            for pred in preds:
-                found = _predicate(path, pred, found)
-            for item in found:
-                if isinstance(item, (str, _Attr)) or id(item) not in seen:
-                    seen.add(id(item))
-                    result.append(item)
-        nodes = result
-    return nodes
-
-
-def _serialize(node: Any) -> str:
-    if isinstance(node, str):
-        return node
-    if isinstance(node, _Attr):
-        # The vendor chains `.executeXPath("/a/@href").executeXpath("/href/text()")`,
-        # so an attribute comes back as an element named after it.
-        element = ET.Element(node.name)
-        element.text = node.value
-        return ET.tostring(element, encoding="unicode")
-    if isinstance(node, _Doc):
-        node = node.root
-    tail = node.tail
-    node.tail = None
-    try:
-        return ET.tostring(node, encoding="unicode")
-    finally:
-        node.tail = tail
-
-
-def _json_to_xml(value: Any, tag: str) -> ET.Element:
-    element = ET.Element(tag)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = display(key)
-            if isinstance(item, list):
-                for sub in item:
-                    element.append(_json_to_xml(sub, name))
-            else:
-                element.append(_json_to_xml(item, name))
-    elif isinstance(value, list):
-        for sub in value:
-            element.append(_json_to_xml(sub, "element"))
-    elif value is not None:
-        element.text = display(value)
-    return element
-
-
-def _document(source: Any) -> _Doc:
-    if isinstance(source, dict):
-        return _Doc(_json_to_xml(source, "root"))
-    text = source.strip()
-    if text[:1] in ("{", "["):
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except ValueError:
-            pass
-        else:
-            return _Doc(_json_to_xml(data, "root"))
-    if _DOCTYPE.search(text):
-        raise ScriptRuntimeError(
-            "executeXPath: documents with a DOCTYPE or ENTITY declaration are not accepted")
-    try:
-        return _Doc(ET.fromstring(text))
-    except ET.ParseError as exc:
-        raise ScriptRuntimeError(f"executeXPath: the text is not well-formed XML: {exc}") \
-            from None
-
-
-def execute_xpath(source: Any, path: Any) -> str:
-    """Evaluate a simple XPath on XML text (or JSON text / a MAP, read as XML under a
-    `root` element) and return the matches concatenated: an element as its XML, text()
-    as text, an attribute as <name>value</name>; no match gives "" (chosen).
-    Supported: /a/b, a/b, //b, *, ., .., text(), @name, @*, and predicates [n], [last()],
-    [@a], [@a='v'], [b], [b='v'], [text()='v'], [position()=n].
-    DOCTYPE/ENTITY declarations are refused (no entity expansion).
-    Zoho Deluge docs: XML functions > executeXPath
-    (https://www.zoho.com/creator/newhelp/script/built-in-functions/built-in-function-xml-execute.html)."""
-    xpath = _text("executeXPath", 1, path)
-    doc = _document(source)
-    return "".join(_serialize(n) for n in _evaluate(xpath, doc))
-
-
-# ---------------------------------------------------------------------------
 # The table
 # ---------------------------------------------------------------------------
 
@@ -870,7 +609,6 @@ METHODS: list[Builtin] = [
     _row("toListString", to_list_string, 0, 1),
     _row("hexToText", hex_to_text),
     _row("textToHex", text_to_hex),
-    method("executeXPath", execute_xpath, (_TEXT, "MAP"), 1),
     _row("toFile", to_file, 1),
 ]
 

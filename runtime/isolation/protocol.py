@@ -46,8 +46,8 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 
 
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
-    from ..values import to_json_text
-    data = to_json_text(message).encode("utf-8")
+    from ..values import clean_text, to_json_text
+    data = clean_text(to_json_text(message)).encode("utf-8")
     if len(data) > MAX_MESSAGE:
         raise ProtocolError(f"message of {len(data)} bytes is over the {MAX_MESSAGE} limit")
     sock.sendall(_HEADER.pack(len(data)) + data)

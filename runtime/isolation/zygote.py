@@ -40,7 +40,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..limits import Limits
-from ..values import to_json_text
+from ..values import clean_text, to_json_text
 from . import protocol
 from .identity import Identity, child_identity
 
@@ -107,7 +107,9 @@ class ZygoteForker:
         parent, child = socket.socketpair()
         try:
             with self._lock:
-                payload = to_json_text({"op": "run", "job": _encode_job(job)}).encode("utf-8")
+                # inputs may hold half a surrogate pair (JSON "\ud83d"): U+FFFD, as in-process
+                payload = clean_text(to_json_text({"op": "run", "job": _encode_job(job)}))
+                payload = payload.encode("utf-8")
                 socket.send_fds(self.control, [len(payload).to_bytes(4, "big") + payload],
                                 [child.fileno()])
                 reply = protocol.receive(self.control)

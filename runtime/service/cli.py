@@ -224,6 +224,9 @@ def cmd_scripts_run(args: argparse.Namespace) -> int:
             records = json.loads(args.records, parse_float=Decimal) if args.records else None
         except ValueError as exc:
             raise UsageError(f"--record/--records: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise UsageError("--record/--records: nested deeper than the nesting limit of "
+                             "512 levels") from None
         outcome: Any = triggers.launcher.click_button(args.name, record=record,
                                                       records=records, inputs=inputs,
                                                       actor=actor)

@@ -1,14 +1,17 @@
 """The hostile-script suite: scripts that try to escape, exhaust or rob the sandbox.
 
-Every `*.dg` file below this folder runs in isolated mode (a child forked from the zygote,
-as `sluice serve` runs scripts) and must end with the error its header names, inside its
-limits, with the host still serving and no secret anywhere in what the run returns.
+Every `*.dg` file below this folder runs twice: in isolated mode (a child forked from the
+zygote, as `sluice serve` runs scripts) and in-process (as `sluice run`, the Python API
+and `serve --in-process` run them, with no rlimit to fall back on). Both must end with
+the error its header names, inside its limits (in-process: within twice the time limit),
+with the host still serving and no secret anywhere in what the run returns.
 
 Header lines (comments at the top of the script):
 
     // expect error: LimitExceeded: Text size limit      type and a part of the message
     // expect: some log line                              the run's `info` lines, in order
     // args: --timeout 3 --max-statements 1000            limits of this run
+                                                          (also --max-memory BYTES, --max-elements N)
     // inputs: {"n": 0}                                   inputs (JSON)
     // needs: lab                                         runs against local HTTP servers;
                                                           {{LAB}} is the server's root URL,
@@ -33,7 +36,7 @@ import pytest
 
 from sluicegate.connections.keyring import Keyring, generate_key
 from sluicegate.connections.registry import Registry
-from sluicegate.engine import RunResult
+from sluicegate.engine import Runtime, RunResult
 from sluicegate.examples.provider import LocalProvider
 from sluicegate.http.broker import Broker
 from sluicegate.http.guard import HostPolicy
@@ -48,7 +51,8 @@ API_KEY = "hostile-suite-api-key-5f1c9a7e2b"
 MASTER_KEY = generate_key()
 _HEADER = re.compile(r"^\s*//\s*(expect error|expect|args|inputs|needs):\s?(.*?)\s*$")
 _FLAGS = {"--timeout": ("timeout", float), "--max-statements": ("max_statements", int),
-          "--max-http-calls": ("max_http_calls", int)}
+          "--max-http-calls": ("max_http_calls", int), "--max-memory": ("memory_bytes", int),
+          "--max-elements": ("max_elements", int)}
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -134,8 +138,9 @@ def test_the_suite_is_large_enough() -> None:
     assert len(SCRIPTS) >= 60
 
 
+@pytest.mark.parametrize("mode", ["isolated", "in-process"])
 @pytest.mark.parametrize("path", SCRIPTS, ids=[str(p.relative_to(ROOT)) for p in SCRIPTS])
-def test_hostile_script(path: Path, executors: dict[str, IsolatedExecutor],
+def test_hostile_script(path: Path, mode: str, executors: dict[str, IsolatedExecutor],
                         registry: Registry, provider: LocalProvider) -> None:
     text = path.read_text(encoding="utf-8")
     spec = _header(text)
@@ -147,7 +152,11 @@ def test_hostile_script(path: Path, executors: dict[str, IsolatedExecutor],
     limits = Limits().with_(**spec["limits"])
     executor = executors["lab" if spec["lab"] else "offline"]
     started = time.monotonic()
-    result: RunResult = executor.execute(text, spec["inputs"], limits, filename=path.name)
+    if mode == "isolated":
+        result: RunResult = executor.execute(text, spec["inputs"], limits, filename=path.name)
+    else:
+        runtime = Runtime(broker=executor.broker, timezone="UTC")
+        result = runtime.run(text, spec["inputs"], limits=limits, filename=path.name)
     elapsed = time.monotonic() - started
     out = result.to_json()
     kind, message = spec["error"]
@@ -156,25 +165,40 @@ def test_hostile_script(path: Path, executors: dict[str, IsolatedExecutor],
     assert message.lower() in out["error"]["message"].lower(), out["error"]
     if spec["logs"]:
         assert out["logs"][:len(spec["logs"])] == spec["logs"], out["logs"]
-    # it ended within its limit (plus the time to fork, kill and reap)
-    assert elapsed < limits.timeout + 5, elapsed
+    if mode == "isolated":
+        # it ended within its limit (plus the time to fork, kill and reap)
+        assert elapsed < limits.timeout + 5, elapsed
+    else:
+        # no kill from outside: every built-in keeps to the run's deadline itself
+        assert elapsed < 2 * limits.timeout + 1, elapsed
     # no secret in anything the run gives back
     printed = result.to_json_text()
     for secret in _secrets(registry, provider):
         assert secret not in printed
     # and the host still serves
-    after = executor.execute('info "still here";', {}, Limits(), filename="after.dg")
+    if mode == "isolated":
+        after = executor.execute('info "still here";', {}, Limits(), filename="after.dg")
+    else:
+        after = Runtime().run('info "still here";', {}, limits=Limits(), filename="after.dg")
     assert after.logs == ["still here"]
 
 
-_CLI_SAMPLE = ["python/import_function.dg", "size/text_doubling.dg", "clevel/memory_exhaustion.dg",
-               "recursion/self_recursion.dg", "network/ipv4_mapped_ipv6.dg",
-               "parser/nested_lists.dg", "floods/info_flood.dg"]
+_ISOLATED, _IN_PROCESS = True, False
+_CLI_SAMPLE = [(name, _ISOLATED) for name in (
+    "python/import_function.dg", "size/text_doubling.dg", "clevel/memory_exhaustion.dg",
+    "recursion/self_recursion.dg", "network/ipv4_mapped_ipv6.dg", "parser/nested_lists.dg",
+    "floods/info_flood.dg", "text/surrogate_pair_literal.dg", "text/lone_surrogate_input.dg")]
+_CLI_SAMPLE += [(name, _IN_PROCESS) for name in (
+    "text/surrogate_pair_literal.dg", "text/lone_surrogate_input.dg",
+    "numbers/literal_one_past_max.dg", "inprocess/tostring_list_of_big_texts.dg",
+    "inprocess/xpath_deep_document.dg")]
 
 
-@pytest.mark.parametrize("name", _CLI_SAMPLE)
-def test_the_command_line_reports_the_same_end(name: str, tmp_path: Path) -> None:
-    """`sluice run --isolated --json`, as the hidden suite runs it: the same error, JSON
+@pytest.mark.parametrize(("name", "isolated"), _CLI_SAMPLE,
+                         ids=[f"{n}-{'isolated' if i else 'in-process'}" for n, i in _CLI_SAMPLE])
+def test_the_command_line_reports_the_same_end(name: str, isolated: bool,
+                                                 tmp_path: Path) -> None:
+    """`sluice run [--isolated] --json`, as the hidden suite runs it: the same error, JSON
     on stdout, exit status 1, nothing on stderr, no files written."""
     import os
     import subprocess
@@ -182,7 +206,12 @@ def test_the_command_line_reports_the_same_end(name: str, tmp_path: Path) -> Non
 
     path = ROOT / name
     spec = _header(path.read_text(encoding="utf-8"))
-    command = [sys.executable, "-m", "sluicegate.cli", "run", "--isolated", "--json", str(path)]
+    command = [sys.executable, "-m", "sluicegate.cli", "run", "--json", str(path)]
+    if isolated:
+        command.append("--isolated")
+    limits = spec["limits"]
+    if "timeout" in limits:
+        command += ["--timeout", str(limits["timeout"])]
     if spec["inputs"]:
         (tmp_path / "inputs.json").write_text(json.dumps(spec["inputs"], default=str))
         command += ["--inputs", str(tmp_path / "inputs.json")]
@@ -195,5 +224,22 @@ def test_the_command_line_reports_the_same_end(name: str, tmp_path: Path) -> Non
     kind, message = spec["error"]
     assert out["error"]["type"] == kind
     assert message.lower() in out["error"]["message"].lower()
-    assert out["stats"]["isolated"] is True
+    assert out["stats"].get("isolated", False) is isolated
     assert not (tmp_path / "home").exists()
+
+
+def test_inputs_nested_past_the_interpreter_are_a_usage_error(tmp_path: Path) -> None:
+    """A --inputs file nested 100,000 levels deep: exit status 2 and a message naming the
+    option, never a RecursionError traceback."""
+    import subprocess
+    import sys
+
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    script = tmp_path / "s.dg"
+    script.write_text("return x;")
+    done = subprocess.run([sys.executable, "-m", "sluicegate.cli", "run", str(script),
+                           "--inputs", str(deep)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--inputs" in done.stderr and "nested deeper" in done.stderr
+    assert "Traceback" not in done.stderr
