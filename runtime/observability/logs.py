@@ -59,11 +59,25 @@ def log_format(stream: TextIO | None = None) -> str:
         return "json"
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each record to what `sys.stderr` is when the record is emitted, not when
+    logging was configured: a host (or a test runner) that replaces stderr and closes the
+    old one must not make later records fail."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        """StreamHandler.__init__ sets it; the property always reads sys.stderr."""
+
+
 def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
     """Send the `sluicegate` and `uvicorn` loggers to `stream` (stderr) in the chosen
     format; replaces what an earlier call installed."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     stream = stream or sys.stderr
-    handler = logging.StreamHandler(stream)
     handler.set_name("sluicegate")
     if log_format(stream) == "json":
         handler.setFormatter(JsonFormatter())
