@@ -40,7 +40,7 @@ from typing import Any
 from ..engine import ErrorInfo, RunResult
 from ..limits import Limits, RunContext
 from . import protocol
-from .executor import IsolatedExecutor
+from .executor import IsolatedExecutor, _kill, _stopped
 
 DEFAULT_RUNS = 50
 # An idle warm child is retired after this long (it holds its memory while it waits).
@@ -86,9 +86,13 @@ class WarmExecutor(IsolatedExecutor):
         weakref.finalize(self, _hang_up, self._idle)
 
     def execute(self, source: str | bytes, inputs: dict[str, Any], limits: Limits, *,
-                entry: str | None = None, filename: str = "<script>") -> RunResult:
+                entry: str | None = None, filename: str = "<script>",
+                run_key: str | None = None, cancel: Any = None) -> RunResult:
+        """As IsolatedExecutor.execute, in a warm child of the same script when one is
+        idle; `cancel` (the node lost its lease) kills that child at once."""
         if self.max_runs <= 1:
-            return super().execute(source, inputs, limits, entry=entry, filename=filename)
+            return super().execute(source, inputs, limits, entry=entry, filename=filename,
+                                   run_key=run_key, cancel=cancel)
         started = time.monotonic()
         job = {"source": source, "inputs": inputs, "limits": limits, "entry": entry,
                "filename": filename, "timezone": self.timezone, "system": self.system}
@@ -103,19 +107,38 @@ class WarmExecutor(IsolatedExecutor):
         if child is None:
             channel, pid = self.forker.spawn({**job, "warm": self.max_runs})
             child = _Child(channel, pid)
-        ctx = RunContext(limits=limits)
+        ctx = RunContext(limits=limits, run_key=run_key, cancel=cancel)
         ctx.start()
+        # Stopped from outside (the node's lease was lost): kill the child at once, even
+        # while this thread waits on an HTTP call made for it.
+        alive = threading.Lock()
+        done = False
+        pid = child.pid
+
+        def kill_now() -> None:
+            with alive:
+                if not done:
+                    _kill(pid)
+        forget = cancel.on_stop(kill_now) if hasattr(cancel, "on_stop") else None
         try:
             result, killed = self._serve(child.channel, ctx, started, filename)
         except BaseException:
             self._retire(child, kill=True)
             raise
+        finally:
+            if forget is not None:
+                forget()
+            with alive:
+                done = True   # from here the pid may be reaped and reused: no more kills
         child.runs += 1
-        if result is None or killed or not result.ok or child.runs >= self.max_runs:
-            status = self._retire(child, kill=result is None or killed,
+        stopped = cancel is not None and cancel.is_set()
+        if result is None or killed or stopped or not result.ok or \
+                child.runs >= self.max_runs:
+            status = self._retire(child, kill=result is None or killed or stopped,
                                   need_status=result is None)
             if result is None:
-                result = self._death(status, limits, filename, killed)
+                result = _stopped(filename) if stopped else \
+                    self._death(status, limits, filename, killed)
         else:
             self._keep(key, child)
         result.http = ctx.http_trace  # the parent's own record, not the child's word
