@@ -59,9 +59,13 @@ def _literal_text(expr: ast.expr) -> str | None:
 
 def _text_room(length: int) -> bool:
     """True when a text of `length` characters is within the run's limit; raises
-    LimitExceeded (as the `+` helper does) when it is not."""
-    from .limits import check_text
-    check_text(length)
+    LimitExceeded (as the `+` helper does) when it is not. Only the limit is checked, not
+    charged as work: an in-place append copies its piece, not the text, and charging the
+    whole length at every append made building a text quadratic again (the statement
+    budget still reads the clock and the run's memory as the loop goes)."""
+    from .limits import current, text_limit_exceeded
+    if length > current().limits.max_text:
+        raise text_limit_exceeded()
     return True
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = [
     "Limits", "RunContext", "current", "activate", "check_text", "check_collection",
     "PROFILES", "spend", "check_time", "check_memory", "time_exceeded", "PYTHON_STEP",
-    "WORK_QUANTUM",
+    "WORK_QUANTUM", "text_limit_exceeded",
 ]
 
 import contextvars
@@ -140,6 +140,12 @@ def activate(ctx: RunContext) -> Iterator[RunContext]:
         yield ctx
     finally:
         _CURRENT.reset(token)
+
+
+def text_limit_exceeded() -> LimitExceeded:
+    """The error of a text over the run's size limit."""
+    limit = _CURRENT.get().limits.max_text
+    return LimitExceeded(f"Text size limit of {limit} characters exceeded", limit="text")
 
 
 def check_text(length: int) -> None:

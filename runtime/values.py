@@ -436,18 +436,28 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
     t = type(value)
     if t is dict:
         for k, v in value.items():
-            if type(k) is not str:  # keys become texts: rare, copied (what came before
-                return from_json(value, depth, max_depth)  # is Deluge values already)
+            if type(k) is not str or not k.isascii():  # keys made texts or cleaned: rare,
+                return from_json(value, depth, max_depth)  # copied (see from_json)
             tv = type(v)
-            if tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
+            if tv is str:
+                if not v.isascii():
+                    value[k] = clean_text(v)  # a lone surrogate half becomes U+FFFD
+            elif tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
                 value[k] = adopt_json(v, max_depth, depth + 1)  # same key: no resize
         return value
     if t is list:
         if _scalar_list(value):
+            if str in set(map(type, value)):
+                for i, v in enumerate(value):  # texts from outside: cleaned like from_json
+                    if type(v) is str and not v.isascii():
+                        value[i] = clean_text(v)
             return value
         for i, v in enumerate(value):
             tv = type(v)
-            if tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
+            if tv is str:
+                if not v.isascii():
+                    value[i] = clean_text(v)
+            elif tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
                 value[i] = adopt_json(v, max_depth, depth + 1)
         return value
     return from_json(value, depth, max_depth)
