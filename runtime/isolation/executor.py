@@ -67,9 +67,13 @@ string standalone.warm(String a, Int b)
 # may not be able to read the Python installation any more (/root is 0700): whatever it
 # could need is imported before the fork. Every codec too: `response-decoding`,
 # `base64Decode(x, charset)` and files name theirs.
-_LAZY_MODULES = ("difflib", "_strptime", "unicodedata", "stringprep",
+_LAZY_MODULES = ("difflib", "_strptime", "unicodedata", "stringprep", "logging", "resource",
+                 "regex", "re._casefix", "xml.parsers.expat",
                  "cryptography.hazmat.primitives.ciphers",
-                 "cryptography.hazmat.primitives.padding")
+                 "cryptography.hazmat.primitives.padding",
+                 "sluicegate.memory", "sluicegate.inference")
+# Packages whose every module a run may import on first use (built-ins, task tables).
+_RUN_PACKAGES = ("sluicegate.stdlib", "sluicegate.integrations")
 
 
 def preload() -> None:
@@ -82,7 +86,12 @@ def preload() -> None:
     from .child import _libc
     Runtime().run(_WARM_UP, {"a": "x", "b": 1})
     codecs_found = (f"encodings.{m.name}" for m in pkgutil.iter_modules(encodings.__path__))
-    for name in (*_LAZY_MODULES, *codecs_found):
+    run_modules = []
+    for package_name in _RUN_PACKAGES:
+        package = importlib.import_module(package_name)
+        run_modules += [m.name for m in pkgutil.walk_packages(package.__path__,
+                                                              package_name + ".")]
+    for name in (*_LAZY_MODULES, *run_modules, *codecs_found):
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - platform codecs (mbcs, oem) and the like

@@ -1,0 +1,61 @@
+"""Everything a run may import on first use is imported by `preload`, before the zygote
+forks: a child that switched to its unprivileged user may not be able to read the Python
+installation (a virtualenv in a 0700 directory), so a module imported there for the first
+time fails with ImportError. Checked in a fresh interpreter: every module that the code
+runs reach imports inside a function body (the lazy imports that keep `sluice run` fast)
+is already loaded after `preload()`."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# the code a run executes: built-ins, task tables, and the runtime modules they call
+RUN_CODE = [*sorted((ROOT / "stdlib").glob("*.py")),
+            *sorted((ROOT / "runtime" / "integrations").glob("*.py")),
+            *(ROOT / "runtime" / name for name in (
+                "engine.py", "limits.py", "memory.py", "values.py", "operators.py",
+                "hooks.py", "dispatch.py", "sandbox.py", "fastpaths.py", "inference.py"))]
+
+
+def _lazy_imports() -> set[str]:
+    """Modules imported inside function bodies of the run's code, as absolute names."""
+    found: set[str] = set()
+    for path in RUN_CODE:
+        if not path.exists():
+            continue
+        package = ("sluicegate.stdlib" if path.parent.name == "stdlib" else
+                   "sluicegate.integrations" if path.parent.name == "integrations" else
+                   "sluicegate")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import):
+                    found.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom):
+                    base = node.module or ""
+                    if node.level:
+                        parts = package.split(".")
+                        parts = parts[:len(parts) - node.level + 1]
+                        base = ".".join([*parts, base] if base else parts)
+                    if node.module is None:   # `from . import memory`: the modules
+                        found.update(f"{base}.{alias.name}" for alias in node.names)
+                    else:
+                        found.add(base)
+    return {name for name in found if name}
+
+
+def test_every_lazy_import_of_a_run_is_preloaded() -> None:
+    names = sorted(_lazy_imports())
+    assert "regex" in names and "sluicegate.memory" in names   # the scan finds them
+    probe = ("import sys\nfrom sluicegate.isolation import preload\npreload()\n"
+             f"print([n for n in {names!r} if n not in sys.modules])\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
