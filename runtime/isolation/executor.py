@@ -72,8 +72,9 @@ _LAZY_MODULES = ("difflib", "_strptime", "unicodedata", "stringprep", "logging",
                  "cryptography.hazmat.primitives.ciphers",
                  "cryptography.hazmat.primitives.padding",
                  "sluicegate.memory", "sluicegate.inference")
-# Packages whose every module a run may import on first use (built-ins, task tables).
-_RUN_PACKAGES = ("sluicegate.stdlib", "sluicegate.integrations")
+# Packages whose every module a run may import on first use (built-ins, task tables, the
+# child's own code: a warm child imports its loop after switching user).
+_RUN_PACKAGES = ("sluicegate.stdlib", "sluicegate.integrations", "sluicegate.isolation")
 
 
 def preload() -> None:

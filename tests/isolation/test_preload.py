@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # the code a run executes: built-ins, task tables, and the runtime modules they call
 RUN_CODE = [*sorted((ROOT / "stdlib").glob("*.py")),
             *sorted((ROOT / "runtime" / "integrations").glob("*.py")),
+            *sorted((ROOT / "runtime" / "isolation").glob("*.py")),
             *(ROOT / "runtime" / name for name in (
                 "engine.py", "limits.py", "memory.py", "values.py", "operators.py",
                 "hooks.py", "dispatch.py", "sandbox.py", "fastpaths.py", "inference.py"))]
@@ -27,9 +28,8 @@ def _lazy_imports() -> set[str]:
     for path in RUN_CODE:
         if not path.exists():
             continue
-        package = ("sluicegate.stdlib" if path.parent.name == "stdlib" else
-                   "sluicegate.integrations" if path.parent.name == "integrations" else
-                   "sluicegate")
+        package = {"stdlib": "sluicegate.stdlib", "integrations": "sluicegate.integrations",
+                   "isolation": "sluicegate.isolation"}.get(path.parent.name, "sluicegate")
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
