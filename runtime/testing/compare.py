@@ -14,6 +14,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from ..values import type_name
+
 _PATH_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
 
 
@@ -102,29 +104,13 @@ def render(value: Any, indent: int = 0) -> str:
     return str(value)
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if isinstance(value, int):
-        return "NUMBER"
-    if isinstance(value, Decimal):
-        return "DECIMAL"
-    if isinstance(value, str):
-        return "TEXT"
-    if isinstance(value, dict):
-        return "MAP"
-    if isinstance(value, list):
-        return "LIST"
-    return "NULL" if value is None else type(value).__name__
-
-
 def diff(expected: Any, actual: Any) -> str:
     """A readable difference: one line for scalars, a unified diff for maps and lists."""
     left, right = render(expected), render(actual)
     if "\n" not in left and "\n" not in right:
         note = ""
-        if _kind(expected) != _kind(actual):
-            note = f"  ({_kind(expected)} expected, {_kind(actual)} found)"
+        if type_name(expected) != type_name(actual):
+            note = f"  ({type_name(expected)} expected, {type_name(actual)} found)"
         elif isinstance(expected, Decimal) and expected == actual:
             note = "  (same value, different scale)"
         return f"expected: {left}\n  actual: {right}{note}"
