@@ -8,15 +8,15 @@ the OAuth flows that fill them, and the grants the broker signs requests with.
     grant = registry.grant("zbooks")          # signer + allowed base URLs, token refreshed
 
 Token refresh happens once per connection at a time, across threads (a lock per
-connection), processes and nodes (the credential row is locked: `SELECT ... FOR UPDATE`
-on PostgreSQL, `BEGIN IMMEDIATE` on SQLite). Whoever waited re-reads the row and uses the
-tokens the winner stored when their generation moved on. A rotated refresh token is
-written in the same transaction as the new access token. `invalid_grant` turns the
-connection to `needs_authorization`, and every later use fails at once with
-"Connection 'x' needs to be re-authorized" instead of asking the provider again.
-A refresh forced by a rejection (a 401, or a marker in the body) happens at most once per
-`min_refresh_interval` seconds per connection (30 by default; `refreshed_at` on the
-credential row, read under its lock), since a script can make an API refuse at will.
+connection), processes and nodes (a lease on the credential row), and no transaction is
+open while the provider is asked (`refresh`; the authorization flows likewise, in
+`authorization`). Whoever waited uses the tokens the winner stored when the generation
+moved on. A rotated refresh token is written in the same transaction as the new access
+token. `invalid_grant` turns the connection to `needs_authorization`, and every later use
+fails at once with "Connection 'x' needs to be re-authorized" instead of asking the
+provider again. A refresh forced by a rejection (a 401, or a marker in the body) happens
+at most once per `min_refresh_interval` seconds per connection (30 by default), since a
+script can make an API refuse at will.
 
 Decrypted credentials are cached per registry for `cache_ttl` seconds (changes made
 through the same registry apply at once), so signing a request costs no database read.
@@ -31,8 +31,6 @@ from __future__ import annotations
 __all__ = ["Registry", "RegistryError", "AuthorizationFailed", "ConnectionNotFound",
            "ConnectionView", "Grant", "LINK_NAME", "default_actor", "no_implicit_connection"]
 
-import datetime as _dt
-import hashlib
 import json
 import logging
 import re
@@ -49,7 +47,6 @@ from sqlalchemy.orm import Session
 from ..errors import ScriptRuntimeError
 from ..http.broker import deadline_transport
 from ..http.guard import BaseUrl
-from ..observability.metrics import TOKEN_REFRESHES
 from ..store.connections import (
     AUTH_TYPES, Connection, ConnectionAudit, ConnectionCredential, PendingAuthorization,
 )
@@ -59,13 +56,12 @@ from .model import (
     AuthorizationFailed, ConnectionNotFound, ConnectionView, Entry, Grant, RegistryError,
     default_actor, no_implicit_connection,
 )
-from .settings import parse_secret, secret_values, validate_bases, validate_params
+from .authorization import Authorizations
 from .keycheck import record_key, verify_key
 from .keyring import Keyring
-from .oauth import (
-    AuthorizationStart, OAuth2Flow, OAuth2Settings, TokenEndpointError,
-    TokenSet,
-)
+from .oauth import OAuth2Flow, OAuth2Settings, TokenEndpointError, TokenSet
+from .refresh import TokenRefresh
+from .settings import parse_secret, secret_values, validate_bases, validate_params
 from .signers import (
     ApiKeySigner, BasicSigner, OAuth1Signer, OAuth2Signer, Signer,
 )
@@ -73,10 +69,9 @@ from .signers import (
 log = logging.getLogger("sluicegate.connections")
 
 LINK_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
-_PENDING_SECONDS = 600.0
 
 
-class Registry:
+class Registry(Authorizations, TokenRefresh):
     """Connections, their credentials and flows, in one database (thread-safe)."""
 
     def __init__(self, engine: Engine, keyring: Keyring, *,
@@ -306,31 +301,32 @@ class Registry:
         self._forget(link_name)
 
     def revoke(self, link_name: str, *, actor: str | None = None) -> str | None:
-        """Revoke at the provider when it has a revoke URL, forget the tokens, mark the
-        connection revoked. Returns a warning when the provider refused."""
+        """Forget the tokens, mark the connection revoked, then revoke them at the provider
+        when it has a revoke URL (with no transaction open; a refresh under way is fenced
+        off by the new generation). Returns a warning when the provider refused."""
         who = actor or self.actor or default_actor()
-        warning = None
         with self._locked(link_name) as (s, conn, cred):
             entry = self._decode(conn, cred)
-            if entry.auth_type == "oauth2" and entry.params.get("revoke_url"):
-                token, hint = ((entry.refresh_token, "refresh_token") if entry.refresh_token
-                               else (entry.access_token, "access_token"))
-                if token:
-                    try:
-                        self._flow(entry).revoke(token, hint)
-                    except TokenEndpointError as err:
-                        warning = f"the provider did not confirm the revocation ({err.code})"
             old = conn.status
             cred.access_token = cred.refresh_token = None
             cred.expires_at = None
             cred.generation += 1
+            cred.refresh_holder = cred.refresh_until = None
             conn.status, conn.last_error = "revoked", None
             conn.updated_at, conn.updated_by = utcnow(), who
             self._audit(s, link_name, "revoke", who, {"status": [old, "revoked"],
                                                       "tokens": "removed"})
             s.commit()
         self._forget(link_name)
-        return warning
+        if entry.auth_type == "oauth2" and entry.params.get("revoke_url"):
+            token, hint = ((entry.refresh_token, "refresh_token") if entry.refresh_token
+                           else (entry.access_token, "access_token"))
+            if token:
+                try:
+                    self._flow(entry).revoke(token, hint)
+                except TokenEndpointError as err:
+                    return f"the provider did not confirm the revocation ({err.code})"
+        return None
 
     def audit_log(self, link_name: str | None = None) -> list[dict[str, Any]]:
         with self._sessions() as s:
@@ -376,119 +372,6 @@ class Registry:
         self._keyring = final
         self._cache.clear()
         return final
-
-    # ---- authorization -----------------------------------------------------------------
-    def begin_authorization(self, link_name: str, redirect_uri: str, *,
-                            actor: str | None = None) -> AuthorizationStart:
-        """Start an authorization-code flow (PKCE + state); the pending state is stored."""
-        who = actor or self.actor or default_actor()
-        with self._sessions() as s:
-            conn = self._find(s, link_name)
-            entry = self._decode(conn, conn.credential)
-            if entry.auth_type != "oauth2":
-                raise RegistryError("link", f"connection '{link_name}' uses {entry.auth_type}"
-                                    "; only OAuth 2 connections are authorized")
-            if entry.params.get("grant") == "client_credentials":
-                raise RegistryError("link", "this connection uses the client credentials "
-                                    "grant; it needs no browser authorization")
-            try:
-                start = self._flow(entry).start(redirect_uri)
-            except TokenEndpointError as err:
-                raise RegistryError("authorize_url", err.description or err.code) from None
-            digest = hashlib.sha256(start.state.encode()).hexdigest()
-            s.execute(delete(PendingAuthorization).where(
-                PendingAuthorization.expires_at < self._clock()))
-            s.add(PendingAuthorization(
-                state_hash=digest, connection_id=conn.id, redirect_uri=redirect_uri,
-                code_verifier=self._keyring.encrypt(start.code_verifier, f"pending:{digest}"),
-                expires_at=self._clock() + _PENDING_SECONDS))
-            self._audit(s, link_name, "authorize_start", who, {"redirect_uri": redirect_uri})
-            s.commit()
-        return start
-
-    def complete_authorization(self, state: str, code: str, *,
-                               actor: str | None = None) -> ConnectionView:
-        """Finish the flow whose `state` came back with `code` (the OAuth callback)."""
-        digest = hashlib.sha256((state or "").encode()).hexdigest()
-        with self._sessions() as s:
-            pending = s.get(PendingAuthorization, digest)
-            if pending is None or pending.expires_at < self._clock():
-                raise RegistryError("state", "unknown or expired authorization state; start "
-                                    "the authorization again")
-            link = s.get(Connection, pending.connection_id).link_name
-        return self._complete(link, digest, code, actor)
-
-    def complete_pending(self, link_name: str, code: str, *,
-                         actor: str | None = None) -> ConnectionView:
-        """Finish the latest pending flow of a connection with a code pasted by the user
-        (the PKCE verifier still binds the code to the request this registry made)."""
-        with self._sessions() as s:
-            conn = self._find(s, link_name)
-            pending = s.execute(
-                select(PendingAuthorization)
-                .where(PendingAuthorization.connection_id == conn.id)
-                .where(PendingAuthorization.expires_at >= self._clock())
-                .order_by(PendingAuthorization.created_at.desc(),
-                          PendingAuthorization.expires_at.desc())).scalars().first()
-            if pending is None:
-                raise RegistryError("code", f"no authorization of '{link_name}' is waiting "
-                                    f"for a code; run 'sluice connections authorize "
-                                    f"{link_name}' first")
-            digest = pending.state_hash
-        return self._complete(link_name, digest, code, actor)
-
-    def pending_exists(self, state: str) -> bool:
-        digest = hashlib.sha256(state.encode()).hexdigest()
-        with self._sessions() as s:
-            return s.get(PendingAuthorization, digest) is not None
-
-    def _complete(self, link_name: str, digest: str, code: str,
-                  actor: str | None) -> ConnectionView:
-        who = actor or self.actor or default_actor()
-        with self._locked(link_name) as (s, conn, cred):
-            pending = s.get(PendingAuthorization, digest)
-            if pending is None:
-                raise RegistryError("state", "this authorization was already completed")
-            verifier = self._keyring.decrypt(pending.code_verifier, f"pending:{digest}")
-            redirect_uri = pending.redirect_uri
-            s.delete(pending)
-            entry = self._decode(conn, cred)
-            flow = self._flow(entry)
-            try:
-                tokens = flow.exchange_code(code, redirect_uri, verifier)
-            except TokenEndpointError as err:
-                conn.last_error = f"authorization failed: {err}"
-                self._audit(s, link_name, "authorize_failed", who, {"error": err.code})
-                s.commit()
-                self._forget(link_name)
-                raise AuthorizationFailed("code", f"{_refusal(err, 'the code')} ({err})"
-                                          ) from None
-            self._store_tokens(s, conn, cred, tokens, flow, "authorize", who)
-            s.commit()
-            view = self._view(conn, cred)
-        self._forget(link_name)
-        return view
-
-    def authorize_client_credentials(self, link_name: str, *,
-                                     actor: str | None = None) -> ConnectionView:
-        who = actor or self.actor or default_actor()
-        with self._locked(link_name) as (s, conn, cred):
-            entry = self._decode(conn, cred)
-            flow = self._flow(entry)
-            try:
-                tokens = flow.client_credentials()
-            except TokenEndpointError as err:
-                conn.last_error = f"authorization failed: {err}"
-                self._audit(s, link_name, "authorize_failed", who, {"error": err.code})
-                s.commit()
-                self._forget(link_name)
-                raise AuthorizationFailed("client", f"{_refusal(err, 'the client credentials')}"
-                                          f" ({err})") from None
-            self._store_tokens(s, conn, cred, tokens, flow, "authorize", who)
-            s.commit()
-            view = self._view(conn, cred)
-        self._forget(link_name)
-        return view
 
     # ---- use by the broker -------------------------------------------------------------
     def grant(self, link_name: str) -> Grant:
@@ -678,103 +561,6 @@ class Registry:
             changes["scope"] = tokens.scope
         self._audit(s, conn.link_name, action, who, changes)
 
-    def _refresh(self, entry: Entry, *, force: bool, seen: int) -> Entry:
-        link = entry.link_name
-        waited_since = time.monotonic()
-        with self._thread_lock(link):
-            cached = self._cache.get(link)
-            if cached is not None and cached.generation > seen:
-                return cached
-            failed = self._failed.get(link)
-            if failed is not None and failed[0] >= waited_since:
-                raise ScriptRuntimeError(failed[1])
-            with self._locked(link) as (s, conn, cred):
-                fresh = self._decode(conn, cred)
-                if fresh.generation != seen or fresh.status != "connected" or (
-                        not force and not self._expiring(fresh)) or (
-                        force and not self._expiring(fresh)
-                        and self._refreshed_recently(cred)):
-                    s.commit()
-                    self._cache[link] = fresh
-                    self._check_usable(fresh)
-                    return fresh
-                flow = self._flow(fresh)
-                try:
-                    if fresh.refresh_token:
-                        tokens = flow.refresh(fresh.refresh_token)
-                    elif fresh.params.get("grant") == "client_credentials":
-                        tokens = flow.client_credentials()
-                    else:
-                        raise TokenEndpointError("invalid_grant", "no refresh token")
-                except TokenEndpointError as err:
-                    self._refresh_failed(s, conn, err)
-                    if conn.status == "needs_authorization":
-                        raise ScriptRuntimeError(
-                            f"Connection '{link}' needs to be re-authorized") from None
-                    if conn.status == "error":
-                        raise ScriptRuntimeError(
-                            f"Connection '{link}' could not refresh its access token: the "
-                            f"provider refused the client ({err.code}); check its client "
-                            "id and secret") from None
-                    message = (f"Connection '{link}' could not refresh its access token: "
-                               f"{_reason(err)}; try again later")
-                    self._failed[link] = (time.monotonic(), message)
-                    raise ScriptRuntimeError(message) from None
-                self._store_tokens(s, conn, cred, tokens, flow, "refresh", "system:refresh")
-                s.commit()
-                self._failed.pop(link, None)
-                self.refresh_count += 1
-                TOKEN_REFRESHES.labels(link, "ok").inc()
-                log.info("refreshed the token of connection %s (generation %d)", link,
-                         cred.generation)
-                fresh = self._decode(conn, cred)
-            self._cache[link] = fresh
-            return fresh
-
-    def _now(self) -> _dt.datetime:
-        return _dt.datetime.fromtimestamp(self._clock(), _dt.UTC)
-
-    def _refreshed_recently(self, cred: ConnectionCredential) -> bool:
-        """Whether the token was refreshed less than `min_refresh_interval` ago: then a
-        rejection does not refresh it again (a script can make an API refuse at will). A
-        refresh that failed does not count: the next run may recover at once, and within
-        a run the broker asks only once."""
-        at = cred.refreshed_at
-        if at is None:
-            return False
-        if at.tzinfo is None:  # SQLite hands back naive UTC
-            at = at.replace(tzinfo=_dt.UTC)
-        return self._clock() - at.timestamp() < self.min_refresh_interval
-
-    def _refresh_failed(self, s: Session, conn: Connection, err: TokenEndpointError) -> None:
-        link = conn.link_name
-        if err.code == "invalid_grant":
-            old = conn.status
-            conn.status = "needs_authorization"
-            conn.last_error = f"token refresh refused: {err}"
-            self._audit(s, link, "refresh_failed", "system:refresh",
-                        {"status": [old, "needs_authorization"], "error": err.code})
-        elif err.code in ("invalid_client", "unauthorized_client"):
-            old = conn.status
-            conn.status = "error"
-            conn.last_error = f"token refresh refused: {err}"
-            self._audit(s, link, "refresh_failed", "system:refresh",
-                        {"status": [old, "error"], "error": err.code})
-        else:
-            conn.last_error = f"token refresh failed: {err}"
-        conn.updated_at = utcnow()
-        s.commit()
-        self._forget(link)
-        TOKEN_REFRESHES.labels(link, "failed").inc()
-        log.warning("token refresh of connection %s failed: %s", link, err.code)
-
-    @contextmanager
-    def _thread_lock(self, link_name: str) -> Iterator[None]:
-        with self._locks_guard:
-            lock = self._locks.setdefault(link_name, threading.Lock())
-        with lock:
-            yield
-
     def _begin_exclusive(self, s: Session) -> None:
         # SQLite has no row locks: BEGIN IMMEDIATE takes the database's write lock before
         # the first read, which serializes refreshes across processes the same way.
@@ -799,24 +585,4 @@ class Registry:
                changes: dict[str, Any]) -> None:
         s.add(ConnectionAudit(link_name=link_name, action=action, actor=actor,
                               changes=changes, at=utcnow()))
-
-
-def _refusal(err: TokenEndpointError, what: str) -> str:
-    """The start of an authorization failure: a refusal, or a provider that failed."""
-    if err.code in ("network", "invalid_response") or (err.status or 0) >= 500:
-        return f"the token endpoint failed while exchanging {what}; try again"
-    return f"the provider refused {what}"
-
-
-def _reason(err: TokenEndpointError) -> str:
-    """Why a refresh failed, for the script: the provider's words are not repeated (they
-    come from outside), only what kind of failure it was."""
-    if err.code == "network":
-        return err.description or "the token endpoint could not be reached"
-    if err.code == "invalid_response":
-        return err.description or "the token endpoint's answer was not understood"
-    if err.status is not None and err.status >= 500:
-        return f"the token endpoint answered HTTP {err.status} ({err.code})"
-    return f"the token endpoint refused ({err.code})"
-
 

@@ -47,7 +47,8 @@ registry's token requests the same overall deadline.
 
 from __future__ import annotations
 
-__all__ = ["Broker", "OutgoingRequest", "RUNTIME_HEADERS", "deadline", "deadline_transport"]
+__all__ = ["Broker", "OutgoingRequest", "RUNTIME_HEADERS", "deadline", "deadline_transport",
+           "deadline_left"]
 
 import contextvars
 import logging
@@ -181,6 +182,13 @@ class _Backend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+def deadline_left() -> float | None:
+    """Seconds left before the deadline in force (None outside any): what a caller that
+    waits on someone else's work on behalf of a request may still spend."""
+    current = _DEADLINE.get()
+    return None if current is None else current - time.monotonic()
 
 
 @contextmanager

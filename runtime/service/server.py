@@ -207,9 +207,9 @@ def open_service(options: NodeOptions, url: str | None = None, *,
         plain.dispose()
     guards = SessionGuards.for_lease(options.lease)
     engine = make_engine(url, guards=guards)
-    # the registry keeps a credential row locked while it asks the provider for a new
-    # token (one refresher across nodes), for up to its token timeout: room for that
-    registry_engine = make_engine(url, guards=guards.allowing(_TOKEN_TIMEOUT))
+    # the registry's own engine: its token requests hold a lease on the credential row,
+    # never a transaction, so the node's guards apply to it unchanged
+    registry_engine = make_engine(url, guards=guards)
     # a node whose key cannot open the database's secrets refuses to start (KeyringError)
     registry = ServiceRegistry(registry_engine, keyring=require_node_key(registry_engine),
                                token_timeout=_TOKEN_TIMEOUT)

@@ -52,7 +52,10 @@ class Connection(Base):
 
 
 class ConnectionCredential(Base):
-    """The encrypted secrets and tokens of one connection (one row, locked to refresh)."""
+    """The encrypted secrets and tokens of one connection. A token refresh is claimed by a
+    lease on this row (`refresh_holder` until `refresh_until`, epoch seconds), so the
+    provider is asked once across nodes while no transaction stays open; a refresh that
+    failed for a passing reason leaves `refresh_failed_at` for the others that waited."""
 
     __tablename__ = "connection_credentials"
 
@@ -66,6 +69,9 @@ class ConnectionCredential(Base):
     generation: Mapped[int] = mapped_column(Integer, default=0)
     refreshed_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True),
                                                              nullable=True)
+    refresh_holder: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    refresh_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    refresh_failed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     connection: Mapped[Connection] = relationship(back_populates="credential")
 

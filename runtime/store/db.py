@@ -138,12 +138,6 @@ class SessionGuards:
         return cls(statement_timeout=third, lock_timeout=max(lease / 6, 0.5),
                    idle_in_transaction=third)
 
-    def allowing(self, seconds: float) -> SessionGuards:
-        """These guards with room for `seconds` more in every limit: for sessions that
-        hold a lock across a bounded wait of their own (a token request)."""
-        return SessionGuards(self.statement_timeout + seconds, self.lock_timeout + seconds,
-                             self.idle_in_transaction + seconds)
-
     def statements(self) -> list[str]:
         return [f"SET {name} = {int(seconds * 1000)}" for name, seconds in (
             ("statement_timeout", self.statement_timeout),

@@ -13,4 +13,5 @@ from connlab import (  # noqa: F401
     broker,
     run,
     connected,
+    shared_db,
 )

@@ -5,6 +5,7 @@ session-wide record of every secret and every output, for the final leak grep.
     lab        LabServer below: verifies OAuth 1, API keys and Basic server-side, echoes,
                redirects, drips slowly, sends big bodies; records every request it got
     registry   a Registry on a fresh SQLite file with a fresh key ring
+    shared_db  (url, schema) of a database several registries share: SQLite, PostgreSQL
     leaks      secrets handed out and outputs produced during the session
 """
 
@@ -16,11 +17,13 @@ import hmac
 import html
 import json
 import logging
+import os
 import secrets
 import shutil
 import textwrap
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, text
 
 from sluicegate.connections.keyring import Keyring, generate_key
 from sluicegate.connections.registry import Registry
@@ -370,6 +373,54 @@ def provider(leaks: Leaks) -> Iterator[LocalProvider]:
         server.stop()
         for bucket in (server.state.access, server.state.refresh):
             leaks.secrets.update(bucket)
+
+
+# ---- a database several processes share ----
+def _postgres_url() -> str | None:
+    """The test server (`SLUICE_TEST_POSTGRES_URL`, else 127.0.0.1:5432 database `test`
+    as postgres or root), or None when it cannot be reached."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    given = os.environ.get("SLUICE_TEST_POSTGRES_URL")
+    candidates = [given] if given else [f"postgresql://{user}@127.0.0.1:5432/test"
+                                        for user in ("postgres", "root")]
+    for url in candidates:
+        try:
+            with psycopg.connect(url, connect_timeout=2):
+                return url
+        except psycopg.Error:
+            continue
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path, leaks: Leaks
+              ) -> Iterator[tuple[str, str]]:
+    """(url, schema) of a database two processes (or registries) share: a SQLite file,
+    and PostgreSQL in a fresh schema (dropped afterwards)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+        leaks.databases.append(url)
+        yield url, "-"
+        return
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL is not reachable (SLUICE_TEST_POSTGRES_URL, else "
+                    "127.0.0.1:5432 database 'test'), or psycopg is not installed: the "
+                    "shared-database refresh was checked on SQLite only")
+    schema = f"sg_conn_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield url, schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
 
 
 # ---- registry, broker, runs ----------------------------------------------------------

@@ -1,6 +1,7 @@
 """Exactly one token refresh per connection, however many runs need it at once: 50
 threads of one process, two registries (nodes) on one database, and two processes on
-SQLite and on PostgreSQL (each waiter re-reads the locked credential row)."""
+SQLite and on PostgreSQL (one claims the refresh lease, the others wait for its
+generation)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,9 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from sluicegate.connections.keyring import Keyring, generate_key
 from sluicegate.connections.registry import Registry
@@ -98,51 +96,6 @@ def test_two_registries_on_one_database_refresh_once(
         engine.dispose()
 
 
-def _postgres_url() -> str | None:
-    """The test server (`SLUICE_TEST_POSTGRES_URL`, else 127.0.0.1:5432 database `test`
-    as postgres or root), or None when it cannot be reached."""
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    given = os.environ.get("SLUICE_TEST_POSTGRES_URL")
-    candidates = [given] if given else [f"postgresql://{user}@127.0.0.1:5432/test"
-                                        for user in ("postgres", "root")]
-    for url in candidates:
-        try:
-            with psycopg.connect(url, connect_timeout=2):
-                return url
-        except psycopg.Error:
-            continue
-    return None
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_db(request: pytest.FixtureRequest, tmp_path: Path, leaks: Leaks
-              ) -> Iterator[tuple[str, str]]:
-    """(url, schema) of a database two processes share; PostgreSQL in a fresh schema."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'shared.db'}"
-        leaks.databases.append(url)
-        yield url, "-"
-        return
-    url = _postgres_url()
-    if url is None:
-        pytest.skip("PostgreSQL is not reachable (SLUICE_TEST_POSTGRES_URL, else "
-                    "127.0.0.1:5432 database 'test'), or psycopg is not installed: the "
-                    "two-process refresh was checked on SQLite only")
-    schema = f"sg_conn_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield url, schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def test_two_processes_refresh_once(shared_db: tuple[str, str], provider: LocalProvider,
                                     tmp_path: Path, leaks: Leaks) -> None:
     url, schema = shared_db
@@ -176,7 +129,7 @@ def test_two_processes_refresh_once(shared_db: tuple[str, str], provider: LocalP
         assert [r["ok"] for r in reports] == [25, 25], reports
         assert provider.counts["refresh_token"] == 1
         assert all(r["generations"] == [2] for r in reports), reports
-        if schema != "-":  # the row lock really was PostgreSQL's
+        if schema != "-":  # the lease really was taken on PostgreSQL
             assert engine.dialect.name == "postgresql"
     finally:
         registry.close()
