@@ -20,13 +20,13 @@ and editor completion.
 from __future__ import annotations
 
 __all__ = ["Service", "SERVICES", "TASKS", "Task", "Param", "TaskSignature", "signatures",
-           "lookup", "namespaces", "request_for", "ApiRequest", "ApiResponse"]
+           "lookup", "namespaces", "request_for", "ApiRequest", "ApiResponse", "Pick"]
 
 from dataclasses import dataclass
 from typing import Any
 
 from . import billing, books, creator, crm, desk, people, projects, recruit, writer
-from .spec import ApiRequest, ApiResponse, Param, Task
+from .spec import ApiRequest, ApiResponse, Param, Pick, Task
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,8 @@ def signatures() -> dict[str, TaskSignature]:
 def request_for(name: str, *args: Any) -> tuple[Task, ApiRequest, str | None]:
     """What a task call sends, without sending it: the row, the built request and the
     connection named (None: the organization's own). With `row.shape(ApiResponse(status,
-    value))` a fake store answers it the way the vendor's task would (the workbench)."""
+    value, api.pick))` a fake store answers it the way the vendor's task would (the
+    workbench)."""
     from .runner import bind
 
     row = lookup(name)
