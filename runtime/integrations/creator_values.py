@@ -8,8 +8,9 @@ Record IDs, the record's own and those inside lookups, are 64-bit numbers the AP
 text: they become NUMBER, as Deluge has them (`Lookup == r.ID` needs the number).
 
 The answer does not say which fields are dates: date and date-time fields come as text in the
-application's date format (`creator_date_format` of the organization profile, Creator's
-default `dd-MMM-yyyy`; a date-time adds ` HH:mm:ss`). Such text becomes a DATE or DATETIME
+application's date format (`creator_date_format` of the organization map, else the
+organization's `date_format`, else Creator's default `dd-MMM-yyyy`; a date-time adds
+` HH:mm:ss`). Such text becomes a DATE or DATETIME
 only for a field known to be one: the system fields `Added_Time` and `Modified_Time`, and the
 fields the organization profile declares in `creator_fields`, by form:
 
@@ -53,9 +54,8 @@ class RecordTypes:
 def record_types(org: dict[str, Any], form: str) -> RecordTypes:
     """The typing of `form`'s records from the organization profile; a declaration that is
     not a map of field kinds is named (the profile is the user's to fix)."""
-    date_format = org.get("creator_date_format")
-    date_format = date_format if isinstance(date_format, str) and date_format.strip() \
-        else DEFAULT_DATE_FORMAT
+    date_format = next((f for f in (org.get("creator_date_format"), org.get("date_format"))
+                        if isinstance(f, str) and f.strip()), DEFAULT_DATE_FORMAT)
     declared = org.get("creator_fields")
     forms = declared if isinstance(declared, dict) else {}
     fields = forms.get(form) or {}

@@ -306,6 +306,11 @@ def test_the_applications_date_format_and_declared_kinds_come_from_the_profile(
                  {"organization": org})
     assert result.ok, result.error
     assert result.value == {"month": 6, "paid": True, "later": True}
+    # without creator_date_format, the organization's own date format
+    org_format = {**ORG, "date_format": "MM/dd/yyyy",
+                  "creator_fields": {"Orders": {"Due": "date"}}}
+    same = run("return Orders[ID == 1].Due.getDay();", {"organization": org_format})
+    assert same.ok and same.value == 7, same.error
     bad = run('r = Orders[ID == 1];', {"organization": {
         **ORG, "creator_fields": {"Orders": {"Due": "calendar"}}}})
     assert bad.error.message == (
