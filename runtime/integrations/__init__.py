@@ -14,19 +14,20 @@
 A task called without a connection argument uses the organization's own connection of its
 service (`SERVICES[kind].catalogue`, the catalogue service `zoho_<kind>`). `signatures()` is
 the public description of every task (parameters, return kind, a line of help) for `check`
-and editor completion.
+and editor completion: these tables' rows, and the `zoho.encryption.*` tasks the runtime
+computes itself (read from the rows it runs them with, `stdlib.encoding.ENCRYPTION_TASKS`).
 """
 
 from __future__ import annotations
 
 __all__ = ["Service", "SERVICES", "TASKS", "Task", "Param", "TaskSignature", "signatures",
-           "lookup", "namespaces", "request_for", "ApiRequest", "ApiResponse"]
+           "lookup", "namespaces", "request_for", "ApiRequest", "ApiResponse", "Pick"]
 
 from dataclasses import dataclass
 from typing import Any
 
 from . import billing, books, creator, crm, desk, people, projects, recruit, writer
-from .spec import ApiRequest, ApiResponse, Param, Task
+from .spec import ApiRequest, ApiResponse, Param, Pick, Task
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class TaskSignature:
     params: tuple[Param, ...]      # the trailing connection included, optional
     returns: str
     summary: str
-    service: str
+    service: str                   # a SERVICES kind, or "encryption" (no HTTP, no connection)
     reference: str
 
     @property
@@ -109,14 +110,45 @@ def signatures() -> dict[str, TaskSignature]:
     return kind, one line of help. Pure data; safe to call from any thread."""
     from .spec import CONNECTION
 
-    return {t.name: TaskSignature(t.name, (*t.params, CONNECTION), t.returns, t.summary,
-                                  t.service, t.reference) for t in TASKS}
+    found = {t.name: TaskSignature(t.name, (*t.params, CONNECTION), t.returns, t.summary,
+                                   t.service, t.reference) for t in TASKS}
+    found.update(_encryption_signatures())
+    return found
+
+
+# The vendor's page of each encryption task: .../functions/encryption/aesencode.html
+_ENCRYPTION_DOCS = "https://www.zoho.com/deluge/help/functions/encryption/"
+
+
+def _encryption_signatures() -> dict[str, TaskSignature]:
+    """`zoho.encryption.<name>` as the runtime dispatches it: the arity of its
+    `stdlib.encoding` row (the same row `stdlib.tasks` registers the task with), the
+    parameter names of the row's function, the first sentence of its description. Every
+    one gives TEXT (or null for null data) and takes no connection."""
+    import inspect
+
+    from sluicegate.stdlib.encoding import ENCRYPTION_TASKS
+
+    out: dict[str, TaskSignature] = {}
+    for row in ENCRYPTION_TASKS.values():
+        names = [p.name for p in inspect.signature(row.fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        most = row.max_args if row.max_args is not None else len(names)
+        names = names[:most] + [f"arg{i + 1}" for i in range(len(names), most)]
+        params = tuple(Param(n, ("any",), i >= row.min_args) for i, n in enumerate(names))
+        doc = " ".join((inspect.getdoc(row.fn) or "").split("\n\n", 1)[0].split())
+        summary = doc.split(". ", 1)[0].rstrip(".")
+        name = "zoho.encryption." + row.name
+        out[name] = TaskSignature(name, params, "TEXT", summary, "encryption",
+                                  f"{_ENCRYPTION_DOCS}{row.name.lower()}.html")
+    return out
 
 
 def request_for(name: str, *args: Any) -> tuple[Task, ApiRequest, str | None]:
     """What a task call sends, without sending it: the row, the built request and the
     connection named (None: the organization's own). With `row.shape(ApiResponse(status,
-    value))` a fake store answers it the way the vendor's task would (the workbench)."""
+    value, api.pick))` a fake store answers it the way the vendor's task would (the
+    workbench)."""
     from .runner import bind
 
     row = lookup(name)

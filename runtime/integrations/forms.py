@@ -11,8 +11,9 @@ statement is "Not supported in this runtime", naming what to set, as SPEC §4 sa
 `creator_reports` maps a form to the report its records are read through (the API reads
 records through reports; without an entry the form's default report `All_<Form>s`), and
 `creator_connection` may name the connection (else the organization's `zoho_creator`
-connection). A fetch gives a LIST of records (`RecordSet`); setting a field of a fetched
-record, or of the whole fetch, updates it in Creator at once. API errors raise, as a failed
+connection), `creator_date_format` and `creator_fields` say how fetched values are typed
+(`creator_values.py`). A fetch gives a LIST of records (`RecordSet`); setting a field of a
+fetched record, or of the whole fetch, updates it in Creator at once. API errors raise, as a failed
 statement does in the vendor's runtime.
 """
 
@@ -30,14 +31,16 @@ from typing import Any
 from sluicegate.errors import ScriptRuntimeError
 from sluicegate.limits import current
 from sluicegate.stdlib.builtin import Builtin
-from sluicegate.values import LIST, MAX_NUMBER, display, type_name
+from sluicegate.values import LIST, DateTime, display, type_name
 
 from . import lookup
+from .creator_values import record_id, record_types, typed_record
 from .criteria import render
 from .runner import send
 from .spec import ApiResponse
 
-ORG_KEYS = ("creator_owner", "creator_application", "creator_reports", "creator_connection")
+ORG_KEYS = ("creator_owner", "creator_application", "creator_reports", "creator_connection",
+            "creator_date_format", "creator_fields")
 _PAGE = 200            # the API's most records per request
 _MAX_RECORDS = 1000    # one fetch reads at most this many (five requests)
 _OK, _NO_RECORDS = 3000, 3100   # Creator API v2 status codes ("API Status Codes")
@@ -71,6 +74,7 @@ class _App:
     app: str
     reports: dict[str, str]
     connection: str | None
+    org: dict[str, Any]
 
     def report(self, form: str) -> str:
         return self.reports.get(form) or f"All_{form}s"
@@ -92,7 +96,7 @@ def _application(what: str) -> _App:
     reports = {display(k): display(v) for k, v in reports.items()} if isinstance(
         reports, dict) else {}
     link = org.get("creator_connection")
-    return _App(owner, app, reports, link if isinstance(link, str) and link else None)
+    return _App(owner, app, reports, link if isinstance(link, str) and link else None, org)
 
 
 def _send(task: str, app: _App, args: dict[str, Any]) -> ApiResponse:
@@ -118,23 +122,7 @@ def _checked(response: ApiResponse, what: str, app: _App, form: str) -> dict[str
                              f" (code {code if code is not None else response.status}){hint}")
 
 
-def _record_id(value: Any) -> Any:
-    """Creator IDs are 64-bit numbers (the API writes them as text): a NUMBER, as the
-    vendor's `insert into` gives, when it fits."""
-    text = display(value)
-    return int(text) if text.isdigit() and int(text) <= MAX_NUMBER else text
-
-
 # ---- fetch ---------------------------------------------------------------------------------
-def _typed(record: dict[str, Any]) -> dict[str, Any]:
-    """A record as Deluge sees it: the API writes the ID as text, Deluge has a NUMBER
-    (criteria such as `Lookup == r.ID` need the number). Other fields keep the API's
-    values: its answer does not say which text fields are numbers."""
-    if "ID" in record:
-        return {**record, "ID": _record_id(record["ID"])}
-    return record
-
-
 def _window(start: Any, end: Any) -> tuple[int, int | None]:
     """`range from a to b`: 1-based and inclusive; 0 counts as the first record, as scripts
     write `range from 0 to 0` for "the first one"."""
@@ -157,9 +145,11 @@ _DATE_FORMATS = ("%d-%b-%Y %H:%M:%S", "%d-%b-%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
-    """Creator answers every value as text: order numbers as numbers, dates as dates."""
+    """Order numbers as numbers and dates as dates, typed or written as text."""
     if value is None or value == "":
         return (3, "")
+    if isinstance(value, DateTime):
+        return (1, value.value.replace(tzinfo=None))
     text = display(value)
     try:
         return (0, Decimal(text))
@@ -180,6 +170,7 @@ def fetch(ctx: Any, form: str, parts: tuple[Any, ...] | None, values: list[Any],
     criteria = render(parts, values) if parts else None
     first, last = _window(start, end)
     report = app.report(form)
+    types = record_types(app.org, form)
     wanted = None if last is None else last - first + 1
     # Without a sort the API applies the window; with one, read every match and sort here.
     offset = 1 if sort else first
@@ -191,7 +182,8 @@ def fetch(ctx: Any, form: str, parts: tuple[Any, ...] | None, values: list[Any],
             f"fetch from {form}", app, form)
         page = answer.get("data") if answer.get("code") == _OK else []
         page = page if isinstance(page, list) else []
-        records.extend(CreatorRecord(form, _typed(r)) for r in page if isinstance(r, dict))
+        records.extend(CreatorRecord(form, typed_record(r, types))
+                       for r in page if isinstance(r, dict))
         if len(page) < limit or (not sort and wanted is not None and len(records) >= wanted):
             break
         if len(records) >= _MAX_RECORDS:
@@ -212,7 +204,7 @@ def insert(ctx: Any, form: str, fields: list[tuple[str, Any]]) -> Any:
                             {"form": form, "record": dict(fields)}),
                       f"insert into {form}", app, form)
     data = answer.get("data")
-    return _record_id(data.get("ID")) if isinstance(data, dict) else None
+    return record_id(data.get("ID")) if isinstance(data, dict) else None
 
 
 def delete(ctx: Any, form: str, parts: tuple[Any, ...] | None, values: list[Any]) -> None:

@@ -48,7 +48,8 @@ def _is_connection(param: Param, value: Any) -> bool:
         return False
     if "text" not in param.kinds and "any" not in param.kinds:
         return True  # TEXT where a NUMBER/MAP/FILE belongs: the vendor's trailing connection
-    return LINK_LIKE.match(value) is not None and param.optional
+    return (LINK_LIKE.match(value) is not None and param.optional
+            and value.lower() not in param.words)
 
 
 def bind(row: Task, args: tuple[Any, ...]) -> tuple[dict[str, Any], str | None]:
@@ -102,7 +103,7 @@ def send(service: str, api: ApiRequest, connection: str | None) -> ApiResponse:
     ctx = current()
     request = http_request(service, api, connection, ctx.system.get("service_roots", {}))
     response = send_request(ctx, request)
-    return ApiResponse(response.status, answer_value(response, api.as_file))
+    return ApiResponse(response.status, answer_value(response, api.as_file), api.pick)
 
 
 def call(row: Task, *args: Any) -> Any:

@@ -7,7 +7,7 @@ what scripts test with `get("code")` / `get("status")`.
 
 from __future__ import annotations
 
-__all__ = ["as_is", "records", "first_record", "details"]
+__all__ = ["as_is", "records", "picked_records", "first_record", "details"]
 
 from typing import Any
 
@@ -34,6 +34,22 @@ def records(response: ApiResponse) -> Any:
     if response.status == 204 or response.value == "":
         return []
     return response.value
+
+
+def picked_records(response: ApiResponse) -> Any:
+    """`records`, then only the part of them the request's `pick` names (an index range
+    inside the page asked for; the selected fields, with each record's `id`)."""
+    found = records(response)
+    pick = response.pick
+    if pick is None or not isinstance(found, list):
+        return found
+    end = None if pick.count is None else pick.skip + pick.count
+    found = found[pick.skip:end]
+    if pick.fields is not None:
+        keep = {f.lower() for f in pick.fields} | {"id"}
+        found = [{k: v for k, v in r.items() if str(k).lower() in keep}
+                 if isinstance(r, dict) else r for r in found]
+    return found
 
 
 def first_record(response: ApiResponse) -> Any:

@@ -8,15 +8,17 @@ task returns. The runner (`runner.py`) sends requests through the run's broker; 
 or the workbench can answer the same requests from a store instead.
 
 Parameters are written compactly, `"module:text, id:text, query:map|text?"`: a name, the
-kinds it accepts (`text number map list file any`, joined by `|`), `?` when optional. Every
+kinds it accepts (`text number map list file any`, joined by `|`), the words a TEXT parameter
+takes in brackets (`sort_order:text[asc/desc]?`: such a word is never read as the trailing
+connection), `?` when optional. Every
 task also takes a trailing connection link name, which the vendor puts last, after any
 optional argument; it is not written in the row.
 """
 
 from __future__ import annotations
 
-__all__ = ["Param", "ApiRequest", "ApiResponse", "Task", "task", "params", "seg", "text",
-           "query_pairs", "CONNECTION"]
+__all__ = ["Param", "Pick", "ApiRequest", "ApiResponse", "Task", "task", "params", "seg",
+           "text", "query_pairs", "CONNECTION"]
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,16 +38,33 @@ class Param:
     name: str
     kinds: tuple[str, ...]
     optional: bool = False
+    words: tuple[str, ...] = ()            # lower-case words it takes (`asc`, `desc`)
 
     @property
     def kind(self) -> str:
         return "|".join(self.kinds)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "optional": self.optional}
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind,
+                               "optional": self.optional}
+        if self.words:
+            out["words"] = list(self.words)
+        return out
 
 
 CONNECTION = Param("connection", ("text",), True)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The part of the answer's record LIST a task gives when the API cannot be asked for
+    exactly that part: `count` records after the first `skip` (an index range inside the
+    API page asked for), each with only `fields` (and its `id`) when the API cannot select
+    fields itself. None: all of them."""
+
+    skip: int = 0
+    count: int | None = None
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -62,15 +81,17 @@ class ApiRequest:
     files: list[tuple[str, str, str, bytes]] = field(default_factory=list)
     as_file: bool = False                 # the answer is a document (FILE), not JSON
     api: str | None = None                # another API root of the service (see runner)
+    pick: Pick | None = None              # what the shaper keeps of the records answered
 
 
 @dataclass(frozen=True)
 class ApiResponse:
     """The vendor's answer: its status and its body as a Deluge value (MAP, LIST, TEXT, or
-    FILE for requests with `as_file`)."""
+    FILE for requests with `as_file`), with the `pick` of the request it answers."""
 
     status: int
     value: Any
+    pick: Pick | None = None
 
 
 @dataclass(frozen=True)
@@ -97,17 +118,19 @@ class Task:
 
 
 def params(spec: str) -> tuple[Param, ...]:
-    """`"module:text, id:text, query:map|text?"` as Param rows."""
+    """`"module:text, id:text, sort_order:text[asc/desc]?"` as Param rows."""
     out = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
             continue
         name, _, kinds = part.partition(":")
         optional = kinds.endswith("?")
-        kind_list = tuple(kinds.rstrip("?").split("|"))
-        if not name or not set(kind_list) <= KINDS:
+        kinds, _, words = kinds.rstrip("?").partition("[")
+        kind_list = tuple(kinds.split("|"))
+        if not name or not set(kind_list) <= KINDS or (words and not words.endswith("]")):
             raise ValueError(f"bad parameter spec '{part}'")
-        out.append(Param(name.strip(), kind_list, optional))
+        word_list = tuple(w.lower() for w in words.rstrip("]").split("/") if w)
+        out.append(Param(name.strip(), kind_list, optional, word_list))
     return tuple(out)
 
 

@@ -243,3 +243,76 @@ def test_fetches_page_through_the_api_and_sort_as_creator_does(
     assert result.value == {"n": 250, "window": [201, 202, 203], "top": ["16", "16"]}
     gets = [q for m, _, q in creator.log if m == "GET"]
     assert len(gets) == 5  # two pages, one window, two pages
+
+
+# A record as the Creator REST API v2 answers it (https://www.zoho.com/creator/help/api/v2/
+# "Get Records"): JSON numbers for Number/Decimal fields, a list for a multi-select, maps for
+# the composite Name and Address and for a lookup, IDs and dates as text in the
+# application's date format.
+DOCUMENTED = {
+    "ID": "3888833000000114027", "Item": "Pen", "Qty": 3, "Price": 12.5,
+    "Name": {"display_value": "Mr. Jason Smith", "prefix": "Mr.", "first_name": "Jason",
+             "last_name": "Smith", "suffix": ""},
+    "Address": {"display_value": "Oslo, Norway", "district_city": "Oslo",
+                "country": "Norway", "postal_code": "0150"},
+    "Colors": ["Red", "Blue"],
+    "Customer": {"ID": "3888833000000114100", "display_value": "Zylker"},
+    "Tags": [{"ID": "3888833000000114200", "display_value": "rush"}],
+    "Due": "07-Jun-2020", "Shipped": "09-Jun-2020", "Weight": "4",
+    "Added_Time": "05-Jun-2020 10:15:00",
+}
+
+
+def test_fetched_records_carry_typed_values_for_arithmetic_and_dates(
+        creator: FakeCreator, run: Runner) -> None:
+    creator.records[DOCUMENTED["ID"]] = dict(DOCUMENTED)
+    creator.records["3888833000000114028"] = {**DOCUMENTED, "ID": "3888833000000114028",
+                                              "Qty": 2, "Price": 0.25, "Weight": "x"}
+    org = {**ORG, "creator_fields": {"Orders": {"Due": "date", "Weight": "number"}}}
+    result = run('''
+        total = 0;
+        weights = List();
+        for each r in Orders[Qty > 0] sort by Qty desc
+        {
+            total = total + r.Qty * r.Price;
+            weights.add(r.Weight);
+        }
+        r = Orders[Qty == 3];
+        return {"total": total, "next": r.Qty + 1, "due": r.Due.addDay(1).toString("yyyy-MM-dd"),
+                "days": daysBetween(r.Added_Time, r.Due), "added": r.Added_Time.getHour(),
+                "shipped": r.Shipped, "first": r.Name.get("first_name"),
+                "city": r.Address.get("district_city"), "colors": r.Colors.size(),
+                "customer": r.Customer.get("ID") + 1, "tag": r.Tags.get(0).get("ID"),
+                "weights": weights, "id": r.ID - 27};
+    ''', {"organization": org})
+    assert result.ok, result.error
+    assert result.value == {
+        "total": 38, "next": 4, "due": "2020-06-08", "days": 2, "added": 10,
+        "shipped": "09-Jun-2020",      # not declared a date: the API's text
+        "first": "Jason", "city": "Oslo", "colors": 2,
+        "customer": 3888833000000114101, "tag": 3888833000000114200,
+        "weights": [4, "x"],           # declared a number; "x" is not one, kept as text
+        "id": 3888833000000114000}
+
+
+def test_the_applications_date_format_and_declared_kinds_come_from_the_profile(
+        creator: FakeCreator, run: Runner) -> None:
+    creator.records["1"] = {"ID": "1", "Due": "06/07/2020", "Paid": "true",
+                            "Modified_Time": "06/08/2020 09:30:00"}
+    org = {**ORG, "creator_date_format": "MM/dd/yyyy",
+           "creator_fields": {"Orders": {"Due": "date", "Paid": "boolean"}}}
+    result = run('r = Orders[ID == 1]; return {"month": r.Due.getMonth(), '
+                 '"paid": r.Paid && true, "later": r.Modified_Time > r.Due};',
+                 {"organization": org})
+    assert result.ok, result.error
+    assert result.value == {"month": 6, "paid": True, "later": True}
+    # without creator_date_format, the organization's own date format
+    org_format = {**ORG, "date_format": "MM/dd/yyyy",
+                  "creator_fields": {"Orders": {"Due": "date"}}}
+    same = run("return Orders[ID == 1].Due.getDay();", {"organization": org_format})
+    assert same.ok and same.value == 7, same.error
+    bad = run('r = Orders[ID == 1];', {"organization": {
+        **ORG, "creator_fields": {"Orders": {"Due": "calendar"}}}})
+    assert bad.error.message == (
+        "creator_fields of the organization profile: Orders.Due is 'calendar', not one of "
+        "boolean, date, datetime, decimal, number, text")

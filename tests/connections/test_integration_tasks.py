@@ -137,6 +137,8 @@ CREATOR_OK = {"code": 3000, "data": {"ID": "3888833000000114027"},
               "message": "Data Added Successfully!"}
 CREATOR_ROWS = {"code": 3000, "data": [{"ID": "1", "Status": "Open"}]}
 DESK_ORG = {"orgId": "6470"}
+CANDIDATES = [{"id": "51", "Last_Name": "Roe", "Website": None, "Email": "roe@zylker.com"},
+              {"id": "52", "Last_Name": "Doe", "Website": None, "Email": "doe@zylker.com"}]
 
 CASES: list[Case] = [
     # ---- CRM (https://www.zoho.com/crm/developer/docs/api/v2/) ---------------------------
@@ -342,6 +344,47 @@ CASES: list[Case] = [
     Case("zoho.recruit.updateRecord", 'zoho.recruit.updateRecord("Candidates", "31", '
          '{"City": "Oslo"}, false, "fake")', "PUT", "/recruit/v2/Candidates/31", DETAILS,
          json_body={"data": [{"City": "Oslo"}], "trigger": []}, reply=WRITTEN),
+    # https://www.zoho.com/deluge/help/recruit/fetch-records.html ("(Last Name,Website,
+    # Email)") onto https://www.zoho.com/recruit/developer-guide/apiv2/get-records.html
+    Case("zoho.recruit.getRecords", 'zoho.recruit.getRecords("Candidates", 1, 2, '
+         '"(Last Name,Website,Email)", "Last Name", "desc", "fake")', "GET",
+         "/recruit/v2/Candidates", CANDIDATES,
+         query={"page": "1", "per_page": "2", "fields": "Last_Name,Website,Email",
+                "sort_by": "Last_Name", "sort_order": "desc"},
+         reply={"data": CANDIDATES, "info": {"per_page": 2, "count": 2, "page": 1,
+                                             "more_records": True}}),
+    # fromIndex 5 to toIndex 7: page 2 of 4 records, the last one dropped
+    Case("zoho.recruit.getRecords", 'zoho.recruit.getRecords("Candidates", 5, 7, "fake")',
+         "GET", "/recruit/v2/Candidates", [{"id": str(i)} for i in (5, 6, 7)],
+         query={"page": "2", "per_page": "4"},
+         reply={"data": [{"id": str(i)} for i in (5, 6, 7, 8)],
+                "info": {"per_page": 4, "count": 4, "page": 2, "more_records": True}}),
+    # https://www.zoho.com/deluge/help/recruit/search-records.html ("<fieldName>|<operator>|
+    # <fieldValue>") onto https://www.zoho.com/recruit/developer-guide/apiv2/search-records.html;
+    # without indexes getSearchRecords' defaults, fromIndex 1 and toIndex 20
+    Case("zoho.recruit.searchRecords", 'zoho.recruit.searchRecords("Candidates", '
+         '"(Current Employer|=|Zylker)", "fake")', "GET", "/recruit/v2/Candidates/search",
+         CANDIDATES, query={"criteria": "(Current_Employer:equals:Zylker)", "page": "1",
+                            "per_page": "20"},
+         reply={"data": CANDIDATES, "info": {"per_page": 20, "count": 2, "page": 1,
+                                             "more_records": False}}),
+    # the v2 page's own example, "((Last_Name:equals:Burns\,B)and(First_Name:starts_with:M))",
+    # written as the task's conditions; selectColumns kept by the task (v2 search has no
+    # `fields`), each record with its id
+    Case("zoho.recruit.searchRecords", 'zoho.recruit.searchRecords("Candidates", '
+         '"(Last Name|=|Burns,B)and(First Name|starts with|M*)", 1, 5, "(First Name,Email)", '
+         '"fake")', "GET", "/recruit/v2/Candidates/search",
+         [{"id": "61", "First_Name": "Mia", "Email": "mia@zylker.com"}],
+         query={"criteria": "((Last_Name:equals:Burns\\,B)and(First_Name:starts_with:M))",
+                "page": "1", "per_page": "5"},
+         reply={"data": [{"id": "61", "First_Name": "Mia", "Last_Name": "Burns,B",
+                          "Email": "mia@zylker.com", "City": "Oslo"}]}),
+    # no match: HTTP 204 without a body, an empty LIST
+    Case("zoho.recruit.searchRecords", 'zoho.recruit.searchRecords("Candidates", '
+         '"(Email|=|nobody@zylker.com)", 1, 10, "fake")', "GET",
+         "/recruit/v2/Candidates/search", [],
+         query={"criteria": "(Email:equals:nobody@zylker.com)", "page": "1",
+                "per_page": "10"}, status=204, reply=b""),
 ]
 
 
@@ -531,15 +574,53 @@ def test_arguments_of_the_wrong_kind_are_named() -> None:
                                      "map needs 'id'")
 
 
+def test_recruit_indexes_and_conditions_that_v2_cannot_express_are_refused_by_name() -> None:
+    from sluicegate.engine import Runtime
+
+    rt = Runtime()
+    contains = rt.run('return zoho.recruit.searchRecords("Candidates", '
+                      '"(Email|contains|*@zylker.com*)", "recruit");')
+    assert contains.error.message == (
+        "Not supported in this runtime: zoho.recruit.searchRecords: the operator 'contains' "
+        "of '(Email|contains|*@zylker.com*)': the Recruit API v2 searches only with = "
+        "(equals) and starts with")
+    assert contains.error.line == 1
+    spread = rt.run('return zoho.recruit.getRecords("Candidates", 101, 300, "recruit");')
+    assert spread.error.message.startswith(
+        "Not supported in this runtime: zoho.recruit.getRecords records 101 to 300: the "
+        "Recruit API v2 reads pages of at most 200 records and no page holds them all")
+    backwards = rt.run('return zoho.recruit.getRecords("Candidates", 9, 3);')
+    assert backwards.error.message == "zoho.recruit.getRecords: toIndex 3 is before fromIndex 9"
+    shapeless = rt.run('return zoho.recruit.searchRecords("Candidates", "Email=a@b.c");')
+    assert shapeless.error.message == ("zoho.recruit.searchRecords: the searchCondition "
+                                       "'Email=a@b.c' is not written (field|operator|value)")
+
+
+def test_recruit_index_ranges_map_to_the_smallest_page_that_holds_them() -> None:
+    from sluicegate.integrations import Pick, request_for
+
+    def sent(*args: object) -> tuple[dict[str, str], Pick | None, str | None]:
+        _, api, connection = request_for("zoho.recruit.getRecords", "Candidates", *args)
+        return dict(api.query), api.pick, connection
+
+    assert sent(201, 400) == ({"page": "2", "per_page": "200"}, Pick(0, 200), None)
+    assert sent(1, 500) == ({"page": "1", "per_page": "200"}, Pick(0, 200), None)  # 200 most
+    assert sent(150, 250) == ({"page": "2", "per_page": "125"}, Pick(24, 101), None)
+    # the trailing sort order is a sort order, not the connection; "all" is a selectColumns
+    query, _, connection = sent(1, 10, "all", "Email", "desc")
+    assert connection is None and query["sort_order"] == "desc" and "fields" not in query
+    assert sent(1, 10, "recruit")[2] == "recruit"
+
+
 def test_signatures_describe_every_task_with_its_connection() -> None:
     sigs = signatures()
-    assert set(sigs) == {t.name for t in TASKS}
+    assert {n for n in sigs if not n.startswith("zoho.encryption.")} == {t.name for t in TASKS}
     search = sigs["zoho.desk.searchRecords"].to_json()
     assert [p["name"] for p in search["params"]] == ["org_id", "module", "query", "from",
                                                      "limit", "connection"]
     assert (search["min_args"], search["max_args"], search["returns"]) == (2, 6, "MAP")
     assert search["reference"].startswith("https://www.zoho.com/deluge/help/desk/")
-    assert {s.service for s in sigs.values()} == set(SERVICES)
+    assert {s.service for s in sigs.values()} == set(SERVICES) | {"encryption"}
 
 
 def test_invokeapi_reaches_every_service_through_its_organization_connection(

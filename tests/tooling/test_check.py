@@ -98,6 +98,34 @@ def test_method_and_task_argument_counts() -> None:
     ]
 
 
+def test_encryption_tasks_are_checked_with_the_arity_the_runtime_runs_them_with(
+        tmp_path: Path) -> None:
+    """`zoho.encryption.*` come from `integrations.signatures()`, which reads the rows the
+    runtime dispatches them with: `sluice check` and a run count the same."""
+    from sluicegate.integrations import signatures
+    from sluicegate.stdlib.encoding import ENCRYPTION_TASKS
+
+    sigs = signatures()
+    for row in ENCRYPTION_TASKS.values():
+        sig = sigs["zoho.encryption." + row.name]
+        assert (sig.min_args, sig.max_args, sig.service) == (row.min_args, row.max_args,
+                                                             "encryption")
+    assert [p.name for p in sigs["zoho.encryption.hmacsha256"].params] == ["key", "data",
+                                                                           "output"]
+    script = tmp_path / "sign.dg"
+    script.write_text('sig = zoho.encryption.hmacsha256("secret");\ninfo sig;\n'
+                      'info zoho.encryption.base64Encode("a", "UTF-8");\n', encoding="utf-8")
+    done = subprocess.run([SLUICE, "check", str(script)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("sign.dg:1:23: error: Task 'zoho.encryption.hmacsha256' expects 2 to 3 "
+            "arguments (key, data, output) but got 1") in done.stdout
+    assert "sign.dg:3:" not in done.stdout  # base64Encode(data, charset): two are fine
+    ran = Runtime().run('return zoho.encryption.hmacsha256("secret");')
+    assert ran.error is not None and ran.error.message == (
+        "Function 'zoho.encryption.hmacsha256' expects 2 to 3 arguments but got 1")
+
+
 def test_unknown_zoho_tasks() -> None:
     found = _found('info zoho.crm.getRecordz("Leads");\ninfo zoho.cliq.postToChannel("a", "b");\n')
     # a near miss of a known task is a typo: an error, with the fix

@@ -96,7 +96,15 @@ def test_completion_by_context() -> None:
         assert crm_items["getRecordById"].detail.startswith("zoho.crm.getRecordById(module, ")
         zoho = await complete(SCRIPT.replace("    info r;\n", "    info r;\n    x = zoho.\n"),
                               13, 13)
-        assert {"crm", "books", "currentdate"} <= set(zoho)
+        assert {"crm", "books", "currentdate", "encryption"} <= set(zoho)
+        # the encryption tasks, with the parameters the runtime counts
+        crypt = SCRIPT.replace("    info r;\n", "    info r;\n    x = zoho.encryption.\n")
+        crypt_items = {i.label: i for i in await items(crypt, 13, 24)}
+        assert {"base64Encode", "base64Decode", "urlEncode", "urlDecode", "hmacsha1",
+                "hmacsha256", "hmacsha512", "md5", "sha256", "sha512", "aesEncode",
+                "aesDecode"} <= set(crypt_items)
+        assert crypt_items["hmacsha256"].detail.startswith(
+            "zoho.encryption.hmacsha256(key, data, [output])")
         # words: keywords, built-ins, variables, inputs and user functions
         words = await complete(SCRIPT.replace("    info r;\n", "    info r;\n    x = \n"), 13, 8)
         assert {"if", "return", "ifnull", "clean", "invoice", "standalone.label"} <= set(words)
