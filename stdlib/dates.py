@@ -826,6 +826,33 @@ def _to_string_of_text_or_millis(receiver: Any, pattern: Any = None,
     return _to_string(value, pattern, zone_name)
 
 
+def _to_date_time_string(receiver: Any, pattern: Any = None, zone_name: Any = None) -> str:
+    """toDateTimeString([dateTimeFormat [, timeZone]]): a NUMBER of milliseconds since
+    1970-01-01 00:00:00 UTC (what unixEpoch returns), a DATETIME or date text, as text in
+    a Java SimpleDateFormat pattern (without one, the display form `dd-MMM-yyyy
+    HH:mm:ss`), in timeZone (default: the run's zone; an unknown zone means GMT, as Java's
+    TimeZone does); daylight saving applies, names are English. Zoho Deluge docs:
+    https://www.zoho.com/deluge/help/functions/datetime/todatetimestring.html ("used to
+    handle Unix epoch conversion"; "<input_data>.toDateTimeString(<dateTimeFormat>,
+    <timeZone>)"). The page does not say seconds or milliseconds: milliseconds, as every
+    other Deluge epoch number (unixEpoch, toString/toTime of a NUMBER)."""
+    fname = "toDateTimeString"
+    if type(receiver) is int:
+        value = DateTime(_from_millis(fname, receiver), False)
+    else:
+        value = _receiver(fname, receiver)
+    pattern_text = None if pattern is None else want_text(fname, 1, pattern)
+    zone = current().timezone if zone_name is None else \
+        zone_named(want_text(fname, 2, zone_name)) or _UTC
+    try:
+        instant = value.value.astimezone(zone)
+    except (OverflowError, ValueError):
+        raise _out_of_range(fname) from None
+    if pattern_text is None:
+        return display(DateTime(instant, False))
+    return format_pattern(instant, pattern_text)
+
+
 def _is_date(value: Any) -> bool:
     """isDate(): true for a DATETIME and for text holding a date in a supported layout, false
     for anything else. Zoho Deluge docs: Common functions > isDate."""
@@ -872,6 +899,7 @@ METHODS: list[Builtin] = [
     method("toTime", _to_time, ("DATETIME", "TEXT", "NUMBER"), 0, 2),
     method(("toString", "toText"), _to_string, "DATETIME", 0, 2),
     method(("toString", "toText"), _to_string_of_text_or_millis, ("TEXT", "NUMBER"), 0, 2),
+    method("toDateTimeString", _to_date_time_string, ("NUMBER", "DATETIME", "TEXT"), 0, 2),
     method("isDate", _is_date, ANY, 0),
 ]
 
