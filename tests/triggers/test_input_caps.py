@@ -15,6 +15,7 @@ from sluicegate.store.db import make_engine
 from sluicegate.triggers import Actor, open_triggers
 from sluicegate.triggers.errors import InvalidField
 from sluicegate.triggers.history import cap_inputs, input_cap_from_environment
+from sluicegate.triggers.queue import RunQueue
 from sluicegate.triggers.setup import Triggers
 from sqlalchemy import text
 
@@ -168,3 +169,21 @@ def _post_big_bodies(triggers: Triggers, echo: str) -> None:
         row = s.execute(text("select http, logs, mail, error, stats from runs "
                              "where id = :id"), {"id": out.run_id}).one()
     assert sum(len(v or "") for v in row) < 20_000     # neither body
+
+
+def test_a_queued_run_shows_cut_inputs_at_once_and_runs_with_all_of_them(
+        triggers: Triggers) -> None:
+    triggers.catalog.save("size", "return payload.length();", kind="function")
+    live, inputs = triggers.launcher.prepare_function("size", {"payload": "z" * 2_000_000},
+                                                      actor=ME)
+    queue = RunQueue(triggers.sessions, triggers.launcher, clock=triggers.clock)
+    run_id = queue.enqueue(live, inputs, trigger="function", actor=ME)
+    queued = triggers.history.get(run_id)
+    assert queued.status == "queued" and queued.inputs_truncated["cap"] == 1024 * 1024
+    assert _stored_inputs_bytes(triggers, run_id) <= 1024 * 1024
+    assert queue.run_due() == 1
+    done = triggers.history.get(run_id)
+    assert (done.status, done.return_value) == ("success", 2_000_000)
+    assert done.inputs_truncated["bytes"] > 2_000_000
+    with pytest.raises(InvalidField, match="cannot be replayed"):
+        triggers.launcher.replay(run_id, actor=ME)
