@@ -211,6 +211,10 @@ _ENVIRONMENT = """environment (see the README for all):
   SLUICE_AUTHORIZE_TIMEOUT, SLUICE_ACTOR,
   SLUICE_SMTP_URL, SLUICE_SMTP_PASSWORD   deliver sendmail (sluice serve --help)
   SLUICE_LOG_FORMAT                       json or text logs of serve and worker
+  SLUICE_RUN_FIELD_BYTES, SLUICE_RUN_INPUT_BYTES
+                                          what a run record keeps of each field (64 KB)
+                                          and of the inputs (1 MB of JSON; cut inputs
+                                          cannot be replayed)
 """
 
 

@@ -28,12 +28,13 @@ from sluicegate.values import (
 )
 
 from . import (
-    dates, encoding, files, jsonvalues, lists, maps, nulls, numbers, tasks, text, xpath,
+    dateconvert, dates, encoding, files, jsonvalues, lists, maps, nulls, numbers, tasks, text,
+    xpath,
 )
 from .builtin import ANY, Builtin
 
-_MODULES = (nulls, text, xpath, numbers, lists, maps, dates, jsonvalues, encoding, files,
-            tasks)
+_MODULES = (nulls, text, xpath, numbers, lists, maps, dates, dateconvert, jsonvalues, encoding,
+            files, tasks)
 _TYPES = (TEXT, NUMBER, DECIMAL, BOOLEAN, NULL, DATETIME, LIST, MAP, COLLECTION, FILE, ANY)
 
 METHODS: dict[str, dict[str, Builtin]] = {t: {} for t in _TYPES}

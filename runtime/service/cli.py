@@ -428,9 +428,19 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     for key in ("inputs", "return", "error", "stats", "http", "mail"):
         if data.get(key) not in (None, [], {}):
             sys.stdout.write(f"{key + ':':<13}{to_json_text(data[key])}\n")
+        if key == "inputs" and record.inputs_truncated is not None:
+            sys.stdout.write(f"{'':<13}{_inputs_cut(record.inputs_truncated)}\n")
     if record.logs:
         sys.stdout.write("logs:\n" + "".join(f"  {line}\n" for line in record.logs))
     return 0
+
+
+def _inputs_cut(marker: dict[str, Any]) -> str:
+    left_out = marker.get("keys_left_out")
+    return (f"(inputs cut when stored: {marker.get('bytes', 0):,} bytes of JSON, over the "
+            f"cap of {marker.get('cap', 0):,} (SLUICE_RUN_INPUT_BYTES)"
+            + (f", {left_out} keys left out" if left_out else "")
+            + "; this run cannot be replayed)")
 
 
 def cmd_runs_replay(args: argparse.Namespace) -> int:
@@ -559,7 +569,8 @@ def _node_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-days", type=_non_negative_int, default=30, metavar="DAYS",
                    help="retention: delete runs older than this (default 30; 0 keeps all); "
                         "each field of a run record is cut at SLUICE_RUN_FIELD_BYTES "
-                        "(default 65536)")
+                        "(default 65536), its inputs at SLUICE_RUN_INPUT_BYTES of JSON "
+                        "(default 1048576; a run whose inputs were cut cannot be replayed)")
     p.add_argument("--keep-runs", type=_non_negative_int, default=100_000, metavar="N",
                    help="retention: keep at most the newest N runs (default 100000; 0 keeps "
                         "all)")
@@ -712,7 +723,11 @@ def register(sub: Any) -> None:
     p.add_argument("id", type=_positive_int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_guarded(cmd_runs_show))
-    p = rsub.add_parser("replay", help="run again with the recorded inputs")
+    p = rsub.add_parser("replay", help="run again with the recorded inputs",
+                        description="Run a recorded run again with its stored inputs. A run "
+                        "whose inputs were over SLUICE_RUN_INPUT_BYTES (default 1048576 "
+                        "bytes of JSON) was stored with its inputs cut and is refused "
+                        "(exit 2).")
     p.add_argument("id", type=_positive_int)
     p.add_argument("--version", choices=("original", "current"), default="original",
                    help="the version the run used (default) or the published one")

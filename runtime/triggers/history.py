@@ -8,13 +8,18 @@ each text of the HTTP trace and of the mail outbox (to a quarter of it). Logs ke
 `max_log_bytes` bytes (then one note says how many were dropped); the trace and the
 outbox keep their first entries that fit (`stats.http_truncated` and `mail_truncated`
 count the rest); the return value is kept whole up to `max_return_bytes` of JSON, else a
-note replaces it. Inputs are kept whole (replays need them), secret-looking keys redacted.
+note replaces it. Inputs are kept whole (replays need them) up to `max_input_bytes` of JSON
+(1 MB by default, `SLUICE_RUN_INPUT_BYTES`), secret-looking keys redacted; larger inputs
+are stored cut (their texts cut, then the keys that still do not fit replaced by a note)
+and the record says so in `inputs_truncated` with their full size: such a run cannot be
+replayed, since its inputs are no longer the ones it ran with.
 """
 
 from __future__ import annotations
 
-__all__ = ["FIELD_BYTES_ENV", "RetentionPolicy", "RunHistory", "RunRecord", "cap_logs",
-           "cut_text", "field_cap_from_environment"]
+__all__ = ["FIELD_BYTES_ENV", "INPUT_BYTES_ENV", "RetentionPolicy", "RunHistory", "RunRecord",
+           "cap_inputs", "cap_logs", "cut_text", "field_cap_from_environment",
+           "input_cap_from_environment"]
 
 import datetime as _dt
 import os
@@ -70,6 +75,13 @@ class RunRecord:
     node: str
     actor: str
 
+    @property
+    def inputs_truncated(self) -> dict[str, Any] | None:
+        """`{"bytes": N, "cap": C}` when the stored inputs were cut (N bytes of JSON over
+        the cap C), else None."""
+        marker = self.stats.get(INPUTS_TRUNCATED)
+        return marker if isinstance(marker, dict) else None
+
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "trigger": self.trigger, "script": self.script_name,
                 "version": self.script_version, "status": self.status,
@@ -85,8 +97,10 @@ class RunRecord:
                 "state": self.status if self.status in ("queued", "running") else "finished",
                 "return": self.return_value,
                 "logs": self.logs, "error": self.error, "mail": self.mail, "http": self.http,
-                "stats": self.stats, "trigger": self.trigger, "script": self.script_name,
+                "stats": {k: v for k, v in self.stats.items() if k != INPUTS_TRUNCATED},
+                "trigger": self.trigger, "script": self.script_name,
                 "version": self.script_version, "inputs": self.inputs,
+                "inputs_truncated": self.inputs_truncated,
                 "logs_truncated": self.logs_truncated,
                 "started_at": self.started_at.isoformat(),
                 "finished_at": self.finished_at.isoformat(),
@@ -97,7 +111,11 @@ class RunRecord:
 
 FIELD_BYTES_ENV = "SLUICE_RUN_FIELD_BYTES"
 DEFAULT_FIELD_BYTES = 64 * 1024
+INPUT_BYTES_ENV = "SLUICE_RUN_INPUT_BYTES"
+DEFAULT_INPUT_BYTES = 1024 * 1024
 _MIN_FIELD_BYTES = 1024
+# the key of the stats column that marks cut inputs (shown as the run's `inputs_truncated`)
+INPUTS_TRUNCATED = "inputs_truncated"
 # A line cut to fit the room left is worth keeping only if that room is this large.
 _MIN_PIECE = 64
 
@@ -105,12 +123,22 @@ _MIN_PIECE = 64
 def field_cap_from_environment() -> int:
     """`SLUICE_RUN_FIELD_BYTES`, or 64 KB; InvalidField names the variable when it is not
     a whole number of at least 1024."""
-    text = os.environ.get(FIELD_BYTES_ENV, "").strip()
+    return _bytes_setting(FIELD_BYTES_ENV, DEFAULT_FIELD_BYTES)
+
+
+def input_cap_from_environment() -> int:
+    """`SLUICE_RUN_INPUT_BYTES`, or 1 MB: the most JSON a run record keeps of its inputs;
+    InvalidField names the variable when it is not a whole number of at least 1024."""
+    return _bytes_setting(INPUT_BYTES_ENV, DEFAULT_INPUT_BYTES)
+
+
+def _bytes_setting(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
     if not text:
-        return DEFAULT_FIELD_BYTES
+        return default
     if not text.isdigit() or int(text) < _MIN_FIELD_BYTES:
-        raise InvalidField(FIELD_BYTES_ENV, f"must be a whole number of bytes, at least "
-                                            f"{_MIN_FIELD_BYTES}, not {text!r}")
+        raise InvalidField(name, f"must be a whole number of bytes, at least "
+                                 f"{_MIN_FIELD_BYTES}, not {text!r}")
     return int(text)
 
 
@@ -151,6 +179,41 @@ def _first_that_fit(items: list[Any], max_bytes: int) -> tuple[list[Any], int]:
     return kept, len(items) - len(kept)
 
 
+def _json_bytes(value: Any) -> int:
+    return len(to_json_text(value).encode("utf-8", "surrogatepass"))
+
+
+def cap_inputs(inputs: Mapping[str, Any], max_bytes: int) -> \
+        tuple[dict[str, Any], dict[str, Any] | None]:
+    """`inputs` and None when their JSON fits `max_bytes`; else a cut copy that fits, and
+    the marker `{"bytes": full size, "cap": max_bytes}`.
+
+    The copy keeps the keys in order: each value with its texts cut to a quarter of the
+    cap while it fits the room left, else a note with the value's size in its place; keys
+    past the point where not even a note fits are left out (`keys_left_out` counts them)."""
+    size = _json_bytes(dict(inputs))
+    if size <= max_bytes:
+        return dict(inputs), None
+    kept: dict[str, Any] = {}
+    used = 2                                    # the braces
+    left_out = 0
+    for key, value in inputs.items():
+        cut = _cut_texts(value, max_bytes // 4)
+        entry = _json_bytes({key: cut}) - 1     # `"key":value` and a comma
+        if used + entry > max_bytes:
+            cut = f"[not stored: {_json_bytes(value):,} bytes of JSON]"
+            entry = _json_bytes({key: cut}) - 1
+            if used + entry > max_bytes:
+                left_out += 1
+                continue
+        kept[key] = cut
+        used += entry
+    marker: dict[str, Any] = {"bytes": size, "cap": max_bytes}
+    if left_out:
+        marker["keys_left_out"] = left_out
+    return kept, marker
+
+
 def cap_logs(logs: list[str], max_lines: int, max_bytes: int) -> tuple[list[str], bool]:
     """The first lines of `logs` that fit both caps, and a note when some were dropped; a
     line too long for the room left is kept cut (and marked) when the room is worth it."""
@@ -179,9 +242,11 @@ class RunHistory:
     def __init__(self, sessions: sessionmaker[Session], *, max_log_lines: int = 2000,
                  max_log_bytes: int | None = None,
                  max_return_bytes: int = 1024 * 1024,
-                 max_field_bytes: int = DEFAULT_FIELD_BYTES) -> None:
+                 max_field_bytes: int = DEFAULT_FIELD_BYTES,
+                 max_input_bytes: int = DEFAULT_INPUT_BYTES) -> None:
         self.sessions = sessions
         self.max_field_bytes = max_field_bytes
+        self.max_input_bytes = max_input_bytes
         self.max_log_lines = max_log_lines
         self.max_log_bytes = max_field_bytes if max_log_bytes is None else max_log_bytes
         self.max_return_bytes = max_return_bytes
@@ -210,9 +275,12 @@ class RunHistory:
             value = (f"[return value not stored: {size} bytes of JSON, over the cap of "
                      f"{self.max_return_bytes}]")
             stats["return_truncated"] = True
+        stored, cut = self.stored_inputs(inputs)
+        if cut is not None:
+            stats[INPUTS_TRUNCATED] = cut
         run = Run(trigger=trigger, script_id=script_id, script_name=script_name,
                   script_version=script_version, status=result.status,
-                  inputs=redact(dict(inputs)), logs=logs, logs_truncated=truncated,
+                  inputs=stored, logs=logs, logs_truncated=truncated,
                   return_value=value, error=error, stats=stats, http=http, mail=mail,
                   started_at=started_at, finished_at=finished_at, node=node, actor=actor,
                   **extra)
@@ -220,6 +288,11 @@ class RunHistory:
         run.outbox = outbox_rows(list(result.mail),  # type: ignore[attr-defined]
                                  deliver=bool(os.environ.get("SLUICE_SMTP_URL")))
         return run
+
+    def stored_inputs(self, inputs: Mapping[str, Any]) -> \
+            tuple[dict[str, Any], dict[str, Any] | None]:
+        """What a record keeps of `inputs`: redacted, capped (`cap_inputs`)."""
+        return cap_inputs(redact(dict(inputs)), self.max_input_bytes)
 
     def record(self, **fields: Any) -> int:
         """Store one run (the arguments of `row`) and return its id.

@@ -24,7 +24,7 @@ from .buttons import ButtonReply, ButtonReturnError, button_reply
 from .clock import Clock, SystemClock
 from .errors import Conflict, InvalidField, Unavailable
 from .executor import Executor
-from .history import RunHistory
+from .history import INPUT_BYTES_ENV, RunHistory
 from .inputs import InputDefaults, actor_user, button_inputs, function_inputs
 from .scripts import LiveScript, ScriptCatalog
 
@@ -148,6 +148,14 @@ class Launcher:
         if version not in ("original", "current"):
             raise InvalidField("version", "must be 'original' or 'current'")
         past = self.history.get(run_id)
+        cut = past.inputs_truncated
+        if cut is not None:
+            raise InvalidField("inputs", (
+                f"run {run_id} cannot be replayed: its inputs were cut when stored "
+                f"({cut.get('bytes', 0):,} bytes of JSON, over the cap of "
+                f"{cut.get('cap', 0):,} bytes, {INPUT_BYTES_ENV}), so a replay would not "
+                f"run with the inputs it ran with; run the script again with the full "
+                f"inputs instead"))
         if past.script_id is None:
             raise Conflict(f"Run {run_id}'s script was deleted; it cannot be replayed")
         live = self.catalog.live_by_id(past.script_id,

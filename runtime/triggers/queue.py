@@ -30,7 +30,7 @@ from ..engine import ErrorInfo, RunResult
 from ..store.queue import QueuedRun
 from ..store.runs import Run
 from .clock import Clock, SystemClock
-from .inputs import redact
+from .history import INPUTS_TRUNCATED
 from .launcher import Actor, Launcher
 from .locking import begin_write
 from .scripts import LiveScript
@@ -71,11 +71,14 @@ class RunQueue:
                 actor: Actor) -> int:
         """Queue a run of `live` with prepared `inputs`; returns its run id."""
         now = self.clock.now()
+        # the run row shows what its record will keep (the queue row holds them whole)
+        stored, cut = self.launcher.history.stored_inputs(inputs)
         with self.sessions() as s:
             run = Run(trigger=trigger, script_id=live.script_id, script_name=live.name,
                       script_version=live.version, status="queued",
-                      inputs=redact(dict(inputs)), logs=[], logs_truncated=False,
-                      return_value=None, error=None, stats={}, http=[], mail=[],
+                      inputs=stored, logs=[], logs_truncated=False, return_value=None,
+                      error=None, stats={} if cut is None else {INPUTS_TRUNCATED: cut},
+                      http=[], mail=[],
                       started_at=now, finished_at=now, node="", actor=actor.name)
             s.add(run)
             s.flush()

@@ -20,7 +20,7 @@ from ..store.db import session_factory
 from ..store.migrate import upgrade
 from .clock import Clock, SystemClock
 from .executor import Executor, InProcessExecutor, isolated_executor
-from .history import RunHistory, field_cap_from_environment
+from .history import RunHistory, field_cap_from_environment, input_cap_from_environment
 from .inputs import InputDefaults, ProfileDefaults
 from .launcher import Launcher, node_name
 from .resolver import StoredFunctions, StoredSources
@@ -88,7 +88,8 @@ def open_triggers(engine: Engine, *, executor: Executor | None = None,
                                    profile=lambda: _organization_keys(book))
     node = node or node_name()
     catalog = ScriptCatalog(sessions, clock)
-    history = RunHistory(sessions, max_field_bytes=field_cap_from_environment())
+    history = RunHistory(sessions, max_field_bytes=field_cap_from_environment(),
+                         max_input_bytes=input_cap_from_environment())
     if executor is None and forker is not None:
         executor = isolated_executor(forker, broker=broker, sources=StoredSources(catalog))
     if executor is None:
