@@ -717,7 +717,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return (c[0].value, c[1])
 
     def function_def(self, c: list[Any]) -> tuple[str, FunctionInfo, ast.FunctionDef]:
-        rtype, (qname, qtok) = c[0], c[1]
+        rtype, (qname, _qtok) = c[0], c[1]
         body = c[-1]
         params = [p for p in c[2:-1] if p is not None]
         seen: set[str] = set()

@@ -285,7 +285,7 @@ def serve_warm(channel: socket.socket, job: dict[str, Any], prepared: bool) -> N
                 break  # retired by the parent
             if message.get("op") != "next" or not isinstance(message.get("inputs"), dict):
                 break
-            inputs = message["inputs"]
+            inputs = message["inputs"]  # noqa: F841 - the next pass runs them
     except MemoryError:
         code = 3
     except BaseException:  # noqa: BLE001 - the parent reports a crash from the exit code

@@ -10,7 +10,7 @@ __all__ = ["ConsoleSession"]
 
 import datetime as _dt
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, utcnow

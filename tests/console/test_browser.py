@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import Console
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready

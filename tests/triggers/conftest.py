@@ -20,7 +20,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def triggers(db_url: str, clock: ManualClock) -> Iterator[Triggers]:
+def triggers(db_url: str, clock: ManualClock) -> Iterator[Triggers]:  # noqa: F811
     engine = make_engine(db_url)
     yield open_triggers(engine, clock=clock, migrate=False, node="test-node")
     engine.dispose()
