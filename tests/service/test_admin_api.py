@@ -7,46 +7,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from servicelab import LiveServer
+from servicelab import ServiceApi, serve_api
 from sluicegate.cli import main
 from sluicegate.connections.keycheck import node_keyring
-from sluicegate.service.app import create_app
 from sluicegate.service.registry import ServiceRegistry
-from sluicegate.service.tokens import TokenBook
 from sluicegate.store.db import make_engine
-from sluicegate.triggers import open_triggers
-from sluicegate.triggers.setup import Triggers
 
 SECRET = "k3y-very-secret-value-0042"
 
 
-@dataclass
-class Api:
-    client: httpx.Client
-    triggers: Triggers
-    admin: dict[str, str]
-    runner: dict[str, str]
+Api = ServiceApi
 
 
 @pytest.fixture
 def api(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("SLUICE_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
     engine = make_engine(db_url)
-    triggers = open_triggers(engine, migrate=False, node="admin-test")
-    tokens = TokenBook(triggers.sessions)
-    admin = {"Authorization": "Bearer " + tokens.create("admin", "ops")[1]}
-    runner = {"Authorization": "Bearer " + tokens.create("runner", "ui")[1]}
     registry = ServiceRegistry(engine, keyring=node_keyring(engine))
-    with LiveServer(create_app(triggers, tokens, registry=registry)) as server, \
-            httpx.Client(base_url=server.url) as client:
-        yield Api(client, triggers, admin, runner)
-    registry.close()
-    engine.dispose()
+    try:
+        with serve_api(db_url, node="admin-test", registry=registry) as served:
+            yield served
+    finally:
+        registry.close()
+        engine.dispose()
 
 
 def test_connections_are_administered_over_the_api_without_showing_a_secret(api: Api) -> None:

@@ -5,18 +5,12 @@ nothing), functions, buttons, runs and replay, scripts, schedules, the OpenAPI d
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-import httpx
 import pytest
-from servicelab import LiveServer
-from sluicegate.service.app import create_app
-from sluicegate.service.tokens import TokenBook
-from sluicegate.store.db import make_engine
+from servicelab import ServiceApi, serve_api
 from sluicegate.store.runs import Run
 from sluicegate.store.schedules import Occurrence
 from sluicegate.store.scripts import ScriptVersion
-from sluicegate.triggers import open_triggers
 from sluicegate.triggers.setup import Triggers
 from sqlalchemy import func, select
 
@@ -24,31 +18,21 @@ BUTTON = ('map button.remind(Map invoice)\n{\n    info "reminding " + invoice.ge
           '    return {"code": 0, "message": "Reminded " + invoice.get("number")};\n}\n')
 
 
-@dataclass
-class Api:
-    client: httpx.Client
-    triggers: Triggers
-    tokens: TokenBook
-    admin: dict[str, str]
-    runner: dict[str, str]
+Api = ServiceApi
 
 
-@pytest.fixture
-def api(db_url: str) -> Iterator[Api]:
-    engine = make_engine(db_url)
-    triggers = open_triggers(engine, migrate=False, node="api-test")
-    tokens = TokenBook(triggers.sessions)
-    admin = {"Authorization": "Bearer " + tokens.create("admin", "ops")[1]}
-    runner = {"Authorization": "Bearer " + tokens.create("runner", "ui")[1]}
+def _scripts(triggers: Triggers) -> None:
     triggers.catalog.save("total", "return amount * 2;", kind="function")
     triggers.catalog.save("remind", BUTTON, kind="button", module="invoices")
     triggers.catalog.save("tick", 'info "tick"; return 1;', kind="schedule")
     triggers.schedules.add({"name": "hourly", "script": "tick",
                             "recurrence": {"kind": "hourly"}, "start": "2099-01-01T00:00"})
-    with LiveServer(create_app(triggers, tokens)) as server, \
-            httpx.Client(base_url=server.url) as client:
-        yield Api(client, triggers, tokens, admin, runner)
-    engine.dispose()
+
+
+@pytest.fixture
+def api(db_url: str) -> Iterator[Api]:
+    with serve_api(db_url, node="api-test", prepare=_scripts) as served:
+        yield served
 
 
 def _counts(api: Api) -> tuple[int, int, int, bool, int]:

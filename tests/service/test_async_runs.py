@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from servicelab import LiveServer
+from servicelab import ServiceApi, serve_api
 from sluice_testdb import wait_until
 from sluicegate.cli import main
-from sluicegate.service.app import create_app
-from sluicegate.service.tokens import TokenBook
 from sluicegate.store.db import make_engine
 from sluicegate.triggers import open_triggers
 from sluicegate.triggers.queue import QueueNode, RunQueue
@@ -25,27 +22,18 @@ BUTTON = ('map button.remind(Map invoice)\n{\n    return {"code": 0, "message": 
           'invoice.get("number")};\n}\n')
 
 
-@dataclass
-class Api:
-    client: httpx.Client
-    triggers: Triggers
-    admin: dict[str, str]
-    runner: dict[str, str]
+Api = ServiceApi
+
+
+def _scripts(triggers: Triggers) -> None:
+    triggers.catalog.save("double", "return amount * 2;", kind="function")
+    triggers.catalog.save("remind", BUTTON, kind="button", module="invoices")
 
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[Api]:
-    engine = make_engine(db_url)
-    triggers = open_triggers(engine, migrate=False, node="async-test")
-    tokens = TokenBook(triggers.sessions)
-    admin = {"Authorization": "Bearer " + tokens.create("admin", "ops")[1]}
-    runner = {"Authorization": "Bearer " + tokens.create("runner", "ui")[1]}
-    triggers.catalog.save("double", "return amount * 2;", kind="function")
-    triggers.catalog.save("remind", BUTTON, kind="button", module="invoices")
-    with LiveServer(create_app(triggers, tokens)) as server, \
-            httpx.Client(base_url=server.url) as client:
-        yield Api(client, triggers, admin, runner)
-    engine.dispose()
+    with serve_api(db_url, node="async-test", prepare=_scripts) as served:
+        yield served
 
 
 def _queue(api: Api, node: str = "node-a", **kwargs: object) -> RunQueue:

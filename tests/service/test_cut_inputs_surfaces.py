@@ -9,10 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servicelab import LiveServer
+from servicelab import serve_api
+from sluicegate.triggers.setup import Triggers
 from sluicegate.cli import main
-from sluicegate.service.app import create_app
-from sluicegate.service.tokens import TokenBook
 from sluicegate.store.db import make_engine
 from sluicegate.triggers import Actor, open_triggers
 
@@ -22,15 +21,11 @@ NINE_MB = 9 * 1024 * 1024
 
 @pytest.fixture
 def served(db_url: str) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
-    engine = make_engine(db_url)
-    triggers = open_triggers(engine, migrate=False, node="api-test")
-    admin = {"Authorization": "Bearer " + TokenBook(triggers.sessions).create("admin",
-                                                                              "ops")[1]}
-    triggers.catalog.save("size", "return payload.length();", kind="function")
-    with LiveServer(create_app(triggers, TokenBook(triggers.sessions))) as server, \
-            httpx.Client(base_url=server.url, timeout=120) as client:
-        yield client, admin
-    engine.dispose()
+    def scripts(triggers: Triggers) -> None:
+        triggers.catalog.save("size", "return payload.length();", kind="function")
+
+    with serve_api(db_url, node="api-test", prepare=scripts, timeout=120) as api:
+        yield api.client, api.admin
 
 
 def test_the_api_marks_cut_inputs_and_refuses_their_replay(

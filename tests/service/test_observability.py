@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from servicelab import LiveServer
+from servicelab import LiveServer, serve_api
 from sluice_testdb import sqlite_copy
 from sluicegate.engine import RunResult
 from sluicegate.observability import configure_logging
@@ -37,19 +37,14 @@ class Api:
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[Api]:
-    engine = make_engine(db_url)
-    triggers = open_triggers(engine, migrate=False, node="obs-test")
-    tokens = TokenBook(triggers.sessions)
-    admin_token = tokens.create("admin", "ops")[1]
-    runner = {"Authorization": "Bearer " + tokens.create("runner", "ui")[1]}
-    triggers.catalog.save("obs_total", "return amount * 2;", kind="function")
-    triggers.catalog.save("obs_fail", 'x = 1 / 0;', kind="function")
-    triggers.catalog.save("obs_tick", 'return 1;', kind="schedule")
-    with LiveServer(create_app(triggers, tokens)) as server, \
-            httpx.Client(base_url=server.url) as client:
-        yield Api(client, triggers, {"Authorization": "Bearer " + admin_token}, runner,
-                  admin_token)
-    engine.dispose()
+    def scripts(triggers: Triggers) -> None:
+        triggers.catalog.save("obs_total", "return amount * 2;", kind="function")
+        triggers.catalog.save("obs_fail", 'x = 1 / 0;', kind="function")
+        triggers.catalog.save("obs_tick", 'return 1;', kind="schedule")
+
+    with serve_api(db_url, node="obs-test", prepare=scripts) as served:
+        yield Api(served.client, served.triggers, served.admin, served.runner,
+                  served.admin_token)
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servicelab import LiveServer
+from servicelab import serve_api
 from sluicegate.cli import main
-from sluicegate.service.app import create_app
-from sluicegate.service.tokens import TokenBook
 from sluicegate.store.db import make_engine
 from sluicegate.triggers import open_triggers
 from sluicegate.triggers.inputs import schedule_inputs
@@ -130,15 +128,8 @@ def test_sendmail_from_adminuserid_is_the_profile_address_and_empty_from_is_an_e
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[tuple[httpx.Client, dict[str, str], dict[str, str]]]:
-    engine = make_engine(db_url)
-    triggers = open_triggers(engine, migrate=False, node="api-test")
-    tokens = TokenBook(triggers.sessions)
-    admin = {"Authorization": "Bearer " + tokens.create("admin", "ops")[1]}
-    runner = {"Authorization": "Bearer " + tokens.create("runner", "ui")[1]}
-    with LiveServer(create_app(triggers, tokens)) as server, \
-            httpx.Client(base_url=server.url) as client:
-        yield client, admin, runner
-    engine.dispose()
+    with serve_api(db_url, node="api-test") as served:
+        yield served.client, served.admin, served.runner
 
 
 def test_org_over_the_api_is_admin_only_and_checks_fields(api) -> None:

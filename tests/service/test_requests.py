@@ -8,36 +8,25 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from servicelab import LiveServer
-from sluicegate.service.app import MAX_BODY_BYTES, create_app
-from sluicegate.service.tokens import TokenBook
-from sluicegate.store.db import make_engine
-from sluicegate.triggers import open_triggers
+from servicelab import ServiceApi, serve_api
+from sluicegate.triggers.setup import Triggers
+from sluicegate.service.app import MAX_BODY_BYTES
 
 
-@dataclass
-class Api:
-    client: httpx.Client
-    url: str
-    admin: dict[str, str]
+Api = ServiceApi
 
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[Api]:
-    engine = make_engine(db_url)
-    triggers = open_triggers(engine, migrate=False, node="requests-test")
-    tokens = TokenBook(triggers.sessions)
-    admin = {"Authorization": "Bearer " + tokens.create("admin", "ops")[1]}
-    triggers.catalog.save("echo", "return inputs;", kind="function")
-    with LiveServer(create_app(triggers, tokens)) as server, \
-            httpx.Client(base_url=server.url, timeout=30) as client:
-        yield Api(client, server.url, admin)
-    engine.dispose()
+    def scripts(triggers: Triggers) -> None:
+        triggers.catalog.save("echo", "return inputs;", kind="function")
+
+    with serve_api(db_url, node="requests-test", prepare=scripts, timeout=30) as served:
+        yield served
 
 
 def _error(response: httpx.Response, status: int) -> dict:
