@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from servicelab import LiveServer, serve_api
-from sluice_testdb import sqlite_copy
+from sluice_testdb import sqlite_copy, wait_until
 from sluicegate.engine import RunResult
 from sluicegate.observability import configure_logging
 from sluicegate.service.app import create_app
@@ -149,6 +149,9 @@ def test_logs_are_json_lines_for_each_request_and_run_without_secrets(
                                  headers=api.runner,
                                  json={"inputs": {"amount": 2, "password": "hunter2"}})
         run_id = answer.json()["run_id"]
+        # the request's line is written once its answer has gone out: wait for it
+        wait_until(lambda: '"event": "request"' in stream.getvalue(), 10,
+                   "the request's log line")
     finally:
         for name in ("sluicegate", "uvicorn"):
             logger = logging.getLogger(name)
