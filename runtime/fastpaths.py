@@ -436,8 +436,10 @@ class FastPaths(TrustedPass):
 
     def _map_get(self, node: ast.Call) -> ast.expr:
         receiver, name, key = node.args
-        if not _simple(key):
-            return node  # a computed key would be evaluated twice by the guard
+        if not _simple(key) or isinstance(receiver, ast.Constant):
+            # a computed key would be evaluated twice by the guard; a literal receiver is
+            # never a map or list (and `0[0]` would draw a SyntaxWarning from compile())
+            return node
         if (isinstance(key, ast.Constant) and type(key.value) is int and key.value >= 0
                 and "list_get" in self.on):
             # LIST.get(i) within the list is its element; anything else, the helper

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sluicegate.checker import check_source
@@ -212,6 +212,8 @@ def _statements(depth: int = 0) -> st.SearchStrategy[str]:
 
 @FUZZ
 @given(st.lists(_statements(), min_size=1, max_size=6).map("\n".join))
+@example("a = 0.get(0);")   # found by this test: a literal receiver of the list-get fast path
+@example('b = "x".get(1);\nc = null.get(0);')
 def test_generated_scripts_compile_and_never_fail_internally(text: str) -> None:
     _problems_are_syntax_errors(text)
     _compiles_if_accepted(text)
