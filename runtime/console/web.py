@@ -59,6 +59,7 @@ def _pretty(value: Any) -> str:
 _env.filters["when"] = _when
 _env.filters["pretty"] = _pretty
 _env.filters["urlpart"] = lambda v: quote(str(v), safe="")
+_env.filters["count"] = lambda n, word: f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class SignInRequired(Exception):

@@ -195,3 +195,19 @@ def test_create_a_schedule_after_previewing_its_fire_times(
     WebDriverWait(browser, WAIT).until(lambda b: ">paused<" in b.page_source)
     browser.get(console.url + "/schedules")
     _shot(browser, screenshots, "24-schedules")
+
+
+def test_a_run_whose_inputs_were_cut_says_so_and_offers_no_replay(
+        browser: Any, console: Console, screenshots: Path) -> None:
+    from sluicegate.triggers import Actor
+
+    console.triggers.catalog.save("size", "return payload.length();", kind="function")
+    run_id = console.triggers.launcher.execute_function(
+        "size", {"payload": "p" * 1_500_000}, actor=Actor.named("ada", "42")).run_id
+    _sign_in(browser, console, console.admin)
+    browser.get(f"{console.url}/runs/{run_id}")
+    WebDriverWait(browser, WAIT).until(ready.presence_of_element_located((By.TAG_NAME, "h1")))
+    assert "cannot be replayed" in browser.page_source
+    assert not browser.find_elements(By.XPATH, "//button[contains(., 'Replay')]")
+    assert "1 statement, 0 HTTP calls" in browser.page_source
+    _shot(browser, screenshots, "30-run-with-cut-inputs")
