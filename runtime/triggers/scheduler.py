@@ -327,6 +327,7 @@ class Scheduler:
             .where(Schedule.id.in_(ids))).all()
         info = {row[0].id: row for row in rows}
         guarded: dict[int, Claim] = {}   # schedule id -> the claim that wants its guard
+        defaults = self.defaults.snapshot()   # the organization profile, read once
         for c in claims:
             if c.schedule_id not in info:
                 c.fail_reason = "the schedule was deleted"
@@ -341,7 +342,7 @@ class Scheduler:
             c.retries = schedule.retries
             c.retry_backoff = schedule.retry_backoff
             c.inputs = schedule_inputs(schedule.inputs, time_zone=schedule.timezone,
-                                       defaults=self.defaults,
+                                       defaults=defaults,
                                        actor=actor_user(schedule.created_by or
                                                         f"schedule {schedule.name}"))
             if c.attempt > 1 + c.retries + self.settings.max_reclaims:
