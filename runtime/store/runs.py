@@ -7,13 +7,13 @@ its position, statistics, the HTTP trace, the mail outbox, and when it started a
 
 from __future__ import annotations
 
-__all__ = ["RUN_TRIGGERS", "Run"]
+__all__ = ["NEW_RUNS", "RUN_TRIGGERS", "InsertedRun", "Run", "note_inserted"]
 
 import datetime as _dt
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
 from .scripts import JsonText, UtcDateTime
@@ -63,3 +63,27 @@ class Run(Base):
         ForeignKey("runs.id", ondelete="SET NULL"), default=None)
     node: Mapped[str] = mapped_column(String(120), default="")
     actor: Mapped[str] = mapped_column(String(200), default="")
+
+
+# Where a session keeps the runs it wrote until its transaction commits (the run
+# observer of `observability.runs` counts and logs them then, once).
+NEW_RUNS = "sluice_new_runs"
+
+
+class InsertedRun:
+    """A run row written by a batched Core INSERT (no ORM object): what the run observer
+    reads of a `Run`, under the same attribute names."""
+
+    __slots__ = ("id", "trigger", "script_name", "script_version", "status", "stats",
+                 "http", "error", "started_at", "finished_at", "node")
+
+    def __init__(self, run_id: int, values: dict[str, Any]) -> None:
+        self.id = run_id
+        for name in self.__slots__[1:]:
+            setattr(self, name, values.get(name))
+
+
+def note_inserted(session: Session, runs: list[InsertedRun]) -> None:
+    """Runs inserted without the ORM in `session`'s transaction: observed at its commit
+    like those the ORM flushed (dropped with a rollback)."""
+    session.info.setdefault(NEW_RUNS, []).extend(runs)

@@ -108,9 +108,11 @@ class SchedulerNode:
                         last_beat = now
                     self._settle()
                     # woken for finished runs: record them and claim more; the schedules
-                    # (others nodes' new ones, the next fire times) are looked at on the
-                    # timer, at least every `poll`
-                    timer = self._timer_pass or time.monotonic() - last_look >= self.poll
+                    # (other nodes' new ones, the next fire times) are looked at on the
+                    # timer, at least every `poll`, and on every pass while more are due
+                    # than one pass materializes
+                    timer = (self._timer_pass or self.scheduler.backlog
+                             or time.monotonic() - last_look >= self.poll)
                     if timer:
                         self.scheduler.materialize(now)
                         last_look = time.monotonic()

@@ -40,13 +40,14 @@ __all__ = ["Claim", "Finished", "Scheduler", "SchedulerSettings"]
 
 import datetime as _dt
 import logging
+import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Table, and_, bindparam, case, func, literal, or_, select, tuple_, update,
+    Table, and_, bindparam, case, func, insert, literal, or_, select, tuple_, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,7 +55,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..engine import RunResult
 from ..limits import PROFILES, Limits
 from ..store.schedules import Occurrence, Schedule
-from ..store.runs import Run
+from ..store.runs import InsertedRun, Run, note_inserted
 from ..store.scripts import Script, ScriptVersion, UtcDateTime
 from .clock import Clock, SystemClock
 from .executor import Executor
@@ -69,11 +70,13 @@ log = logging.getLogger("sluicegate.scheduler")
 
 _US = _dt.timedelta(microseconds=1)
 _MAX_SKIPPED_ROWS = 1000   # missed fire times recorded one by one; the rest are counted
+_SPREAD = 4   # a backlog of due schedules: a pass takes a random slice of 4 passes' worth
 _MAX_BACKOFF = 3600.0
 _STILL_RUNNING = "the previous run of this schedule was still running (no-overlap)"
 # Core tables, for executemany statements (one round trip for a batch of rows)
 _SCHEDULES: Table = Schedule.__table__  # type: ignore[assignment]
 _OCCURRENCES: Table = Occurrence.__table__  # type: ignore[assignment]
+_RUNS: Table = Run.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,8 @@ class Scheduler:
         self.limits = limits or PROFILES["schedule"]
         bind = sessions.kw.get("bind")
         self.dialect = bind.dialect.name if bind is not None else "sqlite"
+        # the last `materialize` found a full slice of due schedules: there may be more
+        self.backlog = False
 
     # -- one synchronous pass ------------------------------------------------------------
     def run_due(self, now: _dt.datetime | None = None) -> int:
@@ -170,12 +175,22 @@ class Scheduler:
         re-read of their `next_fire_at`, one batched compare-and-set, one batched insert
         (and the commit)."""
         horizon = now + _dt.timedelta(seconds=self.settings.lookahead)
+        limit = self.settings.materialize_limit
         with self.sessions() as s:
-            due = s.scalars(select(Schedule).where(Schedule.paused.is_(False),
-                                                   Schedule.next_fire_at.is_not(None),
-                                                   Schedule.next_fire_at <= horizon)
+            ids = s.scalars(select(Schedule.id).where(Schedule.paused.is_(False),
+                                                      Schedule.next_fire_at.is_not(None),
+                                                      Schedule.next_fire_at <= horizon)
                             .order_by(Schedule.next_fire_at)
-                            .limit(self.settings.materialize_limit)).all()
+                            .limit(limit * _SPREAD)).all()
+            self.backlog = len(ids) > limit
+            if len(ids) > limit:
+                # more are due than one pass takes (many schedules firing at one
+                # instant): each node takes a random slice of the earliest, so that
+                # nodes materializing at the same time mostly take different schedules
+                # instead of computing the same ones and losing them to the lock
+                ids = random.sample(ids, limit)
+            due = s.scalars(select(Schedule).where(Schedule.id.in_(ids))
+                            .order_by(Schedule.next_fire_at)).all() if ids else []
         if not due:
             return 0
         planned: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
@@ -212,8 +227,8 @@ class Scheduler:
                     .values(next_fire_at=bindparam("b_next"),
                             fired_count=bindparam("b_count")), advances)
             if rows:
-                insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-                s.execute(insert(Occurrence).on_conflict_do_nothing(
+                upsert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+                s.execute(upsert(Occurrence).on_conflict_do_nothing(
                     index_elements=["schedule_id", "fire_at"]), rows)
             s.commit()
         return len(rows)
@@ -426,23 +441,11 @@ class Scheduler:
                 recorded = {(r.occurrence_id, r.attempt) for r in s.execute(
                     select(Run.occurrence_id, Run.attempt)
                     .where(Run.occurrence_id.in_(ids), Run.node == self.node))}
-            runs = []
-            for f in done:
-                c = f.claim
-                if (f.result is None or f.cancelled or c.token not in held
-                        or c.token in recorded):
-                    continue
-                runs.append((f, self.history.row(
-                    trigger="schedule", script_id=c.script_id, script_name=c.script_name,
-                    script_version=c.version, inputs=c.inputs or {}, result=f.result,
-                    started_at=f.started_at, finished_at=f.finished_at, node=self.node,
-                    actor=f"schedule {c.schedule_name}", schedule_id=c.schedule_id,
-                    occurrence_id=c.occurrence_id, attempt=c.attempt)))
-            s.add_all([run for _, run in runs])
-            s.flush()
-            run_ids = {id(f): run.id for f, run in runs}
+            run_ids = self._record(s, [f for f in done if f.result is not None
+                                       and not f.cancelled and f.claim.token in held
+                                       and f.claim.token not in recorded])
             settle: list[dict[str, Any]] = []
-            release: list[int] = []
+            release: list[tuple[int, int]] = []
             for f in done:
                 c = f.claim
                 if c.token not in held:
@@ -454,7 +457,7 @@ class Scheduler:
                     continue
                 settle.append(self._settlement(f, run_ids.get(id(f)), now))
                 if c.no_overlap and not c.skip_reason:
-                    release.append(c.occurrence_id)
+                    release.append((c.schedule_id, c.occurrence_id))
             if settle:
                 s.connection().execute(
                     update(_OCCURRENCES).where(O.id == bindparam("o_id"),
@@ -471,6 +474,41 @@ class Scheduler:
             if release:
                 self._release(s, release)
             s.commit()
+
+    def _record(self, s: Session, done: list[Finished]) -> dict[int, int]:
+        """Insert the run records of `done` (the fenced, held claims); returns run ids by
+        `id(finished)`. One multi-row INSERT ... RETURNING for the batch, without ORM
+        objects; runs that sent mail go through the ORM, which writes their outbox rows
+        with them."""
+        run_ids: dict[int, int] = {}
+        plain: list[tuple[Finished, dict[str, Any]]] = []
+        mailed: list[tuple[Finished, Run]] = []
+        for f in done:
+            c = f.claim
+            assert f.result is not None
+            fields = dict(trigger="schedule", script_id=c.script_id,
+                          script_name=c.script_name, script_version=c.version,
+                          inputs=c.inputs or {}, result=f.result, started_at=f.started_at,
+                          finished_at=f.finished_at, node=self.node,
+                          actor=f"schedule {c.schedule_name}", schedule_id=c.schedule_id,
+                          occurrence_id=c.occurrence_id, attempt=c.attempt)
+            if f.result.mail:
+                mailed.append((f, self.history.row(**fields)))
+            else:
+                plain.append((f, self.history.values(**fields)))
+        if plain:
+            rows = [values for _, values in plain]
+            ids = s.connection().execute(
+                insert(_RUNS).returning(_RUNS.c.id, sort_by_parameter_order=True),
+                rows).scalars().all()
+            run_ids.update((id(f), run_id) for (f, _), run_id in zip(plain, ids, strict=True))
+            note_inserted(s, [InsertedRun(run_id, values)
+                              for run_id, values in zip(ids, rows, strict=True)])
+        if mailed:
+            s.add_all([run for _, run in mailed])
+            s.flush()
+            run_ids.update((id(f), run.id) for f, run in mailed)
+        return run_ids
 
     def _fence(self, s: Session, tokens: list[tuple[int, int]]) -> set[tuple[int, int]]:
         """Lock the occurrences that still carry these tokens under this node's lease
@@ -536,8 +574,13 @@ class Scheduler:
                 .values(lease_expires_at=until).returning(O.id, O.attempt)
                 .execution_options(synchronize_session=False))}
             if held:
+                # by primary key: the guard of a schedule only ever holds one of its own
+                # occurrences, so the schedules to look at are those of the claims
+                ids = sorted({i for i, _ in held})
                 s.execute(update(Schedule).where(
-                    Schedule.busy_occurrence_id.in_([i for i, _ in held]))
+                    Schedule.id.in_(sorted({c.schedule_id for c in claims
+                                            if c.token in held})),
+                    Schedule.busy_occurrence_id.in_(ids))
                           .values(busy_until=until)
                           .execution_options(synchronize_session=False))
             s.commit()
@@ -561,13 +604,13 @@ class Scheduler:
         O = Occurrence
         with self.sessions() as s:
             begin_write(s)
-            ids = list(s.execute(
+            ids = [(r.schedule_id, r.id) for r in s.execute(
                 update(O).where(tuple_(O.id, O.attempt).in_([c.token for c in claims]),
                                 O.lease_owner == self.node, O.state == "running")
                 .values(state="pending", due_at=now, lease_owner=None, lease_expires_at=None,
                         attempt=O.attempt - 1,
                         reason=f"re-queued: node {self.node} stopped before the run ended")
-                .returning(O.id).execution_options(synchronize_session=False)).scalars())
+                .returning(O.schedule_id, O.id).execution_options(synchronize_session=False))]
             if ids:
                 self._release(s, ids)
             s.commit()
@@ -593,8 +636,13 @@ class Scheduler:
         return _as_utc(min(candidates)) if candidates else None
 
     # -- helpers -------------------------------------------------------------------------
-    def _release(self, s: Session, ids: list[int]) -> None:
-        s.execute(update(Schedule).where(Schedule.busy_occurrence_id.in_(ids))
+    def _release(self, s: Session, held: list[tuple[int, int]]) -> None:
+        """Free the no-overlap guards held by these (schedule, occurrence) pairs; found
+        by the schedules' primary key (an occurrence only ever holds the guard of its
+        own schedule), not by a scan of every schedule's guard."""
+        s.execute(update(Schedule).where(Schedule.id.in_(sorted({sid for sid, _ in held})),
+                                         Schedule.busy_occurrence_id.in_(
+                                             sorted({oid for _, oid in held})))
                   .values(busy_occurrence_id=None, busy_until=None)
                   .execution_options(synchronize_session=False))
 
