@@ -3,8 +3,9 @@
 A session listener notes the `Run` rows a flush inserts (and those a batched Core insert
 notes with `store.runs.note_inserted`) and, when their transaction commits, adds them to
 the run metrics and writes one `event: "run"` line: run id, script, trigger, status,
-duration, statements, HTTP calls, node. A rolled-back write counts nothing. The launcher, the scheduler's batched writes and CLI commands all go
-through it without knowing it is there.
+duration, statements, HTTP calls, node. A rolled-back write counts nothing. The
+launcher, the scheduler's batched writes and CLI commands all go through it without
+knowing it is there.
 """
 
 from __future__ import annotations

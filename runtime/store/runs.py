@@ -7,12 +7,15 @@ its position, statistics, the HTTP trace, the mail outbox, and when it started a
 
 from __future__ import annotations
 
-__all__ = ["NEW_RUNS", "RUN_TRIGGERS", "InsertedRun", "Run", "note_inserted"]
+__all__ = ["NEW_RUNS", "RUN_TRIGGERS", "InsertedRun", "Run", "insert_claimed_runs",
+           "note_inserted"]
 
 import datetime as _dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger, Boolean, Connection, ForeignKey, Index, Integer, String, insert,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
@@ -87,3 +90,37 @@ def note_inserted(session: Session, runs: list[InsertedRun]) -> None:
     """Runs inserted without the ORM in `session`'s transaction: observed at its commit
     like those the ORM flushed (dropped with a rollback)."""
     session.info.setdefault(NEW_RUNS, []).extend(runs)
+
+
+def insert_claimed_runs(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the records of claimed runs (column values keyed by column name, every
+    row with the same keys, `occurrence_id` and `attempt` set and distinct between
+    rows); returns their ids in the order of `rows`.
+
+    On PostgreSQL the statement is one INSERT ... SELECT FROM unnest(...) with an array
+    parameter per column: the same short text whatever the batch size, which the
+    driver parses once (a multi-row VALUES list is a new statement of thousands of
+    placeholders at each batch, parsed every time). Elsewhere, a multi-row INSERT ...
+    RETURNING in the order of the rows."""
+    table = Run.__table__
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            rows).scalars())
+    dialect = connection.dialect
+    names = list(rows[0])
+    quote = dialect.identifier_preparer.quote
+    arrays: dict[str, list[Any]] = {}
+    casts = []
+    for i, name in enumerate(names):
+        column = table.c[name]
+        process = column.type.bind_processor(dialect)
+        values = [row[name] for row in rows]
+        arrays[f"c{i}"] = [process(v) for v in values] if process else values
+        casts.append(f"%(c{i})s::{column.type.compile(dialect)}[]")
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"SELECT * FROM unnest({', '.join(casts)}) "
+           "RETURNING id, occurrence_id, attempt")
+    ids = {(occurrence, attempt): run_id for run_id, occurrence, attempt in
+           connection.exec_driver_sql(sql, arrays)}
+    return [ids[(row["occurrence_id"], row["attempt"])] for row in rows]

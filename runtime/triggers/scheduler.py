@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Table, and_, bindparam, case, func, insert, literal, or_, select, tuple_, update,
+    Table, and_, bindparam, case, func, literal, or_, select, tuple_, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..engine import RunResult
 from ..limits import PROFILES, Limits
 from ..store.schedules import Occurrence, Schedule
-from ..store.runs import InsertedRun, Run, note_inserted
+from ..store.runs import InsertedRun, Run, insert_claimed_runs, note_inserted
 from ..store.scripts import Script, ScriptVersion, UtcDateTime
 from .clock import Clock, SystemClock
 from .executor import Executor
@@ -76,7 +76,6 @@ _STILL_RUNNING = "the previous run of this schedule was still running (no-overla
 # Core tables, for executemany statements (one round trip for a batch of rows)
 _SCHEDULES: Table = Schedule.__table__  # type: ignore[assignment]
 _OCCURRENCES: Table = Occurrence.__table__  # type: ignore[assignment]
-_RUNS: Table = Run.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -477,9 +476,9 @@ class Scheduler:
 
     def _record(self, s: Session, done: list[Finished]) -> dict[int, int]:
         """Insert the run records of `done` (the fenced, held claims); returns run ids by
-        `id(finished)`. One multi-row INSERT ... RETURNING for the batch, without ORM
-        objects; runs that sent mail go through the ORM, which writes their outbox rows
-        with them."""
+        `id(finished)`. One INSERT for the batch, without ORM objects
+        (`store.runs.insert_claimed_runs`); runs that sent mail go through the ORM,
+        which writes their outbox rows with them."""
         run_ids: dict[int, int] = {}
         plain: list[tuple[Finished, dict[str, Any]]] = []
         mailed: list[tuple[Finished, Run]] = []
@@ -498,9 +497,7 @@ class Scheduler:
                 plain.append((f, self.history.values(**fields)))
         if plain:
             rows = [values for _, values in plain]
-            ids = s.connection().execute(
-                insert(_RUNS).returning(_RUNS.c.id, sort_by_parameter_order=True),
-                rows).scalars().all()
+            ids = insert_claimed_runs(s.connection(), rows)
             run_ids.update((id(f), run_id) for (f, _), run_id in zip(plain, ids, strict=True))
             note_inserted(s, [InsertedRun(run_id, values)
                               for run_id, values in zip(ids, rows, strict=True)])
