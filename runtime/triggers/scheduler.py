@@ -47,7 +47,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Table, and_, bindparam, case, func, literal, or_, select, tuple_, update,
+    ARRAY, Integer, Table, and_, bindparam, case, cast, func, literal, or_, select, tuple_,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -381,10 +382,24 @@ class Scheduler:
               lease_until: _dt.datetime) -> set[int]:
         """Take the no-overlap guard of each schedule for its claim (one compare-and-set
         for the batch); returns the schedules whose guard was taken."""
-        holder = case({sid: c.occurrence_id for sid, c in guarded.items()},
-                      value=Schedule.id)
+        if self.dialect == "postgresql":
+            # (schedule, occurrence) pairs as two array parameters: one short statement
+            # whatever the batch size (a CASE of a WHEN per schedule is a new statement
+            # of hundreds of placeholders at every batch, built and parsed each time)
+            pairs = select(
+                func.unnest(cast(bindparam("h_sids", list(guarded)), ARRAY(Integer)))
+                .label("sid"),
+                func.unnest(cast(bindparam("h_oids", [c.occurrence_id
+                                                      for c in guarded.values()]),
+                                 ARRAY(Integer))).label("oid")).subquery()
+            holder: Any = pairs.c.oid
+            which = Schedule.id == pairs.c.sid
+        else:
+            holder = case({sid: c.occurrence_id for sid, c in guarded.items()},
+                          value=Schedule.id)
+            which = Schedule.id.in_(list(guarded))
         taken = s.execute(
-            update(Schedule).where(Schedule.id.in_(list(guarded)),
+            update(Schedule).where(which,
                                    or_(Schedule.busy_occurrence_id.is_(None),
                                        Schedule.busy_occurrence_id == holder,
                                        Schedule.busy_until < now))
