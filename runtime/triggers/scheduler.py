@@ -334,20 +334,34 @@ class Scheduler:
     def _prepare(self, s: Session, claims: list[Claim], now: _dt.datetime,
                  lease_until: _dt.datetime) -> None:
         ids = {c.schedule_id for c in claims}
+        # the columns a run needs (not whole Schedule objects: their recurrence is not
+        # needed here), then the source of each live version once, not once per claim
         rows = s.execute(
-            select(Schedule, Script.name, ScriptVersion.number, ScriptVersion.source)
+            select(Schedule.id, Schedule.name, Schedule.script_id, Schedule.no_overlap,
+                   Schedule.retries, Schedule.retry_backoff, Schedule.inputs,
+                   Schedule.timezone, Schedule.created_by, Schedule.paused,
+                   Script.name.label("script_name"),
+                   Script.published_version.label("published"))
             .join(Script, Script.id == Schedule.script_id)
-            .outerjoin(ScriptVersion, and_(ScriptVersion.script_id == Script.id,
-                                           ScriptVersion.number == Script.published_version))
             .where(Schedule.id.in_(ids))).all()
-        info = {row[0].id: row for row in rows}
+        info = {row.id: row for row in rows}
+        live = {(row.script_id, row.published) for row in rows if row.published is not None}
+        sources: dict[tuple[int, int], str] = {}
+        if live:
+            sources = {(r.script_id, r.number): r.source for r in s.execute(
+                select(ScriptVersion.script_id, ScriptVersion.number, ScriptVersion.source)
+                .where(tuple_(ScriptVersion.script_id, ScriptVersion.number)
+                       .in_(sorted(live))))}
         guarded: dict[int, Claim] = {}   # schedule id -> the claim that wants its guard
         defaults = self.defaults.snapshot()   # the organization profile, read once
         for c in claims:
             if c.schedule_id not in info:
                 c.fail_reason = "the schedule was deleted"
                 continue
-            schedule, script_name, number, source = info[c.schedule_id]
+            schedule = info[c.schedule_id]
+            script_name = schedule.script_name
+            source = sources.get((schedule.script_id, schedule.published))
+            number = schedule.published if source is not None else None
             c.schedule_name = schedule.name
             c.script_id = schedule.script_id
             c.script_name = script_name
