@@ -1,7 +1,8 @@
 """Isolated occurrences/s across three worker nodes on PostgreSQL (issue 17 point 4).
 
     python tests/benchmarks/bench_nodes.py [--occurrences N] [--nodes 3] [--modes warm,cold]
-                                           [--concurrency C] [--batch B] [--direct]
+                                           [--concurrency C] [--batch B] [--poll S]
+                                           [--direct]
 
 N one-off schedules of a small script (`info "tick " + n; return n;`) all fall due at
 the same instant; three `sluice worker` processes (isolated runs, the default), started
@@ -91,11 +92,11 @@ def _add_work(url: str, due: dt.datetime, n: int, direct: bool) -> None:
     engine.dispose()
 
 
-def _start_nodes(url: str, mode: str, count: int, concurrency: int,
-                 batch: int) -> list[subprocess.Popen[str]]:
+def _start_nodes(url: str, mode: str, count: int, concurrency: int, batch: int,
+                 poll: float) -> list[subprocess.Popen[str]]:
     procs = [subprocess.Popen(
         [sys.executable, "-m", "sluicegate.cli", "worker", "--node", f"node{i}",
-         "--poll", "0.05", "--batch", str(batch), "--concurrency", str(concurrency)],
+         "--poll", f"{poll:g}", "--batch", str(batch), "--concurrency", str(concurrency)],
         env=_env(url, mode), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for i in range(count)]
     for p in procs:
@@ -184,9 +185,9 @@ def _machine_cpu() -> float:
 
 
 def measure(url: str, mode: str, n: int, nodes: int, concurrency: int, batch: int,
-            direct: bool) -> dict[str, Any]:
+            poll: float, direct: bool) -> dict[str, Any]:
     empty_postgres(url)
-    procs = _start_nodes(url, mode, nodes, concurrency, batch)
+    procs = _start_nodes(url, mode, nodes, concurrency, batch, poll)
     engine = make_engine(url)
     try:
         due = dt.datetime.now(UTC) + dt.timedelta(seconds=2 + n / 4000)
@@ -216,6 +217,12 @@ def measure(url: str, mode: str, n: int, nodes: int, concurrency: int, batch: in
                                    .group_by(Occurrence.state)).all())
         per_node = dict(conn.execute(select(Run.node, func.count())
                                      .group_by(Run.node)).all())
+        # a claim stamps its occurrences' start, a finish transaction their end: the
+        # mean rows per claim and per finish
+        claims = conn.execute(select(func.count(func.distinct(Occurrence.started_at))))\
+            .scalar_one()
+        finishes = conn.execute(select(func.count(func.distinct(Occurrence.finished_at))))\
+            .scalar_one()
         warm_reused = conn.execute(text(
             "SELECT count(*) FROM runs WHERE (stats::jsonb ->> 'child_run')::int > 1")
         ).scalar_one()
@@ -229,7 +236,8 @@ def measure(url: str, mode: str, n: int, nodes: int, concurrency: int, batch: in
             "lost": n - states.get("succeeded", 0),
             "duplicate": runs - distinct,
             "stuck": states.get("pending", 0) + states.get("running", 0),
-            "per_node": per_node, "reused": warm_reused, "cpu": cpu, "wall": wall}
+            "per_node": per_node, "reused": warm_reused, "cpu": cpu, "wall": wall,
+            "per_claim": n / max(claims, 1), "per_finish": n / max(finishes, 1)}
 
 
 def main() -> None:
@@ -240,6 +248,8 @@ def main() -> None:
                         help="runs at once per node (`sluice worker --concurrency`)")
     parser.add_argument("--batch", type=int, default=64,
                         help="occurrences claimed at once (`sluice worker --batch`)")
+    parser.add_argument("--poll", type=float, default=1.0,
+                        help="`sluice worker --poll` (default 1 s, the worker's own)")
     parser.add_argument("--modes", default="warm,cold")
     parser.add_argument("--direct", action="store_true",
                         help="insert occurrences instead of schedules (no materialization)")
@@ -256,7 +266,7 @@ def main() -> None:
     with postgres_database() as url:
         for mode in modes:
             r = measure(url, mode, args.occurrences, args.nodes, args.concurrency,
-                        args.batch, args.direct)
+                        args.batch, args.poll, args.direct)
             cpu = r["cpu"]
             ours = cpu["node"] + cpu["zygote+children"] + cpu["postgres"]
             per = {k: v * 1e3 / args.occurrences for k, v in cpu.items()}
@@ -265,7 +275,8 @@ def main() -> None:
                   f"occurrences/s ({args.occurrences} in {r['seconds']:.2f} s; goal >= "
                   f"1000/s)  lost {r['lost']}, duplicate {r['duplicate']}, stuck "
                   f"{r['stuck']} (goal 0); runs per node "
-                  f"{sorted(r['per_node'].values())}; warm reuses {r['reused']}")
+                  f"{sorted(r['per_node'].values())}; warm reuses {r['reused']}; "
+                  f"{r['per_claim']:.1f} per claim, {r['per_finish']:.1f} per finish")
             print(f"     CPU ms per occurrence: nodes {per['node']:.2f}, zygotes+children "
                   f"{per['zygote+children']:.2f}, PostgreSQL {per['postgres']:.2f} = "
                   f"{ours * 1e3 / args.occurrences:.2f} ms -> ceiling {ceiling:,.0f}/s on "
