@@ -47,8 +47,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY, Integer, Table, and_, bindparam, case, cast, func, literal, or_, select, tuple_,
-    update,
+    ARRAY, BigInteger, DateTime, Integer, String, Table, Text, and_, bindparam, case, cast,
+    func, literal, or_, select, tuple_, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -461,7 +461,6 @@ class Scheduler:
         now = now or self.clock.now()
         with self.sessions() as s:
             begin_write(s)
-            O = _OCCURRENCES.c
             held = self._fence(s, [f.claim.token for f in done])
             recorded: set[tuple[int, int]] = set()
             if again:
@@ -487,18 +486,7 @@ class Scheduler:
                 if c.no_overlap and not c.skip_reason:
                     release.append((c.schedule_id, c.occurrence_id))
             if settle:
-                s.connection().execute(
-                    update(_OCCURRENCES).where(O.id == bindparam("o_id"),
-                                               O.attempt == bindparam("o_attempt"),
-                                               O.lease_owner == self.node,
-                                               O.state == "running")
-                    .values(state=bindparam("o_state"), reason=bindparam("o_reason"),
-                            run_id=bindparam("o_run"),
-                            reclaims=O.reclaims + bindparam("o_lost"),
-                            due_at=func.coalesce(bindparam("o_due", type_=UtcDateTime()),
-                                                 O.due_at),
-                            finished_at=bindparam("o_finished", type_=UtcDateTime()),
-                            lease_owner=None, lease_expires_at=None), settle)
+                self._settle(s, settle)
             if release:
                 self._release(s, release)
             s.commit()
@@ -535,6 +523,39 @@ class Scheduler:
             s.flush()
             run_ids.update((id(f), run.id) for f, run in mailed)
         return run_ids
+
+    def _settle(self, s: Session, settle: list[dict[str, Any]]) -> None:
+        """Write the settlements, each fenced in its UPDATE: only a row that still
+        carries the claim's token (id, attempt) under this node's running lease."""
+        O = _OCCURRENCES.c
+        fence = [O.lease_owner == self.node, O.state == "running"]
+        new = dict(lease_owner=None, lease_expires_at=None)
+        if self.dialect == "postgresql":
+            # one UPDATE ... FROM unnest(an array per field): the same short statement
+            # for any batch, instead of a pipelined statement per row
+            def column(key: str, item: Any) -> Any:
+                return func.unnest(cast(bindparam(key, [v[key] for v in settle]),
+                                        ARRAY(item))).label(key)
+            v = select(column("o_id", Integer), column("o_attempt", Integer),
+                       column("o_state", String), column("o_reason", Text),
+                       column("o_run", BigInteger), column("o_lost", Integer),
+                       column("o_due", DateTime(timezone=True)),
+                       column("o_finished", DateTime(timezone=True))).subquery().c
+            s.connection().execute(
+                update(_OCCURRENCES).where(O.id == v.o_id, O.attempt == v.o_attempt, *fence)
+                .values(state=v.o_state, reason=v.o_reason, run_id=v.o_run,
+                        reclaims=O.reclaims + v.o_lost,
+                        due_at=func.coalesce(v.o_due, O.due_at),
+                        finished_at=v.o_finished, **new))
+            return
+        s.connection().execute(
+            update(_OCCURRENCES).where(O.id == bindparam("o_id"),
+                                       O.attempt == bindparam("o_attempt"), *fence)
+            .values(state=bindparam("o_state"), reason=bindparam("o_reason"),
+                    run_id=bindparam("o_run"), reclaims=O.reclaims + bindparam("o_lost"),
+                    due_at=func.coalesce(bindparam("o_due", type_=UtcDateTime()), O.due_at),
+                    finished_at=bindparam("o_finished", type_=UtcDateTime()), **new),
+            settle)
 
     def _fence(self, s: Session, tokens: list[tuple[int, int]]) -> set[tuple[int, int]]:
         """Lock the occurrences that still carry these tokens under this node's lease
