@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base, utcnow
+from .db import Base, insert_arrays, utcnow
 from .scripts import JsonText, UtcDateTime
 
 RUN_TRIGGERS = ("function", "button", "schedule", "replay", "cli", "webhook")
@@ -97,30 +97,15 @@ def insert_claimed_runs(connection: Connection, rows: list[dict[str, Any]]) -> l
     row with the same keys, `occurrence_id` and `attempt` set and distinct between
     rows); returns their ids in the order of `rows`.
 
-    On PostgreSQL the statement is one INSERT ... SELECT FROM unnest(...) with an array
-    parameter per column, sent in binary (no escaping of each text): the same short
-    text whatever the batch size, which the driver parses once (a multi-row VALUES list
-    is a new statement of thousands of placeholders at each batch, parsed every time).
-    Elsewhere, a multi-row INSERT ... RETURNING in the order of the rows."""
+    On PostgreSQL, one INSERT from an array per column (`db.insert_arrays`: the same
+    short statement whatever the batch size); ids are matched to rows by their
+    (occurrence, attempt). Elsewhere, a multi-row INSERT ... RETURNING in the order of
+    the rows."""
     table = Run.__table__
     if connection.dialect.name != "postgresql":
         return list(connection.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True),
             rows).scalars())
-    dialect = connection.dialect
-    names = list(rows[0])
-    quote = dialect.identifier_preparer.quote
-    arrays: dict[str, list[Any]] = {}
-    casts = []
-    for i, name in enumerate(names):
-        column = table.c[name]
-        process = column.type.bind_processor(dialect)
-        values = [row[name] for row in rows]
-        arrays[f"c{i}"] = [process(v) for v in values] if process else values
-        casts.append(f"%(c{i})b::{column.type.compile(dialect)}[]")
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"SELECT * FROM unnest({', '.join(casts)}) "
-           "RETURNING id, occurrence_id, attempt")
-    ids = {(occurrence, attempt): run_id for run_id, occurrence, attempt in
-           connection.exec_driver_sql(sql, arrays)}
+    ids = {(occurrence, attempt): run_id for run_id, occurrence, attempt in insert_arrays(
+        connection, table, rows, tail="RETURNING id, occurrence_id, attempt")}
     return [ids[(row["occurrence_id"], row["attempt"])] for row in rows]

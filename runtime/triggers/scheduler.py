@@ -50,11 +50,12 @@ from sqlalchemy import (
     ARRAY, BigInteger, DateTime, Integer, String, Table, Text, and_, bindparam, case, cast,
     func, literal, or_, select, tuple_, update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..engine import RunResult
 from ..limits import PROFILES, Limits
+from ..store.db import insert_arrays
 from ..store.schedules import Occurrence, Schedule
 from ..store.runs import InsertedRun, Run, insert_claimed_runs, note_inserted
 from ..store.scripts import Script, ScriptVersion, UtcDateTime
@@ -220,18 +221,36 @@ class Scheduler:
             if advances:
                 # the rows are locked (FOR UPDATE on PostgreSQL, the write lock on
                 # SQLite); the compare-and-set on the old value is a second guard
-                t = _SCHEDULES.c
-                s.connection().execute(
-                    update(_SCHEDULES).where(t.id == bindparam("b_id"),
-                                             t.next_fire_at == bindparam("b_old"))
-                    .values(next_fire_at=bindparam("b_next"),
-                            fired_count=bindparam("b_count")), advances)
-            if rows:
-                upsert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-                s.execute(upsert(Occurrence).on_conflict_do_nothing(
+                self._advance(s, advances)
+            if rows and self.dialect == "postgresql":
+                insert_arrays(s.connection(), _OCCURRENCES, rows,
+                              tail="ON CONFLICT (schedule_id, fire_at) DO NOTHING")
+            elif rows:
+                s.execute(sqlite.insert(Occurrence).on_conflict_do_nothing(
                     index_elements=["schedule_id", "fire_at"]), rows)
             s.commit()
         return len(rows)
+
+    def _advance(self, s: Session, advances: list[dict[str, Any]]) -> None:
+        """Move each schedule's next fire time on, compare-and-set on the old one."""
+        t = _SCHEDULES.c
+        if self.dialect == "postgresql":
+            # one UPDATE ... FROM unnest(an array per field) for the whole pass
+            def column(key: str, item: Any) -> Any:
+                return func.unnest(cast(bindparam(key, [a[key] for a in advances]),
+                                        ARRAY(item))).label(key)
+            v = select(column("b_id", Integer), column("b_old", DateTime(timezone=True)),
+                       column("b_next", DateTime(timezone=True)),
+                       column("b_count", Integer)).subquery().c
+            s.connection().execute(
+                update(_SCHEDULES).where(t.id == v.b_id, t.next_fire_at == v.b_old)
+                .values(next_fire_at=v.b_next, fired_count=v.b_count))
+            return
+        s.connection().execute(
+            update(_SCHEDULES).where(t.id == bindparam("b_id"),
+                                     t.next_fire_at == bindparam("b_old"))
+            .values(next_fire_at=bindparam("b_next"), fired_count=bindparam("b_count")),
+            advances)
 
     def _materialize_one(self, schedule: Schedule, now: _dt.datetime,
                          horizon: _dt.datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
