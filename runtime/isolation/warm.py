@@ -47,6 +47,8 @@ DEFAULT_RUNS = 50
 IDLE_SECONDS = 30.0
 # Idle warm children kept at most, over all scripts (the oldest is retired first).
 MAX_IDLE = 16
+# Job keys remembered (scripts and settings seen lately).
+_KEYS_KEPT = 256
 
 
 def warm_runs_from_env(default: int = DEFAULT_RUNS) -> int:
@@ -81,6 +83,9 @@ class WarmExecutor(IsolatedExecutor):
         self.max_runs = max_runs
         self._idle: dict[str, list[_Child]] = {}
         self._lock = threading.Lock()
+        # job keys already computed (a hash of the source and settings at every run
+        # otherwise), by the settings themselves
+        self._keys: dict[tuple[Any, ...], str] = {}
         # An executor dropped without close(): its idle children get the end of their
         # input and exit (their forker reaps them; a zygote does so in the background).
         weakref.finalize(self, _hang_up, self._idle)
@@ -96,7 +101,7 @@ class WarmExecutor(IsolatedExecutor):
         started = time.monotonic()
         job = {"source": source, "inputs": inputs, "limits": limits, "entry": entry,
                "filename": filename, "timezone": self.timezone, "system": self.system}
-        key = _job_key(job)
+        key = self._key_of(job)
         child = self._take(key)
         if child is not None:
             try:
@@ -146,6 +151,19 @@ class WarmExecutor(IsolatedExecutor):
         result.stats["isolated"] = True
         result.stats["child_run"] = child.runs
         return result
+
+    def _key_of(self, job: dict[str, Any]) -> str:
+        if job["system"]:   # settings that may not be hashable: computed every time
+            return _job_key(job)
+        memo = (job["source"], job["entry"], job["filename"], job["limits"],
+                job["timezone"])
+        key = self._keys.get(memo)
+        if key is None:
+            key = _job_key(job)
+            if len(self._keys) >= _KEYS_KEPT:
+                self._keys.clear()
+            self._keys[memo] = key
+        return key
 
     # -- the pool of idle children ----------------------------------------------------
     def _take(self, key: str) -> _Child | None:

@@ -1,10 +1,11 @@
 """Every run committed to the history is counted and logged once, whatever recorded it.
 
-A session listener notes the `Run` rows a flush inserts and, when their transaction
-commits, adds them to the run metrics and writes one `event: "run"` line: run id,
-script, trigger, status, duration, statements, HTTP calls, node. A rolled-back write
-counts nothing. The launcher, the scheduler's batched writes and CLI commands all go
-through it without knowing it is there.
+A session listener notes the `Run` rows a flush inserts (and those a batched Core insert
+notes with `store.runs.note_inserted`) and, when their transaction commits, adds them to
+the run metrics and writes one `event: "run"` line: run id, script, trigger, status,
+duration, statements, HTTP calls, node. A rolled-back write counts nothing. The
+launcher, the scheduler's batched writes and CLI commands all go through it without
+knowing it is there.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from ..store.runs import Run
+from ..store.runs import NEW_RUNS, Run
 from .logs import log_event
 from .metrics import HTTP_CALLS, RUN_SECONDS, RUNS
 
 log = logging.getLogger("sluicegate.runs")
-_KEY = "sluice_new_runs"
+_KEY = NEW_RUNS   # also filled by store.runs.note_inserted (batched Core inserts)
 _installed = False
 
 
-def observe_run(run: Run) -> None:
+def observe_run(run: Run | Any) -> None:
     """Count and log one recorded run."""
     stats = run.stats or {}
     seconds = None

@@ -13,7 +13,7 @@ and the other nodes take its work over instead of waiting behind it.
 from __future__ import annotations
 
 __all__ = ["Base", "DatabaseUrlError", "SessionGuards", "sluice_home", "database_url",
-           "make_engine", "normalize_url", "session_factory", "utcnow"]
+           "insert_arrays", "make_engine", "normalize_url", "session_factory", "utcnow"]
 
 import datetime as _dt
 import os
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -179,3 +179,29 @@ def make_engine(url: str | None = None, *, guards: SessionGuards | None = None,
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def insert_arrays(connection: Connection, table: Table, rows: list[dict[str, Any]], *,
+                  tail: str = "") -> CursorResult[Any]:
+    """PostgreSQL only: insert `rows` (values keyed by column name, every row with the
+    same keys) as INSERT ... SELECT FROM unnest(...) with one array parameter per
+    column, sent in binary, then `tail` (ON CONFLICT ..., RETURNING ...).
+
+    The statement is the same short text whatever the number of rows, so the driver
+    parses it once; a multi-row VALUES list is a new statement of rows x columns
+    placeholders at each call, parsed every time, and an executemany a message per row.
+    Values go through each column type's bind processing, as in any other insert."""
+    dialect = connection.dialect
+    names = list(rows[0])
+    quote = dialect.identifier_preparer.quote
+    arrays: dict[str, list[Any]] = {}
+    casts = []
+    for i, name in enumerate(names):
+        column = table.c[name]
+        process = column.type.bind_processor(dialect)
+        values = [row[name] for row in rows]
+        arrays[f"c{i}"] = [process(v) for v in values] if process else values
+        casts.append(f"%(c{i})b::{column.type.compile(dialect)}[]")
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"SELECT * FROM unnest({', '.join(casts)}) {tail}")
+    return connection.exec_driver_sql(sql, arrays)

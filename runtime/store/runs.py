@@ -7,15 +7,18 @@ its position, statistics, the HTTP trace, the mail outbox, and when it started a
 
 from __future__ import annotations
 
-__all__ = ["RUN_TRIGGERS", "Run"]
+__all__ = ["NEW_RUNS", "RUN_TRIGGERS", "InsertedRun", "Run", "insert_claimed_runs",
+           "note_inserted"]
 
 import datetime as _dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger, Boolean, Connection, ForeignKey, Index, Integer, String, insert,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base, utcnow
+from .db import Base, insert_arrays, utcnow
 from .scripts import JsonText, UtcDateTime
 
 RUN_TRIGGERS = ("function", "button", "schedule", "replay", "cli", "webhook")
@@ -63,3 +66,46 @@ class Run(Base):
         ForeignKey("runs.id", ondelete="SET NULL"), default=None)
     node: Mapped[str] = mapped_column(String(120), default="")
     actor: Mapped[str] = mapped_column(String(200), default="")
+
+
+# Where a session keeps the runs it wrote until its transaction commits (the run
+# observer of `observability.runs` counts and logs them then, once).
+NEW_RUNS = "sluice_new_runs"
+
+
+class InsertedRun:
+    """A run row written by a batched Core INSERT (no ORM object): what the run observer
+    reads of a `Run`, under the same attribute names."""
+
+    __slots__ = ("id", "trigger", "script_name", "script_version", "status", "stats",
+                 "http", "error", "started_at", "finished_at", "node")
+
+    def __init__(self, run_id: int, values: dict[str, Any]) -> None:
+        self.id = run_id
+        for name in self.__slots__[1:]:
+            setattr(self, name, values.get(name))
+
+
+def note_inserted(session: Session, runs: list[InsertedRun]) -> None:
+    """Runs inserted without the ORM in `session`'s transaction: observed at its commit
+    like those the ORM flushed (dropped with a rollback)."""
+    session.info.setdefault(NEW_RUNS, []).extend(runs)
+
+
+def insert_claimed_runs(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the records of claimed runs (column values keyed by column name, every
+    row with the same keys, `occurrence_id` and `attempt` set and distinct between
+    rows); returns their ids in the order of `rows`.
+
+    On PostgreSQL, one INSERT from an array per column (`db.insert_arrays`: the same
+    short statement whatever the batch size); ids are matched to rows by their
+    (occurrence, attempt). Elsewhere, a multi-row INSERT ... RETURNING in the order of
+    the rows."""
+    table = Run.__table__
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            rows).scalars())
+    ids = {(occurrence, attempt): run_id for run_id, occurrence, attempt in insert_arrays(
+        connection, table, rows, tail="RETURNING id, occurrence_id, attempt")}
+    return [ids[(row["occurrence_id"], row["attempt"])] for row in rows]

@@ -252,11 +252,13 @@ class RunHistory:
         self.max_return_bytes = max_return_bytes
         self.outbox = Outbox(sessions)
 
-    def row(self, *, trigger: str, script_id: int | None, script_name: str,
-            script_version: int | None, inputs: Mapping[str, Any], result: RunResult,
-            started_at: _dt.datetime, finished_at: _dt.datetime, node: str = "",
-            actor: str = "", **extra: Any) -> Run:
-        """An unsaved Run for `result`, capped and redacted."""
+    def values(self, *, trigger: str, script_id: int | None, script_name: str,
+               script_version: int | None, inputs: Mapping[str, Any], result: RunResult,
+               started_at: _dt.datetime, finished_at: _dt.datetime, node: str = "",
+               actor: str = "", **extra: Any) -> dict[str, Any]:
+        """The column values of a record of `result`, capped and redacted, keyed by
+        column (`return` holds the return value): one row of a batched insert. Its mail
+        goes to the outbox only through `row`."""
         cap = self.max_field_bytes
         logs, truncated = cap_logs(result.logs, self.max_log_lines, self.max_log_bytes)
         value = to_plain(result.value)
@@ -278,15 +280,25 @@ class RunHistory:
         stored, cut = self.stored_inputs(inputs)
         if cut is not None:
             stats[INPUTS_TRUNCATED] = cut
-        run = Run(trigger=trigger, script_id=script_id, script_name=script_name,
-                  script_version=script_version, status=result.status,
-                  inputs=stored, logs=logs, logs_truncated=truncated,
-                  return_value=value, error=error, stats=stats, http=http, mail=mail,
-                  started_at=started_at, finished_at=finished_at, node=node, actor=actor,
-                  **extra)
+        return {"trigger": trigger, "script_id": script_id, "script_name": script_name,
+                "script_version": script_version, "status": result.status,
+                "inputs": stored, "logs": logs, "logs_truncated": truncated,
+                "return": value, "error": error, "stats": stats, "http": http, "mail": mail,
+                "started_at": started_at, "finished_at": finished_at, "node": node,
+                "actor": actor, **extra}
+
+    def row(self, *, result: RunResult, **fields: Any) -> Run:
+        """An unsaved Run for `result` (the arguments of `values`), capped and redacted,
+        with its mail in the outbox."""
+        values = self.values(result=result, **fields)
+        values["return_value"] = values.pop("return")
+        run = Run(**values)
         # the messages go to the outbox in the run's own transaction: recorded together
-        run.outbox = outbox_rows(list(result.mail),  # type: ignore[attr-defined]
-                                 deliver=bool(os.environ.get("SLUICE_SMTP_URL")))
+        # (a run without mail leaves the collection alone: setting it, even empty, costs
+        # more than the rest of the record)
+        if result.mail:
+            run.outbox = outbox_rows(list(result.mail),  # type: ignore[attr-defined]
+                                     deliver=bool(os.environ.get("SLUICE_SMTP_URL")))
         return run
 
     def stored_inputs(self, inputs: Mapping[str, Any]) -> \

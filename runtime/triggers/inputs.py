@@ -81,6 +81,10 @@ class InputDefaults:
         org["language_code"] = "en"
         return cls(organization=org, user={name: "" for name in _USER_FIELDS})
 
+    def snapshot(self) -> InputDefaults:
+        """These defaults as they stand now, for a batch of runs prepared together."""
+        return self
+
     def organization_for(self, given: Any, *, time_zone: str | None = None) -> dict[str, Any]:
         if given is not None and not isinstance(given, Mapping):
             raise InvalidField("organization", "must be a JSON object")
@@ -101,8 +105,9 @@ class InputDefaults:
 
 @dataclass(frozen=True)
 class ProfileDefaults(InputDefaults):
-    """InputDefaults topped with the stored organization profile, read at each run so a
-    profile set through any node applies to the next run on every node.
+    """InputDefaults topped with the stored organization profile, read at each run (once
+    per claimed batch of scheduled runs) so a profile set through any node applies to the
+    next run on every node.
 
     `profile()` returns the profile's `organization` keys (or None when there is none):
     its admin e-mail, id, name, currency, time zone and formats."""
@@ -112,6 +117,11 @@ class ProfileDefaults(InputDefaults):
     def _current(self) -> InputDefaults:
         stored = self.profile() or {}
         return InputDefaults(organization={**self.organization, **stored}, user=self.user)
+
+    def snapshot(self) -> InputDefaults:
+        """The profile read once for a batch of runs prepared together (a scheduler's
+        claim of many occurrences reads it once, not once per occurrence)."""
+        return self._current()
 
     def organization_for(self, given: Any, *, time_zone: str | None = None) -> dict[str, Any]:
         return self._current().organization_for(given, time_zone=time_zone)

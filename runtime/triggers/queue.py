@@ -166,13 +166,19 @@ class RunQueue:
 
 
 class QueueNode:
-    """`concurrency` threads that each claim and run one queued run at a time."""
+    """`concurrency` threads that each claim and run one queued run at a time.
+
+    Only one of them polls the database while the queue is empty (the others wait their
+    turn): an idle node asks once per `poll`, not `concurrency` times. A thread that
+    claimed a run hands the turn on at once, so a burst of queued runs is claimed as
+    fast as threads free up."""
 
     def __init__(self, queue: RunQueue, *, concurrency: int = 2, poll: float = 1.0) -> None:
         self.queue = queue
         self.concurrency = max(1, concurrency)
         self.poll = poll
         self._stop = threading.Event()
+        self._turn = threading.Lock()   # held by the one thread polling
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -183,13 +189,30 @@ class QueueNode:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if not self._turn.acquire(timeout=max(self.poll, 0.05)):
+                continue
             try:
-                ran = self.queue.run_due(1)
+                claims = self._next()
+            finally:
+                self._turn.release()
+            for claim in claims:
+                try:
+                    self.queue.run(claim)
+                except Exception:  # the store failed under the run's writes
+                    log.exception("run queue: queued run %s failed", claim.run_id)
+
+    def _next(self) -> list[QueuedClaim]:
+        """Poll until a queued run is claimed (or the node stops)."""
+        while not self._stop.is_set():
+            try:
+                claims = self.queue.claim(1)
             except Exception:  # the database is away: try again after the poll interval
                 log.exception("run queue: cannot claim")
-                ran = 0
-            if not ran:
-                self._stop.wait(self.poll)
+                claims = []
+            if claims:
+                return claims
+            self._stop.wait(self.poll)
+        return []
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop claiming; a run in progress finishes (or its lease hands it on)."""

@@ -40,21 +40,24 @@ __all__ = ["Claim", "Finished", "Scheduler", "SchedulerSettings"]
 
 import datetime as _dt
 import logging
+import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Table, and_, bindparam, case, func, literal, or_, select, tuple_, update,
+    ARRAY, BigInteger, DateTime, Integer, String, Table, Text, and_, bindparam, case, cast,
+    func, literal, or_, select, tuple_, update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..engine import RunResult
 from ..limits import PROFILES, Limits
+from ..store.db import insert_arrays
 from ..store.schedules import Occurrence, Schedule
-from ..store.runs import Run
+from ..store.runs import InsertedRun, Run, insert_claimed_runs, note_inserted
 from ..store.scripts import Script, ScriptVersion, UtcDateTime
 from .clock import Clock, SystemClock
 from .executor import Executor
@@ -69,6 +72,7 @@ log = logging.getLogger("sluicegate.scheduler")
 
 _US = _dt.timedelta(microseconds=1)
 _MAX_SKIPPED_ROWS = 1000   # missed fire times recorded one by one; the rest are counted
+_SPREAD = 4   # a backlog of due schedules: a pass takes a random slice of 4 passes' worth
 _MAX_BACKOFF = 3600.0
 _STILL_RUNNING = "the previous run of this schedule was still running (no-overlap)"
 # Core tables, for executemany statements (one round trip for a batch of rows)
@@ -145,6 +149,8 @@ class Scheduler:
         self.limits = limits or PROFILES["schedule"]
         bind = sessions.kw.get("bind")
         self.dialect = bind.dialect.name if bind is not None else "sqlite"
+        # the last `materialize` found a full slice of due schedules: there may be more
+        self.backlog = False
 
     # -- one synchronous pass ------------------------------------------------------------
     def run_due(self, now: _dt.datetime | None = None) -> int:
@@ -170,12 +176,22 @@ class Scheduler:
         re-read of their `next_fire_at`, one batched compare-and-set, one batched insert
         (and the commit)."""
         horizon = now + _dt.timedelta(seconds=self.settings.lookahead)
+        limit = self.settings.materialize_limit
         with self.sessions() as s:
-            due = s.scalars(select(Schedule).where(Schedule.paused.is_(False),
-                                                   Schedule.next_fire_at.is_not(None),
-                                                   Schedule.next_fire_at <= horizon)
+            ids = s.scalars(select(Schedule.id).where(Schedule.paused.is_(False),
+                                                      Schedule.next_fire_at.is_not(None),
+                                                      Schedule.next_fire_at <= horizon)
                             .order_by(Schedule.next_fire_at)
-                            .limit(self.settings.materialize_limit)).all()
+                            .limit(limit * _SPREAD)).all()
+            self.backlog = len(ids) > limit
+            if len(ids) > limit:
+                # more are due than one pass takes (many schedules firing at one
+                # instant): each node takes a random slice of the earliest, so that
+                # nodes materializing at the same time mostly take different schedules
+                # instead of computing the same ones and losing them to the lock
+                ids = random.sample(ids, limit)
+            due = s.scalars(select(Schedule).where(Schedule.id.in_(ids))
+                            .order_by(Schedule.next_fire_at)).all() if ids else []
         if not due:
             return 0
         planned: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
@@ -205,18 +221,36 @@ class Scheduler:
             if advances:
                 # the rows are locked (FOR UPDATE on PostgreSQL, the write lock on
                 # SQLite); the compare-and-set on the old value is a second guard
-                t = _SCHEDULES.c
-                s.connection().execute(
-                    update(_SCHEDULES).where(t.id == bindparam("b_id"),
-                                             t.next_fire_at == bindparam("b_old"))
-                    .values(next_fire_at=bindparam("b_next"),
-                            fired_count=bindparam("b_count")), advances)
-            if rows:
-                insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-                s.execute(insert(Occurrence).on_conflict_do_nothing(
+                self._advance(s, advances)
+            if rows and self.dialect == "postgresql":
+                insert_arrays(s.connection(), _OCCURRENCES, rows,
+                              tail="ON CONFLICT (schedule_id, fire_at) DO NOTHING")
+            elif rows:
+                s.execute(sqlite.insert(Occurrence).on_conflict_do_nothing(
                     index_elements=["schedule_id", "fire_at"]), rows)
             s.commit()
         return len(rows)
+
+    def _advance(self, s: Session, advances: list[dict[str, Any]]) -> None:
+        """Move each schedule's next fire time on, compare-and-set on the old one."""
+        t = _SCHEDULES.c
+        if self.dialect == "postgresql":
+            # one UPDATE ... FROM unnest(an array per field) for the whole pass
+            def column(key: str, item: Any) -> Any:
+                return func.unnest(cast(bindparam(key, [a[key] for a in advances]),
+                                        ARRAY(item))).label(key)
+            v = select(column("b_id", Integer), column("b_old", DateTime(timezone=True)),
+                       column("b_next", DateTime(timezone=True)),
+                       column("b_count", Integer)).subquery().c
+            s.connection().execute(
+                update(_SCHEDULES).where(t.id == v.b_id, t.next_fire_at == v.b_old)
+                .values(next_fire_at=v.b_next, fired_count=v.b_count))
+            return
+        s.connection().execute(
+            update(_SCHEDULES).where(t.id == bindparam("b_id"),
+                                     t.next_fire_at == bindparam("b_old"))
+            .values(next_fire_at=bindparam("b_next"), fired_count=bindparam("b_count")),
+            advances)
 
     def _materialize_one(self, schedule: Schedule, now: _dt.datetime,
                          horizon: _dt.datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -319,19 +353,34 @@ class Scheduler:
     def _prepare(self, s: Session, claims: list[Claim], now: _dt.datetime,
                  lease_until: _dt.datetime) -> None:
         ids = {c.schedule_id for c in claims}
+        # the columns a run needs (not whole Schedule objects: their recurrence is not
+        # needed here), then the source of each live version once, not once per claim
         rows = s.execute(
-            select(Schedule, Script.name, ScriptVersion.number, ScriptVersion.source)
+            select(Schedule.id, Schedule.name, Schedule.script_id, Schedule.no_overlap,
+                   Schedule.retries, Schedule.retry_backoff, Schedule.inputs,
+                   Schedule.timezone, Schedule.created_by, Schedule.paused,
+                   Script.name.label("script_name"),
+                   Script.published_version.label("published"))
             .join(Script, Script.id == Schedule.script_id)
-            .outerjoin(ScriptVersion, and_(ScriptVersion.script_id == Script.id,
-                                           ScriptVersion.number == Script.published_version))
             .where(Schedule.id.in_(ids))).all()
-        info = {row[0].id: row for row in rows}
+        info = {row.id: row for row in rows}
+        live = {(row.script_id, row.published) for row in rows if row.published is not None}
+        sources: dict[tuple[int, int], str] = {}
+        if live:
+            sources = {(r.script_id, r.number): r.source for r in s.execute(
+                select(ScriptVersion.script_id, ScriptVersion.number, ScriptVersion.source)
+                .where(tuple_(ScriptVersion.script_id, ScriptVersion.number)
+                       .in_(sorted(live))))}
         guarded: dict[int, Claim] = {}   # schedule id -> the claim that wants its guard
+        defaults = self.defaults.snapshot()   # the organization profile, read once
         for c in claims:
             if c.schedule_id not in info:
                 c.fail_reason = "the schedule was deleted"
                 continue
-            schedule, script_name, number, source = info[c.schedule_id]
+            schedule = info[c.schedule_id]
+            script_name = schedule.script_name
+            source = sources.get((schedule.script_id, schedule.published))
+            number = schedule.published if source is not None else None
             c.schedule_name = schedule.name
             c.script_id = schedule.script_id
             c.script_name = script_name
@@ -341,7 +390,7 @@ class Scheduler:
             c.retries = schedule.retries
             c.retry_backoff = schedule.retry_backoff
             c.inputs = schedule_inputs(schedule.inputs, time_zone=schedule.timezone,
-                                       defaults=self.defaults,
+                                       defaults=defaults,
                                        actor=actor_user(schedule.created_by or
                                                         f"schedule {schedule.name}"))
             if c.attempt > 1 + c.retries + self.settings.max_reclaims:
@@ -366,10 +415,24 @@ class Scheduler:
               lease_until: _dt.datetime) -> set[int]:
         """Take the no-overlap guard of each schedule for its claim (one compare-and-set
         for the batch); returns the schedules whose guard was taken."""
-        holder = case({sid: c.occurrence_id for sid, c in guarded.items()},
-                      value=Schedule.id)
+        if self.dialect == "postgresql":
+            # (schedule, occurrence) pairs as two array parameters: one short statement
+            # whatever the batch size (a CASE of a WHEN per schedule is a new statement
+            # of hundreds of placeholders at every batch, built and parsed each time)
+            pairs = select(
+                func.unnest(cast(bindparam("h_sids", list(guarded)), ARRAY(Integer)))
+                .label("sid"),
+                func.unnest(cast(bindparam("h_oids", [c.occurrence_id
+                                                      for c in guarded.values()]),
+                                 ARRAY(Integer))).label("oid")).subquery()
+            holder: Any = pairs.c.oid
+            which = Schedule.id == pairs.c.sid
+        else:
+            holder = case({sid: c.occurrence_id for sid, c in guarded.items()},
+                          value=Schedule.id)
+            which = Schedule.id.in_(list(guarded))
         taken = s.execute(
-            update(Schedule).where(Schedule.id.in_(list(guarded)),
+            update(Schedule).where(which,
                                    or_(Schedule.busy_occurrence_id.is_(None),
                                        Schedule.busy_occurrence_id == holder,
                                        Schedule.busy_until < now))
@@ -417,7 +480,6 @@ class Scheduler:
         now = now or self.clock.now()
         with self.sessions() as s:
             begin_write(s)
-            O = _OCCURRENCES.c
             held = self._fence(s, [f.claim.token for f in done])
             recorded: set[tuple[int, int]] = set()
             if again:
@@ -425,23 +487,11 @@ class Scheduler:
                 recorded = {(r.occurrence_id, r.attempt) for r in s.execute(
                     select(Run.occurrence_id, Run.attempt)
                     .where(Run.occurrence_id.in_(ids), Run.node == self.node))}
-            runs = []
-            for f in done:
-                c = f.claim
-                if (f.result is None or f.cancelled or c.token not in held
-                        or c.token in recorded):
-                    continue
-                runs.append((f, self.history.row(
-                    trigger="schedule", script_id=c.script_id, script_name=c.script_name,
-                    script_version=c.version, inputs=c.inputs or {}, result=f.result,
-                    started_at=f.started_at, finished_at=f.finished_at, node=self.node,
-                    actor=f"schedule {c.schedule_name}", schedule_id=c.schedule_id,
-                    occurrence_id=c.occurrence_id, attempt=c.attempt)))
-            s.add_all([run for _, run in runs])
-            s.flush()
-            run_ids = {id(f): run.id for f, run in runs}
+            run_ids = self._record(s, [f for f in done if f.result is not None
+                                       and not f.cancelled and f.claim.token in held
+                                       and f.claim.token not in recorded])
             settle: list[dict[str, Any]] = []
-            release: list[int] = []
+            release: list[tuple[int, int]] = []
             for f in done:
                 c = f.claim
                 if c.token not in held:
@@ -453,23 +503,78 @@ class Scheduler:
                     continue
                 settle.append(self._settlement(f, run_ids.get(id(f)), now))
                 if c.no_overlap and not c.skip_reason:
-                    release.append(c.occurrence_id)
+                    release.append((c.schedule_id, c.occurrence_id))
             if settle:
-                s.connection().execute(
-                    update(_OCCURRENCES).where(O.id == bindparam("o_id"),
-                                               O.attempt == bindparam("o_attempt"),
-                                               O.lease_owner == self.node,
-                                               O.state == "running")
-                    .values(state=bindparam("o_state"), reason=bindparam("o_reason"),
-                            run_id=bindparam("o_run"),
-                            reclaims=O.reclaims + bindparam("o_lost"),
-                            due_at=func.coalesce(bindparam("o_due", type_=UtcDateTime()),
-                                                 O.due_at),
-                            finished_at=bindparam("o_finished", type_=UtcDateTime()),
-                            lease_owner=None, lease_expires_at=None), settle)
+                self._settle(s, settle)
             if release:
                 self._release(s, release)
             s.commit()
+
+    def _record(self, s: Session, done: list[Finished]) -> dict[int, int]:
+        """Insert the run records of `done` (the fenced, held claims); returns run ids by
+        `id(finished)`. One INSERT for the batch, without ORM objects
+        (`store.runs.insert_claimed_runs`); runs that sent mail go through the ORM,
+        which writes their outbox rows with them."""
+        run_ids: dict[int, int] = {}
+        plain: list[tuple[Finished, dict[str, Any]]] = []
+        mailed: list[tuple[Finished, Run]] = []
+        for f in done:
+            c = f.claim
+            assert f.result is not None
+            fields = dict(trigger="schedule", script_id=c.script_id,
+                          script_name=c.script_name, script_version=c.version,
+                          inputs=c.inputs or {}, result=f.result, started_at=f.started_at,
+                          finished_at=f.finished_at, node=self.node,
+                          actor=f"schedule {c.schedule_name}", schedule_id=c.schedule_id,
+                          occurrence_id=c.occurrence_id, attempt=c.attempt)
+            if f.result.mail:
+                mailed.append((f, self.history.row(**fields)))
+            else:
+                plain.append((f, self.history.values(**fields)))
+        if plain:
+            rows = [values for _, values in plain]
+            ids = insert_claimed_runs(s.connection(), rows)
+            run_ids.update((id(f), run_id) for (f, _), run_id in zip(plain, ids, strict=True))
+            note_inserted(s, [InsertedRun(run_id, values)
+                              for run_id, values in zip(ids, rows, strict=True)])
+        if mailed:
+            s.add_all([run for _, run in mailed])
+            s.flush()
+            run_ids.update((id(f), run.id) for f, run in mailed)
+        return run_ids
+
+    def _settle(self, s: Session, settle: list[dict[str, Any]]) -> None:
+        """Write the settlements, each fenced in its UPDATE: only a row that still
+        carries the claim's token (id, attempt) under this node's running lease."""
+        O = _OCCURRENCES.c
+        fence = [O.lease_owner == self.node, O.state == "running"]
+        new = dict(lease_owner=None, lease_expires_at=None)
+        if self.dialect == "postgresql":
+            # one UPDATE ... FROM unnest(an array per field): the same short statement
+            # for any batch, instead of a pipelined statement per row
+            def column(key: str, item: Any) -> Any:
+                return func.unnest(cast(bindparam(key, [v[key] for v in settle]),
+                                        ARRAY(item))).label(key)
+            v = select(column("o_id", Integer), column("o_attempt", Integer),
+                       column("o_state", String), column("o_reason", Text),
+                       column("o_run", BigInteger), column("o_lost", Integer),
+                       column("o_due", DateTime(timezone=True)),
+                       column("o_finished", DateTime(timezone=True))).subquery().c
+            s.connection().execute(
+                update(_OCCURRENCES).where(O.id == v.o_id, O.attempt == v.o_attempt, *fence)
+                .values(state=v.o_state, reason=v.o_reason, run_id=v.o_run,
+                        reclaims=O.reclaims + v.o_lost,
+                        due_at=func.coalesce(v.o_due, O.due_at),
+                        finished_at=v.o_finished, **new))
+            return
+        s.connection().execute(
+            update(_OCCURRENCES).where(O.id == bindparam("o_id"),
+                                       O.attempt == bindparam("o_attempt"), *fence)
+            .values(state=bindparam("o_state"), reason=bindparam("o_reason"),
+                    run_id=bindparam("o_run"), reclaims=O.reclaims + bindparam("o_lost"),
+                    due_at=func.coalesce(bindparam("o_due", type_=UtcDateTime()), O.due_at),
+                    finished_at=bindparam("o_finished", type_=UtcDateTime()), **new),
+            settle)
 
     def _fence(self, s: Session, tokens: list[tuple[int, int]]) -> set[tuple[int, int]]:
         """Lock the occurrences that still carry these tokens under this node's lease
@@ -535,8 +640,13 @@ class Scheduler:
                 .values(lease_expires_at=until).returning(O.id, O.attempt)
                 .execution_options(synchronize_session=False))}
             if held:
+                # by primary key: the guard of a schedule only ever holds one of its own
+                # occurrences, so the schedules to look at are those of the claims
+                ids = sorted({i for i, _ in held})
                 s.execute(update(Schedule).where(
-                    Schedule.busy_occurrence_id.in_([i for i, _ in held]))
+                    Schedule.id.in_(sorted({c.schedule_id for c in claims
+                                            if c.token in held})),
+                    Schedule.busy_occurrence_id.in_(ids))
                           .values(busy_until=until)
                           .execution_options(synchronize_session=False))
             s.commit()
@@ -560,13 +670,13 @@ class Scheduler:
         O = Occurrence
         with self.sessions() as s:
             begin_write(s)
-            ids = list(s.execute(
+            ids = [(r.schedule_id, r.id) for r in s.execute(
                 update(O).where(tuple_(O.id, O.attempt).in_([c.token for c in claims]),
                                 O.lease_owner == self.node, O.state == "running")
                 .values(state="pending", due_at=now, lease_owner=None, lease_expires_at=None,
                         attempt=O.attempt - 1,
                         reason=f"re-queued: node {self.node} stopped before the run ended")
-                .returning(O.id).execution_options(synchronize_session=False)).scalars())
+                .returning(O.schedule_id, O.id).execution_options(synchronize_session=False))]
             if ids:
                 self._release(s, ids)
             s.commit()
@@ -592,8 +702,13 @@ class Scheduler:
         return _as_utc(min(candidates)) if candidates else None
 
     # -- helpers -------------------------------------------------------------------------
-    def _release(self, s: Session, ids: list[int]) -> None:
-        s.execute(update(Schedule).where(Schedule.busy_occurrence_id.in_(ids))
+    def _release(self, s: Session, held: list[tuple[int, int]]) -> None:
+        """Free the no-overlap guards held by these (schedule, occurrence) pairs; found
+        by the schedules' primary key (an occurrence only ever holds the guard of its
+        own schedule), not by a scan of every schedule's guard."""
+        s.execute(update(Schedule).where(Schedule.id.in_(sorted({sid for sid, _ in held})),
+                                         Schedule.busy_occurrence_id.in_(
+                                             sorted({oid for _, oid in held})))
                   .values(busy_occurrence_id=None, busy_until=None)
                   .execution_options(synchronize_session=False))
 

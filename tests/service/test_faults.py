@@ -120,15 +120,15 @@ def test_a_settlement_cut_off_by_a_lost_connection_writes_nothing_and_is_written
     now = dt.datetime.now(UTC)
     [claim] = scheduler.claim(now, 10)
     done = scheduler.execute(claim)
-    row = scheduler.history.row
+    values = scheduler.history.values   # the record of each run of a finished batch
     cut = []
 
-    def row_then_cut(**fields: Any) -> Run:
+    def values_then_cut(**fields: Any) -> dict[str, Any]:
         if not cut:   # inside finish's transaction: its connection dies now
             cut.append(_kill_other_backends(postgres_url))
-        return row(**fields)
+        return values(**fields)
 
-    scheduler.history.row = row_then_cut  # type: ignore[method-assign]
+    scheduler.history.values = values_then_cut  # type: ignore[method-assign]
     with pytest.raises(Exception) as failure:
         scheduler.finish([done])
     assert "terminat" in str(failure.value).lower() or "closed" in str(failure.value).lower()

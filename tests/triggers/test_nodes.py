@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def _ready(proc: subprocess.Popen[str]) -> None:
     assert proc.stderr is not None
     for line in proc.stderr:
         if "ready" in line:
+            # a worker logs a JSON line per run: keep its pipe drained, or a worker that
+            # ran most of the occurrences blocks on a full pipe and never exits
+            threading.Thread(target=lambda s=proc.stderr: [None for _ in s],
+                             daemon=True).start()
             return
     raise AssertionError(f"worker exited before it was ready (exit {proc.wait()})")
 

@@ -1,0 +1,104 @@
+"""A busy node does its database work per batch, not per run: runs that finish together
+are recorded in one `finish` transaction, and an idle queue of asynchronous runs is
+polled by one thread, not by every one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from sluice_testdb import wait_until
+from sluicegate.engine import RunResult
+from sluicegate.limits import Limits
+from sluicegate.triggers import SchedulerNode, SchedulerSettings
+from sluicegate.triggers.clock import SystemClock
+from sluicegate.triggers.queue import QueueNode, RunQueue
+from sluicegate.triggers.scheduler import Scheduler
+from sluicegate.triggers.setup import Triggers
+
+
+class GateExecutor:
+    """Holds every run until the test opens the gate, then lets them all finish."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.started = 0
+        self.lock = threading.Lock()
+
+    def execute(self, source: str, inputs: dict[str, Any], limits: Limits,
+                **run: Any) -> RunResult:
+        with self.lock:
+            self.started += 1
+        self.gate.wait(30)
+        return RunResult("success", inputs.get("n"), [], None, {"statements": 1})
+
+
+class CountingScheduler(Scheduler):
+    """Counts the `finish` transactions and the runs they record."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []
+
+    def finish(self, done: Any, now: Any = None, *, again: bool = False) -> None:
+        super().finish(done, now, again=again)
+        self.batches.append(len(done))
+
+
+def test_runs_finishing_together_are_recorded_in_few_transactions(
+        triggers: Triggers) -> None:
+    triggers.clock = SystemClock()
+    triggers.schedules.clock = SystemClock()
+    triggers.catalog.save("tick", "return n;", kind="schedule")
+    count = 24
+    for n in range(count):
+        triggers.schedules.add({"name": f"once{n}", "script": "tick", "timezone": "UTC",
+                                "recurrence": {"kind": "once"},
+                                "start": "2099-01-01T00:00", "inputs": {"n": n}})
+    gate = GateExecutor()
+    sched = CountingScheduler(triggers.sessions, gate, triggers.history,
+                              clock=SystemClock(), node="node-a",
+                              settings=SchedulerSettings(lease=30, batch=count))
+    node = SchedulerNode(sched, concurrency=4, poll=0.05)
+    node.start()
+    try:
+        for n in range(count):
+            triggers.schedules.run_now(f"once{n}")
+        wait_until(lambda: gate.started == 4, 20, "four runs started")
+        gate.gate.set()
+        wait_until(lambda: len(triggers.history.list(limit=100)) == count, 30,
+                   "every run recorded")
+    finally:
+        node.stop(5)
+    assert sum(sched.batches) == count
+    # 24 runs finishing at once on 4 runners: batches, not a transaction per run
+    assert len(sched.batches) < count / 2, sched.batches
+    states = {o.state for n in range(count)
+              for o in triggers.schedules.occurrences(f"once{n}")}
+    assert states == {"succeeded"}
+
+
+class CountingQueue(RunQueue):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.claims = 0
+
+    def claim(self, limit: int = 1) -> Any:
+        self.claims += 1
+        return super().claim(limit)
+
+
+def test_an_idle_queue_is_polled_by_one_thread(triggers: Triggers) -> None:
+    queue = CountingQueue(triggers.sessions, triggers.launcher, node="node-a")
+    node = QueueNode(queue, concurrency=4, poll=0.05)
+    started = time.monotonic()
+    node.start()
+    try:
+        wait_until(lambda: queue.claims >= 8, 20, "eight polls of the empty queue")
+    finally:
+        node.stop()
+    elapsed = time.monotonic() - started
+    # one poller: about one claim per poll interval (four threads polling: four times as
+    # many); a loaded machine only makes fewer
+    assert queue.claims <= elapsed / 0.05 + 3, (queue.claims, elapsed)
