@@ -24,7 +24,7 @@ __all__ = [
     "MIN_NUMBER", "MAX_NUMBER", "DECIMAL_CONTEXT",
     "BraceMap", "TypedList", "Collection", "DateTime", "File", "CaughtError",
     "type_name", "check_number", "display", "to_json_text", "from_json", "adopt_json",
-    "to_plain", "deluge_equal", "convert_to_type", "clean_text",
+    "to_plain", "deluge_equal", "convert_to_type", "clean_text", "fixed_offset",
 ]
 
 import datetime as _dt
@@ -91,6 +91,29 @@ class Collection:
     __hash__ = None  # type: ignore[assignment]
 
 
+# Zones whose UTC offset never changes (no DST gap, no fold): fixed offsets and the tz
+# database's Etc/ zones and their links. Values in one such zone compare and localize as
+# plain wall-clock times.
+_FIXED_ZONE_KEYS = frozenset({"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich",
+                              "Universal", "Zulu"})
+_fixed_zones: dict[Any, bool] = {}
+
+
+def fixed_offset(zone: Any) -> bool:
+    """Whether `zone` (a tzinfo) has one UTC offset at every instant."""
+    known = _fixed_zones.get(zone)
+    if known is None:
+        if type(zone) is _dt.timezone:
+            known = True
+        else:
+            key = getattr(zone, "key", None)
+            known = (type(zone).__name__ == "ZoneInfo" and type(key) is str
+                     and (key in _FIXED_ZONE_KEYS or key.startswith("Etc/")))
+        if len(_fixed_zones) < 4096:  # zones are few; a bound all the same
+            _fixed_zones[zone] = known
+    return known
+
+
 class DateTime:
     """A DATE or DATETIME: an aware datetime in the run's time zone, flagged date-only or not."""
 
@@ -108,16 +131,30 @@ class DateTime:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DateTime) and self._instant() == other._instant()
 
+    # Two values in the same fixed-offset zone compare as wall clocks, which Python does
+    # when both hold the same tzinfo (no conversion needed: there is no fold).
     def __lt__(self, other: DateTime) -> bool:
+        a, b = self.value, other.value
+        if a.tzinfo is b.tzinfo and fixed_offset(a.tzinfo):
+            return a < b
         return self._instant() < other._instant()
 
     def __le__(self, other: DateTime) -> bool:
+        a, b = self.value, other.value
+        if a.tzinfo is b.tzinfo and fixed_offset(a.tzinfo):
+            return a <= b
         return self._instant() <= other._instant()
 
     def __gt__(self, other: DateTime) -> bool:
+        a, b = self.value, other.value
+        if a.tzinfo is b.tzinfo and fixed_offset(a.tzinfo):
+            return a > b
         return self._instant() > other._instant()
 
     def __ge__(self, other: DateTime) -> bool:
+        a, b = self.value, other.value
+        if a.tzinfo is b.tzinfo and fixed_offset(a.tzinfo):
+            return a >= b
         return self._instant() >= other._instant()
 
     def __hash__(self) -> int:

@@ -35,7 +35,7 @@ __all__ = [
     "compile_pattern",
     "format_pattern",
     "month_from_name",
-    "parse_pattern",
+    "parse_pattern", "reads_two_digit_year",
     "two_digit_year",
     "week_of_month",
     "week_of_year",
@@ -352,6 +352,12 @@ def _offset_zone(text: str) -> _dt.tzinfo:
     if hours > 18 or minutes > 59:
         raise ValueError(text)
     return _dt.timezone(sign * _dt.timedelta(hours=hours, minutes=minutes))
+
+
+@lru_cache(maxsize=256)
+def reads_two_digit_year(pattern: str) -> bool:
+    """Whether reading with `pattern` needs the current year (a `yy` field's century)."""
+    return any(f.letter in "yY" and f.count == 2 for f in _parser(pattern)[1])
 
 
 def parse_pattern(text: str, pattern: str, now_year: int
