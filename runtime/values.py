@@ -30,6 +30,8 @@ __all__ = [
 import datetime as _dt
 import json
 import re
+from itertools import chain, compress, repeat
+from operator import is_
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, Overflow, DivisionByZero
 from decimal import DivisionUndefined  # noqa: F401  (kept beside the traps it belongs to)
 from typing import Any
@@ -322,13 +324,49 @@ def _too_large() -> LimitExceeded:
                          "nested values; does a MAP or LIST contain itself?)", limit="elements")
 
 
+# A DECIMAL goes through the C encoder as a marked text (`"\u0000D` digits `\u0000E"`
+# once encoded), the marks and quotes removed afterwards; used only when the marks counted
+# in the output are exactly the decimals written (no text of the value holds one).
+_DECIMAL_MARK, _DECIMAL_END = "\x00D", "\x00E"
+_ENCODED_MARK, _ENCODED_END = '"\\u0000D', '\\u0000E"'
+_PLAIN_OR_DECIMAL = frozenset({*_PLAIN_SCALARS, Decimal})
+_CONTAINERS = frozenset({dict, list})
+
+
+def _marked_decimal(value: Any) -> str:
+    if type(value) is Decimal:
+        return f"\x00D{value:f}\x00E"  # _DECIMAL_MARK, _decimal_text, _DECIMAL_END
+    raise TypeError(type(value).__name__)  # not reached: the walk let only plain types by
+
+
+def _plain_records_json(item: list[Any], level: int, stack: list[Any]) -> tuple[int, int] | None:
+    """For a list of exact dicts (records) in the plain walk: (characters of its keys and
+    texts, decimals among its values), its nested containers pushed on `stack`; None when
+    a key is not a text or a value is not plain. Checked a pass at a time at C speed."""
+    try:
+        chars = len("".join(chain.from_iterable(item)))  # TypeError: a key that is no text
+    except TypeError:
+        return None
+    values = list(chain.from_iterable(map(dict.values, item)))
+    types = list(map(type, values))
+    kinds = set(types)
+    if not kinds <= _PLAIN_OR_DECIMAL | _CONTAINERS:
+        return None
+    if str in kinds:
+        chars += sum(map(len, compress(values, map(is_, types, repeat(str)))))
+    for kind in kinds & _CONTAINERS:
+        stack.extend((v, level + 2) for v in compress(values, map(is_, types, repeat(kind))))
+    return chars, types.count(Decimal) if Decimal in kinds else 0
+
+
 def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
-    """The C encoder's output when the value holds only JSON-native types (the common
-    case: maps of text and numbers), else None. Subclasses (BraceMap, CaughtError,
-    TypedList), DECIMAL, dates and non-text keys all take the careful writer."""
+    """The C encoder's output when the value holds only JSON-native types and DECIMALs
+    (the common case: maps of text and numbers), else None. Subclasses (BraceMap,
+    CaughtError, TypedList), dates and non-text keys all take the careful writer."""
     stack = [(value, depth)]
     visited = 0
     chars = 0  # characters of the texts inside: the JSON text is at least this long
+    decimals = 0
     while stack:
         item, level = stack.pop()
         visited += 1 + (len(item) if type(item) in (dict, list) else 0)
@@ -346,27 +384,53 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
                     chars += len(v)
                 elif tv is dict or tv is list:
                     stack.append((v, level + 1))
+                elif tv is Decimal:
+                    decimals += 1
                 elif tv not in _PLAIN_SCALARS:
                     return None
             chars += sum(map(len, item))
         elif t is list:
             if level >= max_depth:
                 return None
+            if (len(item) > 1 and type(item[0]) is dict and level + 1 < max_depth
+                    and set(map(type, item)) == {dict}):
+                # records: the walk of each map below, done for all of them at once (only
+                # within the node budget, so it is never reported earlier than the walk)
+                size = len(item) + sum(map(len, item))
+                if visited + size <= NODE_BUDGET:
+                    found = _plain_records_json(item, level, stack)
+                    if found is None:
+                        return None
+                    visited += size
+                    chars += found[0]
+                    decimals += found[1]
+                    continue
             for v in item:
                 tv = type(v)
                 if tv is str:
                     chars += len(v)
                 elif tv is dict or tv is list:
                     stack.append((v, level + 1))
+                elif tv is Decimal:
+                    decimals += 1
                 elif tv not in _PLAIN_SCALARS:
                     return None
         elif t is str:
             chars += len(item)
+        elif t is Decimal:
+            decimals += 1
         elif t not in _PLAIN_SCALARS:
             return None
     if chars + visited > _SMALL_TEXT:
         _limits.check_text(chars + visited)  # before the text is built
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if decimals:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          default=_marked_decimal)
+        if text.count(_ENCODED_MARK) != decimals or text.count(_ENCODED_END) != decimals:
+            return None  # a text holds a mark itself: the careful writer
+        text = text.replace(_ENCODED_MARK, "").replace(_ENCODED_END, "")
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if len(text) > _SMALL_TEXT:
         _limits.check_text(len(text))
     return text
@@ -457,6 +521,38 @@ def _ints_in_range(values: Any, kinds: set[type]) -> bool:
     return not ints or (MIN_NUMBER <= min(ints) and max(ints) <= MAX_NUMBER)
 
 
+def _plain_records(value: list[Any], copy: bool) -> list[Any] | None:
+    """A list of MAPs (exact dicts) with text keys and scalar values only (the common
+    shape of records), checked over all the records at once at C speed, a column at a
+    time: the maps copied (`copy`) or the list itself; None for any other list, which
+    takes the per-item path (so what that path checks, converts or reports is unchanged)."""
+    try:
+        keys = "".join(chain.from_iterable(value))  # TypeError: a key that is no text
+    except TypeError:
+        return None
+    if not keys.isascii() and _SURROGATE.search(keys) is not None:
+        return None
+    if len(set(map(len, value))) == 1:
+        columns: Any = zip(*map(dict.values, value))  # the n-th values of every record
+    else:
+        columns = [list(chain.from_iterable(map(dict.values, value)))]
+    for column in columns:
+        kinds = set(map(type, column))
+        if not kinds <= _INPUT_SCALARS_AND_INT:
+            return None
+        if int in kinds:
+            ints = column if len(kinds) == 1 else list(compress(column, map(
+                is_, map(type, column), repeat(int))))
+            if min(ints) < MIN_NUMBER or max(ints) > MAX_NUMBER:
+                return None
+        if str in kinds:
+            texts = "".join(column if len(kinds) == 1 else compress(column, map(
+                is_, map(type, column), repeat(str))))
+            if not texts.isascii() and _SURROGATE.search(texts) is not None:
+                return None
+    return list(map(dict, value)) if copy else value
+
+
 def _scalar_list(value: list[Any]) -> bool:
     """A list of texts, NUMBERs, DECIMALs, booleans and nulls only (checked at C speed)."""
     kinds = set(map(type, value))
@@ -483,6 +579,9 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
                 value[k] = adopt_json(v, max_depth, depth + 1)  # same key: no resize
         return value
     if t is list:
+        if depth < max_depth and value and set(map(type, value)) == {dict} \
+                and _plain_records(value, copy=False) is not None:
+            return value  # records of plain values, checked in bulk
         if _scalar_list(value):
             if str in set(map(type, value)):
                 for i, v in enumerate(value):  # texts from outside: cleaned like from_json
@@ -526,6 +625,10 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
                 out[k] = from_json(v, depth + 1, max_depth)
         return out
     if t is list:
+        if depth < max_depth and value and set(map(type, value)) == {dict}:
+            records = _plain_records(value, copy=True)  # records of plain values, in bulk
+            if records is not None:
+                return records
         if _scalar_list(value):
             return value[:]  # a list of numbers or texts, checked and copied at C speed
         items: list[Any] = []
