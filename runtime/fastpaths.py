@@ -32,6 +32,7 @@ from __future__ import annotations
 __all__ = ["FastPaths", "FAST_GLOBALS", "OPTIMIZATIONS", "disabled"]
 
 import ast
+import copy
 import operator
 from decimal import Decimal
 from typing import Any
@@ -39,7 +40,8 @@ from typing import Any
 from .dispatch import method_caller
 from .errors import ScriptRuntimeError
 from .inference import local_kinds
-from .treepass import TrustedPass, stamp
+from .loopversions import definitely_set, iteration_charge, version_candidates, without_refills
+from .treepass import TrustedPass, stamp, walk
 from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
 # Past this many elements, growth goes through the helpers, which check the size limit.
@@ -95,6 +97,7 @@ OPTIMIZATIONS = frozenset({
     "list_get",           # LIST.get(constant index) reads the element
     "text_methods",       # trim, toUpperCase, toLowerCase, length, contains on a TEXT
     "type_inference",     # variables that only hold a MAP, LIST or TEXT skip type guards
+    "loop_versioning",    # an innermost loop body also in a version for NUMBER variables
 })
 disabled: set[str] = set()
 
@@ -181,6 +184,7 @@ class FastPaths(TrustedPass):
         self.counter = 0
         self.ints: set[str] = set()
         self.kinds: dict[str, str] = {}
+        self.set_at_start: dict[int, frozenset[str]] = {}
         self.on = OPTIMIZATIONS - disabled
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
@@ -189,12 +193,69 @@ class FastPaths(TrustedPass):
                 if "number_inference" in self.on else set())
         if "type_inference" not in self.on:
             kinds = {}
-        outer = self.ints, self.kinds
+        outer = self.ints, self.kinds, self.set_at_start
         self.ints, self.kinds = ints, kinds
+        self.set_at_start = definitely_set(node) if "loop_versioning" in self.on else {}
         try:
             self.generic_visit(node)
         finally:
+            self.ints, self.kinds, self.set_at_start = outer
+        return node
+
+    # ---- loops -----------------------------------------------------------------------------
+    def _visit_block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            new = self.visit(stmt)
+            if isinstance(new, list):
+                out.extend(new)
+            elif new is not None:
+                out.append(new)
+        return out
+
+    def visit_For(self, node: ast.For) -> Any:
+        """An innermost loop runs its body in two versions, chosen at each iteration
+        (runtime/loopversions.py): when the countdown holds more than the iteration can
+        charge, a copy without the refill checks (none could fire), and in that copy the
+        variables of NUMBER work known to be NUMBERs when they are at its start."""
+        start = self.set_at_start.get(id(node))
+        body = node.body
+        # the statement charge the runtime-nodes pass put first stays outside the versions
+        k = 2 if (len(body) > 2 and isinstance(body[0], ast.AugAssign)
+                  and isinstance(body[0].target, ast.Name)
+                  and body[0].target.id == "dg_n") else 0
+        rest = body[k:]
+        versioned = start is not None and k > 0 and "loop_versioning" in self.on
+        names = version_candidates(node, rest, self.ints, start) if versioned else []
+        budget = iteration_charge(body) if versioned and (names or any(
+            isinstance(s, ast.If) for s in walk(ast.Module(body=rest, type_ignores=[])))) \
+            else None
+        if budget is None:
+            self.generic_visit(node)
+            return node
+        special = without_refills(copy.deepcopy(rest))
+        node.target = self.visit(node.target)
+        node.iter = self.visit(node.iter)
+        charge = self._visit_block(body[:k])
+        generic = self._visit_block(rest)
+        outer = self.ints, self.kinds
+        self.ints = self.ints | set(names)
+        self.kinds = {n: kind for n, kind in self.kinds.items() if n not in names}
+        try:
+            special = self._visit_block(special)
+        finally:
             self.ints, self.kinds = outer
+        tests: list[ast.expr] = [ast.Compare(left=_load("dg_n"), ops=[ast.GtE()],
+                                             comparators=[ast.Constant(budget)])]
+        if names:
+            tests.append(ast.Compare(
+                left=_type_of(_load(names[0])), ops=[ast.Is()] * len(names),
+                comparators=[*(_type_of(_load(n)) for n in names[1:]), _load("dg_int")]))
+        test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
+        fast = [copy.deepcopy(charge[0]), *special]  # the charge, without its check
+        node.body = [_located(ast.If(test=test, body=fast, orelse=[*charge, *generic]),
+                              body[0])]
+        node.orelse = self._visit_block(node.orelse)
         return node
 
     def _kind(self, expr: ast.expr) -> str | None:
@@ -354,7 +415,11 @@ class FastPaths(TrustedPass):
         dividend and a positive divisor."""
         guard, left, right = self._both(node, "dg_int")
         checks: list[ast.expr] = [] if guard is None else [guard]
-        checks.append(ast.Compare(left=left, ops=[ast.GtE()], comparators=[ast.Constant(0)]))
+        left_once = left
+        if guard is None:  # a known NUMBER expression is read again below: evaluated once
+            left_once, left = self._hold(left)
+        checks.append(ast.Compare(left=left_once, ops=[ast.GtE()],
+                                  comparators=[ast.Constant(0)]))
         if not (isinstance(right, ast.Constant) and type(right.value) is int
                 and right.value > 0):
             checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
@@ -372,7 +437,10 @@ class FastPaths(TrustedPass):
         checks: list[ast.expr] = [] if guard is None else [guard]
         if not (isinstance(left, ast.Constant) and type(left.value) is int
                 and left.value >= 0):
-            checks.append(ast.Compare(left=left, ops=[ast.GtE()],
+            left_once = left
+            if guard is None:  # a known NUMBER expression is read again below: once
+                left_once, left = self._hold(left)
+            checks.append(ast.Compare(left=left_once, ops=[ast.GtE()],
                                       comparators=[ast.Constant(0)]))
         if not (isinstance(right, ast.Constant) and type(right.value) is int
                 and right.value > 0):

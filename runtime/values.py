@@ -94,26 +94,48 @@ class Collection:
 
 
 # Zones whose UTC offset never changes (no DST gap, no fold): fixed offsets and the tz
-# database's Etc/ zones and their links. Values in one such zone compare and localize as
-# plain wall-clock times.
+# database's Etc/ zones and their links. Values in one such zone localize as plain
+# wall-clock times and compare as wall clocks.
 _FIXED_ZONE_KEYS = frozenset({"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich",
                               "Universal", "Zulu"})
-_fixed_zones: dict[Any, bool] = {}
+_NOT_FIXED, _FIXED_UTC, _FIXED_OFFSET = 0, 1, 2
+_fixed_zones: dict[Any, int] = {}
+
+
+def _zone_kind(zone: Any) -> int:
+    """_NOT_FIXED, _FIXED_UTC (offset 0) or _FIXED_OFFSET for a tzinfo (cached)."""
+    kind = _fixed_zones.get(zone)
+    if kind is None:
+        if type(zone) is _dt.timezone:
+            fixed = True
+        else:
+            key = getattr(zone, "key", None)
+            fixed = (type(zone).__name__ == "ZoneInfo" and type(key) is str
+                     and (key in _FIXED_ZONE_KEYS or key.startswith("Etc/")))
+        kind = _NOT_FIXED
+        if fixed:
+            offset = _dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset()
+            kind = _FIXED_UTC if not offset else _FIXED_OFFSET
+        if len(_fixed_zones) < 4096:  # zones are few; a bound all the same
+            _fixed_zones[zone] = kind
+    return kind
 
 
 def fixed_offset(zone: Any) -> bool:
     """Whether `zone` (a tzinfo) has one UTC offset at every instant."""
-    known = _fixed_zones.get(zone)
-    if known is None:
-        if type(zone) is _dt.timezone:
-            known = True
-        else:
-            key = getattr(zone, "key", None)
-            known = (type(zone).__name__ == "ZoneInfo" and type(key) is str
-                     and (key in _FIXED_ZONE_KEYS or key.startswith("Etc/")))
-        if len(_fixed_zones) < 4096:  # zones are few; a bound all the same
-            _fixed_zones[zone] = known
-    return known
+    return _zone_kind(zone) != _NOT_FIXED
+
+
+def _as_walls(a: _dt.datetime, b: _dt.datetime) -> bool:
+    """Whether two values compare as their wall clocks exactly as their instants: one
+    fixed zone, and (off UTC) no instant conversion that would overflow at the edges of
+    the calendar, where the comparison as instants fails."""
+    zone = a.tzinfo
+    if zone is not b.tzinfo:
+        return False
+    kind = _zone_kind(zone)
+    return kind == _FIXED_UTC or (kind == _FIXED_OFFSET and 1 < a.year < 9999
+                                  and 1 < b.year < 9999)
 
 
 class DateTime:
@@ -137,25 +159,25 @@ class DateTime:
     # when both hold the same tzinfo (no conversion needed: there is no fold).
     def __lt__(self, other: DateTime) -> bool:
         a, b = self.value, other.value
-        if a.tzinfo is b.tzinfo and fixed_offset(a.tzinfo):
+        if _as_walls(a, b):
             return a < b
         return self._instant() < other._instant()
 
     def __le__(self, other: DateTime) -> bool:
         a, b = self.value, other.value
-        if a.tzinfo is b.tzinfo and fixed_offset(a.tzinfo):
+        if _as_walls(a, b):
             return a <= b
         return self._instant() <= other._instant()
 
     def __gt__(self, other: DateTime) -> bool:
         a, b = self.value, other.value
-        if a.tzinfo is b.tzinfo and fixed_offset(a.tzinfo):
+        if _as_walls(a, b):
             return a > b
         return self._instant() > other._instant()
 
     def __ge__(self, other: DateTime) -> bool:
         a, b = self.value, other.value
-        if a.tzinfo is b.tzinfo and fixed_offset(a.tzinfo):
+        if _as_walls(a, b):
             return a >= b
         return self._instant() >= other._instant()
 
