@@ -362,10 +362,17 @@ _LOOP_STATEMENTS = st.sampled_from([
     "if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "if (n > 3) { continue; }",
     "if (a > 20) { break; }", "info a;", "info total;", 'a = "x";', "b = n;",
     "c = n * n; info c;", "if (n == 2) { total = total / 0; }", "a = a + b - n;",
-    "try { b = b * 1000000000000; } catch (e) { info e; }", "a = a * a;"])
+    "try { b = b * 1000000000000; } catch (e) { info e; }", "a = a * a;",
+    'a = "x"; a = a + n;', "b = n; b = b * 2;", "if (n > 2) { a = null; } total = total + a;"])
 
 
 @FUZZ
+@example("a = 0; b = 1; total = 0;", "{1, 2, 3}", ['a = "x"; a = a + n;'], [], 50)
+@example("a = 0; b = 1; total = 0;", "items", ["b = n; b = b * 2;", "a = a + b;"], [1, "7"], 40)
+@example("a = 0; total = 0;", "{1, 2, 3, 4}", ["if (n > 2) { a = null; } total = total + a;"],
+         [], 60)
+@example("a = 0; b = 1; total = 0;", "{1, 2, 3, 4, 5, 6}",
+         ["if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "info a;"], [], 9)
 @given(_LOOP_INIT, _LOOP_SOURCES, st.lists(_LOOP_STATEMENTS, min_size=1, max_size=5),
        st.lists(st.one_of(st.integers(-20, 20), st.just("7"), st.just(None)), max_size=8),
        st.integers(3, 120))
