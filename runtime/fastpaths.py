@@ -40,7 +40,8 @@ from typing import Any
 from .dispatch import method_caller
 from .errors import ScriptRuntimeError
 from .inference import local_kinds
-from .loopversions import definitely_set, iteration_charge, version_candidates, without_refills
+from .loopversions import (definitely_set, iteration_charge, kind_candidates,
+                           version_candidates, without_refills)
 from .treepass import TrustedPass, stamp, walk
 from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
@@ -83,6 +84,7 @@ FAST_GLOBALS: dict[str, Any] = {
 # dg_m(R, name) on a TEXT receiver -> the global above (the lower-case method names)
 _TEXT_METHODS = {"trim": "dg_s_trim", "touppercase": "dg_s_upper",
                  "tolowercase": "dg_s_lower", "length": "dg_len", "len": "dg_len"}
+_KIND_TYPES = {"map": "dg_dict", "list": "dg_list", "text": "dg_str"}
 _DECIMAL_OPS = {ast.Add: "dg_dec_add", ast.Sub: "dg_dec_sub", ast.Mult: "dg_dec_mul"}
 
 # Every optimization by name: a name in `disabled` turns it off for the compiles that
@@ -227,7 +229,10 @@ class FastPaths(TrustedPass):
         rest = body[k:]
         versioned = start is not None and k > 0 and "loop_versioning" in self.on
         names = version_candidates(node, rest, self.ints, start) if versioned else []
-        budget = iteration_charge(body) if versioned and (names or any(
+        kinds = kind_candidates(rest, self.kinds, start) if versioned else {}
+        for name in names:
+            kinds.pop(name, None)
+        budget = iteration_charge(body) if versioned and (names or kinds or any(
             isinstance(s, ast.If) for s in walk(ast.Module(body=rest, type_ignores=[])))) \
             else None
         if budget is None:
@@ -240,7 +245,7 @@ class FastPaths(TrustedPass):
         generic = self._visit_block(rest)
         outer = self.ints, self.kinds
         self.ints = self.ints | set(names)
-        self.kinds = {n: kind for n, kind in self.kinds.items() if n not in names}
+        self.kinds = {**{n: kind for n, kind in self.kinds.items() if n not in names}, **kinds}
         try:
             special = self._visit_block(special)
         finally:
@@ -251,6 +256,8 @@ class FastPaths(TrustedPass):
             tests.append(ast.Compare(
                 left=_type_of(_load(names[0])), ops=[ast.Is()] * len(names),
                 comparators=[*(_type_of(_load(n)) for n in names[1:]), _load("dg_int")]))
+        for name, kind in sorted(kinds.items()):
+            tests.append(_is(_type_of(_load(name)), _load(_KIND_TYPES[kind])))
         test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
         fast = [copy.deepcopy(charge[0]), *special]  # the charge, without its check
         node.body = [_located(ast.If(test=test, body=fast, orelse=[*charge, *generic]),

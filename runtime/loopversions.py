@@ -22,8 +22,8 @@ reads it. Both versions run the same statements and charges, in the same order.
 
 from __future__ import annotations
 
-__all__ = ["definitely_set", "version_candidates", "iteration_charge", "without_refills",
-           "MAX_BODY_NODES"]
+__all__ = ["definitely_set", "version_candidates", "kind_candidates", "iteration_charge",
+           "without_refills", "MAX_BODY_NODES"]
 
 import ast
 
@@ -150,6 +150,50 @@ def version_candidates(loop: ast.For, body: list[ast.stmt], known_ints: set[str]
                 changed = True
                 break
     return sorted(candidates)
+
+
+# The kind a method call asks of its receiver, for the fast paths that skip a receiver's
+# type guard when its kind is known (fastpaths: _map_get, _put, _add, _text_method).
+_TEXT_METHODS = frozenset({"trim", "touppercase", "tolowercase", "length", "len", "contains"})
+
+
+def _receiver_kind(call: ast.Call) -> str | None:
+    args = call.args
+    if len(args) < 2 or not isinstance(args[1], ast.Constant) or type(args[1].value) is not str:
+        return None
+    method = args[1].value.lower()
+    if method == "get" and len(args) == 3 and isinstance(args[2], ast.Constant):
+        key = args[2].value
+        return "map" if type(key) is str else "list" if type(key) is int else None
+    if method == "put" and len(args) == 4:
+        return "map"
+    if method == "add" and len(args) == 3:
+        return "list"
+    if method in _TEXT_METHODS:
+        return "text"
+    return None
+
+
+def kind_candidates(body: list[ast.stmt], known_kinds: dict[str, str],
+                    set_at_start: frozenset[str]) -> dict[str, str]:
+    """Variables certainly set at an iteration's start, never assigned in `body`, used
+    there only as receivers of methods of one kind ("map", "list" or "text"): guarded
+    once per iteration, they skip the receiver's type guard at each call."""
+    wanted: dict[str, set[str]] = {}
+    stored: set[str] = set()
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                stored.add(node.id)
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "dg_m" and node.args):
+                name = _script_name(node.args[0])
+                if name:
+                    kind = _receiver_kind(node)
+                    wanted.setdefault(name, set()).add(kind or "?")
+    return {name: next(iter(kinds)) for name, kinds in wanted.items()
+            if len(kinds) == 1 and "?" not in kinds and name in set_at_start
+            and name not in stored and name not in known_kinds}
 
 
 def _is_charge(node: ast.AST) -> int | None:

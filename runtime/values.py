@@ -601,7 +601,8 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
                 value[k] = adopt_json(v, max_depth, depth + 1)  # same key: no resize
         return value
     if t is list:
-        if depth < max_depth and value and set(map(type, value)) == {dict} \
+        if depth < max_depth and value and type(value[0]) is dict \
+                and set(map(type, value)) == {dict} \
                 and _plain_records(value, copy=False) is not None:
             return value  # records of plain values, checked in bulk
         if _scalar_list(value):
@@ -647,7 +648,8 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
                 out[k] = from_json(v, depth + 1, max_depth)
         return out
     if t is list:
-        if depth < max_depth and value and set(map(type, value)) == {dict}:
+        if depth < max_depth and value and type(value[0]) is dict \
+                and set(map(type, value)) == {dict}:
             records = _plain_records(value, copy=True)  # records of plain values, in bulk
             if records is not None:
                 return records

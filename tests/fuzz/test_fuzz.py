@@ -501,3 +501,26 @@ def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> N
     except LimitExceeded as exc:
         fast = ("error", str(exc))
     assert fast == careful()
+
+
+@FUZZ
+@given(st.sampled_from(["yyyy-MM-dd", "dd/MM/yyyy HH:mm:ss", "yyyyMMdd", "y-M-d", "yyyy",
+                        "MM-dd", "HH:mm", "dd-MM-yyyy HH:mm", "yyyy-MM-dd'T'HH:mm:ss"]),
+       st.text(alphabet="0123456789-/: T", max_size=20),
+       st.sampled_from(["", "2026-02-29", "2024-02-29", "31/12/9999 23:59:59", "20260101",
+                        "0000-01-01", "2026-1-5", "2026-01-01T24:00:00"]))
+def test_numeric_date_patterns_read_like_the_general_reader(pattern: str, noise: str,
+                                                            text: str) -> None:
+    """A pattern of numeric y M d H m s fields is read by its direct reader exactly as
+    the general field-by-field reader reads it (same value, same refusals)."""
+    import sluicegate.stdlib.datepatterns as datepatterns
+
+    for candidate in (text, noise, text + noise):
+        direct = datepatterns.parse_pattern(candidate, pattern, 2026)
+        saved = datepatterns._numeric_reader
+        try:
+            datepatterns._numeric_reader = lambda pattern: None  # type: ignore
+            general = datepatterns.parse_pattern(candidate, pattern, 2026)
+        finally:
+            datepatterns._numeric_reader = saved  # type: ignore
+        assert direct == general, (pattern, candidate)
