@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ["adopt_json", "from_json"]
 
+from array import array
 from decimal import Decimal
 from itertools import chain, compress, repeat
 from operator import is_
@@ -65,10 +66,26 @@ def _plain_records(value: list[Any], copy: bool) -> list[Any] | None:
     return list(map(dict, value)) if copy else value
 
 
-def _scalar_list(value: list[Any]) -> bool:
-    """A list of texts, NUMBERs, DECIMALs, booleans and nulls only (checked at C speed)."""
+def _number_list(value: list[Any]) -> bool:
+    """A list of NUMBERs (and booleans) only, checked in one pass at C speed. (What else
+    array() takes, an int subclass or an object with __index__, the per-item path keeps
+    as it is too: a list this accepts converts to a plain copy either way.)"""
+    try:
+        array("q", value)
+    except (TypeError, OverflowError):
+        return False
+    return True
+
+
+def _scalar_kinds(value: list[Any]) -> set[type] | None:
+    """The element types of a list of texts, NUMBERs, DECIMALs, booleans and nulls only
+    (checked at C speed; {int} when they are NUMBERs and booleans), else None."""
+    if _number_list(value):
+        return {int}
     kinds = set(map(type, value))
-    return kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds)
+    if kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds):
+        return kinds
+    return None
 
 
 def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
@@ -95,8 +112,9 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
                 and set(map(type, value)) == {dict} \
                 and _plain_records(value, copy=False) is not None:
             return value  # records of plain values, checked in bulk
-        if _scalar_list(value):
-            if str in set(map(type, value)):
+        kinds = _scalar_kinds(value)
+        if kinds is not None:
+            if str in kinds:
                 for i, v in enumerate(value):  # texts from outside: cleaned like from_json
                     if type(v) is str and not v.isascii():
                         value[i] = clean_text(v)
@@ -143,7 +161,7 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
             records = _plain_records(value, copy=True)  # records of plain values, in bulk
             if records is not None:
                 return records
-        if _scalar_list(value):
+        if _scalar_kinds(value) is not None:
             return value[:]  # a list of numbers or texts, checked and copied at C speed
         items: list[Any] = []
         append = items.append

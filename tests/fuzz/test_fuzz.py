@@ -532,3 +532,37 @@ def test_numeric_date_patterns_read_like_the_general_reader(pattern: str, noise:
         finally:
             datepatterns._numeric_reader = saved  # type: ignore
         assert direct == general, (pattern, candidate)
+
+
+@FUZZ
+@example([1, True, 2**63 - 1, -2**63])
+@example([1, 2**63])
+@example([-2**63 - 1, 0])
+@example([1, "2", None])
+@example([1, 2.5])
+@given(st.lists(st.one_of(st.integers(-2**64, 2**64), st.booleans(), st.none(),
+                          st.sampled_from(["7", "\ud800", 1.5, Decimal("2.50")])), max_size=6))
+def test_number_lists_checked_by_array_equal_the_general_check(items: list) -> None:
+    """A list of NUMBERs checked in one pass (array) converts exactly as with the general
+    check (types, then range), copied or adopted, or fails the same way."""
+    import copy
+
+    import sluicegate.jsoninputs as jsoninputs
+    from sluicegate.errors import LimitExceeded, ScriptRuntimeError
+
+    def outcome(convert: Any) -> Any:
+        try:
+            return ("ok", convert({"l": copy.deepcopy(items), "n": [copy.deepcopy(items)]}))
+        except (LimitExceeded, ScriptRuntimeError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    fast = [outcome(jsoninputs.from_json), outcome(jsoninputs.adopt_json)]
+    saved = jsoninputs._number_list
+    try:
+        jsoninputs._number_list = lambda value: False  # type: ignore
+        general = [outcome(jsoninputs.from_json), outcome(jsoninputs.adopt_json)]
+    finally:
+        jsoninputs._number_list = saved  # type: ignore
+    assert fast == general
+    assert [type(v) for v in fast[0][1]["l"]] == [type(v) for v in general[0][1]["l"]] \
+        if fast[0][0] == "ok" else True
