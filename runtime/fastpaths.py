@@ -187,6 +187,9 @@ class FastPaths(TrustedPass):
         self.ints: set[str] = set()
         self.kinds: dict[str, str] = {}
         self.set_at_start: dict[int, frozenset[str]] = {}
+        # (left read, its type's temporary, right read, its type's temporary) of the last
+        # two-sided guard `_both` built, for `_numbers` right after it
+        self.held_types: tuple[ast.expr, str, ast.expr, str] | None = None
         self.on = OPTIMIZATIONS - disabled
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
@@ -330,6 +333,7 @@ class FastPaths(TrustedPass):
     def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr | None, ast.expr, ast.expr]:
         """A guard that both operands are exactly `kind`, and the re-reads of them; no
         guard (None) when both are known NUMBERs."""
+        self.held_types = None
         left, right = node.args
         if kind == "dg_int":
             left_known, right_known = self._known_int(left), self._known_int(right)
@@ -350,8 +354,14 @@ class FastPaths(TrustedPass):
                                                                             other_again)
         left_once, left_again = self._hold(left)
         right_once, right_again = self._hold(right)
-        guard = ast.Compare(left=_type_of(left_once), ops=[ast.Is(), ast.Is()],
-                            comparators=[_type_of(right_once), _load(kind)])
+        # the two types are kept: the DECIMAL test that may follow reads them again
+        left_type, right_type = self._temp(), self._temp()
+        self.held_types = (left_again, left_type, right_again, right_type)
+        guard = ast.Compare(
+            left=ast.NamedExpr(target=_store(left_type), value=_type_of(left_once)),
+            ops=[ast.Is(), ast.Is()],
+            comparators=[ast.NamedExpr(target=_store(right_type), value=_type_of(right_once)),
+                         _load(kind)])
         return guard, left_again, right_again
 
     def _fallback(self, node: ast.Call, left: ast.expr, right: ast.expr) -> ast.Call:
@@ -463,9 +473,20 @@ class FastPaths(TrustedPass):
         return result
 
     def _numbers(self, left: ast.expr, right: ast.expr) -> ast.expr:
-        """Both operands NUMBER or DECIMAL (the operands are read again, not evaluated)."""
+        """Both operands NUMBER or DECIMAL (the operands are read again, not evaluated;
+        their types too when the guard before kept them)."""
+        held = self.held_types
+        self.held_types = None
+
+        def type_of(side: ast.expr) -> ast.expr:
+            if held is not None and side is held[0]:
+                return _load(held[1])
+            if held is not None and side is held[2]:
+                return _load(held[3])
+            return _type_of(side)
+
         checks: list[ast.expr] = [
-            ast.Compare(left=_type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
+            ast.Compare(left=type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
             for side in (left, right)
             if not (isinstance(side, ast.Constant) and type(side.value) is int)]
         return checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
