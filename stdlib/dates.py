@@ -217,16 +217,31 @@ def _match_wall(match: re.Match[str], now_year: int) -> tuple[_dt.datetime, bool
     return _dt.datetime(year, month, day, hour, minute, second, millis * 1000), False
 
 
+# How many distinct date literals a run keeps read (a script has few).
+LITERALS_KEPT = 256
+
+
 def parse_date_literal(text: str) -> DateTime:
     """The value of a single-quoted date literal, in the run's time zone (SPEC §2, §10).
 
     Day and month numbers take one or two digits, month and day names any case. A literal
     whose numbers make no date ('31-Apr-2024') raises a RuntimeError.
     """
-    matched, value = _read_layouts(text, current().timezone)
+    ctx = current()
+    key = (text, ctx.timezone, ctx.date_format)
+    known = ctx.date_literals.get(key)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    matched, value = _read_layouts(text, ctx.timezone)
     if value is None:
         raise ScriptRuntimeError(f"'{_clip(text)}' is not a valid date" if matched
                                  else f"'{_clip(text)}' is not a date literal")
+    # A literal read each time its statement runs is the same value for the whole run
+    # (DateTime values are never changed in place), unless its century comes from the
+    # current year (`yy`), which the clock may turn over.
+    if len(ctx.date_literals) < LITERALS_KEPT and _layout_wall(text, ctx.date_format, 0) \
+            is not None:
+        ctx.date_literals[key] = value
     return value
 
 

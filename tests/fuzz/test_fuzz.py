@@ -566,3 +566,28 @@ def test_number_lists_checked_by_array_equal_the_general_check(items: list) -> N
     assert fast == general
     assert [type(v) for v in fast[0][1]["l"]] == [type(v) for v in general[0][1]["l"]] \
         if fast[0][0] == "ok" else True
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(["'01-Aug-2026'", "'31-Dec-99'", "'29-Feb-2023'",
+                                 "'05-Mar-2024 10:30:00'", "'2026-08-01'"]), min_size=1,
+                max_size=3),
+       st.sampled_from(["UTC", "Asia/Kolkata", "America/New_York"]))
+def test_date_literals_kept_per_run_equal_literals_read_each_time(literals: list[str],
+                                                                  zone: str) -> None:
+    """Date literals read once per run (kept by text, zone and date format) give what
+    reading them at each evaluation gives: values, errors, statement counts."""
+    import sluicegate.stdlib.dates as dates
+
+    body = "\n".join(f"x = {lit}; info x; info x.addDay(i);" for lit in literals)
+    text = f"for each i in {{1, 2, 3}}\n{{\n{body}\n}}\nreturn x;"
+    kept = Runtime(timezone=zone).run(text, {}, filename="f.dg").to_json()
+    saved = dates.LITERALS_KEPT
+    try:
+        dates.LITERALS_KEPT = 0
+        fresh = Runtime(timezone=zone).run(text, {}, filename="f.dg").to_json()
+    finally:
+        dates.LITERALS_KEPT = saved
+    for key in ("status", "logs", "return", "error"):
+        assert kept[key] == fresh[key], (key, text)
+    assert kept["stats"]["statements"] == fresh["stats"]["statements"]
