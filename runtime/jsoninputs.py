@@ -12,7 +12,7 @@ __all__ = ["adopt_json", "from_json"]
 from array import array
 from decimal import Decimal
 from itertools import chain, compress, repeat
-from operator import is_
+from operator import is_, itemgetter
 from typing import Any
 
 from .errors import LimitExceeded
@@ -34,21 +34,32 @@ def _ints_in_range(values: Any, kinds: set[type]) -> bool:
     return not ints or (MIN_NUMBER <= min(ints) and max(ints) <= MAX_NUMBER)
 
 
+def _columns(value: list[Any]) -> Any:
+    """The values of a list of dicts as columns to check (the checks below do not care
+    which value is in which column), their keys checked: texts only, cleaned by nothing.
+    Records with the same keys give one column per key (read with itemgetter, at C
+    speed); others, one column of every value. None when a key is not such a text."""
+    lengths = set(map(len, value))
+    keys = set(chain.from_iterable(value))
+    if set(map(type, keys)) - {str}:  # (a subclass of str too: the per-item path copies)
+        return None
+    joined = "".join(keys)
+    if not joined.isascii() and _SURROGATE.search(joined) is not None:
+        return None
+    if len(lengths) == 1 and len(keys) == next(iter(lengths)):
+        # n distinct keys in all, n in each record: every record has exactly these keys
+        return (list(map(itemgetter(key), value)) for key in keys)
+    return [list(chain.from_iterable(map(dict.values, value)))]
+
+
 def _plain_records(value: list[Any], copy: bool) -> list[Any] | None:
     """A list of MAPs (exact dicts) with text keys and scalar values only (the common
     shape of records), checked over all the records at once at C speed, a column at a
     time: the maps copied (`copy`) or the list itself; None for any other list, which
     takes the per-item path (so what that path checks, converts or reports is unchanged)."""
-    try:
-        keys = "".join(chain.from_iterable(value))  # TypeError: a key that is no text
-    except TypeError:
+    columns = _columns(value)
+    if columns is None:
         return None
-    if not keys.isascii() and _SURROGATE.search(keys) is not None:
-        return None
-    if len(set(map(len, value))) == 1:
-        columns: Any = zip(*map(dict.values, value))  # the n-th values of every record
-    else:
-        columns = [list(chain.from_iterable(map(dict.values, value)))]
     for column in columns:
         kinds = set(map(type, column))
         if not kinds <= _INPUT_SCALARS_AND_INT:

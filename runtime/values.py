@@ -366,7 +366,9 @@ def _plain_records_json(item: list[Any], level: int, stack: list[Any]) -> tuple[
     texts, decimals among its values), its nested containers pushed on `stack`; None when
     a key is not a text or a value is not plain. Checked a pass at a time at C speed."""
     try:
-        chars = len("".join(chain.from_iterable(item)))  # TypeError: a key that is no text
+        # TypeError: a key that is no text. (A subclass of str passes: the careful writer
+        # writes display(key), its text, as the encoder does.)
+        chars = len("".join(chain.from_iterable(item)))
     except TypeError:
         return None
     values = list(chain.from_iterable(map(dict.values, item)))
@@ -654,5 +656,17 @@ def convert_to_type(value: Any, declared: str) -> Any:
     return value
 
 
-# Inputs become Deluge values in runtime/jsoninputs.py (imported last: it uses the above).
-from .jsoninputs import adopt_json, from_json  # noqa: E402
+def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
+    """Turn a value parsed from JSON (floats as Decimal) into a Deluge value, copied
+    (SPEC §10 inputs; runtime/jsoninputs.py)."""
+    return _jsoninputs.from_json(value, depth, max_depth)
+
+
+def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
+    """Make a value parsed from JSON for one run a Deluge value in place
+    (runtime/jsoninputs.py)."""
+    return _jsoninputs.adopt_json(value, max_depth, depth)
+
+
+# Imported last (it uses the above); either module may be imported first.
+from . import jsoninputs as _jsoninputs  # noqa: E402

@@ -433,6 +433,10 @@ _RECORD_SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, width=32))
 _RECORD_VALUES = st.one_of(_RECORD_SCALARS, st.lists(_RECORD_SCALARS, max_size=2),
                            st.dictionaries(st.text(max_size=2), _RECORD_SCALARS, max_size=2))
+class _Text(str):
+    """A subclass of str, as a host may pass (the per-item path makes keys plain texts)."""
+
+
 _RECORD_KEYS = st.one_of(st.sampled_from(["id", "name", "amount", "é", "\udc00"]),
                          st.integers(0, 2))
 _RECORDS = st.lists(st.dictionaries(_RECORD_KEYS, st.one_of(_RECORD_SCALARS, _RECORD_VALUES),
@@ -447,6 +451,8 @@ _RECORDS = st.lists(st.dictionaries(_RECORD_KEYS, st.one_of(_RECORD_SCALARS, _RE
 @example([{"a": 1.5}, {"a": 2}], 2)
 @example([{"a": 1}, {"a": 2, "b": 3}], 1)
 @example([{"a": 1}, {0: 2}], 2)
+@example([{_Text("k"): 1}, {"k": 2}], 2)
+@example([{"a": _Text("v")}, {"a": "w"}], 2)
 @given(_RECORDS, st.integers(0, 3))
 def test_records_checked_in_bulk_equal_the_per_item_path(records: list, depth: int) -> None:
     """Lists of records become the same Deluge values (or the same error) whether they are
