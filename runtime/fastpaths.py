@@ -40,9 +40,8 @@ from typing import Any
 from .dispatch import method_caller
 from .errors import ScriptRuntimeError
 from .inference import local_kinds
-from .loopversions import (definitely_set, iteration_charge, kind_candidates,
-                           version_candidates, without_refills)
-from .treepass import TrustedPass, stamp, walk
+from .loopversions import LoopVersioning, definitely_set
+from .treepass import TrustedPass, stamp
 from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
 # Past this many elements, growth goes through the helpers, which check the size limit.
@@ -76,7 +75,7 @@ FAST_GLOBALS: dict[str, Any] = {
     "dg_type": type, "dg_len": len, "dg_int": int, "dg_str": str, "dg_dict": dict,
     "dg_list": list, "dg_overflow": _overflow, "dg_text_room": _text_room,
     # DECIMAL arithmetic in the operators' own context (precision, rounding, traps)
-    "dg_num": frozenset({int, Decimal}), "dg_dec_add": DECIMAL_CONTEXT.add,
+    "dg_num": frozenset({int, Decimal}), "dg_dec": Decimal, "dg_dec_add": DECIMAL_CONTEXT.add,
     "dg_dec_sub": DECIMAL_CONTEXT.subtract, "dg_dec_mul": DECIMAL_CONTEXT.multiply,
     # TEXT methods whose built-ins are exactly these (stdlib/text.py)
     "dg_s_trim": str.strip, "dg_s_upper": str.upper, "dg_s_lower": str.lower,
@@ -84,7 +83,6 @@ FAST_GLOBALS: dict[str, Any] = {
 # dg_m(R, name) on a TEXT receiver -> the global above (the lower-case method names)
 _TEXT_METHODS = {"trim": "dg_s_trim", "touppercase": "dg_s_upper",
                  "tolowercase": "dg_s_lower", "length": "dg_len", "len": "dg_len"}
-_KIND_TYPES = {"map": "dg_dict", "list": "dg_list", "text": "dg_str"}
 _DECIMAL_OPS = {ast.Add: "dg_dec_add", ast.Sub: "dg_dec_sub", ast.Mult: "dg_dec_mul"}
 
 # Every optimization by name: a name in `disabled` turns it off for the compiles that
@@ -177,7 +175,7 @@ def int_locals(fn: ast.FunctionDef) -> set[str]:
     return {name for name, kind in local_kinds(fn).items() if kind == "number"}
 
 
-class FastPaths(TrustedPass):
+class FastPaths(LoopVersioning, TrustedPass):
     """Rewrites helper calls on exact types into inline code (see the module docstring)."""
 
     def __init__(self, builtin_functions: dict[str, Any]) -> None:
@@ -205,67 +203,6 @@ class FastPaths(TrustedPass):
             self.generic_visit(node)
         finally:
             self.ints, self.kinds, self.set_at_start = outer
-        return node
-
-    # ---- loops -----------------------------------------------------------------------------
-    def _visit_block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
-        out: list[ast.stmt] = []
-        for stmt in stmts:
-            new = self.visit(stmt)
-            if isinstance(new, list):
-                out.extend(new)
-            elif new is not None:
-                out.append(new)
-        return out
-
-    def visit_For(self, node: ast.For) -> Any:
-        """An innermost loop runs its body in two versions, chosen at each iteration
-        (runtime/loopversions.py): when the countdown holds more than the iteration can
-        charge, a copy without the refill checks (none could fire), and in that copy the
-        variables of NUMBER work known to be NUMBERs when they are at its start."""
-        start = self.set_at_start.get(id(node))
-        body = node.body
-        # the statement charge the runtime-nodes pass put first stays outside the versions
-        k = 2 if (len(body) > 2 and isinstance(body[0], ast.AugAssign)
-                  and isinstance(body[0].target, ast.Name)
-                  and body[0].target.id == "dg_n") else 0
-        rest = body[k:]
-        versioned = start is not None and k > 0 and "loop_versioning" in self.on
-        names = version_candidates(node, rest, self.ints, start) if versioned else []
-        kinds = kind_candidates(rest, self.kinds, start) if versioned else {}
-        for name in names:
-            kinds.pop(name, None)
-        budget = iteration_charge(body) if versioned and (names or kinds or any(
-            isinstance(s, ast.If) for s in walk(ast.Module(body=rest, type_ignores=[])))) \
-            else None
-        if budget is None:
-            self.generic_visit(node)
-            return node
-        special = without_refills(copy.deepcopy(rest))
-        node.target = self.visit(node.target)
-        node.iter = self.visit(node.iter)
-        charge = self._visit_block(body[:k])
-        generic = self._visit_block(rest)
-        outer = self.ints, self.kinds
-        self.ints = self.ints | set(names)
-        self.kinds = {**{n: kind for n, kind in self.kinds.items() if n not in names}, **kinds}
-        try:
-            special = self._visit_block(special)
-        finally:
-            self.ints, self.kinds = outer
-        tests: list[ast.expr] = [ast.Compare(left=_load("dg_n"), ops=[ast.GtE()],
-                                             comparators=[ast.Constant(budget)])]
-        if names:
-            tests.append(ast.Compare(
-                left=_type_of(_load(names[0])), ops=[ast.Is()] * len(names),
-                comparators=[*(_type_of(_load(n)) for n in names[1:]), _load("dg_int")]))
-        for name, kind in sorted(kinds.items()):
-            tests.append(_is(_type_of(_load(name)), _load(_KIND_TYPES[kind])))
-        test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
-        fast = [copy.deepcopy(charge[0]), *special]  # the charge, without its check
-        node.body = [_located(ast.If(test=test, body=fast, orelse=[*charge, *generic]),
-                              body[0])]
-        node.orelse = self._visit_block(node.orelse)
         return node
 
     def _kind(self, expr: ast.expr) -> str | None:
@@ -391,8 +328,13 @@ class FastPaths(TrustedPass):
         slow: ast.expr = self._fallback(node, left, right)
         if "decimal_arithmetic" in self.on:
             # Not both NUMBER, both numeric: a DECIMAL result in the helper's own context
+            held = self.held_types
             decimal = ast.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
             slow = ast.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
+            if held is not None:  # both DECIMAL (amounts): one identity test first
+                both = ast.Compare(left=_load(held[1]), ops=[ast.Is(), ast.Is()],
+                                   comparators=[_load(held[3]), _load("dg_dec")])
+                slow = ast.IfExp(test=both, body=copy.deepcopy(decimal), orelse=slow)
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod

@@ -22,12 +22,14 @@ reads it. Both versions run the same statements and charges, in the same order.
 
 from __future__ import annotations
 
-__all__ = ["definitely_set", "version_candidates", "kind_candidates", "iteration_charge",
-           "without_refills", "MAX_BODY_NODES"]
+__all__ = ["LoopVersioning", "definitely_set", "version_candidates", "kind_candidates",
+           "iteration_charge", "without_refills", "MAX_BODY_NODES"]
 
 import ast
+import copy
+from typing import Any
 
-from .treepass import walk
+from .treepass import stamp, walk
 
 # Bodies larger than this (in AST nodes) are not copied: the code would grow too much.
 MAX_BODY_NODES = 600
@@ -261,3 +263,87 @@ def without_refills(stmts: list[ast.stmt]) -> list[ast.stmt]:
                     setattr(node, field, kept or [ast.copy_location(ast.Pass(), block[0])])
         out.append(stmt)
     return out
+
+
+def _load(name: str) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+def _type_of(expr: ast.expr) -> ast.Call:
+    return ast.Call(func=_load("dg_type"), args=[expr], keywords=[])
+
+
+_KIND_TYPES = {"map": "dg_dict", "list": "dg_list", "text": "dg_str"}
+
+
+class LoopVersioning:
+    """The loop part of the fast paths (fastpaths.FastPaths mixes it in): its `ints`,
+    `kinds`, `set_at_start` and `on`, and its visit, decide and rewrite each copy."""
+
+    ints: set[str]
+    kinds: dict[str, str]
+    set_at_start: dict[int, frozenset[str]]
+    on: frozenset[str]
+    visit: Any  # the transformer's own
+    generic_visit: Any
+
+    def _visit_block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            new = self.visit(stmt)
+            if isinstance(new, list):
+                out.extend(new)
+            elif new is not None:
+                out.append(new)
+        return out
+
+    def visit_For(self, node: ast.For) -> Any:
+        """An innermost loop runs its body in two versions, chosen at each iteration
+        (runtime/loopversions.py): when the countdown holds more than the iteration can
+        charge, a copy without the refill checks (none could fire), and in that copy the
+        variables of NUMBER work known to be NUMBERs when they are at its start."""
+        start = self.set_at_start.get(id(node))
+        body = node.body
+        # the statement charge the runtime-nodes pass put first stays outside the versions
+        k = 2 if (len(body) > 2 and isinstance(body[0], ast.AugAssign)
+                  and isinstance(body[0].target, ast.Name)
+                  and body[0].target.id == "dg_n") else 0
+        rest = body[k:]
+        versioned = start is not None and k > 0 and "loop_versioning" in self.on
+        names = version_candidates(node, rest, self.ints, start) if versioned else []
+        kinds = kind_candidates(rest, self.kinds, start) if versioned else {}
+        for name in names:
+            kinds.pop(name, None)
+        budget = iteration_charge(body) if versioned and (names or kinds or any(
+            isinstance(s, ast.If) for s in walk(ast.Module(body=rest, type_ignores=[])))) \
+            else None
+        if budget is None:
+            self.generic_visit(node)
+            return node
+        special = without_refills(copy.deepcopy(rest))
+        node.target = self.visit(node.target)
+        node.iter = self.visit(node.iter)
+        charge = self._visit_block(body[:k])
+        generic = self._visit_block(rest)
+        outer = self.ints, self.kinds
+        self.ints = self.ints | set(names)
+        self.kinds = {**{n: kind for n, kind in self.kinds.items() if n not in names}, **kinds}
+        try:
+            special = self._visit_block(special)
+        finally:
+            self.ints, self.kinds = outer
+        tests: list[ast.expr] = [ast.Compare(left=_load("dg_n"), ops=[ast.GtE()],
+                                             comparators=[ast.Constant(budget)])]
+        if names:
+            tests.append(ast.Compare(
+                left=_type_of(_load(names[0])), ops=[ast.Is()] * len(names),
+                comparators=[*(_type_of(_load(n)) for n in names[1:]), _load("dg_int")]))
+        for name, kind in sorted(kinds.items()):
+            tests.append(ast.Compare(left=_type_of(_load(name)), ops=[ast.Is()],
+                                     comparators=[_load(_KIND_TYPES[kind])]))
+        test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
+        fast = [copy.deepcopy(charge[0]), *special]  # the charge, without its check
+        node.body = [stamp(ast.If(test=test, body=fast, orelse=[*charge, *generic]),
+                              body[0])]
+        node.orelse = self._visit_block(node.orelse)
+        return node
