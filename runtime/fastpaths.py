@@ -32,7 +32,6 @@ from __future__ import annotations
 __all__ = ["FastPaths", "FAST_GLOBALS", "OPTIMIZATIONS", "disabled"]
 
 import ast
-import copy
 import operator
 from decimal import Decimal
 from typing import Any
@@ -334,7 +333,8 @@ class FastPaths(LoopVersioning, TrustedPass):
             if held is not None:  # both DECIMAL (amounts): one identity test first
                 both = ast.Compare(left=_load(held[1]), ops=[ast.Is(), ast.Is()],
                                    comparators=[_load(held[3]), _load("dg_dec")])
-                slow = ast.IfExp(test=both, body=copy.deepcopy(decimal), orelse=slow)
+                slow = ast.IfExp(test=both, body=ast.Call(
+                    func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[]), orelse=slow)
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod

@@ -1,19 +1,25 @@
 """Loop versioning for the fast paths: an innermost `for each` body in two versions.
 
 A loop over values of unknown type (`for each n in numbers`, an accumulator fed from
-them) pays a type guard at every operator. When a few variables are NUMBERs at the start
-of an iteration and every assignment to them in the body keeps them NUMBERs, the body
-runs a copy in which they are known NUMBERs (no type guards: only the 64-bit range and
-value checks stay); the guard is tested once per iteration, after the statement charge:
+them) pays a type guard at every operator, and a refill check after every statement
+charge. When a few variables are NUMBERs at the start of an iteration and every
+assignment to them in the body keeps them NUMBERs (or a variable is only the receiver of
+MAP, LIST or TEXT methods and never assigned), and the step countdown holds at least what
+the iteration can charge (the sum of its charges), the iteration runs a copy in which
+those variables are known (no type guards: the 64-bit range and value checks stay) and
+the refill checks are gone (none could fire: the countdown stays at 0 or above):
 
     for v_n in ...:
-        dg_n -= 2
-        if dg_n < 0: dg_n = dg_refill(dg_ctx, dg_n)
-        if dg_type(v_n) is dg_type(v_total) is dg_int:
-            <body, v_n and v_total known NUMBERs>
+        if dg_n >= 4 and dg_type(v_n) is dg_type(v_total) is dg_int:
+            dg_n -= 2
+            <body: v_n and v_total known NUMBERs, its charges without refill checks>
         else:
+            dg_n -= 2
+            if dg_n < 0: dg_n = dg_refill(dg_ctx, dg_n)
             <body as before>
 
+A loop is versioned only when some variable is guarded (a copy for the refill checks
+alone does not pay for compiling its body twice), it holds no loop, and its body is small.
 The guard only reads variables that are certainly set when the iteration starts (the
 loop's own variable, a function parameter, or a variable assigned on every path before
 the loop), so it never raises: an unset variable is still reported where the script
@@ -22,11 +28,11 @@ reads it. Both versions run the same statements and charges, in the same order.
 
 from __future__ import annotations
 
-__all__ = ["LoopVersioning", "definitely_set", "version_candidates", "kind_candidates",
-           "iteration_charge", "without_refills", "MAX_BODY_NODES"]
+__all__ = ["LoopVersioning", "LoopFacts", "loop_facts", "definitely_set",
+           "version_candidates", "kind_candidates", "iteration_charge", "without_refills",
+           "copy_tree", "MAX_BODY_NODES"]
 
 import ast
-import copy
 from typing import Any
 
 from .treepass import stamp, walk
@@ -108,45 +114,93 @@ def _int_valued(expr: ast.expr, ints: set[str]) -> bool:
             and all(_int_valued(a, ints) for a in expr.args))
 
 
-def version_candidates(loop: ast.For, body: list[ast.stmt], known_ints: set[str],
-                       set_at_start: frozenset[str]) -> list[str]:
-    """The variables to guard for a NUMBER version of an innermost loop's `body` (the
-    statements after the charge), sorted; empty when versioning would not pay or not
-    be safe."""
+class LoopFacts:
+    """What one walk over a loop body finds (see loop_facts)."""
+
+    def __init__(self) -> None:
+        self.operands: set[str] = set()  # script variables read by an operator helper
+        self.stores: dict[str, list[ast.expr | None]] = {}  # each assignment's value
+        self.store_names: dict[str, int] = {}  # every place a variable is stored to
+        self.receivers: dict[str, set[str]] = {}  # kinds asked of a method receiver
+        self.charge = 0  # the sum of the statement charges
+        self.charges = self.refills = self.countdown_stores = 0
+        self.banks = False  # a user function call (or a bank) changes the countdown
+
+
+def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
+    """The facts of a loop body for versioning, in one walk; None when it holds a loop
+    (its blocks run many times an iteration, and a nested copy would grow the code
+    again) or is too large to copy."""
+    facts = LoopFacts()
     nodes = 0
-    operands: set[str] = set()
-    stores: dict[str, list[ast.expr | None]] = {}  # the value of each assignment
-    store_names: dict[str, int] = {}  # every place a variable is stored to
     for stmt in body:
-        for node in walk(stmt):
-            nodes += 1
-            if isinstance(node, (ast.For, ast.While, ast.FunctionDef, ast.Lambda)):
-                return []  # innermost loops only (a nested copy would grow the code again)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id in _GUARDED_HELPERS:
-                operands.update(a.id for a in node.args  # type: ignore[attr-defined]
-                                if _script_name(a))
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                store_names[node.id] = store_names.get(node.id, 0) + 1
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
+        found = walk(stmt)
+        nodes += len(found)
+        if nodes > MAX_BODY_NODES:
+            return None
+        for node in found:
+            cls = type(node)
+            if cls is ast.Name:
+                if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
+                    name = node.id  # type: ignore[attr-defined]
+                    if name == "dg_n":
+                        facts.countdown_stores += 1
+                    else:
+                        facts.store_names[name] = facts.store_names.get(name, 0) + 1
+            elif cls is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                if type(func) is not ast.Name:
+                    continue
+                if func.id in _GUARDED_HELPERS:
+                    facts.operands.update(a.id for a in node.args  # type: ignore
+                                          if _script_name(a))
+                elif func.id == "dg_m" and node.args:  # type: ignore[attr-defined]
+                    name = _script_name(node.args[0])  # type: ignore[attr-defined]
+                    if name:
+                        facts.receivers.setdefault(name, set()).add(
+                            _receiver_kind(node) or "?")  # type: ignore[arg-type]
+                elif func.id in ("dg_user", "dg_bank"):
+                    facts.banks = True
+            elif cls is ast.Assign:
+                for target in node.targets:  # type: ignore[attr-defined]
                     name = _script_name(target)
                     if name:
-                        stores.setdefault(name, []).append(node.value)
-            elif isinstance(node, (ast.AugAssign, ast.NamedExpr)):
-                name = _script_name(node.target)  # type: ignore[arg-type]
+                        facts.stores.setdefault(name, []).append(node.value)  # type: ignore
+            elif cls is ast.AugAssign:
+                k = _is_charge(node)
+                if k is not None:
+                    facts.charge += k
+                    facts.charges += 1
+                name = _script_name(node.target)  # type: ignore[attr-defined]
                 if name:
-                    stores.setdefault(name, []).append(None)  # not checked: never versioned
-        if nodes > MAX_BODY_NODES:
-            return []
-    candidates = {name for name in operands - known_ints if name in set_at_start}
+                    facts.stores.setdefault(name, []).append(None)  # never versioned
+            elif cls is ast.NamedExpr:
+                name = _script_name(node.target)  # type: ignore[attr-defined]
+                if name:
+                    facts.stores.setdefault(name, []).append(None)
+            elif cls is ast.If and _is_refill(node):
+                facts.refills += 1
+            elif cls in _LOOPS:
+                return None
+    return facts
+
+
+_LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.Lambda)
+
+
+def version_candidates(facts: LoopFacts, known_ints: set[str],
+                       set_at_start: frozenset[str]) -> list[str]:
+    """The variables to guard for a NUMBER version of an innermost loop's body, sorted:
+    read by an operator, certainly set at the iteration's start, and only ever assigned
+    NUMBER expressions in the body (given that the others are NUMBERs too)."""
+    candidates = {name for name in facts.operands - known_ints if name in set_at_start}
     changed = True
     while changed:  # drop a variable an assignment may make other than a NUMBER
         changed = False
         ints = candidates | known_ints
         for name in sorted(candidates):
-            values = stores.get(name, [])
-            if store_names.get(name, 0) != len(values) or any(
+            values = facts.stores.get(name, [])
+            if facts.store_names.get(name, 0) != len(values) or any(
                     v is None or not _int_valued(v, ints) for v in values):
                 candidates.discard(name)
                 changed = True
@@ -176,26 +230,14 @@ def _receiver_kind(call: ast.Call) -> str | None:
     return None
 
 
-def kind_candidates(body: list[ast.stmt], known_kinds: dict[str, str],
+def kind_candidates(facts: LoopFacts, known_kinds: dict[str, str],
                     set_at_start: frozenset[str]) -> dict[str, str]:
-    """Variables certainly set at an iteration's start, never assigned in `body`, used
+    """Variables certainly set at an iteration's start, never assigned in the body, used
     there only as receivers of methods of one kind ("map", "list" or "text"): guarded
     once per iteration, they skip the receiver's type guard at each call."""
-    wanted: dict[str, set[str]] = {}
-    stored: set[str] = set()
-    for stmt in body:
-        for node in walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                stored.add(node.id)
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "dg_m" and node.args):
-                name = _script_name(node.args[0])
-                if name:
-                    kind = _receiver_kind(node)
-                    wanted.setdefault(name, set()).add(kind or "?")
-    return {name: next(iter(kinds)) for name, kinds in wanted.items()
+    return {name: next(iter(kinds)) for name, kinds in facts.receivers.items()
             if len(kinds) == 1 and "?" not in kinds and name in set_at_start
-            and name not in stored and name not in known_kinds}
+            and name not in facts.store_names and name not in known_kinds}
 
 
 def _is_charge(node: ast.AST) -> int | None:
@@ -217,35 +259,14 @@ def _is_refill(node: ast.AST) -> bool:
             and node.body[0].value.func.id == "dg_refill")
 
 
-def iteration_charge(body: list[ast.stmt]) -> int | None:
-    """The most statements one iteration of `body` can charge (the sum of its charges:
-    each block runs at most once), or None when that is not known: a loop inside (its
-    blocks run many times), or something else changes the countdown (a user function
-    call banks it)."""
-    total = 0
-    stores = refills = charges = 0
-    for stmt in body:
-        for node in walk(stmt):
-            if isinstance(node, (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef,
-                                 ast.Lambda)):
-                return None  # a block that may run many times per iteration
-            k = _is_charge(node)
-            if k is not None:
-                total += k
-                charges += 1
-            elif _is_refill(node):
-                refills += 1
-            elif isinstance(node, ast.Name) and node.id == "dg_n" \
-                    and isinstance(node.ctx, ast.Store):
-                stores += 1
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id in ("dg_user", "dg_bank"):
-                return None
-    # every store to the countdown is a charge's or a refill's own (each Name node of
-    # theirs was counted above as a store: one per charge, one per refill)
-    if stores != charges + refills:
+def iteration_charge(facts: LoopFacts) -> int | None:
+    """The most statements one iteration of the body can charge (the sum of its charges:
+    each block runs at most once, there is no loop inside), or None when something else
+    changes the countdown (a user function call banks it)."""
+    # every store to the countdown is a charge's or a refill's own
+    if facts.banks or facts.countdown_stores != facts.charges + facts.refills:
         return None
-    return total
+    return facts.charge
 
 
 def without_refills(stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -263,6 +284,23 @@ def without_refills(stmts: list[ast.stmt]) -> list[ast.stmt]:
                     setattr(node, field, kept or [ast.copy_location(ast.Pass(), block[0])])
         out.append(stmt)
     return out
+
+
+def copy_tree(node: Any) -> Any:
+    """A copy of an AST subtree (a node or a list of them), custom attributes and
+    positions included: copy.deepcopy's memo and reduce protocol made it most of the cost
+    of versioning a loop. Expression contexts (Load, Store) are shared, as the parser
+    shares them."""
+    if type(node) is list:
+        return [copy_tree(item) for item in node]
+    if not isinstance(node, ast.AST) or isinstance(node, ast.expr_context):
+        return node
+    new = node.__class__.__new__(node.__class__)
+    fields = new.__dict__
+    for key, value in node.__dict__.items():
+        fields[key] = copy_tree(value) if type(value) is list or isinstance(
+            value, ast.AST) else value
+    return new
 
 
 def _load(name: str) -> ast.Name:
@@ -309,18 +347,18 @@ class LoopVersioning:
                   and isinstance(body[0].target, ast.Name)
                   and body[0].target.id == "dg_n") else 0
         rest = body[k:]
-        versioned = start is not None and k > 0 and "loop_versioning" in self.on
-        names = version_candidates(node, rest, self.ints, start) if versioned else []
-        kinds = kind_candidates(rest, self.kinds, start) if versioned else {}
+        facts = (loop_facts(body) if start is not None and k > 0
+                 and "loop_versioning" in self.on else None)
+        names = version_candidates(facts, self.ints, start) if facts else []  # type: ignore
+        kinds = kind_candidates(facts, self.kinds, start) if facts else {}  # type: ignore
         for name in names:
             kinds.pop(name, None)
-        budget = iteration_charge(body) if versioned and (names or kinds or any(
-            isinstance(s, ast.If) for s in walk(ast.Module(body=rest, type_ignores=[])))) \
-            else None
+        # (a version only for the refill checks does not pay for compiling the body twice)
+        budget = iteration_charge(facts) if facts and (names or kinds) else None
         if budget is None:
             self.generic_visit(node)
             return node
-        special = without_refills(copy.deepcopy(rest))
+        special = without_refills(copy_tree(rest))
         node.target = self.visit(node.target)
         node.iter = self.visit(node.iter)
         charge = self._visit_block(body[:k])
@@ -342,7 +380,7 @@ class LoopVersioning:
             tests.append(ast.Compare(left=_type_of(_load(name)), ops=[ast.Is()],
                                      comparators=[_load(_KIND_TYPES[kind])]))
         test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
-        fast = [copy.deepcopy(charge[0]), *special]  # the charge, without its check
+        fast = [copy_tree(charge[0]), *special]  # the charge, without its check
         node.body = [stamp(ast.If(test=test, body=fast, orelse=[*charge, *generic]),
                               body[0])]
         node.orelse = self._visit_block(node.orelse)
