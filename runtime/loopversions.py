@@ -314,6 +314,15 @@ def _type_of(expr: ast.expr) -> ast.Call:
 _KIND_TYPES = {"map": "dg_dict", "list": "dg_list", "text": "dg_str"}
 
 
+def _is_type(name: str, type_global: str) -> ast.expr:
+    return ast.Compare(left=_type_of(_load(name)), ops=[ast.Is()],
+                       comparators=[_load(type_global)])
+
+
+def _set(name: str, value: bool) -> ast.stmt:
+    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=ast.Constant(value))
+
+
 class LoopVersioning:
     """The loop part of the fast paths (fastpaths.FastPaths mixes it in): its `ints`,
     `kinds`, `set_at_start` and `on`, and its visit, decide and rewrite each copy."""
@@ -370,18 +379,29 @@ class LoopVersioning:
             special = self._visit_block(special)
         finally:
             self.ints, self.kinds = outer
+        # The loop's own variable changes at each iteration: tested each time. The other
+        # guarded variables stay what they are through an iteration of the copy (every
+        # assignment to them there keeps them NUMBERs; receivers are never assigned), so
+        # after one they are known until an iteration takes the general body: a flag
+        # stands for their test.
+        target = _script_name(node.target)
+        checks: list[tuple[str, str]] = [(n, "dg_int") for n in names]
+        checks += [(n, _KIND_TYPES[kind]) for n, kind in sorted(kinds.items())]
+        each = [_is_type(n, t) for n, t in checks if n == target]
+        carried = [_is_type(n, t) for n, t in checks if n != target]
         tests: list[ast.expr] = [ast.Compare(left=_load("dg_n"), ops=[ast.GtE()],
-                                             comparators=[ast.Constant(budget)])]
-        if names:
-            tests.append(ast.Compare(
-                left=_type_of(_load(names[0])), ops=[ast.Is()] * len(names),
-                comparators=[*(_type_of(_load(n)) for n in names[1:]), _load("dg_int")]))
-        for name, kind in sorted(kinds.items()):
-            tests.append(ast.Compare(left=_type_of(_load(name)), ops=[ast.Is()],
-                                     comparators=[_load(_KIND_TYPES[kind])]))
-        test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
+                                             comparators=[ast.Constant(budget)]), *each]
         fast = [copy_tree(charge[0]), *special]  # the charge, without its check
-        node.body = [stamp(ast.If(test=test, body=fast, orelse=[*charge, *generic]),
-                              body[0])]
+        slow = [*charge, *generic]
+        flag = self._temp() if carried else None  # type: ignore[attr-defined]
+        if flag is not None:
+            tests.append(ast.BoolOp(op=ast.Or(), values=[_load(flag), carried[0] if len(
+                carried) == 1 else ast.BoolOp(op=ast.And(), values=carried)]))
+            fast.insert(0, _set(flag, True))
+            slow.insert(0, _set(flag, False))
+        test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
+        node.body = [stamp(ast.If(test=test, body=fast, orelse=slow), body[0])]
         node.orelse = self._visit_block(node.orelse)
-        return node
+        if flag is None:
+            return node
+        return [stamp(_set(flag, False), node), node]

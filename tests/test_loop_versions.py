@@ -58,9 +58,12 @@ def _same_without_versions(text: str, inputs: dict, **limits: object) -> dict:
 
 def test_an_accumulating_loop_gets_a_number_version_guarded_once_per_iteration() -> None:
     code = generated_source(ACCUMULATE)
-    assert "dg_n >= 4 and dg_type(v_n) is dg_type(v_total) is dg_int" in code
+    # n is tested at each iteration; total once, then a flag stands for it while the
+    # iterations take the NUMBER copy
+    assert "dg_n >= 4 and dg_type(v_n) is dg_int and (dg_t" in code
+    assert "or dg_type(v_total) is dg_int):" in code
     # the NUMBER copy has no type guard left on n or total, and no refill check
-    number_copy = code.split("dg_int:", 1)[1].split("else:\n                dg_n -= 2", 1)[0]
+    number_copy = code.split("is dg_int):", 1)[1].split("else:\n", 1)[0]
     assert "dg_type(v_n)" not in number_copy and "dg_type(v_total)" not in number_copy
     assert "dg_refill" not in number_copy
 
@@ -73,6 +76,14 @@ def test_the_number_version_gives_the_general_result_for_mixed_values() -> None:
     assert out["status"] == "failure" and out["error"]["line"] == 5
     out = _same_without_versions(ACCUMULATE, {"numbers": [1, Decimal("2.5"), 3]})
     assert out["status"] == "success"
+
+
+def test_an_iteration_of_the_general_body_makes_the_next_one_test_again() -> None:
+    # 1 takes the NUMBER copy; "x" the general body, which makes a a TEXT; 2 must not
+    # take the copy on the strength of the first iteration
+    text = "a = 0;\nfor each n in {1, \"x\", 2}\n{\n    a = a + n;\n}\nreturn a;"
+    out = _same_without_versions(text, {})
+    assert out["status"] == "success" and out["return"] == "1x2"
 
 
 def test_a_statement_limit_inside_a_versioned_loop_is_reported_where_it_was() -> None:

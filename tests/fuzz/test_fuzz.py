@@ -356,7 +356,7 @@ _LOOP_INIT = st.lists(st.sampled_from([
     "a = null;", "b = -3;"]), max_size=4).map(" ".join)
 _LOOP_SOURCES = st.sampled_from([
     "items", "{1, 2, 3, 4, 5, 6}", "{0, -4, 7, 9223372036854775807}", '{1, "2", 3}',
-    "{2.5, 1, 3}", "{1, null, 2}", "{-1, -2, -3}"])
+    "{2.5, 1, 3}", "{1, null, 2}", "{-1, -2, -3}", '{1, "x", 2, 3}'])
 _LOOP_STATEMENTS = st.sampled_from([
     "a = a + n;", "b = b * n % 7;", "total = total + n / 2;", "total = total - n * 3;",
     "if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "if (n > 3) { continue; }",
@@ -368,6 +368,7 @@ _LOOP_STATEMENTS = st.sampled_from([
 
 @FUZZ
 @example("a = 0; b = 1; total = 0;", "{1, 2, 3}", ['a = "x"; a = a + n;'], [], 50)
+@example("a = 0; total = 0;", '{1, "x", 2, 3}', ["a = a + n;", "info a;"], [], 100)
 @example("a = 0; b = 1; total = 0;", "items", ["b = n; b = b * 2;", "a = a + b;"], [1, "7"], 40)
 @example("a = 0; total = 0;", "{1, 2, 3, 4}", ["if (n > 2) { a = null; } total = total + a;"],
          [], 60)
