@@ -39,6 +39,7 @@ from typing import Any
 from .dispatch import method_caller
 from .errors import ScriptRuntimeError
 from .inference import local_kinds
+from .loopversions import LoopVersioning, definitely_set
 from .treepass import TrustedPass, stamp
 from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
@@ -73,7 +74,7 @@ FAST_GLOBALS: dict[str, Any] = {
     "dg_type": type, "dg_len": len, "dg_int": int, "dg_str": str, "dg_dict": dict,
     "dg_list": list, "dg_overflow": _overflow, "dg_text_room": _text_room,
     # DECIMAL arithmetic in the operators' own context (precision, rounding, traps)
-    "dg_num": frozenset({int, Decimal}), "dg_dec_add": DECIMAL_CONTEXT.add,
+    "dg_num": frozenset({int, Decimal}), "dg_dec": Decimal, "dg_dec_add": DECIMAL_CONTEXT.add,
     "dg_dec_sub": DECIMAL_CONTEXT.subtract, "dg_dec_mul": DECIMAL_CONTEXT.multiply,
     # TEXT methods whose built-ins are exactly these (stdlib/text.py)
     "dg_s_trim": str.strip, "dg_s_upper": str.upper, "dg_s_lower": str.lower,
@@ -95,6 +96,7 @@ OPTIMIZATIONS = frozenset({
     "list_get",           # LIST.get(constant index) reads the element
     "text_methods",       # trim, toUpperCase, toLowerCase, length, contains on a TEXT
     "type_inference",     # variables that only hold a MAP, LIST or TEXT skip type guards
+    "loop_versioning",    # an innermost loop body also in a version for NUMBER variables
 })
 disabled: set[str] = set()
 
@@ -172,7 +174,7 @@ def int_locals(fn: ast.FunctionDef) -> set[str]:
     return {name for name, kind in local_kinds(fn).items() if kind == "number"}
 
 
-class FastPaths(TrustedPass):
+class FastPaths(LoopVersioning, TrustedPass):
     """Rewrites helper calls on exact types into inline code (see the module docstring)."""
 
     def __init__(self, builtin_functions: dict[str, Any]) -> None:
@@ -181,6 +183,10 @@ class FastPaths(TrustedPass):
         self.counter = 0
         self.ints: set[str] = set()
         self.kinds: dict[str, str] = {}
+        self.set_at_start: dict[int, frozenset[str]] = {}
+        # (left read, its type's temporary, right read, its type's temporary) of the last
+        # two-sided guard `_both` built, for `_numbers` right after it
+        self.held_types: tuple[ast.expr, str, ast.expr, str] | None = None
         self.on = OPTIMIZATIONS - disabled
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
@@ -189,12 +195,13 @@ class FastPaths(TrustedPass):
                 if "number_inference" in self.on else set())
         if "type_inference" not in self.on:
             kinds = {}
-        outer = self.ints, self.kinds
+        outer = self.ints, self.kinds, self.set_at_start
         self.ints, self.kinds = ints, kinds
+        self.set_at_start = definitely_set(node) if "loop_versioning" in self.on else {}
         try:
             self.generic_visit(node)
         finally:
-            self.ints, self.kinds = outer
+            self.ints, self.kinds, self.set_at_start = outer
         return node
 
     def _kind(self, expr: ast.expr) -> str | None:
@@ -262,6 +269,7 @@ class FastPaths(TrustedPass):
     def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr | None, ast.expr, ast.expr]:
         """A guard that both operands are exactly `kind`, and the re-reads of them; no
         guard (None) when both are known NUMBERs."""
+        self.held_types = None
         left, right = node.args
         if kind == "dg_int":
             left_known, right_known = self._known_int(left), self._known_int(right)
@@ -282,8 +290,14 @@ class FastPaths(TrustedPass):
                                                                             other_again)
         left_once, left_again = self._hold(left)
         right_once, right_again = self._hold(right)
-        guard = ast.Compare(left=_type_of(left_once), ops=[ast.Is(), ast.Is()],
-                            comparators=[_type_of(right_once), _load(kind)])
+        # the two types are kept: the DECIMAL test that may follow reads them again
+        left_type, right_type = self._temp(), self._temp()
+        self.held_types = (left_again, left_type, right_again, right_type)
+        guard = ast.Compare(
+            left=ast.NamedExpr(target=_store(left_type), value=_type_of(left_once)),
+            ops=[ast.Is(), ast.Is()],
+            comparators=[ast.NamedExpr(target=_store(right_type), value=_type_of(right_once)),
+                         _load(kind)])
         return guard, left_again, right_again
 
     def _fallback(self, node: ast.Call, left: ast.expr, right: ast.expr) -> ast.Call:
@@ -313,8 +327,14 @@ class FastPaths(TrustedPass):
         slow: ast.expr = self._fallback(node, left, right)
         if "decimal_arithmetic" in self.on:
             # Not both NUMBER, both numeric: a DECIMAL result in the helper's own context
+            held = self.held_types
             decimal = ast.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
             slow = ast.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
+            if held is not None:  # both DECIMAL (amounts): one identity test first
+                both = ast.Compare(left=_load(held[1]), ops=[ast.Is(), ast.Is()],
+                                   comparators=[_load(held[3]), _load("dg_dec")])
+                slow = ast.IfExp(test=both, body=ast.Call(
+                    func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[]), orelse=slow)
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod
@@ -354,7 +374,11 @@ class FastPaths(TrustedPass):
         dividend and a positive divisor."""
         guard, left, right = self._both(node, "dg_int")
         checks: list[ast.expr] = [] if guard is None else [guard]
-        checks.append(ast.Compare(left=left, ops=[ast.GtE()], comparators=[ast.Constant(0)]))
+        left_once = left
+        if guard is None:  # a known NUMBER expression is read again below: evaluated once
+            left_once, left = self._hold(left)
+        checks.append(ast.Compare(left=left_once, ops=[ast.GtE()],
+                                  comparators=[ast.Constant(0)]))
         if not (isinstance(right, ast.Constant) and type(right.value) is int
                 and right.value > 0):
             checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
@@ -372,7 +396,10 @@ class FastPaths(TrustedPass):
         checks: list[ast.expr] = [] if guard is None else [guard]
         if not (isinstance(left, ast.Constant) and type(left.value) is int
                 and left.value >= 0):
-            checks.append(ast.Compare(left=left, ops=[ast.GtE()],
+            left_once = left
+            if guard is None:  # a known NUMBER expression is read again below: once
+                left_once, left = self._hold(left)
+            checks.append(ast.Compare(left=left_once, ops=[ast.GtE()],
                                       comparators=[ast.Constant(0)]))
         if not (isinstance(right, ast.Constant) and type(right.value) is int
                 and right.value > 0):
@@ -388,9 +415,20 @@ class FastPaths(TrustedPass):
         return result
 
     def _numbers(self, left: ast.expr, right: ast.expr) -> ast.expr:
-        """Both operands NUMBER or DECIMAL (the operands are read again, not evaluated)."""
+        """Both operands NUMBER or DECIMAL (the operands are read again, not evaluated;
+        their types too when the guard before kept them)."""
+        held = self.held_types
+        self.held_types = None
+
+        def type_of(side: ast.expr) -> ast.expr:
+            if held is not None and side is held[0]:
+                return _load(held[1])
+            if held is not None and side is held[2]:
+                return _load(held[3])
+            return _type_of(side)
+
         checks: list[ast.expr] = [
-            ast.Compare(left=_type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
+            ast.Compare(left=type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
             for side in (left, right)
             if not (isinstance(side, ast.Constant) and type(side.value) is int)]
         return checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)

@@ -77,6 +77,8 @@ class RunContext:
     cancel: Any = None
     # mutable run state
     remaining: int = 0
+    # date literals read in this run, by (text, zone, date format): stdlib/dates.py
+    date_literals: dict[Any, Any] = field(default_factory=dict)
     depth: int = 0
     deadline: float = 0.0
     started: float = 0.0

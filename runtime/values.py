@@ -24,12 +24,14 @@ __all__ = [
     "MIN_NUMBER", "MAX_NUMBER", "DECIMAL_CONTEXT",
     "BraceMap", "TypedList", "Collection", "DateTime", "File", "CaughtError",
     "type_name", "check_number", "display", "to_json_text", "from_json", "adopt_json",
-    "to_plain", "deluge_equal", "convert_to_type", "clean_text",
+    "to_plain", "deluge_equal", "convert_to_type", "clean_text", "fixed_offset",
 ]
 
 import datetime as _dt
 import json
 import re
+from itertools import chain, compress, repeat
+from operator import is_
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, Overflow, DivisionByZero
 from decimal import DivisionUndefined  # noqa: F401  (kept beside the traps it belongs to)
 from typing import Any
@@ -91,6 +93,51 @@ class Collection:
     __hash__ = None  # type: ignore[assignment]
 
 
+# Zones whose UTC offset never changes (no DST gap, no fold): fixed offsets and the tz
+# database's Etc/ zones and their links. Values in one such zone localize as plain
+# wall-clock times and compare as wall clocks.
+_FIXED_ZONE_KEYS = frozenset({"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich",
+                              "Universal", "Zulu"})
+_NOT_FIXED, _FIXED_UTC, _FIXED_OFFSET = 0, 1, 2
+_fixed_zones: dict[Any, int] = {}
+
+
+def _zone_kind(zone: Any) -> int:
+    """_NOT_FIXED, _FIXED_UTC (offset 0) or _FIXED_OFFSET for a tzinfo (cached)."""
+    kind = _fixed_zones.get(zone)
+    if kind is None:
+        if type(zone) is _dt.timezone:
+            fixed = True
+        else:
+            key = getattr(zone, "key", None)
+            fixed = (type(zone).__name__ == "ZoneInfo" and type(key) is str
+                     and (key in _FIXED_ZONE_KEYS or key.startswith("Etc/")))
+        kind = _NOT_FIXED
+        if fixed:
+            offset = _dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset()
+            kind = _FIXED_UTC if not offset else _FIXED_OFFSET
+        if len(_fixed_zones) < 4096:  # zones are few; a bound all the same
+            _fixed_zones[zone] = kind
+    return kind
+
+
+def fixed_offset(zone: Any) -> bool:
+    """Whether `zone` (a tzinfo) has one UTC offset at every instant."""
+    return _zone_kind(zone) != _NOT_FIXED
+
+
+def _as_walls(a: _dt.datetime, b: _dt.datetime) -> bool:
+    """Whether two values compare as their wall clocks exactly as their instants: one
+    fixed zone, and (off UTC) no instant conversion that would overflow at the edges of
+    the calendar, where the comparison as instants fails."""
+    zone = a.tzinfo
+    if zone is not b.tzinfo:
+        return False
+    kind = _zone_kind(zone)
+    return kind == _FIXED_UTC or (kind == _FIXED_OFFSET and 1 < a.year < 9999
+                                  and 1 < b.year < 9999)
+
+
 class DateTime:
     """A DATE or DATETIME: an aware datetime in the run's time zone, flagged date-only or not."""
 
@@ -108,16 +155,30 @@ class DateTime:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DateTime) and self._instant() == other._instant()
 
+    # Two values in the same fixed-offset zone compare as wall clocks, which Python does
+    # when both hold the same tzinfo (no conversion needed: there is no fold).
     def __lt__(self, other: DateTime) -> bool:
+        a, b = self.value, other.value
+        if _as_walls(a, b):
+            return a < b
         return self._instant() < other._instant()
 
     def __le__(self, other: DateTime) -> bool:
+        a, b = self.value, other.value
+        if _as_walls(a, b):
+            return a <= b
         return self._instant() <= other._instant()
 
     def __gt__(self, other: DateTime) -> bool:
+        a, b = self.value, other.value
+        if _as_walls(a, b):
+            return a > b
         return self._instant() > other._instant()
 
     def __ge__(self, other: DateTime) -> bool:
+        a, b = self.value, other.value
+        if _as_walls(a, b):
+            return a >= b
         return self._instant() >= other._instant()
 
     def __hash__(self) -> int:
@@ -285,13 +346,51 @@ def _too_large() -> LimitExceeded:
                          "nested values; does a MAP or LIST contain itself?)", limit="elements")
 
 
+# A DECIMAL goes through the C encoder as a marked text (`"\u0000D` digits `\u0000E"`
+# once encoded), the marks and quotes removed afterwards; used only when the marks counted
+# in the output are exactly the decimals written (no text of the value holds one).
+_DECIMAL_MARK, _DECIMAL_END = "\x00D", "\x00E"
+_ENCODED_MARK, _ENCODED_END = '"\\u0000D', '\\u0000E"'
+_PLAIN_OR_DECIMAL = frozenset({*_PLAIN_SCALARS, Decimal})
+_CONTAINERS = frozenset({dict, list})
+
+
+def _marked_decimal(value: Any) -> str:
+    if type(value) is Decimal:
+        return f"\x00D{value:f}\x00E"  # _DECIMAL_MARK, _decimal_text, _DECIMAL_END
+    raise TypeError(type(value).__name__)  # not reached: the walk let only plain types by
+
+
+def _plain_records_json(item: list[Any], level: int, stack: list[Any]) -> tuple[int, int] | None:
+    """For a list of exact dicts (records) in the plain walk: (characters of its keys and
+    texts, decimals among its values), its nested containers pushed on `stack`; None when
+    a key is not a text or a value is not plain. Checked a pass at a time at C speed."""
+    try:
+        # TypeError: a key that is no text. (A subclass of str passes: the careful writer
+        # writes display(key), its text, as the encoder does.)
+        chars = len("".join(chain.from_iterable(item)))
+    except TypeError:
+        return None
+    values = list(chain.from_iterable(map(dict.values, item)))
+    types = list(map(type, values))
+    kinds = set(types)
+    if not kinds <= _PLAIN_OR_DECIMAL | _CONTAINERS:
+        return None
+    if str in kinds:
+        chars += sum(map(len, compress(values, map(is_, types, repeat(str)))))
+    for kind in kinds & _CONTAINERS:
+        stack.extend((v, level + 2) for v in compress(values, map(is_, types, repeat(kind))))
+    return chars, types.count(Decimal) if Decimal in kinds else 0
+
+
 def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
-    """The C encoder's output when the value holds only JSON-native types (the common
-    case: maps of text and numbers), else None. Subclasses (BraceMap, CaughtError,
-    TypedList), DECIMAL, dates and non-text keys all take the careful writer."""
+    """The C encoder's output when the value holds only JSON-native types and DECIMALs
+    (the common case: maps of text and numbers), else None. Subclasses (BraceMap,
+    CaughtError, TypedList), dates and non-text keys all take the careful writer."""
     stack = [(value, depth)]
     visited = 0
     chars = 0  # characters of the texts inside: the JSON text is at least this long
+    decimals = 0
     while stack:
         item, level = stack.pop()
         visited += 1 + (len(item) if type(item) in (dict, list) else 0)
@@ -309,27 +408,53 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
                     chars += len(v)
                 elif tv is dict or tv is list:
                     stack.append((v, level + 1))
+                elif tv is Decimal:
+                    decimals += 1
                 elif tv not in _PLAIN_SCALARS:
                     return None
             chars += sum(map(len, item))
         elif t is list:
             if level >= max_depth:
                 return None
+            if (len(item) > 1 and type(item[0]) is dict and level + 1 < max_depth
+                    and set(map(type, item)) == {dict}):
+                # records: the walk of each map below, done for all of them at once (only
+                # within the node budget, so it is never reported earlier than the walk)
+                size = len(item) + sum(map(len, item))
+                if visited + size <= NODE_BUDGET:
+                    found = _plain_records_json(item, level, stack)
+                    if found is None:
+                        return None
+                    visited += size
+                    chars += found[0]
+                    decimals += found[1]
+                    continue
             for v in item:
                 tv = type(v)
                 if tv is str:
                     chars += len(v)
                 elif tv is dict or tv is list:
                     stack.append((v, level + 1))
+                elif tv is Decimal:
+                    decimals += 1
                 elif tv not in _PLAIN_SCALARS:
                     return None
         elif t is str:
             chars += len(item)
+        elif t is Decimal:
+            decimals += 1
         elif t not in _PLAIN_SCALARS:
             return None
     if chars + visited > _SMALL_TEXT:
         _limits.check_text(chars + visited)  # before the text is built
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if decimals:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          default=_marked_decimal)
+        if text.count(_ENCODED_MARK) != decimals or text.count(_ENCODED_END) != decimals:
+            return None  # a text holds a mark itself: the careful writer
+        text = text.replace(_ENCODED_MARK, "").replace(_ENCODED_END, "")
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if len(text) > _SMALL_TEXT:
         _limits.check_text(len(text))
     return text
@@ -404,113 +529,6 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
         text = display(value)
         budget[1] += len(text)
         out.append(json.dumps(text, ensure_ascii=False))
-
-
-# Values that inputs hold as they are (an int only within the NUMBER range).
-_INPUT_SCALARS = frozenset({str, bool, type(None), Decimal})
-_INPUT_SCALARS_AND_INT = _INPUT_SCALARS | {int}
-
-
-def _ints_in_range(values: Any, kinds: set[type]) -> bool:
-    """Whether every int among `values` (of the element types `kinds`) is a NUMBER;
-    at C speed when they are all ints (min and max)."""
-    if int not in kinds:
-        return True
-    ints = values if len(kinds) == 1 else [v for v in values if type(v) is int]
-    return not ints or (MIN_NUMBER <= min(ints) and max(ints) <= MAX_NUMBER)
-
-
-def _scalar_list(value: list[Any]) -> bool:
-    """A list of texts, NUMBERs, DECIMALs, booleans and nulls only (checked at C speed)."""
-    kinds = set(map(type, value))
-    return kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds)
-
-
-def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
-    """Make a value parsed from JSON for one run (floats as Decimal) a Deluge value in
-    place: nothing else holds it, so no copy is needed (`from_json` copies). It checks
-    what from_json checks, in the same order (so a bad input gives the same error), and
-    converts the rare float where it is (a map with keys other than texts is copied)."""
-    if depth > max_depth:
-        raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
-    t = type(value)
-    if t is dict:
-        for k, v in value.items():
-            if type(k) is not str or not k.isascii():  # keys made texts or cleaned: rare,
-                return from_json(value, depth, max_depth)  # copied (see from_json)
-            tv = type(v)
-            if tv is str:
-                if not v.isascii():
-                    value[k] = clean_text(v)  # a lone surrogate half becomes U+FFFD
-            elif tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
-                value[k] = adopt_json(v, max_depth, depth + 1)  # same key: no resize
-        return value
-    if t is list:
-        if _scalar_list(value):
-            if str in set(map(type, value)):
-                for i, v in enumerate(value):  # texts from outside: cleaned like from_json
-                    if type(v) is str and not v.isascii():
-                        value[i] = clean_text(v)
-            return value
-        for i, v in enumerate(value):
-            tv = type(v)
-            if tv is str:
-                if not v.isascii():
-                    value[i] = clean_text(v)
-            elif tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
-                value[i] = adopt_json(v, max_depth, depth + 1)
-        return value
-    return from_json(value, depth, max_depth)
-
-
-def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
-    """Turn a value parsed from JSON (floats as Decimal) into a Deluge value (SPEC §10 inputs).
-
-    Always returns fresh containers, so a script can change its inputs freely.
-    """
-    if depth > max_depth:
-        raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
-    t = type(value)
-    if t is dict:
-        out: dict[Any, Any] = {}
-        for k, v in value.items():
-            if type(k) is not str:
-                k = str(k)
-            elif not k.isascii():
-                k = clean_text(k)
-            tv = type(v)
-            if tv is str:
-                out[k] = v if v.isascii() else clean_text(v)
-            elif tv is bool or v is None or tv is Decimal:
-                out[k] = v
-            elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
-                out[k] = v
-            else:
-                out[k] = from_json(v, depth + 1, max_depth)
-        return out
-    if t is list:
-        if _scalar_list(value):
-            return value[:]  # a list of numbers or texts, checked and copied at C speed
-        items: list[Any] = []
-        append = items.append
-        for v in value:
-            tv = type(v)
-            if tv is str:
-                append(v if v.isascii() else clean_text(v))
-            elif tv is bool or v is None or tv is Decimal:
-                append(v)
-            elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
-                append(v)
-            else:
-                append(from_json(v, depth + 1, max_depth))
-        return items
-    if t is float:
-        return Decimal(repr(value))
-    if t is int:
-        return check_number(value)
-    if t is str:
-        return clean_text(value)
-    return value
 
 
 def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
@@ -636,3 +654,19 @@ def convert_to_type(value: Any, declared: str) -> Any:
             return value
         raise ValueError(f"expected a LIST but got {type_name(value)}")
     return value
+
+
+def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
+    """Turn a value parsed from JSON (floats as Decimal) into a Deluge value, copied
+    (SPEC §10 inputs; runtime/jsoninputs.py)."""
+    return _jsoninputs.from_json(value, depth, max_depth)
+
+
+def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
+    """Make a value parsed from JSON for one run a Deluge value in place
+    (runtime/jsoninputs.py)."""
+    return _jsoninputs.adopt_json(value, max_depth, depth)
+
+
+# Imported last (it uses the above); either module may be imported first.
+from . import jsoninputs as _jsoninputs  # noqa: E402

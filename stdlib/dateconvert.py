@@ -15,11 +15,11 @@ from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
 from sluicegate.limits import current
-from sluicegate.values import DateTime, display
+from sluicegate.values import DateTime, display, fixed_offset
 
 from .args import want_text, wrong_type
 from .builtin import ANY, Builtin, method
-from .datepatterns import format_pattern, parse_pattern, zone_named
+from .datepatterns import format_pattern, parse_pattern, reads_two_digit_year, zone_named
 from .dates import (
     _EPOCH_US,
     _RECEIVERS,
@@ -69,10 +69,14 @@ def _from_millis(fname: str, millis: int) -> _dt.datetime:
         raise _out_of_range(fname) from None
 
 
-def _text_value(fname: str, text: str, pattern: Any, time_only_ok: bool) -> DateTime:
+def _text_value(fname: str, text: str, pattern: Any, time_only_ok: bool,
+                day_only: bool = False) -> DateTime:
+    """`text` read as a DATETIME; `day_only` (toDate) may answer its date part at once."""
     if pattern is not None:
         pattern_text = want_text(fname, 1, pattern)
-        parsed = parse_pattern(text, pattern_text, _now_year())
+        # the clock is read only for a `yy` field's century window
+        now_year = _now_year() if reads_two_digit_year(pattern_text) else 0
+        parsed = parse_pattern(text, pattern_text, now_year)
         if parsed is None:
             raise ScriptRuntimeError(
                 f"'{_clip(text)}' does not match the date pattern '{pattern_text}' in {fname}")
@@ -83,6 +87,10 @@ def _text_value(fname: str, text: str, pattern: Any, time_only_ok: bool) -> Date
                 return DateTime(wall.replace(tzinfo=zone).astimezone(run_zone), False)
             except (OverflowError, ValueError):
                 raise _out_of_range(fname) from None
+        if day_only and fixed_offset(run_zone):
+            # what toDate makes of _at(wall): its midnight, localized (no gap, no fold)
+            return DateTime(_dt.datetime(wall.year, wall.month, wall.day, tzinfo=run_zone),
+                            True)
         return _at(fname, wall, run_zone, False)
     value = parse_date_text(text)
     if value is not None:
@@ -102,13 +110,14 @@ def _text_value(fname: str, text: str, pattern: Any, time_only_ok: bool) -> Date
     raise ScriptRuntimeError(f"'{_clip(text)}' is not a valid DATETIME for {fname}")
 
 
-def _convert(fname: str, receiver: Any, pattern: Any, time_only_ok: bool) -> DateTime:
+def _convert(fname: str, receiver: Any, pattern: Any, time_only_ok: bool,
+             day_only: bool = False) -> DateTime:
     if type(receiver) is DateTime:
         return receiver
     if type(receiver) is int:
         return DateTime(_from_millis(fname, receiver), False)
     if isinstance(receiver, str):
-        return _text_value(fname, receiver, pattern, time_only_ok)
+        return _text_value(fname, receiver, pattern, time_only_ok, day_only)
     raise wrong_type(fname, 1, receiver, "TEXT, NUMBER or DATETIME")
 
 
@@ -116,10 +125,10 @@ def _to_date(receiver: Any, pattern: Any = None) -> DateTime:
     """toDate([pattern]): the date part, date-only. TEXT is read in the literal layouts or
     with a SimpleDateFormat pattern; a NUMBER is milliseconds since 1970 (UTC); a DATETIME
     ignores the pattern. Zoho Deluge docs: Common functions > toDate."""
-    value = _convert("toDate", receiver, pattern, False)
+    value = _convert("toDate", receiver, pattern, False, True)
     if value.date_only:
         return value
-    return _at("toDate", _midnight(_wall(value).date()), _zone(value), True)
+    return _at("toDate", _midnight(value.value.date()), _zone(value), True)
 
 
 def _to_date_time(receiver: Any, pattern: Any = None) -> DateTime:

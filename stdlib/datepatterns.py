@@ -35,7 +35,7 @@ __all__ = [
     "compile_pattern",
     "format_pattern",
     "month_from_name",
-    "parse_pattern",
+    "parse_pattern", "reads_two_digit_year",
     "two_digit_year",
     "week_of_month",
     "week_of_year",
@@ -354,6 +354,45 @@ def _offset_zone(text: str) -> _dt.tzinfo:
     return _dt.timezone(sign * _dt.timedelta(hours=hours, minutes=minutes))
 
 
+@lru_cache(maxsize=256)
+def reads_two_digit_year(pattern: str) -> bool:
+    """Whether reading with `pattern` needs the current year (a `yy` field's century)."""
+    return any(f.letter in "yY" and f.count == 2 for f in _parser(pattern)[1])
+
+
+@lru_cache(maxsize=256)
+def _numeric_reader(pattern: str) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+    """For a pattern of numeric year (not `yy`), month, day, hour, minute and second
+    fields, each at most once (`yyyy-MM-dd HH:mm:ss` and its kin): its regex and, for
+    each of y M d H m s, the index of its group (-1: absent). None for other patterns."""
+    regex, fields = _parser(pattern)
+    letters = [f.letter for f in fields]
+    if (len(set(letters)) != len(letters) or not set(letters) <= set("yMdHms")
+            or regex.groups != len(fields)
+            or any(f.count == 2 if f.letter == "y" else f.letter == "M" and f.count >= 3
+                   for f in fields)):
+        return None
+    return regex, tuple(letters.index(x) if x in letters else -1 for x in "yMdHms")
+
+
+def _read_numeric(reader: tuple[re.Pattern[str], tuple[int, ...]], text: str
+                  ) -> tuple[_dt.datetime, None] | None:
+    """What the general reading below gives for a `_numeric_reader` pattern: the same
+    ints, the same date and time checks."""
+    regex, (y, mo, d, h, mi, sec) = reader
+    match = regex.match(text)
+    if match is None:
+        return None
+    g = match.groups()
+    try:
+        day = _dt.date(int(g[y]) if y >= 0 else 1970, int(g[mo]) if mo >= 0 else 1,
+                       int(g[d]) if d >= 0 else 1)
+        return _dt.datetime(day.year, day.month, day.day, int(g[h]) if h >= 0 else 0,
+                            int(g[mi]) if mi >= 0 else 0, int(g[sec]) if sec >= 0 else 0), None
+    except (ValueError, OverflowError):
+        return None
+
+
 def parse_pattern(text: str, pattern: str, now_year: int
                   ) -> tuple[_dt.datetime, _dt.tzinfo | None] | None:
     """Read `text` with a SimpleDateFormat pattern.
@@ -361,6 +400,9 @@ def parse_pattern(text: str, pattern: str, now_year: int
     Returns the wall-clock (naive) datetime and the zone the text named, if any, or None
     when the text does not match or names an impossible date.
     """
+    reader = _numeric_reader(pattern)
+    if reader is not None:
+        return _read_numeric(reader, text)
     regex, fields = _parser(pattern)
     match = regex.match(text)
     if match is None:

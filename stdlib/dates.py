@@ -44,7 +44,7 @@ from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
 from sluicegate.limits import current
-from sluicegate.values import DateTime, display
+from sluicegate.values import DateTime, display, fixed_offset
 
 from .args import want_int, want_text, wrong_type
 from .builtin import Builtin, method
@@ -152,7 +152,11 @@ def _now_year() -> int:
 
 def _read_layouts(text: str, zone: _dt.tzinfo) -> tuple[bool, DateTime | None]:
     """(matched a layout, the value if one reading is a real date)."""
-    matched, wall, date_only = _layout_wall(text, current().date_format, _now_year())
+    date_format = current().date_format
+    reading = _layout_wall(text, date_format, 0)  # 0: without reading the clock
+    if reading is None:  # a `yy` layout matched first: its century needs the year
+        reading = _layout_wall(text, date_format, _now_year())
+    matched, wall, date_only = reading  # type: ignore[misc]
     if wall is None:
         return matched, None
     try:
@@ -165,12 +169,16 @@ def _read_layouts(text: str, zone: _dt.tzinfo) -> tuple[bool, DateTime | None]:
 # value) is cached; the century window of `yy` depends on the year, hence the key.
 @lru_cache(maxsize=1024)
 def _layout_wall(text: str, date_format: str | None, now_year: int
-                 ) -> tuple[bool, _dt.datetime | None, bool]:
+                 ) -> tuple[bool, _dt.datetime | None, bool] | None:
+    """(matched a layout, its wall-clock reading, date-only); None when `now_year` is 0
+    and the first layout that matches has a two-digit year."""
     matched = False
     for layout in _layouts_for(date_format):
         match = layout.regex.fullmatch(text)
         if match is None:
             continue
+        if not now_year and not match.groupdict().get("y4"):  # as _match_wall reads it
+            return None
         matched = True
         reading = _match_wall(match, now_year)
         if reading is not None:
@@ -209,16 +217,31 @@ def _match_wall(match: re.Match[str], now_year: int) -> tuple[_dt.datetime, bool
     return _dt.datetime(year, month, day, hour, minute, second, millis * 1000), False
 
 
+# How many distinct date literals a run keeps read (a script has few).
+LITERALS_KEPT = 256
+
+
 def parse_date_literal(text: str) -> DateTime:
     """The value of a single-quoted date literal, in the run's time zone (SPEC §2, §10).
 
     Day and month numbers take one or two digits, month and day names any case. A literal
     whose numbers make no date ('31-Apr-2024') raises a RuntimeError.
     """
-    matched, value = _read_layouts(text, current().timezone)
+    ctx = current()
+    key = (text, ctx.timezone, ctx.date_format)
+    known = ctx.date_literals.get(key)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    matched, value = _read_layouts(text, ctx.timezone)
     if value is None:
         raise ScriptRuntimeError(f"'{_clip(text)}' is not a valid date" if matched
                                  else f"'{_clip(text)}' is not a date literal")
+    # A literal read each time its statement runs is the same value for the whole run
+    # (DateTime values are never changed in place), unless its century comes from the
+    # current year (`yy`), which the clock may turn over.
+    if len(ctx.date_literals) < LITERALS_KEPT and _layout_wall(text, ctx.date_format, 0) \
+            is not None:
+        ctx.date_literals[key] = value
     return value
 
 
@@ -288,6 +311,8 @@ def _clip(text: str) -> str:
 def _localize(wall: _dt.datetime, zone: _dt.tzinfo) -> _dt.datetime:
     """Attach a zone to a wall-clock time; a time in a DST gap moves forward by the gap
     (java.time's rule), an ambiguous time takes the earlier offset."""
+    if fixed_offset(zone):  # no gap, no fold: the wall time as it is
+        return wall.replace(tzinfo=zone, fold=0)
     aware = wall.replace(tzinfo=zone, fold=0)
     before, after = aware.utcoffset(), aware.replace(fold=1).utcoffset()
     if before is not None and after is not None and after > before:
@@ -342,6 +367,13 @@ def _midnight(day: _dt.date) -> _dt.datetime:
 
 
 def _plus_days(fname: str, value: DateTime, days: int) -> DateTime:
+    aware = value.value
+    if aware.tzinfo is not None and fixed_offset(aware.tzinfo):
+        # no gap or fold to localize around: the same wall-clock arithmetic, fold 0
+        try:
+            return DateTime(aware + _dt.timedelta(days=days), value.date_only)
+        except OverflowError:
+            raise _out_of_range(fname) from None
     try:
         wall = _wall(value) + _dt.timedelta(days=days)
     except OverflowError:

@@ -18,6 +18,7 @@ The normal test run tries a few hundred examples. A long run is a documented com
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -285,11 +286,11 @@ _OPTIMIZED = st.one_of(_OPTIMIZED, st.lists(_KIND_STATEMENTS, min_size=1, max_si
     lambda ss: "\n".join(['t = ""; m = Map(); l = List(); b = 1;', *ss])))
 
 
-def _run_with(text: str, inputs: dict, off: set[str]) -> dict:
+def _run_with(text: str, inputs: dict, off: set[str], limits: Limits | None = None) -> dict:
     import sluicegate.fastpaths as fastpaths
     from sluicegate.sandbox import clear_cache
 
-    limits = Limits(max_statements=5_000, timeout=2.0)
+    limits = limits or Limits(max_statements=5_000, timeout=2.0)
     saved = set(fastpaths.disabled)
     fastpaths.disabled.clear()
     fastpaths.disabled.update(off)
@@ -347,3 +348,253 @@ def test_inputs_adopted_in_place_equal_inputs_copied(inputs: dict, depth: int) -
             return ("error", type(exc).__name__, str(exc))
 
     assert outcome(adopt_json) == outcome(from_json)
+
+
+# ---- loop versions: the NUMBER copy and the refill-free copy of a loop body ------------
+_LOOP_INIT = st.lists(st.sampled_from([
+    "a = 0;", "b = 1;", "total = 0;", 'a = "s";', "b = 0.5;", "total = 9223372036854775000;",
+    "a = null;", "b = -3;"]), max_size=4).map(" ".join)
+_LOOP_SOURCES = st.sampled_from([
+    "items", "{1, 2, 3, 4, 5, 6}", "{0, -4, 7, 9223372036854775807}", '{1, "2", 3}',
+    "{2.5, 1, 3}", "{1, null, 2}", "{-1, -2, -3}", '{1, "x", 2, 3}'])
+_LOOP_STATEMENTS = st.sampled_from([
+    "a = a + n;", "b = b * n % 7;", "total = total + n / 2;", "total = total - n * 3;",
+    "if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "if (n > 3) { continue; }",
+    "if (a > 20) { break; }", "info a;", "info total;", 'a = "x";', "b = n;",
+    "c = n * n; info c;", "if (n == 2) { total = total / 0; }", "a = a + b - n;",
+    "try { b = b * 1000000000000; } catch (e) { info e; }", "a = a * a;",
+    'a = "x"; a = a + n;', "b = n; b = b * 2;", "if (n > 2) { a = null; } total = total + a;"])
+
+
+@FUZZ
+@example("a = 0; b = 1; total = 0;", "{1, 2, 3}", ['a = "x"; a = a + n;'], [], 50)
+@example("a = 0; total = 0;", '{1, "x", 2, 3}', ["a = a + n;", "info a;"], [], 100)
+@example("a = 0; b = 1; total = 0;", "items", ["b = n; b = b * 2;", "a = a + b;"], [1, "7"], 40)
+@example("a = 0; total = 0;", "{1, 2, 3, 4}", ["if (n > 2) { a = null; } total = total + a;"],
+         [], 60)
+@example("a = 0; b = 1; total = 0;", "{1, 2, 3, 4, 5, 6}",
+         ["if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "info a;"], [], 9)
+@given(_LOOP_INIT, _LOOP_SOURCES, st.lists(_LOOP_STATEMENTS, min_size=1, max_size=5),
+       st.lists(st.one_of(st.integers(-20, 20), st.just("7"), st.just(None)), max_size=8),
+       st.integers(3, 120))
+def test_loop_versions_never_change_a_result(init: str, source: str, body: list[str],
+                                             items: list, budget: int) -> None:
+    """An innermost loop gives the same logs, value, error (with its position) and
+    statement count with its versions as without, also when the statement limit runs out
+    inside it (small budgets cross refills inside the loop)."""
+    text = f"{init}\nfor each n in {source}\n{{\n" + "\n".join(body) + "\n}\ninfo a;\nreturn total;"
+    limits = Limits(max_statements=budget, timeout=2.0)
+    every = _run_with(text, {"items": items}, set(), limits)
+    other = _run_with(text, {"items": items}, {"loop_versioning"}, limits)
+    for key in ("status", "logs", "return", "error"):
+        assert every[key] == other[key], (key, text, items, budget)
+    assert every["stats"]["statements"] == other["stats"]["statements"], (text, budget)
+
+
+# ---- dates in fixed-offset zones: the wall-clock shortcut agrees with the general path --
+_DATE_TEXTS = st.sampled_from([
+    "2026-03-29", "2024-02-29", "2023-02-29", "2026-10-25", "2026-11-01", "0001-01-01",
+    "9999-12-31", "26-03-08", "2026-13-01"])
+_DATE_EXPRESSIONS = st.sampled_from([
+    'd.toDate("yyyy-MM-dd")', 'd.toDate("yy-MM-dd")', 'd.toDateTime("yyyy-MM-dd")',
+    'd.toDate("yyyy-MM-dd").addDay(30)', 'd.toDate("yyyy-MM-dd").addDay(-400)',
+    'd.toDate("yyyy-MM-dd").addDay(3000000)', "'01-Aug-2026'", "'29-Mar-2026 02:30:00'",
+    'd.toDate("yyyy-MM-dd").addMonth(1)', 'd.toTime("yyyy-MM-dd")', "d.toDate()",
+    'd.toDate("yyyy-MM-dd").addHour(5)', "'31-Dec-99'"])
+
+
+@FUZZ
+@example("0001-01-01", 'd.toDate("yyyy-MM-dd")', 'd.toDate("yyyy-MM-dd")', "Etc/GMT-5")
+@example("9999-12-31", 'd.toDate("yyyy-MM-dd")', "'01-Aug-2026'", "Etc/GMT+5")
+@given(_DATE_TEXTS, _DATE_EXPRESSIONS, _DATE_EXPRESSIONS,
+       st.sampled_from(["UTC", "Etc/GMT-5", "GMT", "Europe/London", "America/New_York"]))
+def test_fixed_zone_dates_equal_the_general_path(day: str, left: str, right: str,
+                                                 zone: str) -> None:
+    """Dates in a fixed-offset zone (localized and compared as wall clocks) give what the
+    general path (DST gap and fold checks, comparison as instants) gives."""
+    import sluicegate.values as values
+
+    text = (f'd = "{day}";\nx = {left};\ny = {right};\ninfo x; info y;\n'
+            "info x < y; info x > y; info x <= y; info x >= y; info x == y;\nreturn x;")
+    fast = Runtime(timezone=zone).run(text, {}, filename="f.dg").to_json()
+    saved = values._zone_kind
+    try:  # every zone taken as one with DST (fixed_offset and the comparisons ask this)
+        values._zone_kind = lambda zone: values._NOT_FIXED  # type: ignore
+        slow = Runtime(timezone=zone).run(text, {}, filename="f.dg").to_json()
+    finally:
+        values._zone_kind = saved  # type: ignore
+    for key in ("status", "logs", "return", "error"):
+        assert fast[key] == slow[key], (key, text, zone)
+
+
+# ---- records: the bulk checks agree with the per-item path -----------------------------
+_RECORD_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=4), st.sampled_from(["\ud800", "a\udfffb", "é"]),
+    st.integers(-2**64, 2**64), st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.floats(allow_nan=False, allow_infinity=False, width=32))
+_RECORD_VALUES = st.one_of(_RECORD_SCALARS, st.lists(_RECORD_SCALARS, max_size=2),
+                           st.dictionaries(st.text(max_size=2), _RECORD_SCALARS, max_size=2))
+class _Text(str):
+    """A subclass of str, as a host may pass (the per-item path makes keys plain texts)."""
+
+
+_RECORD_KEYS = st.one_of(st.sampled_from(["id", "name", "amount", "é", "\udc00"]),
+                         st.integers(0, 2))
+_RECORDS = st.lists(st.dictionaries(_RECORD_KEYS, st.one_of(_RECORD_SCALARS, _RECORD_VALUES),
+                                    max_size=4), min_size=2, max_size=5)
+
+
+@FUZZ
+@example([{"id": -2**63 - 1}, {"id": 1}], 2)
+@example([{"id": 2**63 - 1, "a": "x"}, {"id": 2**63, "a": "y"}], 2)
+@example([{"a": "\ud800"}, {"a": "b"}], 2)
+@example([{"\udc00": 1}, {"b": 2}], 2)
+@example([{"a": 1.5}, {"a": 2}], 2)
+@example([{"a": 1}, {"a": 2, "b": 3}], 1)
+@example([{"a": 1}, {0: 2}], 2)
+@example([{_Text("k"): 1}, {"k": 2}], 2)
+@example([{"a": _Text("v")}, {"a": "w"}], 2)
+@given(_RECORDS, st.integers(0, 3))
+def test_records_checked_in_bulk_equal_the_per_item_path(records: list, depth: int) -> None:
+    """Lists of records become the same Deluge values (or the same error) whether they are
+    checked a column at a time or one value at a time, copied or adopted in place."""
+    import copy
+
+    import sluicegate.jsoninputs as jsoninputs
+    import sluicegate.values as values
+    from sluicegate.errors import LimitExceeded, ScriptRuntimeError
+
+    def outcome(convert: Any) -> Any:
+        try:
+            # compared as they are (to_plain would clean texts again)
+            return ("ok", convert({"r": copy.deepcopy(records)}, max_depth=depth))
+        except (LimitExceeded, ScriptRuntimeError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    bulk = [outcome(values.from_json), outcome(values.adopt_json)]
+    saved = jsoninputs._plain_records
+    try:
+        jsoninputs._plain_records = lambda value, copy: None  # type: ignore
+        single = [outcome(values.from_json), outcome(values.adopt_json)]
+    finally:
+        jsoninputs._plain_records = saved  # type: ignore
+    assert bulk == single
+
+
+# ---- JSON text: the C encoder with marked DECIMALs agrees with the careful writer ------
+_JSON_TEXTS = st.one_of(st.text(max_size=4), st.sampled_from([
+    "\x00D", "\x00E", "\x00D1.5\x00E", '"\x00D', "\\u0000D", "a\x00Eb", "\u2028", "é\""]))
+_JSON_WRITE_SCALARS = st.one_of(
+    st.none(), st.booleans(), _JSON_TEXTS, st.integers(-2**63, 2**63 - 1),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.sampled_from([Decimal("1E+5"), Decimal("-0.00"), Decimal("123456789.000000001")]))
+_JSON_WRITE_VALUES = st.recursive(_JSON_WRITE_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4),
+    st.dictionaries(_JSON_TEXTS, inner, max_size=4),
+    st.lists(st.dictionaries(_JSON_TEXTS, inner, max_size=3), min_size=2, max_size=4)),
+    max_leaves=16)
+
+
+@FUZZ
+@given(_JSON_WRITE_VALUES, st.integers(1, 6))
+def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> None:
+    """`toString()` of plain values and DECIMALs (the C encoder, decimals as counted marks,
+    records walked in bulk) writes what the careful writer writes, or fails the same way."""
+    from sluicegate.errors import LimitExceeded
+    from sluicegate.values import _write_json, to_json_text
+
+    def careful() -> Any:
+        parts: list[str] = []
+        try:
+            _write_json(value, parts, 0, depth, [10**9, 0, 10**9])
+        except LimitExceeded as exc:
+            return ("error", str(exc))
+        return ("ok", "".join(parts))
+
+    try:
+        fast: Any = ("ok", to_json_text(value, 0, depth))
+    except LimitExceeded as exc:
+        fast = ("error", str(exc))
+    assert fast == careful()
+
+
+@FUZZ
+@given(st.sampled_from(["yyyy-MM-dd", "dd/MM/yyyy HH:mm:ss", "yyyyMMdd", "y-M-d", "yyyy",
+                        "MM-dd", "HH:mm", "dd-MM-yyyy HH:mm", "yyyy-MM-dd'T'HH:mm:ss"]),
+       st.text(alphabet="0123456789-/: T", max_size=20),
+       st.sampled_from(["", "2026-02-29", "2024-02-29", "31/12/9999 23:59:59", "20260101",
+                        "0000-01-01", "2026-1-5", "2026-01-01T24:00:00"]))
+def test_numeric_date_patterns_read_like_the_general_reader(pattern: str, noise: str,
+                                                            text: str) -> None:
+    """A pattern of numeric y M d H m s fields is read by its direct reader exactly as
+    the general field-by-field reader reads it (same value, same refusals)."""
+    import sluicegate.stdlib.datepatterns as datepatterns
+
+    for candidate in (text, noise, text + noise):
+        direct = datepatterns.parse_pattern(candidate, pattern, 2026)
+        saved = datepatterns._numeric_reader
+        try:
+            datepatterns._numeric_reader = lambda pattern: None  # type: ignore
+            general = datepatterns.parse_pattern(candidate, pattern, 2026)
+        finally:
+            datepatterns._numeric_reader = saved  # type: ignore
+        assert direct == general, (pattern, candidate)
+
+
+@FUZZ
+@example([1, True, 2**63 - 1, -2**63])
+@example([1, 2**63])
+@example([-2**63 - 1, 0])
+@example([1, "2", None])
+@example([1, 2.5])
+@given(st.lists(st.one_of(st.integers(-2**64, 2**64), st.booleans(), st.none(),
+                          st.sampled_from(["7", "\ud800", 1.5, Decimal("2.50")])), max_size=6))
+def test_number_lists_checked_by_array_equal_the_general_check(items: list) -> None:
+    """A list of NUMBERs checked in one pass (array) converts exactly as with the general
+    check (types, then range), copied or adopted, or fails the same way."""
+    import copy
+
+    import sluicegate.jsoninputs as jsoninputs
+    from sluicegate.errors import LimitExceeded, ScriptRuntimeError
+
+    def outcome(convert: Any) -> Any:
+        try:
+            return ("ok", convert({"l": copy.deepcopy(items), "n": [copy.deepcopy(items)]}))
+        except (LimitExceeded, ScriptRuntimeError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    fast = [outcome(jsoninputs.from_json), outcome(jsoninputs.adopt_json)]
+    saved = jsoninputs._number_list
+    try:
+        jsoninputs._number_list = lambda value: False  # type: ignore
+        general = [outcome(jsoninputs.from_json), outcome(jsoninputs.adopt_json)]
+    finally:
+        jsoninputs._number_list = saved  # type: ignore
+    assert fast == general
+    assert [type(v) for v in fast[0][1]["l"]] == [type(v) for v in general[0][1]["l"]] \
+        if fast[0][0] == "ok" else True
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(["'01-Aug-2026'", "'31-Dec-99'", "'29-Feb-2023'",
+                                 "'05-Mar-2024 10:30:00'", "'2026-08-01'"]), min_size=1,
+                max_size=3),
+       st.sampled_from(["UTC", "Asia/Kolkata", "America/New_York"]))
+def test_date_literals_kept_per_run_equal_literals_read_each_time(literals: list[str],
+                                                                  zone: str) -> None:
+    """Date literals read once per run (kept by text, zone and date format) give what
+    reading them at each evaluation gives: values, errors, statement counts."""
+    import sluicegate.stdlib.dates as dates
+
+    body = "\n".join(f"x = {lit}; info x; info x.addDay(i);" for lit in literals)
+    text = f"for each i in {{1, 2, 3}}\n{{\n{body}\n}}\nreturn x;"
+    kept = Runtime(timezone=zone).run(text, {}, filename="f.dg").to_json()
+    saved = dates.LITERALS_KEPT
+    try:
+        dates.LITERALS_KEPT = 0
+        fresh = Runtime(timezone=zone).run(text, {}, filename="f.dg").to_json()
+    finally:
+        dates.LITERALS_KEPT = saved
+    for key in ("status", "logs", "return", "error"):
+        assert kept[key] == fresh[key], (key, text)
+    assert kept["stats"]["statements"] == fresh["stats"]["statements"]

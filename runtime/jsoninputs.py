@@ -1,0 +1,196 @@
+"""Run inputs (JSON-shaped Python values) made Deluge values: copied (`from_json`) or,
+when parsed for one run alone, adopted in place (`adopt_json`); SPEC §10 inputs.
+
+Lists of plain records, the common shape, are checked a column at a time at C speed;
+anything else takes the per-item path, which decides what is converted or reported.
+"""
+
+from __future__ import annotations
+
+__all__ = ["adopt_json", "from_json"]
+
+from array import array
+from decimal import Decimal
+from itertools import chain, compress, repeat
+from operator import is_, itemgetter
+from typing import Any
+
+from .errors import LimitExceeded
+from .values import (DEFAULT_MAX_NESTING, MAX_NUMBER, MIN_NUMBER, _SURROGATE, check_number,
+                     clean_text)
+
+
+# Values that inputs hold as they are (an int only within the NUMBER range).
+_INPUT_SCALARS = frozenset({str, bool, type(None), Decimal})
+_INPUT_SCALARS_AND_INT = _INPUT_SCALARS | {int}
+
+
+def _ints_in_range(values: Any, kinds: set[type]) -> bool:
+    """Whether every int among `values` (of the element types `kinds`) is a NUMBER;
+    at C speed when they are all ints (min and max)."""
+    if int not in kinds:
+        return True
+    ints = values if len(kinds) == 1 else [v for v in values if type(v) is int]
+    return not ints or (MIN_NUMBER <= min(ints) and max(ints) <= MAX_NUMBER)
+
+
+def _columns(value: list[Any]) -> Any:
+    """The values of a list of dicts as columns to check (the checks below do not care
+    which value is in which column), their keys checked: texts only, cleaned by nothing.
+    Records with the same keys give one column per key (read with itemgetter, at C
+    speed); others, one column of every value. None when a key is not such a text."""
+    lengths = set(map(len, value))
+    keys = set(chain.from_iterable(value))
+    if set(map(type, keys)) - {str}:  # (a subclass of str too: the per-item path copies)
+        return None
+    joined = "".join(keys)
+    if not joined.isascii() and _SURROGATE.search(joined) is not None:
+        return None
+    if len(lengths) == 1 and len(keys) == next(iter(lengths)):
+        # n distinct keys in all, n in each record: every record has exactly these keys
+        return (list(map(itemgetter(key), value)) for key in keys)
+    return [list(chain.from_iterable(map(dict.values, value)))]
+
+
+def _plain_records(value: list[Any], copy: bool) -> list[Any] | None:
+    """A list of MAPs (exact dicts) with text keys and scalar values only (the common
+    shape of records), checked over all the records at once at C speed, a column at a
+    time: the maps copied (`copy`) or the list itself; None for any other list, which
+    takes the per-item path (so what that path checks, converts or reports is unchanged)."""
+    columns = _columns(value)
+    if columns is None:
+        return None
+    for column in columns:
+        kinds = set(map(type, column))
+        if not kinds <= _INPUT_SCALARS_AND_INT:
+            return None
+        if int in kinds:
+            ints = column if len(kinds) == 1 else list(compress(column, map(
+                is_, map(type, column), repeat(int))))
+            if min(ints) < MIN_NUMBER or max(ints) > MAX_NUMBER:
+                return None
+        if str in kinds:
+            texts = "".join(column if len(kinds) == 1 else compress(column, map(
+                is_, map(type, column), repeat(str))))
+            if not texts.isascii() and _SURROGATE.search(texts) is not None:
+                return None
+    return list(map(dict, value)) if copy else value
+
+
+def _number_list(value: list[Any]) -> bool:
+    """A list of NUMBERs (and booleans) only, checked in one pass at C speed. (What else
+    array() takes, an int subclass or an object with __index__, the per-item path keeps
+    as it is too: a list this accepts converts to a plain copy either way.)"""
+    try:
+        array("q", value)
+    except (TypeError, OverflowError):
+        return False
+    return True
+
+
+def _scalar_kinds(value: list[Any]) -> set[type] | None:
+    """The element types of a list of texts, NUMBERs, DECIMALs, booleans and nulls only
+    (checked at C speed; {int} when they are NUMBERs and booleans), else None."""
+    if _number_list(value):
+        return {int}
+    kinds = set(map(type, value))
+    if kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds):
+        return kinds
+    return None
+
+
+def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
+    """Make a value parsed from JSON for one run (floats as Decimal) a Deluge value in
+    place: nothing else holds it, so no copy is needed (`from_json` copies). It checks
+    what from_json checks, in the same order (so a bad input gives the same error), and
+    converts the rare float where it is (a map with keys other than texts is copied)."""
+    if depth > max_depth:
+        raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
+    t = type(value)
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str or not k.isascii():  # keys made texts or cleaned: rare,
+                return from_json(value, depth, max_depth)  # copied (see from_json)
+            tv = type(v)
+            if tv is str:
+                if not v.isascii():
+                    value[k] = clean_text(v)  # a lone surrogate half becomes U+FFFD
+            elif tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
+                value[k] = adopt_json(v, max_depth, depth + 1)  # same key: no resize
+        return value
+    if t is list:
+        if depth < max_depth and value and type(value[0]) is dict \
+                and set(map(type, value)) == {dict} \
+                and _plain_records(value, copy=False) is not None:
+            return value  # records of plain values, checked in bulk
+        kinds = _scalar_kinds(value)
+        if kinds is not None:
+            if str in kinds:
+                for i, v in enumerate(value):  # texts from outside: cleaned like from_json
+                    if type(v) is str and not v.isascii():
+                        value[i] = clean_text(v)
+            return value
+        for i, v in enumerate(value):
+            tv = type(v)
+            if tv is str:
+                if not v.isascii():
+                    value[i] = clean_text(v)
+            elif tv not in _INPUT_SCALARS and not (tv is int and MIN_NUMBER <= v <= MAX_NUMBER):
+                value[i] = adopt_json(v, max_depth, depth + 1)
+        return value
+    return from_json(value, depth, max_depth)
+
+
+def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> Any:
+    """Turn a value parsed from JSON (floats as Decimal) into a Deluge value (SPEC §10 inputs).
+
+    Always returns fresh containers, so a script can change its inputs freely.
+    """
+    if depth > max_depth:
+        raise LimitExceeded(f"Nesting limit of {max_depth} levels exceeded", limit="nesting")
+    t = type(value)
+    if t is dict:
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                k = str(k)
+            elif not k.isascii():
+                k = clean_text(k)
+            tv = type(v)
+            if tv is str:
+                out[k] = v if v.isascii() else clean_text(v)
+            elif tv is bool or v is None or tv is Decimal:
+                out[k] = v
+            elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
+                out[k] = v
+            else:
+                out[k] = from_json(v, depth + 1, max_depth)
+        return out
+    if t is list:
+        if depth < max_depth and value and type(value[0]) is dict \
+                and set(map(type, value)) == {dict}:
+            records = _plain_records(value, copy=True)  # records of plain values, in bulk
+            if records is not None:
+                return records
+        if _scalar_kinds(value) is not None:
+            return value[:]  # a list of numbers or texts, checked and copied at C speed
+        items: list[Any] = []
+        append = items.append
+        for v in value:
+            tv = type(v)
+            if tv is str:
+                append(v if v.isascii() else clean_text(v))
+            elif tv is bool or v is None or tv is Decimal:
+                append(v)
+            elif tv is int and MIN_NUMBER <= v <= MAX_NUMBER:
+                append(v)
+            else:
+                append(from_json(v, depth + 1, max_depth))
+        return items
+    if t is float:
+        return Decimal(repr(value))
+    if t is int:
+        return check_number(value)
+    if t is str:
+        return clean_text(value)
+    return value

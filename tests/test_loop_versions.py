@@ -1,0 +1,134 @@
+"""Loop versions (runtime/loopversions.py) and the other execution fast paths of issue 17:
+when they apply, and that what a script sees does not change (the differential fuzz
+tests in tests/fuzz compare every result with each optimization off)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sluicegate.engine import Runtime
+from sluicegate.limits import Limits
+from sluicegate.sandbox import generated_source
+from sluicegate.values import fixed_offset, to_json_text
+
+ACCUMULATE = """
+total = 0;
+for each n in numbers
+{
+    if (n % 2 == 0)
+    {
+        total = total + n / 2;
+    }
+    else
+    {
+        total = total + n * 3 % 7;
+    }
+}
+return total;
+"""
+
+
+def _run(text: str, inputs: dict, off: frozenset[str] = frozenset(), **limits: object) -> dict:
+    import sluicegate.fastpaths as fastpaths
+    from sluicegate.sandbox import clear_cache
+
+    saved = set(fastpaths.disabled)
+    fastpaths.disabled.clear()
+    fastpaths.disabled.update(off)
+    try:
+        clear_cache()
+        return Runtime(timezone="UTC").run(text, inputs, filename="f.dg",
+                                           limits=Limits(**limits)).to_json()  # type: ignore
+    finally:
+        fastpaths.disabled.clear()
+        fastpaths.disabled.update(saved)
+        clear_cache()
+
+
+def _same_without_versions(text: str, inputs: dict, **limits: object) -> dict:
+    out = _run(text, inputs, **limits)
+    other = _run(text, inputs, frozenset({"loop_versioning"}), **limits)
+    for key in ("status", "return", "logs", "error"):
+        assert out[key] == other[key], key
+    assert out["stats"]["statements"] == other["stats"]["statements"]
+    return out
+
+
+def test_an_accumulating_loop_gets_a_number_version_guarded_once_per_iteration() -> None:
+    code = generated_source(ACCUMULATE)
+    # n is tested at each iteration; total once, then a flag stands for it while the
+    # iterations take the NUMBER copy
+    assert "dg_n >= 4 and dg_type(v_n) is dg_int and (dg_t" in code
+    assert "or dg_type(v_total) is dg_int):" in code
+    # the NUMBER copy has no type guard left on n or total, and no refill check
+    number_copy = code.split("is dg_int):", 1)[1].split("else:\n", 1)[0]
+    assert "dg_type(v_n)" not in number_copy and "dg_type(v_total)" not in number_copy
+    assert "dg_refill" not in number_copy
+
+
+def test_the_number_version_gives_the_general_result_for_mixed_values() -> None:
+    # 1*3%7 + 2/2 + (-3*3)%7 + -4/2 + 5*3%7 (Deluge: % takes the dividend's sign)
+    out = _same_without_versions(ACCUMULATE, {"numbers": [1, 2, -3, -4, 5]})
+    assert out["status"] == "success" and out["return"] == 3 + 1 - 2 - 2 + 1
+    out = _same_without_versions(ACCUMULATE, {"numbers": [1, 2, "6", 7]})
+    assert out["status"] == "failure" and out["error"]["line"] == 5
+    out = _same_without_versions(ACCUMULATE, {"numbers": [1, Decimal("2.5"), 3]})
+    assert out["status"] == "success"
+
+
+def test_an_iteration_of_the_general_body_makes_the_next_one_test_again() -> None:
+    # 1 takes the NUMBER copy; "x" the general body, which makes a a TEXT; 2 must not
+    # take the copy on the strength of the first iteration
+    text = "a = 0;\nfor each n in {1, \"x\", 2}\n{\n    a = a + n;\n}\nreturn a;"
+    out = _same_without_versions(text, {})
+    assert out["status"] == "success" and out["return"] == "1x2"
+
+
+def test_a_statement_limit_inside_a_versioned_loop_is_reported_where_it_was() -> None:
+    for budget in (40, 57, 58, 301):
+        out = _same_without_versions(ACCUMULATE, {"numbers": list(range(100))},
+                                     max_statements=budget)
+        assert out["status"] == "failure" and out["error"]["type"] == "LimitExceeded"
+
+
+def test_a_variable_unset_before_the_loop_is_not_guarded_and_fails_where_it_is_read() -> None:
+    text = "for each n in numbers\n{\n    total = total + n;\n}\nreturn total;"
+    assert "dg_type(v_total)" not in generated_source(text).split("for v_n", 1)[1] \
+        .split("\n", 2)[1]
+    out = _run(text, {"numbers": [1, 2]})
+    assert out["status"] == "failure" and out["error"]["line"] == 3
+
+
+def test_a_loop_with_a_user_function_call_is_not_given_a_refill_free_copy() -> None:
+    text = ("int standalone.main(List numbers)\n{\n    t = 0;\n    for each n in numbers\n"
+            "    {\n        t = t + standalone.plus(n);\n    }\n    return t;\n}\n"
+            "int standalone.plus(Int x)\n{\n    return x + 1;\n}")
+    code = generated_source(text)
+    assert "dg_user" in code and "dg_n >= " not in code
+
+
+def test_fixed_offset_zones() -> None:
+    assert fixed_offset(ZoneInfo("UTC")) and fixed_offset(ZoneInfo("Etc/GMT-5"))
+    assert fixed_offset(_dt.timezone(_dt.timedelta(hours=5, minutes=30)))
+    assert not fixed_offset(ZoneInfo("America/New_York"))
+    assert not fixed_offset(ZoneInfo("Asia/Kolkata"))  # no DST now, but zone history
+
+
+def test_dates_at_the_calendar_edges_in_a_fixed_offset_zone_fail_as_before() -> None:
+    text = ('d = "0001-01-01".toDate("yyyy-MM-dd");\ne = "0001-01-02".toDate("yyyy-MM-dd");'
+            "\nreturn d < e;")
+    out = Runtime(timezone="Etc/GMT-5").run(text, {}).to_json()
+    assert out["status"] == "failure" and out["error"]["line"] == 3
+    assert Runtime(timezone="UTC").run(text, {}).to_json()["return"] is True
+
+
+def test_maps_with_decimals_are_written_with_their_scale_and_marks_in_texts_kept() -> None:
+    value = {"a": Decimal("1.50"), "b": [Decimal("-2E+3"), "x\x00Dy", "\x00E"],
+             "c": {"d": Decimal("0.000")}}
+    assert to_json_text(value) == ('{"a":1.50,"b":[-2000,"x\\u0000Dy","\\u0000E"],'
+                                   '"c":{"d":0.000}}')
+    records = [{"id": i, "amount": Decimal(f"{i}.10")} for i in range(3)]
+    assert to_json_text(records) == ('[{"id":0,"amount":0.10},{"id":1,"amount":1.10},'
+                                     '{"id":2,"amount":2.10}]')
