@@ -48,10 +48,13 @@ def _candidates(fn: ast.FunctionDef) -> tuple[set[str], dict[str, list[Any]]] | 
         from_inputs |= {n.id for n in walk(stmt)
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     statement_names: list[set[str]] = []
+    # Statements the runtime nodes pass walked already (sandbox._names) are not again.
+    walks: dict[int, list[ast.AST]] = fn.__dict__.pop("dg_walks", None) or {}
     for stmt in guarded.body:  # one walk: the names of each statement and the assignments
         names: set[str] = set()
         statement_names.append(names)
-        for node in walk(stmt):
+        nodes = walks.get(id(stmt))
+        for node in walk(stmt) if nodes is None else nodes:
             if isinstance(node, ast.Name):
                 names.add(node.id)
             elif isinstance(node, ast.Assign):
