@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from lark import Token, Transformer
-
 from sluicegate.stdlib import FUNCTIONS, TASKS
 from sluicegate.stdlib.dates import looks_like_date_literal
 from sluicegate.stdlib.tasks import ZOHO_VALUES
 
+from .larkload import Token, Transformer  # first: Lark without `regex`
 from .integrations import statements as creator_forms
 from .errors import ScriptSyntaxError
 from .parser import normalize_source, parse
