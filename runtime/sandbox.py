@@ -249,11 +249,59 @@ def _at(node: Any, where: Any) -> Any:
     return stamp(node, where, always=False)
 
 
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy pass as it is: every node still goes to the same
+    `visit_<Class>` method (or to its `generic_visit`, which refuses unknown nodes), and
+    visits its children the way `ast.NodeTransformer.generic_visit` does. Only the walk
+    is cheaper: the method is found once per node class instead of by building its name
+    for each node, and the children are read without a generator per node."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._methods: dict[type, Any] = {}
+
+    def visit(self, node: ast.AST) -> Any:
+        cls = node.__class__
+        method = self._methods.get(cls)
+        if method is None:
+            method = self._methods[cls] = getattr(self, "visit_" + cls.__name__,
+                                                  self.generic_visit)
+        return method(node)
+
+    def node_contents_visit(self, node: Any) -> Any:
+        """`ast.NodeTransformer.generic_visit`, step for step."""
+        ast_node = ast.AST
+        for field in node._fields:
+            try:
+                old = getattr(node, field)
+            except AttributeError:
+                continue
+            if isinstance(old, list):
+                new: list[Any] = []
+                for value in old:
+                    if isinstance(value, ast_node):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, ast_node):
+                            new.extend(value)
+                            continue
+                    new.append(value)
+                old[:] = new
+            elif isinstance(old, ast_node):
+                replaced = self.visit(old)
+                if replaced is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, replaced)
+        return node
+
+
 def _policy(module: ast.Module) -> None:
     errors: list[str] = []
     warnings: list[str] = []
     used: dict[str, Any] = {}
-    RestrictingNodeTransformer(errors, warnings, used).visit(module)
+    _Policy(errors, warnings, used).visit(module)
     if errors:
         # The translator emitted something the policy forbids: a bug, never user input.
         raise RuntimeError("sandbox policy rejected generated code: " + "; ".join(errors))
