@@ -30,7 +30,7 @@ from .larkload import (
 
 from sluicegate.grammar import grammar_text
 
-from . import compilebudget
+from . import compilebudget, fastparse
 from .errors import ScriptSyntaxError
 
 # SPEC §10 "Reserved words": never variable names, in any case.
@@ -384,7 +384,7 @@ def _parse_locked(source: str, transformer: Any, filename: str, positions: bool)
             _comments.clear()
             postlex.record = []
         try:
-            result = lark.parse(text)
+            result = fastparse.parse(lark, text)  # lark.parse(text), faster
             return (result, text, postlex.record) if positions else result
         except UnexpectedInput as exc:
             at = _missing_task_semicolon(exc, postlex.task_ends, text)
