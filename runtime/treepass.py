@@ -54,12 +54,17 @@ class TrustedPass(ast.NodeTransformer):
         return method(node)
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
+        fields = node.__dict__  # a node's fields live there: no getattr per field name
+        inner = _INNER
         for field in node._fields:
-            old = getattr(node, field, None)
+            old = fields.get(field)
             if type(old) is list:
                 new: list[Any] | None = None
                 for i, item in enumerate(old):
-                    if not isinstance(item, ast.AST) or isinstance(item, LEAVES):
+                    visit = inner.get(type(item))
+                    if visit is None:
+                        visit = _inner(type(item))
+                    if not visit:
                         if new is not None:
                             new.append(item)
                         continue
@@ -76,13 +81,23 @@ class TrustedPass(ast.NodeTransformer):
                         new.append(result)
                 if new is not None:
                     old[:] = new
-            elif isinstance(old, ast.AST) and not isinstance(old, LEAVES):
+            elif isinstance(old, ast.AST) and type(old) not in _LEAF_TYPES:
                 result = self.visit(old)
                 if result is None:
                     delattr(node, field)
                 elif result is not old:
                     setattr(node, field, result)
         return node
+
+
+# Whether a value in a list field is a node to visit, by its type (one dictionary read
+# instead of two isinstance tests per item).
+_INNER: dict[type, bool] = {}
+
+
+def _inner(cls: type) -> bool:
+    visit = _INNER[cls] = issubclass(cls, ast.AST) and not issubclass(cls, LEAVES)
+    return visit
 
 
 def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
@@ -146,4 +161,5 @@ def walk(node: ast.AST) -> list[ast.AST]:
 
 _TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.cmpop, ast.boolop,
                                      ast.unaryop) for cls in base.__subclasses__())
+_LEAF_TYPES = frozenset({ast.Name, ast.Constant, ast.alias, *_TOKENS})
 _CHILDLESS = frozenset({ast.Name, ast.Constant})
