@@ -146,17 +146,35 @@ def walk(node: ast.AST) -> list[ast.AST]:
     come in the order their fields were set, which callers do not rely on."""
     out = [node]
     append = out.append
+    kept = _WALKED
     for current in out:  # the list grows while it is read: breadth first
         if type(current) in _CHILDLESS:
             continue
         for value in current.__dict__.values():
-            if type(value) is list:
+            kind = type(value)
+            if kind is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and type(item) not in _TOKENS:
+                    keep = kept.get(type(item))
+                    if keep is None:
+                        keep = _walked(type(item))
+                    if keep:
                         append(item)
-            elif isinstance(value, ast.AST) and type(value) not in _TOKENS:
-                append(value)
+            else:
+                keep = kept.get(kind)
+                if keep is None:
+                    keep = _walked(kind)
+                if keep:
+                    append(value)
     return out
+
+
+# Whether `walk` lists a value of this type (a node, not a context or operator token).
+_WALKED: dict[type, bool] = {}
+
+
+def _walked(cls: type) -> bool:
+    keep = _WALKED[cls] = issubclass(cls, ast.AST) and cls not in _TOKENS
+    return keep
 
 
 _TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.cmpop, ast.boolop,
