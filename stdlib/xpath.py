@@ -21,28 +21,13 @@ from sluicegate.errors import LimitExceeded, ScriptRuntimeError
 from sluicegate.limits import PYTHON_STEP, check_text, current, spend
 from sluicegate.values import display
 
-from .builtin import Builtin, method
+from .builtin import Builtin, OnFirstUse, method
 from .text import _SMALL, _text
 
 
-class _OnFirstUse:
-    """A module imported when first used, then bound in its place: most runs never read
-    XML, and importing xml.etree is a few percent of a cold `sluice run` (the isolation
-    zygote preloads it)."""
-
-    def __init__(self, module: str, alias: str) -> None:
-        self.module, self.alias = module, alias
-
-    def __getattr__(self, attr: str) -> Any:
-        import importlib
-
-        loaded = importlib.import_module(self.module)
-        globals()[self.alias] = loaded
-        return getattr(loaded, attr)
-
-
-ET: Any = _OnFirstUse("xml.etree.ElementTree", "ET")
-expat: Any = _OnFirstUse("xml.parsers.expat", "expat")
+# imported when first used (cold start): most runs never read XML
+ET: Any = OnFirstUse("xml.etree.ElementTree", globals(), "ET")
+expat: Any = OnFirstUse("xml.parsers.expat", globals(), "expat")
 
 
 _DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
