@@ -441,9 +441,7 @@ class FastPaths(TrustedPass):
             # never a map or list (and `0[0]` would draw a SyntaxWarning from compile())
             return node
         if (isinstance(key, ast.Constant) and type(key.value) is int and key.value >= 0
-                and "list_get" in self.on
-                # a literal receiver is no LIST (and CPython refuses to subscript `0[0]`)
-                and not isinstance(receiver, ast.Constant)):
+                and "list_get" in self.on):
             # LIST.get(i) within the list is its element; anything else, the helper
             recv_once, recv_again = self._hold(receiver)
             within = ast.Compare(left=key, ops=[ast.Lt()], comparators=[
