@@ -193,7 +193,7 @@ def test_inputs_parsed_for_the_run_are_used_in_place_and_others_are_copied() -> 
 ])
 def test_get_on_a_literal_receiver_is_a_run_time_error(src: str, message: str,
                                                        column: int) -> None:
-    """`0.get(0)` compiles (no `0[0]` in the fast path, which CPython refuses) and fails
+    """`0.get(0)` compiles (no `0[0]` in the fast path, which CPython warns about) and fails
     when run, at the method, as the helper says."""
     error = Runtime().run(src, {}).error
     assert error is not None
