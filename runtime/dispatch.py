@@ -11,7 +11,6 @@ from __future__ import annotations
 __all__ = ["call_method", "call_function", "lookup_method", "arity_error", "unknown_method",
            "method_caller", "suggest_method"]
 
-import difflib
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +40,8 @@ def _tag(value: Any) -> str:
 
 def suggest_method(tag: str, name: str) -> str | None:
     """The method of this type a misspelt `name` most probably meant (did-you-mean)."""
+    import difflib  # imported when first used (cold start)
+
     lowered = {n.lower(): n for n in method_names(tag)}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
     return lowered[close[0]] if close else None

@@ -11,13 +11,17 @@ that name is never seen).
 Kinds of values: NUMBER arithmetic on NUMBERs is a NUMBER (or raises); `Map()`, a map
 literal with literal keys, `List()` and a list literal make exactly a dict and a list;
 a text literal is TEXT, and `+` with a TEXT operand is TEXT (SPEC §3); a variable has
-its own kind. Each kind is found as the greatest fixed point over these rules, dropping
+its own kind. A built-in method whose every row (for every receiver type, in the stdlib
+tables the checker reads its return types from) is annotated to return exactly `str` or
+`int` gives TEXT or NUMBER (`s.trim()`, `l.size()`, `t.length()`): whatever the receiver,
+the call returns that or raises. Rows annotated `list`/`dict` are not used (some return
+a typed list), nor are Any-typed ones (`getJSON`, `toMap`). Each kind is found as the greatest fixed point over these rules, dropping
 through a reverse dependency index (linear in the script's size).
 """
 
 from __future__ import annotations
 
-__all__ = ["local_kinds", "KINDS"]
+__all__ = ["local_kinds", "method_return_kinds", "KINDS"]
 
 import ast
 from collections.abc import Callable
@@ -28,6 +32,49 @@ from .treepass import walk
 KINDS = ("number", "map", "list", "text")
 
 _INT_OPS = {"dg_add", "dg_sub", "dg_mul", "dg_mod", "dg_div"}
+
+
+_EXACT_RETURNS = {"str": "text", "int": "number"}
+# TEXT methods that may give back their receiver itself (an empty pad, no occurrence to
+# remove, toString of a TEXT): on a caught error's TEXT, a str subclass carrying
+# `message`/`lineNo`, the result is that subclass, not exactly a str.
+# tests/test_return_inference.py calls every inferred row to keep this list whole.
+_RECEIVER_AS_IS = frozenset({
+    "left", "leftpad", "rightpad", "removefirstoccurence", "removefirstoccurrence",
+    "removelastoccurence", "removelastoccurrence", "tostring", "totext"})
+_return_kinds: dict[str, str] | None = None
+
+
+def method_return_kinds() -> dict[str, str]:
+    """Lower-case method name -> "text" or "number" for the built-in methods that return
+    exactly that kind (module docstring); read once from the stdlib tables."""
+    global _return_kinds
+    if _return_kinds is None:
+        from sluicegate.integrations.forms import RECORD_METHODS
+        from sluicegate.stdlib import METHODS
+
+        found: dict[str, set[str | None]] = {}
+        for table in METHODS.values():
+            for name, row in table.items():
+                returns = getattr(row.fn, "__annotations__", {}).get("return")
+                found.setdefault(name.lower(), set()).add(
+                    _EXACT_RETURNS.get(returns) if isinstance(returns, str) else None)
+        kinds = {name: next(iter(rets)) for name, rets in found.items()
+                 if len(rets) == 1 and None not in rets}
+        for name in RECORD_METHODS:  # a Creator fetch answers these its own way
+            kinds.pop(name.lower(), None)
+        for name in _RECEIVER_AS_IS:
+            kinds.pop(name, None)
+        _return_kinds = kinds  # type: ignore[assignment]
+    return _return_kinds  # type: ignore[return-value]
+
+
+def _method_kind(expr: Any) -> str | None:
+    """The kind a built-in method call `dg_m(R, 'name', ...)` returns, when known."""
+    if (_call_of(expr, "dg_m") and len(expr.args) >= 2
+            and isinstance(expr.args[1], ast.Constant) and type(expr.args[1].value) is str):
+        return method_return_kinds().get(expr.args[1].value.lower())
+    return None
 
 
 def _names_in(node: ast.AST) -> set[str]:
@@ -48,10 +95,13 @@ def _candidates(fn: ast.FunctionDef) -> tuple[set[str], dict[str, list[Any]]] | 
         from_inputs |= {n.id for n in walk(stmt)
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     statement_names: list[set[str]] = []
+    # Statements the runtime nodes pass walked already (sandbox._names) are not again.
+    walks: dict[int, list[ast.AST]] = fn.__dict__.pop("dg_walks", None) or {}
     for stmt in guarded.body:  # one walk: the names of each statement and the assignments
         names: set[str] = set()
         statement_names.append(names)
-        for node in walk(stmt):
+        nodes = walks.get(id(stmt))
+        for node in walk(stmt) if nodes is None else nodes:
             if isinstance(node, ast.Name):
                 names.add(node.id)
             elif isinstance(node, ast.Assign):
@@ -128,7 +178,7 @@ def _number_shape(expr: Any, deps: set[str]) -> bool:
             return _number_shape(expr.args[0], deps) and _number_shape(expr.args[1], deps)
         if expr.func.id == "dg_neg" and len(expr.args) == 1:
             return _number_shape(expr.args[0], deps)
-    return False
+    return _method_kind(expr) == "number"
 
 
 def _only_kind(candidates: set[str], values: dict[str, list[Any]],
@@ -197,7 +247,7 @@ def _text_shape(expr: Any, deps: set[str]) -> bool:
         if any(isinstance(a, ast.Constant) and type(a.value) is str for a in (left, right)):
             return True
         return _text_shape(left, deps)
-    return False
+    return _method_kind(expr) == "text"
 
 
 _SHAPES: dict[str, Callable[[Any, set[str]], bool]] = {

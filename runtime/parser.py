@@ -19,12 +19,18 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from .larkload import (
+    Lark,
+    Token,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
 from sluicegate.grammar import grammar_text
 
-from . import compilebudget
+from . import compilebudget, fastparse
 from .errors import ScriptSyntaxError
 
 # SPEC §10 "Reserved words": never variable names, in any case.
@@ -60,18 +66,20 @@ class KeywordPostLex:
         prev_type: str | None = None
         depth = 0  # bracket depth inside a task block
         until_check = _CHECK_EVERY
+        record = self.record  # set before the parse starts
         for tok in stream:
             until_check -= 1
             if not until_check:  # parsing counts against the compile deadline
                 until_check = _CHECK_EVERY
                 compilebudget.check()
-            if tok.type == "LSQB" and (depth or prev_type in ("INVOKEURL", "INVOKEAPI")):
+            kind = tok.type
+            if kind == "LSQB" and (depth or prev_type in ("INVOKEURL", "INVOKEAPI")):
                 depth += 1
-            elif tok.type == "RSQB" and depth:
+            elif kind == "RSQB" and depth:
                 depth -= 1
                 if not depth and tok.end_pos is not None:
                     task_ends.add(tok.end_pos)
-            if tok.type == "NAME" and prev_type != "DOT":  # `zoho.mail.sendMail`: a name
+            if kind == "NAME" and prev_type != "DOT":  # `zoho.mail.sendMail`: a name
                 low = tok.value.lower()
                 if low in RESERVED:
                     tok.type = low.upper()
@@ -85,8 +93,8 @@ class KeywordPostLex:
                 elif low == "alert" and prev_type in _STATEMENT_START:
                     tok.type = "ALERT"  # Creator's `alert expr;`, read like `info`
             recent.append(tok)
-            if self.record is not None:
-                self.record.append(tok)
+            if record is not None:
+                record.append(tok)
             if len(recent) > 4:
                 del recent[0]
             yield tok
@@ -378,7 +386,7 @@ def _parse_locked(source: str, transformer: Any, filename: str, positions: bool)
             _comments.clear()
             postlex.record = []
         try:
-            result = lark.parse(text)
+            result = fastparse.parse(lark, text)  # lark.parse(text), faster
             return (result, text, postlex.record) if positions else result
         except UnexpectedInput as exc:
             at = _missing_task_semicolon(exc, postlex.task_ends, text)

@@ -46,7 +46,7 @@ from .hooks import HOOKS
 from .limits import MEMORY_PERIOD, RunContext, check_memory
 from .positions import SCRIPT_FILENAME
 from .translator import FunctionInfo, Translation, translate
-from .treepass import TrustedPass, stamp, walk
+from .treepass import TrustedPass, position_of, stamp, walk
 
 BATCH = 1000
 # A batch of steps should take about this long, so that the clock is read often enough
@@ -92,11 +92,14 @@ def bank(ctx: RunContext, n: int) -> int:
 
 
 _RUNTIME_GLOBALS = {"dg_refill": refill, "dg_bank": bank}
+# What a compiled script's translation keeps of its tree (see _build).
+_EMPTY_MODULE = ast.Module(body=[], type_ignores=[])
 
 
 @dataclass
 class CompiledScript:
-    """A script ready to run: its code object executed once into a globals table."""
+    """A script ready to run: its code object executed once into a globals table.
+    `translation` keeps the functions and constants, not the tree (freed once compiled)."""
 
     translation: Translation
     code: Any
@@ -182,11 +185,19 @@ def _sys(name: str) -> ast.expr:
 
 
 def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """The script variables `fn` stores and loads. The nodes of each statement are kept
+    on `fn` (`dg_walks`, by statement id) for the type inference of the fast paths,
+    which needs them per statement and runs before anything changes the tree again:
+    the whole function is walked once for both."""
     stored: set[str] = set()
     loaded: set[str] = set()
-    for n in walk(fn):
-        if isinstance(n, ast.Name) and n.id.startswith("v_"):
-            (stored if isinstance(n.ctx, ast.Store) else loaded).add(n.id)
+    walks: dict[int, list[ast.AST]] = {}
+    for stmt in fn.body:
+        nodes = walks[id(stmt)] = walk(stmt)
+        for n in nodes:
+            if type(n) is ast.Name and n.id.startswith("v_"):
+                (stored if type(n.ctx) is ast.Store else loaded).add(n.id)
+    fn.dg_walks = walks  # type: ignore[attr-defined]
     return stored, loaded
 
 
@@ -204,17 +215,24 @@ def _charged(stmts: list[ast.stmt], extra: int) -> list[ast.stmt]:
     k = _count(stmts) + extra
     if k == 0 or not stmts:
         return stmts
-    first = stmts[0]
-    charge = _at(ast.AugAssign(target=_store("dg_n"), op=ast.Sub(), value=ast.Constant(k)),
-                 first)
-    refill_call = ast.Call(func=_load("dg_refill"), args=[_load("dg_ctx"), _load("dg_n")],
-                           keywords=[])
-    check = _at(ast.If(test=ast.Compare(left=_load("dg_n"), ops=[ast.Lt()],
-                                        comparators=[ast.Constant(0)]),
-                       body=[_at(ast.Assign(targets=[_store("dg_n")], value=refill_call),
-                                 first)],
-                       orelse=[]), first)
+    # Built with the first statement's position (one per block: no stamping walk).
+    p = position_of(stmts[0])
+    load, store = _LOAD, _STORE
+    charge = ast.AugAssign(target=ast.Name(id="dg_n", ctx=store, **p), op=_SUB,
+                           value=ast.Constant(k, **p), **p)
+    refill_call = ast.Call(func=ast.Name(id="dg_refill", ctx=load, **p),
+                           args=[ast.Name(id="dg_ctx", ctx=load, **p),
+                                 ast.Name(id="dg_n", ctx=load, **p)], keywords=[], **p)
+    check = ast.If(test=ast.Compare(left=ast.Name(id="dg_n", ctx=load, **p), ops=[_LT],
+                                    comparators=[ast.Constant(0, **p)], **p),
+                   body=[ast.Assign(targets=[ast.Name(id="dg_n", ctx=store, **p)],
+                                    value=refill_call, **p)],
+                   orelse=[], **p)
     return [charge, check] + stmts
+
+
+# Contexts and operator tokens carry no position and no state: one of each serves all.
+_LOAD, _STORE, _SUB, _LT = ast.Load(), ast.Store(), ast.Sub(), ast.Lt()
 
 
 def _store(name: str) -> ast.Name:
@@ -231,11 +249,59 @@ def _at(node: Any, where: Any) -> Any:
     return stamp(node, where, always=False)
 
 
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy pass as it is: every node still goes to the same
+    `visit_<Class>` method (or to its `generic_visit`, which refuses unknown nodes), and
+    visits its children the way `ast.NodeTransformer.generic_visit` does. Only the walk
+    is cheaper: the method is found once per node class instead of by building its name
+    for each node, and the children are read without a generator per node."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._methods: dict[type, Any] = {}
+
+    def visit(self, node: ast.AST) -> Any:
+        cls = node.__class__
+        method = self._methods.get(cls)
+        if method is None:
+            method = self._methods[cls] = getattr(self, "visit_" + cls.__name__,
+                                                  self.generic_visit)
+        return method(node)
+
+    def node_contents_visit(self, node: Any) -> Any:
+        """`ast.NodeTransformer.generic_visit`, step for step."""
+        ast_node = ast.AST
+        for field in node._fields:
+            try:
+                old = getattr(node, field)
+            except AttributeError:
+                continue
+            if isinstance(old, list):
+                new: list[Any] = []
+                for value in old:
+                    if isinstance(value, ast_node):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, ast_node):
+                            new.extend(value)
+                            continue
+                    new.append(value)
+                old[:] = new
+            elif isinstance(old, ast_node):
+                replaced = self.visit(old)
+                if replaced is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, replaced)
+        return node
+
+
 def _policy(module: ast.Module) -> None:
     errors: list[str] = []
     warnings: list[str] = []
     used: dict[str, Any] = {}
-    RestrictingNodeTransformer(errors, warnings, used).visit(module)
+    _Policy(errors, warnings, used).visit(module)
     if errors:
         # The translator emitted something the policy forbids: a bug, never user input.
         raise RuntimeError("sandbox policy rejected generated code: " + "; ".join(errors))
@@ -282,6 +348,12 @@ def _build(source: str | bytes, filename: str) -> CompiledScript:
                 # CPython's compile() cannot be interrupted: don't start what can't end
                 raise compilebudget.CompileTimeLimit(compilebudget.limit_seconds())
             code = _compile(module)
+            # The tree is not needed once compiled: free it while the collector is still
+            # paused, so that no collection traverses its hundreds of thousands of nodes
+            # (and no cached script keeps them alive).
+            translation = Translation(_EMPTY_MODULE, translation.functions,
+                                      translation.constants)
+            del module
             compilebudget.check()
     except RecursionError:
         raise ScriptSyntaxError("The script is nested too deeply to compile", line=1, column=1,

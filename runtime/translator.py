@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from lark import Token, Transformer
-
 from sluicegate.stdlib import FUNCTIONS, TASKS
 from sluicegate.stdlib.dates import looks_like_date_literal
 from sluicegate.stdlib.tasks import ZOHO_VALUES
 
+from .larkload import Token, Transformer  # first: Lark without `regex`
 from .integrations import statements as creator_forms
 from .errors import ScriptSyntaxError
 from .parser import normalize_source, parse
@@ -172,6 +171,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         self.pending: list[tuple[ast.Call, str, list[ast.expr], bool]] = []
         # 9223372036854775808 is only valid negated: literal node id -> its token
         self.unsigned_overflow: dict[int, Token] = {}
+        # Variables assigned a literal `{}` in the function being read (_adapt_braces)
+        self.braces: set[str] = set()
 
     # ---- helpers -------------------------------------------------------------------------
     def _error(self, message: str, at: Any) -> ScriptSyntaxError:
@@ -531,6 +532,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         if name.value.lower() in _RESERVED_LOWER:
             raise self._error(f"'{name.value}' is a reserved word", name)
         node = ast.Assign(targets=[_name(_var(name.value), name, store=True)], value=value)
+        if getattr(value, "dg_brace", False):
+            self.braces.add(_var(name.value))
         return _span(node, name, value)
 
     def member_assign(self, c: list[Any]) -> ast.stmt:
@@ -733,6 +736,8 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         fdef = ast.FunctionDef(name="", args=args, body=body, decorator_list=[], returns=None,
                                type_params=[])
         _span(fdef, rtype)
+        fdef.dg_braces = self.braces  # type: ignore[attr-defined]  # functions never nest
+        self.braces = set()
         return ("function", info, fdef)
 
     def start(self, c: list[Any]) -> Translation:
@@ -760,6 +765,7 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             fdef = ast.FunctionDef(name="dg_main", args=args, body=statements,
                                    decorator_list=[], returns=None, type_params=[])
             fdef.lineno, fdef.col_offset, fdef.end_lineno, fdef.end_col_offset = 1, 0, 1, 0
+            fdef.dg_braces = self.braces  # type: ignore[attr-defined]
             functions = [(info, fdef)]
         else:
             for i, (info, fdef) in enumerate(functions):
@@ -773,11 +779,12 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         self._resolve_pending(names)
         body_defs = []
         for _info, fdef in functions:
-            _adapt_braces(fdef)
+            _adapt_braces(fdef, fdef.__dict__.pop("dg_braces"))
             if not fdef.body:
                 fdef.body = [_span(ast.Pass(), fdef)]
             body_defs.append(fdef)
         module = ast.Module(body=body_defs, type_ignores=[])
+        self.pending = []  # the shared builder keeps no nodes alive past the parse
         return Translation(module, [f for f, _ in functions], self.constants)
 
     def _resolve_pending(self, names: dict[str, FunctionInfo]) -> None:
@@ -802,12 +809,10 @@ _LIST_ONLY_METHODS = {"add", "addall"}
 CREATOR_FUNCTIONS = {"openurl"}
 
 
-def _adapt_braces(fdef: ast.FunctionDef) -> None:
-    """Before `x.add(...)` on a variable that was assigned a literal `{}`, let the empty
-    brace become a LIST (SPEC §2). Only such variables pay for the check."""
-    braces = {n.targets[0].id for n in ast.walk(fdef)
-              if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)
-              and getattr(n.value, "dg_brace", False)}
+def _adapt_braces(fdef: ast.FunctionDef, braces: set[str]) -> None:
+    """Before `x.add(...)` on a variable that was assigned a literal `{}` (`braces`, the
+    builder's record of such assignments in `fdef`), let the empty brace become a LIST
+    (SPEC §2). Only such variables pay for the check."""
     if not braces:
         return
     blocks = [fdef.body]

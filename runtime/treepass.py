@@ -13,7 +13,7 @@ subtrees below them.
 
 from __future__ import annotations
 
-__all__ = ["TrustedPass", "stamp", "walk", "LEAVES"]
+__all__ = ["TrustedPass", "stamp", "position_of", "walk", "LEAVES"]
 
 import ast
 from typing import Any, Callable
@@ -54,12 +54,17 @@ class TrustedPass(ast.NodeTransformer):
         return method(node)
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
+        fields = node.__dict__  # a node's fields live there: no getattr per field name
+        inner = _INNER
         for field in node._fields:
-            old = getattr(node, field, None)
+            old = fields.get(field)
             if type(old) is list:
                 new: list[Any] | None = None
                 for i, item in enumerate(old):
-                    if not isinstance(item, ast.AST) or isinstance(item, LEAVES):
+                    visit = inner.get(type(item))
+                    if visit is None:
+                        visit = _inner(type(item))
+                    if not visit:
                         if new is not None:
                             new.append(item)
                         continue
@@ -76,7 +81,7 @@ class TrustedPass(ast.NodeTransformer):
                         new.append(result)
                 if new is not None:
                     old[:] = new
-            elif isinstance(old, ast.AST) and not isinstance(old, LEAVES):
+            elif isinstance(old, ast.AST) and type(old) not in _LEAF_TYPES:
                 result = self.visit(old)
                 if result is None:
                     delattr(node, field)
@@ -85,53 +90,94 @@ class TrustedPass(ast.NodeTransformer):
         return node
 
 
+# Whether a value in a list field is a node to visit, by its type (one dictionary read
+# instead of two isinstance tests per item).
+_INNER: dict[type, bool] = {}
+
+
+def _inner(cls: type) -> bool:
+    visit = _INNER[cls] = issubclass(cls, ast.AST) and not issubclass(cls, LEAVES)
+    return visit
+
+
 def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
     """Give `new` and its children that have no position the position of `where` (a
     script node). Children that carry a position are the script's own (or were stamped
     when built) and are not walked, so the cost is the number of new nodes.
-    `always=False` keeps a position `new` already has."""
-    line, col = where.lineno, where.col_offset
-    end_line = getattr(where, "end_lineno", line)
-    end_col = getattr(where, "end_col_offset", col)
-    if not always and hasattr(new, "lineno"):
+    `always=False` keeps a position `new` already has.
+
+    A node's fields and positions live in its instance dictionary: reading its values
+    and updating it at once is several times cheaper than a getattr per field name."""
+    if not always and "lineno" in new.__dict__:
         return new
+    line, col = where.lineno, where.col_offset
+    pos = {"lineno": line, "col_offset": col,
+           "end_lineno": getattr(where, "end_lineno", line),
+           "end_col_offset": getattr(where, "end_col_offset", col)}
     stack = [new]
     pop, push = stack.pop, stack.append
     while stack:
-        node = pop()
-        node.lineno, node.col_offset = line, col
-        node.end_lineno, node.end_col_offset = end_line, end_col
-        for field in node._fields:
-            value = getattr(node, field, None)
+        fields = pop().__dict__
+        values = list(fields.values())
+        fields.update(pos)
+        for value in values:
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, _POSITIONED) and not hasattr(item, "lineno"):
+                    if isinstance(item, _POSITIONED) and "lineno" not in item.__dict__:
                         push(item)
-            elif isinstance(value, _POSITIONED) and not hasattr(value, "lineno"):
+            elif isinstance(value, _POSITIONED) and "lineno" not in value.__dict__:
                 push(value)
     return new
 
 
+def position_of(where: Any) -> dict[str, int]:
+    """The position of a script node as keyword arguments for building a node with it
+    (`ast.Pass(**position_of(stmt))`): stamped when built, never walked."""
+    line, col = where.lineno, where.col_offset
+    return {"lineno": line, "col_offset": col,
+            "end_lineno": getattr(where, "end_lineno", line),
+            "end_col_offset": getattr(where, "end_col_offset", col)}
+
+
 def walk(node: ast.AST) -> list[ast.AST]:
-    """Every node under `node` (itself included) in `ast.walk`'s order, but as a list
-    built without a generator per node, and without expression contexts and operator
-    tokens (no pass looks at those; they were a third of the nodes)."""
+    """Every node under `node` (itself included), breadth first as `ast.walk`, but as a
+    list built without a generator per node, and without expression contexts and
+    operator tokens (no pass looks at those; they were a third of the nodes). Children
+    come in the order their fields were set, which callers do not rely on."""
     out = [node]
     append = out.append
+    kept = _WALKED
     for current in out:  # the list grows while it is read: breadth first
         if type(current) in _CHILDLESS:
             continue
-        for field in current._fields:
-            value = getattr(current, field, None)
-            if type(value) is list:
+        for value in current.__dict__.values():
+            kind = type(value)
+            if kind is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and type(item) not in _TOKENS:
+                    keep = kept.get(type(item))
+                    if keep is None:
+                        keep = _walked(type(item))
+                    if keep:
                         append(item)
-            elif isinstance(value, ast.AST) and type(value) not in _TOKENS:
-                append(value)
+            else:
+                keep = kept.get(kind)
+                if keep is None:
+                    keep = _walked(kind)
+                if keep:
+                    append(value)
     return out
+
+
+# Whether `walk` lists a value of this type (a node, not a context or operator token).
+_WALKED: dict[type, bool] = {}
+
+
+def _walked(cls: type) -> bool:
+    keep = _WALKED[cls] = issubclass(cls, ast.AST) and cls not in _TOKENS
+    return keep
 
 
 _TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.cmpop, ast.boolop,
                                      ast.unaryop) for cls in base.__subclasses__())
+_LEAF_TYPES = frozenset({ast.Name, ast.Constant, ast.alias, *_TOKENS})
 _CHILDLESS = frozenset({ast.Name, ast.Constant})

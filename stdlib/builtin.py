@@ -14,7 +14,7 @@ to check types, with the helpers of `stdlib.args`.
 
 from __future__ import annotations
 
-__all__ = ["Builtin", "ANY", "method", "function"]
+__all__ = ["Builtin", "ANY", "method", "function", "OnFirstUse"]
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,3 +58,20 @@ def function(names: str | tuple[str, ...], fn: Callable[..., Any], min_args: int
     if max_args == -1:
         max_args = min_args
     return Builtin(names, fn, min_args, max_args, (), True)
+
+
+class OnFirstUse:
+    """A module imported when first used, then bound in its place in `namespace` under
+    `alias`: built-ins that most runs never call keep their module out of a cold
+    `sluice run` (`xpath`'s xml.etree, `text`'s regex engine). The isolation zygote
+    preloads every stdlib module and these."""
+
+    def __init__(self, module: str, namespace: dict[str, Any], alias: str) -> None:
+        self._module, self._namespace, self._alias = module, namespace, alias
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        loaded = importlib.import_module(self._module)
+        self._namespace[self._alias] = loaded
+        return getattr(loaded, attr)

@@ -31,10 +31,11 @@ from sluicegate.errors import ScriptRuntimeError
 from sluicegate.limits import PYTHON_STEP, check_collection, check_text, spend
 from sluicegate.values import File, TypedList, display
 
-from . import regex as rx
 from .args import want_bool, want_int, wrong_type
-from .builtin import Builtin, method
-from .regex import literal_text
+from .builtin import Builtin, OnFirstUse, method
+
+# The regex engine (and re2) is imported when a built-in first needs it (cold start).
+rx: Any = OnFirstUse("sluicegate.stdlib.regex", globals(), "rx")
 
 _TEXT = "TEXT"
 # Below this size a result is built without asking the limits (the hot path stays cheap).
@@ -407,7 +408,7 @@ def _replacer(fname: str, ignore_case: bool, count: int) -> Callable[..., str]:
         if not ignore_case and "$" not in replacement and "\\" not in replacement:
             found = _plain_get(pattern, _UNKNOWN)
             if found is _UNKNOWN:
-                found = literal_text(pattern)
+                found = rx.literal_text(pattern)
                 if len(pattern) <= 1000:  # the cache lives as long as the process
                     _PLAIN[pattern] = found
                     if len(_PLAIN) > 4096:

@@ -14,17 +14,20 @@ __all__ = ["METHODS", "execute_xpath"]
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from decimal import Decimal
 from typing import Any
-from xml.parsers import expat
 
 from sluicegate.errors import LimitExceeded, ScriptRuntimeError
 from sluicegate.limits import PYTHON_STEP, check_text, current, spend
 from sluicegate.values import display
 
-from .builtin import Builtin, method
+from .builtin import Builtin, OnFirstUse, method
 from .text import _SMALL, _text
+
+
+# imported when first used (cold start): most runs never read XML
+ET: Any = OnFirstUse("xml.etree.ElementTree", globals(), "ET")
+expat: Any = OnFirstUse("xml.parsers.expat", globals(), "expat")
 
 
 _DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)

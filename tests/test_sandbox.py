@@ -185,3 +185,16 @@ def test_inputs_parsed_for_the_run_are_used_in_place_and_others_are_copied() -> 
     assert owned["l"] == [1, 2, 3, 4] and owned["r"]["seen"] is True  # no copy was made
     bad = Runtime().run(src, {"l": [2**63], "r": {}}, inputs_owned=True)
     assert bad.error is not None and bad.error.message == "Inputs: Number out of range"
+
+
+@pytest.mark.parametrize("src, message, column", [
+    ("a = 0.get(0);", "Unknown function 'get' for NUMBER", 7),
+    ("a = null.get(0);", "Cannot call 'get' on a null value", 10),
+])
+def test_get_on_a_literal_receiver_is_a_run_time_error(src: str, message: str,
+                                                       column: int) -> None:
+    """`0.get(0)` compiles (no `0[0]` in the fast path, which CPython warns about) and fails
+    when run, at the method, as the helper says."""
+    error = Runtime().run(src, {}).error
+    assert error is not None
+    assert (error.message, error.line, error.column) == (message, 1, column)

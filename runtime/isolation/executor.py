@@ -68,7 +68,7 @@ string standalone.warm(String a, Int b)
 # could need is imported before the fork. Every codec too: `response-decoding`,
 # `base64Decode(x, charset)` and files name theirs.
 _LAZY_MODULES = ("difflib", "_strptime", "unicodedata", "stringprep", "logging", "resource",
-                 "regex", "re._casefix", "xml.parsers.expat",
+                 "regex", "re._casefix", "xml.parsers.expat", "xml.etree.ElementTree",
                  "cryptography.hazmat.primitives.ciphers",
                  "cryptography.hazmat.primitives.padding",
                  "sluicegate.memory", "sluicegate.inference")

@@ -468,7 +468,24 @@ def bench_cold_start() -> None:
 
         t_ours, t_py = best(ours, 5), best(python, 5)
         print(f"{'cold sluice run hello.dg':<44} {t_ours * 1e3:9.1f} ms  (python -c pass "
-              f"{t_py * 1e3:.1f} ms; goal <= 300 ms)")
+              f"{t_py * 1e3:.1f} ms; goal <= 100 ms)")
+        # CPU time of the child (user + system), which a loaded machine inflates less
+        cpu_ours, cpu_py = best_child_cpu(ours, 9), best_child_cpu(python, 9)
+        print(f"{'cold sluice run hello.dg, CPU':<44} {cpu_ours * 1e3:9.1f} ms  (python -c "
+              f"pass {cpu_py * 1e3:.1f} ms; goal <= 100 ms)")
+
+
+def best_child_cpu(fn: Callable[[], Any], repeat: int) -> float:
+    """The least CPU time (user + system) the child processes `fn` starts took."""
+    import resource
+
+    times = []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        fn()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return min(times)
 
 
 def main() -> None:

@@ -282,8 +282,20 @@ _KIND_STATEMENTS = st.sampled_from([
     "t = t + l;", 't = t + "x" + b;', "m = l;", "l = m;", "t = m;", "b = 2;",
     'info m.size() + l.size();', 'info t.trim() + t.length();', 'm.put("k", t);',
     "l.add(t);", "info l.get(0);", 'info m.get("k");', 'info t.contains("a");'])
+# Variables assigned from built-ins whose return type is known (TEXT, NUMBER) or not
+# (getJSON, toString of a caught error's TEXT), mixed with the statements above.
+_RETURN_STATEMENTS = st.sampled_from([
+    "t = t.trim();", "n = t.length();", "n = l.size() + m.size();", "t = t.subString(0, 1);",
+    "n = n + t.length();", "info n * 2;", 't = t.toUpperCase() + "x";', 'n = t.indexOf("a");',
+    "n = n * 3037000500;", "t = b.toString();", "t = t.leftPad(3);", 'n = t.getJSON("k");',
+    "info n + 1;", "info t.length() + n;", "n = t;", "t = n;", 'n = "12".toNumber();',
+    "try { n = 1 / 0; } catch (e) { t = e.removeFirstOccurrence(\"\"); info t.lineNo; }",
+    "for each x in l { n = n + x.length(); }", 'l.add(t.trim()); m.put("k", n);'])
 _OPTIMIZED = st.one_of(_OPTIMIZED, st.lists(_KIND_STATEMENTS, min_size=1, max_size=8).map(
-    lambda ss: "\n".join(['t = ""; m = Map(); l = List(); b = 1;', *ss])))
+    lambda ss: "\n".join(['t = ""; m = Map(); l = List(); b = 1;', *ss])),
+    st.lists(st.one_of(_RETURN_STATEMENTS, _KIND_STATEMENTS), min_size=1, max_size=8).map(
+        lambda ss: "\n".join(['t = " a "; n = t.length(); m = Map(); l = List(); b = 1;',
+                              *ss])))
 
 
 def _run_with(text: str, inputs: dict, off: set[str], limits: Limits | None = None) -> dict:

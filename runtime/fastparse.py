@@ -1,0 +1,105 @@
+"""Lark's LALR loop with its per-token overhead taken out; same tables, same callbacks.
+
+`Lark.parse` feeds each token to `ParserState.feed_token`, which for every action looks
+the action up by state and terminal, checks `arg != end_state` (for a reduce, a Python
+`Rule.__eq__` call), hashes the rule (a Python `__hash__`) to find its callback and reads
+`rule.expansion` and `rule.origin.name`. That was a fifth of compiling a script. Here the
+parse table is turned once per parser into rows whose reduce entries carry the rule's
+length, callback and left-hand side, and `feed_token` reads them.
+
+Everything else is Lark's own, called as `Lark.parse` calls it (lark is pinned): the lexer
+thread, the contextual lexer reading the parser's state, `_Parser.parse_from_state` with
+its end token and its error handling, and the same `UnexpectedToken` (with the same
+`expected` set and state) when a token does not fit. When the Lark objects do not have
+the expected shape, `parse` is `Lark.parse`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["parse"]
+
+from typing import Any
+
+from .larkload import Lark, UnexpectedToken
+
+try:
+    from lark.parsers.lalr_analysis import Shift
+    from lark.parsers.lalr_parser_state import ParseConf, ParserState
+except ImportError:  # pragma: no cover - another Lark: its own loop
+    ParserState = object  # type: ignore[assignment,misc]
+    Shift = ParseConf = None
+
+
+class _FastState(ParserState):  # type: ignore[misc,valid-type]
+    """A `ParserState` whose `feed_token` reads precomputed rows (module docstring)."""
+
+    __slots__ = ("rows",)
+
+    def feed_token(self, token: Any, is_end: bool = False) -> Any:
+        state_stack = self.state_stack
+        value_stack = self.value_stack
+        rows = self.rows
+        while True:
+            try:
+                shift, arg, size, callback, origin = rows[state_stack[-1]][token.type]
+            except KeyError:
+                states = self.parse_conf.states
+                expected = {s for s in states[state_stack[-1]].keys() if s.isupper()}
+                raise UnexpectedToken(token, expected, state=self,
+                                      interactive_parser=None) from None
+            if shift:
+                state_stack.append(arg)
+                value_stack.append(token if callback is None else callback(token))
+                return None
+            if size:
+                s = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                s = []
+            value = callback(s) if callback is not None else s
+            state_stack.append(rows[state_stack[-1]][origin][1])
+            value_stack.append(value)
+            if is_end and state_stack[-1] == self.parse_conf.end_state:
+                return value_stack[-1]
+
+
+_ROWS: dict[int, tuple[Any, dict[Any, dict[str, tuple[Any, ...]]]]] = {}
+
+
+def _rows(parser: Any) -> dict[Any, dict[str, tuple[Any, ...]]]:
+    """The parse table of a Lark `_Parser` as rows of
+    (shift, next state or rule, rule length, callback, rule's left-hand side)."""
+    cached = _ROWS.get(id(parser))
+    if cached is not None and cached[0] is parser:
+        return cached[1]
+    callbacks = parser.callbacks
+    rows: dict[Any, dict[str, tuple[Any, ...]]] = {}
+    for state, actions in parser.parse_table.states.items():
+        row = rows[state] = {}
+        for name, (action, arg) in actions.items():
+            if action is Shift:
+                # a terminal's own callback, as `feed_token` looks it up by name
+                row[name] = (True, arg, 0, callbacks.get(name) if callbacks else None, None)
+            else:
+                row[name] = (False, arg, len(arg.expansion),
+                             callbacks[arg] if callbacks else None, arg.origin.name)
+    _ROWS[id(parser)] = (parser, rows)
+    return rows
+
+
+def parse(lark: Lark, text: str) -> Any:
+    """`lark.parse(text)` (an LALR parser with one start rule), with the faster loop."""
+    try:
+        frontend = lark.parser
+        lalr = frontend.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser
+        start = frontend._verify_start(None)
+        rows = _rows(lalr)
+    except (AttributeError, TypeError):  # pragma: no cover - another Lark
+        return lark.parse(text)
+    if ParseConf is None:  # pragma: no cover
+        return lark.parse(text)
+    state = _FastState(ParseConf(lalr.parse_table, lalr.callbacks, start),
+                       frontend._make_lexer_thread(text))
+    state.rows = rows
+    return lalr.parse_from_state(state)
