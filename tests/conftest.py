@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from collections.abc import Iterator
 
@@ -36,3 +37,19 @@ def processes() -> Iterator[list[subprocess.Popen[str]]]:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture(autouse=True)
+def _node_logging_ends_with_its_test() -> Iterator[None]:
+    """`serve` and `worker` run in-process by some tests install the node's log handler
+    (`configure_logging`) on the sluicegate and uvicorn loggers; it is taken off when the
+    test ends, so later tests' servers do not write JSON lines past the capture."""
+    yield
+    for name in ("sluicegate", "uvicorn"):
+        logger = logging.getLogger(name)
+        installed = [h for h in logger.handlers if h.get_name() == "sluicegate"]
+        for handler in installed:
+            logger.removeHandler(handler)
+        if installed:
+            logger.propagate = True
+            logger.setLevel(logging.NOTSET)
