@@ -11,6 +11,9 @@ no script name can reach a Python name.
 
     bare body             -> def dg_main(dg_ctx, dg_in): ...
     string ns.fn(Int a)   -> def dg_fn_0(dg_ctx, v_a): ...
+
+The positioned-node helpers live in `translation.nodes`, the task and Creator statement
+methods in `translation.tasks` (mixed into the builder).
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ from .larkload import Token, Transformer  # first: Lark without `regex`
 from .integrations import statements as creator_forms
 from .errors import ScriptSyntaxError
 from .parser import normalize_source, parse
+from .translation.nodes import (
+    _call, _const, _filled, _name, _pos, _span, _test, _unescape, _var,
+)
+from .translation.tasks import TASK_PARAMETERS, TaskBuilder
 from .values import MAX_NUMBER, MIN_NUMBER
 
 # The helper names generated code may call; the sandbox binds exactly these.
@@ -47,23 +54,9 @@ HELPERS = frozenset({
     "dg_form_fetch", "dg_form_insert", "dg_form_delete", "dg_form_method", "dg_form_refused",
 })
 
-# Task parameter names each task accepts (SPEC §5), normalized: lower case, '-' for ' '/'_'.
-TASK_PARAMETERS = {
-    "invokeurl": {"url", "type", "parameters", "body", "headers", "content-type", "files",
-                  "connection", "detailed", "response-format", "response-decoding"},
-    "invokeapi": {"service", "path", "type", "parameters", "body", "headers", "connection",
-                  "content-type", "files", "detailed", "response-format", "response-decoding"},
-    "sendmail": {"from", "to", "cc", "bcc", "reply-to", "subject", "message", "content-type",
-                 "attachments"},
-}
-_HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head"}
-_RESPONSE_FORMATS = frozenset({"FILE", "TEXT", "JSON", "XML"})
 USER_NAMESPACES = {"standalone", "automation", "thisapp", "button", "workflow", "schedule"}
 _SYSTEM_NAMES = {"now", "today"}
-_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
-            "b": "\b", "f": "\f"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
 _MAX_NESTING = 200
 
 
@@ -91,75 +84,7 @@ class Translation:
         return self.functions[0]
 
 
-def _unescape(body: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        esc = m.group(1)
-        if esc[0] == "u" and len(esc) == 5:
-            return chr(int(esc[1:], 16))
-        return _ESCAPES.get(esc, "\\" + esc)
-    return _ESCAPE_RE.sub(repl, body) if "\\" in body else body
-
-
-def _pos(node: Any, tok: Token) -> Any:
-    node.lineno = tok.line
-    node.col_offset = tok.column - 1
-    node.end_lineno = tok.end_line or tok.line
-    node.end_col_offset = (tok.end_column or tok.column) - 1
-    return node
-
-
-def _span(node: Any, first: Any, last: Any | None = None) -> Any:
-    """Position `node` from the start of `first` to the end of `last` (AST nodes or tokens)."""
-    last = first if last is None else last
-    if isinstance(first, Token):
-        node.lineno, node.col_offset = first.line, first.column - 1
-    else:
-        node.lineno, node.col_offset = first.lineno, first.col_offset
-    if isinstance(last, Token):
-        node.end_lineno = last.end_line or last.line
-        node.end_col_offset = (last.end_column or last.column) - 1
-    else:
-        node.end_lineno, node.end_col_offset = last.end_lineno, last.end_col_offset
-    return node
-
-
-def _name(id_: str, at: Any, store: bool = False) -> ast.Name:
-    return _span(ast.Name(id=id_, ctx=ast.Store() if store else ast.Load()), at)
-
-
-def _const(value: Any, at: Any) -> ast.Constant:
-    return _span(ast.Constant(value=value), at)
-
-
-def _call(helper: str, args: list[ast.expr], at: Any, last: Any | None = None) -> ast.Call:
-    func = _name(helper, at)
-    return _span(ast.Call(func=func, args=args, keywords=[]), at, last)
-
-
-_BOOLEAN_HELPERS = {"dg_eq", "dg_ne", "dg_lt", "dg_le", "dg_gt", "dg_ge", "dg_not", "dg_cond"}
-
-
-def _test(node: ast.expr) -> ast.expr:
-    """A condition (SPEC §3: must be BOOLEAN); comparisons are BOOLEAN already."""
-    if isinstance(node, ast.BoolOp) or (isinstance(node, ast.Constant)
-                                         and type(node.value) is bool):
-        return node
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in _BOOLEAN_HELPERS):
-        return node
-    return _call("dg_cond", [node], node)
-
-
-def _filled(body: list[ast.stmt] | None, at: Any) -> list[ast.stmt]:
-    """An empty `{ }` block as Python needs it: one `pass`."""
-    return body if body else [_span(ast.Pass(), at)]
-
-
-def _var(name: str) -> str:
-    return "v_" + name
-
-
-class _Builder(Transformer):  # type: ignore[type-arg]
+class _Builder(TaskBuilder, Transformer):  # type: ignore[type-arg]
     """Lark callbacks, one per alias; state is reset for every parse (parser holds a lock)."""
 
     def reset(self, source: str, filename: str) -> None:
@@ -450,82 +375,6 @@ class _Builder(Transformer):  # type: ignore[type-arg]
             self.pending.append((node, name.value, args, False))
         return node
 
-    def legacy_invokeurl(self, c: list[Any]) -> ast.expr:
-        tok, args = c
-        return self._nest(_call("dg_f", [_const("invokeUrl", tok), *(args or [])], tok),
-                          *(args or []))
-
-    def form_query(self, c: list[Any]) -> ast.expr:
-        """`Form[criteria] sort by F desc range from a to b`: a Creator fetch."""
-        node = creator_forms.fetch(self.source, c[0], c[1],
-                                   [t for t in c[2:] if t is not None])
-        return self._nest(node, *(x for x in c[1:2] if x is not None))
-
-    def form_tail(self, c: list[Any]) -> Token:
-        return c[0]  # type: ignore[no-any-return]
-
-    # ---- tasks ---------------------------------------------------------------------------
-    def task_value(self, c: list[Any]) -> ast.expr:
-        if len(c) == 1:
-            return c[0]  # type: ignore[no-any-return]
-        return _span(ast.List(elts=list(c), ctx=ast.Load()), c[0], c[-1])
-
-    def attachments(self, c: list[Any]) -> ast.expr:
-        items = [x for x in c if x is not None]
-        if len(items) == 1:
-            return items[0]  # type: ignore[no-any-return]
-        return _span(ast.List(elts=items, ctx=ast.Load()), items[0], items[-1])
-
-    def file_attachment(self, c: list[Any]) -> ast.expr:
-        """`file:X` in Creator's sendmail attachments: the FILE value X itself."""
-        return c[1]  # type: ignore[no-any-return]
-
-    def template_attachment(self, c: list[Any]) -> ast.expr:
-        """A Creator record template rendered as an attachment: refused when sent."""
-        ref = c[0]
-        return _call("dg_unsupported", [_const(" ".join(ref.value.split()), ref)], ref)
-
-    def task_param(self, c: list[Any]) -> tuple[Token, str, ast.expr]:
-        key_tok, value = c
-        key = re.sub(r"[\s_]+", "-", key_tok.value.rstrip(":").strip().lower())
-        return (key_tok, key, value)
-
-    def _task(self, kind: str, tok: Token, params: list[Any], last: Any) -> ast.expr:
-        allowed = TASK_PARAMETERS[kind]
-        elts: list[ast.expr] = []
-        seen: set[str] = set()
-        for key_tok, key, value in params:
-            if key not in allowed:
-                raise self._error(
-                    f"Unknown {kind} parameter '{key_tok.value.rstrip(':').strip()}'; "
-                    f"expected one of: {', '.join(sorted(allowed))}", key_tok)
-            if key in seen:
-                raise self._error(f"Parameter '{key}' is given twice in {kind}", key_tok)
-            seen.add(key)
-            if (key == "type" and isinstance(value, ast.Name)
-                    and getattr(value, "dg_qual", "").lower() in _HTTP_METHODS):
-                value = _const(value.dg_qual.upper(), value)  # type: ignore[attr-defined]
-            elif (key == "service" and kind == "invokeapi" and isinstance(value, ast.Name)
-                    and "." not in getattr(value, "dg_qual", ".")):
-                # `service: zohobooks` is a bare word (the vendor's service names)
-                value = _const(value.dg_qual.lower(), value)  # type: ignore[attr-defined]
-            elif (key == "response-format" and isinstance(value, ast.Name)
-                    and getattr(value, "dg_qual", "").upper() in _RESPONSE_FORMATS):
-                # `response-format: FILE` is a bare word, like `type: GET`
-                value = _const(value.dg_qual.upper(), value)  # type: ignore[attr-defined]
-            elts.append(_span(ast.Tuple(elts=[_const(key, key_tok), value], ctx=ast.Load()),
-                              key_tok, value))
-        plist = _span(ast.List(elts=elts, ctx=ast.Load()), tok, last)
-        return _call("dg_" + kind, [_name("dg_ctx", tok), plist], tok, last)
-
-    def invokeurl(self, c: list[Any]) -> ast.expr:
-        params = [p for p in c[1:] if p is not None]
-        return self._task("invokeurl", c[0], params, params[-1][2] if params else c[0])
-
-    def invokeapi(self, c: list[Any]) -> ast.expr:
-        params = [p for p in c[1:] if p is not None]
-        return self._task("invokeapi", c[0], params, params[-1][2] if params else c[0])
-
     # ---- statements ----------------------------------------------------------------------
     def assign(self, c: list[Any]) -> ast.stmt:
         name, value = c
@@ -633,81 +482,9 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         tok, value = c
         return _span(ast.Expr(value=_call("dg_throw", [value], tok, value)), tok, value)
 
-    def sendmail_stmt(self, c: list[Any]) -> ast.stmt:
-        tok = c[0]
-        params = [p for p in c[1:] if p is not None and not isinstance(p, Token)]
-        call = self._task("sendmail", tok, params, params[-1][2] if params else tok)
-        return _span(ast.Expr(value=call), tok)
-
-    def creator_insert(self, c: list[Any]) -> ast.stmt:
-        word, into, form = c[0], c[1], c[2]
-        if word.value.lower() != "insert" or into.value.lower() != "into":
-            raise self._error(f"Unexpected '{word.value} {into.value}'", word)
-        call = creator_forms.insert(form, [f for f in c[3:] if f is not None], word)
-        return _span(ast.Expr(value=call), word)
-
-    def creator_field(self, c: list[Any]) -> tuple[Token, ast.expr]:
-        return (c[0], c[1])
-
-    def creator_delete(self, c: list[Any]) -> ast.stmt:
-        word, frm, form = c[0], c[1], c[2]
-        if word.value.lower() != "delete" or frm.value.lower() != "from":
-            raise self._error(f"Unexpected '{word.value} {frm.value}'", word)
-        call = creator_forms.delete(self.source, form, c[3], word)
-        return _span(ast.Expr(value=call), word)
-
-    # Task blocks of other products (`sendsms [ to: ... message: ... ]` in Creator).
-    _CREATOR_TASKS = {"sendsms", "pushnotify", "postmessage"}
-
-    def creator_task(self, c: list[Any]) -> ast.stmt:
-        word = c[0]
-        if word.value.lower() not in self._CREATOR_TASKS:
-            raise self._error(f"Unknown task '{word.value} [...]'", word)
-        call = _call("dg_unsupported", [_const(f"{word.value} [...]", word)], word)
-        return _span(ast.Expr(value=call), word)
-
-    _CREATOR_COMMANDS = {"hide", "show", "clear", "enable", "disable", "cancel", "reload",
-                         "delete", "remove", "select", "deselect"}
-
-    def creator_command(self, c: list[Any]) -> ast.stmt:
-        word, (name, arg) = c  # `hide Field;`, `show row.Field;`
-        if word.value.lower() not in self._CREATOR_COMMANDS:
-            raise self._error(f"Unexpected '{arg.value}' after '{word.value}'; expected an "
-                              "assignment or a call", arg)
-        call = _call("dg_unsupported", [_const(f"{word.value.lower()} {name}", word)], word)
-        return _span(ast.Expr(value=call), word)
-
     def bare_block(self, c: list[Any]) -> list[ast.stmt]:
         """`{ ... }` around statements (a body pasted with its braces): the statements."""
         return self.block(c)
-
-    def creator_alert(self, c: list[Any]) -> ast.stmt:
-        word = c[0]
-        call = _call("dg_unsupported", [_const("alert", word)], word)
-        return _span(ast.Expr(value=call), word)
-
-    def creator_message(self, c: list[Any]) -> ast.stmt:
-        """`success message "Saved";` (Creator form actions)."""
-        first, second = c[0], c[1]
-        if (first.value.lower(), second.value.lower()) != ("success", "message"):
-            raise self._error(f"Unexpected text after '{first.value} {second.value}'", second)
-        call = _call("dg_unsupported", [_const("success message", first)], first)
-        return _span(ast.Expr(value=call), first)
-
-    def creator_insert_assign(self, c: list[Any]) -> ast.stmt:
-        """`id = insert into Form [ ... ];`: the new record's ID (Creator)."""
-        target, word, into, form = c[0], c[1], c[2], c[3]
-        if word.value.lower() != "insert" or into.value.lower() != "into":
-            raise self._error(f"Unexpected '{word.value} {into.value}'", word)
-        call = creator_forms.insert(form, [f for f in c[4:] if f is not None], word)
-        return _span(ast.Assign(targets=[_name(_var(target.value), target, store=True)],
-                                value=call), target)
-
-    def creator_ui(self, c: list[Any]) -> ast.stmt:
-        """`Field:ui.add(values);`, `input.Field:ui.add(...)` (Creator form scripts)."""
-        field = c[0]
-        call = _call("dg_unsupported", [_const("Field:ui", field)], field)
-        return _span(ast.Expr(value=call), field)
 
     def empty_stmt(self, c: list[Any]) -> None:
         return None
