@@ -7,8 +7,8 @@ CRM's shapes, so reads give the record MAP and writes the `details` of the recor
 `getRecords` and `searchRecords` keep that API's 1-based, inclusive `fromIndex`/`toIndex`
 (at most 200 records, the vendor's note) and its labels (`Last Name`): the range becomes the
 v2 `page`/`per_page` of the smallest page size whose one page holds it, the records outside
-it are dropped; a range no page of at most 200 records holds (101 to 300) is refused, naming
-it. Labels become API names (`Last_Name`); a `field|operator|value` condition becomes the v2
+it are dropped; a range no page of at most 200 records holds (101 to 300) reads the two
+pages of 200 it spans. Labels become API names (`Last_Name`); a `field|operator|value` condition becomes the v2
 criteria `(field:equals:value)` / `(field:starts_with:value)`, the only two operators v2
 search has; other operators are refused by name. Both give the LIST of record maps.
 """
@@ -71,9 +71,11 @@ def _index(task_name: str, what: str, value: Any) -> int:
 
 
 def _page_of(task_name: str, first: Any, last: Any, default_last: int) -> tuple[
-        list[tuple[str, str]], int, int]:
+        list[tuple[str, str]], int, int, int]:
     """`fromIndex`/`toIndex` as the v2 `page`/`per_page` whose one page holds the range,
-    with how many records of that page come before it and how many it has."""
+    with how many records of that page come before it, how many it has, and how many
+    pages to read: one, or, for a range of over 100 records that no page holds (101 to
+    300), two consecutive pages of 200."""
     start = max(_index(task_name, "fromIndex", first) if first is not None else 1, 1)
     end = _index(task_name, "toIndex", last) if last is not None else default_last
     if end < start:
@@ -84,12 +86,10 @@ def _page_of(task_name: str, first: Any, last: Any, default_last: int) -> tuple[
         if (start - 1) // size == (end - 1) // size:
             page = (start - 1) // size + 1
             return ([("page", str(page)), ("per_page", str(size))],
-                    start - 1 - (page - 1) * size, count)
-    raise ScriptRuntimeError(
-        f"Not supported in this runtime: {task_name} records {start} to {end}: the Recruit "
-        f"API v2 reads pages of at most {_MOST} records and no page holds them all; ask for "
-        f"at most 100 records, or for a range that starts after a multiple of its size "
-        f"(1 to 200, 201 to 400)")
+                    start - 1 - (page - 1) * size, count, 1)
+    page = (start - 1) // _MOST + 1   # count <= 200: the range spans two pages of 200
+    return ([("page", str(page)), ("per_page", str(_MOST))],
+            start - 1 - (page - 1) * _MOST, count, 2)
 
 
 def _api_name(task_name: str, what: str, label: str) -> str:
@@ -117,7 +117,7 @@ def _columns(task_name: str, value: Any) -> tuple[str, ...] | None:
 
 def _get_records(a: dict[str, Any]) -> ApiRequest:
     name = "zoho.recruit.getRecords"
-    query, skip, count = _page_of(name, a["from_index"], a["to_index"], _MOST)
+    query, skip, count, pages = _page_of(name, a["from_index"], a["to_index"], _MOST)
     fields = _columns(name, a.get("select_columns"))
     if fields:
         query.append(("fields", ",".join(fields)))
@@ -128,7 +128,8 @@ def _get_records(a: dict[str, Any]) -> ApiRequest:
             raise ScriptRuntimeError(f"{name}: sortOrderString must be asc or desc but found "
                                      f"'{text(a['sort_order'])[:40]}'")
         query.append(("sort_order", order))
-    return ApiRequest("GET", f"/{seg(a['module'])}", query=query, pick=Pick(skip, count))
+    return ApiRequest("GET", f"/{seg(a['module'])}", query=query, pick=Pick(skip, count),
+                      pages=pages)
 
 
 # The older API's operators (getSearchRecords: "is OR =", "starts with(srcString*)", ...)
@@ -184,12 +185,13 @@ def _criteria(condition: str) -> str:
 
 def _search(a: dict[str, Any]) -> ApiRequest:
     name = "zoho.recruit.searchRecords"
-    query, skip, count = _page_of(name, a.get("from_index"), a.get("to_index"),
-                                  _SEARCH_DEFAULT)
+    query, skip, count, pages = _page_of(name, a.get("from_index"), a.get("to_index"),
+                                         _SEARCH_DEFAULT)
     # v2 search has no `fields` parameter: the shaper keeps the selected fields.
     return ApiRequest("GET", f"/{seg(a['module'])}/search",
                       query=[("criteria", _criteria(text(a["criteria"])))] + query,
-                      pick=Pick(skip, count, _columns(name, a.get("select_columns"))))
+                      pick=Pick(skip, count, _columns(name, a.get("select_columns"))),
+                      pages=pages)
 
 
 TASKS = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = ["bind", "call", "send", "http_request", "LINK_LIKE"]
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -97,13 +98,36 @@ def http_request(service: str, api: ApiRequest, connection: str | None,
 
 
 def send(service: str, api: ApiRequest, connection: str | None) -> ApiResponse:
-    """Send a built request for the current run (counted against its HTTP budget)."""
+    """Send a built request for the current run (each request counted against its HTTP
+    budget). A request of several `pages` reads the following pages too while they hold
+    records and the answer's `info.more_records` does not say the last page was read,
+    joining their `data` to the first page's; an error on a later page is the answer."""
     from sluicegate.stdlib.tasks import answer_value, send_request
 
     ctx = current()
-    request = http_request(service, api, connection, ctx.system.get("service_roots", {}))
-    response = send_request(ctx, request)
-    return ApiResponse(response.status, answer_value(response, api.as_file), api.pick)
+    roots = ctx.system.get("service_roots", {})
+    response = send_request(ctx, http_request(service, api, connection, roots))
+    answer = ApiResponse(response.status, answer_value(response, api.as_file), api.pick)
+    first = dict(api.query).get("page")
+    if api.pages <= 1 or first is None:
+        return answer
+    for page in range(int(first) + 1, int(first) + api.pages):
+        data = answer.value.get("data") if isinstance(answer.value, dict) else None
+        info = answer.value.get("info") if isinstance(answer.value, dict) else None
+        if not isinstance(data, list) or not data or (
+                isinstance(info, dict) and info.get("more_records") is False):
+            break   # nothing on this page, or the API says no page follows
+        query = [(k, str(page) if k == "page" else v) for k, v in api.query]
+        later = replace(api, query=query)
+        response = send_request(ctx, http_request(service, later, connection, roots))
+        value = answer_value(response, api.as_file)
+        if response.status >= 400:
+            return ApiResponse(response.status, value, api.pick)
+        more = value.get("data") if isinstance(value, dict) else None
+        if not isinstance(more, list) or not more:
+            break
+        answer = ApiResponse(answer.status, {**answer.value, "data": data + more}, api.pick)
+    return answer
 
 
 def call(row: Task, *args: Any) -> Any:

@@ -82,6 +82,9 @@ class ApiRequest:
     as_file: bool = False                 # the answer is a document (FILE), not JSON
     api: str | None = None                # another API root of the service (see runner)
     pick: Pick | None = None              # what the shaper keeps of the records answered
+    pages: int = 1                        # pages read from the `page` query parameter on,
+                                          # their records joined before `pick` (a range
+                                          # that no single page of the API holds)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.fake.seen.append(Seen(self.command, unquote(parts.path),
                                           dict(parse_qsl(parts.query, keep_blank_values=True)),
                                           {k.lower(): v for k, v in self.headers.items()}, body))
-        status, payload, headers = self.server.fake.reply
+        fake = self.server.fake
+        page = dict(parse_qsl(parts.query)).get("page")
+        status, payload, headers = fake.pages.get(page, fake.reply) if fake.pages else fake.reply
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         headers = {"Content-Type": "application/json;charset=UTF-8", **headers}
@@ -80,6 +82,8 @@ class FakeVendor:
     def __init__(self) -> None:
         self.seen: list[Seen] = []
         self.reply: tuple[int, Any, dict[str, str]] = (200, {}, {})
+        # replies by the `page` query parameter, for tasks that read several pages
+        self.pages: dict[str, tuple[int, Any, dict[str, str]]] = {}
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -574,6 +578,40 @@ def test_arguments_of_the_wrong_kind_are_named() -> None:
                                      "map needs 'id'")
 
 
+def _page_of_candidates(page: int, first: int, last: int, more: bool
+                        ) -> tuple[int, Any, dict[str, str]]:
+    data = [{"id": str(i)} for i in range(first, last + 1)]
+    return (200, {"data": data, "info": {"per_page": 200, "count": len(data), "page": page,
+                                          "more_records": more}}, {})
+
+
+def test_a_recruit_range_that_no_page_holds_reads_the_two_pages_it_spans(
+        fake: FakeVendor, vendor: Runner) -> None:
+    """Records 101 to 300: no v2 page holds them, so pages 1 and 2 of 200 are read and the
+    range is cut out of the 400 records they give."""
+    fake.seen.clear()
+    fake.pages = {"1": _page_of_candidates(1, 1, 200, True),
+                  "2": _page_of_candidates(2, 201, 400, True)}
+    try:
+        result = vendor('return zoho.recruit.getRecords("Candidates", 101, 300, "fake");')
+        short = vendor('return zoho.recruit.getRecords("Candidates", 100, 210, "fake");')
+        fake.pages = {"1": _page_of_candidates(1, 1, 170, False)}   # only 170 records exist
+        fewer = vendor('return zoho.recruit.getRecords("Candidates", 101, 300, "fake");')
+        fake.pages = {"1": _page_of_candidates(1, 1, 200, True),
+                      "2": (401, {"code": "INVALID_TOKEN", "status": "error"}, {})}
+        refused = vendor('return zoho.recruit.getRecords("Candidates", 101, 300, "fake");')
+    finally:
+        fake.pages = {}
+    assert result.ok, result.error
+    assert [r["id"] for r in result.value] == [str(i) for i in range(101, 301)]
+    assert [s.query for s in fake.seen[:2]] == [{"page": "1", "per_page": "200"},
+                                                {"page": "2", "per_page": "200"}]
+    assert [r["id"] for r in short.value] == [str(i) for i in range(100, 211)]
+    assert [r["id"] for r in fewer.value] == [str(i) for i in range(101, 171)]
+    assert len(fake.seen) == 2 + 2 + 1 + 2   # the third: its page said no more follow
+    assert refused.ok and refused.value == {"code": "INVALID_TOKEN", "status": "error"}
+
+
 def test_recruit_indexes_and_conditions_that_v2_cannot_express_are_refused_by_name() -> None:
     from sluicegate.engine import Runtime
 
@@ -585,10 +623,6 @@ def test_recruit_indexes_and_conditions_that_v2_cannot_express_are_refused_by_na
         "of '(Email|contains|*@zylker.com*)': the Recruit API v2 searches only with = "
         "(equals) and starts with")
     assert contains.error.line == 1
-    spread = rt.run('return zoho.recruit.getRecords("Candidates", 101, 300, "recruit");')
-    assert spread.error.message.startswith(
-        "Not supported in this runtime: zoho.recruit.getRecords records 101 to 300: the "
-        "Recruit API v2 reads pages of at most 200 records and no page holds them all")
     backwards = rt.run('return zoho.recruit.getRecords("Candidates", 9, 3);')
     assert backwards.error.message == "zoho.recruit.getRecords: toIndex 3 is before fromIndex 9"
     shapeless = rt.run('return zoho.recruit.searchRecords("Candidates", "Email=a@b.c");')
@@ -606,6 +640,9 @@ def test_recruit_index_ranges_map_to_the_smallest_page_that_holds_them() -> None
     assert sent(201, 400) == ({"page": "2", "per_page": "200"}, Pick(0, 200), None)
     assert sent(1, 500) == ({"page": "1", "per_page": "200"}, Pick(0, 200), None)  # 200 most
     assert sent(150, 250) == ({"page": "2", "per_page": "125"}, Pick(24, 101), None)
+    _, two, _ = request_for("zoho.recruit.getRecords", "Candidates", 101, 300)
+    assert (dict(two.query), two.pick, two.pages) == (
+        {"page": "1", "per_page": "200"}, Pick(100, 200), 2)
     # the trailing sort order is a sort order, not the connection; "all" is a selectColumns
     query, _, connection = sent(1, 10, "all", "Email", "desc")
     assert connection is None and query["sort_order"] == "desc" and "fields" not in query
