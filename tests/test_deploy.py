@@ -1,6 +1,6 @@
-"""The packaging and deployment files, checked statically (this machine has a docker CLI
-but no daemon, so the image is not built here): LICENSE, CHANGELOG, `--version`, shell
-completion, the Dockerfile, the compose file and the systemd units."""
+"""The packaging and deployment files, checked statically: LICENSE, CHANGELOG, `--version`,
+shell completion, the Dockerfile, the compose file and the systemd units; and the image
+built and run where a container engine answers (skipped, saying so, where none does)."""
 
 from __future__ import annotations
 
@@ -99,3 +99,43 @@ def test_systemd_units_run_sluice_unprivileged_with_the_shared_environment(
     assert service["EnvironmentFile"] == "/etc/sluicegate/sluice.env"
     assert service["KillSignal"] == "SIGTERM" and service["NoNewPrivileges"] == "yes"
     assert parser["Install"]["WantedBy"] == "multi-user.target"
+
+
+def _container_engine() -> str | None:
+    """`docker` or `podman` when its daemon (or service) answers, else None."""
+    import shutil
+    import subprocess
+
+    for engine in ("docker", "podman"):
+        if shutil.which(engine) is None:
+            continue
+        try:
+            answered = subprocess.run([engine, "info"], capture_output=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if answered.returncode == 0:
+            return engine
+    return None
+
+
+def test_the_image_builds_and_runs_where_a_container_engine_answers(tmp_path: Path) -> None:
+    import subprocess
+
+    engine = _container_engine()
+    if engine is None:
+        pytest.skip("no container engine answers here (`docker info` / `podman info`): the "
+                    "image was not built; the Dockerfile is checked statically above")
+    tag = f"sluicegate-test:{tmp_path.name.lower()}"
+    built = subprocess.run([engine, "build", "-t", tag, str(ROOT)], capture_output=True,
+                           text=True, timeout=1800)
+    assert built.returncode == 0, built.stderr[-4000:]
+    try:
+        ran = subprocess.run([engine, "run", "--rm", tag, "--version"],   # entrypoint: sluice
+                             capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, ran.stderr[-2000:]
+        assert ran.stdout.strip() == f"sluice {PYPROJECT['project']['version']}"
+        user = subprocess.run([engine, "run", "--rm", "--entrypoint", "id", tag, "-u"],
+                              capture_output=True, text=True, timeout=120)
+        assert user.stdout.strip() not in ("", "0")   # the image runs unprivileged
+    finally:
+        subprocess.run([engine, "rmi", "-f", tag], capture_output=True, timeout=120)
