@@ -35,13 +35,13 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchworkers import start_workers, stop_workers  # noqa: E402
 from sluice_testdb import empty_postgres, postgres_database, postgres_unreachable  # noqa: E402
 from sluicegate.store.db import make_engine  # noqa: E402
 from sluicegate.store.runs import Run  # noqa: E402
@@ -94,33 +94,9 @@ def _add_work(url: str, due: dt.datetime, n: int, direct: bool) -> None:
 
 def _start_nodes(url: str, mode: str, count: int, concurrency: int, batch: int,
                  poll: float) -> list[subprocess.Popen[str]]:
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "sluicegate.cli", "worker", "--node", f"node{i}",
-         "--poll", f"{poll:g}", "--batch", str(batch), "--concurrency", str(concurrency)],
-        env=_env(url, mode), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for i in range(count)]
-    for p in procs:
-        assert p.stderr is not None
-        for line in p.stderr:
-            if "ready" in line:
-                break
-        else:
-            raise SystemExit(f"a worker exited before it was ready ({p.wait()})")
-    # keep draining stderr (one JSON line per run) so no worker blocks on a full pipe
-    for p in procs:
-        threading.Thread(target=lambda s=p.stderr: [None for _ in s], daemon=True).start()
-    return procs
-
-
-def _stop(procs: list[subprocess.Popen[str]]) -> None:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    return start_workers([f"node{i}" for i in range(count)],
+                         ["--poll", f"{poll:g}", "--batch", str(batch),
+                          "--concurrency", str(concurrency)], _env(url, mode))
 
 
 # -- CPU accounting from /proc ------------------------------------------------------------
@@ -207,7 +183,7 @@ def measure(url: str, mode: str, n: int, nodes: int, concurrency: int, batch: in
             after = (_tree_cpu(roots), _backend_cpu(url, conn), _machine_cpu(),
                      time.monotonic())
     finally:
-        _stop(procs)
+        stop_workers(procs)
     with engine.connect() as conn:
         last = conn.execute(select(func.max(Run.finished_at))).scalar_one()
         runs = conn.execute(select(func.count()).select_from(Run)).scalar_one()

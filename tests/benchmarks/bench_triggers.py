@@ -50,6 +50,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
+from benchworkers import start_workers, stop_workers  # noqa: E402
 from proctree import signal_tree  # noqa: E402
 from sluice_testdb import empty_postgres, postgres_database, postgres_unreachable  # noqa: E402
 from sluicegate.engine import Runtime  # noqa: E402
@@ -109,33 +110,9 @@ def _add_once_schedules(url: str, times: list[dt.datetime], source: str = TICK) 
 def _workers(url: str, in_process: bool, count: int = 2,
              *options: str) -> list[subprocess.Popen[str]]:
     extra = ["--in-process"] if in_process and _supports("--in-process", "worker") else []
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "sluicegate.cli", "worker", "--node", f"bench{i}",
-         "--poll", "0.05", "--batch", "64", "--concurrency", "4", *extra, *options],
-        env=_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for i in range(count)]
-    for p in procs:
-        assert p.stderr is not None
-        for line in p.stderr:
-            if "ready" in line:
-                break
-        else:
-            raise SystemExit(f"a worker exited before it was ready ({p.wait()})")
-    # keep draining stderr so a chatty worker never blocks on a full pipe
-    for p in procs:
-        threading.Thread(target=lambda s=p.stderr: [None for _ in s], daemon=True).start()
-    return procs
-
-
-def _stop(procs: list[subprocess.Popen[str]]) -> None:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    return start_workers([f"bench{i}" for i in range(count)],
+                         ["--poll", "0.05", "--batch", "64", "--concurrency", "4", *extra,
+                          *options], _env(url))
 
 
 def _wait_runs(url: str, n: int, timeout: float) -> None:
@@ -161,7 +138,7 @@ def occurrences_per_second(url: str, n: int, in_process: bool) -> float:
         _add_once_schedules(url, [due] * n)
         _wait_runs(url, n, 120)
     finally:
-        _stop(procs)
+        stop_workers(procs)
     engine = make_engine(url)
     with engine.connect() as conn:
         last = conn.execute(select(func.max(Run.finished_at))).scalar_one()
@@ -181,7 +158,7 @@ def lag_percentiles(url: str, in_process: bool, rate: int = 200,
         _add_once_schedules(url, [first + dt.timedelta(seconds=i / rate) for i in range(n)])
         _wait_runs(url, n, 60)
     finally:
-        _stop(procs)
+        stop_workers(procs)
     engine = make_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(select(Run.started_at, Occurrence.fire_at)
@@ -219,7 +196,7 @@ def faults(url: str, fault: str, lease: float, rate: int = 50,
                     pass
         _wait_settled(url, n, seconds + 20 * lease + 60)
     finally:
-        _stop([p for p in procs if p.poll() is None])
+        stop_workers([p for p in procs if p.poll() is None])
         api.close()
     return _fault_report(url, n, first)
 
