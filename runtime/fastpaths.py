@@ -372,26 +372,16 @@ class FastPaths(LoopVersioning, TrustedPass):
     def _modulo(self, node: ast.Call) -> ast.expr:
         """Python's % agrees with Deluge's (sign of the dividend) for a non-negative
         dividend and a positive divisor."""
-        guard, left, right = self._both(node, "dg_int")
-        checks: list[ast.expr] = [] if guard is None else [guard]
-        left_once = left
-        if guard is None:  # a known NUMBER expression is read again below: evaluated once
-            left_once, left = self._hold(left)
-        checks.append(ast.Compare(left=left_once, ops=[ast.GtE()],
-                                  comparators=[ast.Constant(0)]))
-        if not (isinstance(right, ast.Constant) and type(right.value) is int
-                and right.value > 0):
-            checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
-        fast = ast.BinOp(left=left, op=ast.Mod(), right=right)
-        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
-        result = ast.IfExp(test=test, body=fast, orelse=self._fallback(node, left, right))
-        if guard is None:  # NUMBER % NUMBER is a NUMBER on either branch
-            result.dg_known_int = True  # type: ignore[attr-defined]
-        return result
+        return self._integer_division(node, ast.Mod())
 
     def _division(self, node: ast.Call) -> ast.expr:
         """NUMBER / NUMBER truncates toward zero (SPEC §3): Python's // for a
         non-negative dividend and a positive divisor, which stays in range."""
+        return self._integer_division(node, ast.FloorDiv())
+
+    def _integer_division(self, node: ast.Call, op: ast.operator) -> ast.expr:
+        """`op` (// or %) on NUMBERs when the dividend is non-negative and the divisor
+        positive (what a constant shows needs no check), else the helper."""
         guard, left, right = self._both(node, "dg_int")
         checks: list[ast.expr] = [] if guard is None else [guard]
         if not (isinstance(left, ast.Constant) and type(left.value) is int
@@ -404,13 +394,13 @@ class FastPaths(LoopVersioning, TrustedPass):
         if not (isinstance(right, ast.Constant) and type(right.value) is int
                 and right.value > 0):
             checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
-        fast = ast.BinOp(left=left, op=ast.FloorDiv(), right=right)
+        fast = ast.BinOp(left=left, op=op, right=right)
         if not checks:
             fast.dg_known_int = True  # type: ignore[attr-defined]
             return fast
         test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
         result = ast.IfExp(test=test, body=fast, orelse=self._fallback(node, left, right))
-        if guard is None:  # NUMBER / NUMBER is a NUMBER on either branch
+        if guard is None:  # NUMBER op NUMBER is a NUMBER on either branch
             result.dg_known_int = True  # type: ignore[attr-defined]
         return result
 

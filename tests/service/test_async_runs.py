@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from servicelab import ServiceApi, serve_api
 from sluice_testdb import wait_until
-from sluicegate.cli import main
 from sluicegate.store.db import make_engine
 from sluicegate.triggers import open_triggers
 from sluicegate.triggers.queue import QueueNode, RunQueue
@@ -118,22 +116,6 @@ def test_a_queue_node_runs_queued_runs_on_its_threads(api: Api) -> None:
                    "the queued run to finish")
     finally:
         node.stop()
-
-
-@pytest.fixture
-def sluice(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-           tmp_path: Path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SLUICE_DATABASE_URL", db_url)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    return run
 
 
 def test_an_exposed_function_runs_from_its_webhook_url_with_body_and_query(

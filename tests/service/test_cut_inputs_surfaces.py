@@ -5,13 +5,11 @@ refused with the field named (422; exit 2) while a whole run still replays."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from servicelab import serve_api
 from sluicegate.triggers.setup import Triggers
-from sluicegate.cli import main
 from sluicegate.store.db import make_engine
 from sluicegate.triggers import Actor, open_triggers
 
@@ -53,25 +51,14 @@ def test_the_api_marks_cut_inputs_and_refuses_their_replay(
 
 
 def test_the_command_line_shows_cut_inputs_and_refuses_their_replay(
-        db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        tmp_path: Path) -> None:
-    monkeypatch.setenv("SLUICE_DATABASE_URL", db_url)
+        db_url: str, monkeypatch: pytest.MonkeyPatch, sluice) -> None:
     monkeypatch.setenv("SLUICE_RUN_INPUT_BYTES", "2048")
-    monkeypatch.chdir(tmp_path)
     engine = make_engine(db_url)
     triggers = open_triggers(engine, migrate=False, node="cli-test")
     triggers.catalog.save("size", "return payload.length();", kind="function")
     cut = triggers.launcher.execute_function("size", {"payload": "p" * 5000}, actor=ME)
     whole = triggers.launcher.execute_function("size", {"payload": "p" * 50}, actor=ME)
     engine.dispose()
-
-    def sluice(*argv: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
 
     code, out, _ = sluice("runs", "show", str(cut.run_id))
     assert code == 0

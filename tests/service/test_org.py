@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from servicelab import serve_api
-from sluicegate.cli import main
 from sluicegate.store.db import make_engine
 from sluicegate.triggers import open_triggers
 from sluicegate.triggers.inputs import schedule_inputs
@@ -23,23 +21,6 @@ WHO = ('return {"admin": zoho.adminuserid, "adminuser": zoho.adminuser, '
        '"owner": organization.get("creator_owner"), '
        '"app": organization.get("creator_application"), '
        '"zone": organization.get("time_zone"), "hour_zone": zoho.currenttime.toString("z")};')
-
-
-@pytest.fixture
-def sluice(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-           tmp_path: Path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SLUICE_DATABASE_URL", db_url)
-    monkeypatch.setenv("SLUICE_TIMEZONE", "UTC")
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    return run
 
 
 def test_org_set_then_show_and_every_field_is_checked(sluice) -> None:

@@ -7,26 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from sluicegate.cli import main
 from sluicegate.store.db import make_engine
-
-
-@pytest.fixture
-def sluice(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-           tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Run `sluice ARGS...`; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("SLUICE_DATABASE_URL", db_url)
-    monkeypatch.setenv("SLUICE_TIMEZONE", "UTC")
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:  # argparse's own misuse exits
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    return run
 
 
 def write(name: str, text: str) -> str:
