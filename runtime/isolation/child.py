@@ -60,6 +60,13 @@ class ChannelBroker:
         raise ScriptRuntimeError(message)
 
 
+
+def result_message(result: Any) -> dict[str, Any]:
+    """The message that hands a run's result to the parent. The mail keeps its
+    attachments' bytes (`files`): they go to the outbox, never into answers, which
+    `RunResult.to_json` leaves them out of."""
+    return {"op": "result", "result": {**result.to_json(), "mail": list(result.mail)}}
+
 def channel_resolver(channel: socket.socket) -> Any:
     """A resolver that asks the parent for the source of a stored function by name."""
     from ..errors import ScriptSyntaxError
@@ -257,9 +264,7 @@ def run_child(channel: socket.socket, job: dict[str, Any], prepared: bool = Fals
                              filename=job.get("filename", "<script>"), limits=limits,
                              entry=job.get("entry"), convert_inputs=job.get("convert", True),
                              inputs_owned=True)  # this process's own copy of the job
-        # the mail keeps its attachments' bytes: they go to the outbox, not to answers
-        protocol.send(channel, {"op": "result",
-                                "result": {**result.to_json(), "mail": list(result.mail)}})
+        protocol.send(channel, result_message(result))
     except MemoryError:
         code = 3
     except BaseException:  # noqa: BLE001 - the parent reports a crash from the exit code

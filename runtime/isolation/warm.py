@@ -266,7 +266,7 @@ def serve_warm(channel: socket.socket, job: dict[str, Any], prepared: bool) -> N
     """Run the first job and up to K-1 more of the same script; exit; never returns."""
     from ..engine import Runtime
     from .child import ChannelBroker, _address_space_in_use, _close_all_but, _limit
-    from .child import channel_resolver, prepare
+    from .child import channel_resolver, prepare, result_message
 
     code = 0
     try:
@@ -293,7 +293,7 @@ def serve_warm(channel: socket.socket, job: dict[str, Any], prepared: bool) -> N
             finally:
                 signal.setitimer(signal.ITIMER_PROF, 0)
             del inputs
-            protocol.send(channel, {"op": "result", "result": result.to_json()})
+            protocol.send(channel, result_message(result))
             if not result.ok or served >= most:
                 break
             del result

@@ -32,3 +32,19 @@ def test_an_unreadable_attachment_is_a_permanent_failure_naming_it() -> None:
     with pytest.raises(BadMessage, match="report.csv"):
         build_message({"from": "a@acme.test", "to": ["c@client.test"],
                        "files": [{"name": "report.csv", "base64": "%%%"}]})
+
+
+def test_attachments_of_a_warm_childs_runs_reach_the_message_too() -> None:
+    from sluicegate.isolation import DirectForker
+    from sluicegate.isolation.warm import WarmExecutor
+
+    warm = WarmExecutor(forker=DirectForker(), max_runs=3, timezone="UTC")
+    try:
+        for n in (1, 2):   # a fresh child, then the same child serving again
+            result = warm.execute(SCRIPT, {}, Limits())
+            assert result.ok and result.stats["child_run"] == n, result.error
+            [message] = result.mail
+            assert base64.b64decode(message["files"][0]["base64"]) == b"total,12.50"
+            assert "files" not in result.to_json()["mail"][0]
+    finally:
+        warm.close()
