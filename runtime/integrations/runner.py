@@ -108,8 +108,10 @@ def send(service: str, api: ApiRequest, connection: str | None) -> ApiResponse:
     roots = ctx.system.get("service_roots", {})
     response = send_request(ctx, http_request(service, api, connection, roots))
     answer = ApiResponse(response.status, answer_value(response, api.as_file), api.pick)
+    if api.pages <= 1:
+        return answer
     first = dict(api.query).get("page")
-    if api.pages <= 1 or first is None:
+    if first is None:
         return answer
     for page in range(int(first) + 1, int(first) + api.pages):
         data = answer.value.get("data") if isinstance(answer.value, dict) else None
