@@ -1,6 +1,8 @@
 """Language-core benchmarks (issue: language core): ratios against plain Python.
 
-    python tests/benchmarks/bench_core.py [--quick]
+    python tests/benchmarks/bench_core.py [--quick] [--only shapes,execution,...]
+
+(--only runs the named parts: shapes, execution, compile, latency, cold; all by default)
 
 - the five shapes of issue 17 (arithmetic, grouping, text building, JSON, dates) vs the
   same logic hand-written in Python: total with inputs, and execution only
@@ -28,6 +30,21 @@ from sluicegate.limits import Limits
 from sluicegate.sandbox import clear_cache, compile_script
 
 QUICK = "--quick" in sys.argv
+PARTS = ("shapes", "execution", "compile", "latency", "cold")
+
+
+def _only() -> tuple[str, ...]:
+    """The parts named by `--only a,b` (or `--only=a,b`); all of them without it."""
+    for i, arg in enumerate(sys.argv):
+        if arg.startswith("--only"):
+            value = arg.partition("=")[2] or (sys.argv[i + 1] if i + 1 < len(sys.argv)
+                                               else "")
+            names = tuple(n.strip() for n in value.split(",") if n.strip())
+            unknown = [n for n in names if n not in PARTS]
+            if unknown or not names:
+                sys.exit(f"--only takes some of {', '.join(PARTS)}; got {value!r}")
+            return names
+    return PARTS
 LIMITS = Limits(max_statements=10**9, timeout=600)
 
 
@@ -490,11 +507,17 @@ def best_child_cpu(fn: Callable[[], Any], repeat: int) -> float:
 
 def main() -> None:
     rt = Runtime()
-    bench_shapes(rt)
-    bench_execution(rt)
-    bench_compile()
-    bench_latency(rt)
-    bench_cold_start()
+    only = _only()
+    if "shapes" in only:
+        bench_shapes(rt)
+    if "execution" in only:
+        bench_execution(rt)
+    if "compile" in only:
+        bench_compile()
+    if "latency" in only:
+        bench_latency(rt)
+    if "cold" in only:
+        bench_cold_start()
 
 
 if __name__ == "__main__":
