@@ -54,17 +54,19 @@ _COMPARE = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq, "dg_lt": ast.Lt, "dg_le": ast.L
 _INT_ONLY = {int}
 
 
-def int_span(values: Any) -> int:
-    """The largest magnitude of `values` (what `for each` walks) when every element is a
-    NUMBER (an exact int: not a BOOLEAN), else -1. At C speed: a pass for the types, one
-    each for the least and the greatest."""
+def int_span(values: Any) -> tuple[int, bool] | None:
+    """(the largest magnitude of `values`, whether none is negative) when every element
+    of `values` (what `for each` walks) is a NUMBER (an exact int: not a BOOLEAN), else
+    None. At C speed: a pass for the types, one each for the least and the greatest."""
     if not values:
-        return 0
+        return 0, True
     if type(values) is range:
-        return max(abs(values[0]), abs(values[-1]))
-    if set(map(type, values)) != _INT_ONLY:
-        return -1
-    return max(max(values), -min(values))
+        low, high = min(values[0], values[-1]), max(values[0], values[-1])
+    elif set(map(type, values)) != _INT_ONLY:
+        return None
+    else:
+        low, high = min(values), max(values)
+    return max(high, -low), low >= 0
 
 
 def draw(ctx: Any, n: int, need: int) -> int:
@@ -113,16 +115,22 @@ class CountedPlan:
 
     def __init__(self) -> None:
         self.reads: set[str] = set()
-        self.stores: dict[str, list[tuple[bool, ast.expr]]] = {}  # (accumulates, e)
+        # each assignment: ("add", e) for x = x + e or e + x, ("sub", e), ("set", value)
+        self.stores: dict[str, list[tuple[str, ast.expr]]] = {}
         self.ops: list[ast.Call] = []  # every + - * (their bounds are summed)
         self.cost = 0
         self.body: list[ast.stmt] = []
+        # a copy in which / and % on dividends that are never negative when the names in
+        # `nonneg` (the loop's variable: its elements) are not, are Python's own
+        self.unsigned: list[ast.stmt] | None = None
+        self.nonneg: set[str] = set()
 
 
-def counted_plan(rest: list[ast.stmt], loop_charge: int, target: str,
-                 set_at_start: frozenset[str], temp: Any) -> CountedPlan | None:
+def counted_plan(rest: list[ast.stmt], copy_rest: list[ast.stmt], loop_charge: int,
+                 target: str, set_at_start: frozenset[str], temp: Any) -> CountedPlan | None:
     """The plan of a counted copy of a loop body (`rest`: the body after the loop's own
-    charge), or None when the body is not only NUMBER work of one price."""
+    charge, `copy_rest` a second copy of it), or None when the body is not only NUMBER
+    work of one price."""
     plan = CountedPlan()
     builder = _Builder(plan, temp)
     cost = builder.block(rest)
@@ -136,15 +144,55 @@ def counted_plan(rest: list[ast.stmt], loop_charge: int, target: str,
         for _, e in values:  # an increment reads no variable the body assigns
             if any(_name(n) in stored for n in ast.walk(e)):  # type: ignore[arg-type]
                 return None
+    signs = _Signs(plan, target)
+    again = _Builder(CountedPlan(), temp, signs)
+    again.block(copy_rest)
+    if signs.used:
+        plan.unsigned, plan.nonneg = again.plan.body, signs.needed
     return plan
+
+
+class _Signs:
+    """Which dividends are never negative, given that the loop's elements and the
+    entry values of some variables are not (those it needed are collected)."""
+
+    def __init__(self, plan: CountedPlan, target: str) -> None:
+        self.plan, self.target = plan, target
+        self.needed: set[str] = set()
+        self.used = False
+
+    def __call__(self, node: ast.expr) -> bool:
+        needed: set[str] = set()
+        if self._nonneg(node, needed, 0):
+            self.needed |= needed
+            self.used = True
+            return True
+        return False
+
+    def _nonneg(self, node: ast.expr, needed: set[str], depth: int) -> bool:
+        if depth > 20:
+            return False
+        if type(node) is ast.Constant:
+            return type(node.value) is int and node.value >= 0
+        name = _name(node)
+        if name is not None:
+            needed.add(name)
+            return name == self.target or all(
+                kind != "sub" and self._nonneg(e, needed, depth + 1)
+                for kind, e in self.plan.stores.get(name, []))
+        helper = _call(node, {**_ARITH, **_DIVIDE})
+        if helper in ("dg_add", "dg_mul", "dg_div", "dg_mod"):
+            return all(self._nonneg(a, needed, depth + 1) for a in node.args)  # type: ignore
+        return False
 
 
 class _Builder:
     """Checks a body and builds its plain-Python copy in one walk."""
 
-    def __init__(self, plan: CountedPlan, temp: Any) -> None:
+    def __init__(self, plan: CountedPlan, temp: Any, plain: Any = None) -> None:
         self.plan = plan
         self.temp = temp
+        self.plain = plain  # which dividends take Python's / and % (see _Signs)
 
     def block(self, stmts: list[ast.stmt]) -> int | None:
         """The statements charged by `stmts` on every path, or None; appends the copy of
@@ -188,11 +236,11 @@ class _Builder:
         helper = _call(value, {"dg_add": 1, "dg_sub": 1})
         args = value.args if helper else []  # type: ignore[attr-defined]
         if helper and _name(args[0]) == name:
-            entry = (True, args[1])
+            entry = (helper[3:], args[1])
         elif helper == "dg_add" and _name(args[1]) == name:
-            entry = (True, args[0])
+            entry = ("add", args[0])
         else:
-            entry = (False, value)
+            entry = ("set", value)
         self.plan.stores.setdefault(name, []).append(entry)
 
     def expr(self, node: ast.expr) -> ast.expr | None:
@@ -217,6 +265,8 @@ class _Builder:
             if dividend is None or type(divisor) is not ast.Constant or type(
                     divisor.value) is not int or divisor.value <= 0:
                 return None
+            if self.plain is not None and self.plain(node.args[0]):  # type: ignore
+                return ast.BinOp(left=dividend, op=_DIVIDE[helper](), right=divisor)
             # Python's // and % equal Deluge's on a non-negative dividend; the helper
             # (which cannot fail for a positive divisor) takes the others
             if type(dividend) in (ast.Name, ast.Constant):
@@ -269,20 +319,27 @@ def _le(a: ast.expr, b: ast.expr) -> ast.expr:
     return ast.Compare(left=a, ops=[ast.LtE()], comparators=[b])
 
 
+def _item(name: str, index: int) -> ast.expr:
+    return ast.Subscript(value=_load(name), slice=ast.Constant(index), ctx=ast.Load())
+
+
 def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[str],
-               temp: Any) -> tuple[ast.expr, str]:
-    """The test at the loop's entry (see the module docstring) and the temporary it
-    leaves the whole loop's charge in (when it holds)."""
-    span, length, charge = temp(), temp(), temp()
+               temp: Any) -> tuple[ast.expr, str, ast.expr | None]:
+    """The test at the loop's entry (see the module docstring), the temporary it leaves
+    the whole loop's charge in (when it holds), and the test that chooses the unsigned
+    copy (when there is one)."""
+    found, span, length, charge = temp(), temp(), temp(), temp()
     # a short list first: its entry test would cost more than its iterations' guards
     tests: list[ast.expr] = [
         _le(ast.Constant(MIN_COUNTED), ast.NamedExpr(
             target=ast.Name(id=length, ctx=ast.Store()),
             value=ast.Call(func=_load("dg_len"), args=[_load(snapshot)], keywords=[]))),
+        ast.Compare(left=ast.NamedExpr(target=ast.Name(id=found, ctx=ast.Store()),
+                                       value=ast.Call(func=_load("dg_span"),
+                                                      args=[_load(snapshot)], keywords=[])),
+                    ops=[ast.IsNot()], comparators=[ast.Constant(None)]),
         _le(ast.Constant(0), ast.NamedExpr(target=ast.Name(id=span, ctx=ast.Store()),
-                                           value=ast.Call(func=_load("dg_span"),
-                                                          args=[_load(snapshot)],
-                                                          keywords=[])))]
+                                           value=_item(found, 0)))]
     for name in sorted(plan.reads - {target} - known_ints):
         tests.append(ast.Compare(left=ast.Call(func=_load("dg_type"), args=[_load(name)],
                                                keywords=[]),
@@ -318,8 +375,8 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[st
     def _variable_bound(name: str) -> str:
         held = temp()
         value: ast.expr = ast.Call(func=_load("dg_abs"), args=[_load(name)], keywords=[])
-        steps = [bound(e) for acc, e in plan.stores.get(name, []) if acc]
-        once = [bound(e) for acc, e in plan.stores.get(name, []) if not acc]
+        steps = [bound(e) for kind, e in plan.stores.get(name, []) if kind != "set"]
+        once = [bound(e) for kind, e in plan.stores.get(name, []) if kind == "set"]
         for b in once:
             value = _add(value, b)
         if steps:
@@ -346,4 +403,10 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[st
     tests.append(ast.BoolOp(op=ast.Or(), values=[
         ast.Compare(left=_load("dg_n"), ops=[ast.GtE()], comparators=[need]),
         ast.Compare(left=drawn, ops=[ast.GtE()], comparators=[_load(charge)])]))
-    return ast.BoolOp(op=ast.And(), values=tests), charge
+    unsigned: ast.expr | None = None
+    if plan.unsigned is not None:
+        signs: list[ast.expr] = [_item(found, 1)] if target in plan.nonneg else []
+        signs += [_le(ast.Constant(0), _load(name)) for name in sorted(plan.nonneg - {target})]
+        unsigned = (signs[0] if len(signs) == 1 else ast.BoolOp(op=ast.And(), values=signs)
+                    ) if signs else ast.Constant(True)
+    return ast.BoolOp(op=ast.And(), values=tests), charge, unsigned

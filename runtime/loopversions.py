@@ -370,8 +370,8 @@ class LoopVersioning:
             self.generic_visit(node)
             return node
         target = _script_name(node.target)
-        counted = counted_plan(copy_tree(rest), body[0].value.value, target, start,
-                               self._temp) if (  # type: ignore[attr-defined]
+        counted = counted_plan(copy_tree(rest), copy_tree(rest), body[0].value.value,
+                               target, start, self._temp) if (  # type: ignore[attr-defined]
             "loop_counted" in self.on and target and not node.orelse) else None
         special = without_refills(copy_tree(rest))
         node.target = self.visit(node.target)
@@ -418,13 +418,17 @@ class LoopVersioning:
         run as plain Python when the test holds, else the versioned loop."""
         self.bound.update(COUNTED_GLOBALS)
         snapshot = self._temp()  # type: ignore[attr-defined]
-        test, charge = entry_test(plan, target, snapshot, self.ints,
-                                  self._temp)  # type: ignore[attr-defined]
+        test, charge, unsigned = entry_test(plan, target, snapshot, self.ints,
+                                            self._temp)  # type: ignore[attr-defined]
         walked = stamp(ast.Assign(targets=[ast.Name(id=snapshot, ctx=ast.Store())],
                                   value=node.iter), node)
         node.iter = stamp(_load(snapshot), node)
-        fast = ast.For(target=ast.Name(id=target, ctx=ast.Store()), iter=_load(snapshot),
-                       body=plan.body, orelse=[])
+        fast: ast.stmt = ast.For(target=ast.Name(id=target, ctx=ast.Store()),
+                                 iter=_load(snapshot), body=plan.body, orelse=[])
+        if unsigned is not None:  # elements (and dividends) never negative: Python's / %
+            fast = ast.If(test=unsigned, body=[ast.For(
+                target=ast.Name(id=target, ctx=ast.Store()), iter=_load(snapshot),
+                body=plan.unsigned, orelse=[])], orelse=[fast])
         pay = ast.AugAssign(target=ast.Name(id="dg_n", ctx=ast.Store()), op=ast.Sub(),
                             value=_load(charge))
         for new in (n for part in (test, pay, fast) for n in ast.walk(part)):

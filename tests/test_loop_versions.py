@@ -139,15 +139,20 @@ def test_a_loop_of_number_work_of_one_price_is_charged_once_and_runs_as_plain_py
     code = generated_source(ACCUMULATE)
     assert "dg_span(" in code and "dg_draw(dg_ctx, dg_n," in code
     counted = code.split("dg_n -= dg_t", 1)[1].split("else:\n            dg_t", 1)[0]
-    # no charge, no guard, no range check in the iterations of the counted copy
+    # no charge, no guard, no range check in the iterations of the counted copies
     assert "dg_n" not in counted.split("\n", 1)[1] and "dg_type" not in counted
     assert "9223372036854775807" not in counted and "dg_overflow" not in counted
-    numbers = list(range(-30, 30))
-    out = _same_without_versions(ACCUMULATE, {"numbers": numbers})
-    expected = sum(int(n / 2) if n % 2 == 0 else (n * 3) % 7 if n >= 0 else -((-n * 3) % 7)
-                   for n in numbers)
-    assert out["status"] == "success" and out["return"] == expected
-    assert out["stats"]["statements"] == 2 + 3 * len(numbers)  # the first line and the loop; 3 an iteration
+    # elements never negative: Python's own % and / (no sign test); else Deluge's
+    unsigned, signed = counted.split("else:", 1)
+    assert "v_n % 2 == 0" in unsigned and "v_n >= 0" not in unsigned
+    assert "v_n >= 0 else dg_mod(v_n, 2)" in signed
+    for numbers in (list(range(-30, 30)), list(range(60))):
+        out = _same_without_versions(ACCUMULATE, {"numbers": numbers})
+        expected = sum(int(n / 2) if n % 2 == 0 else (n * 3) % 7 if n >= 0
+                       else -((-n * 3) % 7) for n in numbers)
+        assert out["status"] == "success" and out["return"] == expected
+        # the first line and the loop's statement, then 3 an iteration
+        assert out["stats"]["statements"] == 2 + 3 * len(numbers)
 
 
 def test_a_counted_loop_falls_back_when_bounds_budget_or_types_do_not_hold() -> None:
@@ -176,9 +181,11 @@ def test_int_span_and_draw() -> None:
 
     from sluicegate.loopcounted import MAX_COUNTED, draw, int_span
 
-    assert int_span([]) == 0 and int_span([3, -7, 2]) == 7 and int_span(range(-2, 5)) == 4
+    assert int_span([]) == (0, True) and int_span([3, -7, 2]) == (7, False)
+    assert int_span(range(-2, 5)) == (4, False) and int_span(range(9, 2, -3)) == (9, True)
+    assert int_span([0, 5, 2]) == (5, True)
     for mixed in ([1, True], [1, Decimal(2)], [1, "2"], [None], [1.0]):
-        assert int_span(mixed) == -1
+        assert int_span(mixed) is None
     ctx = SimpleNamespace(remaining=100, deadline=float("inf"), cancel=None)
     assert draw(ctx, 5, 200) == 5 and ctx.remaining == 100  # not enough left: unchanged
     assert draw(ctx, 5, 105) == 105 and ctx.remaining == 0

@@ -622,12 +622,15 @@ _COUNTED_STATEMENTS = st.sampled_from([
     "if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "c = n * n;",
     "if (n > 3 && !(n < 10)) { a = a - 1; } else { a = a + n % 5; }", "a = n * b + a;",
     "b = n;", "if (n > 3) { a = a + 1; }", "total = total + n * n * n;", "b = b * n % 7;",
-    "if (n == 2) { total = total / 0; }", "info a;", "a = a + b - n;"])
+    "if (n == 2) { total = total / 0; }", "info a;", "a = a + b - n;",
+    "count = count + n * 2 % 5;", "total = total + (count + n) % 3;", "b = b + n / 4;",
+    "if ((n + 1) % 3 == 0) { count = count + n; } else { count = count + 2; }"])
 _COUNTED_ITEMS = st.tuples(st.lists(st.integers(-40, 40), min_size=28, max_size=70),
                            st.one_of(st.none(), st.integers(-2**63, 2**63 - 1),
                                      st.sampled_from([2**31, -2**31, 2**62, -2**63,
-                                                      2**63 - 1]))).map(
-    lambda parts: parts[0] if parts[1] is None else [*parts[0], parts[1]])
+                                                      2**63 - 1])), st.booleans()).map(
+    lambda parts: [abs(n) if parts[2] else n for n in parts[0]]
+    + ([] if parts[1] is None else [parts[1]]))
 
 
 @FUZZ
