@@ -39,6 +39,8 @@ import ast
 import time
 from typing import Any
 
+from .treepass import walk
+
 INT_MAX = 2**63 - 1
 # At most this many statements are charged at once (a pure NUMBER statement takes well
 # under 100 ns: the clock is read again within about 10 ms, as refills do).
@@ -126,11 +128,31 @@ class CountedPlan:
         self.nonneg: set[str] = set()
 
 
-def counted_plan(rest: list[ast.stmt], copy_rest: list[ast.stmt], loop_charge: int,
+# what a counted body may hold (a first look, before the body is copied and checked)
+_HELPERS = frozenset({*_ARITH, *_DIVIDE, *_COMPARE, "dg_not", "dg_refill"})
+_NODES = frozenset({ast.Assign, ast.AugAssign, ast.If, ast.Pass, ast.Name, ast.Constant,
+                    ast.Call, ast.BoolOp, ast.Compare, ast.Load, ast.Store, ast.Sub,
+                    ast.Lt, ast.And, ast.Or})
+
+
+def may_count(rest: list[ast.stmt]) -> bool:
+    """False when `rest` holds a node no counted body has (a cheap first look)."""
+    nodes = _NODES
+    for stmt in rest:
+        for node in walk(stmt):
+            cls = type(node)
+            if cls not in nodes or (cls is ast.Call and (
+                    type(node.func) is not ast.Name  # type: ignore[attr-defined]
+                    or node.func.id not in _HELPERS)):  # type: ignore[attr-defined]
+                return False
+    return True
+
+
+def counted_plan(rest: list[ast.stmt], copy_again: Any, loop_charge: int,
                  target: str, set_at_start: frozenset[str], temp: Any) -> CountedPlan | None:
-    """The plan of a counted copy of a loop body (`rest`: the body after the loop's own
-    charge, `copy_rest` a second copy of it), or None when the body is not only NUMBER
-    work of one price."""
+    """The plan of a counted copy of a loop body (`rest`: a copy of the body after the
+    loop's own charge; `copy_again()` another, for the unsigned copy), or None when the
+    body is not only NUMBER work of one price."""
     plan = CountedPlan()
     builder = _Builder(plan, temp)
     cost = builder.block(rest)
@@ -144,9 +166,11 @@ def counted_plan(rest: list[ast.stmt], copy_rest: list[ast.stmt], loop_charge: i
         for _, e in values:  # an increment reads no variable the body assigns
             if any(_name(n) in stored for n in ast.walk(e)):  # type: ignore[arg-type]
                 return None
+    if not builder.divides:
+        return plan
     signs = _Signs(plan, target)
     again = _Builder(CountedPlan(), temp, signs)
-    again.block(copy_rest)
+    again.block(copy_again())
     if signs.used:
         plan.unsigned, plan.nonneg = again.plan.body, signs.needed
     return plan
@@ -193,6 +217,7 @@ class _Builder:
         self.plan = plan
         self.temp = temp
         self.plain = plain  # which dividends take Python's / and % (see _Signs)
+        self.divides = False
 
     def block(self, stmts: list[ast.stmt]) -> int | None:
         """The statements charged by `stmts` on every path, or None; appends the copy of
@@ -212,8 +237,8 @@ class _Builder:
                 if name is None or value is None:
                     return None
                 self._store(name, stmt.value)
-                out.append(ast.copy_location(ast.Assign(
-                    targets=[ast.Name(id=name, ctx=ast.Store())], value=value), stmt))
+                out.append(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                      value=value))
             elif type(stmt) is ast.If:
                 test = self.test(stmt.test)
                 then = self.block(stmt.body)
@@ -224,9 +249,8 @@ class _Builder:
                 if test is None or then is None or then != other:
                     return None
                 cost += then
-                out.append(ast.copy_location(ast.If(
-                    test=test, body=then_body or [ast.copy_location(ast.Pass(), stmt)],
-                    orelse=other_body), stmt))
+                out.append(ast.If(test=test, body=then_body or [ast.Pass()],
+                                  orelse=other_body))
             elif type(stmt) is not ast.Pass:
                 return None
         self.plan.body = out
@@ -265,6 +289,7 @@ class _Builder:
             if dividend is None or type(divisor) is not ast.Constant or type(
                     divisor.value) is not int or divisor.value <= 0:
                 return None
+            self.divides = True
             if self.plain is not None and self.plain(node.args[0]):  # type: ignore
                 return ast.BinOp(left=dividend, op=_DIVIDE[helper](), right=divisor)
             # Python's // and % equal Deluge's on a non-negative dividend; the helper
@@ -328,7 +353,7 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[st
     """The test at the loop's entry (see the module docstring), the temporary it leaves
     the whole loop's charge in (when it holds), and the test that chooses the unsigned
     copy (when there is one)."""
-    found, span, length, charge = temp(), temp(), temp(), temp()
+    found, length, charge = temp(), temp(), temp()
     # a short list first: its entry test would cost more than its iterations' guards
     tests: list[ast.expr] = [
         _le(ast.Constant(MIN_COUNTED), ast.NamedExpr(
@@ -337,18 +362,20 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[st
         ast.Compare(left=ast.NamedExpr(target=ast.Name(id=found, ctx=ast.Store()),
                                        value=ast.Call(func=_load("dg_span"),
                                                       args=[_load(snapshot)], keywords=[])),
-                    ops=[ast.IsNot()], comparators=[ast.Constant(None)]),
-        _le(ast.Constant(0), ast.NamedExpr(target=ast.Name(id=span, ctx=ast.Store()),
-                                           value=_item(found, 0)))]
+                    ops=[ast.IsNot()], comparators=[ast.Constant(None)])]
     for name in sorted(plan.reads - {target} - known_ints):
         tests.append(ast.Compare(left=ast.Call(func=_load("dg_type"), args=[_load(name)],
                                                keywords=[]),
                                  ops=[ast.Is()], comparators=[_load("dg_int")]))
+    # Each bound is computed where the sum below first reads it (a walrus there), in
+    # the order Python evaluates the sum: left to right.
+    held: dict[str, str] = {}
 
-    def count() -> ast.expr:
-        return _load(length)
-
-    bounds: dict[str, ast.expr] = {}
+    def first(name: str, value: Any) -> ast.expr:
+        if name in held:
+            return _load(held[name])
+        held[name] = temp()
+        return ast.NamedExpr(target=ast.Name(id=held[name], ctx=ast.Store()), value=value())
 
     def bound(node: ast.expr) -> ast.expr:
         if type(node) is ast.Constant:
@@ -356,10 +383,8 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[st
         name = _name(node)
         if name is not None:
             if name == target:
-                return _load(span)
-            if name not in bounds:
-                bounds[name] = _variable_bound(name)
-            return _load(bounds[name])  # type: ignore[arg-type]
+                return first(name, lambda: _item(found, 0))
+            return first(name, lambda: _variable_bound(name))  # type: ignore[arg-type]
         helper = node.func.id  # type: ignore[attr-defined]
         a, b = node.args  # type: ignore[attr-defined]
         if helper == "dg_mul":
@@ -370,33 +395,28 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[st
             return bound(a)
         return ast.Constant(b.value)  # dg_mod by a positive literal
 
-    pre: list[ast.expr] = []
-
-    def _variable_bound(name: str) -> str:
-        held = temp()
+    def _variable_bound(name: str) -> ast.expr:
         value: ast.expr = ast.Call(func=_load("dg_abs"), args=[_load(name)], keywords=[])
+        for kind, e in plan.stores.get(name, []):
+            if kind == "set":
+                value = _add(value, bound(e))
         steps = [bound(e) for kind, e in plan.stores.get(name, []) if kind != "set"]
-        once = [bound(e) for kind, e in plan.stores.get(name, []) if kind == "set"]
-        for b in once:
-            value = _add(value, b)
         if steps:
             total = steps[0]
             for b in steps[1:]:
                 total = _add(total, b)
-            value = _add(value, _mul(count(), total))
-        pre.append(ast.NamedExpr(target=ast.Name(id=held, ctx=ast.Store()), value=value))
-        return held
+            value = _add(value, _mul(_load(length), total))
+        return value
 
-    ops = [bound(op) for op in plan.ops]
-    tests.extend(_le(b, ast.Constant(INT_MAX)) for b in pre)
-    if ops:
-        total = ops[0]
-        for b in ops[1:]:
-            total = _add(total, b)
+    # every + - * of every iteration within 64 bits (their bounds' sum is)
+    if plan.ops:
+        total = bound(plan.ops[0])
+        for op in plan.ops[1:]:
+            total = _add(total, bound(op))
         tests.append(_le(total, ast.Constant(INT_MAX)))
     # the countdown covers the whole loop, or is raised to cover it from the run's budget
     need = ast.NamedExpr(target=ast.Name(id=charge, ctx=ast.Store()),
-                         value=_mul(count(), ast.Constant(plan.cost)))
+                         value=_mul(_load(length), ast.Constant(plan.cost)))
     drawn = ast.NamedExpr(target=ast.Name(id="dg_n", ctx=ast.Store()), value=ast.Call(
         func=_load("dg_draw"), args=[_load("dg_ctx"), _load("dg_n"), _load(charge)],
         keywords=[]))

@@ -35,7 +35,7 @@ __all__ = ["LoopVersioning", "LoopFacts", "loop_facts", "definitely_set",
 import ast
 from typing import Any
 
-from .loopcounted import COUNTED_GLOBALS, counted_plan, entry_test
+from .loopcounted import COUNTED_GLOBALS, counted_plan, entry_test, may_count
 from .treepass import stamp, walk
 
 # Bodies larger than this (in AST nodes) are not copied: the code would grow too much.
@@ -370,9 +370,10 @@ class LoopVersioning:
             self.generic_visit(node)
             return node
         target = _script_name(node.target)
-        counted = counted_plan(copy_tree(rest), copy_tree(rest), body[0].value.value,
+        counted = counted_plan(copy_tree(rest), lambda: copy_tree(rest), body[0].value.value,
                                target, start, self._temp) if (  # type: ignore[attr-defined]
-            "loop_counted" in self.on and target and not node.orelse) else None
+            "loop_counted" in self.on and target and not node.orelse
+            and may_count(rest)) else None
         special = without_refills(copy_tree(rest))
         node.target = self.visit(node.target)
         node.iter = self.visit(node.iter)
@@ -431,10 +432,6 @@ class LoopVersioning:
                 body=plan.unsigned, orelse=[])], orelse=[fast])
         pay = ast.AugAssign(target=ast.Name(id="dg_n", ctx=ast.Store()), op=ast.Sub(),
                             value=_load(charge))
-        for new in (n for part in (test, pay, fast) for n in ast.walk(part)):
-            # positions for the nodes built here (none of them can fail)
-            if "lineno" not in new.__dict__ and not isinstance(
-                    new, (ast.expr_context, ast.operator, ast.boolop, ast.cmpop,
-                          ast.unaryop)):
-                ast.copy_location(new, node)
+        # the loop's position for the nodes built here (none of them can fail); the
+        # versioned loop and the script's own operands keep theirs
         return [walked, stamp(ast.If(test=test, body=[pay, fast], orelse=versioned), node)]
