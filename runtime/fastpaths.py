@@ -97,6 +97,7 @@ OPTIMIZATIONS = frozenset({
     "text_methods",       # trim, toUpperCase, toLowerCase, length, contains on a TEXT
     "type_inference",     # variables that only hold a MAP, LIST or TEXT skip type guards
     "loop_versioning",    # an innermost loop body also in a version for NUMBER variables
+    "loop_counted",       # ... and, when only NUMBER work of one price, charged once
 })
 disabled: set[str] = set()
 

@@ -35,6 +35,7 @@ __all__ = ["LoopVersioning", "LoopFacts", "loop_facts", "definitely_set",
 import ast
 from typing import Any
 
+from .loopcounted import COUNTED_GLOBALS, counted_plan, entry_test, may_count
 from .treepass import stamp, walk
 
 # Bodies larger than this (in AST nodes) are not copied: the code would grow too much.
@@ -331,6 +332,7 @@ class LoopVersioning:
     kinds: dict[str, str]
     set_at_start: dict[int, frozenset[str]]
     on: frozenset[str]
+    bound: dict[str, Any]
     visit: Any  # the transformer's own
     generic_visit: Any
 
@@ -367,6 +369,11 @@ class LoopVersioning:
         if budget is None:
             self.generic_visit(node)
             return node
+        target = _script_name(node.target)
+        counted = counted_plan(copy_tree(rest), lambda: copy_tree(rest), body[0].value.value,
+                               target, start, self._temp) if (  # type: ignore[attr-defined]
+            "loop_counted" in self.on and target and not node.orelse
+            and may_count(rest)) else None
         special = without_refills(copy_tree(rest))
         node.target = self.visit(node.target)
         node.iter = self.visit(node.iter)
@@ -384,7 +391,6 @@ class LoopVersioning:
         # assignment to them there keeps them NUMBERs; receivers are never assigned), so
         # after one they are known until an iteration takes the general body: a flag
         # stands for their test.
-        target = _script_name(node.target)
         checks: list[tuple[str, str]] = [(n, "dg_int") for n in names]
         checks += [(n, _KIND_TYPES[kind]) for n, kind in sorted(kinds.items())]
         each = [_is_type(n, t) for n, t in checks if n == target]
@@ -402,6 +408,30 @@ class LoopVersioning:
         test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
         node.body = [stamp(ast.If(test=test, body=fast, orelse=slow), body[0])]
         node.orelse = self._visit_block(node.orelse)
-        if flag is None:
-            return node
-        return [stamp(_set(flag, False), node), node]
+        versioned = [node] if flag is None else [stamp(_set(flag, False), node), node]
+        if counted is None:
+            return versioned if flag is not None else node
+        return self._counted(node, counted, target, versioned)  # type: ignore[arg-type]
+
+    def _counted(self, node: ast.For, plan: Any, target: str, versioned: list[ast.stmt]
+                 ) -> list[ast.stmt]:
+        """The loop decided once at its entry (runtime/loopcounted.py): charged once and
+        run as plain Python when the test holds, else the versioned loop."""
+        self.bound.update(COUNTED_GLOBALS)
+        snapshot = self._temp()  # type: ignore[attr-defined]
+        test, charge, unsigned = entry_test(plan, target, snapshot, self.ints,
+                                            self._temp)  # type: ignore[attr-defined]
+        walked = stamp(ast.Assign(targets=[ast.Name(id=snapshot, ctx=ast.Store())],
+                                  value=node.iter), node)
+        node.iter = stamp(_load(snapshot), node)
+        fast: ast.stmt = ast.For(target=ast.Name(id=target, ctx=ast.Store()),
+                                 iter=_load(snapshot), body=plan.body, orelse=[])
+        if unsigned is not None:  # elements (and dividends) never negative: Python's / %
+            fast = ast.If(test=unsigned, body=[ast.For(
+                target=ast.Name(id=target, ctx=ast.Store()), iter=_load(snapshot),
+                body=plan.unsigned, orelse=[])], orelse=[fast])
+        pay = ast.AugAssign(target=ast.Name(id="dg_n", ctx=ast.Store()), op=ast.Sub(),
+                            value=_load(charge))
+        # the loop's position for the nodes built here (none of them can fail); the
+        # versioned loop and the script's own operands keep theirs
+        return [walked, stamp(ast.If(test=test, body=[pay, fast], orelse=versioned), node)]

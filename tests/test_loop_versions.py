@@ -132,3 +132,64 @@ def test_maps_with_decimals_are_written_with_their_scale_and_marks_in_texts_kept
     records = [{"id": i, "amount": Decimal(f"{i}.10")} for i in range(3)]
     assert to_json_text(records) == ('[{"id":0,"amount":0.10},{"id":1,"amount":1.10},'
                                      '{"id":2,"amount":2.10}]')
+
+
+# ---- counted loops (runtime/loopcounted.py) ---------------------------------------------
+def test_a_loop_of_number_work_of_one_price_is_charged_once_and_runs_as_plain_python() -> None:
+    code = generated_source(ACCUMULATE)
+    assert "dg_span(" in code and "dg_draw(dg_ctx, dg_n," in code
+    counted = code.split("dg_n -= dg_t", 1)[1].split("else:\n            dg_t", 1)[0]
+    # no charge, no guard, no range check in the iterations of the counted copies
+    assert "dg_n" not in counted.split("\n", 1)[1] and "dg_type" not in counted
+    assert "9223372036854775807" not in counted and "dg_overflow" not in counted
+    # elements never negative: Python's own % and / (no sign test); else Deluge's
+    unsigned, signed = counted.split("else:", 1)
+    assert "v_n % 2 == 0" in unsigned and "v_n >= 0" not in unsigned
+    assert "v_n >= 0 else dg_mod(v_n, 2)" in signed
+    for numbers in (list(range(-30, 30)), list(range(60))):
+        out = _same_without_versions(ACCUMULATE, {"numbers": numbers})
+        expected = sum(int(n / 2) if n % 2 == 0 else (n * 3) % 7 if n >= 0
+                       else -((-n * 3) % 7) for n in numbers)
+        assert out["status"] == "success" and out["return"] == expected
+        # the first line and the loop's statement, then 3 an iteration
+        assert out["stats"]["statements"] == 2 + 3 * len(numbers)
+
+
+def test_a_counted_loop_falls_back_when_bounds_budget_or_types_do_not_hold() -> None:
+    big = "total = 9223372036854775000;\n" + ACCUMULATE.split("\n", 2)[2]
+    out = _same_without_versions(big, {"numbers": list(range(40)) + [2000]})
+    assert out["status"] == "failure" and out["error"]["line"] == 6  # the overflow
+    for budget in (50, 100, 121, 122, 123, 200):  # the limit falls inside the loop or not
+        out = _same_without_versions(ACCUMULATE, {"numbers": list(range(40))},
+                                     max_statements=budget)
+        assert out["status"] == ("success" if budget >= 122 else "failure"), budget
+    out = _same_without_versions(ACCUMULATE, {"numbers": list(range(40)) + [True, 3]})
+    assert out["status"] == "failure"
+    out = _same_without_versions(ACCUMULATE, {"numbers": [Decimal("0.5")] + list(range(40))})
+    assert out["status"] == "success"
+
+
+def test_a_loop_whose_paths_cost_differently_or_that_logs_is_not_counted() -> None:
+    for body in ("if (n > 2) { total = total + n; }", "total = total + n; info total;",
+                 "if (n > 2) { continue; } total = total + n;"):
+        text = f"total = 0;\nfor each n in numbers\n{{\n{body}\n}}\nreturn total;"
+        assert "dg_span(" not in generated_source(text), body
+
+
+def test_int_span_and_draw() -> None:
+    from types import SimpleNamespace
+
+    from sluicegate.loopcounted import MAX_COUNTED, draw, int_span
+
+    assert int_span([]) == (0, True) and int_span([3, -7, 2]) == (7, False)
+    assert int_span(range(-2, 5)) == (4, False) and int_span(range(9, 2, -3)) == (9, True)
+    assert int_span([0, 5, 2]) == (5, True)
+    for mixed in ([1, True], [1, Decimal(2)], [1, "2"], [None], [1.0]):
+        assert int_span(mixed) is None
+    ctx = SimpleNamespace(remaining=100, deadline=float("inf"), cancel=None)
+    assert draw(ctx, 5, 200) == 5 and ctx.remaining == 100  # not enough left: unchanged
+    assert draw(ctx, 5, 105) == 105 and ctx.remaining == 0
+    ctx.remaining = MAX_COUNTED * 2
+    assert draw(ctx, 0, MAX_COUNTED + 1) == 0  # past the cap: the versioned loop runs
+    ctx.deadline = 0.0
+    assert draw(ctx, 0, 10) == 0

@@ -610,3 +610,53 @@ def test_date_literals_kept_per_run_equal_literals_read_each_time(literals: list
     for key in ("status", "logs", "return", "error"):
         assert kept[key] == fresh[key], (key, text)
     assert kept["stats"]["statements"] == fresh["stats"]["statements"]
+
+
+# ---- counted loops: a loop of NUMBER work charged once at its entry ---------------------
+_COUNTED_INIT = st.lists(st.sampled_from([
+    "total = 9223372036854775000;", "a = -9223372036854775807;", 'a = "s";', "b = 0.5;",
+    "a = null;", "count = 5;", "b = -3;"]), max_size=2).map(
+    lambda parts: " ".join(["a = 0; b = 1; total = 0; count = 0;", *parts]))
+_COUNTED_STATEMENTS = st.sampled_from([
+    "a = a + n;", "total = total + n;", "a = a - n * 2;", "total = total + n / 2;", "total = total - n * 3;", "count = count + 1;",
+    "if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "c = n * n;",
+    "if (n > 3 && !(n < 10)) { a = a - 1; } else { a = a + n % 5; }", "a = n * b + a;",
+    "b = n;", "if (n > 3) { a = a + 1; }", "total = total + n * n * n;", "b = b * n % 7;",
+    "if (n == 2) { total = total / 0; }", "info a;", "a = a + b - n;",
+    "count = count + n * 2 % 5;", "total = total + (count + n) % 3;", "b = b + n / 4;",
+    "if ((n + 1) % 3 == 0) { count = count + n; } else { count = count + 2; }"])
+_COUNTED_ITEMS = st.tuples(st.lists(st.integers(-40, 40), min_size=28, max_size=70),
+                           st.one_of(st.none(), st.integers(-2**63, 2**63 - 1),
+                                     st.sampled_from([2**31, -2**31, 2**62, -2**63,
+                                                      2**63 - 1])), st.booleans()).map(
+    lambda parts: [abs(n) if parts[2] else n for n in parts[0]]
+    + ([] if parts[1] is None else [parts[1]]))
+
+
+@FUZZ
+@example("a = 0; b = 1; total = 0;", ["total = total + n * n * n;"],
+         [2**20] * 40, None, 10_000)
+@example("a = 0; b = 1; total = 0;",
+         ["if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }"], list(range(-20, 20)),
+         None, 100)
+@example("a = 0; total = 0; count = 0;", ["a = a + n;", "count = count + 1;"],
+         list(range(40)), "x", 200)
+@given(_COUNTED_INIT, st.lists(_COUNTED_STATEMENTS, min_size=1, max_size=4), _COUNTED_ITEMS,
+       st.one_of(st.none(), st.none(), st.sampled_from(["7", True, Decimal("1.5"), None])),
+       st.one_of(st.integers(3, 400), st.sampled_from([10_000, 100_000])))
+def test_counted_loops_never_change_a_result(init: str, body: list[str], items: list,
+                                             odd: Any, budget: int) -> None:
+    """A loop charged once at its entry (runtime/loopcounted.py) gives the same logs,
+    value, error (with its position) and statement count as the versioned loop and as the
+    plain one: with values whose bounds do or do not fit 64 bits, an element that is not
+    a NUMBER, and budgets that do or do not cover the whole loop."""
+    if odd is not None or items[0] == 7:
+        items = [*items[:len(items) // 2], odd, *items[len(items) // 2:]]
+    text = f"{init}\nfor each n in items\n{{\n" + "\n".join(body) + "\n}\ninfo a;\nreturn total;"
+    limits = Limits(max_statements=budget, timeout=2.0)
+    every = _run_with(text, {"items": items}, set(), limits)
+    for off in ({"loop_counted"}, {"loop_versioning"}):
+        other = _run_with(text, {"items": items}, off, limits)
+        for key in ("status", "logs", "return", "error"):
+            assert every[key] == other[key], (key, off, text, items, budget)
+        assert every["stats"]["statements"] == other["stats"]["statements"], (text, budget)

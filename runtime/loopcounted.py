@@ -1,0 +1,432 @@
+"""Counted loops: an innermost `for each` whose iterations are all the same price and can
+raise nothing, charged once for the whole loop.
+
+A versioned loop (loopversions.py) still pays, at every iteration, a guard at its head
+(the countdown, the loop variable's type), its statement charges and a 64-bit range check
+at every + - *. When the body is only NUMBER work (assignments of + - * and of / and % by
+a positive literal, `if`s on comparisons of them), every path through it charges the same
+number of statements K, and nothing in it reads a variable the loop may have left unset,
+the loop can be decided once at its entry:
+
+    dg_s = <the LIST walked (the snapshot `for each` takes)>
+    if (every element of dg_s is a NUMBER, every variable the body reads is a NUMBER,
+        bounds computed from their magnitudes and len(dg_s) keep every + - * of every
+        iteration within 64 bits, and the countdown (drawing from the run's budget when
+        the whole loop's len(dg_s) * K statements are there) covers the whole loop):
+        dg_n -= len(dg_s) * K
+        for v in dg_s: <the body as plain Python: no charge, no guard, no range check>
+    else:
+        <the versioned loop, as before>
+
+The copy can raise no error (no range check can fail, no division is by zero, the
+variables it reads are set and NUMBERs), so it runs every iteration to the end and the
+count charged at entry is the count the statements would have charged one by one. The
+bounds: an element's magnitude is at most M = max(max(dg_s), -min(dg_s)); a variable not
+assigned in the body keeps its magnitude; a variable assigned `x = x + e` (or `x - e`,
+`e + x`) grows by at most |e| an iteration, so stays within |x0| + len(dg_s) * |e|, and one
+assigned `x = e` within |x0| + |e|; |a + b| <= |a| + |b|, |a * b| <= |a| * |b|,
+|a / c| <= |a| and |a % c| < c. The sum of the bounds of all + - * must be at most
+2^63 - 1 (each is then within 64 bits). A loop that would charge more than MAX_COUNTED
+statements runs the versioned loop, whose refills read the clock as it goes, and so does
+a list of fewer than MIN_COUNTED elements.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CountedPlan", "counted_plan", "int_span", "draw", "MAX_COUNTED", "COUNTED_GLOBALS"]
+
+import ast
+import time
+from typing import Any
+
+from .treepass import walk
+
+INT_MAX = 2**63 - 1
+# At most this many statements are charged at once (a pure NUMBER statement takes well
+# under 100 ns: the clock is read again within about 10 ms, as refills do).
+MAX_COUNTED = 1 << 17
+# Lists shorter than this take the versioned loop: for them the entry test (a pass over
+# the elements for their types and two for their bounds) costs more than it saves.
+MIN_COUNTED = 32
+
+_ARITH = {"dg_add": ast.Add, "dg_sub": ast.Sub, "dg_mul": ast.Mult}
+_DIVIDE = {"dg_div": ast.FloorDiv, "dg_mod": ast.Mod}
+_COMPARE = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq, "dg_lt": ast.Lt, "dg_le": ast.LtE,
+            "dg_gt": ast.Gt, "dg_ge": ast.GtE}
+_INT_ONLY = {int}
+
+
+def int_span(values: Any) -> tuple[int, bool] | None:
+    """(the largest magnitude of `values`, whether none is negative) when every element
+    of `values` (what `for each` walks) is a NUMBER (an exact int: not a BOOLEAN), else
+    None. At C speed: a pass for the types, one each for the least and the greatest."""
+    if not values:
+        return 0, True
+    if type(values) is range:
+        low, high = min(values[0], values[-1]), max(values[0], values[-1])
+    elif set(map(type, values)) != _INT_ONLY:
+        return None
+    else:
+        low, high = min(values), max(values)
+    return max(high, -low), low >= 0
+
+
+def draw(ctx: Any, n: int, need: int) -> int:
+    """The countdown raised to `need` from the run's budget when the budget holds it (and
+    the run may go on: not past its deadline, not stopped), else `n` unchanged: the loop
+    then takes its versioned form, whose refills raise the limit where it falls."""
+    if need > MAX_COUNTED or ctx.remaining < need - n or time.monotonic() > ctx.deadline:
+        return n
+    if ctx.cancel is not None and ctx.cancel.is_set():
+        return n
+    ctx.remaining -= need - n
+    return need
+
+
+COUNTED_GLOBALS = {"dg_span": int_span, "dg_draw": draw, "dg_abs": abs}
+
+
+def _name(node: ast.expr) -> str | None:
+    return node.id if type(node) is ast.Name and node.id.startswith("v_") else None
+
+
+def _call(node: ast.expr, table: dict[str, Any]) -> str | None:
+    if (type(node) is ast.Call and type(node.func) is ast.Name  # type: ignore[attr-defined]
+            and node.func.id in table and len(node.args) == 2  # type: ignore[attr-defined]
+            and not node.keywords):  # type: ignore[attr-defined]
+        return node.func.id  # type: ignore[attr-defined]
+    return None
+
+
+def _charge(stmt: ast.stmt) -> int | None:
+    if (type(stmt) is ast.AugAssign and type(stmt.target) is ast.Name
+            and stmt.target.id == "dg_n" and type(stmt.op) is ast.Sub
+            and type(stmt.value) is ast.Constant and type(stmt.value.value) is int):
+        return stmt.value.value
+    return None
+
+
+def _refill(stmt: ast.stmt) -> bool:
+    return (type(stmt) is ast.If and not stmt.orelse and len(stmt.body) == 1
+            and type(stmt.test) is ast.Compare and type(stmt.test.left) is ast.Name
+            and stmt.test.left.id == "dg_n")
+
+
+class CountedPlan:
+    """What the body reads and assigns, its price, and its plain-Python copy."""
+
+    def __init__(self) -> None:
+        self.reads: set[str] = set()
+        # each assignment: ("add", e) for x = x + e or e + x, ("sub", e), ("set", value)
+        self.stores: dict[str, list[tuple[str, ast.expr]]] = {}
+        self.ops: list[ast.Call] = []  # every + - * (their bounds are summed)
+        self.cost = 0
+        self.body: list[ast.stmt] = []
+        # a copy in which / and % on dividends that are never negative when the names in
+        # `nonneg` (the loop's variable: its elements) are not, are Python's own
+        self.unsigned: list[ast.stmt] | None = None
+        self.nonneg: set[str] = set()
+
+
+# what a counted body may hold (a first look, before the body is copied and checked)
+_HELPERS = frozenset({*_ARITH, *_DIVIDE, *_COMPARE, "dg_not", "dg_refill"})
+_NODES = frozenset({ast.Assign, ast.AugAssign, ast.If, ast.Pass, ast.Name, ast.Constant,
+                    ast.Call, ast.BoolOp, ast.Compare, ast.Load, ast.Store, ast.Sub,
+                    ast.Lt, ast.And, ast.Or})
+
+
+def may_count(rest: list[ast.stmt]) -> bool:
+    """False when `rest` holds a node no counted body has (a cheap first look)."""
+    nodes = _NODES
+    for stmt in rest:
+        for node in walk(stmt):
+            cls = type(node)
+            if cls not in nodes or (cls is ast.Call and (
+                    type(node.func) is not ast.Name  # type: ignore[attr-defined]
+                    or node.func.id not in _HELPERS)):  # type: ignore[attr-defined]
+                return False
+    return True
+
+
+def counted_plan(rest: list[ast.stmt], copy_again: Any, loop_charge: int,
+                 target: str, set_at_start: frozenset[str], temp: Any) -> CountedPlan | None:
+    """The plan of a counted copy of a loop body (`rest`: a copy of the body after the
+    loop's own charge; `copy_again()` another, for the unsigned copy), or None when the
+    body is not only NUMBER work of one price."""
+    plan = CountedPlan()
+    builder = _Builder(plan, temp)
+    cost = builder.block(rest)
+    if cost is None:
+        return None
+    plan.cost = cost + loop_charge
+    if target in plan.stores or not plan.reads <= set_at_start | {target}:
+        return None
+    stored = set(plan.stores)
+    for name, values in plan.stores.items():
+        for _, e in values:  # an increment reads no variable the body assigns
+            if any(_name(n) in stored for n in ast.walk(e)):  # type: ignore[arg-type]
+                return None
+    if not builder.divides:
+        return plan
+    signs = _Signs(plan, target)
+    again = _Builder(CountedPlan(), temp, signs)
+    again.block(copy_again())
+    if signs.used:
+        plan.unsigned, plan.nonneg = again.plan.body, signs.needed
+    return plan
+
+
+class _Signs:
+    """Which dividends are never negative, given that the loop's elements and the
+    entry values of some variables are not (those it needed are collected)."""
+
+    def __init__(self, plan: CountedPlan, target: str) -> None:
+        self.plan, self.target = plan, target
+        self.needed: set[str] = set()
+        self.used = False
+
+    def __call__(self, node: ast.expr) -> bool:
+        needed: set[str] = set()
+        if self._nonneg(node, needed, 0):
+            self.needed |= needed
+            self.used = True
+            return True
+        return False
+
+    def _nonneg(self, node: ast.expr, needed: set[str], depth: int) -> bool:
+        if depth > 20:
+            return False
+        if type(node) is ast.Constant:
+            return type(node.value) is int and node.value >= 0
+        name = _name(node)
+        if name is not None:
+            needed.add(name)
+            return name == self.target or all(
+                kind != "sub" and self._nonneg(e, needed, depth + 1)
+                for kind, e in self.plan.stores.get(name, []))
+        helper = _call(node, {**_ARITH, **_DIVIDE})
+        if helper in ("dg_add", "dg_mul", "dg_div", "dg_mod"):
+            return all(self._nonneg(a, needed, depth + 1) for a in node.args)  # type: ignore
+        return False
+
+
+class _Builder:
+    """Checks a body and builds its plain-Python copy in one walk."""
+
+    def __init__(self, plan: CountedPlan, temp: Any, plain: Any = None) -> None:
+        self.plan = plan
+        self.temp = temp
+        self.plain = plain  # which dividends take Python's / and % (see _Signs)
+        self.divides = False
+
+    def block(self, stmts: list[ast.stmt]) -> int | None:
+        """The statements charged by `stmts` on every path, or None; appends the copy of
+        its statements to self.out."""
+        out = self.out = []  # type: list[ast.stmt]
+        cost = 0
+        for stmt in stmts:
+            k = _charge(stmt)
+            if k is not None:
+                cost += k
+                continue
+            if _refill(stmt):
+                continue
+            if type(stmt) is ast.Assign:
+                name = _name(stmt.targets[0]) if len(stmt.targets) == 1 else None
+                value = self.expr(stmt.value)
+                if name is None or value is None:
+                    return None
+                self._store(name, stmt.value)
+                out.append(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                                      value=value))
+            elif type(stmt) is ast.If:
+                test = self.test(stmt.test)
+                then = self.block(stmt.body)
+                then_body = self.out
+                other = self.block(stmt.orelse)
+                other_body = self.out
+                self.out = out
+                if test is None or then is None or then != other:
+                    return None
+                cost += then
+                out.append(ast.If(test=test, body=then_body or [ast.Pass()],
+                                  orelse=other_body))
+            elif type(stmt) is not ast.Pass:
+                return None
+        self.plan.body = out
+        return cost
+
+    def _store(self, name: str, value: ast.expr) -> None:
+        helper = _call(value, {"dg_add": 1, "dg_sub": 1})
+        args = value.args if helper else []  # type: ignore[attr-defined]
+        if helper and _name(args[0]) == name:
+            entry = (helper[3:], args[1])
+        elif helper == "dg_add" and _name(args[1]) == name:
+            entry = ("add", args[0])
+        else:
+            entry = ("set", value)
+        self.plan.stores.setdefault(name, []).append(entry)
+
+    def expr(self, node: ast.expr) -> ast.expr | None:
+        """Plain Python for a NUMBER expression, or None."""
+        if type(node) is ast.Constant:
+            return node if type(node.value) is int else None
+        name = _name(node)
+        if name is not None:
+            self.plan.reads.add(name)
+            return node
+        helper = _call(node, _ARITH)
+        if helper:
+            left, right = (self.expr(a) for a in node.args)  # type: ignore[attr-defined]
+            if left is None or right is None:
+                return None
+            self.plan.ops.append(node)  # type: ignore[arg-type]
+            return ast.BinOp(left=left, op=_ARITH[helper](), right=right)
+        helper = _call(node, _DIVIDE)
+        if helper:
+            divisor = node.args[1]  # type: ignore[attr-defined]
+            dividend = self.expr(node.args[0])  # type: ignore[attr-defined]
+            if dividend is None or type(divisor) is not ast.Constant or type(
+                    divisor.value) is not int or divisor.value <= 0:
+                return None
+            self.divides = True
+            if self.plain is not None and self.plain(node.args[0]):  # type: ignore
+                return ast.BinOp(left=dividend, op=_DIVIDE[helper](), right=divisor)
+            # Python's // and % equal Deluge's on a non-negative dividend; the helper
+            # (which cannot fail for a positive divisor) takes the others
+            if type(dividend) in (ast.Name, ast.Constant):
+                first, again = dividend, dividend
+            else:
+                held = self.temp()
+                first = ast.NamedExpr(target=ast.Name(id=held, ctx=ast.Store()),
+                                      value=dividend)
+                again = ast.Name(id=held, ctx=ast.Load())
+            return ast.IfExp(
+                test=ast.Compare(left=first, ops=[ast.GtE()], comparators=[ast.Constant(0)]),
+                body=ast.BinOp(left=again, op=_DIVIDE[helper](), right=divisor),
+                orelse=ast.Call(func=ast.Name(id=helper, ctx=ast.Load()),
+                                args=[again, divisor], keywords=[]))
+        return None
+
+    def test(self, node: ast.expr) -> ast.expr | None:
+        """Plain Python for a condition of comparisons of NUMBERs, or None."""
+        helper = _call(node, _COMPARE)
+        if helper:
+            left, right = (self.expr(a) for a in node.args)  # type: ignore[attr-defined]
+            if left is None or right is None:
+                return None
+            return ast.Compare(left=left, ops=[_COMPARE[helper]()], comparators=[right])
+        if type(node) is ast.BoolOp:
+            values = [self.test(v) for v in node.values]
+            if any(v is None for v in values):
+                return None
+            return ast.BoolOp(op=node.op, values=values)  # type: ignore[arg-type]
+        if (type(node) is ast.Call and type(node.func) is ast.Name
+                and node.func.id == "dg_not" and len(node.args) == 1 and not node.keywords):
+            inner = self.test(node.args[0])
+            return None if inner is None else ast.UnaryOp(op=ast.Not(), operand=inner)
+        return None
+
+
+def _load(name: str) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+def _add(a: ast.expr, b: ast.expr) -> ast.expr:
+    return ast.BinOp(left=a, op=ast.Add(), right=b)
+
+
+def _mul(a: ast.expr, b: ast.expr) -> ast.expr:
+    return ast.BinOp(left=a, op=ast.Mult(), right=b)
+
+
+def _le(a: ast.expr, b: ast.expr) -> ast.expr:
+    return ast.Compare(left=a, ops=[ast.LtE()], comparators=[b])
+
+
+def _item(name: str, index: int) -> ast.expr:
+    return ast.Subscript(value=_load(name), slice=ast.Constant(index), ctx=ast.Load())
+
+
+def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[str],
+               temp: Any) -> tuple[ast.expr, str, ast.expr | None]:
+    """The test at the loop's entry (see the module docstring), the temporary it leaves
+    the whole loop's charge in (when it holds), and the test that chooses the unsigned
+    copy (when there is one)."""
+    found, length, charge = temp(), temp(), temp()
+    # a short list first: its entry test would cost more than its iterations' guards
+    tests: list[ast.expr] = [
+        _le(ast.Constant(MIN_COUNTED), ast.NamedExpr(
+            target=ast.Name(id=length, ctx=ast.Store()),
+            value=ast.Call(func=_load("dg_len"), args=[_load(snapshot)], keywords=[]))),
+        ast.Compare(left=ast.NamedExpr(target=ast.Name(id=found, ctx=ast.Store()),
+                                       value=ast.Call(func=_load("dg_span"),
+                                                      args=[_load(snapshot)], keywords=[])),
+                    ops=[ast.IsNot()], comparators=[ast.Constant(None)])]
+    for name in sorted(plan.reads - {target} - known_ints):
+        tests.append(ast.Compare(left=ast.Call(func=_load("dg_type"), args=[_load(name)],
+                                               keywords=[]),
+                                 ops=[ast.Is()], comparators=[_load("dg_int")]))
+    # Each bound is computed where the sum below first reads it (a walrus there), in
+    # the order Python evaluates the sum: left to right.
+    held: dict[str, str] = {}
+
+    def first(name: str, value: Any) -> ast.expr:
+        if name in held:
+            return _load(held[name])
+        held[name] = temp()
+        return ast.NamedExpr(target=ast.Name(id=held[name], ctx=ast.Store()), value=value())
+
+    def bound(node: ast.expr) -> ast.expr:
+        if type(node) is ast.Constant:
+            return ast.Constant(abs(node.value))
+        name = _name(node)
+        if name is not None:
+            if name == target:
+                return first(name, lambda: _item(found, 0))
+            return first(name, lambda: _variable_bound(name))  # type: ignore[arg-type]
+        helper = node.func.id  # type: ignore[attr-defined]
+        a, b = node.args  # type: ignore[attr-defined]
+        if helper == "dg_mul":
+            return _mul(bound(a), bound(b))
+        if helper in ("dg_add", "dg_sub"):
+            return _add(bound(a), bound(b))
+        if helper == "dg_div":
+            return bound(a)
+        return ast.Constant(b.value)  # dg_mod by a positive literal
+
+    def _variable_bound(name: str) -> ast.expr:
+        value: ast.expr = ast.Call(func=_load("dg_abs"), args=[_load(name)], keywords=[])
+        for kind, e in plan.stores.get(name, []):
+            if kind == "set":
+                value = _add(value, bound(e))
+        steps = [bound(e) for kind, e in plan.stores.get(name, []) if kind != "set"]
+        if steps:
+            total = steps[0]
+            for b in steps[1:]:
+                total = _add(total, b)
+            value = _add(value, _mul(_load(length), total))
+        return value
+
+    # every + - * of every iteration within 64 bits (their bounds' sum is)
+    if plan.ops:
+        total = bound(plan.ops[0])
+        for op in plan.ops[1:]:
+            total = _add(total, bound(op))
+        tests.append(_le(total, ast.Constant(INT_MAX)))
+    # the countdown covers the whole loop, or is raised to cover it from the run's budget
+    need = ast.NamedExpr(target=ast.Name(id=charge, ctx=ast.Store()),
+                         value=_mul(_load(length), ast.Constant(plan.cost)))
+    drawn = ast.NamedExpr(target=ast.Name(id="dg_n", ctx=ast.Store()), value=ast.Call(
+        func=_load("dg_draw"), args=[_load("dg_ctx"), _load("dg_n"), _load(charge)],
+        keywords=[]))
+    tests.append(ast.BoolOp(op=ast.Or(), values=[
+        ast.Compare(left=_load("dg_n"), ops=[ast.GtE()], comparators=[need]),
+        ast.Compare(left=drawn, ops=[ast.GtE()], comparators=[_load(charge)])]))
+    unsigned: ast.expr | None = None
+    if plan.unsigned is not None:
+        signs: list[ast.expr] = [_item(found, 1)] if target in plan.nonneg else []
+        signs += [_le(ast.Constant(0), _load(name)) for name in sorted(plan.nonneg - {target})]
+        unsigned = (signs[0] if len(signs) == 1 else ast.BoolOp(op=ast.And(), values=signs)
+                    ) if signs else ast.Constant(True)
+    return ast.BoolOp(op=ast.And(), values=tests), charge, unsigned
