@@ -437,6 +437,8 @@ def _authorize_with_browser(registry: Any, link: str, redirect: str | None = Non
     thread.start()
     try:
         redirect_uri = redirect or f"http://127.0.0.1:{server.server_address[1]}{path}"
+        generation = registry.get(link).token_generation
+        audited = len(registry.audit_log(link))
         start = registry.begin_authorization(link, redirect_uri)
         sys.stdout.write(start.url + "\n")
         sys.stdout.flush()
@@ -450,8 +452,18 @@ def _authorize_with_browser(registry: Any, link: str, redirect: str | None = Non
             try:
                 answer = results.get(timeout=0.25)
             except queue.Empty:
-                if not registry.pending_exists(start.state):
-                    return registry.get(link)
+                if registry.pending_exists(start.state):
+                    continue
+                # completed elsewhere (`--code`, the service's callback): the state is taken
+                # before the code is exchanged, so wait for the exchange's outcome
+                view = registry.get(link)
+                if view.token_generation != generation:
+                    return view
+                if any(entry["action"] == "authorize_failed"
+                       for entry in registry.audit_log(link)[audited:]):
+                    sys.stderr.write(f"sluice connections: error: the authorization was "
+                                     f"completed elsewhere and failed: {view.last_error}\n")
+                    return None
                 continue
             if answer.get("error"):
                 sys.stderr.write(f"sluice connections: error: the provider answered "

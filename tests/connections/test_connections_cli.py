@@ -145,6 +145,38 @@ def test_authorize_with_a_pasted_code(cli: Cli, provider: LocalProvider) -> None
     assert status == 0 and "connected" in out, err
 
 
+def test_the_waiting_command_reports_a_slow_pasted_code_exchange(
+        cli: Cli, provider: LocalProvider) -> None:
+    """The state is taken before the code is exchanged (no transaction across HTTP): the
+    waiting command must report the exchange's outcome, not the moment the state went."""
+    _add_oauth2(cli, provider)
+    waiting = cli.background("connections", "authorize", "zb")
+    assert waiting.stdout is not None
+    url = waiting.stdout.readline().strip()
+    code = dict(parse_qsl(urlsplit(provider.approve(url)).query))["code"]
+    provider.set_token_delay(1.5)  # the waiting command polls every 0.25 s meanwhile
+    status, out, err = cli.inproc("connections", "authorize", "zb", "--code", code)
+    assert status == 0 and "connected" in out, err
+    status, out, err = cli.finish(waiting)
+    assert status == 0, err
+    assert "authorized connection 'zb' (connected, token generation 1)" in out
+
+
+def test_the_waiting_command_reports_a_pasted_code_that_failed(
+        cli: Cli, provider: LocalProvider) -> None:
+    _add_oauth2(cli, provider)
+    waiting = cli.background("connections", "authorize", "zb")
+    assert waiting.stdout is not None
+    url = waiting.stdout.readline().strip()
+    code = dict(parse_qsl(urlsplit(provider.approve(url)).query))["code"]
+    provider.set_token_fault("server_error")
+    status, _, err = cli.inproc("connections", "authorize", "zb", "--code", code)
+    assert status == 1 and "try again" in err
+    status, out, err = cli.finish(waiting)
+    assert status == 1 and "connected" not in out
+    assert "completed elsewhere and failed: authorization failed" in err
+
+
 def test_client_credentials_and_api_keys_from_the_environment(
         cli: Cli, provider: LocalProvider) -> None:
     env = {"PROVIDER_SECRET": provider.client_secret}
