@@ -1,6 +1,8 @@
 """Language-core benchmarks (issue: language core): ratios against plain Python.
 
-    python tests/benchmarks/bench_core.py [--quick]
+    python tests/benchmarks/bench_core.py [--quick] [--only PART[,PART...]]
+
+PART is one of shapes, execution, compile, latency, cold (default: all of them).
 
 - the five shapes of issue 17 (arithmetic, grouping, text building, JSON, dates) vs the
   same logic hand-written in Python: total with inputs, and execution only
@@ -488,13 +490,39 @@ def best_child_cpu(fn: Callable[[], Any], repeat: int) -> float:
     return min(times)
 
 
+PARTS: dict[str, Callable[[Runtime], None]] = {
+    "shapes": bench_shapes,
+    "execution": bench_execution,
+    "compile": lambda rt: bench_compile(),
+    "latency": bench_latency,
+    "cold": lambda rt: bench_cold_start(),
+}
+
+
+def _parts(argv: list[str]) -> list[str]:
+    """The parts named by `--only a,b` (or `--only=a,b`); all of them without it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Language-core benchmarks.")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller inputs")
+    parser.add_argument("--only", metavar="PART[,PART...]",
+                        help=f"run only these parts: {', '.join(PARTS)}")
+    args = parser.parse_args(argv)
+    if not args.only:
+        return list(PARTS)
+    names = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PARTS]
+    if unknown or not names:
+        parser.error(f"--only: unknown part {', '.join(unknown) or '(none)'}; "
+                     f"choose from {', '.join(PARTS)}")
+    return names
+
+
 def main() -> None:
+    parts = _parts(sys.argv[1:])
     rt = Runtime()
-    bench_shapes(rt)
-    bench_execution(rt)
-    bench_compile()
-    bench_latency(rt)
-    bench_cold_start()
+    for name in parts:
+        PARTS[name](rt)
 
 
 if __name__ == "__main__":
