@@ -1,0 +1,160 @@
+"""The translator's parser, loaded whole from a pickle instead of rebuilt from Lark's cache.
+
+`Lark(..., cache=True)` reads its cache file and then rebuilds every object from it (the
+rules, the parse table, one lexer per parser state): a tenth of a cold `sluice run`. The
+same parser pickled once built (the Lark object with its contextual lexer, before any
+scanner is compiled) loads several times faster. What depends on the caller is attached
+after loading, as Lark attaches it: the transformer's callbacks (`_prepare_callbacks`,
+then the parser's callbacks) and a fresh post-lexer. Lark is pinned; when its objects do
+not have the expected shape, or anything about the file is off, the parser is built by
+Lark as before (and a pickle written for next time).
+
+The file lives beside Lark's own cache (the temporary directory), named by the user id
+and a digest of everything the parser depends on (grammar, Lark and Python versions,
+options, the post-lexer's always-accepted terminals); it is read only when this user
+owns it and nobody else may write it, and written atomically, readable by its owner only.
+tests/test_parsercache.py checks the loaded parser against Lark's on every script of
+the corpus, syntax errors included.
+"""
+
+from __future__ import annotations
+
+__all__ = ["load_parser", "cache_path"]
+
+import copyreg
+import hashlib
+import importlib
+import io
+import os
+import pickle
+import stat
+import sys
+import tempfile
+import types
+from collections.abc import Callable
+from typing import Any
+
+from .larkload import Lark
+
+_FORMAT = "1"
+# Exactly the options of parser._parser_for for the translator's parser (no positions).
+_OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "contextual",
+                            "propagate_positions": False, "maybe_placeholders": True,
+                            "cache": True}
+
+
+def cache_path(grammar: str, always_accept: tuple[str, ...]) -> str:
+    """Where the pickle of this grammar's parser is kept, for this user."""
+    import lark
+
+    key = "\n".join([_FORMAT, grammar, lark.__version__, sys.version, sys.implementation.name,
+                     repr(sorted(_OPTIONS.items())), repr(always_accept)])
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return os.path.join(tempfile.gettempdir(),
+                        f".sluicegate_parser_{os.getuid()}_{digest}.pickle")
+
+
+def load_parser(grammar: str, postlex: Any, transformer: Any) -> Lark:
+    """The translator's parser with `postlex` and `transformer` attached: unpickled when
+    a usable pickle exists, else built by Lark (and pickled for the next process)."""
+    path = cache_path(grammar, tuple(postlex.always_accept))
+    lark = _read(path)
+    if lark is None:
+        lark = Lark(grammar, postlex=postlex, transformer=None, lexer_callbacks={}, **_OPTIONS)
+        _write(path, lark)
+    return _attach(lark, postlex, transformer)
+
+
+def _attach(lark: Any, postlex: Any, transformer: Any) -> Any:
+    """Give a loaded (or just built) parser its post-lexer and its transformer's
+    callbacks, in the places Lark's own constructor puts them."""
+    frontend = lark.parser
+    lark.options.postlex = postlex
+    lark.lexer_conf.postlex = postlex
+    frontend.lexer_conf.postlex = postlex
+    frontend.lexer.postlexer = postlex
+    lark.options.transformer = transformer
+    lark._prepare_callbacks()
+    frontend.parser_conf.callbacks = lark._callbacks
+    frontend.parser.parser.callbacks = lark._callbacks
+    return lark
+
+
+def _read(path: str) -> Any:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode)
+                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+            return None
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            lark = pickle.load(f)
+        _check_shape(lark)
+        return lark
+    except Exception:  # noqa: BLE001 - a stale or foreign file: build the parser anew
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _check_shape(lark: Any) -> None:
+    """The attributes `_attach` and fastparse use; raises when one is missing."""
+    if not isinstance(lark, Lark):
+        raise TypeError("not a Lark parser")
+    frontend = lark.parser
+    for holder, name in ((lark, "options"), (lark, "lexer_conf"), (frontend, "lexer_conf"),
+                         (frontend.lexer, "postlexer"), (frontend, "parser_conf"),
+                         (frontend.parser.parser, "callbacks"),
+                         (frontend.parser.parser, "parse_table")):
+        if not hasattr(holder, name):
+            raise AttributeError(name)
+
+
+def _write(path: str, lark: Any) -> None:
+    """Pickle a freshly built parser (no parse has run: no scanner compiled, the
+    post-lexer and callbacks are replaced on load); any failure only costs the speed-up."""
+    try:
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _dispatch_table()
+        pickler.dump(lark)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(buf.getvalue())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except Exception:  # noqa: BLE001 - unwritable directory, unpicklable Lark internals
+        pass
+
+
+def _module(name: str) -> types.ModuleType:
+    return importlib.import_module(name)
+
+
+def _action(name: str) -> Any:
+    from lark.parsers import lalr_analysis
+
+    return getattr(lalr_analysis, name)
+
+
+def _dispatch_table() -> dict[type, Callable[[Any], Any]]:
+    """Modules (Lark keeps `re`) by name; the parse table's Shift/Reduce markers, which
+    Lark compares by identity, as the module's own objects."""
+    from lark.parsers import lalr_analysis
+
+    table: dict[type, Callable[[Any], Any]] = dict(copyreg.dispatch_table)
+    table[types.ModuleType] = lambda module: (_module, (module.__name__,))
+    table[lalr_analysis.Action] = lambda action: (_action, (action.name,))
+    return table
