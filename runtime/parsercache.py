@@ -9,6 +9,13 @@ then the parser's callbacks) and a fresh post-lexer. Lark is pinned; when its ob
 not have the expected shape, or anything about the file is off, the parser is built by
 Lark as before (and a pickle written for next time).
 
+Each parser state's lexer compiles its terminals into one regular expression when the
+state is first met, which `re` does in Python (a few of them are a twentieth of a cold
+run). The pickle keeps what `re` compiled them to for every state (`PrecompiledRe`), and
+a lexer hands that to `_sre.compile` (which validates it) instead of compiling again;
+the key of the file includes the Python version, and a test checks every pattern against
+`re.compile`'s.
+
 The file lives beside Lark's own cache (the temporary directory), named by the user id
 and a digest of everything the parser depends on (grammar, Lark and Python versions,
 options, the post-lexer's always-accepted terminals); it is read only when this user
@@ -19,14 +26,16 @@ the corpus, syntax errors included.
 
 from __future__ import annotations
 
-__all__ = ["load_parser", "cache_path"]
+__all__ = ["load_parser", "cache_path", "PrecompiledRe"]
 
+import _sre
 import copyreg
 import hashlib
 import importlib
 import io
 import os
 import pickle
+import re
 import stat
 import sys
 import tempfile
@@ -36,7 +45,7 @@ from typing import Any
 
 from .larkload import Lark
 
-_FORMAT = "1"
+_FORMAT = "3"
 # Exactly the options of parser._parser_for for the translator's parser (no positions).
 _OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "contextual",
                             "propagate_positions": False, "maybe_placeholders": True,
@@ -48,6 +57,7 @@ def cache_path(grammar: str, always_accept: tuple[str, ...]) -> str:
     import lark
 
     key = "\n".join([_FORMAT, grammar, lark.__version__, sys.version, sys.implementation.name,
+                     str(_sre.MAGIC),
                      repr(sorted(_OPTIONS.items())), repr(always_accept)])
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
     return os.path.join(tempfile.gettempdir(),
@@ -61,8 +71,105 @@ def load_parser(grammar: str, postlex: Any, transformer: Any) -> Lark:
     lark = _read(path)
     if lark is None:
         lark = Lark(grammar, postlex=postlex, transformer=None, lexer_callbacks={}, **_OPTIONS)
+        _precompile(lark)
         _write(path, lark)
     return _attach(lark, postlex, transformer)
+
+
+class PrecompiledRe:
+    """Stands for the `re` module in Lark's lexers: `compile` of a pattern it holds the
+    compiled form of goes straight to `_sre.compile`; anything else is `re`'s."""
+
+    def __init__(self, codes: dict[tuple[str, int], tuple[Any, ...]]) -> None:
+        self.codes = codes
+        self.error = re.error
+        self._compiled: dict[tuple[str, int], re.Pattern[str]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"codes": self.codes}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["codes"])  # type: ignore[misc]
+
+    def compile(self, pattern: str, flags: int = 0) -> re.Pattern[str]:
+        found = self.codes.get((pattern, flags))
+        if found is None:
+            return re.compile(pattern, flags)
+        final_flags, code, groups, groupindex, indexgroup = found
+        return _sre.compile(pattern, final_flags, code, groups, groupindex, indexgroup)
+
+    def match(self, pattern: str, text: str, flags: int = 0) -> re.Match[str] | None:
+        """`re.match`, as Lark's lexers call it (a terminal's pattern on a keyword)."""
+        key = (pattern, flags)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self.compile(pattern, flags)
+        return compiled.match(text)
+
+
+def _compiled_form(pattern: str, flags: int) -> tuple[Any, ...]:
+    """What `re.compile(pattern, flags)` hands `_sre.compile` (re._compiler.compile)."""
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+
+    parsed = _parser.parse(pattern, flags)
+    code = _compiler._code(parsed, flags)
+    groupindex = dict(parsed.state.groupdict)
+    indexgroup: list[str | None] = [None] * parsed.state.groups
+    for name, index in groupindex.items():
+        indexgroup[index] = name
+    return (int(flags | parsed.state.flags), [int(c) for c in code], parsed.state.groups - 1,
+            groupindex,
+            tuple(indexgroup))
+
+
+class _Recorder:
+    """`re` for Lark's lexers while every state's scanner is built once: records the
+    compiled form of each pattern compiled."""
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple[str, int], tuple[Any, ...]] = {}
+        self.error = re.error
+
+    def compile(self, pattern: str, flags: int = 0) -> re.Pattern[str]:
+        if isinstance(pattern, str) and (pattern, flags) not in self.codes:
+            self.codes[(pattern, flags)] = _compiled_form(pattern, flags)
+        return re.compile(pattern, flags)
+
+    def match(self, pattern: str, text: str, flags: int = 0) -> re.Match[str] | None:
+        return self.compile(pattern, flags).match(text)
+
+
+def _basic_lexers(lark: Any) -> list[Any]:
+    lexer = lark.parser.lexer.lexer  # PostLexConnector -> ContextualLexer
+    found = {id(basic): basic for basic in lexer.lexers.values()}
+    found[id(lexer.root_lexer)] = lexer.root_lexer
+    return list(found.values())
+
+
+def _precompile(lark: Any) -> None:
+    """Build every state's scanner once, recording what `re` compiles, then leave the
+    lexers as Lark made them (no scanner built) but compiling through `PrecompiledRe`."""
+    try:
+        lexers = _basic_lexers(lark)
+        recorder = _Recorder()
+        for basic in lexers:
+            basic.re = recorder
+            basic._scanner = None
+            basic.scanner  # noqa: B018 - builds it
+        precompiled = PrecompiledRe(recorder.codes)
+        for basic in lexers:
+            basic.re = precompiled
+            _unbuilt(basic)
+    except Exception:  # noqa: BLE001 - another Lark: its lexers compile as they did
+        for basic in locals().get("lexers", ()):
+            basic.re = re
+            _unbuilt(basic)
+
+
+def _unbuilt(basic: Any) -> None:
+    """A lexer as before its scanner was built (`_build_scanner` sets both)."""
+    basic._scanner = None
+    vars(basic).pop("callback", None)
 
 
 def _attach(lark: Any, postlex: Any, transformer: Any) -> Any:
@@ -106,6 +213,9 @@ def _check_shape(lark: Any) -> None:
     """The attributes `_attach` and fastparse use; raises when one is missing."""
     if not isinstance(lark, Lark):
         raise TypeError("not a Lark parser")
+    for basic in _basic_lexers(lark):
+        if basic.re is not re and not isinstance(basic.re, PrecompiledRe):
+            raise TypeError("a lexer compiles with an unknown module")
     frontend = lark.parser
     for holder, name in ((lark, "options"), (lark, "lexer_conf"), (frontend, "lexer_conf"),
                          (frontend.lexer, "postlexer"), (frontend, "parser_conf"),

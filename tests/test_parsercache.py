@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,42 @@ def test_an_unusable_pickle_is_replaced_by_a_working_parser(tmp_path: Path,
     assert lark.parse('info "x";') is not None
     assert parsercache._read(str(target)) is not None  # written anew, loadable
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_every_precompiled_lexer_pattern_is_what_re_compiles() -> None:
+    """The lexers' patterns handed to `_sre.compile` from the pickle equal `re.compile`'s
+    (a compiled pattern compares its flags and its code), and every state's lexer
+    compiles through them."""
+    path = parsercache.cache_path(parser.grammar_text(), ("NAME",))
+    lark = parsercache._read(path)
+    if lark is None:
+        with parser._lock:
+            parser._parsers.clear()
+        generated_source('info "x";')
+        lark = parsercache._read(path)
+    assert lark is not None
+    lexers = parsercache._basic_lexers(lark)
+    assert len(lexers) > 20
+    shims = {id(basic.re): basic.re for basic in lexers}
+    assert len(shims) == 1
+    shim = next(iter(shims.values()))
+    assert isinstance(shim, parsercache.PrecompiledRe)
+    assert len(shim.codes) > 20
+    for (pattern, flags) in shim.codes:
+        assert shim.compile(pattern, flags) == re.compile(pattern, flags), pattern
+    for basic in lexers:  # the scanners build from them, matching as re's would
+        assert basic.scanner.match(_Text('info "x";'), 0) == _scan(basic, 'info "x";')
+
+
+class _Text:
+    def __init__(self, text: str) -> None:
+        self.text, self.end = text, len(text)
+
+
+def _scan(basic: object, text: str) -> object:
+    for mre in basic.scanner._mres:  # type: ignore[attr-defined]
+        plain = re.compile(mre.pattern, mre.flags)
+        m = plain.match(text, 0, len(text))
+        if m:
+            return m.group(0), m.lastgroup
+    return None
