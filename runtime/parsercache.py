@@ -32,7 +32,6 @@ import _sre
 import copyreg
 import hashlib
 import importlib
-import io
 import os
 import pickle
 import re
@@ -71,7 +70,6 @@ def load_parser(grammar: str, postlex: Any, transformer: Any) -> Lark:
     lark = _read(path)
     if lark is None:
         lark = Lark(grammar, postlex=postlex, transformer=None, lexer_callbacks={}, **_OPTIONS)
-        _precompile(lark)
         _write(path, lark)
     return _attach(lark, postlex, transformer)
 
@@ -226,27 +224,33 @@ def _check_shape(lark: Any) -> None:
 
 
 def _write(path: str, lark: Any) -> None:
-    """Pickle a freshly built parser (no parse has run: no scanner compiled, the
-    post-lexer and callbacks are replaced on load); any failure only costs the speed-up."""
+    """Precompile the lexers' patterns of a freshly built parser (no parse has run: no
+    scanner compiled; the post-lexer and callbacks are replaced on load) and pickle it.
+    Where no file can be made (a read-only temporary directory) nothing is precompiled,
+    which would cost this process more than it saves it; any failure only costs the
+    speed-up."""
+    tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        buf = io.BytesIO()
-        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = _dispatch_table()
-        pickler.dump(lark)
-        tmp = f"{path}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(buf.getvalue())
-            os.replace(tmp, path)
-        except BaseException:
+    except OSError:
+        return
+    written = False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _precompile(lark)
+            pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.dispatch_table = _dispatch_table()
+            pickler.dump(lark)
+        os.replace(tmp, path)
+        written = True
+    except Exception:  # noqa: BLE001 - a full disk, unpicklable Lark internals
+        pass
+    finally:
+        if not written:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
-            raise
-    except Exception:  # noqa: BLE001 - unwritable directory, unpicklable Lark internals
-        pass
 
 
 def _module(name: str) -> types.ModuleType:

@@ -101,6 +101,18 @@ def test_an_unusable_pickle_is_replaced_by_a_working_parser(tmp_path: Path,
     assert target.stat().st_mode & 0o777 == 0o600
 
 
+def test_without_a_writable_cache_nothing_is_precompiled(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Precompiling every state's patterns only pays when the pickle is kept."""
+    target = tmp_path / "missing-directory" / "parser.pickle"
+    monkeypatch.setattr(parsercache, "cache_path", lambda *_: str(target))
+    lark = parsercache.load_parser(parser.grammar_text(), parser.KeywordPostLex(), None)
+    assert lark.parse('info "x";') is not None
+    assert not target.exists()
+    assert all(basic.re is re for basic in parsercache._basic_lexers(lark))
+
+
 def test_every_precompiled_lexer_pattern_is_what_re_compiles() -> None:
     """The lexers' patterns handed to `_sre.compile` from the pickle equal `re.compile`'s
     (a compiled pattern compares its flags and its code), and every state's lexer
