@@ -3,7 +3,9 @@
 Generated code calls `call_method(receiver, "spelling", *args)` for every `.method(...)`
 on a script value and `call_function(...)` for a built-in called by name. Names are
 case-insensitive; the spelling the script used is remembered in the tables after its
-first lookup so later calls cost two dictionary reads.
+first lookup so later calls cost two dictionary reads. The tables fill as names are first
+used (`stdlib.tables`): a lookup that misses loads the modules defining the name
+(`ensure`) and looks again.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from sluicegate.errors import ScriptRuntimeError
-from sluicegate.integrations.forms import RECORD_METHODS, RecordSet
-from sluicegate.stdlib import ANY, FUNCTIONS, METHODS, Builtin, method_names
+from sluicegate.integrations.records import RecordSet
+from sluicegate.stdlib.builtin import ANY, Builtin
+from sluicegate.stdlib.tables import FUNCTIONS, METHODS, ensure, method_names
 
 from .values import (
     BOOLEAN, COLLECTION, DATETIME, DECIMAL, FILE, LIST, MAP, NULL, NUMBER, TEXT, BraceMap,
@@ -78,6 +81,7 @@ def lookup_method(tag: str, name: str) -> Builtin | None:
     if row is not None:
         return row
     lower = name.lower()
+    ensure(lower)
     row = table.get(lower) or _ANY_TABLE.get(lower)
     if row is not None and len(table) < _MAX_SPELLINGS:
         table[name] = row
@@ -101,6 +105,8 @@ def _method_row(tag: str, name: str, receiver: Any = None) -> Builtin | None:
     it has none of its own for, a Creator fetch kept in a variable `count()`."""
     row = lookup_method(tag, name)
     if row is None and type(receiver) is RecordSet:
+        from sluicegate.integrations.forms import RECORD_METHODS  # loaded by the fetch
+
         return RECORD_METHODS.get(name.lower())
     if row is None and tag == DATETIME:
         text_row = lookup_method(TEXT, name)
@@ -180,7 +186,10 @@ def _make_caller(name: str, nargs: int) -> Any:
 
 def call_function(name: str, *args: Any) -> Any:
     """A built-in called by name: a FUNCTIONS row, else the method form on the first argument."""
-    row = FUNCTIONS.get(name.lower())
+    lower = name.lower()
+    row = FUNCTIONS.get(lower)
+    if row is None and ensure(lower):
+        row = FUNCTIONS.get(lower)
     if row is not None:
         n = len(args)
         if n < row.min_args or (row.max_args is not None and n > row.max_args):
@@ -206,6 +215,7 @@ def call_function(name: str, *args: Any) -> Any:
 def lookup_any_method(name: str) -> Builtin | None:
     """The first method row of any type with this name (used by `check` and function form)."""
     lower = name.lower()
+    ensure(lower)
     for table in METHODS.values():
         row = table.get(lower)
         if row is not None:

@@ -3,16 +3,21 @@
 The translator emits calls to these names only (translator.HELPERS); the sandbox binds
 exactly this table, plus the step-budget hooks it adds itself. Nothing else is reachable
 from a script: the globals of generated code hold these and an empty `__builtins__`.
+The hooks of `LAZY_HOOKS` live in modules most scripts never need (date literals, tasks,
+Creator forms): the sandbox binds those a script's code names (`lazy_hooks`), importing
+their module then.
 """
 
 from __future__ import annotations
 
-__all__ = ["HOOKS", "CATCHABLE", "caught_value", "error_message"]
+__all__ = ["HOOKS", "LAZY_HOOKS", "lazy_hooks", "CATCHABLE", "caught_value", "error_message"]
 
+from collections.abc import Iterable
+from importlib import import_module
 from typing import Any
 
-from sluicegate.integrations import forms
-from sluicegate.stdlib import TASKS, dates, nulls, tasks
+from sluicegate.integrations.records import CreatorRecord, RecordSet
+from sluicegate.stdlib.tables import FUNCTIONS, TASKS, ensure, load_all
 
 from . import operators as ops
 from .dispatch import arity_error, call_function, call_method
@@ -111,7 +116,9 @@ def get_field(value: Any, name: str) -> Any:
             return value.line_no
     if type(value) is Collection and value.keyed:
         return value.items.get(name)  # type: ignore[union-attr]
-    if type(value) is forms.RecordSet:
+    if type(value) is RecordSet:
+        from sluicegate.integrations import forms  # loaded by the fetch
+
         return forms.get_field(value, name)
     if value is None:
         raise ScriptRuntimeError(f"Cannot read field '{name}' of a null value")
@@ -120,6 +127,8 @@ def get_field(value: Any, name: str) -> Any:
 
 def set_field(target: Any, name: str, value: Any) -> None:
     if type(target) in _FORM_VALUES:  # a fetched Creator record: updated in Creator
+        from sluicegate.integrations import forms  # loaded by the fetch
+
         return forms.set_field(target, name, value)
     if isinstance(target, dict):
         target[name] = value
@@ -129,7 +138,7 @@ def set_field(target: Any, name: str, value: Any) -> None:
     raise ScriptRuntimeError(f"Cannot set field '{name}' of a {type_name(target)} value")
 
 
-_FORM_VALUES = (forms.CreatorRecord, forms.RecordSet)
+_FORM_VALUES = (CreatorRecord, RecordSet)
 
 
 def form_refused(what: str) -> None:
@@ -172,6 +181,8 @@ def call_user(ctx: RunContext, _banked: int, name: str, *args: Any) -> Any:
 
 def call_task(ctx: RunContext, name: str, *args: Any) -> Any:
     row = TASKS.get(name)
+    if row is None and ensure(name):
+        row = TASKS.get(name)
     if row is None:
         raise ScriptRuntimeError(f"Unknown integration task '{name}'")
     n = len(args)
@@ -215,6 +226,7 @@ def unsupported_task(name: str) -> None:
     a near miss of a supported task is named."""
     import difflib
 
+    load_all()
     close = difflib.get_close_matches(name.lower(), list(TASKS), n=1, cutoff=0.85)
     hint = ""
     if close:
@@ -225,7 +237,7 @@ def unsupported_task(name: str) -> None:
 
 
 def arity(name: str, given: int) -> None:
-    from sluicegate.stdlib import FUNCTIONS
+    ensure(name.lower())
     raise arity_error(FUNCTIONS[name.lower()], given)
 
 
@@ -237,14 +249,30 @@ HOOKS: dict[str, Any] = {
     "dg_ne": ops.not_equal, "dg_cond": ops.condition, "dg_not": ops.logical_not,
     "dg_m": call_method, "dg_f": call_function, "dg_info": info, "dg_iter": iterate,
     "dg_iter_index": iterate_index, "dg_field": get_field, "dg_set_field": set_field,
-    "dg_user": call_user, "dg_task": call_task, "dg_sys": tasks.system_value,
+    "dg_user": call_user, "dg_task": call_task,
     "dg_unsupported_task": unsupported_task, "dg_throw": throw, "dg_caught": caught_value, "dg_errors": CATCHABLE, "dg_brace": brace,
-    "dg_brace_list": brace_list, "dg_typed_list": nulls.new_typed_list,
-    "dg_date": dates.parse_date_literal, "dg_map_of": map_of,
-    "dg_invokeurl": tasks.invokeurl, "dg_invokeapi": tasks.invokeapi,
-    "dg_sendmail": tasks.sendmail, "dg_unsupported": unsupported, "dg_arity": arity,
-    "dg_form_fetch": forms.fetch, "dg_form_insert": forms.insert,
-    "dg_form_delete": forms.delete, "dg_form_method": forms.form_method,
+    "dg_brace_list": brace_list, "dg_map_of": map_of,
+    "dg_unsupported": unsupported, "dg_arity": arity,
     "dg_form_refused": form_refused,
     "_getiter_": guard_iter,
 }
+
+# Hooks bound only into the code that names them: name -> (module, attribute).
+LAZY_HOOKS: dict[str, tuple[str, str]] = {
+    "dg_sys": ("sluicegate.stdlib.tasks", "system_value"),
+    "dg_typed_list": ("sluicegate.stdlib.nulls", "new_typed_list"),
+    "dg_date": ("sluicegate.stdlib.dates", "parse_date_literal"),
+    "dg_invokeurl": ("sluicegate.stdlib.tasks", "invokeurl"),
+    "dg_invokeapi": ("sluicegate.stdlib.tasks", "invokeapi"),
+    "dg_sendmail": ("sluicegate.stdlib.tasks", "sendmail"),
+    "dg_form_fetch": ("sluicegate.integrations.forms", "fetch"),
+    "dg_form_insert": ("sluicegate.integrations.forms", "insert"),
+    "dg_form_delete": ("sluicegate.integrations.forms", "delete"),
+    "dg_form_method": ("sluicegate.integrations.forms", "form_method"),
+}
+
+
+def lazy_hooks(names: Iterable[str]) -> dict[str, Any]:
+    """The `LAZY_HOOKS` among `names` (the global names generated code reads), bound."""
+    return {name: getattr(import_module(LAZY_HOOKS[name][0]), LAZY_HOOKS[name][1])
+            for name in names if name in LAZY_HOOKS}

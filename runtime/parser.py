@@ -104,6 +104,8 @@ class KeywordPostLex:
 _CHECK_EVERY = 256
 
 _lock = threading.Lock()
+# Build every parser with Lark itself (tests compare the pickled parser with it).
+_NO_PICKLE = False
 _parsers: dict[tuple[Any, bool], tuple[Lark, KeywordPostLex]] = {}
 
 
@@ -112,7 +114,8 @@ _comments: list[Token] = []
 
 
 def _parser_for(transformer: Any, positions: bool = False) -> tuple[Lark, KeywordPostLex]:
-    """One Lark instance per transformer instance (the LALR tables are cached on disk by Lark).
+    """One Lark instance per transformer instance (the LALR tables are cached on disk by
+    Lark; the translator's parser is pickled whole, parsercache.py).
 
     Callers hold `_lock`: the post-lexer and the transformer keep per-parse state.
     """
@@ -122,9 +125,14 @@ def _parser_for(transformer: Any, positions: bool = False) -> tuple[Lark, Keywor
         postlex = KeywordPostLex()
         callbacks = ({"LINE_COMMENT": _comments.append, "BLOCK_COMMENT": _comments.append}
                      if positions else {})
-        lark = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
-                    transformer=transformer, propagate_positions=positions,
-                    lexer_callbacks=callbacks, maybe_placeholders=True, cache=True)
+        if positions or _NO_PICKLE:
+            lark = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
+                        transformer=transformer, propagate_positions=positions,
+                        lexer_callbacks=callbacks, maybe_placeholders=True, cache=True)
+        else:  # the translator's parser: the same Lark parser, loaded faster
+            from .parsercache import load_parser
+
+            lark = load_parser(grammar_text(), postlex, transformer)
         found = (lark, postlex)
         _parsers[key] = found
     return found

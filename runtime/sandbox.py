@@ -33,16 +33,17 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
-from sluicegate.stdlib import FUNCTIONS
+from sluicegate.stdlib.tables import FUNCTIONS
 
 from . import compilebudget
 from .errors import LimitExceeded, ScriptSyntaxError
 from .fastpaths import FAST_GLOBALS, FastPaths
-from .hooks import HOOKS
+from .hooks import HOOKS, lazy_hooks
 from .limits import MEMORY_PERIOD, RunContext, check_memory
 from .positions import SCRIPT_FILENAME
 from .translator import FunctionInfo, Translation, translate
@@ -360,6 +361,7 @@ def _build(source: str | bytes, filename: str) -> CompiledScript:
                                 filename=filename) from None
     env: dict[str, Any] = {"__builtins__": {}}
     env.update(HOOKS)
+    env.update(lazy_hooks(_global_names(code)))
     env.update(_RUNTIME_GLOBALS)
     env.update(extra_globals)
     env.update(translation.constants)
@@ -369,6 +371,16 @@ def _build(source: str | bytes, filename: str) -> CompiledScript:
         if info.name:
             functions[info.name.lower()] = (env[info.py_name], info.params, info.name)
     return CompiledScript(translation, code, env, functions, translation.entry)
+
+
+def _global_names(code: Any) -> set[str]:
+    """Every name the code object and the code nested in it (functions, comprehensions)
+    reads or writes as a global or attribute: a superset of the hooks it calls."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _global_names(const)
+    return names
 
 
 # CPython's compile() of a translated script takes about this share of the time the

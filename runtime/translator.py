@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sluicegate.stdlib import FUNCTIONS, TASKS
-from sluicegate.stdlib.dates import looks_like_date_literal
-from sluicegate.stdlib.tasks import ZOHO_VALUES
+from sluicegate.stdlib.tables import FUNCTIONS, TASKS, ensure
 
 from .larkload import Token, Transformer  # first: Lark without `regex`
 from .integrations import statements as creator_forms
@@ -171,6 +169,8 @@ class _Builder(TaskBuilder, Transformer):  # type: ignore[type-arg]
     def sq_string(self, c: list[Any]) -> ast.expr:
         tok = c[0]
         text = self._text(tok)
+        from sluicegate.stdlib.dates import looks_like_date_literal  # first use: cold start
+
         if looks_like_date_literal(text):
             return _call("dg_date", [_const(text, tok)], tok)
         return _const(text, tok)
@@ -331,7 +331,7 @@ class _Builder(TaskBuilder, Transformer):  # type: ignore[type-arg]
         if qual is not None:
             full = f"{qual}.{name.value}"
             root = qual.split(".", 1)[0].lower()
-            if root == "zoho" and qual.lower() in ZOHO_VALUES:
+            if root == "zoho" and _is_system_value(qual):
                 # `zoho.currentdate.addDay(1)`: a method of the system value
                 recv = _span(_call("dg_sys", [_name("dg_ctx", name), _const(qual.lower(), name)],
                                    recv), recv)
@@ -349,6 +349,7 @@ class _Builder(TaskBuilder, Transformer):  # type: ignore[type-arg]
 
     def _task_call(self, full: str, args: list[ast.expr], recv: Any, name: Token) -> ast.expr:
         key = full.lower()
+        ensure(key)
         if key not in TASKS:
             # Another product's task (`zoho.cliq.postToChannel`): the script is valid
             # Deluge and checks clean; running it says what is not supported here.
@@ -364,6 +365,7 @@ class _Builder(TaskBuilder, Transformer):  # type: ignore[type-arg]
     def call(self, c: list[Any]) -> ast.expr:
         name, args = c
         args = args or []
+        ensure(name.value.lower())
         row = FUNCTIONS.get(name.value.lower())
         node = _call("dg_f", [_const(name.value, name), *args], name)
         node = self._nest(node, *args)
@@ -584,6 +586,13 @@ class _Builder(TaskBuilder, Transformer):  # type: ignore[type-arg]
 _LIST_ONLY_METHODS = {"add", "addall"}
 # Creator-only functions (SPEC §5): they parse and check clean; running them is refused.
 CREATOR_FUNCTIONS = {"openurl"}
+
+
+def _is_system_value(qual: str) -> bool:
+    """`zoho.currentdate`, `zoho.adminuser`, ...: a system value, not a task namespace."""
+    from sluicegate.stdlib.tasks import ZOHO_VALUES  # imported on first use: cold start
+
+    return qual.lower() in ZOHO_VALUES
 
 
 def _adapt_braces(fdef: ast.FunctionDef, braces: set[str]) -> None:

@@ -15,56 +15,31 @@ tables is callable from a script.
     nulls      null and type checks, constructors, ifnull
     tasks      integration tasks and system values (zoho.*)
 
-`METHODS[type][lower-case name]` and `FUNCTIONS[lower-case name]` are built once at
-import from each module's `METHODS` and `FUNCTIONS` rows.
+`METHODS[type][lower-case name]`, `FUNCTIONS[lower-case name]` and `TASKS` are the
+tables of `tables`, which registers each module's `METHODS`, `FUNCTIONS` and `TASKS` rows.
+Reading them here (`from sluicegate.stdlib import METHODS`) gives them whole; the runtime
+reads `tables` directly, which imports a module when a name it defines is first used.
 """
 
 from __future__ import annotations
 
 __all__ = ["METHODS", "FUNCTIONS", "TASKS", "Builtin", "ANY", "method_names"]
 
-from sluicegate.values import (
-    BOOLEAN, COLLECTION, DATETIME, DECIMAL, FILE, LIST, MAP, NULL, NUMBER, TEXT,
-)
+from typing import Any
 
-from . import (
-    dateconvert, dates, encoding, files, jsonvalues, lists, maps, nulls, numbers, tasks, text,
-    xpath,
-)
 from .builtin import ANY, Builtin
+from .tables import method_names
 
-_MODULES = (nulls, text, xpath, numbers, lists, maps, dates, dateconvert, jsonvalues, encoding,
-            files, tasks)
-_TYPES = (TEXT, NUMBER, DECIMAL, BOOLEAN, NULL, DATETIME, LIST, MAP, COLLECTION, FILE, ANY)
-
-METHODS: dict[str, dict[str, Builtin]] = {t: {} for t in _TYPES}
-FUNCTIONS: dict[str, Builtin] = {}
-TASKS: dict[str, Builtin] = {}
+_WHOLE = ("METHODS", "FUNCTIONS", "TASKS")
 
 
-def _register() -> None:
-    for module in _MODULES:
-        for row in getattr(module, "METHODS", ()):
-            for receiver in row.receivers:
-                table = METHODS[receiver]
-                for name in row.names:
-                    table[name.lower()] = row
-        for row in getattr(module, "FUNCTIONS", ()):
-            for name in row.names:
-                FUNCTIONS[name.lower()] = row
-        for row in getattr(module, "TASKS", ()):
-            for name in row.names:
-                TASKS[name.lower()] = row
+def __getattr__(name: str) -> Any:
+    """The whole tables, every module registered (the first read loads them)."""
+    if name not in _WHOLE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import tables
 
-
-def method_names(type_tag: str) -> list[str]:
-    """Canonical names of the methods a value of this type answers (for suggestions)."""
-    rows = list(METHODS.get(type_tag, {}).values()) + list(METHODS[ANY].values())
-    seen: dict[str, None] = {}
-    for row in rows:
-        for name in row.names:
-            seen.setdefault(name, None)
-    return list(seen)
-
-
-_register()
+    tables.load_all()
+    value = getattr(tables, name)
+    globals()[name] = value
+    return value

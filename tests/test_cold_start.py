@@ -2,8 +2,9 @@
 
 The time itself is measured by tests/benchmarks/bench_core.py (cold start); this checks the
 cause, which does not depend on the machine's load: the other packages' sub-commands, the
-database and HTTP stacks and the date-literal patterns stay unloaded for a script that does
-not use them, and load when one does.
+database and HTTP stacks, the built-in modules, the integration task tables and the
+date-literal patterns stay unloaded for a script that does not use them, and load when one
+does.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ _PROBE = """
 import json, sys
 from sluicegate.cli import main
 code = main(["run", sys.argv[1]])
+modules = sorted(sys.modules)
 from sluicegate.stdlib import dates
-print(json.dumps({"code": code, "modules": sorted(sys.modules),
+print(json.dumps({"code": code, "modules": modules,
                   "layouts": dates._compile_layouts.cache_info().currsize}))
 """
 
@@ -40,6 +42,24 @@ def test_a_hello_run_imports_only_what_running_needs(tmp_path: Path) -> None:
                   "sluicegate.connections.setup", "sqlalchemy", "httpx"):
         assert heavy not in loaded, heavy
     assert out["layouts"] == 0  # the vendor date layouts are compiled on first use
+    # built-ins and integration tables are imported when a name of theirs is first used
+    stdlib = {m for m in loaded if m.startswith("sluicegate.stdlib.")}
+    assert stdlib == {"sluicegate.stdlib.builtin", "sluicegate.stdlib.tables",
+                      "sluicegate.stdlib.nameindex"}, stdlib
+    for lazy in ("sluicegate.integrations.registry", "sluicegate.integrations.forms",
+                 "sluicegate.integrations.crm", "sluicegate.http.messages"):
+        assert lazy not in loaded, lazy
+
+
+def test_what_a_script_uses_is_loaded_when_first_used(tmp_path: Path) -> None:
+    out = _run(tmp_path, 'l = List(); l.add("a"); info l.distinct() + "xy".reverse();\n'
+                         'info zoho.currentdate.getYear() > 2000;\n')
+    assert out["code"] == 0
+    loaded = set(out["modules"])
+    for used in ("sluicegate.stdlib.lists", "sluicegate.stdlib.text",
+                 "sluicegate.stdlib.nulls", "sluicegate.stdlib.tasks"):
+        assert used in loaded, used
+    assert "sluicegate.stdlib.xpath" not in loaded
 
 
 def test_a_date_literal_compiles_the_layouts_when_first_needed(tmp_path: Path) -> None:

@@ -33,7 +33,8 @@ from sluicegate.limits import current
 from sluicegate.stdlib.builtin import Builtin
 from sluicegate.values import LIST, DateTime, display, type_name
 
-from . import lookup
+from .records import FORM_METHODS, CreatorRecord, RecordSet
+from .registry import lookup
 from .creator_values import record_id, record_types, typed_record
 from .criteria import render
 from .runner import send
@@ -44,28 +45,6 @@ ORG_KEYS = ("creator_owner", "creator_application", "creator_reports", "creator_
 _PAGE = 200            # the API's most records per request
 _MAX_RECORDS = 1000    # one fetch reads at most this many (five requests)
 _OK, _NO_RECORDS = 3000, 3100   # Creator API v2 status codes ("API Status Codes")
-
-
-class CreatorRecord(dict):  # type: ignore[type-arg]
-    """A record fetched from a form: a MAP whose field assignments update it in Creator."""
-
-    __slots__ = ("form",)
-
-    def __init__(self, form: str, fields: dict[str, Any]) -> None:
-        super().__init__(fields)
-        self.form = form
-
-
-class RecordSet(list):  # type: ignore[type-arg]
-    """The records of a `Form[criteria]` fetch: a LIST of CreatorRecord; reading a field
-    reads the first record's, assigning one updates every record the criteria match."""
-
-    __slots__ = ("form", "criteria")
-
-    def __init__(self, form: str, criteria: str | None, records: list[CreatorRecord]) -> None:
-        super().__init__(records)
-        self.form = form
-        self.criteria = criteria
 
 
 @dataclass(frozen=True)
@@ -299,9 +278,6 @@ def form_method(records: Any, field: str | None = None, name: str = "count",
         return min(numbers)
     return max(numbers)
 
-
-FORM_METHODS = frozenset({"count", "sum", "avg", "average", "min", "minimum", "max",
-                          "maximum", "distinct", "getall"})
 
 # What a fetch kept in a variable answers beyond the LIST methods (`recs.count()`).
 RECORD_METHODS = {"count": Builtin(("count",), partial(form_method, name="count"), 0, 0,

@@ -21,7 +21,7 @@ from sluicegate.http.messages import HttpRequest
 from sluicegate.limits import current
 from sluicegate.values import File, to_json_text, type_name
 
-from . import SERVICES
+from .registry import SERVICES
 from .spec import ApiRequest, ApiResponse, Param, Task
 
 # A connection link name (the registry's rule); a TEXT argument that could be either an

@@ -22,7 +22,7 @@ from typing import Any
 from sluicegate.larkload import Token
 
 from .criteria import Untranslatable, compile_criteria
-from .forms import FORM_METHODS
+from .records import FORM_METHODS
 
 
 def _at(node: Any, tok: Any) -> Any:
