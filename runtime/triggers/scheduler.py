@@ -86,7 +86,11 @@ class SchedulerSettings:
 
     lease: float = 30.0          # a claim lasts this long unless renewed
     lookahead: float = 2.0       # fire times this close are materialized ahead of time
-    batch: int = 16              # occurrences claimed at once
+    # occurrences claimed at once: a node's first claim takes `first_batch`, each claim
+    # that comes back full makes the next one twice as large, up to `batch`, and one that
+    # comes back short makes it half as large again (SchedulerNode)
+    batch: int = 128
+    first_batch: int = 16
     max_reclaims: int = 3        # lease expiries tolerated before an occurrence fails
     materialize_limit: int = 200  # schedules materialized per pass
 
