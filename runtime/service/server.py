@@ -53,7 +53,7 @@ class NodeOptions:
     concurrency: int = 4
     poll: float = 1.0
     lease: float = 30.0
-    batch: int = 16
+    batch: int = 128
     grace: float = 10.0
     node: str | None = None
     retention: RetentionPolicy = RetentionPolicy()

@@ -13,7 +13,8 @@ and the other nodes take its work over instead of waiting behind it.
 from __future__ import annotations
 
 __all__ = ["Base", "DatabaseUrlError", "SessionGuards", "sluice_home", "database_url",
-           "insert_arrays", "make_engine", "normalize_url", "session_factory", "utcnow"]
+           "insert_arrays", "make_engine", "normalize_url", "session_factory",
+           "unnest_arrays", "utcnow"]
 
 import datetime as _dt
 import os
@@ -181,6 +182,24 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def unnest_arrays(dialect: Any, table: Table, rows: list[dict[str, Any]], *,
+                  prefix: str = "c") -> tuple[list[str], str, dict[str, Any]]:
+    """PostgreSQL only: `rows` (values keyed by column name of `table`, every row with
+    the same keys) as `unnest(...)` of one array parameter per column, sent in binary;
+    returns the column names, the `unnest(...)` text and its parameters (named `prefix`
+    and a number). Values go through each column type's bind processing."""
+    names = list(rows[0])
+    params: dict[str, list[Any]] = {}
+    casts = []
+    for i, name in enumerate(names):
+        column = table.c[name]
+        process = column.type.bind_processor(dialect)
+        values = [row[name] for row in rows]
+        params[f"{prefix}{i}"] = [process(v) for v in values] if process else values
+        casts.append(f"%({prefix}{i})b::{column.type.compile(dialect)}[]")
+    return names, f"unnest({', '.join(casts)})", params
+
+
 def insert_arrays(connection: Connection, table: Table, rows: list[dict[str, Any]], *,
                   tail: str = "") -> CursorResult[Any]:
     """PostgreSQL only: insert `rows` (values keyed by column name, every row with the
@@ -192,16 +211,8 @@ def insert_arrays(connection: Connection, table: Table, rows: list[dict[str, Any
     placeholders at each call, parsed every time, and an executemany a message per row.
     Values go through each column type's bind processing, as in any other insert."""
     dialect = connection.dialect
-    names = list(rows[0])
     quote = dialect.identifier_preparer.quote
-    arrays: dict[str, list[Any]] = {}
-    casts = []
-    for i, name in enumerate(names):
-        column = table.c[name]
-        process = column.type.bind_processor(dialect)
-        values = [row[name] for row in rows]
-        arrays[f"c{i}"] = [process(v) for v in values] if process else values
-        casts.append(f"%(c{i})b::{column.type.compile(dialect)}[]")
+    names, unnest, params = unnest_arrays(dialect, table, rows)
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"SELECT * FROM unnest({', '.join(casts)}) {tail}")
-    return connection.exec_driver_sql(sql, arrays)
+           f"SELECT * FROM {unnest} {tail}")
+    return connection.exec_driver_sql(sql, params)

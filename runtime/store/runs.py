@@ -95,13 +95,18 @@ def note_inserted(session: Session, runs: list[InsertedRun]) -> None:
 def insert_claimed_runs(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the records of claimed runs (column values keyed by column name, every
     row with the same keys, `occurrence_id` and `attempt` set and distinct between
-    rows); returns their ids in the order of `rows`.
+    rows); returns their ids in the order of `rows`. Rows may carry their `id` (every
+    row then), taken from the runs' sequence beforehand.
 
     On PostgreSQL, one INSERT from an array per column (`db.insert_arrays`: the same
     short statement whatever the batch size); ids are matched to rows by their
     (occurrence, attempt). Elsewhere, a multi-row INSERT ... RETURNING in the order of
     the rows."""
     table = Run.__table__
+    if connection.dialect.name == "postgresql" and "id" in rows[0]:
+        # ids taken from the runs' sequence beforehand (the scheduler's fenced settlement)
+        insert_arrays(connection, table, rows)
+        return [row["id"] for row in rows]
     if connection.dialect.name != "postgresql":
         return list(connection.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True),

@@ -30,6 +30,7 @@ from ..values import to_json_text
 from .db import Base, utcnow
 
 SCRIPT_KINDS = ("function", "button", "schedule")
+_EMPTY = {list: "[]", dict: "{}"}   # what to_json_text writes for them
 BUTTON_LOCATIONS = ("details", "list")
 
 
@@ -66,7 +67,11 @@ class JsonText(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else to_json_text(value)
+        if value is None:
+            return None
+        if not value and type(value) in _EMPTY:   # most run records: no error, HTTP, mail
+            return _EMPTY[type(value)]
+        return to_json_text(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value, parse_float=Decimal)

@@ -191,7 +191,11 @@ def cap_inputs(inputs: Mapping[str, Any], max_bytes: int) -> \
     The copy keeps the keys in order: each value with its texts cut to a quarter of the
     cap while it fits the room left, else a note with the value's size in its place; keys
     past the point where not even a note fits are left out (`keys_left_out` counts them)."""
-    size = _json_bytes(dict(inputs))
+    text = to_json_text(dict(inputs))
+    # 4 bytes a character at most: most inputs fit without encoding their JSON
+    if len(text) * 4 <= max_bytes:
+        return dict(inputs), None
+    size = len(text.encode("utf-8", "surrogatepass"))
     if size <= max_bytes:
         return dict(inputs), None
     kept: dict[str, Any] = {}

@@ -26,6 +26,7 @@ __all__ = [
 
 import os
 import re
+from decimal import Decimal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,9 +198,27 @@ def schedule_inputs(stored: Mapping[str, Any], *, time_zone: str, defaults: Inpu
 
 def redact(value: Any) -> Any:
     """A copy of `value` with the values of secret-looking keys replaced by `[redacted]`."""
+    if type(value) in _LEAVES:   # neither a Mapping nor a list: nothing to copy
+        return value
     if isinstance(value, Mapping):
-        return {k: REDACTED if isinstance(k, str) and _SECRET_KEY.search(k.lower())
+        return {k: REDACTED if isinstance(k, str) and _secret_key(k)
                 and v not in (None, "") else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
+
+
+# exact types that are never a Mapping or a list (subclasses take the isinstance checks)
+_LEAVES = frozenset({str, int, float, bool, type(None), Decimal})
+_SECRET_KEYS: dict[str, bool] = {}   # key -> whether it looks secret (run inputs repeat them)
+_SECRET_KEYS_KEPT = 4096
+
+
+def _secret_key(key: str) -> bool:
+    """Whether `key` names a secret (`_SECRET_KEY`), remembered for the keys seen most."""
+    found = _SECRET_KEYS.get(key)
+    if found is None:
+        found = _SECRET_KEY.search(key.lower()) is not None
+        if len(_SECRET_KEYS) < _SECRET_KEYS_KEPT:
+            _SECRET_KEYS[key] = found
+    return found

@@ -7,7 +7,13 @@ when runs finish. Under load its database work is per batch, not per run: finish
 are recorded together (the loop waits up to `_LINGER` for more to finish unless runners
 are about to run dry), new schedules are looked for on the timer (every `poll`) rather
 than after every run, and occurrences are claimed when the runs waiting to start fall to
-`concurrency` or fewer, so that each claim takes many. `stop(grace)` stops claiming, lets
+`concurrency` or fewer, so that each claim takes many. The size of a claim follows the
+backlog: it starts at the settings' `first_batch`, doubles each time a claim comes back
+full (more are due than it asked for), up to `batch`, and halves each time one comes back
+less than half full. A deep queue is then claimed and recorded in batches of up to
+`batch` (a transaction per ~100 runs instead of per 16), while a few due occurrences are
+claimed a few at a time and shared between nodes instead of queuing behind one node's
+runners. `stop(grace)` stops claiming, lets
 in-flight runs finish for up to `grace` seconds, and hands the rest back to the database
 for another node.
 
@@ -62,8 +68,11 @@ class SchedulerNode:
         self._finished: list[Finished] = []  # ran, waiting to be recorded
         self._returned: list[Claim] = []     # never started, waiting to be handed back
         self._finish_failed = False          # the last write of _finished failed
-        # finished runs that wake the loop at once
-        self._settle_at = max(2 * self.concurrency, scheduler.settings.batch // 2)
+        settings = scheduler.settings
+        # occurrences the next claim asks for (adapted to the backlog: `_claimed`)
+        self.claim_size = max(1, min(settings.first_batch, settings.batch))
+        # finished runs that wake the loop at once: half a claim
+        self._settle_at = max(2 * self.concurrency, self.claim_size // 2)
         self._timer_pass = True   # the loop woke on its timer, not for finished runs
         self._loop: threading.Thread | None = None
         self._runners: list[threading.Thread] = []
@@ -118,10 +127,13 @@ class SchedulerNode:
                         self.scheduler.materialize(now)
                         last_look = time.monotonic()
                     room = self.scheduler.settings.batch - len(self._held)
-                    if timer or self._work.qsize() <= self.concurrency:
-                        for c in self.scheduler.claim(clock.now(), room):
+                    if room > 0 and (timer or self._work.qsize() <= self.concurrency):
+                        asked = min(self.claim_size, room)
+                        claims = self.scheduler.claim(clock.now(), asked)
+                        for c in claims:
                             self._held[c.token] = c
                             self._work.put(c)
+                        self._claimed(asked, len(claims))
                     # retention: a slice per pass, between lease renewals; a backlog is
                     # worked off on the passes that follow
                     if (self.retention and (now - last_prune).total_seconds() >=
@@ -138,6 +150,18 @@ class SchedulerNode:
         finally:
             for _ in self._runners:
                 self._work.put(None)
+
+    def _claimed(self, asked: int, got: int) -> None:
+        """Adapt the next claim to the backlog this one saw: a full claim means more are
+        due than were asked for (twice as many next time, up to `batch`); one less than
+        half full means the backlog is worked off (half as many, down to `first_batch`)."""
+        settings = self.scheduler.settings
+        floor = max(1, min(settings.first_batch, settings.batch))
+        if got >= asked:
+            self.claim_size = min(self.claim_size * 2, settings.batch)
+        elif got * 2 < asked:
+            self.claim_size = max(self.claim_size // 2, floor)
+        self._settle_at = max(2 * self.concurrency, self.claim_size // 2)
 
     def _sleep(self, now: _dt.datetime, lease: float) -> None:
         if self._done.empty():

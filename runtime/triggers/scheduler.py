@@ -55,7 +55,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..engine import RunResult
 from ..limits import PROFILES, Limits
-from ..store.db import insert_arrays
 from ..store.schedules import Occurrence, Schedule
 from ..store.runs import InsertedRun, Run, insert_claimed_runs, note_inserted
 from ..store.scripts import Script, ScriptVersion, UtcDateTime
@@ -67,6 +66,7 @@ from .launcher import node_name
 from .lease import RunLease, run_key
 from .locking import begin_write
 from .schedules import timing_of
+from .pgbatch import advance_and_insert, run_id_sequence, settle_fenced
 
 log = logging.getLogger("sluicegate.scheduler")
 
@@ -78,6 +78,10 @@ _STILL_RUNNING = "the previous run of this schedule was still running (no-overla
 # Core tables, for executemany statements (one round trip for a batch of rows)
 _SCHEDULES: Table = Schedule.__table__  # type: ignore[assignment]
 _OCCURRENCES: Table = Occurrence.__table__  # type: ignore[assignment]
+# what `_materialize_one` and `timing_of` read of a schedule
+_TIMING_COLUMNS = (Schedule.id, Schedule.name, Schedule.recurrence, Schedule.timezone,
+                   Schedule.end_after, Schedule.end_on, Schedule.misfire,
+                   Schedule.misfire_grace, Schedule.next_fire_at, Schedule.fired_count)
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,11 @@ class SchedulerSettings:
 
     lease: float = 30.0          # a claim lasts this long unless renewed
     lookahead: float = 2.0       # fire times this close are materialized ahead of time
-    batch: int = 16              # occurrences claimed at once
+    # occurrences claimed at once: a node's first claim takes `first_batch`, each claim
+    # that comes back full makes the next one twice as large, up to `batch`, and one that
+    # comes back short makes it half as large again (SchedulerNode)
+    batch: int = 128
+    first_batch: int = 16
     max_reclaims: int = 3        # lease expiries tolerated before an occurrence fails
     materialize_limit: int = 200  # schedules materialized per pass
 
@@ -151,6 +159,7 @@ class Scheduler:
         self.dialect = bind.dialect.name if bind is not None else "sqlite"
         # the last `materialize` found a full slice of due schedules: there may be more
         self.backlog = False
+        self._run_seq: str | None = None   # PostgreSQL: the sequence of run ids ("": none)
 
     # -- one synchronous pass ------------------------------------------------------------
     def run_due(self, now: _dt.datetime | None = None) -> int:
@@ -172,9 +181,10 @@ class Scheduler:
         """Create the occurrences of fire times up to now + lookahead; returns how many.
 
         The fire times are computed outside any transaction; the write is one short
-        transaction of four statements whatever the number of schedules: the locked
-        re-read of their `next_fire_at`, one batched compare-and-set, one batched insert
-        (and the commit)."""
+        transaction whatever the number of schedules: on PostgreSQL one statement (the
+        locked compare-and-set and the insert, `pgbatch.advance_and_insert`) and the
+        commit; elsewhere the re-read of their `next_fire_at` under the write lock, one
+        batched compare-and-set, one batched insert and the commit."""
         horizon = now + _dt.timedelta(seconds=self.settings.lookahead)
         limit = self.settings.materialize_limit
         with self.sessions() as s:
@@ -190,7 +200,8 @@ class Scheduler:
                 # nodes materializing at the same time mostly take different schedules
                 # instead of computing the same ones and losing them to the lock
                 ids = random.sample(ids, limit)
-            due = s.scalars(select(Schedule).where(Schedule.id.in_(ids))
+            # the columns fire times are computed from, as plain rows (not ORM objects)
+            due = s.execute(select(*_TIMING_COLUMNS).where(Schedule.id.in_(ids))
                             .order_by(Schedule.next_fire_at)).all() if ids else []
         if not due:
             return 0
@@ -203,15 +214,20 @@ class Scheduler:
                               schedule.name, schedule.id)
         if not planned:
             return 0
+        if self.dialect == "postgresql":
+            # one statement: locked compare-and-set, and the occurrences of exactly the
+            # schedules it advanced (pgbatch.advance_and_insert)
+            advances = [advance for advance, _ in planned.values()]
+            rows = [row for _, occurrences in planned.values() for row in occurrences]
+            with self.sessions() as s:
+                advanced = advance_and_insert(s.connection(), _OCCURRENCES, advances, rows)
+                s.commit()
+            return sum(len(planned[sid][1]) for sid in advanced)
         with self.sessions() as s:
-            begin_write(s)
-            lock = select(Schedule.id, Schedule.next_fire_at).where(
-                Schedule.id.in_(list(planned)))
-            if self.dialect == "postgresql":
-                # a schedule another node is writing right now is left to it (or to a
-                # later pass): it stays due, so it is never passed over
-                lock = lock.with_for_update(skip_locked=True)
-            current = {row.id: row.next_fire_at for row in s.execute(lock)}
+            begin_write(s)   # SQLite: the database's write lock, taken before the re-read
+            current = {row.id: row.next_fire_at for row in s.execute(
+                select(Schedule.id, Schedule.next_fire_at).where(
+                    Schedule.id.in_(list(planned))))}
             advances: list[dict[str, Any]] = []
             rows: list[dict[str, Any]] = []
             for schedule_id, (advance, occurrences) in planned.items():
@@ -219,40 +235,26 @@ class Scheduler:
                     advances.append(advance)
                     rows.extend(occurrences)
             if advances:
-                # the rows are locked (FOR UPDATE on PostgreSQL, the write lock on
-                # SQLite); the compare-and-set on the old value is a second guard
+                # the write lock is held; the compare-and-set on the old value is a
+                # second guard
                 self._advance(s, advances)
-            if rows and self.dialect == "postgresql":
-                insert_arrays(s.connection(), _OCCURRENCES, rows,
-                              tail="ON CONFLICT (schedule_id, fire_at) DO NOTHING")
-            elif rows:
+            if rows:
                 s.execute(sqlite.insert(Occurrence).on_conflict_do_nothing(
                     index_elements=["schedule_id", "fire_at"]), rows)
             s.commit()
         return len(rows)
 
     def _advance(self, s: Session, advances: list[dict[str, Any]]) -> None:
-        """Move each schedule's next fire time on, compare-and-set on the old one."""
+        """Move each schedule's next fire time on, compare-and-set on the old one (the
+        portable path; PostgreSQL's is part of `pgbatch.advance_and_insert`)."""
         t = _SCHEDULES.c
-        if self.dialect == "postgresql":
-            # one UPDATE ... FROM unnest(an array per field) for the whole pass
-            def column(key: str, item: Any) -> Any:
-                return func.unnest(cast(bindparam(key, [a[key] for a in advances]),
-                                        ARRAY(item))).label(key)
-            v = select(column("b_id", Integer), column("b_old", DateTime(timezone=True)),
-                       column("b_next", DateTime(timezone=True)),
-                       column("b_count", Integer)).subquery().c
-            s.connection().execute(
-                update(_SCHEDULES).where(t.id == v.b_id, t.next_fire_at == v.b_old)
-                .values(next_fire_at=v.b_next, fired_count=v.b_count))
-            return
         s.connection().execute(
             update(_SCHEDULES).where(t.id == bindparam("b_id"),
                                      t.next_fire_at == bindparam("b_old"))
             .values(next_fire_at=bindparam("b_next"), fired_count=bindparam("b_count")),
             advances)
 
-    def _materialize_one(self, schedule: Schedule, now: _dt.datetime,
+    def _materialize_one(self, schedule: Any, now: _dt.datetime,
                          horizon: _dt.datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The schedule's advance (for the batched update) and its new occurrence rows."""
         timing = timing_of(schedule)
@@ -480,45 +482,88 @@ class Scheduler:
         now = now or self.clock.now()
         with self.sessions() as s:
             begin_write(s)
-            held = self._fence(s, [f.claim.token for f in done])
             recorded: set[tuple[int, int]] = set()
             if again:
                 ids = [f.claim.occurrence_id for f in done]
                 recorded = {(r.occurrence_id, r.attempt) for r in s.execute(
                     select(Run.occurrence_id, Run.attempt)
                     .where(Run.occurrence_id.in_(ids), Run.node == self.node))}
-            run_ids = self._record(s, [f for f in done if f.result is not None
-                                       and not f.cancelled and f.claim.token in held
-                                       and f.claim.token not in recorded])
-            settle: list[dict[str, Any]] = []
-            release: list[tuple[int, int]] = []
+            if self.dialect == "postgresql" and self._run_sequence(s):
+                held = self._finish_fenced(s, done, recorded, now)
+            else:
+                held = self._finish_portable(s, done, recorded, now)
             for f in done:
                 c = f.claim
-                if c.token not in held:
-                    if c.token not in recorded:
-                        log.warning("occurrence %s of schedule %s (attempt %s): superseded; "
-                                    "the lease was lost before the run ended and another "
-                                    "node has it now, so nothing of this run is recorded",
-                                    c.occurrence_id, c.schedule_name, c.attempt)
-                    continue
+                if c.token not in held and c.token not in recorded:
+                    log.warning("occurrence %s of schedule %s (attempt %s): superseded; "
+                                "the lease was lost before the run ended and another "
+                                "node has it now, so nothing of this run is recorded",
+                                c.occurrence_id, c.schedule_name, c.attempt)
+            s.commit()
+
+    def _finish_portable(self, s: Session, done: Sequence[Finished],
+                         recorded: set[tuple[int, int]],
+                         now: _dt.datetime) -> set[tuple[int, int]]:
+        """Fence, record, settle and release as four statements (SQLite, or a database
+        whose run ids are not a sequence); returns the tokens held."""
+        held = self._fence(s, [f.claim.token for f in done])
+        run_ids = self._record(s, [(f, None) for f in done if self._records(f, recorded)
+                                   and f.claim.token in held])
+        settle: list[dict[str, Any]] = []
+        release: list[tuple[int, int]] = []
+        for f in done:
+            c = f.claim
+            if c.token in held:
                 settle.append(self._settlement(f, run_ids.get(id(f)), now))
                 if c.no_overlap and not c.skip_reason:
                     release.append((c.schedule_id, c.occurrence_id))
-            if settle:
-                self._settle(s, settle)
-            if release:
-                self._release(s, release)
-            s.commit()
+        if settle:
+            self._settle(s, settle)
+        if release:
+            self._release(s, release)
+        return held
 
-    def _record(self, s: Session, done: list[Finished]) -> dict[int, int]:
-        """Insert the run records of `done` (the fenced, held claims); returns run ids by
-        `id(finished)`. One INSERT for the batch, without ORM objects
-        (`store.runs.insert_claimed_runs`); runs that sent mail go through the ORM,
-        which writes their outbox rows with them."""
+    def _finish_fenced(self, s: Session, done: Sequence[Finished],
+                       recorded: set[tuple[int, int]],
+                       now: _dt.datetime) -> set[tuple[int, int]]:
+        """PostgreSQL: one statement settles the rows still held (fenced in its UPDATE),
+        numbers their run records and frees their guards (`pgbatch.settle_fenced`);
+        then the records of exactly those rows are inserted with those ids. Returns the
+        tokens held."""
+        settle = []
+        for f in done:
+            values = self._settlement(f, None, now)
+            values["o_record"] = self._records(f, recorded)
+            values["o_release"] = f.claim.no_overlap and not f.claim.skip_reason
+            settle.append(values)
+        assert self._run_seq is not None
+        rows = settle_fenced(s.connection(), self.node, self._run_seq, settle)
+        run_ids = {(oid, attempt): run_id for oid, attempt, run_id in rows}
+        self._record(s, [(f, run_ids[f.claim.token]) for f in done
+                         if run_ids.get(f.claim.token) is not None])
+        return set(run_ids)
+
+    @staticmethod
+    def _records(f: Finished, recorded: set[tuple[int, int]]) -> bool:
+        """Whether a finished claim gets a run record (it ran, was not cancelled, and
+        the record is not already there from a first try whose commit landed)."""
+        return f.result is not None and not f.cancelled and f.claim.token not in recorded
+
+    def _run_sequence(self, s: Session) -> str | None:
+        if self._run_seq is None:
+            self._run_seq = run_id_sequence(s.connection()) or ""
+        return self._run_seq
+
+    def _record(self, s: Session, done: list[tuple[Finished, int | None]]) -> dict[int, int]:
+        """Insert the run records of `done` (the fenced, held claims, each with the id
+        its record takes, or None for a new one); returns run ids by `id(finished)`.
+        One INSERT for the batch, without ORM objects (`store.runs.insert_claimed_runs`);
+        runs that sent mail go through the ORM, which writes their outbox rows with
+        them."""
         run_ids: dict[int, int] = {}
         plain: list[tuple[Finished, dict[str, Any]]] = []
         mailed: list[tuple[Finished, Run]] = []
-        for f in done:
+        for f, run_id in done:
             c = f.claim
             assert f.result is not None
             fields = dict(trigger="schedule", script_id=c.script_id,
@@ -527,6 +572,8 @@ class Scheduler:
                           finished_at=f.finished_at, node=self.node,
                           actor=f"schedule {c.schedule_name}", schedule_id=c.schedule_id,
                           occurrence_id=c.occurrence_id, attempt=c.attempt)
+            if run_id is not None:
+                fields["id"] = run_id
             if f.result.mail:
                 mailed.append((f, self.history.row(**fields)))
             else:

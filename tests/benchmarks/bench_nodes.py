@@ -5,11 +5,12 @@
                                            [--direct]
 
 N one-off schedules of a small script (`info "tick " + n; return n;`) all fall due at
-the same instant; three `sluice worker` processes (isolated runs, the default), started
-and ready before that instant, materialize, claim, run and record them. The rate is N
-over the time from the due instant to the last run recorded (goal >= 1,000/s, 0 lost,
-0 duplicate). `--direct` inserts the occurrences themselves instead of schedules (the
-rate without materialization). Each mode runs against the same emptied database, side
+the same instant; three `sluice worker` processes (isolated runs, the default, and the
+worker's own `--batch` unless one is given), started and ready before that instant,
+materialize, claim, run and record them. The rate is N over the time from the due
+instant to the last run recorded (goal >= 1,000/s, 0 lost, 0 duplicate). `--direct`
+inserts the occurrences themselves instead of schedules (the rate without
+materialization). Each mode runs against the same emptied database, side
 by side in one invocation:
 
     warm   warm children serve up to SLUICE_WARM_RUNS (default 50) runs of the script
@@ -92,11 +93,12 @@ def _add_work(url: str, due: dt.datetime, n: int, direct: bool) -> None:
     engine.dispose()
 
 
-def _start_nodes(url: str, mode: str, count: int, concurrency: int, batch: int,
+def _start_nodes(url: str, mode: str, count: int, concurrency: int, batch: int | None,
                  poll: float) -> list[subprocess.Popen[str]]:
-    return start_workers([f"node{i}" for i in range(count)],
-                         ["--poll", f"{poll:g}", "--batch", str(batch),
-                          "--concurrency", str(concurrency)], _env(url, mode))
+    options = ["--poll", f"{poll:g}", "--concurrency", str(concurrency)]
+    if batch is not None:
+        options += ["--batch", str(batch)]
+    return start_workers([f"node{i}" for i in range(count)], options, _env(url, mode))
 
 
 # -- CPU accounting from /proc ------------------------------------------------------------
@@ -160,7 +162,7 @@ def _machine_cpu() -> float:
     return (sum(values[:8]) - idle) / _TICKS
 
 
-def measure(url: str, mode: str, n: int, nodes: int, concurrency: int, batch: int,
+def measure(url: str, mode: str, n: int, nodes: int, concurrency: int, batch: int | None,
             poll: float, direct: bool) -> dict[str, Any]:
     empty_postgres(url)
     procs = _start_nodes(url, mode, nodes, concurrency, batch, poll)
@@ -222,8 +224,8 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4,
                         help="runs at once per node (`sluice worker --concurrency`)")
-    parser.add_argument("--batch", type=int, default=64,
-                        help="occurrences claimed at once (`sluice worker --batch`)")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="`sluice worker --batch` (default: the worker's own)")
     parser.add_argument("--poll", type=float, default=1.0,
                         help="`sluice worker --poll` (default 1 s, the worker's own)")
     parser.add_argument("--modes", default="warm,cold")

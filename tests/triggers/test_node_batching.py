@@ -102,3 +102,76 @@ def test_an_idle_queue_is_polled_by_one_thread(triggers: Triggers) -> None:
     # one poller: about one claim per poll interval (four threads polling: four times as
     # many); a loaded machine only makes fewer
     assert queue.claims <= elapsed / 0.05 + 3, (queue.claims, elapsed)
+
+
+class ClaimLog(Scheduler):
+    """Records what each claim asked for and what it took."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.claims: list[tuple[int, int]] = []
+
+    def claim(self, now: Any, limit: int) -> Any:
+        taken = super().claim(now, limit)
+        if limit:
+            self.claims.append((limit, len(taken)))
+        return taken
+
+
+class Instant:
+    def execute(self, source: str, inputs: dict[str, Any], limits: Limits,
+                **run: Any) -> RunResult:
+        return RunResult("success", inputs.get("n"), [], None, {"statements": 1})
+
+
+def test_claims_grow_while_the_queue_is_deep_and_shrink_once_it_is_worked_off(
+        triggers: Triggers) -> None:
+    """A deep queue is claimed in batches growing from `first_batch` to `batch`; a few
+    due occurrences are claimed a few at a time (so that other nodes get a share)."""
+    triggers.clock = SystemClock()
+    triggers.schedules.clock = SystemClock()
+    triggers.catalog.save("tick", "return n;", kind="schedule")
+    count = 150
+    for n in range(count):
+        triggers.schedules.add({"name": f"once{n}", "script": "tick", "timezone": "UTC",
+                                "recurrence": {"kind": "once"},
+                                "start": "2099-01-01T00:00", "inputs": {"n": n}})
+    for n in range(count):
+        triggers.schedules.run_now(f"once{n}")
+    sched = ClaimLog(triggers.sessions, Instant(), triggers.history, clock=SystemClock(),
+                     node="node-a",
+                     settings=SchedulerSettings(lease=30, batch=64, first_batch=4))
+    node = SchedulerNode(sched, concurrency=2, poll=0.05)
+    assert node.claim_size == 4
+    node.start()
+    try:
+        wait_until(lambda: len(triggers.history.list(limit=1000)) == count, 60,
+                   "every run recorded")
+        # idle passes find nothing due: the claim size falls back to the first size
+        wait_until(lambda: node.claim_size == 4, 20, "claims small again")
+    finally:
+        node.stop(5)
+    asked = [limit for limit, _ in sched.claims]
+    assert asked[:4] == [4, 8, 16, 32], sched.claims
+    # never past `batch` (nor past the room left under it: claimed and not settled)
+    assert max(asked) <= 64, sched.claims
+    assert sum(took for _, took in sched.claims) == count
+    # after a full claim the next asks twice as much (up to the room left under
+    # `batch`); after one less than half full, at most half as much
+    for (limit, took), (after, _) in zip(sched.claims, sched.claims[1:]):
+        if took * 2 < limit:
+            assert after <= max(4, limit // 2), sched.claims
+    states = {o.state for n in range(count)
+              for o in triggers.schedules.occurrences(f"once{n}")}
+    assert states == {"succeeded"}
+
+
+def test_a_batch_smaller_than_the_first_claim_caps_it(triggers: Triggers) -> None:
+    sched = Scheduler(triggers.sessions, Instant(), triggers.history, node="node-a",
+                      settings=SchedulerSettings(batch=3))
+    node = SchedulerNode(sched, concurrency=1)
+    assert node.claim_size == 3
+    node._claimed(3, 3)
+    assert node.claim_size == 3
+    node._claimed(3, 0)
+    assert node.claim_size == 3
