@@ -97,6 +97,7 @@ OPTIMIZATIONS = frozenset({
     "text_methods",       # trim, toUpperCase, toLowerCase, length, contains on a TEXT
     "type_inference",     # variables that only hold a MAP, LIST or TEXT skip type guards
     "loop_versioning",    # an innermost loop body also in a version for NUMBER variables
+    "compact_once",       # code run once (the bare body outside loops) calls the helpers
 })
 disabled: set[str] = set()
 
@@ -188,6 +189,8 @@ class FastPaths(LoopVersioning, TrustedPass):
         # two-sided guard `_both` built, for `_numbers` right after it
         self.held_types: tuple[ast.expr, str, ast.expr, str] | None = None
         self.on = OPTIMIZATIONS - disabled
+        # Visiting code that runs once per run (see `_compact`).
+        self.once = False
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         kinds = local_kinds(node) if self.on & {"number_inference", "type_inference"} else {}
@@ -195,14 +198,26 @@ class FastPaths(LoopVersioning, TrustedPass):
                 if "number_inference" in self.on else set())
         if "type_inference" not in self.on:
             kinds = {}
-        outer = self.ints, self.kinds, self.set_at_start
+        outer = self.ints, self.kinds, self.set_at_start, self.once
         self.ints, self.kinds = ints, kinds
         self.set_at_start = definitely_set(node) if "loop_versioning" in self.on else {}
+        # The bare body runs once per run; a script's function may be called from a loop.
+        self.once = node.name == "dg_main" and "compact_once" in self.on
         try:
             self.generic_visit(node)
         finally:
-            self.ints, self.kinds, self.set_at_start = outer
+            self.ints, self.kinds, self.set_at_start, self.once = outer
         return node
+
+    def visit_For(self, node: ast.For) -> Any:
+        """The loop's source is read once per loop, where the code around it runs; its
+        body runs at each iteration: the fast paths (and loop versions) there."""
+        node.iter = self.visit(node.iter)
+        once, self.once = self.once, False
+        try:
+            return self._loop_body(node)
+        finally:
+            self.once = once
 
     def _kind(self, expr: ast.expr) -> str | None:
         """"map", "list" or "text" for a variable known to hold only that, else None."""
@@ -242,6 +257,8 @@ class FastPaths(LoopVersioning, TrustedPass):
         """The fast path of a helper call whose arguments were visited already."""
         if not isinstance(node.func, ast.Name):
             return node
+        if self.once:
+            return self._compact(node)
         helper = node.func.id
         if helper == "dg_add" and len(node.args) == 2 and self._text_constant(node):
             return _located(self._concat(node), node)
@@ -265,6 +282,53 @@ class FastPaths(LoopVersioning, TrustedPass):
         if helper == "dg_f" and node.args and isinstance(node.args[0], ast.Constant):
             return self._bind_function(node)
         return node
+
+    def _compact(self, node: ast.Call) -> Any:
+        """A helper call in code that runs once per run: only the rewrites that make the
+        tree no larger (a folded constant, `x is None`, a bound built-in, a method's
+        caller); everything else stays the helper call that the fast paths fall back to.
+        A guarded fast path saves nanoseconds once but costs compiling both of its
+        branches, the bulk of a long straight-line script's compile time."""
+        helper = node.func.id  # type: ignore[attr-defined]
+        args = node.args
+        if helper in _ARITH and len(args) == 2:
+            folded = self._folded(args[0], args[1], _ARITH[helper])
+            return node if folded is None else _located(folded, node)
+        if helper in _EQUALITY and len(args) == 2:
+            nothing = self._null_test(args[0], args[1], _EQUALITY[helper])
+            return node if nothing is None else _located(nothing, node)
+        if helper == "dg_m" and len(args) >= 2 and isinstance(args[1], ast.Constant):
+            return self._method_caller(node, inline=False)
+        if helper == "dg_f" and args and isinstance(args[0], ast.Constant):
+            return self._bind_function(node, inline=False)
+        return node
+
+    def _folded(self, left: ast.expr, right: ast.expr,
+                op: type[ast.operator]) -> ast.Constant | None:
+        """NUMBER arithmetic on two literals, computed once (None when it is not that,
+        or overflows: the overflow is raised when it runs)."""
+        if ("constant_folding" in self.on and isinstance(left, ast.Constant)
+                and isinstance(right, ast.Constant) and type(left.value) is int
+                and type(right.value) is int):
+            value = _FOLD[op](left.value, right.value)
+            if MIN_NUMBER <= value <= MAX_NUMBER:
+                folded = ast.Constant(value)
+                folded.dg_known_int = True  # type: ignore[attr-defined]
+                return folded
+        return None
+
+    @staticmethod
+    def _null_test(left: ast.expr, right: ast.expr,
+                   op: type[ast.cmpop]) -> ast.expr | None:
+        """`x == null` is true for null alone (SPEC §3): an identity test (None when
+        neither side is a null literal)."""
+        for known, other in ((right, left), (left, right)):
+            if isinstance(known, ast.Constant) and known.value is None:
+                if isinstance(other, ast.Constant):  # both written out: fold it
+                    return ast.Constant((other.value is None) == (op is ast.Eq))
+                return ast.Compare(left=other, ops=[ast.Is() if op is ast.Eq else ast.IsNot()],
+                                   comparators=[ast.Constant(None)])
+        return None
 
     def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr | None, ast.expr, ast.expr]:
         """A guard that both operands are exactly `kind`, and the re-reads of them; no
@@ -304,15 +368,9 @@ class FastPaths(LoopVersioning, TrustedPass):
         return ast.Call(func=node.func, args=[left, right], keywords=[])
 
     def _arith(self, node: ast.Call, op: type[ast.operator]) -> ast.expr:
-        left, right = node.args
-        if ("constant_folding" in self.on and isinstance(left, ast.Constant)
-                and isinstance(right, ast.Constant) and type(left.value) is int
-                and type(right.value) is int):
-            value = _FOLD[op](left.value, right.value)
-            if MIN_NUMBER <= value <= MAX_NUMBER:  # else the overflow is raised when run
-                folded = ast.Constant(value)
-                folded.dg_known_int = True  # type: ignore[attr-defined]
-                return folded
+        folded = self._folded(node.args[0], node.args[1], op)
+        if folded is not None:
+            return folded
         guard, left, right = self._both(node, "dg_int")
         result = self._temp()
         computed = ast.NamedExpr(target=_store(result), value=ast.BinOp(left=left, op=op(),
@@ -438,13 +496,9 @@ class FastPaths(LoopVersioning, TrustedPass):
 
     def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         left, right = node.args
-        for known, other in ((right, left), (left, right)):
-            if isinstance(known, ast.Constant) and known.value is None:
-                # `x == null` is true for null alone (SPEC §3): an identity test.
-                if isinstance(other, ast.Constant):  # both written out: fold it
-                    return ast.Constant((other.value is None) == (op is ast.Eq))
-                return ast.Compare(left=other, ops=[ast.Is() if op is ast.Eq else ast.IsNot()],
-                                   comparators=[ast.Constant(None)])
+        nothing = self._null_test(left, right, op)
+        if nothing is not None:
+            return nothing
         constant = next((a for a in (right, left) if isinstance(a, ast.Constant)
                          and type(a.value) in (str, int)), None)
         if constant is None:
@@ -512,19 +566,20 @@ class FastPaths(LoopVersioning, TrustedPass):
         slow = ast.Call(func=node.func, args=[recv_again, name], keywords=[])
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
-    def _method_caller(self, node: ast.Call) -> ast.expr:
+    def _method_caller(self, node: ast.Call, inline: bool = True) -> ast.expr:
         """`dg_m(R, 'name', A...)` -> `dg_mc_name_N(R, A...)`: the call site's own caller,
-        which remembers the built-in per receiver type (dispatch.method_caller)."""
+        which remembers the built-in per receiver type (dispatch.method_caller); with
+        `inline`, a TEXT method on a TEXT receiver is done inline."""
         name = str(node.args[1].value)  # type: ignore[attr-defined]
         if not name.isidentifier() or not name.isascii():
             return node
         nargs = len(node.args) - 2
         global_name = f"dg_mc_{name}_{nargs}"
         self.bound[global_name] = method_caller(name, nargs)
-        if "text_methods" in self.on:
-            inline = self._text_method(node, name.lower(), nargs, global_name)
-            if inline is not None:
-                return _located(inline, node)
+        if inline and "text_methods" in self.on:
+            fast = self._text_method(node, name.lower(), nargs, global_name)
+            if fast is not None:
+                return _located(fast, node)
         return _located(ast.Call(func=_load(global_name), args=[node.args[0], *node.args[2:]],
                                  keywords=[]), node)
 
@@ -556,9 +611,9 @@ class FastPaths(LoopVersioning, TrustedPass):
             return ast.IfExp(test=guard, body=fast, orelse=slow)
         return None
 
-    def _bind_function(self, node: ast.Call) -> ast.expr:
+    def _bind_function(self, node: ast.Call, inline: bool = True) -> ast.expr:
         name = str(node.args[0].value).lower()  # type: ignore[attr-defined]
-        if (name == "ifnull" and len(node.args) == 3
+        if (inline and name == "ifnull" and len(node.args) == 3
                 and isinstance(node.args[2], ast.Constant)):
             # ifnull(x, constant): a conditional expression, not a call. (With any other
             # fallback the call stays, so both arguments are evaluated as before.)
@@ -581,7 +636,7 @@ class FastPaths(LoopVersioning, TrustedPass):
 
     # ---- statements ------------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> Any:
-        if "text_append" in self.on:
+        if "text_append" in self.on and not self.once:
             found = _append_pieces(node, self.ints)
             if found is not None:
                 return self._append(node, *found)
@@ -681,7 +736,8 @@ class FastPaths(LoopVersioning, TrustedPass):
 
     def visit_Expr(self, node: ast.Expr) -> Any:
         call = node.value
-        if (_helper_call(call, "dg_m") and len(call.args) >= 2  # type: ignore[attr-defined]
+        if (not self.once and _helper_call(call, "dg_m")
+                and len(call.args) >= 2  # type: ignore[attr-defined]
                 and isinstance(call.args[1], ast.Constant)):  # type: ignore[attr-defined]
             method = str(call.args[1].value).lower()  # type: ignore[attr-defined]
             if method == "put" and len(call.args) == 4:  # type: ignore[attr-defined]

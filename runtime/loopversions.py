@@ -345,7 +345,12 @@ class LoopVersioning:
         return out
 
     def visit_For(self, node: ast.For) -> Any:
-        """An innermost loop runs its body in two versions, chosen at each iteration
+        node.iter = self.visit(node.iter)
+        return self._loop_body(node)
+
+    def _loop_body(self, node: ast.For) -> Any:
+        """The body of a loop whose header was visited. An innermost loop runs its body
+        in two versions, chosen at each iteration
         (runtime/loopversions.py): when the countdown holds more than the iteration can
         charge, a copy without the refill checks (none could fire), and in that copy the
         variables of NUMBER work known to be NUMBERs when they are at its start."""
@@ -365,11 +370,10 @@ class LoopVersioning:
         # (a version only for the refill checks does not pay for compiling the body twice)
         budget = iteration_charge(facts) if facts and (names or kinds) else None
         if budget is None:
-            self.generic_visit(node)
+            node.body = self._visit_block(node.body)
+            node.orelse = self._visit_block(node.orelse)
             return node
         special = without_refills(copy_tree(rest))
-        node.target = self.visit(node.target)
-        node.iter = self.visit(node.iter)
         charge = self._visit_block(body[:k])
         generic = self._visit_block(rest)
         outer = self.ints, self.kinds

@@ -118,11 +118,13 @@ class _RuntimeNodes(TrustedPass):
         self.generic_visit(node)
         is_main = node.name == "dg_main"
         params = {a.arg for a in node.args.args}
-        stored, loaded = _names(node)
+        stored, loaded, assigned_first = _names(node)
         prologue: list[ast.stmt] = [_at(ast.Assign(targets=[_store("dg_n")],
                                                    value=ast.Constant(0)), node)]
         for var in sorted(loaded - params):
             script_name = var[2:]
+            if is_main and var in assigned_first:
+                continue  # assigned before anything could read an input of its name
             if is_main:
                 test = ast.Compare(left=ast.Constant(script_name), ops=[ast.In()],
                                    comparators=[_load("dg_in")])
@@ -184,21 +186,34 @@ def _sys(name: str) -> ast.expr:
                     keywords=[])
 
 
-def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
-    """The script variables `fn` stores and loads. The nodes of each statement are kept
-    on `fn` (`dg_walks`, by statement id) for the type inference of the fast paths,
-    which needs them per statement and runs before anything changes the tree again:
-    the whole function is walked once for both."""
+def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
+    """The script variables `fn` stores and loads, and those whose first mention is a
+    statement of the function's own block that assigns the variable without reading it
+    (`x = a + 1;` before anything else names x): no input of that name can be seen, so
+    it needs no prologue line. The nodes of each statement are kept on `fn` (`dg_walks`,
+    by statement id) for the type inference of the fast paths, which needs them per
+    statement and runs before anything changes the tree again: the whole function is
+    walked once for all of these."""
     stored: set[str] = set()
     loaded: set[str] = set()
+    assigned_first: set[str] = set()
     walks: dict[int, list[ast.AST]] = {}
     for stmt in fn.body:
         nodes = walks[id(stmt)] = walk(stmt)
+        reads: set[str] = set()
+        writes: set[str] = set()
         for n in nodes:
             if type(n) is ast.Name and n.id.startswith("v_"):
-                (stored if type(n.ctx) is ast.Store else loaded).add(n.id)
+                (writes if type(n.ctx) is ast.Store else reads).add(n.id)
+        if type(stmt) is ast.Assign and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if (type(target) is ast.Name and target.id not in reads
+                    and target.id not in stored and target.id not in loaded):
+                assigned_first.add(target.id)
+        stored |= writes
+        loaded |= reads
     fn.dg_walks = walks  # type: ignore[attr-defined]
-    return stored, loaded
+    return stored, loaded, assigned_first
 
 
 def _count(stmts: list[ast.stmt]) -> int:

@@ -1,6 +1,8 @@
 """Language-core benchmarks (issue: language core): ratios against plain Python.
 
-    python tests/benchmarks/bench_core.py [--quick]
+    python tests/benchmarks/bench_core.py [--quick] [--only PART[,PART...]]
+
+PART is one of shapes, execution, compile, latency, cold (default: all of them).
 
 - the five shapes of issue 17 (arithmetic, grouping, text building, JSON, dates) vs the
   same logic hand-written in Python: total with inputs, and execution only
@@ -28,6 +30,24 @@ from sluicegate.limits import Limits
 from sluicegate.sandbox import clear_cache, compile_script
 
 QUICK = "--quick" in sys.argv
+PARTS = ("shapes", "execution", "compile", "latency", "cold")
+
+
+def _only(argv: list[str]) -> set[str]:
+    """The parts `--only a,b` (or `--only=a,b`) asks for; all of them without it."""
+    for i, arg in enumerate(argv):
+        if arg == "--only" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--only="):
+            value = arg.split("=", 1)[1]
+        else:
+            continue
+        chosen = {p.strip() for p in value.split(",") if p.strip()}
+        unknown = chosen - set(PARTS)
+        if unknown:
+            raise SystemExit(f"unknown part(s) {sorted(unknown)}; choose from {PARTS}")
+        return chosen
+    return set(PARTS)
 LIMITS = Limits(max_statements=10**9, timeout=600)
 
 
@@ -489,12 +509,18 @@ def best_child_cpu(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def main() -> None:
+    only = _only(sys.argv[1:])
     rt = Runtime()
-    bench_shapes(rt)
-    bench_execution(rt)
-    bench_compile()
-    bench_latency(rt)
-    bench_cold_start()
+    if "shapes" in only:
+        bench_shapes(rt)
+    if "execution" in only:
+        bench_execution(rt)
+    if "compile" in only:
+        bench_compile()
+    if "latency" in only:
+        bench_latency(rt)
+    if "cold" in only:
+        bench_cold_start()
 
 
 if __name__ == "__main__":
