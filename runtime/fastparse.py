@@ -7,11 +7,19 @@ the action up by state and terminal, checks `arg != end_state` (for a reduce, a 
 parse table is turned once per parser into rows whose reduce entries carry the rule's
 length, callback and left-hand side, and `feed_token` reads them.
 
+The contextual lexer's loop is likewise taken out (`_lex`): per token, Lark's
+`BasicLexer.next_token` goes through `Scanner.match`, `LineCounter.feed` and
+`Token.__new__`, and every run of blanks between tokens takes the same trip. `_lex` runs
+the same scanners (the same regular expressions, in the same order, for the lexer of the
+parser's current state), the same terminal callbacks and the same line counting, inline.
+Where no terminal matches, it hands the rest to Lark's own `ContextualLexer.lex`, which
+raises the error Lark raises there.
+
 Everything else is Lark's own, called as `Lark.parse` calls it (lark is pinned): the lexer
-thread, the contextual lexer reading the parser's state, `_Parser.parse_from_state` with
-its end token and its error handling, and the same `UnexpectedToken` (with the same
-`expected` set and state) when a token does not fit. When the Lark objects do not have
-the expected shape, `parse` is `Lark.parse`.
+thread, the post-lexer, `_Parser.parse_from_state` with its end token and its error
+handling, and the same `UnexpectedToken` (with the same `expected` set and state) when a
+token does not fit. When the Lark objects do not have the expected shape, `parse` is
+`Lark.parse`.
 """
 
 from __future__ import annotations
@@ -20,9 +28,12 @@ __all__ = ["parse"]
 
 from typing import Any
 
-from .larkload import Lark, UnexpectedToken
+from .larkload import Lark, Token, UnexpectedToken
 
 try:
+    from lark.exceptions import LexError
+    from lark.lexer import BasicLexer, ContextualLexer, LexerThread
+    from lark.parser_frontends import PostLexConnector
     from lark.parsers.lalr_analysis import Shift
     from lark.parsers.lalr_parser_state import ParseConf, ParserState
 except ImportError:  # pragma: no cover - another Lark: its own loop
@@ -88,6 +99,96 @@ def _rows(parser: Any) -> dict[Any, dict[str, tuple[Any, ...]]]:
     return rows
 
 
+_new_str = str.__new__
+
+
+def _lex(contextual: Any, lexer_state: Any, parser_state: Any) -> Any:
+    """`ContextualLexer.lex` with `BasicLexer.next_token` inline (module docstring)."""
+    lexers = contextual.lexers
+    text, end = lexer_state.text.text, lexer_state.text.end
+    ctr = lexer_state.line_ctr
+    newline_char = ctr.newline_char
+    tables: dict[Any, tuple[Any, ...]] = {}
+    while True:
+        lexer = lexers[parser_state.position]
+        table = tables.get(lexer)
+        if table is None:
+            if type(lexer) is not BasicLexer:  # pragma: no cover - another lexer class
+                yield from contextual.lex(lexer_state, parser_state)
+                return
+            mres = lexer.scanner._mres  # builds `lexer.callback` too
+            table = tables[lexer] = (mres, lexer.ignore_types, lexer.newline_types,
+                                     lexer.callback)
+        mres, ignore, newline, callback = table
+        pos = ctr.char_pos
+        while True:
+            if pos >= end:
+                return
+            for mre in mres:
+                m = mre.match(text, pos, end)
+                if m:
+                    break
+            else:  # nothing matches: Lark's own lexer raises its error from here
+                yield from contextual.lex(lexer_state, parser_state)
+                return
+            value = m.group(0)
+            kind = m.lastgroup
+            line, column = ctr.line, ctr.column
+            if kind in newline:
+                count = value.count(newline_char)
+                if count:
+                    ctr.line = line + count
+                    ctr.line_start_pos = pos + value.rindex(newline_char) + 1
+            start = pos
+            pos += len(value)
+            ctr.char_pos = pos
+            ctr.column = pos - ctr.line_start_pos + 1
+            ignored = kind in ignore
+            if ignored and kind not in callback:
+                continue
+            t = _new_str(Token, value)
+            t.type = kind
+            t.start_pos = start
+            t.value = value
+            t.line = line
+            t.column = column
+            t.end_line = ctr.line
+            t.end_column = ctr.column
+            t.end_pos = pos
+            if kind in callback:
+                t = callback[kind](t)
+            if ignored:
+                continue
+            if not isinstance(t, Token):
+                raise LexError("Callbacks must return a token (returned %r)" % t)
+            lexer_state.last_token = t
+            yield t
+            break
+
+
+class _FastConnector:
+    """Lark's `PostLexConnector` around `_lex` instead of `ContextualLexer.lex`."""
+
+    __slots__ = ("contextual", "postlexer")
+
+    def __init__(self, contextual: Any, postlexer: Any) -> None:
+        self.contextual = contextual
+        self.postlexer = postlexer
+
+    def lex(self, lexer_state: Any, parser_state: Any) -> Any:
+        return self.postlexer.process(_lex(self.contextual, lexer_state, parser_state))
+
+
+def _lexer_thread(frontend: Any, text: str) -> Any:
+    """The lexer thread `Lark.parse` would make, with `_lex` where it has that shape."""
+    thread = frontend._make_lexer_thread(text)
+    connector = getattr(thread, "lexer", None)
+    if (type(thread) is LexerThread and type(connector) is PostLexConnector
+            and type(connector.lexer) is ContextualLexer):
+        thread.lexer = _FastConnector(connector.lexer, connector.postlexer)
+    return thread
+
+
 def parse(lark: Lark, text: str) -> Any:
     """`lark.parse(text)` (an LALR parser with one start rule), with the faster loop."""
     try:
@@ -100,6 +201,6 @@ def parse(lark: Lark, text: str) -> Any:
     if ParseConf is None:  # pragma: no cover
         return lark.parse(text)
     state = _FastState(ParseConf(lalr.parse_table, lalr.callbacks, start),
-                       frontend._make_lexer_thread(text))
+                       _lexer_thread(frontend, text))
     state.rows = rows
     return lalr.parse_from_state(state)

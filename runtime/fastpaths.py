@@ -193,16 +193,24 @@ class FastPaths(LoopVersioning, TrustedPass):
         self.once = False
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
-        kinds = local_kinds(node) if self.on & {"number_inference", "type_inference"} else {}
+        # The bare body runs once per run; a script's function may be called from a loop.
+        once = node.name == "dg_main" and "compact_once" in self.on
+        # Code that runs once needs no variable's kind: without a loop (sandbox._names
+        # saw none) nothing here does.
+        infer = not once or node.__dict__.pop("dg_loops", True)
+        if not infer:
+            node.__dict__.pop("dg_walks", None)
+        kinds = (local_kinds(node) if infer and self.on & {"number_inference",
+                                                            "type_inference"} else {})
         ints = ({n for n, k in kinds.items() if k == "number"}
                 if "number_inference" in self.on else set())
         if "type_inference" not in self.on:
             kinds = {}
         outer = self.ints, self.kinds, self.set_at_start, self.once
         self.ints, self.kinds = ints, kinds
-        self.set_at_start = definitely_set(node) if "loop_versioning" in self.on else {}
-        # The bare body runs once per run; a script's function may be called from a loop.
-        self.once = node.name == "dg_main" and "compact_once" in self.on
+        self.set_at_start = (definitely_set(node) if infer and "loop_versioning" in self.on
+                             else {})
+        self.once = once
         try:
             self.generic_visit(node)
         finally:

@@ -190,7 +190,7 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
     """The script variables `fn` stores and loads, and those whose first mention is a
     statement of the function's own block that assigns the variable without reading it
     (`x = a + 1;` before anything else names x): no input of that name can be seen, so
-    it needs no prologue line. The nodes of each statement are kept on `fn` (`dg_walks`,
+    it needs no prologue line. Whether `fn` holds a loop goes on `fn` (`dg_loops`). The nodes of each statement are kept on `fn` (`dg_walks`,
     by statement id) for the type inference of the fast paths, which needs them per
     statement and runs before anything changes the tree again: the whole function is
     walked once for all of these."""
@@ -198,13 +198,17 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
     loaded: set[str] = set()
     assigned_first: set[str] = set()
     walks: dict[int, list[ast.AST]] = {}
+    loops = False
     for stmt in fn.body:
         nodes = walks[id(stmt)] = walk(stmt)
         reads: set[str] = set()
         writes: set[str] = set()
         for n in nodes:
-            if type(n) is ast.Name and n.id.startswith("v_"):
-                (writes if type(n.ctx) is ast.Store else reads).add(n.id)
+            if type(n) is ast.Name:
+                if n.id.startswith("v_"):
+                    (writes if type(n.ctx) is ast.Store else reads).add(n.id)
+            elif type(n) is ast.For:
+                loops = True
         if type(stmt) is ast.Assign and len(stmt.targets) == 1:
             target = stmt.targets[0]
             if (type(target) is ast.Name and target.id not in reads
@@ -213,6 +217,7 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
         stored |= writes
         loaded |= reads
     fn.dg_walks = walks  # type: ignore[attr-defined]
+    fn.dg_loops = loops  # type: ignore[attr-defined]  # for the fast paths
     return stored, loaded, assigned_first
 
 
