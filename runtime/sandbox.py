@@ -9,6 +9,7 @@ which the policy would reject and which no script text can produce:
     if 'x' in dg_in: v_x = dg_in['x']          inputs of a bare-body script
     try: ... finally: dg_bank(dg_ctx, dg_n)     unused steps go back to the run's budget
     dg_n -= k; if dg_n < 0: dg_n = dg_refill(dg_ctx, dg_n)    at the top of every block
+    dg_n = dg_charge(dg_ctx, dg_n, k)          the same, in a block that runs once per run
     dg_user(dg_ctx, (dg_n := dg_bank(dg_ctx, dg_n)), ...)      steps banked before a call
     inline fast paths for exact built-in types                  see fastpaths
 
@@ -21,7 +22,7 @@ Compiled scripts are cached by the SHA-256 of their source in a bounded LRU.
 
 from __future__ import annotations
 
-__all__ = ["CompiledScript", "compile_script", "generated_source", "refill", "bank",
+__all__ = ["CompiledScript", "compile_script", "generated_source", "refill", "bank", "charge",
            "BATCH", "clear_cache"]
 
 import ast
@@ -84,6 +85,24 @@ def refill(ctx: RunContext, n: int) -> int:
     return grant
 
 
+def charge(ctx: RunContext, n: int, k: int) -> int:
+    """`dg_n -= k` and its refill check as one call: the form of a block that runs once
+    per run (the bare body outside loops), a third of the size of the inline form.
+
+    When the refill raises, the caller's countdown still holds `n` (the inline form had
+    stored `n - k` first, which its function's `finally` banks as nothing): `n` is
+    taken from the budget here, so that banking it gives back what the inline form
+    leaves, and the run's statement count is the same."""
+    left = n - k
+    if left >= 0:
+        return left
+    try:
+        return refill(ctx, left)
+    except BaseException:
+        ctx.remaining -= n
+        raise
+
+
 def bank(ctx: RunContext, n: int) -> int:
     """Return a function's unused steps to the run's budget (before a call and on exit)."""
     if n > 0:
@@ -91,7 +110,7 @@ def bank(ctx: RunContext, n: int) -> int:
     return 0
 
 
-_RUNTIME_GLOBALS = {"dg_refill": refill, "dg_bank": bank}
+_RUNTIME_GLOBALS = {"dg_refill": refill, "dg_bank": bank, "dg_charge": charge}
 # What a compiled script's translation keeps of its tree (see _build).
 _EMPTY_MODULE = ast.Module(body=[], type_ignores=[])
 
@@ -112,13 +131,22 @@ class CompiledScript:
 
 
 class _RuntimeNodes(TrustedPass):
-    """Adds the trusted nodes described in the module docstring."""
+    """Adds the trusted nodes described in the module docstring. Blocks of the bare body
+    outside loops run once per run: their charge is the one-call form (as the fast paths
+    leave such code compact, fastpaths "compact_once")."""
+
+    def __init__(self, compact: bool = False) -> None:
+        self.compact = compact
+        self.once = False  # in a block that runs once per run
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        self.generic_visit(node)
-        is_main = node.name == "dg_main"
-        params = {a.arg for a in node.args.args}
+        # the script's own nodes, walked before the charges are in (they name no script
+        # variable, and the type inference that reads these walks ignores them)
         stored, loaded, assigned_first = _names(node)
+        is_main = node.name == "dg_main"
+        self.once = is_main and self.compact
+        self.generic_visit(node)
+        params = {a.arg for a in node.args.args}
         prologue: list[ast.stmt] = [_at(ast.Assign(targets=[_store("dg_n")],
                                                    value=ast.Constant(0)), node)]
         for var in sorted(loaded - params):
@@ -140,7 +168,8 @@ class _RuntimeNodes(TrustedPass):
             elif script_name in ("now", "today") and var not in stored:
                 prologue.append(_at(ast.Assign(targets=[_store(var)],
                                                value=_sys(script_name)), node))
-        body = _charged(node.body, 0)
+        body = _charged(node.body, 0, self.once)
+        self.once = False
         final = _at(ast.Expr(value=ast.Call(func=_load("dg_bank"),
                                             args=[_load("dg_ctx"), _load("dg_n")],
                                             keywords=[])), node)
@@ -149,24 +178,28 @@ class _RuntimeNodes(TrustedPass):
         return node
 
     def visit_For(self, node: ast.For) -> ast.For:
-        self.generic_visit(node)
+        once, self.once = self.once, False
+        try:
+            self.generic_visit(node)
+        finally:
+            self.once = once
         node.body = _charged(node.body, 1)
         return node
 
     def visit_If(self, node: ast.If) -> ast.If:
         self.generic_visit(node)
-        node.body = _charged(node.body, 0)
+        node.body = _charged(node.body, 0, self.once)
         # An `else if` is an If alone in orelse: charging orelse counts its test (SPEC §10).
-        node.orelse = _charged(node.orelse, 0)
+        node.orelse = _charged(node.orelse, 0, self.once)
         return node
 
     def visit_Try(self, node: ast.Try) -> ast.Try:
         self.generic_visit(node)
         if node.handlers:  # script try/catch (the function guard has no handlers)
-            node.body = _charged(node.body, 0)
+            node.body = _charged(node.body, 0, self.once)
             for handler in node.handlers:
                 # The first statement binds `e`: runtime bookkeeping, not a script statement.
-                handler.body = handler.body[:1] + _charged(handler.body[1:], 0)
+                handler.body = handler.body[:1] + _charged(handler.body[1:], 0, self.once)
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.Call:
@@ -231,13 +264,20 @@ def _count(stmts: list[ast.stmt]) -> int:
     return n
 
 
-def _charged(stmts: list[ast.stmt], extra: int) -> list[ast.stmt]:
+def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.stmt]:
     k = _count(stmts) + extra
     if k == 0 or not stmts:
         return stmts
     # Built with the first statement's position (one per block: no stamping walk).
     p = position_of(stmts[0])
     load, store = _LOAD, _STORE
+    if once:  # dg_n = dg_charge(dg_ctx, dg_n, k)
+        call = ast.Call(func=ast.Name(id="dg_charge", ctx=load, **p),
+                        args=[ast.Name(id="dg_ctx", ctx=load, **p),
+                              ast.Name(id="dg_n", ctx=load, **p), ast.Constant(k, **p)],
+                        keywords=[], **p)
+        return [ast.Assign(targets=[ast.Name(id="dg_n", ctx=store, **p)], value=call,
+                           **p), *stmts]
     charge = ast.AugAssign(target=ast.Name(id="dg_n", ctx=store, **p), op=_SUB,
                            value=ast.Constant(k, **p), **p)
     refill_call = ast.Call(func=ast.Name(id="dg_refill", ctx=load, **p),
@@ -334,8 +374,8 @@ def _finish(translation: Translation) -> tuple[ast.Module, dict[str, Any]]:
     compilebudget.check()
     # Statements are charged before the fast paths rewrite them, so a rewritten
     # statement still counts as one.
-    _RuntimeNodes().visit(module)
     fast = FastPaths(FUNCTIONS)
+    _RuntimeNodes(compact="compact_once" in fast.on).visit(module)
     fast.visit(module)
     for fn in module.body:
         if isinstance(fn, ast.FunctionDef):

@@ -87,6 +87,33 @@ def test_inputs_are_read_only_for_variables_that_may_be_read_before_assigned() -
     assert out.ok and out.logs == ["4", "from input"]
 
 
+ELIFS = """
+y = 0;
+if (x == 0) { y = 1; info y; }
+else if (x == 1) { y = 2; }
+else if (x == 2) { y = 3; }
+else if (x == 3) { y = 4; info y; y = y + 1; }
+else { y = 5; info y; }
+for each i in {1, 2} { if (i == x) { y = y + i; } else { y = y - 1; } }
+info y;
+"""
+TRY = """
+a = 1;
+try { a = a + 1; b = a / 0; info b; }
+catch (e) { info e; a = a + 10; info a; }
+info a;
+"""
+
+
+def test_blocks_that_run_once_charge_with_one_call_and_loops_inline() -> None:
+    code = generated_source(ELIFS)
+    main, loop = code.split("for v_i in")
+    assert "dg_n = dg_charge(dg_ctx, dg_n, 1)" in main and "dg_refill" not in main
+    assert "dg_charge" not in loop and "dg_refill" in loop
+    inlined = _with_off({"compact_once"}, lambda: generated_source(ELIFS))
+    assert "dg_charge" not in inlined
+
+
 @pytest.mark.parametrize("text,inputs,limits", [
     (STRAIGHT, {"n": 4}, {}),
     (STRAIGHT, {"n": "x"}, {}),
@@ -98,6 +125,9 @@ def test_inputs_are_read_only_for_variables_that_may_be_read_before_assigned() -
     ("x = 5;\nif (x == 1) { r = 1; }\nelse if (x == 5) { r = 5; }\nelse { r = 0; }\n"
      "info r / (x - 5);", {}, {}),
     ('m = {"a": 1};\nv = m.get("a") + ifnull(m.get("b"), 2);\ninfo v % 0;', {}, {}),
+    # the one-call charges of blocks that run once, up to the statement limit in each
+    *((ELIFS, {"x": x}, {"max_statements": n}) for x in (0, 3, 9) for n in (2, 4, 5, 6, 50)),
+    *((TRY, {}, {"max_statements": n}) for n in (3, 4, 5, 6, 7, 8)),
 ])
 def test_compact_and_inlined_forms_give_the_same_run(text: str, inputs: dict,
                                                      limits: dict) -> None:
