@@ -20,6 +20,10 @@ thread, the post-lexer, `_Parser.parse_from_state` with its end token and its er
 handling, and the same `UnexpectedToken` (with the same `expected` set and state) when a
 token does not fit. When the Lark objects do not have the expected shape, `parse` is
 `Lark.parse`.
+
+A reduction by a one-symbol rule whose callback is Lark's `ExpandSingleChild` (the
+`?rule` levels an operand passes through, one per precedence level) gives the symbol's
+own value: its row says so (length -1) and `feed_token` only replaces the state.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .larkload import Lark, Token, UnexpectedToken
 try:
     from lark.exceptions import LexError
     from lark.lexer import BasicLexer, ContextualLexer, LexerThread
+    from lark.parse_tree_builder import ExpandSingleChild
     from lark.parser_frontends import PostLexConnector
     from lark.parsers.lalr_analysis import Shift
     from lark.parsers.lalr_parser_state import ParseConf, ParserState
@@ -62,6 +67,11 @@ class _FastState(ParserState):  # type: ignore[misc,valid-type]
                 state_stack.append(arg)
                 value_stack.append(token if callback is None else callback(token))
                 return None
+            if size < 0:  # a one-symbol rule whose value is the symbol's: only the state
+                state_stack[-1] = rows[state_stack[-2]][origin][1]
+                if is_end and state_stack[-1] == self.parse_conf.end_state:
+                    return value_stack[-1]
+                continue
             if size:
                 s = value_stack[-size:]
                 del state_stack[-size:]
@@ -93,8 +103,13 @@ def _rows(parser: Any) -> dict[Any, dict[str, tuple[Any, ...]]]:
                 # a terminal's own callback, as `feed_token` looks it up by name
                 row[name] = (True, arg, 0, callbacks.get(name) if callbacks else None, None)
             else:
-                row[name] = (False, arg, len(arg.expansion),
-                             callbacks[arg] if callbacks else None, arg.origin.name)
+                callback = callbacks[arg] if callbacks else None
+                size = len(arg.expansion)
+                if size == 1 and type(callback) is ExpandSingleChild:
+                    # its callback returns the one child as it is: no call (size -1)
+                    row[name] = (False, arg, -1, None, arg.origin.name)
+                else:
+                    row[name] = (False, arg, size, callback, arg.origin.name)
     _ROWS[id(parser)] = (parser, rows)
     return rows
 

@@ -306,6 +306,15 @@ class FastPaths(LoopVersioning, TrustedPass):
             nothing = self._null_test(args[0], args[1], _EQUALITY[helper])
             return node if nothing is None else _located(nothing, node)
         if helper == "dg_m" and len(args) >= 2 and isinstance(args[1], ast.Constant):
+            method = str(args[1].value).lower()
+            kind = self._kind(args[0])
+            if len(args) == 2 and ((method == "size" and kind in ("map", "list"))
+                                   or (kind == "text" and method in _TEXT_METHODS
+                                       and "text_methods" in self.on)):
+                # a receiver of a known kind: the method is one call without a guard
+                function = "dg_len" if method == "size" else _TEXT_METHODS[method]
+                return _located(ast.Call(func=_load(function), args=[args[0]], keywords=[]),
+                                node)
             return self._method_caller(node, inline=False)
         if helper == "dg_f" and args and isinstance(args[0], ast.Constant):
             return self._bind_function(node, inline=False)
