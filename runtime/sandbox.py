@@ -142,10 +142,11 @@ class _RuntimeNodes(TrustedPass):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
         # the script's own nodes, walked before the charges are in (they name no script
         # variable, and the type inference that reads these walks ignores them)
-        stored, loaded, assigned_first = _names(node)
+        stored, loaded, assigned_first, busy = _names(node)
         is_main = node.name == "dg_main"
         self.once = is_main and self.compact
-        self.generic_visit(node)
+        # statements with nothing for this pass below them are not walked again
+        node.body = [self.visit(s) if id(s) in busy else s for s in node.body]
         params = {a.arg for a in node.args.args}
         prologue: list[ast.stmt] = [_at(ast.Assign(targets=[_store("dg_n")],
                                                    value=ast.Constant(0)), node)]
@@ -219,29 +220,44 @@ def _sys(name: str) -> ast.expr:
                     keywords=[])
 
 
-def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
-    """The script variables `fn` stores and loads, and those whose first mention is a
+# The nodes the runtime-nodes pass changes (besides a `dg_user` call): a statement of a
+# function's block with none of these below it is left as it is.
+_BLOCKS = frozenset({ast.If, ast.For, ast.Try, ast.FunctionDef})
+
+
+def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]:
+    """The script variables `fn` stores and loads; those whose first mention is a
     statement of the function's own block that assigns the variable without reading it
     (`x = a + 1;` before anything else names x): no input of that name can be seen, so
-    it needs no prologue line. Whether `fn` holds a loop goes on `fn` (`dg_loops`). The nodes of each statement are kept on `fn` (`dg_walks`,
-    by statement id) for the type inference of the fast paths, which needs them per
-    statement and runs before anything changes the tree again: the whole function is
-    walked once for all of these."""
+    it needs no prologue line; and the ids of the statements of that block with a block
+    or a user function call below them (`_BLOCKS`), the only ones the runtime-nodes pass
+    changes. Whether `fn` holds a loop goes on `fn` (`dg_loops`). The nodes of each
+    statement are kept on `fn` (`dg_walks`, by statement id) for the type inference of
+    the fast paths, which needs them per statement and runs before anything changes the
+    tree again: the whole function is walked once for all of these."""
     stored: set[str] = set()
     loaded: set[str] = set()
     assigned_first: set[str] = set()
+    busy: set[int] = set()
     walks: dict[int, list[ast.AST]] = {}
     loops = False
+    blocks = _BLOCKS
     for stmt in fn.body:
         nodes = walks[id(stmt)] = walk(stmt)
         reads: set[str] = set()
         writes: set[str] = set()
         for n in nodes:
-            if type(n) is ast.Name:
+            kind = type(n)
+            if kind is ast.Name:
                 if n.id.startswith("v_"):
                     (writes if type(n.ctx) is ast.Store else reads).add(n.id)
-            elif type(n) is ast.For:
-                loops = True
+            elif kind is ast.Call:
+                if type(n.func) is ast.Name and n.func.id == "dg_user":
+                    busy.add(id(stmt))
+            elif kind in blocks:
+                busy.add(id(stmt))
+                if kind is ast.For:
+                    loops = True
         if type(stmt) is ast.Assign and len(stmt.targets) == 1:
             target = stmt.targets[0]
             if (type(target) is ast.Name and target.id not in reads
@@ -251,7 +267,7 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
         loaded |= reads
     fn.dg_walks = walks  # type: ignore[attr-defined]
     fn.dg_loops = loops  # type: ignore[attr-defined]  # for the fast paths
-    return stored, loaded, assigned_first
+    return stored, loaded, assigned_first, busy
 
 
 def _count(stmts: list[ast.stmt]) -> int:
@@ -329,8 +345,10 @@ class _Policy(RestrictingNodeTransformer):
         return method(node)
 
     def node_contents_visit(self, node: Any) -> Any:
-        """`ast.NodeTransformer.generic_visit`, step for step."""
+        """`ast.NodeTransformer.generic_visit`, step for step, but for the nodes whose
+        visit is known to change nothing (`_INERT`)."""
         ast_node = ast.AST
+        inert = _INERT
         for field in node._fields:
             try:
                 old = getattr(node, field)
@@ -339,6 +357,9 @@ class _Policy(RestrictingNodeTransformer):
             if isinstance(old, list):
                 new: list[Any] = []
                 for value in old:
+                    if type(value) in inert:
+                        new.append(value)
+                        continue
                     if isinstance(value, ast_node):
                         value = self.visit(value)
                         if value is None:
@@ -348,6 +369,8 @@ class _Policy(RestrictingNodeTransformer):
                             continue
                     new.append(value)
                 old[:] = new
+            elif type(old) in inert:
+                continue
             elif isinstance(old, ast_node):
                 replaced = self.visit(old)
                 if replaced is None:
@@ -355,6 +378,22 @@ class _Policy(RestrictingNodeTransformer):
                 else:
                     setattr(node, field, replaced)
         return node
+
+
+def _inert() -> frozenset[type]:
+    """Node classes without children whose RestrictedPython visit only visits their
+    (absent) children and returns them: expression contexts, operator tokens and
+    constants (`visit_Load`, `visit_Add`, `visit_Constant`, ...: `node_contents_visit`).
+    The walk passes them by instead of calling that visit for each; a class without its
+    own `visit_` method (refused by `generic_visit`) is never among them.
+    tests/test_policy_walk.py checks each against the stock transformer."""
+    bases = (ast.expr_context, ast.operator, ast.cmpop, ast.boolop, ast.unaryop)
+    classes = {cls for base in bases for cls in base.__subclasses__()} | {ast.Constant}
+    return frozenset(cls for cls in classes
+                     if "visit_" + cls.__name__ in vars(RestrictingNodeTransformer))
+
+
+_INERT = _inert()
 
 
 def _policy(module: ast.Module) -> None:
