@@ -141,6 +141,20 @@ def _located(new: Any, old: ast.AST) -> Any:
     return stamp(new, old)
 
 
+def _recalled(node: ast.Call, function: str, args: list[ast.expr]) -> ast.Call:
+    """`node` made a call of `function` with `args` (already visited), in place: the
+    call keeps its position, its new name takes the old one's (nothing to stamp)."""
+    old = node.func if "lineno" in node.func.__dict__ else node
+    node.func = ast.Name(id=function, ctx=_LOAD, lineno=old.lineno,
+                         col_offset=old.col_offset, end_lineno=old.end_lineno,
+                         end_col_offset=old.end_col_offset)
+    node.args = args
+    return node
+
+
+_LOAD = ast.Load()
+
+
 # `x = x + a + b + ...` is built in place for at most this many pieces (the fallbacks
 # repeat the pieces that follow, so the code grows with the square of the count).
 _APPEND_PIECES = 4
@@ -597,8 +611,7 @@ class FastPaths(LoopVersioning, TrustedPass):
             fast = self._text_method(node, name.lower(), nargs, global_name)
             if fast is not None:
                 return _located(fast, node)
-        return _located(ast.Call(func=_load(global_name), args=[node.args[0], *node.args[2:]],
-                                 keywords=[]), node)
+        return _recalled(node, global_name, [node.args[0], *node.args[2:]])
 
     def _text_method(self, node: ast.Call, name: str, nargs: int,
                      caller: str) -> ast.expr | None:
@@ -648,8 +661,7 @@ class FastPaths(LoopVersioning, TrustedPass):
             return node
         global_name = f"dg_b_{name}"
         self.bound[global_name] = row.fn
-        return _located(ast.Call(func=_load(global_name), args=node.args[1:], keywords=[]),
-                        node)
+        return _recalled(node, global_name, node.args[1:])
 
     # ---- statements ------------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> Any:
