@@ -106,8 +106,9 @@ def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
     when built) and are not walked, so the cost is the number of new nodes.
     `always=False` keeps a position `new` already has.
 
-    A node's fields and positions live in its instance dictionary: reading its values
-    and updating it at once is several times cheaper than a getattr per field name."""
+    A node's fields and positions live in its instance dictionary: updating it at once
+    and reading only the fields that may hold nodes (`_child_fields`) is several times
+    cheaper than a getattr per field name."""
     if not always and "lineno" in new.__dict__:
         return new
     line, col = where.lineno, where.col_offset
@@ -117,10 +118,16 @@ def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
     stack = [new]
     pop, push = stack.pop, stack.append
     positioned = _POSITIONED_TYPES
+    children = _CHILD_FIELDS
     while stack:
-        fields = pop().__dict__
-        fields.update(pos)  # the four positions are ints: the loop below passes them by
-        for value in fields.values():
+        node = pop()
+        fields = node.__dict__
+        fields.update(pos)
+        names = children.get(node.__class__)
+        if names is None:
+            names = _child_fields(node.__class__)
+        for name in names:
+            value = fields.get(name)
             kind = type(value)
             if kind is list:
                 for item in value:
@@ -147,6 +154,18 @@ _POSITIONED_TYPES: dict[type, bool] = {}
 def _positioned(cls: type) -> bool:
     has = _POSITIONED_TYPES[cls] = issubclass(cls, _POSITIONED)
     return has
+
+
+# The fields of a node class that may hold positioned nodes: all but the operator tokens
+# and the names, flags and other scalars (read by name, not every value of the node).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALAR_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "name", "kind",
+                            "type_comment", "is_async", "level", "conversion", "simple"})
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SCALAR_FIELDS)
+    return names
 
 
 def position_of(where: Any) -> dict[str, int]:
