@@ -40,7 +40,7 @@ from .dispatch import method_caller
 from .errors import ScriptRuntimeError
 from .inference import local_kinds
 from .loopversions import LoopVersioning, definitely_set
-from .treepass import TrustedPass, stamp
+from .treepass import TrustedPass, load, stamp, store
 from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
 # Past this many elements, growth goes through the helpers, which check the size limit.
@@ -107,20 +107,28 @@ _ORDER = {"dg_lt": ast.Lt, "dg_le": ast.LtE, "dg_gt": ast.Gt, "dg_ge": ast.GtE}
 _EQUALITY = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq}
 
 
-def _load(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Load())
-
-
-def _store(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Store())
+_load, _store = load, store
+_CALL, _COMPARE, _IS = ast.Call, ast.Compare, ast.Is()
 
 
 def _type_of(expr: ast.expr) -> ast.Call:
-    return ast.Call(func=_load("dg_type"), args=[expr], keywords=[])
+    """`dg_type(expr)` (built as the constructor would, without its keyword handling)."""
+    node = _CALL.__new__(_CALL)
+    fields = node.__dict__
+    fields["func"] = load("dg_type")
+    fields["args"] = [expr]
+    fields["keywords"] = []
+    return node
 
 
 def _is(left: ast.expr, right: ast.expr) -> ast.Compare:
-    return ast.Compare(left=left, ops=[ast.Is()], comparators=[right])
+    """`left is right`."""
+    node = _COMPARE.__new__(_COMPARE)
+    fields = node.__dict__
+    fields["left"] = left
+    fields["ops"] = [_IS]
+    fields["comparators"] = [right]
+    return node
 
 
 def _helper_call(node: ast.expr, helper: str) -> bool:

@@ -35,7 +35,7 @@ __all__ = ["LoopVersioning", "LoopFacts", "loop_facts", "definitely_set",
 import ast
 from typing import Any
 
-from .treepass import stamp, walk
+from .treepass import load, stamp, walk
 
 # Bodies larger than this (in AST nodes) are not copied: the code would grow too much.
 MAX_BODY_NODES = 600
@@ -303,8 +303,7 @@ def copy_tree(node: Any) -> Any:
     return new
 
 
-def _load(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Load())
+_load = load
 
 
 def _type_of(expr: ast.expr) -> ast.Call:

@@ -47,7 +47,7 @@ from .hooks import HOOKS
 from .limits import MEMORY_PERIOD, RunContext, check_memory
 from .positions import SCRIPT_FILENAME
 from .translator import FunctionInfo, Translation, translate
-from .treepass import TrustedPass, position_of, stamp, walk
+from .treepass import TrustedPass, load, position_of, stamp, store, walk
 
 BATCH = 1000
 # A batch of steps should take about this long, so that the clock is read often enough
@@ -287,36 +287,41 @@ def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.
     # Built with the first statement's position (one per block: no stamping walk).
     p = position_of(stmts[0])
     load, store = _LOAD, _STORE
+
+    def name(id_: str, ctx: Any) -> ast.Name:
+        return _made(ast.Name, p, {"id": id_, "ctx": ctx})
+
     if once:  # dg_n = dg_charge(dg_ctx, dg_n, k)
-        call = ast.Call(func=ast.Name(id="dg_charge", ctx=load, **p),
-                        args=[ast.Name(id="dg_ctx", ctx=load, **p),
-                              ast.Name(id="dg_n", ctx=load, **p), ast.Constant(k, **p)],
-                        keywords=[], **p)
-        return [ast.Assign(targets=[ast.Name(id="dg_n", ctx=store, **p)], value=call,
-                           **p), *stmts]
-    charge = ast.AugAssign(target=ast.Name(id="dg_n", ctx=store, **p), op=_SUB,
-                           value=ast.Constant(k, **p), **p)
-    refill_call = ast.Call(func=ast.Name(id="dg_refill", ctx=load, **p),
-                           args=[ast.Name(id="dg_ctx", ctx=load, **p),
-                                 ast.Name(id="dg_n", ctx=load, **p)], keywords=[], **p)
-    check = ast.If(test=ast.Compare(left=ast.Name(id="dg_n", ctx=load, **p), ops=[_LT],
-                                    comparators=[ast.Constant(0, **p)], **p),
-                   body=[ast.Assign(targets=[ast.Name(id="dg_n", ctx=store, **p)],
-                                    value=refill_call, **p)],
-                   orelse=[], **p)
+        call = _made(ast.Call, p, {"func": name("dg_charge", load), "args": [
+            name("dg_ctx", load), name("dg_n", load), _made(ast.Constant, p, {"value": k})],
+            "keywords": []})
+        return [_made(ast.Assign, p, {"targets": [name("dg_n", store)], "value": call}),
+                *stmts]
+    charge = _made(ast.AugAssign, p, {"target": name("dg_n", store), "op": _SUB,
+                                      "value": _made(ast.Constant, p, {"value": k})})
+    refill_call = _made(ast.Call, p, {"func": name("dg_refill", load), "args": [
+        name("dg_ctx", load), name("dg_n", load)], "keywords": []})
+    test = _made(ast.Compare, p, {"left": name("dg_n", load), "ops": [_LT],
+                                  "comparators": [_made(ast.Constant, p, {"value": 0})]})
+    check = _made(ast.If, p, {"test": test, "body": [_made(ast.Assign, p, {
+        "targets": [name("dg_n", store)], "value": refill_call})], "orelse": []})
     return [charge, check] + stmts
+
+
+def _made(cls: Any, position: dict[str, int], fields: dict[str, Any]) -> Any:
+    """`cls(**fields, **position)` without the constructor's keyword handling."""
+    node = cls.__new__(cls)
+    attributes = node.__dict__
+    attributes.update(fields)
+    attributes.update(position)
+    return node
 
 
 # Contexts and operator tokens carry no position and no state: one of each serves all.
 _LOAD, _STORE, _SUB, _LT = ast.Load(), ast.Store(), ast.Sub(), ast.Lt()
 
 
-def _store(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Store())
-
-
-def _load(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Load())
+_store, _load = store, load
 
 
 def _at(node: Any, where: Any) -> Any:

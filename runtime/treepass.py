@@ -13,7 +13,7 @@ subtrees below them.
 
 from __future__ import annotations
 
-__all__ = ["TrustedPass", "stamp", "position_of", "walk", "LEAVES"]
+__all__ = ["TrustedPass", "stamp", "position_of", "walk", "LEAVES", "load", "store"]
 
 import ast
 from typing import Any, Callable
@@ -219,3 +219,26 @@ _TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.cmpop, 
                                      ast.unaryop) for cls in base.__subclasses__())
 _LEAF_TYPES = frozenset({ast.Name, ast.Constant, ast.alias, *_TOKENS})
 _CHILDLESS = frozenset({ast.Name, ast.Constant})
+
+
+# Names for the trusted passes, made without the constructor's keyword handling (they
+# build thousands): contexts carry no state, one of each serves every name.
+_LOAD, _STORE, _NAME = ast.Load(), ast.Store(), ast.Name
+
+
+def load(name: str) -> ast.Name:
+    """`ast.Name(id=name, ctx=ast.Load())`, unpositioned."""
+    node = _NAME.__new__(_NAME)
+    fields = node.__dict__
+    fields["id"] = name
+    fields["ctx"] = _LOAD
+    return node
+
+
+def store(name: str) -> ast.Name:
+    """`ast.Name(id=name, ctx=ast.Store())`, unpositioned."""
+    node = _NAME.__new__(_NAME)
+    fields = node.__dict__
+    fields["id"] = name
+    fields["ctx"] = _STORE
+    return node
