@@ -23,7 +23,10 @@ token does not fit. When the Lark objects do not have the expected shape, `parse
 
 A reduction by a one-symbol rule whose callback is Lark's `ExpandSingleChild` (the
 `?rule` levels an operand passes through, one per precedence level) gives the symbol's
-own value: its row says so (length -1) and `feed_token` only replaces the state.
+own value: its row says so (length -1) and `feed_token` only replaces the state. An
+operand climbs a run of them before the next token; the state the run ends in depends
+only on the state under it, the state it starts from and the token's type, and is
+remembered (the intermediate states are seen by nothing).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ except ImportError:  # pragma: no cover - another Lark: its own loop
 class _FastState(ParserState):  # type: ignore[misc,valid-type]
     """A `ParserState` whose `feed_token` reads precomputed rows (module docstring)."""
 
-    __slots__ = ("rows",)
+    __slots__ = ("rows", "units")
 
     def feed_token(self, token: Any, is_end: bool = False) -> Any:
         state_stack = self.state_stack
@@ -68,9 +71,20 @@ class _FastState(ParserState):  # type: ignore[misc,valid-type]
                 value_stack.append(token if callback is None else callback(token))
                 return None
             if size < 0:  # a one-symbol rule whose value is the symbol's: only the state
-                state_stack[-1] = rows[state_stack[-2]][origin][1]
-                if is_end and state_stack[-1] == self.parse_conf.end_state:
-                    return value_stack[-1]
+                below = state_stack[-2]
+                if is_end:
+                    state_stack[-1] = rows[below][origin][1]
+                    if state_stack[-1] == self.parse_conf.end_state:
+                        return value_stack[-1]
+                    continue
+                # the run of such reductions from here, before this token, is always the
+                # same: the state it ends in is remembered
+                key = (below, state_stack[-1], token.type)
+                top = self.units.get(key)
+                if top is None:
+                    top = self.units[key] = _unit_run(rows, below, rows[below][origin][1],
+                                                      token.type)
+                state_stack[-1] = top
                 continue
             if size:
                 s = value_stack[-size:]
@@ -85,7 +99,21 @@ class _FastState(ParserState):  # type: ignore[misc,valid-type]
                 return value_stack[-1]
 
 
+def _unit_run(rows: Any, below: Any, top: Any, kind: str) -> Any:
+    """The state on top of `below` once every one-symbol pass-through reduction that
+    token type `kind` calls for from `top` is done (each replaces the top state: the
+    state under it stays `below`). It stops where the token's action is anything else,
+    or none (the error is then raised there, as the reductions one by one would)."""
+    while True:
+        action = rows[top].get(kind)
+        if action is None or action[0] or action[2] >= 0:
+            return top
+        top = rows[below][action[4]][1]
+
+
 _ROWS: dict[int, tuple[Any, dict[Any, dict[str, tuple[Any, ...]]]]] = {}
+# (state under, top state, token type) -> the top state after the pass-through run
+_UNITS: dict[int, dict[tuple[Any, Any, str], Any]] = {}
 
 
 def _rows(parser: Any) -> dict[Any, dict[str, tuple[Any, ...]]]:
@@ -218,4 +246,5 @@ def parse(lark: Lark, text: str) -> Any:
     state = _FastState(ParseConf(lalr.parse_table, lalr.callbacks, start),
                        _lexer_thread(frontend, text))
     state.rows = rows
+    state.units = _UNITS.setdefault(id(rows), {})
     return lalr.parse_from_state(state)
