@@ -169,7 +169,9 @@ class _RuntimeNodes(TrustedPass):
             elif script_name in ("now", "today") and var not in stored:
                 prologue.append(_at(ast.Assign(targets=[_store(var)],
                                                value=_sys(script_name)), node))
-        body = _charged(node.body, 0, self.once)
+        # The function's own block charges inline even when it runs once: its countdown
+        # starts at 0, so the first charge always refills (one call either way).
+        body = _charged(node.body, 0)
         self.once = False
         final = _at(ast.Expr(value=ast.Call(func=_load("dg_bank"),
                                             args=[_load("dg_ctx"), _load("dg_n")],
