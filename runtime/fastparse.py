@@ -7,11 +7,26 @@ the action up by state and terminal, checks `arg != end_state` (for a reduce, a 
 parse table is turned once per parser into rows whose reduce entries carry the rule's
 length, callback and left-hand side, and `feed_token` reads them.
 
+The contextual lexer's loop is likewise taken out (`_lex`): per token, Lark's
+`BasicLexer.next_token` goes through `Scanner.match`, `LineCounter.feed` and
+`Token.__new__`, and every run of blanks between tokens takes the same trip. `_lex` runs
+the same scanners (the same regular expressions, in the same order, for the lexer of the
+parser's current state), the same terminal callbacks and the same line counting, inline.
+Where no terminal matches, it hands the rest to Lark's own `ContextualLexer.lex`, which
+raises the error Lark raises there.
+
 Everything else is Lark's own, called as `Lark.parse` calls it (lark is pinned): the lexer
-thread, the contextual lexer reading the parser's state, `_Parser.parse_from_state` with
-its end token and its error handling, and the same `UnexpectedToken` (with the same
-`expected` set and state) when a token does not fit. When the Lark objects do not have
-the expected shape, `parse` is `Lark.parse`.
+thread, the post-lexer, `_Parser.parse_from_state` with its end token and its error
+handling, and the same `UnexpectedToken` (with the same `expected` set and state) when a
+token does not fit. When the Lark objects do not have the expected shape, `parse` is
+`Lark.parse`.
+
+A reduction by a one-symbol rule whose callback is Lark's `ExpandSingleChild` (the
+`?rule` levels an operand passes through, one per precedence level) gives the symbol's
+own value: its row says so (length -1) and `feed_token` only replaces the state. An
+operand climbs a run of them before the next token; the state the run ends in depends
+only on the state under it, the state it starts from and the token's type, and is
+remembered (the intermediate states are seen by nothing).
 """
 
 from __future__ import annotations
@@ -20,9 +35,13 @@ __all__ = ["parse"]
 
 from typing import Any
 
-from .larkload import Lark, UnexpectedToken
+from .larkload import Lark, Token, UnexpectedToken
 
 try:
+    from lark.exceptions import LexError
+    from lark.lexer import BasicLexer, ContextualLexer, LexerThread
+    from lark.parse_tree_builder import ExpandSingleChild
+    from lark.parser_frontends import PostLexConnector
     from lark.parsers.lalr_analysis import Shift
     from lark.parsers.lalr_parser_state import ParseConf, ParserState
 except ImportError:  # pragma: no cover - another Lark: its own loop
@@ -33,7 +52,7 @@ except ImportError:  # pragma: no cover - another Lark: its own loop
 class _FastState(ParserState):  # type: ignore[misc,valid-type]
     """A `ParserState` whose `feed_token` reads precomputed rows (module docstring)."""
 
-    __slots__ = ("rows",)
+    __slots__ = ("rows", "units")
 
     def feed_token(self, token: Any, is_end: bool = False) -> Any:
         state_stack = self.state_stack
@@ -51,6 +70,22 @@ class _FastState(ParserState):  # type: ignore[misc,valid-type]
                 state_stack.append(arg)
                 value_stack.append(token if callback is None else callback(token))
                 return None
+            if size < 0:  # a one-symbol rule whose value is the symbol's: only the state
+                below = state_stack[-2]
+                if is_end:
+                    state_stack[-1] = rows[below][origin][1]
+                    if state_stack[-1] == self.parse_conf.end_state:
+                        return value_stack[-1]
+                    continue
+                # the run of such reductions from here, before this token, is always the
+                # same: the state it ends in is remembered
+                key = (below, state_stack[-1], token.type)
+                top = self.units.get(key)
+                if top is None:
+                    top = self.units[key] = _unit_run(rows, below, rows[below][origin][1],
+                                                      token.type)
+                state_stack[-1] = top
+                continue
             if size:
                 s = value_stack[-size:]
                 del state_stack[-size:]
@@ -64,7 +99,21 @@ class _FastState(ParserState):  # type: ignore[misc,valid-type]
                 return value_stack[-1]
 
 
+def _unit_run(rows: Any, below: Any, top: Any, kind: str) -> Any:
+    """The state on top of `below` once every one-symbol pass-through reduction that
+    token type `kind` calls for from `top` is done (each replaces the top state: the
+    state under it stays `below`). It stops where the token's action is anything else,
+    or none (the error is then raised there, as the reductions one by one would)."""
+    while True:
+        action = rows[top].get(kind)
+        if action is None or action[0] or action[2] >= 0:
+            return top
+        top = rows[below][action[4]][1]
+
+
 _ROWS: dict[int, tuple[Any, dict[Any, dict[str, tuple[Any, ...]]]]] = {}
+# (state under, top state, token type) -> the top state after the pass-through run
+_UNITS: dict[int, dict[tuple[Any, Any, str], Any]] = {}
 
 
 def _rows(parser: Any) -> dict[Any, dict[str, tuple[Any, ...]]]:
@@ -82,10 +131,105 @@ def _rows(parser: Any) -> dict[Any, dict[str, tuple[Any, ...]]]:
                 # a terminal's own callback, as `feed_token` looks it up by name
                 row[name] = (True, arg, 0, callbacks.get(name) if callbacks else None, None)
             else:
-                row[name] = (False, arg, len(arg.expansion),
-                             callbacks[arg] if callbacks else None, arg.origin.name)
+                callback = callbacks[arg] if callbacks else None
+                size = len(arg.expansion)
+                if size == 1 and type(callback) is ExpandSingleChild:
+                    # its callback returns the one child as it is: no call (size -1)
+                    row[name] = (False, arg, -1, None, arg.origin.name)
+                else:
+                    row[name] = (False, arg, size, callback, arg.origin.name)
     _ROWS[id(parser)] = (parser, rows)
     return rows
+
+
+_new_str = str.__new__
+
+
+def _lex(contextual: Any, lexer_state: Any, parser_state: Any) -> Any:
+    """`ContextualLexer.lex` with `BasicLexer.next_token` inline (module docstring)."""
+    lexers = contextual.lexers
+    text, end = lexer_state.text.text, lexer_state.text.end
+    ctr = lexer_state.line_ctr
+    newline_char = ctr.newline_char
+    tables: dict[Any, tuple[Any, ...]] = {}
+    while True:
+        lexer = lexers[parser_state.position]
+        table = tables.get(lexer)
+        if table is None:
+            if type(lexer) is not BasicLexer:  # pragma: no cover - another lexer class
+                yield from contextual.lex(lexer_state, parser_state)
+                return
+            mres = lexer.scanner._mres  # builds `lexer.callback` too
+            table = tables[lexer] = (mres, lexer.ignore_types, lexer.newline_types,
+                                     lexer.callback)
+        mres, ignore, newline, callback = table
+        pos = ctr.char_pos
+        while True:
+            if pos >= end:
+                return
+            for mre in mres:
+                m = mre.match(text, pos, end)
+                if m:
+                    break
+            else:  # nothing matches: Lark's own lexer raises its error from here
+                yield from contextual.lex(lexer_state, parser_state)
+                return
+            value = m.group(0)
+            kind = m.lastgroup
+            line, column = ctr.line, ctr.column
+            if kind in newline:
+                count = value.count(newline_char)
+                if count:
+                    ctr.line = line + count
+                    ctr.line_start_pos = pos + value.rindex(newline_char) + 1
+            start = pos
+            pos += len(value)
+            ctr.char_pos = pos
+            ctr.column = pos - ctr.line_start_pos + 1
+            ignored = kind in ignore
+            if ignored and kind not in callback:
+                continue
+            t = _new_str(Token, value)
+            t.type = kind
+            t.start_pos = start
+            t.value = value
+            t.line = line
+            t.column = column
+            t.end_line = ctr.line
+            t.end_column = ctr.column
+            t.end_pos = pos
+            if kind in callback:
+                t = callback[kind](t)
+            if ignored:
+                continue
+            if not isinstance(t, Token):
+                raise LexError("Callbacks must return a token (returned %r)" % t)
+            lexer_state.last_token = t
+            yield t
+            break
+
+
+class _FastConnector:
+    """Lark's `PostLexConnector` around `_lex` instead of `ContextualLexer.lex`."""
+
+    __slots__ = ("contextual", "postlexer")
+
+    def __init__(self, contextual: Any, postlexer: Any) -> None:
+        self.contextual = contextual
+        self.postlexer = postlexer
+
+    def lex(self, lexer_state: Any, parser_state: Any) -> Any:
+        return self.postlexer.process(_lex(self.contextual, lexer_state, parser_state))
+
+
+def _lexer_thread(frontend: Any, text: str) -> Any:
+    """The lexer thread `Lark.parse` would make, with `_lex` where it has that shape."""
+    thread = frontend._make_lexer_thread(text)
+    connector = getattr(thread, "lexer", None)
+    if (type(thread) is LexerThread and type(connector) is PostLexConnector
+            and type(connector.lexer) is ContextualLexer):
+        thread.lexer = _FastConnector(connector.lexer, connector.postlexer)
+    return thread
 
 
 def parse(lark: Lark, text: str) -> Any:
@@ -100,6 +244,7 @@ def parse(lark: Lark, text: str) -> Any:
     if ParseConf is None:  # pragma: no cover
         return lark.parse(text)
     state = _FastState(ParseConf(lalr.parse_table, lalr.callbacks, start),
-                       frontend._make_lexer_thread(text))
+                       _lexer_thread(frontend, text))
     state.rows = rows
+    state.units = _UNITS.setdefault(id(rows), {})
     return lalr.parse_from_state(state)

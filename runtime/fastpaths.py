@@ -21,6 +21,12 @@ and falls back to the helper for everything else:
 Variables that only ever hold a NUMBER (`int_locals`: `n = 0; n = n + 1;`, an index of
 `for each index`) skip the type guard; the 64-bit range check always stays.
 
+The guarded forms pay only where code runs many times: in loop bodies and in the
+script's functions (which a loop may call). Code that runs once per run, the bare body
+outside its loops ("compact_once"), keeps the helper calls and only takes the rewrites
+that make the tree no larger (folded constants, `is None`, bound built-ins and method
+callers): a long straight-line script compiles to a tree a third to a quarter the size.
+
 Temporaries (`dg_t<N>`) keep every operand evaluated exactly once and in script order.
 The guards compare exact types (`type(x) is int`), so bool, BraceMap, TypedList and the
 other subclasses always take the helper. Each new node takes the position of the call
@@ -40,22 +46,17 @@ from .dispatch import method_caller
 from .errors import ScriptRuntimeError
 from .inference import local_kinds
 from .loopversions import LoopVersioning, definitely_set
-from .treepass import TrustedPass, stamp
+from .fastnodes import (
+    SIZE_FLOOR, _is, _load, _located, _recalled, _simple, _store, _type_of,
+)
+from .faststatements import StatementPaths
+from .treepass import TrustedPass
 from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 
-# Past this many elements, growth goes through the helpers, which check the size limit.
-SIZE_FLOOR = 1 << 16
 
 
 def _overflow() -> None:
     raise ScriptRuntimeError("Number out of range")
-
-
-def _literal_text(expr: ast.expr) -> str | None:
-    """The text a literal piece adds to a TEXT: itself, or a NUMBER's digits."""
-    if isinstance(expr, ast.Constant) and type(expr.value) in (str, int):
-        return str(expr.value)
-    return None
 
 
 def _text_room(length: int) -> bool:
@@ -98,6 +99,7 @@ OPTIMIZATIONS = frozenset({
     "type_inference",     # variables that only hold a MAP, LIST or TEXT skip type guards
     "loop_versioning",    # an innermost loop body also in a version for NUMBER variables
     "loop_counted",       # ... and, when only NUMBER work of one price, charged once
+    "compact_once",       # code run once (the bare body outside loops) calls the helpers
 })
 disabled: set[str] = set()
 
@@ -107,75 +109,12 @@ _ORDER = {"dg_lt": ast.Lt, "dg_le": ast.LtE, "dg_gt": ast.Gt, "dg_ge": ast.GtE}
 _EQUALITY = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq}
 
 
-def _load(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Load())
-
-
-def _store(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Store())
-
-
-def _type_of(expr: ast.expr) -> ast.Call:
-    return ast.Call(func=_load("dg_type"), args=[expr], keywords=[])
-
-
-def _is(left: ast.expr, right: ast.expr) -> ast.Compare:
-    return ast.Compare(left=left, ops=[ast.Is()], comparators=[right])
-
-
-def _helper_call(node: ast.expr, helper: str) -> bool:
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == helper)
-
-
-def _simple(node: ast.expr) -> bool:
-    return isinstance(node, (ast.Name, ast.Constant))
-
-
-def _located(new: Any, old: ast.AST) -> Any:
-    """Give the nodes built for a fast path the position of the script node they replace.
-
-    Subtrees that already have a position (the script's own operands, fast paths built
-    below this one) keep theirs and are not walked again: an error inside an argument
-    points at the argument, and the pass stays linear in the size of the tree."""
-    return stamp(new, old)
-
-
-# `x = x + a + b + ...` is built in place for at most this many pieces (the fallbacks
-# repeat the pieces that follow, so the code grows with the square of the count).
-_APPEND_PIECES = 4
-
-
-def _append_pieces(node: ast.Assign, ints: set[str]) -> \
-        tuple[ast.Name, list[tuple[ast.Call, ast.expr]]] | None:
-    """The `x` read first and the (operator call, right operand) pairs of
-    `x = x + a + b ...`, left to right; None for any other assignment (and for
-    variables known to hold a NUMBER)."""
-    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
-        return None
-    target = node.targets[0].id
-    if target in ints:
-        return None
-    pieces: list[tuple[ast.Call, ast.expr]] = []
-    value = node.value
-    while _helper_call(value, "dg_add") and len(value.args) == 2 \
-            and not value.keywords:  # type: ignore[attr-defined]
-        pieces.append((value, value.args[1]))  # type: ignore[arg-type,attr-defined]
-        value = value.args[0]  # type: ignore[attr-defined]
-        if len(pieces) > _APPEND_PIECES:
-            return None
-    if not (pieces and isinstance(value, ast.Name) and value.id == target):
-        return None
-    pieces.reverse()
-    return value, pieces
-
-
 def int_locals(fn: ast.FunctionDef) -> set[str]:
     """Script variables of `fn` that only ever hold a NUMBER (inference.local_kinds)."""
     return {name for name, kind in local_kinds(fn).items() if kind == "number"}
 
 
-class FastPaths(LoopVersioning, TrustedPass):
+class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
     """Rewrites helper calls on exact types into inline code (see the module docstring)."""
 
     def __init__(self, builtin_functions: dict[str, Any]) -> None:
@@ -189,21 +128,43 @@ class FastPaths(LoopVersioning, TrustedPass):
         # two-sided guard `_both` built, for `_numbers` right after it
         self.held_types: tuple[ast.expr, str, ast.expr, str] | None = None
         self.on = OPTIMIZATIONS - disabled
+        # Visiting code that runs once per run (see `_compact`).
+        self.once = False
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
-        kinds = local_kinds(node) if self.on & {"number_inference", "type_inference"} else {}
+        # The bare body runs once per run; a script's function may be called from a loop.
+        once = node.name == "dg_main" and "compact_once" in self.on
+        # Code that runs once needs no variable's kind: without a loop (sandbox._names
+        # saw none) nothing here does.
+        infer = not once or node.__dict__.pop("dg_loops", True)
+        if not infer:
+            node.__dict__.pop("dg_walks", None)
+        kinds = (local_kinds(node) if infer and self.on & {"number_inference",
+                                                            "type_inference"} else {})
         ints = ({n for n, k in kinds.items() if k == "number"}
                 if "number_inference" in self.on else set())
         if "type_inference" not in self.on:
             kinds = {}
-        outer = self.ints, self.kinds, self.set_at_start
+        outer = self.ints, self.kinds, self.set_at_start, self.once
         self.ints, self.kinds = ints, kinds
-        self.set_at_start = definitely_set(node) if "loop_versioning" in self.on else {}
+        self.set_at_start = (definitely_set(node) if infer and "loop_versioning" in self.on
+                             else {})
+        self.once = once
         try:
             self.generic_visit(node)
         finally:
-            self.ints, self.kinds, self.set_at_start = outer
+            self.ints, self.kinds, self.set_at_start, self.once = outer
         return node
+
+    def visit_For(self, node: ast.For) -> Any:
+        """The loop's source is read once per loop, where the code around it runs; its
+        body runs at each iteration: the fast paths (and loop versions) there."""
+        node.iter = self.visit(node.iter)
+        once, self.once = self.once, False
+        try:
+            return self._loop_body(node)
+        finally:
+            self.once = once
 
     def _kind(self, expr: ast.expr) -> str | None:
         """"map", "list" or "text" for a variable known to hold only that, else None."""
@@ -243,6 +204,8 @@ class FastPaths(LoopVersioning, TrustedPass):
         """The fast path of a helper call whose arguments were visited already."""
         if not isinstance(node.func, ast.Name):
             return node
+        if self.once:
+            return self._compact(node)
         helper = node.func.id
         if helper == "dg_add" and len(node.args) == 2 and self._text_constant(node):
             return _located(self._concat(node), node)
@@ -266,6 +229,62 @@ class FastPaths(LoopVersioning, TrustedPass):
         if helper == "dg_f" and node.args and isinstance(node.args[0], ast.Constant):
             return self._bind_function(node)
         return node
+
+    def _compact(self, node: ast.Call) -> Any:
+        """A helper call in code that runs once per run: only the rewrites that make the
+        tree no larger (a folded constant, `x is None`, a bound built-in, a method's
+        caller); everything else stays the helper call that the fast paths fall back to.
+        A guarded fast path saves nanoseconds once but costs compiling both of its
+        branches, the bulk of a long straight-line script's compile time."""
+        helper = node.func.id  # type: ignore[attr-defined]
+        args = node.args
+        if helper in _ARITH and len(args) == 2:
+            folded = self._folded(args[0], args[1], _ARITH[helper])
+            return node if folded is None else _located(folded, node)
+        if helper in _EQUALITY and len(args) == 2:
+            nothing = self._null_test(args[0], args[1], _EQUALITY[helper])
+            return node if nothing is None else _located(nothing, node)
+        if helper == "dg_m" and len(args) >= 2 and isinstance(args[1], ast.Constant):
+            method = str(args[1].value).lower()
+            kind = self._kind(args[0])
+            if len(args) == 2 and ((method == "size" and kind in ("map", "list"))
+                                   or (kind == "text" and method in _TEXT_METHODS
+                                       and "text_methods" in self.on)):
+                # a receiver of a known kind: the method is one call without a guard
+                function = "dg_len" if method == "size" else _TEXT_METHODS[method]
+                return _located(ast.Call(func=_load(function), args=[args[0]], keywords=[]),
+                                node)
+            return self._method_caller(node, inline=False)
+        if helper == "dg_f" and args and isinstance(args[0], ast.Constant):
+            return self._bind_function(node, inline=False)
+        return node
+
+    def _folded(self, left: ast.expr, right: ast.expr,
+                op: type[ast.operator]) -> ast.Constant | None:
+        """NUMBER arithmetic on two literals, computed once (None when it is not that,
+        or overflows: the overflow is raised when it runs)."""
+        if ("constant_folding" in self.on and isinstance(left, ast.Constant)
+                and isinstance(right, ast.Constant) and type(left.value) is int
+                and type(right.value) is int):
+            value = _FOLD[op](left.value, right.value)
+            if MIN_NUMBER <= value <= MAX_NUMBER:
+                folded = ast.Constant(value)
+                folded.dg_known_int = True  # type: ignore[attr-defined]
+                return folded
+        return None
+
+    @staticmethod
+    def _null_test(left: ast.expr, right: ast.expr,
+                   op: type[ast.cmpop]) -> ast.expr | None:
+        """`x == null` is true for null alone (SPEC §3): an identity test (None when
+        neither side is a null literal)."""
+        for known, other in ((right, left), (left, right)):
+            if isinstance(known, ast.Constant) and known.value is None:
+                if isinstance(other, ast.Constant):  # both written out: fold it
+                    return ast.Constant((other.value is None) == (op is ast.Eq))
+                return ast.Compare(left=other, ops=[ast.Is() if op is ast.Eq else ast.IsNot()],
+                                   comparators=[ast.Constant(None)])
+        return None
 
     def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr | None, ast.expr, ast.expr]:
         """A guard that both operands are exactly `kind`, and the re-reads of them; no
@@ -305,15 +324,9 @@ class FastPaths(LoopVersioning, TrustedPass):
         return ast.Call(func=node.func, args=[left, right], keywords=[])
 
     def _arith(self, node: ast.Call, op: type[ast.operator]) -> ast.expr:
-        left, right = node.args
-        if ("constant_folding" in self.on and isinstance(left, ast.Constant)
-                and isinstance(right, ast.Constant) and type(left.value) is int
-                and type(right.value) is int):
-            value = _FOLD[op](left.value, right.value)
-            if MIN_NUMBER <= value <= MAX_NUMBER:  # else the overflow is raised when run
-                folded = ast.Constant(value)
-                folded.dg_known_int = True  # type: ignore[attr-defined]
-                return folded
+        folded = self._folded(node.args[0], node.args[1], op)
+        if folded is not None:
+            return folded
         guard, left, right = self._both(node, "dg_int")
         result = self._temp()
         computed = ast.NamedExpr(target=_store(result), value=ast.BinOp(left=left, op=op(),
@@ -439,13 +452,9 @@ class FastPaths(LoopVersioning, TrustedPass):
 
     def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         left, right = node.args
-        for known, other in ((right, left), (left, right)):
-            if isinstance(known, ast.Constant) and known.value is None:
-                # `x == null` is true for null alone (SPEC §3): an identity test.
-                if isinstance(other, ast.Constant):  # both written out: fold it
-                    return ast.Constant((other.value is None) == (op is ast.Eq))
-                return ast.Compare(left=other, ops=[ast.Is() if op is ast.Eq else ast.IsNot()],
-                                   comparators=[ast.Constant(None)])
+        nothing = self._null_test(left, right, op)
+        if nothing is not None:
+            return nothing
         constant = next((a for a in (right, left) if isinstance(a, ast.Constant)
                          and type(a.value) in (str, int)), None)
         if constant is None:
@@ -513,21 +522,21 @@ class FastPaths(LoopVersioning, TrustedPass):
         slow = ast.Call(func=node.func, args=[recv_again, name], keywords=[])
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
-    def _method_caller(self, node: ast.Call) -> ast.expr:
+    def _method_caller(self, node: ast.Call, inline: bool = True) -> ast.expr:
         """`dg_m(R, 'name', A...)` -> `dg_mc_name_N(R, A...)`: the call site's own caller,
-        which remembers the built-in per receiver type (dispatch.method_caller)."""
+        which remembers the built-in per receiver type (dispatch.method_caller); with
+        `inline`, a TEXT method on a TEXT receiver is done inline."""
         name = str(node.args[1].value)  # type: ignore[attr-defined]
         if not name.isidentifier() or not name.isascii():
             return node
         nargs = len(node.args) - 2
         global_name = f"dg_mc_{name}_{nargs}"
         self.bound[global_name] = method_caller(name, nargs)
-        if "text_methods" in self.on:
-            inline = self._text_method(node, name.lower(), nargs, global_name)
-            if inline is not None:
-                return _located(inline, node)
-        return _located(ast.Call(func=_load(global_name), args=[node.args[0], *node.args[2:]],
-                                 keywords=[]), node)
+        if inline and "text_methods" in self.on:
+            fast = self._text_method(node, name.lower(), nargs, global_name)
+            if fast is not None:
+                return _located(fast, node)
+        return _recalled(node, global_name, [node.args[0], *node.args[2:]])
 
     def _text_method(self, node: ast.Call, name: str, nargs: int,
                      caller: str) -> ast.expr | None:
@@ -557,9 +566,9 @@ class FastPaths(LoopVersioning, TrustedPass):
             return ast.IfExp(test=guard, body=fast, orelse=slow)
         return None
 
-    def _bind_function(self, node: ast.Call) -> ast.expr:
+    def _bind_function(self, node: ast.Call, inline: bool = True) -> ast.expr:
         name = str(node.args[0].value).lower()  # type: ignore[attr-defined]
-        if (name == "ifnull" and len(node.args) == 3
+        if (inline and name == "ifnull" and len(node.args) == 3
                 and isinstance(node.args[2], ast.Constant)):
             # ifnull(x, constant): a conditional expression, not a call. (With any other
             # fallback the call stays, so both arguments are evaluated as before.)
@@ -577,176 +586,4 @@ class FastPaths(LoopVersioning, TrustedPass):
             return node
         global_name = f"dg_b_{name}"
         self.bound[global_name] = row.fn
-        return _located(ast.Call(func=_load(global_name), args=node.args[1:], keywords=[]),
-                        node)
-
-    # ---- statements ------------------------------------------------------------------------
-    def visit_Assign(self, node: ast.Assign) -> Any:
-        if "text_append" in self.on:
-            found = _append_pieces(node, self.ints)
-            if found is not None:
-                return self._append(node, *found)
-        self.generic_visit(node)
-        return node
-
-    def _append(self, node: ast.Assign, read: ast.Name,
-                pieces: list[tuple[ast.Call, ast.expr]]) -> ast.stmt:
-        """`x = x + a + b ...` built in place when x is a TEXT (see _append_level)."""
-        target = node.targets[0].id  # type: ignore[attr-defined]
-        exprs = [self.visit(piece) for _, piece in pieces]
-        calls = [call for call, _ in pieces]
-        # x is no TEXT: the operators' own fast paths, as without this one (NUMBER
-        # accumulators); with a TEXT literal among the pieces x is all but surely a TEXT,
-        # and the helpers keep the code small.
-        texty = any(isinstance(e, ast.Constant) and type(e.value) is str for e in exprs)
-        value: ast.expr = _load(target)
-        for call, expr in zip(calls, exprs):
-            step = _located(ast.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
-                            call)
-            value = step if texty else self._rewrite(step)
-        other = _located(ast.Assign(targets=[_store(target)], value=value), node)
-        # x is read first, where the script reads it (an unset x is reported there)
-        first = _located(_is(_type_of(read), _load("dg_str")), calls[0])
-        body = self._append_level(node, target, calls, exprs, [], None)
-        if self._kind(read) == "text":  # read anyway: an unset x is reported there
-            return [_located(ast.Expr(value=read), node), *body]
-        return _located(ast.If(test=first, body=body, orelse=[other]), node)
-
-    def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
-                      exprs: list[ast.expr], held: list[ast.expr],
-                      length: str | None) -> list[ast.stmt]:
-        """Statements for pieces `len(held)`... of `x = x + p0 + p1 ...` once x is a TEXT.
-
-        Each piece is evaluated once, in script order, into a temporary; a TEXT (or a
-        NUMBER, as its digits) goes on, with the length the result will have checked
-        against the text limit before anything is built, at the operator that would
-        build it (so the limit is reported where the helper would report it). When all
-        pieces are in, `x = x + p` per piece: CPython appends in place when x holds the
-        only reference. Any other piece ends in the helpers, given the pieces already
-        evaluated and the rest as written. A literal piece always goes on: it needs only
-        its length check, and no branch."""
-        out: list[ast.stmt] = []
-        k = len(held)
-        while k < len(exprs):
-            call, expr = calls[k], exprs[k]
-            literal = _literal_text(expr)
-            before = (ast.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
-                      if length is None else _load(length))
-            total = self._temp()
-            size: ast.expr
-            if literal is not None:
-                size = ast.Constant(len(literal))
-            else:
-                name = self._temp()
-                out.append(_located(ast.Assign(targets=[_store(name)], value=expr), call))
-                size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
-            counted = ast.NamedExpr(target=_store(total),
-                                    value=ast.BinOp(left=before, op=ast.Add(), right=size))
-            fits = ast.BoolOp(op=ast.Or(), values=[
-                ast.Compare(left=counted, ops=[ast.LtE()],
-                            comparators=[ast.Constant(SIZE_FLOOR)]),
-                ast.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
-            length = total
-            if literal is not None:
-                out.append(_located(ast.Expr(value=_located(fits, call)), call))
-                held = [*held, ast.Constant(literal)]
-                k += 1
-                continue
-            as_text = ast.BoolOp(op=ast.And(), values=[
-                _is(_type_of(_load(name)), _load("dg_int")),
-                ast.NamedExpr(target=_store(name), value=ast.Call(
-                    func=_load("dg_str"), args=[_load(name)], keywords=[]))])
-            is_text = ast.BoolOp(op=ast.Or(), values=[
-                _is(_type_of(_load(name)), _load("dg_str")), as_text])
-            guard = ast.BoolOp(op=ast.And(), values=[is_text, fits])
-            held = [*held, _load(name)]
-            body = self._append_level(node, target, calls, exprs, held, total)
-            value: ast.expr = _load(target)
-            for c, p in zip(calls, held + exprs[k + 1:]):
-                value = _located(ast.Call(func=_load("dg_add"), args=[value, p],
-                                          keywords=[]), c)
-            fallback = _located(ast.Assign(targets=[_store(target)], value=value), node)
-            out.append(_located(ast.If(test=_located(guard, call), body=body,
-                                       orelse=[fallback]), node))
-            return out
-        # every piece is in and fits: append them, adjacent literals as one
-        pieces: list[ast.expr] = []
-        for p in held:
-            if (pieces and isinstance(p, ast.Constant) and isinstance(pieces[-1], ast.Constant)):
-                pieces[-1] = ast.Constant(pieces[-1].value + p.value)
-            else:
-                pieces.append(p)
-        out += [_located(ast.Assign(targets=[_store(target)], value=ast.BinOp(
-            left=_load(target), op=ast.Add(), right=p)), node) for p in pieces]
-        return out
-
-    def visit_Expr(self, node: ast.Expr) -> Any:
-        call = node.value
-        if (_helper_call(call, "dg_m") and len(call.args) >= 2  # type: ignore[attr-defined]
-                and isinstance(call.args[1], ast.Constant)):  # type: ignore[attr-defined]
-            method = str(call.args[1].value).lower()  # type: ignore[attr-defined]
-            if method == "put" and len(call.args) == 4:  # type: ignore[attr-defined]
-                return self._put(node, call)  # type: ignore[arg-type]
-            if method == "add" and len(call.args) == 3:  # type: ignore[attr-defined]
-                return self._add(node, call)  # type: ignore[arg-type]
-        self.generic_visit(node)
-        return node
-
-    def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt],
-             names_too: bool = False) -> ast.expr:
-        """`expr` bound to a temporary by a statement added to `setup` (a constant is
-        left as it is; so is a name unless `names_too`)."""
-        if isinstance(expr, ast.Constant) or (not names_too and isinstance(expr, ast.Name)):
-            return expr
-        name = self._temp()
-        setup.append(_located(ast.Assign(targets=[_store(name)], value=expr), where))
-        return _load(name)
-
-    def _put(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
-        for i in range(len(call.args)):
-            call.args[i] = self.visit(call.args[i])
-        receiver, name, key, value = call.args
-        setup: list[ast.stmt] = []
-        # The value is bound once, not copied into both branches (which doubled the tree
-        # at each nesting level); receiver and key are read before it, as the helper
-        # call reads them, so a missing variable is reported first either way.
-        pin_value = not _simple(value)
-        recv = self._pin(receiver, node, setup, names_too=pin_value)
-        k = self._pin(key, node, setup, names_too=pin_value)
-        if pin_value:
-            value = self._pin(value, node, setup)
-        checks: list[ast.expr] = []
-        if self._kind(receiver) != "map":
-            checks.append(_is(_type_of(recv), _load("dg_dict")))
-        if not (isinstance(key, ast.Constant) and type(key.value) is str):
-            checks.append(_is(_type_of(k), _load("dg_str")))
-        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
-                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
-        store = ast.Assign(targets=[ast.Subscript(value=recv, slice=k, ctx=ast.Store())],
-                           value=value)
-        slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, k, value],
-                                       keywords=[]))
-        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
-        branch = ast.If(test=test, body=[store], orelse=[slow])
-        return [*setup, _located(branch, node)]
-
-    def _add(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
-        for i in range(len(call.args)):
-            call.args[i] = self.visit(call.args[i])
-        receiver, name, value = call.args
-        setup: list[ast.stmt] = []
-        pin_value = not _simple(value)  # bound once, as in _put
-        recv = self._pin(receiver, node, setup, names_too=pin_value)
-        if pin_value:
-            value = self._pin(value, node, setup)
-        checks: list[ast.expr] = [] if self._kind(receiver) == "list" else [
-            _is(_type_of(recv), _load("dg_list"))]
-        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
-                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
-        append = ast.Expr(value=ast.Call(
-            func=ast.Attribute(value=recv, attr="append", ctx=ast.Load()), args=[value],
-            keywords=[]))
-        slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, value], keywords=[]))
-        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
-        branch = ast.If(test=test, body=[append], orelse=[slow])
-        return [*setup, _located(branch, node)]
+        return _recalled(node, global_name, node.args[1:])

@@ -36,7 +36,7 @@ import ast
 from typing import Any
 
 from .loopcounted import COUNTED_GLOBALS, counted_plan, entry_test, may_count
-from .treepass import stamp, walk
+from .treepass import load, stamp, walk
 
 # Bodies larger than this (in AST nodes) are not copied: the code would grow too much.
 MAX_BODY_NODES = 600
@@ -304,8 +304,7 @@ def copy_tree(node: Any) -> Any:
     return new
 
 
-def _load(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Load())
+_load = load
 
 
 def _type_of(expr: ast.expr) -> ast.Call:
@@ -347,7 +346,12 @@ class LoopVersioning:
         return out
 
     def visit_For(self, node: ast.For) -> Any:
-        """An innermost loop runs its body in two versions, chosen at each iteration
+        node.iter = self.visit(node.iter)
+        return self._loop_body(node)
+
+    def _loop_body(self, node: ast.For) -> Any:
+        """The body of a loop whose header was visited. An innermost loop runs its body
+        in two versions, chosen at each iteration
         (runtime/loopversions.py): when the countdown holds more than the iteration can
         charge, a copy without the refill checks (none could fire), and in that copy the
         variables of NUMBER work known to be NUMBERs when they are at its start."""
@@ -367,7 +371,8 @@ class LoopVersioning:
         # (a version only for the refill checks does not pay for compiling the body twice)
         budget = iteration_charge(facts) if facts and (names or kinds) else None
         if budget is None:
-            self.generic_visit(node)
+            node.body = self._visit_block(node.body)
+            node.orelse = self._visit_block(node.orelse)
             return node
         target = _script_name(node.target)
         counted = counted_plan(copy_tree(rest), lambda: copy_tree(rest), body[0].value.value,
@@ -375,8 +380,6 @@ class LoopVersioning:
             "loop_counted" in self.on and target and not node.orelse
             and may_count(rest)) else None
         special = without_refills(copy_tree(rest))
-        node.target = self.visit(node.target)
-        node.iter = self.visit(node.iter)
         charge = self._visit_block(body[:k])
         generic = self._visit_block(rest)
         outer = self.ints, self.kinds

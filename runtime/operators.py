@@ -56,6 +56,11 @@ def add(a: Any, b: Any) -> Any:
         if MIN_NUMBER <= r <= MAX_NUMBER:
             return r
         raise ScriptRuntimeError("Number out of range")
+    if ta is str and (tb is str or tb is int):  # display() of these, without the calls
+        text = a + b if tb is str else a + str(b)
+        if len(text) > _TEXT_CHECK_FLOOR:
+            return _text_result(text)
+        return text
     if isinstance(a, str) or isinstance(b, str):
         return _text_result(display(a) + display(b))
     if _is_num(a) and _is_num(b):

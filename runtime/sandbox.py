@@ -9,6 +9,7 @@ which the policy would reject and which no script text can produce:
     if 'x' in dg_in: v_x = dg_in['x']          inputs of a bare-body script
     try: ... finally: dg_bank(dg_ctx, dg_n)     unused steps go back to the run's budget
     dg_n -= k; if dg_n < 0: dg_n = dg_refill(dg_ctx, dg_n)    at the top of every block
+    dg_n = dg_charge(dg_ctx, dg_n, k)          the same, in a block that runs once per run
     dg_user(dg_ctx, (dg_n := dg_bank(dg_ctx, dg_n)), ...)      steps banked before a call
     inline fast paths for exact built-in types                  see fastpaths
 
@@ -21,7 +22,7 @@ Compiled scripts are cached by the SHA-256 of their source in a bounded LRU.
 
 from __future__ import annotations
 
-__all__ = ["CompiledScript", "compile_script", "generated_source", "refill", "bank",
+__all__ = ["CompiledScript", "compile_script", "generated_source", "refill", "bank", "charge",
            "BATCH", "clear_cache"]
 
 import ast
@@ -47,7 +48,7 @@ from .hooks import HOOKS, lazy_hooks
 from .limits import MEMORY_PERIOD, RunContext, check_memory
 from .positions import SCRIPT_FILENAME
 from .translator import FunctionInfo, Translation, translate
-from .treepass import TrustedPass, position_of, stamp, walk
+from .treepass import TrustedPass, load, position_of, stamp, store, walk
 
 BATCH = 1000
 # A batch of steps should take about this long, so that the clock is read often enough
@@ -85,6 +86,24 @@ def refill(ctx: RunContext, n: int) -> int:
     return grant
 
 
+def charge(ctx: RunContext, n: int, k: int) -> int:
+    """`dg_n -= k` and its refill check as one call: the form of a block that runs once
+    per run (the bare body outside loops), a third of the size of the inline form.
+
+    When the refill raises, the caller's countdown still holds `n` (the inline form had
+    stored `n - k` first, which its function's `finally` banks as nothing): `n` is
+    taken from the budget here, so that banking it gives back what the inline form
+    leaves, and the run's statement count is the same."""
+    left = n - k
+    if left >= 0:
+        return left
+    try:
+        return refill(ctx, left)
+    except BaseException:
+        ctx.remaining -= n
+        raise
+
+
 def bank(ctx: RunContext, n: int) -> int:
     """Return a function's unused steps to the run's budget (before a call and on exit)."""
     if n > 0:
@@ -92,7 +111,7 @@ def bank(ctx: RunContext, n: int) -> int:
     return 0
 
 
-_RUNTIME_GLOBALS = {"dg_refill": refill, "dg_bank": bank}
+_RUNTIME_GLOBALS = {"dg_refill": refill, "dg_bank": bank, "dg_charge": charge}
 # What a compiled script's translation keeps of its tree (see _build).
 _EMPTY_MODULE = ast.Module(body=[], type_ignores=[])
 
@@ -113,17 +132,29 @@ class CompiledScript:
 
 
 class _RuntimeNodes(TrustedPass):
-    """Adds the trusted nodes described in the module docstring."""
+    """Adds the trusted nodes described in the module docstring. Blocks of the bare body
+    outside loops run once per run: their charge is the one-call form (as the fast paths
+    leave such code compact, fastpaths "compact_once")."""
+
+    def __init__(self, compact: bool = False) -> None:
+        self.compact = compact
+        self.once = False  # in a block that runs once per run
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        self.generic_visit(node)
+        # the script's own nodes, walked before the charges are in (they name no script
+        # variable, and the type inference that reads these walks ignores them)
+        stored, loaded, assigned_first, busy = _names(node)
         is_main = node.name == "dg_main"
+        self.once = is_main and self.compact
+        # statements with nothing for this pass below them are not walked again
+        node.body = [self.visit(s) if id(s) in busy else s for s in node.body]
         params = {a.arg for a in node.args.args}
-        stored, loaded = _names(node)
         prologue: list[ast.stmt] = [_at(ast.Assign(targets=[_store("dg_n")],
                                                    value=ast.Constant(0)), node)]
         for var in sorted(loaded - params):
             script_name = var[2:]
+            if is_main and var in assigned_first:
+                continue  # assigned before anything could read an input of its name
             if is_main:
                 test = ast.Compare(left=ast.Constant(script_name), ops=[ast.In()],
                                    comparators=[_load("dg_in")])
@@ -139,7 +170,10 @@ class _RuntimeNodes(TrustedPass):
             elif script_name in ("now", "today") and var not in stored:
                 prologue.append(_at(ast.Assign(targets=[_store(var)],
                                                value=_sys(script_name)), node))
+        # The function's own block charges inline even when it runs once: its countdown
+        # starts at 0, so the first charge always refills (one call either way).
         body = _charged(node.body, 0)
+        self.once = False
         final = _at(ast.Expr(value=ast.Call(func=_load("dg_bank"),
                                             args=[_load("dg_ctx"), _load("dg_n")],
                                             keywords=[])), node)
@@ -148,24 +182,28 @@ class _RuntimeNodes(TrustedPass):
         return node
 
     def visit_For(self, node: ast.For) -> ast.For:
-        self.generic_visit(node)
+        once, self.once = self.once, False
+        try:
+            self.generic_visit(node)
+        finally:
+            self.once = once
         node.body = _charged(node.body, 1)
         return node
 
     def visit_If(self, node: ast.If) -> ast.If:
         self.generic_visit(node)
-        node.body = _charged(node.body, 0)
+        node.body = _charged(node.body, 0, self.once)
         # An `else if` is an If alone in orelse: charging orelse counts its test (SPEC §10).
-        node.orelse = _charged(node.orelse, 0)
+        node.orelse = _charged(node.orelse, 0, self.once)
         return node
 
     def visit_Try(self, node: ast.Try) -> ast.Try:
         self.generic_visit(node)
         if node.handlers:  # script try/catch (the function guard has no handlers)
-            node.body = _charged(node.body, 0)
+            node.body = _charged(node.body, 0, self.once)
             for handler in node.handlers:
                 # The first statement binds `e`: runtime bookkeeping, not a script statement.
-                handler.body = handler.body[:1] + _charged(handler.body[1:], 0)
+                handler.body = handler.body[:1] + _charged(handler.body[1:], 0, self.once)
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.Call:
@@ -185,21 +223,54 @@ def _sys(name: str) -> ast.expr:
                     keywords=[])
 
 
-def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str]]:
-    """The script variables `fn` stores and loads. The nodes of each statement are kept
-    on `fn` (`dg_walks`, by statement id) for the type inference of the fast paths,
-    which needs them per statement and runs before anything changes the tree again:
-    the whole function is walked once for both."""
+# The nodes the runtime-nodes pass changes (besides a `dg_user` call): a statement of a
+# function's block with none of these below it is left as it is.
+_BLOCKS = frozenset({ast.If, ast.For, ast.Try, ast.FunctionDef})
+
+
+def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]:
+    """The script variables `fn` stores and loads; those whose first mention is a
+    statement of the function's own block that assigns the variable without reading it
+    (`x = a + 1;` before anything else names x): no input of that name can be seen, so
+    it needs no prologue line; and the ids of the statements of that block with a block
+    or a user function call below them (`_BLOCKS`), the only ones the runtime-nodes pass
+    changes. Whether `fn` holds a loop goes on `fn` (`dg_loops`). The nodes of each
+    statement are kept on `fn` (`dg_walks`, by statement id) for the type inference of
+    the fast paths, which needs them per statement and runs before anything changes the
+    tree again: the whole function is walked once for all of these."""
     stored: set[str] = set()
     loaded: set[str] = set()
+    assigned_first: set[str] = set()
+    busy: set[int] = set()
     walks: dict[int, list[ast.AST]] = {}
+    loops = False
+    blocks = _BLOCKS
     for stmt in fn.body:
         nodes = walks[id(stmt)] = walk(stmt)
+        reads: set[str] = set()
+        writes: set[str] = set()
         for n in nodes:
-            if type(n) is ast.Name and n.id.startswith("v_"):
-                (stored if type(n.ctx) is ast.Store else loaded).add(n.id)
+            kind = type(n)
+            if kind is ast.Name:
+                if n.id.startswith("v_"):
+                    (writes if type(n.ctx) is ast.Store else reads).add(n.id)
+            elif kind is ast.Call:
+                if type(n.func) is ast.Name and n.func.id == "dg_user":
+                    busy.add(id(stmt))
+            elif kind in blocks:
+                busy.add(id(stmt))
+                if kind is ast.For:
+                    loops = True
+        if type(stmt) is ast.Assign and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if (type(target) is ast.Name and target.id not in reads
+                    and target.id not in stored and target.id not in loaded):
+                assigned_first.add(target.id)
+        stored |= writes
+        loaded |= reads
     fn.dg_walks = walks  # type: ignore[attr-defined]
-    return stored, loaded
+    fn.dg_loops = loops  # type: ignore[attr-defined]  # for the fast paths
+    return stored, loaded, assigned_first, busy
 
 
 def _count(stmts: list[ast.stmt]) -> int:
@@ -212,36 +283,48 @@ def _count(stmts: list[ast.stmt]) -> int:
     return n
 
 
-def _charged(stmts: list[ast.stmt], extra: int) -> list[ast.stmt]:
+def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.stmt]:
     k = _count(stmts) + extra
     if k == 0 or not stmts:
         return stmts
     # Built with the first statement's position (one per block: no stamping walk).
     p = position_of(stmts[0])
     load, store = _LOAD, _STORE
-    charge = ast.AugAssign(target=ast.Name(id="dg_n", ctx=store, **p), op=_SUB,
-                           value=ast.Constant(k, **p), **p)
-    refill_call = ast.Call(func=ast.Name(id="dg_refill", ctx=load, **p),
-                           args=[ast.Name(id="dg_ctx", ctx=load, **p),
-                                 ast.Name(id="dg_n", ctx=load, **p)], keywords=[], **p)
-    check = ast.If(test=ast.Compare(left=ast.Name(id="dg_n", ctx=load, **p), ops=[_LT],
-                                    comparators=[ast.Constant(0, **p)], **p),
-                   body=[ast.Assign(targets=[ast.Name(id="dg_n", ctx=store, **p)],
-                                    value=refill_call, **p)],
-                   orelse=[], **p)
+
+    def name(id_: str, ctx: Any) -> ast.Name:
+        return _made(ast.Name, p, {"id": id_, "ctx": ctx})
+
+    if once:  # dg_n = dg_charge(dg_ctx, dg_n, k)
+        call = _made(ast.Call, p, {"func": name("dg_charge", load), "args": [
+            name("dg_ctx", load), name("dg_n", load), _made(ast.Constant, p, {"value": k})],
+            "keywords": []})
+        return [_made(ast.Assign, p, {"targets": [name("dg_n", store)], "value": call}),
+                *stmts]
+    charge = _made(ast.AugAssign, p, {"target": name("dg_n", store), "op": _SUB,
+                                      "value": _made(ast.Constant, p, {"value": k})})
+    refill_call = _made(ast.Call, p, {"func": name("dg_refill", load), "args": [
+        name("dg_ctx", load), name("dg_n", load)], "keywords": []})
+    test = _made(ast.Compare, p, {"left": name("dg_n", load), "ops": [_LT],
+                                  "comparators": [_made(ast.Constant, p, {"value": 0})]})
+    check = _made(ast.If, p, {"test": test, "body": [_made(ast.Assign, p, {
+        "targets": [name("dg_n", store)], "value": refill_call})], "orelse": []})
     return [charge, check] + stmts
+
+
+def _made(cls: Any, position: dict[str, int], fields: dict[str, Any]) -> Any:
+    """`cls(**fields, **position)` without the constructor's keyword handling."""
+    node = cls.__new__(cls)
+    attributes = node.__dict__
+    attributes.update(fields)
+    attributes.update(position)
+    return node
 
 
 # Contexts and operator tokens carry no position and no state: one of each serves all.
 _LOAD, _STORE, _SUB, _LT = ast.Load(), ast.Store(), ast.Sub(), ast.Lt()
 
 
-def _store(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Store())
-
-
-def _load(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Load())
+_store, _load = store, load
 
 
 def _at(node: Any, where: Any) -> Any:
@@ -270,8 +353,10 @@ class _Policy(RestrictingNodeTransformer):
         return method(node)
 
     def node_contents_visit(self, node: Any) -> Any:
-        """`ast.NodeTransformer.generic_visit`, step for step."""
+        """`ast.NodeTransformer.generic_visit`, step for step, but for the nodes whose
+        visit is known to change nothing (`_INERT`)."""
         ast_node = ast.AST
+        inert = _INERT
         for field in node._fields:
             try:
                 old = getattr(node, field)
@@ -280,6 +365,9 @@ class _Policy(RestrictingNodeTransformer):
             if isinstance(old, list):
                 new: list[Any] = []
                 for value in old:
+                    if type(value) in inert:
+                        new.append(value)
+                        continue
                     if isinstance(value, ast_node):
                         value = self.visit(value)
                         if value is None:
@@ -289,6 +377,8 @@ class _Policy(RestrictingNodeTransformer):
                             continue
                     new.append(value)
                 old[:] = new
+            elif type(old) in inert:
+                continue
             elif isinstance(old, ast_node):
                 replaced = self.visit(old)
                 if replaced is None:
@@ -296,6 +386,22 @@ class _Policy(RestrictingNodeTransformer):
                 else:
                     setattr(node, field, replaced)
         return node
+
+
+def _inert() -> frozenset[type]:
+    """Node classes without children whose RestrictedPython visit only visits their
+    (absent) children and returns them: expression contexts, operator tokens and
+    constants (`visit_Load`, `visit_Add`, `visit_Constant`, ...: `node_contents_visit`).
+    The walk passes them by instead of calling that visit for each; a class without its
+    own `visit_` method (refused by `generic_visit`) is never among them.
+    tests/test_policy_walk.py checks each against the stock transformer."""
+    bases = (ast.expr_context, ast.operator, ast.cmpop, ast.boolop, ast.unaryop)
+    classes = {cls for base in bases for cls in base.__subclasses__()} | {ast.Constant}
+    return frozenset(cls for cls in classes
+                     if "visit_" + cls.__name__ in vars(RestrictingNodeTransformer))
+
+
+_INERT = _inert()
 
 
 def _policy(module: ast.Module) -> None:
@@ -315,8 +421,8 @@ def _finish(translation: Translation) -> tuple[ast.Module, dict[str, Any]]:
     compilebudget.check()
     # Statements are charged before the fast paths rewrite them, so a rewritten
     # statement still counts as one.
-    _RuntimeNodes().visit(module)
     fast = FastPaths(FUNCTIONS)
+    _RuntimeNodes(compact="compact_once" in fast.on).visit(module)
     fast.visit(module)
     for fn in module.body:
         if isinstance(fn, ast.FunctionDef):

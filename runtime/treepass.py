@@ -13,7 +13,7 @@ subtrees below them.
 
 from __future__ import annotations
 
-__all__ = ["TrustedPass", "stamp", "position_of", "walk", "LEAVES"]
+__all__ = ["TrustedPass", "stamp", "position_of", "walk", "LEAVES", "load", "store"]
 
 import ast
 from typing import Any, Callable
@@ -106,8 +106,9 @@ def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
     when built) and are not walked, so the cost is the number of new nodes.
     `always=False` keeps a position `new` already has.
 
-    A node's fields and positions live in its instance dictionary: reading its values
-    and updating it at once is several times cheaper than a getattr per field name."""
+    A node's fields and positions live in its instance dictionary: updating it at once
+    and reading only the fields that may hold nodes (`_child_fields`) is several times
+    cheaper than a getattr per field name."""
     if not always and "lineno" in new.__dict__:
         return new
     line, col = where.lineno, where.col_offset
@@ -116,18 +117,55 @@ def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
            "end_col_offset": getattr(where, "end_col_offset", col)}
     stack = [new]
     pop, push = stack.pop, stack.append
+    positioned = _POSITIONED_TYPES
+    children = _CHILD_FIELDS
     while stack:
-        fields = pop().__dict__
-        values = list(fields.values())
+        node = pop()
+        fields = node.__dict__
         fields.update(pos)
-        for value in values:
-            if type(value) is list:
+        names = children.get(node.__class__)
+        if names is None:
+            names = _child_fields(node.__class__)
+        for name in names:
+            value = fields.get(name)
+            kind = type(value)
+            if kind is list:
                 for item in value:
-                    if isinstance(item, _POSITIONED) and "lineno" not in item.__dict__:
+                    kind = type(item)
+                    has = positioned.get(kind)
+                    if has is None:
+                        has = _positioned(kind)
+                    if has and "lineno" not in item.__dict__:
                         push(item)
-            elif isinstance(value, _POSITIONED) and "lineno" not in value.__dict__:
+                continue
+            has = positioned.get(kind)
+            if has is None:
+                has = _positioned(kind)
+            if has and "lineno" not in value.__dict__:
                 push(value)
     return new
+
+
+# Whether a node of this type carries a position (one dictionary read per value instead
+# of an isinstance test against three base classes).
+_POSITIONED_TYPES: dict[type, bool] = {}
+
+
+def _positioned(cls: type) -> bool:
+    has = _POSITIONED_TYPES[cls] = issubclass(cls, _POSITIONED)
+    return has
+
+
+# The fields of a node class that may hold positioned nodes: all but the operator tokens
+# and the names, flags and other scalars (read by name, not every value of the node).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALAR_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "name", "kind",
+                            "type_comment", "is_async", "level", "conversion", "simple"})
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SCALAR_FIELDS)
+    return names
 
 
 def position_of(where: Any) -> dict[str, int]:
@@ -181,3 +219,26 @@ _TOKENS = frozenset(cls for base in (ast.expr_context, ast.operator, ast.cmpop, 
                                      ast.unaryop) for cls in base.__subclasses__())
 _LEAF_TYPES = frozenset({ast.Name, ast.Constant, ast.alias, *_TOKENS})
 _CHILDLESS = frozenset({ast.Name, ast.Constant})
+
+
+# Names for the trusted passes, made without the constructor's keyword handling (they
+# build thousands): contexts carry no state, one of each serves every name.
+_LOAD, _STORE, _NAME = ast.Load(), ast.Store(), ast.Name
+
+
+def load(name: str) -> ast.Name:
+    """`ast.Name(id=name, ctx=ast.Load())`, unpositioned."""
+    node = _NAME.__new__(_NAME)
+    fields = node.__dict__
+    fields["id"] = name
+    fields["ctx"] = _LOAD
+    return node
+
+
+def store(name: str) -> ast.Name:
+    """`ast.Name(id=name, ctx=ast.Store())`, unpositioned."""
+    node = _NAME.__new__(_NAME)
+    fields = node.__dict__
+    fields["id"] = name
+    fields["ctx"] = _STORE
+    return node

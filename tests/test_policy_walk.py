@@ -95,3 +95,17 @@ def test_translated_scripts_are_rewritten_the_same() -> None:
         assert _same(module) == []
         done += 1
     assert done > 20
+
+
+def test_the_nodes_the_walk_passes_by_are_inert_to_the_stock_transformer() -> None:
+    """Each class `_Policy` does not visit (sandbox._INERT) is left as it is, with no
+    error or warning, by RestrictedPython's own visit."""
+    from sluicegate.sandbox import _INERT
+
+    assert {ast.Load, ast.Store, ast.Add, ast.Eq, ast.And, ast.Not, ast.Constant} <= _INERT
+    for cls in _INERT:
+        node = cls(value=1) if cls is ast.Constant else cls()
+        errors: list[str] = []
+        warnings: list[str] = []
+        assert RestrictingNodeTransformer(errors, warnings, {}).visit(node) is node, cls
+        assert not errors and not warnings, cls

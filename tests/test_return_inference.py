@@ -85,9 +85,21 @@ def test_variables_from_built_ins_take_their_kind() -> None:
     kinds = local_kinds(module.body[0])
     assert kinds["v_t"] == "text" and kinds["v_u"] == "text"
     assert kinds["v_n"] == "number" and kinds["v_k"] == "number"
-    python = generated_source(src)
+    python = _source_inlined(src)  # the fast paths also where the code runs once
     assert "v_n = dg_len(v_t)" in python  # no guard on t: it is known to be TEXT
     assert "v_k = dg_len(v_l)" in python
+
+
+def _source_inlined(src: str) -> str:
+    import sluicegate.fastpaths as fastpaths
+
+    saved = set(fastpaths.disabled)
+    fastpaths.disabled.add("compact_once")
+    try:
+        return generated_source(src)
+    finally:
+        fastpaths.disabled.clear()
+        fastpaths.disabled.update(saved)
 
 
 @pytest.mark.parametrize("src", [
@@ -106,7 +118,10 @@ def test_results_and_errors_are_the_same_with_and_without(src: str) -> None:
     import sluicegate.fastpaths as fastpaths
 
     outcomes = []
-    for off in (set(), {"type_inference", "number_inference"}):
+    # straight-line code takes the helpers unless "compact_once" is off: the inferred
+    # kinds' fast paths are compared with the helpers both ways
+    for off in (set(), {"compact_once"},
+                {"compact_once", "type_inference", "number_inference"}):
         saved = set(fastpaths.disabled)
         fastpaths.disabled.clear()
         fastpaths.disabled.update(off)
@@ -117,7 +132,8 @@ def test_results_and_errors_are_the_same_with_and_without(src: str) -> None:
             fastpaths.disabled.clear()
             fastpaths.disabled.update(saved)
             clear_cache()
-    a, b = outcomes
-    for key in ("status", "logs", "return", "error"):
-        assert a[key] == b[key], key
-    assert a["stats"]["statements"] == b["stats"]["statements"]
+    a = outcomes[0]
+    for b in outcomes[1:]:
+        for key in ("status", "logs", "return", "error"):
+            assert a[key] == b[key], key
+        assert a["stats"]["statements"] == b["stats"]["statements"]

@@ -28,40 +28,60 @@ def _unescape(body: str) -> str:
     return _ESCAPE_RE.sub(repl, body) if "\\" in body else body
 
 
+# Nodes are made without their constructor's keyword handling and positioned by writing
+# their instance dictionary (where an AST node keeps its fields): the translator makes
+# a dozen per line. Contexts carry no state: one of each serves every name.
+_LOAD, _STORE = ast.Load(), ast.Store()
+_NAME, _CONSTANT, _CALL = ast.Name, ast.Constant, ast.Call
+
+
 def _pos(node: Any, tok: Token) -> Any:
-    node.lineno = tok.line
-    node.col_offset = tok.column - 1
-    node.end_lineno = tok.end_line or tok.line
-    node.end_col_offset = (tok.end_column or tok.column) - 1
+    d = node.__dict__
+    d["lineno"] = tok.line
+    d["col_offset"] = tok.column - 1
+    d["end_lineno"] = tok.end_line or tok.line
+    d["end_col_offset"] = (tok.end_column or tok.column) - 1
     return node
 
 
 def _span(node: Any, first: Any, last: Any | None = None) -> Any:
     """Position `node` from the start of `first` to the end of `last` (AST nodes or tokens)."""
-    last = first if last is None else last
+    d = node.__dict__
     if isinstance(first, Token):
-        node.lineno, node.col_offset = first.line, first.column - 1
+        d["lineno"], d["col_offset"] = first.line, first.column - 1
     else:
-        node.lineno, node.col_offset = first.lineno, first.col_offset
+        d["lineno"], d["col_offset"] = first.lineno, first.col_offset
+    if last is None:
+        last = first
     if isinstance(last, Token):
-        node.end_lineno = last.end_line or last.line
-        node.end_col_offset = (last.end_column or last.column) - 1
+        d["end_lineno"] = last.end_line or last.line
+        d["end_col_offset"] = (last.end_column or last.column) - 1
     else:
-        node.end_lineno, node.end_col_offset = last.end_lineno, last.end_col_offset
+        d["end_lineno"], d["end_col_offset"] = last.end_lineno, last.end_col_offset
     return node
 
 
 def _name(id_: str, at: Any, store: bool = False) -> ast.Name:
-    return _span(ast.Name(id=id_, ctx=ast.Store() if store else ast.Load()), at)
+    node = _NAME.__new__(_NAME)
+    d = node.__dict__
+    d["id"] = id_
+    d["ctx"] = _STORE if store else _LOAD
+    return _span(node, at)
 
 
 def _const(value: Any, at: Any) -> ast.Constant:
-    return _span(ast.Constant(value=value), at)
+    node = _CONSTANT.__new__(_CONSTANT)
+    node.__dict__["value"] = value
+    return _span(node, at)
 
 
 def _call(helper: str, args: list[ast.expr], at: Any, last: Any | None = None) -> ast.Call:
-    func = _name(helper, at)
-    return _span(ast.Call(func=func, args=args, keywords=[]), at, last)
+    node = _CALL.__new__(_CALL)
+    d = node.__dict__
+    d["func"] = _name(helper, at)
+    d["args"] = args
+    d["keywords"] = []
+    return _span(node, at, last)
 
 
 _BOOLEAN_HELPERS = {"dg_eq", "dg_ne", "dg_lt", "dg_le", "dg_gt", "dg_ge", "dg_not", "dg_cond"}

@@ -242,9 +242,11 @@ def test_number_inference_never_changes_a_result(text: str, inputs: dict) -> Non
     """Scripts of NUMBER arithmetic run with the inferred-NUMBER fast paths and without
     them give the same logs, value and error (the inference only drops type guards)."""
     a = _run_with(text, inputs, set())
-    b = _run_with(text, inputs, {"number_inference"})
-    for key in ("status", "logs", "return", "error"):
-        assert a[key] == b[key], (key, text, inputs)
+    # with "compact_once" off, code outside loops has the fast paths too
+    for off in ({"compact_once"}, {"compact_once", "number_inference"}):
+        b = _run_with(text, inputs, off)
+        for key in ("status", "logs", "return", "error"):
+            assert a[key] == b[key], (key, off, text, inputs)
 
 
 # Statements that reach every optimization of the fast paths: NUMBER and DECIMAL
@@ -322,15 +324,61 @@ def _run_with(text: str, inputs: dict, off: set[str], limits: Limits | None = No
     st.dictionaries(st.just("k"), st.integers(0, 3))), max_size=3))
 def test_each_optimization_never_changes_a_result(text: str, inputs: dict) -> None:
     """A script gives the same logs, value, error (type, message, position) and statement
-    count with every optimization, with none, and with each one alone turned off."""
+    count with every optimization, with none, and with each one alone turned off.
+    "compact_once" (code outside loops calls the helpers) is off in the runs that turn
+    one other off, so each fast path is also compared where it runs once."""
     from sluicegate.fastpaths import OPTIMIZATIONS
 
     every = _run_with(text, inputs, set())
-    for off in [set(OPTIMIZATIONS), *({name} for name in sorted(OPTIMIZATIONS))]:
+    others = sorted(OPTIMIZATIONS - {"compact_once"})
+    for off in [set(OPTIMIZATIONS), {"compact_once"},
+                *({name, "compact_once"} for name in others)]:
         other = _run_with(text, inputs, off)
         for key in ("status", "logs", "return", "error"):
             assert every[key] == other[key], (key, sorted(off), text, inputs)
         assert every["stats"]["statements"] == other["stats"]["statements"], (off, text)
+
+
+def _once_blocks(depth: int = 0) -> st.SearchStrategy[str]:
+    """Statements that run without error, in blocks of several (each block is charged
+    as a whole when entered)."""
+    simple = st.sampled_from(["a = a + 1;", "info a;", "b = a * 2;", 's = s + a;',
+                              "l.add(a);", 'm.put("k", a);', "info m.get(\"k\") + l.size();"])
+    if depth >= 2:
+        return simple
+    block = st.lists(_once_blocks(depth + 1), min_size=1, max_size=4).map(" ".join)
+    return st.one_of(
+        simple,
+        st.tuples(st.integers(0, 6), block, block).map(
+            lambda t: f"if (a > {t[0]}) {{ {t[1]} }} else if (a == 2) {{ {t[2]} }}"),
+        st.tuples(block, block).map(lambda t: f"try {{ {t[0]} x = 1 / 0; }} "
+                                              f"catch (e) {{ {t[1]} }}"),
+        st.tuples(st.integers(1, 3), block).map(
+            lambda t: f"for each i in {{{', '.join(['1'] * t[0])}}} {{ {t[1]} }}"),
+    )
+
+
+_ONCE = st.lists(_once_blocks(), min_size=1, max_size=6).map(
+    lambda ss: "a = 0; s = \"\"; l = List(); m = Map();\n" + "\n".join(ss))
+
+
+@FUZZ
+@example('a = 0; s = "";\ntry { info a; info a; x = 1 / 0; } catch (e) { info a; }', {}, 5)
+@given(st.one_of(_ONCE, _ONCE, _OPTIMIZED, st.lists(_statements(), min_size=1,
+                                                    max_size=6).map("\n".join)),
+       st.dictionaries(_NAMES, st.one_of(st.integers(-9, 9), st.just("7")), max_size=2),
+       st.integers(1, 25))
+def test_code_run_once_compact_or_inlined_gives_the_same_run(text: str, inputs: dict,
+                                                             budget: int) -> None:
+    """Code outside loops as helper calls with one-call statement charges, or with the
+    inline fast paths and charges: the same run, also when a small statement limit runs
+    out on the way (the compact charge leaves the budget as the inline one does)."""
+    limits = Limits(max_statements=budget, timeout=2.0)
+    compact = _run_with(text, inputs, set(), limits)
+    inlined = _run_with(text, inputs, {"compact_once"}, limits)
+    for key in ("status", "logs", "return", "error"):
+        assert compact[key] == inlined[key], (key, text, inputs, budget)
+    assert compact["stats"]["statements"] == inlined["stats"]["statements"], (text, budget)
 
 
 # ---- inputs: copied (from_json) and adopted in place (adopt_json) agree ----------------

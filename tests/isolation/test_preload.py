@@ -19,8 +19,8 @@ RUN_CODE = [*sorted((ROOT / "stdlib").glob("*.py")),
             *sorted((ROOT / "runtime" / "isolation").glob("*.py")),
             *(ROOT / "runtime" / name for name in (
                 "engine.py", "limits.py", "memory.py", "values.py", "operators.py",
-                "hooks.py", "dispatch.py", "sandbox.py", "fastpaths.py", "inference.py",
-                "translator.py"))]
+                "hooks.py", "dispatch.py", "sandbox.py", "fastpaths.py", "fastnodes.py",
+                "faststatements.py", "inference.py", "translator.py"))]
 
 
 def _lazy_imports() -> set[str]:

@@ -1,0 +1,228 @@
+"""The statement fast paths (mixed into fastpaths.FastPaths): `x = x + a + ...` on a TEXT
+built in place, `M.put(K, V);` and `L.add(V);` on exact dicts and lists. See the
+fastpaths module docstring for the forms and their guards."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from .fastnodes import (
+    SIZE_FLOOR, _helper_call, _is, _literal_text, _load, _located, _simple, _store,
+    _type_of,
+)
+
+
+# `x = x + a + b + ...` is built in place for at most this many pieces (the fallbacks
+# repeat the pieces that follow, so the code grows with the square of the count).
+_APPEND_PIECES = 4
+
+
+def _append_pieces(node: ast.Assign, ints: set[str]) -> \
+        tuple[ast.Name, list[tuple[ast.Call, ast.expr]]] | None:
+    """The `x` read first and the (operator call, right operand) pairs of
+    `x = x + a + b ...`, left to right; None for any other assignment (and for
+    variables known to hold a NUMBER)."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        return None
+    target = node.targets[0].id
+    if target in ints:
+        return None
+    pieces: list[tuple[ast.Call, ast.expr]] = []
+    value = node.value
+    while _helper_call(value, "dg_add") and len(value.args) == 2 \
+            and not value.keywords:  # type: ignore[attr-defined]
+        pieces.append((value, value.args[1]))  # type: ignore[arg-type,attr-defined]
+        value = value.args[0]  # type: ignore[attr-defined]
+        if len(pieces) > _APPEND_PIECES:
+            return None
+    if not (pieces and isinstance(value, ast.Name) and value.id == target):
+        return None
+    pieces.reverse()
+    return value, pieces
+
+
+class StatementPaths:
+    """The statement rewrites of the fast paths; the transformer's state and expression
+    rewrites (`on`, `once`, `ints`, `_kind`, `_rewrite`, `_temp`, `visit`) are
+    fastpaths.FastPaths's."""
+
+    on: frozenset[str]
+    once: bool
+    ints: set[str]
+    visit: Any
+    generic_visit: Any
+    _kind: Any
+    _rewrite: Any
+    _temp: Any
+
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        if "text_append" in self.on and not self.once:
+            found = _append_pieces(node, self.ints)
+            if found is not None:
+                return self._append(node, *found)
+        self.generic_visit(node)
+        return node
+
+    def _append(self, node: ast.Assign, read: ast.Name,
+                pieces: list[tuple[ast.Call, ast.expr]]) -> ast.stmt:
+        """`x = x + a + b ...` built in place when x is a TEXT (see _append_level)."""
+        target = node.targets[0].id  # type: ignore[attr-defined]
+        exprs = [self.visit(piece) for _, piece in pieces]
+        calls = [call for call, _ in pieces]
+        # x is no TEXT: the operators' own fast paths, as without this one (NUMBER
+        # accumulators); with a TEXT literal among the pieces x is all but surely a TEXT,
+        # and the helpers keep the code small.
+        texty = any(isinstance(e, ast.Constant) and type(e.value) is str for e in exprs)
+        value: ast.expr = _load(target)
+        for call, expr in zip(calls, exprs):
+            step = _located(ast.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
+                            call)
+            value = step if texty else self._rewrite(step)
+        other = _located(ast.Assign(targets=[_store(target)], value=value), node)
+        # x is read first, where the script reads it (an unset x is reported there)
+        first = _located(_is(_type_of(read), _load("dg_str")), calls[0])
+        body = self._append_level(node, target, calls, exprs, [], None)
+        if self._kind(read) == "text":  # read anyway: an unset x is reported there
+            return [_located(ast.Expr(value=read), node), *body]
+        return _located(ast.If(test=first, body=body, orelse=[other]), node)
+
+    def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
+                      exprs: list[ast.expr], held: list[ast.expr],
+                      length: str | None) -> list[ast.stmt]:
+        """Statements for pieces `len(held)`... of `x = x + p0 + p1 ...` once x is a TEXT.
+
+        Each piece is evaluated once, in script order, into a temporary; a TEXT (or a
+        NUMBER, as its digits) goes on, with the length the result will have checked
+        against the text limit before anything is built, at the operator that would
+        build it (so the limit is reported where the helper would report it). When all
+        pieces are in, `x = x + p` per piece: CPython appends in place when x holds the
+        only reference. Any other piece ends in the helpers, given the pieces already
+        evaluated and the rest as written. A literal piece always goes on: it needs only
+        its length check, and no branch."""
+        out: list[ast.stmt] = []
+        k = len(held)
+        while k < len(exprs):
+            call, expr = calls[k], exprs[k]
+            literal = _literal_text(expr)
+            before = (ast.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
+                      if length is None else _load(length))
+            total = self._temp()
+            size: ast.expr
+            if literal is not None:
+                size = ast.Constant(len(literal))
+            else:
+                name = self._temp()
+                out.append(_located(ast.Assign(targets=[_store(name)], value=expr), call))
+                size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
+            counted = ast.NamedExpr(target=_store(total),
+                                    value=ast.BinOp(left=before, op=ast.Add(), right=size))
+            fits = ast.BoolOp(op=ast.Or(), values=[
+                ast.Compare(left=counted, ops=[ast.LtE()],
+                            comparators=[ast.Constant(SIZE_FLOOR)]),
+                ast.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
+            length = total
+            if literal is not None:
+                out.append(_located(ast.Expr(value=_located(fits, call)), call))
+                held = [*held, ast.Constant(literal)]
+                k += 1
+                continue
+            as_text = ast.BoolOp(op=ast.And(), values=[
+                _is(_type_of(_load(name)), _load("dg_int")),
+                ast.NamedExpr(target=_store(name), value=ast.Call(
+                    func=_load("dg_str"), args=[_load(name)], keywords=[]))])
+            is_text = ast.BoolOp(op=ast.Or(), values=[
+                _is(_type_of(_load(name)), _load("dg_str")), as_text])
+            guard = ast.BoolOp(op=ast.And(), values=[is_text, fits])
+            held = [*held, _load(name)]
+            body = self._append_level(node, target, calls, exprs, held, total)
+            value: ast.expr = _load(target)
+            for c, p in zip(calls, held + exprs[k + 1:]):
+                value = _located(ast.Call(func=_load("dg_add"), args=[value, p],
+                                          keywords=[]), c)
+            fallback = _located(ast.Assign(targets=[_store(target)], value=value), node)
+            out.append(_located(ast.If(test=_located(guard, call), body=body,
+                                       orelse=[fallback]), node))
+            return out
+        # every piece is in and fits: append them, adjacent literals as one
+        pieces: list[ast.expr] = []
+        for p in held:
+            if (pieces and isinstance(p, ast.Constant) and isinstance(pieces[-1], ast.Constant)):
+                pieces[-1] = ast.Constant(pieces[-1].value + p.value)
+            else:
+                pieces.append(p)
+        out += [_located(ast.Assign(targets=[_store(target)], value=ast.BinOp(
+            left=_load(target), op=ast.Add(), right=p)), node) for p in pieces]
+        return out
+
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        call = node.value
+        if (not self.once and _helper_call(call, "dg_m")
+                and len(call.args) >= 2  # type: ignore[attr-defined]
+                and isinstance(call.args[1], ast.Constant)):  # type: ignore[attr-defined]
+            method = str(call.args[1].value).lower()  # type: ignore[attr-defined]
+            if method == "put" and len(call.args) == 4:  # type: ignore[attr-defined]
+                return self._put(node, call)  # type: ignore[arg-type]
+            if method == "add" and len(call.args) == 3:  # type: ignore[attr-defined]
+                return self._add(node, call)  # type: ignore[arg-type]
+        self.generic_visit(node)
+        return node
+
+    def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt],
+             names_too: bool = False) -> ast.expr:
+        """`expr` bound to a temporary by a statement added to `setup` (a constant is
+        left as it is; so is a name unless `names_too`)."""
+        if isinstance(expr, ast.Constant) or (not names_too and isinstance(expr, ast.Name)):
+            return expr
+        name = self._temp()
+        setup.append(_located(ast.Assign(targets=[_store(name)], value=expr), where))
+        return _load(name)
+
+    def _put(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
+        for i in range(len(call.args)):
+            call.args[i] = self.visit(call.args[i])
+        receiver, name, key, value = call.args
+        setup: list[ast.stmt] = []
+        # The value is bound once, not copied into both branches (which doubled the tree
+        # at each nesting level); receiver and key are read before it, as the helper
+        # call reads them, so a missing variable is reported first either way.
+        pin_value = not _simple(value)
+        recv = self._pin(receiver, node, setup, names_too=pin_value)
+        k = self._pin(key, node, setup, names_too=pin_value)
+        if pin_value:
+            value = self._pin(value, node, setup)
+        checks: list[ast.expr] = []
+        if self._kind(receiver) != "map":
+            checks.append(_is(_type_of(recv), _load("dg_dict")))
+        if not (isinstance(key, ast.Constant) and type(key.value) is str):
+            checks.append(_is(_type_of(k), _load("dg_str")))
+        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
+                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
+        store = ast.Assign(targets=[ast.Subscript(value=recv, slice=k, ctx=ast.Store())],
+                           value=value)
+        slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, k, value],
+                                       keywords=[]))
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        branch = ast.If(test=test, body=[store], orelse=[slow])
+        return [*setup, _located(branch, node)]
+
+    def _add(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
+        for i in range(len(call.args)):
+            call.args[i] = self.visit(call.args[i])
+        receiver, name, value = call.args
+        setup: list[ast.stmt] = []
+        pin_value = not _simple(value)  # bound once, as in _put
+        recv = self._pin(receiver, node, setup, names_too=pin_value)
+        if pin_value:
+            value = self._pin(value, node, setup)
+        checks: list[ast.expr] = [] if self._kind(receiver) == "list" else [
+            _is(_type_of(recv), _load("dg_list"))]
+        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
+                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
+        append = ast.Expr(value=ast.Call(
+            func=ast.Attribute(value=recv, attr="append", ctx=ast.Load()), args=[value],
+            keywords=[]))
+        slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, value], keywords=[]))
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+        branch = ast.If(test=test, body=[append], orelse=[slow])
+        return [*setup, _located(branch, node)]

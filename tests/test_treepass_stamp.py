@@ -1,0 +1,35 @@
+"""treepass.stamp: new nodes take a script node's position, the script's own subtrees
+(already positioned) keep theirs and are not walked."""
+
+from __future__ import annotations
+
+import ast
+
+from sluicegate.treepass import stamp
+
+
+def _unpositioned(src: str) -> ast.expr:
+    node = ast.parse(src, mode="eval").body
+    for n in ast.walk(node):
+        for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            n.__dict__.pop(attr, None)
+    return node
+
+
+def test_every_new_node_takes_the_position_and_script_nodes_keep_theirs() -> None:
+    where = ast.parse("\n\n(  y)", mode="eval").body  # line 3, column 3
+    own = ast.parse("\n" * 6 + "a + b", mode="eval").body  # the script's: line 7
+    new = _unpositioned("(t if -1 <= (t := x + 1) <= 1 else f(x, [k], *{q: r}))"
+                        " if type(x) is int and not x in s else g(x)")
+    new.body.orelse.args.append(own)  # a positioned subtree among the new nodes
+    stamp(new, where)
+    seen = 0
+    for n in ast.walk(new):
+        if isinstance(n, (ast.expr, ast.stmt)):
+            expected = 7 if n is own or n in (own.left, own.right) else 3
+            assert (n.lineno, n.end_lineno) == (expected, expected), ast.dump(n)
+            if expected == 3:
+                assert (n.col_offset, n.end_col_offset) == (3, 4)
+                seen += 1
+    assert seen > 20
+    compile(ast.Expression(body=new), "<t>", "eval")  # complete for the compiler
