@@ -166,8 +166,9 @@ def index_source(names: dict[str, tuple[str, ...]]) -> str:
 def write_index() -> str:
     """Regenerate nameindex.py from the modules (after adding or renaming a built-in):
     `python -c "from sluicegate.stdlib.tables import write_index; write_index()"`."""
-    from pathlib import Path
+    import os
 
-    target = Path(__file__).with_name("nameindex.py")
-    target.write_text(index_source(build_names()), encoding="utf-8")
-    return str(target)
+    target = os.path.join(os.path.dirname(__file__), "nameindex.py")
+    with open(target, "w", encoding="utf-8") as f:
+        f.write(index_source(build_names()))
+    return target

@@ -52,7 +52,9 @@ def _outcomes(texts: list[str], no_pickle: bool) -> list[object]:
 
 def test_the_pickled_parser_translates_every_script_as_lark_s_own() -> None:
     texts = _corpus()
-    assert len(texts) > 300
+    # the repository's own scripts, and the shared conformance cases where they are beside it
+    shared = any((p / "shared" / "conformance").is_dir() for p in ROOT.parents)
+    assert len(texts) > (300 if shared else 200)
     path = parsercache.cache_path(parser.grammar_text(), ("NAME",))
     ours = _outcomes(texts, no_pickle=False)   # builds and writes the pickle if missing
     again = _outcomes(texts, no_pickle=False)  # loads it

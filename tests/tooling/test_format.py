@@ -196,7 +196,8 @@ def test_formatting_keeps_meaning_and_comments_and_is_idempotent() -> None:
         assert _comments(text) == _comments(original.replace("\r\n", "\n")), path
         assert format_source(out, str(path)) == out, path
         formatted += 1
-    assert formatted > 250
+    # the repository's own scripts, and the shared conformance cases where they are beside it
+    assert formatted > (250 if _conformance_cases() else 200)
 
 
 # ---- the command -------------------------------------------------------------------------
