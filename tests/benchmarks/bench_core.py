@@ -1,6 +1,9 @@
 """Language-core benchmarks (issue: language core): ratios against plain Python.
 
-    python tests/benchmarks/bench_core.py [--quick]
+    python tests/benchmarks/bench_core.py [--quick] [--only PART[,PART...]]
+
+PARTs: shapes, execution, compile, latency, cold (default: all of them, in that order);
+`--only shapes:group` runs the shapes whose names contain "group".
 
 - the five shapes of issue 17 (arithmetic, grouping, text building, JSON, dates) vs the
   same logic hand-written in Python: total with inputs, and execution only
@@ -28,6 +31,23 @@ from sluicegate.limits import Limits
 from sluicegate.sandbox import clear_cache, compile_script
 
 QUICK = "--quick" in sys.argv
+PARTS = ("shapes", "execution", "compile", "latency", "cold")
+
+
+def _only() -> dict[str, str]:
+    """The parts `--only` names (each maybe with a `:filter`), or every part."""
+    if "--only" not in sys.argv[:-1]:
+        return {part: "" for part in PARTS}
+    chosen: dict[str, str] = {}
+    for item in sys.argv[sys.argv.index("--only") + 1].split(","):
+        part, _, name_filter = item.partition(":")
+        if part not in PARTS:
+            sys.exit(f"--only: unknown part {part!r} (parts: {', '.join(PARTS)})")
+        chosen[part] = name_filter
+    return chosen
+
+
+ONLY = _only()
 LIMITS = Limits(max_statements=10**9, timeout=600)
 
 
@@ -290,7 +310,7 @@ def dates_python(records: list[dict[str, Any]], cutoff: _dt.datetime) -> int:
     return late
 
 
-def bench_shapes(rt: Runtime) -> None:
+def bench_shapes(rt: Runtime, name_filter: str = "") -> None:
     """Total: `Runtime.run` given JSON-shaped inputs (converted to Deluge values); execution
     only: the same with inputs that are Deluge values already. Python runs the same logic
     on the same Python data."""
@@ -319,6 +339,8 @@ def bench_shapes(rt: Runtime) -> None:
          lambda: dates_python(records, cutoff_py)),
     ]
     for name, src, inputs, python in shapes:
+        if name_filter not in name:
+            continue
         converted = from_json(inputs)
 
         def total(src: str = src, inputs: dict[str, Any] = inputs) -> Any:
@@ -490,11 +512,12 @@ def best_child_cpu(fn: Callable[[], Any], repeat: int) -> float:
 
 def main() -> None:
     rt = Runtime()
-    bench_shapes(rt)
-    bench_execution(rt)
-    bench_compile()
-    bench_latency(rt)
-    bench_cold_start()
+    parts = {"shapes": lambda f: bench_shapes(rt, f), "execution": lambda f: bench_execution(rt),
+             "compile": lambda f: bench_compile(), "latency": lambda f: bench_latency(rt),
+             "cold": lambda f: bench_cold_start()}
+    for part in PARTS:
+        if part in ONLY:
+            parts[part](ONLY[part])
 
 
 if __name__ == "__main__":
