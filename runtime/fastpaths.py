@@ -330,11 +330,13 @@ class FastPaths(LoopVersioning, TrustedPass):
             held = self.held_types
             decimal = ast.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
             slow = ast.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
-            if held is not None:  # both DECIMAL (amounts): one identity test first
+            if held is not None:  # both DECIMAL (amounts): one identity test first, then
+                # the operator itself, in the run's context (engine: a copy of the helpers'
+                # DECIMAL_CONTEXT, so the same digits, rounding and traps; no call)
                 both = ast.Compare(left=_load(held[1]), ops=[ast.Is(), ast.Is()],
                                    comparators=[_load(held[3]), _load("dg_dec")])
-                slow = ast.IfExp(test=both, body=ast.Call(
-                    func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[]), orelse=slow)
+                slow = ast.IfExp(test=both, body=ast.BinOp(left=left, op=op(), right=right),
+                                 orelse=slow)
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod
