@@ -539,14 +539,32 @@ _JSON_WRITE_SCALARS = st.one_of(
     st.none(), st.booleans(), _JSON_TEXTS, st.integers(-2**63, 2**63 - 1),
     st.decimals(allow_nan=False, allow_infinity=False, places=3),
     st.sampled_from([Decimal("1E+5"), Decimal("-0.00"), Decimal("123456789.000000001")]))
+# Records sharing their keys (in one order or several), so the walk checks them a column
+# at a time: columns of one type, mixed ones, or holding a container.
+_JSON_COLUMN_VALUES = st.sampled_from([
+    "a", "", "é\"", "\x00D", 0, -2**63, True, None, Decimal("1.50"), Decimal("1E+3"),
+    Decimal("-0.0000001"), [1], {"k": "v"}, {}])
+_JSON_SHARED_KEY_RECORDS = st.tuples(
+    st.lists(st.sampled_from(["id", "name", "amount", "\x00E"]), max_size=3, unique=True),
+    st.lists(st.tuples(st.lists(st.one_of(st.sampled_from([0, 1, 2, 3]), _JSON_COLUMN_VALUES),
+                                min_size=3, max_size=3), st.booleans()),
+             min_size=2, max_size=5)).map(lambda t: [
+                 dict(zip(t[0][::-1] if flip else t[0], [
+                     (["x", "yy", "z"], [7, None, False], [Decimal("2.5")] * 3)[i][v]
+                     if type(v) is int and v in (0, 1, 2) and type(v) is not bool else v
+                     for i, v in enumerate(row)]))
+                 for row, flip in t[1]])
 _JSON_WRITE_VALUES = st.recursive(_JSON_WRITE_SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=4),
     st.dictionaries(_JSON_TEXTS, inner, max_size=4),
-    st.lists(st.dictionaries(_JSON_TEXTS, inner, max_size=3), min_size=2, max_size=4)),
-    max_leaves=16)
+    st.lists(st.dictionaries(_JSON_TEXTS, inner, max_size=3), min_size=2, max_size=4),
+    _JSON_SHARED_KEY_RECORDS), max_leaves=16)
 
 
 @FUZZ
+@example([{"a": 1, "b": "x"}, {"b": "y", "a": Decimal("2")}], 3)
+@example([{"a": [1], "b": "x"}, {"a": {"k": Decimal("1E+2")}, "b": None}], 3)
+@example([{"a": "\x00D1\x00E"}, {"a": Decimal("1")}], 3)
 @given(_JSON_WRITE_VALUES, st.integers(1, 6))
 def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> None:
     """`toString()` of plain values and DECIMALs (the C encoder, decimals as counted marks,
@@ -567,6 +585,30 @@ def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> N
     except LimitExceeded as exc:
         fast = ("error", str(exc))
     assert fast == careful()
+
+
+@FUZZ
+@example(Decimal("1E+2"), True)
+@example(Decimal("0.000001"), True)
+@example(Decimal("0.0000001"), False)
+@example(Decimal("-0E-8"), True)
+@example(Decimal("123456789012345678901234567890.5"), True)
+@given(st.one_of(st.decimals(allow_nan=False, allow_infinity=False),
+                 st.decimals(allow_nan=False, allow_infinity=False, places=2),
+                 st.builds(lambda digits, exp: Decimal(digits).scaleb(exp),
+                           st.integers(-10**30, 10**30), st.integers(-40, 40))),
+       st.booleans())
+def test_decimal_text_is_the_fixed_point_format(value: Decimal, capitals: bool) -> None:
+    """The display of a DECIMAL (str() where it shows no exponent) is format(value, "f"),
+    also as the C encoder's marked text, whatever the context's `capitals`."""
+    import decimal
+
+    from sluicegate.values import _DECIMAL_END, _DECIMAL_MARK, _decimal_text, _marked_decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.capitals = int(capitals)
+        assert _decimal_text(value) == format(value, "f")
+        assert _marked_decimal(value) == _DECIMAL_MARK + format(value, "f") + _DECIMAL_END
 
 
 @FUZZ
