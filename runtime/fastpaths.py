@@ -214,6 +214,12 @@ class FastPaths(LoopVersioning, TrustedPass):
             return None
         return _is(_type_of(expr), _load(type_global))
 
+    def _text_key(self, key: ast.expr) -> bool:
+        """A key known to be exactly a TEXT: a text literal, or a variable that only ever
+        holds one (type inference)."""
+        return (isinstance(key, ast.Constant) and type(key.value) is str) or \
+            self._kind(key) == "text"
+
     def _known_int(self, expr: ast.expr) -> bool:
         """An operand that is a NUMBER whenever it is evaluated without error."""
         if isinstance(expr, ast.Constant):
@@ -492,7 +498,7 @@ class FastPaths(LoopVersioning, TrustedPass):
             receiver_read = recv_again
         else:
             receiver_read = recv_once
-        if not (isinstance(key, ast.Constant) and type(key.value) is str):
+        if not self._text_key(key):
             checks.append(_is(_type_of(key), _load("dg_str")))
         fast = ast.Call(func=ast.Attribute(value=receiver_read, attr="get", ctx=ast.Load()),
                         args=[key], keywords=[])
@@ -719,7 +725,7 @@ class FastPaths(LoopVersioning, TrustedPass):
         checks: list[ast.expr] = []
         if self._kind(receiver) != "map":
             checks.append(_is(_type_of(recv), _load("dg_dict")))
-        if not (isinstance(key, ast.Constant) and type(key.value) is str):
+        if not self._text_key(key):
             checks.append(_is(_type_of(k), _load("dg_str")))
         checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
                                   ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))

@@ -284,6 +284,8 @@ _KIND_STATEMENTS = st.sampled_from([
     "m = Map();", 'm = {"k": 1};', "l = List();", "l = {1, 2};", 't = " a b ";',
     "t = t + l;", 't = t + "x" + b;', "m = l;", "l = m;", "t = m;", "b = 2;",
     'info m.size() + l.size();', 'info t.trim() + t.length();', 'm.put("k", t);',
+    "m.put(t, l);", "info m.get(t);", "m.put(t + b, b);", "m.put(b, t);", "m.put(l, 1);",
+    "info m.get(l);", "info m.get(b);",
     "l.add(t);", "info l.get(0);", 'info m.get("k");', 'info t.contains("a");'])
 # Variables assigned from built-ins whose return type is known (TEXT, NUMBER) or not
 # (getJSON, toString of a caught error's TEXT), mixed with the statements above.
