@@ -355,9 +355,10 @@ def _too_large() -> LimitExceeded:
 
 # A DECIMAL goes through the C encoder as a marked text (`"\u0000D` digits `\u0000E"`
 # once encoded), the marks and quotes removed afterwards; used only when the marks counted
-# in the output are exactly the decimals written (no text of the value holds one).
+# in the output are exactly the decimals' (no text or key of the value writes one).
 _DECIMAL_MARK, _DECIMAL_END = "\x00D", "\x00E"
 _ENCODED_MARK, _ENCODED_END = '"\\u0000D', '\\u0000E"'
+_ENCODED_NUL = "\\u0000"
 _PLAIN_OR_DECIMAL = frozenset({*_PLAIN_SCALARS, Decimal})
 _CONTAINERS = frozenset({dict, list})
 
@@ -488,7 +489,10 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
     if decimals:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                           default=_marked_decimal)
-        if text.count(_ENCODED_MARK) != decimals or text.count(_ENCODED_END) != decimals:
+        # Each DECIMAL writes the escape \u0000 twice (its two marks); a text or key that
+        # holds a NUL (or a backslash and "u0000") writes it once more. Exactly twice as
+        # many as the decimals: every one is a mark, so the marks below are the decimals'.
+        if text.count(_ENCODED_NUL) != 2 * decimals:
             return None  # a text holds a mark itself: the careful writer
         text = text.replace(_ENCODED_MARK, "").replace(_ENCODED_END, "")
     else:
