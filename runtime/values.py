@@ -262,7 +262,7 @@ def _decimal_text(value: Decimal) -> str:
     whenever it shows no exponent (the exponent is at most 0 and the number not below
     1E-6), at a fraction of the cost; an "E" (or "e": the context's `capitals`) in it
     means the formatting is needed."""
-    text = value.__str__()
+    text = str(value)
     if "E" in text or "e" in text:
         return format(value, "f")
     return text
@@ -365,10 +365,10 @@ _CONTAINERS = frozenset({dict, list})
 
 def _marked_decimal(value: Any) -> str:
     if type(value) is Decimal:
-        text = value.__str__()  # _decimal_text, inline (a call per DECIMAL)
+        text = str(value)  # _decimal_text, inline (a call per DECIMAL)
         if "E" in text or "e" in text:
             text = format(value, "f")
-        return "\x00D" + text + "\x00E"  # _DECIMAL_MARK, _DECIMAL_END
+        return f"\x00D{text}\x00E"  # _DECIMAL_MARK, _DECIMAL_END
     raise TypeError(type(value).__name__)  # not reached: the walk let only plain types by
 
 
