@@ -109,18 +109,21 @@ def _plain_records(value: list[Any], copy: bool, loose: bool = False) -> list[An
 def _number_list(value: list[Any]) -> bool:
     """A list of NUMBERs (and booleans) only, checked in one pass at C speed. (What else
     array() takes, an int subclass or an object with __index__, the per-item path keeps
-    as it is too: a list this accepts converts to a plain copy either way.)"""
+    as it is too within the nesting limit: see _scalar_kinds.)"""
     try:
         array("q", value)
-    except (TypeError, OverflowError):
+    except Exception:  # TypeError, OverflowError, or what a host's __index__ raises
         return False
     return True
 
 
-def _scalar_kinds(value: list[Any]) -> set[type] | None:
+def _scalar_kinds(value: list[Any], loose: bool) -> set[type] | None:
     """The element types of a list of texts, NUMBERs, DECIMALs, booleans and nulls only
-    (checked at C speed; {int} when they are NUMBERs and booleans), else None."""
-    if _number_list(value):
+    (checked at C speed; {int} when they are NUMBERs and booleans), else None. `loose`:
+    the elements lie within the nesting limit, where the per-item path keeps what else
+    array() takes as it is; past the limit it reports such a value, so only exact
+    types pass."""
+    if loose and _number_list(value):
         return {int}
     kinds = set(map(type, value))
     if kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds):
@@ -152,7 +155,7 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
                 and set(map(type, value)) == {dict} \
                 and _plain_records(value, False, depth + 2 <= max_depth) is not None:
             return value  # records of plain values, checked in bulk
-        kinds = _scalar_kinds(value)
+        kinds = _scalar_kinds(value, depth < max_depth)
         if kinds is not None:
             if str in kinds:
                 for i, v in enumerate(value):  # texts from outside: cleaned like from_json
@@ -202,7 +205,7 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
             records = _plain_records(value, True, depth + 2 <= max_depth)
             if records is not None:
                 return records
-        if _scalar_kinds(value) is not None:
+        if _scalar_kinds(value, depth < max_depth) is not None:
             return value[:]  # a list of numbers or texts, checked and copied at C speed
         items: list[Any] = []
         append = items.append
