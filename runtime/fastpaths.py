@@ -176,6 +176,12 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             return None
         return _is(_type_of(expr), _load(type_global))
 
+    def _text_key(self, key: ast.expr) -> bool:
+        """A key known to be exactly a TEXT: a text literal, or a variable that only ever
+        holds one (type inference)."""
+        return (isinstance(key, ast.Constant) and type(key.value) is str) or \
+            self._kind(key) == "text"
+
     def _known_int(self, expr: ast.expr) -> bool:
         """An operand that is a NUMBER whenever it is evaluated without error."""
         if isinstance(expr, ast.Constant):
@@ -344,11 +350,13 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             held = self.held_types
             decimal = ast.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
             slow = ast.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
-            if held is not None:  # both DECIMAL (amounts): one identity test first
+            if held is not None:  # both DECIMAL (amounts): one identity test first, then
+                # the operator itself, in the run's context (engine: a copy of the helpers'
+                # DECIMAL_CONTEXT, so the same digits, rounding and traps; no call)
                 both = ast.Compare(left=_load(held[1]), ops=[ast.Is(), ast.Is()],
                                    comparators=[_load(held[3]), _load("dg_dec")])
-                slow = ast.IfExp(test=both, body=ast.Call(
-                    func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[]), orelse=slow)
+                slow = ast.IfExp(test=both, body=ast.BinOp(left=left, op=op(), right=right),
+                                 orelse=slow)
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod
@@ -500,7 +508,7 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             receiver_read = recv_again
         else:
             receiver_read = recv_once
-        if not (isinstance(key, ast.Constant) and type(key.value) is str):
+        if not self._text_key(key):
             checks.append(_is(_type_of(key), _load("dg_str")))
         fast = ast.Call(func=ast.Attribute(value=receiver_read, attr="get", ctx=ast.Load()),
                         args=[key], keywords=[])

@@ -194,7 +194,7 @@ class StatementPaths:
         checks: list[ast.expr] = []
         if self._kind(receiver) != "map":
             checks.append(_is(_type_of(recv), _load("dg_dict")))
-        if not (isinstance(key, ast.Constant) and type(key.value) is str):
+        if not self._text_key(key):
             checks.append(_is(_type_of(k), _load("dg_str")))
         checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
                                   ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))

@@ -12,7 +12,7 @@ __all__ = ["adopt_json", "from_json"]
 from array import array
 from decimal import Decimal
 from itertools import chain, compress, repeat
-from operator import is_, itemgetter
+from operator import is_
 from typing import Any
 
 from .errors import LimitExceeded
@@ -34,64 +34,96 @@ def _ints_in_range(values: Any, kinds: set[type]) -> bool:
     return not ints or (MIN_NUMBER <= min(ints) and max(ints) <= MAX_NUMBER)
 
 
-def _columns(value: list[Any]) -> Any:
+def _columns(value: list[Any]) -> list[list[Any]] | None:
     """The values of a list of dicts as columns to check (the checks below do not care
     which value is in which column), their keys checked: texts only, cleaned by nothing.
-    Records with the same keys give one column per key (read with itemgetter, at C
-    speed); others, one column of every value. None when a key is not such a text."""
-    lengths = set(map(len, value))
-    keys = set(chain.from_iterable(value))
+    Records with the same n keys give n columns, every n-th value (exact columns when
+    the records also list their keys in one order, the common case; mixed ones still
+    check every value); others, one column of every value. None when a key is not such
+    a text. All at C speed: the union of the keys reads the hashes the dicts hold."""
+    keys = set().union(*value)
     if set(map(type, keys)) - {str}:  # (a subclass of str too: the per-item path copies)
         return None
     joined = "".join(keys)
     if not joined.isascii() and _SURROGATE.search(joined) is not None:
         return None
-    if len(lengths) == 1 and len(keys) == next(iter(lengths)):
+    values = list(chain.from_iterable(map(dict.values, value)))
+    n = len(keys)
+    if set(map(len, value)) == {n}:
         # n distinct keys in all, n in each record: every record has exactly these keys
-        return (list(map(itemgetter(key), value)) for key in keys)
-    return [list(chain.from_iterable(map(dict.values, value)))]
+        return [values[i::n] for i in range(n)]
+    return [values]
 
 
-def _plain_records(value: list[Any], copy: bool) -> list[Any] | None:
+def _plain_column(column: list[Any], loose: bool) -> bool:
+    """Whether a column holds only values inputs keep as they are: texts without a lone
+    surrogate half, NUMBERs in range, DECIMALs, booleans and nulls. `loose` (the values
+    lie within the nesting limit): a column of texts is checked by joining it, one of
+    NUMBERs by array(), and what these also take, a subclass of str or int or an object
+    with __index__, the per-item path keeps as it is too. Past the limit that path
+    reports such a value, so only exact types pass (as does any column that fails the
+    loose tests), by the set of element types."""
+    first = type(column[0]) if loose and column else None
+    if first is str:
+        try:
+            texts = "".join(column)
+        except TypeError:
+            pass
+        else:
+            return texts.isascii() or _SURROGATE.search(texts) is None
+    elif first is int:
+        try:
+            array("q", column)
+        except Exception:  # TypeError, OverflowError, or what a host's __index__ raises
+            pass
+        else:
+            return True
+    kinds = set(map(type, column))
+    if not kinds <= _INPUT_SCALARS_AND_INT:
+        return False
+    if int in kinds:
+        ints = column if len(kinds) == 1 else list(compress(column, map(
+            is_, map(type, column), repeat(int))))
+        if min(ints) < MIN_NUMBER or max(ints) > MAX_NUMBER:
+            return False
+    if str in kinds:
+        texts = "".join(column if len(kinds) == 1 else compress(column, map(
+            is_, map(type, column), repeat(str))))
+        if not texts.isascii() and _SURROGATE.search(texts) is not None:
+            return False
+    return True
+
+
+def _plain_records(value: list[Any], copy: bool, loose: bool = False) -> list[Any] | None:
     """A list of MAPs (exact dicts) with text keys and scalar values only (the common
     shape of records), checked over all the records at once at C speed, a column at a
     time: the maps copied (`copy`) or the list itself; None for any other list, which
-    takes the per-item path (so what that path checks, converts or reports is unchanged)."""
+    takes the per-item path (so what that path checks, converts or reports is unchanged).
+    `loose`: the values lie within the nesting limit (see _plain_column)."""
     columns = _columns(value)
-    if columns is None:
+    if columns is None or not all(map(_plain_column, columns, repeat(loose))):
         return None
-    for column in columns:
-        kinds = set(map(type, column))
-        if not kinds <= _INPUT_SCALARS_AND_INT:
-            return None
-        if int in kinds:
-            ints = column if len(kinds) == 1 else list(compress(column, map(
-                is_, map(type, column), repeat(int))))
-            if min(ints) < MIN_NUMBER or max(ints) > MAX_NUMBER:
-                return None
-        if str in kinds:
-            texts = "".join(column if len(kinds) == 1 else compress(column, map(
-                is_, map(type, column), repeat(str))))
-            if not texts.isascii() and _SURROGATE.search(texts) is not None:
-                return None
-    return list(map(dict, value)) if copy else value
+    return list(map(dict.copy, value)) if copy else value
 
 
 def _number_list(value: list[Any]) -> bool:
     """A list of NUMBERs (and booleans) only, checked in one pass at C speed. (What else
     array() takes, an int subclass or an object with __index__, the per-item path keeps
-    as it is too: a list this accepts converts to a plain copy either way.)"""
+    as it is too within the nesting limit: see _scalar_kinds.)"""
     try:
         array("q", value)
-    except (TypeError, OverflowError):
+    except Exception:  # TypeError, OverflowError, or what a host's __index__ raises
         return False
     return True
 
 
-def _scalar_kinds(value: list[Any]) -> set[type] | None:
+def _scalar_kinds(value: list[Any], loose: bool) -> set[type] | None:
     """The element types of a list of texts, NUMBERs, DECIMALs, booleans and nulls only
-    (checked at C speed; {int} when they are NUMBERs and booleans), else None."""
-    if _number_list(value):
+    (checked at C speed; {int} when they are NUMBERs and booleans), else None. `loose`:
+    the elements lie within the nesting limit, where the per-item path keeps what else
+    array() takes as it is; past the limit it reports such a value, so only exact
+    types pass."""
+    if loose and _number_list(value):
         return {int}
     kinds = set(map(type, value))
     if kinds <= _INPUT_SCALARS_AND_INT and _ints_in_range(value, kinds):
@@ -121,9 +153,9 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
     if t is list:
         if depth < max_depth and value and type(value[0]) is dict \
                 and set(map(type, value)) == {dict} \
-                and _plain_records(value, copy=False) is not None:
+                and _plain_records(value, False, depth + 2 <= max_depth) is not None:
             return value  # records of plain values, checked in bulk
-        kinds = _scalar_kinds(value)
+        kinds = _scalar_kinds(value, depth < max_depth)
         if kinds is not None:
             if str in kinds:
                 for i, v in enumerate(value):  # texts from outside: cleaned like from_json
@@ -169,10 +201,11 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
     if t is list:
         if depth < max_depth and value and type(value[0]) is dict \
                 and set(map(type, value)) == {dict}:
-            records = _plain_records(value, copy=True)  # records of plain values, in bulk
+            # records of plain values, in bulk
+            records = _plain_records(value, True, depth + 2 <= max_depth)
             if records is not None:
                 return records
-        if _scalar_kinds(value) is not None:
+        if _scalar_kinds(value, depth < max_depth) is not None:
             return value[:]  # a list of numbers or texts, checked and copied at C speed
         items: list[Any] = []
         append = items.append

@@ -258,7 +258,14 @@ def check_number(value: int) -> int:
 
 
 def _decimal_text(value: Decimal) -> str:
-    return format(value, "f")
+    """format(value, "f"), the digits without an exponent. str() gives that same text
+    whenever it shows no exponent (the exponent is at most 0 and the number not below
+    1E-6), at a fraction of the cost; an "E" (or "e": the context's `capitals`) in it
+    means the formatting is needed."""
+    text = str(value)
+    if "E" in text or "e" in text:
+        return format(value, "f")
+    return text
 
 
 def display(value: Any, depth: int = 0) -> str:
@@ -348,30 +355,43 @@ def _too_large() -> LimitExceeded:
 
 # A DECIMAL goes through the C encoder as a marked text (`"\u0000D` digits `\u0000E"`
 # once encoded), the marks and quotes removed afterwards; used only when the marks counted
-# in the output are exactly the decimals written (no text of the value holds one).
+# in the output are exactly the decimals' (no text or key of the value writes one).
 _DECIMAL_MARK, _DECIMAL_END = "\x00D", "\x00E"
 _ENCODED_MARK, _ENCODED_END = '"\\u0000D', '\\u0000E"'
+_ENCODED_NUL = "\\u0000"
 _PLAIN_OR_DECIMAL = frozenset({*_PLAIN_SCALARS, Decimal})
 _CONTAINERS = frozenset({dict, list})
 
 
 def _marked_decimal(value: Any) -> str:
     if type(value) is Decimal:
-        return f"\x00D{value:f}\x00E"  # _DECIMAL_MARK, _decimal_text, _DECIMAL_END
+        text = str(value)  # _decimal_text, inline (a call per DECIMAL)
+        if "E" in text or "e" in text:
+            text = format(value, "f")
+        return f"\x00D{text}\x00E"  # _DECIMAL_MARK, _DECIMAL_END
     raise TypeError(type(value).__name__)  # not reached: the walk let only plain types by
 
 
 def _plain_records_json(item: list[Any], level: int, stack: list[Any]) -> tuple[int, int] | None:
     """For a list of exact dicts (records) in the plain walk: (characters of its keys and
     texts, decimals among its values), its nested containers pushed on `stack`; None when
-    a key is not a text or a value is not plain. Checked a pass at a time at C speed."""
+    a key is not a text or a value is not plain. Checked a pass at a time at C speed:
+    records that share their n keys and hold scalars only, a column (every n-th value)
+    at a time; any others, all their values at once."""
+    keys = set().union(*item)
     try:
         # TypeError: a key that is no text. (A subclass of str passes: the careful writer
         # writes display(key), its text, as the encoder does.)
-        chars = len("".join(chain.from_iterable(item)))
+        key_chars = len("".join(keys))
     except TypeError:
         return None
     values = list(chain.from_iterable(map(dict.values, item)))
+    n = len(keys)
+    if set(map(len, item)) == {n}:  # every record has exactly these n keys
+        found = _scalar_columns([values[i::n] for i in range(n)])
+        if found is not None:
+            return key_chars * len(item) + found[0], found[1]
+    chars = len("".join(chain.from_iterable(item)))
     types = list(map(type, values))
     kinds = set(types)
     if not kinds <= _PLAIN_OR_DECIMAL | _CONTAINERS:
@@ -381,6 +401,25 @@ def _plain_records_json(item: list[Any], level: int, stack: list[Any]) -> tuple[
     for kind in kinds & _CONTAINERS:
         stack.extend((v, level + 2) for v in compress(values, map(is_, types, repeat(kind))))
     return chars, types.count(Decimal) if Decimal in kinds else 0
+
+
+_NO_TEXT_SCALARS = frozenset({int, bool, type(None)})
+
+
+def _scalar_columns(columns: list[list[Any]]) -> tuple[int, int] | None:
+    """(characters of the texts, decimals) of columns that hold plain scalars only, each
+    of texts alone, of DECIMALs alone or of NUMBERs, booleans and nulls; None otherwise
+    (the caller then walks the values as one)."""
+    chars = decimals = 0
+    for column in columns:
+        kinds = set(map(type, column))
+        if kinds == {str}:
+            chars += len("".join(column))
+        elif kinds == {Decimal}:
+            decimals += len(column)
+        elif not kinds <= _NO_TEXT_SCALARS:
+            return None
+    return chars, decimals
 
 
 def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
@@ -450,7 +489,10 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
     if decimals:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                           default=_marked_decimal)
-        if text.count(_ENCODED_MARK) != decimals or text.count(_ENCODED_END) != decimals:
+        # Each DECIMAL writes the escape \u0000 twice (its two marks); a text or key that
+        # holds a NUL (or a backslash and "u0000") writes it once more. Exactly twice as
+        # many as the decimals: every one is a mark, so the marks below are the decimals'.
+        if text.count(_ENCODED_NUL) != 2 * decimals:
             return None  # a text holds a mark itself: the careful writer
         text = text.replace(_ENCODED_MARK, "").replace(_ENCODED_END, "")
     else:

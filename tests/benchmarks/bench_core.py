@@ -295,7 +295,7 @@ def dates_python(records: list[dict[str, Any]], cutoff: _dt.datetime) -> int:
     return late
 
 
-def bench_shapes(rt: Runtime) -> None:
+def bench_shapes(rt: Runtime, name_filter: str = "") -> None:
     """Total: `Runtime.run` given JSON-shaped inputs (converted to Deluge values); execution
     only: the same with inputs that are Deluge values already. Python runs the same logic
     on the same Python data."""
@@ -324,6 +324,8 @@ def bench_shapes(rt: Runtime) -> None:
          lambda: dates_python(records, cutoff_py)),
     ]
     for name, src, inputs, python in shapes:
+        if name_filter not in name:
+            continue
         converted = from_json(inputs)
 
         def total(src: str = src, inputs: dict[str, Any] = inputs) -> Any:

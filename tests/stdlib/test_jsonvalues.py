@@ -301,3 +301,52 @@ def test_strict_and_lenient_paths_agree_on_a_large_document() -> None:
     assert parse_json(strict) == expected
     # An unquoted key sends the same document down the lenient parser.
     assert parse_json(strict.replace('"rows"', "rows", 1)) == expected
+
+
+# --- toString of records: the C encoder after a walk a column at a time -------------------
+
+def _careful_json(value: object, max_text: int) -> str:
+    from sluicegate.values import NODE_BUDGET, _write_json
+
+    parts: list[str] = []
+    _write_json(value, parts, 0, 512, [NODE_BUDGET, 0, max_text])
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("one_reordered", [False, True])
+def test_records_sharing_keys_take_the_encoder_and_write_what_the_careful_writer_does(
+        one_reordered: bool) -> None:
+    from sluicegate.values import _plain_json, to_json_text
+
+    records = [{"id": i, "note": "é\"" * (i % 3), "amount": Decimal(f"{i}.5"), "ok": i % 2 == 0,
+                "none": None} for i in range(50)]
+    if one_reordered:  # one record lists its keys otherwise: no longer columns of one type
+        records[7] = dict(reversed(records[7].items()))
+    records[9]["amount"] = Decimal("1E+3")  # str() would show an exponent
+    expected = _careful_json(records, 10**9)
+    assert _plain_json(records, 0, 512) == expected  # the fast path answers (not None)
+    assert to_json_text(records) == expected
+    assert '"amount":1000,' in expected
+
+
+@pytest.mark.parametrize("one_reordered", [False, True])
+def test_records_are_counted_exactly_and_fail_only_past_the_text_limit(
+        one_reordered: bool) -> None:
+    from sluicegate.values import _plain_records_json, to_json_text
+
+    records = [{"id": i, "text": "x" * (1000 + i), "amount": Decimal("0.25"), "é": "ü"}
+               for i in range(100)]
+    if one_reordered:
+        records[3] = dict(reversed(records[3].items()))
+    chars = sum(len(k) + (len(v) if type(v) is str else 0) for r in records
+                for k, v in r.items())
+    assert _plain_records_json(records, 0, []) == (chars, 100)  # keys and texts, decimals
+    size = len(to_json_text(records))
+    assert size > 1 << 16  # past the size the walk counts texts for before building
+    with activate(RunContext(limits=Limits(max_text=size))):
+        assert len(to_json_text(records)) == size
+    with activate(RunContext(limits=Limits(max_text=size - 1))):
+        with pytest.raises(LimitExceeded) as info:
+            to_json_text(records)
+        assert (info.value.limit, info.value.message) == (
+            "text", f"Text size limit of {size - 1} characters exceeded")
