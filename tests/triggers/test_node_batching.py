@@ -46,16 +46,22 @@ class CountingScheduler(Scheduler):
         self.batches.append(len(done))
 
 
-def test_runs_finishing_together_are_recorded_in_few_transactions(
-        triggers: Triggers) -> None:
+def _one_off_schedules(triggers: Triggers, count: int) -> None:
+    """`count` one-off schedules of a script that returns its input, far in the future
+    (they run when run_now makes them due), on the wall clock."""
     triggers.clock = SystemClock()
     triggers.schedules.clock = SystemClock()
     triggers.catalog.save("tick", "return n;", kind="schedule")
-    count = 24
     for n in range(count):
         triggers.schedules.add({"name": f"once{n}", "script": "tick", "timezone": "UTC",
                                 "recurrence": {"kind": "once"},
                                 "start": "2099-01-01T00:00", "inputs": {"n": n}})
+
+
+def test_runs_finishing_together_are_recorded_in_few_transactions(
+        triggers: Triggers) -> None:
+    count = 24
+    _one_off_schedules(triggers, count)
     gate = GateExecutor()
     sched = CountingScheduler(triggers.sessions, gate, triggers.history,
                               clock=SystemClock(), node="node-a",
@@ -128,14 +134,8 @@ def test_claims_grow_while_the_queue_is_deep_and_shrink_once_it_is_worked_off(
         triggers: Triggers) -> None:
     """A deep queue is claimed in batches growing from `first_batch` to `batch`; a few
     due occurrences are claimed a few at a time (so that other nodes get a share)."""
-    triggers.clock = SystemClock()
-    triggers.schedules.clock = SystemClock()
-    triggers.catalog.save("tick", "return n;", kind="schedule")
     count = 150
-    for n in range(count):
-        triggers.schedules.add({"name": f"once{n}", "script": "tick", "timezone": "UTC",
-                                "recurrence": {"kind": "once"},
-                                "start": "2099-01-01T00:00", "inputs": {"n": n}})
+    _one_off_schedules(triggers, count)
     for n in range(count):
         triggers.schedules.run_now(f"once{n}")
     sched = ClaimLog(triggers.sessions, Instant(), triggers.history, clock=SystemClock(),
