@@ -71,11 +71,13 @@ def test_a_script_that_cannot_compile_in_time_ends_limit_exceeded_naming_the_com
 
 def test_compile_time_counts_against_the_run_time_limit() -> None:
     """The run's clock starts before compiling: what the compile took is gone."""
-    clear_cache()
     source = _chain(3000).replace("return", "for each i in {1}\n{\n}\nreturn")
-    started = time.monotonic()
-    compile_script(source)
-    compile_took = time.monotonic() - started
+    compile_took = float("inf")
+    for _ in range(3):  # the least of three: one compile slowed by other load says nothing
+        clear_cache()
+        started = time.monotonic()
+        compile_script(source)
+        compile_took = min(compile_took, time.monotonic() - started)
     clear_cache()
     result = Runtime().run(source, limits=Limits(timeout=60))
     assert result.ok
