@@ -115,7 +115,8 @@ _comments: list[Token] = []
 
 def _parser_for(transformer: Any, positions: bool = False) -> tuple[Lark, KeywordPostLex]:
     """One Lark instance per transformer instance (the LALR tables are cached on disk by
-    Lark; the translator's parser is pickled whole, parsercache.py).
+    Lark, in this user's private directory; the translator's parser is pickled whole,
+    parsercache.py).
 
     Callers hold `_lock`: the post-lexer and the transformer keep per-parse state.
     """
@@ -126,9 +127,12 @@ def _parser_for(transformer: Any, positions: bool = False) -> tuple[Lark, Keywor
         callbacks = ({"LINE_COMMENT": _comments.append, "BLOCK_COMMENT": _comments.append}
                      if positions else {})
         if positions or _NO_PICKLE:
+            from .parsercache import lark_cache
+
             lark = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
                         transformer=transformer, propagate_positions=positions,
-                        lexer_callbacks=callbacks, maybe_placeholders=True, cache=True)
+                        lexer_callbacks=callbacks, maybe_placeholders=True,
+                        cache=lark_cache(f"parser_{int(positions)}.lark"))
         else:  # the translator's parser: the same Lark parser, loaded faster
             from .parsercache import load_parser
 

@@ -1,6 +1,6 @@
 """The translator's parser, loaded whole from a pickle instead of rebuilt from Lark's cache.
 
-`Lark(..., cache=True)` reads its cache file and then rebuilds every object from it (the
+Lark's own cache (its `cache` option) reads its file and then rebuilds every object from it (the
 rules, the parse table, one lexer per parser state): a tenth of a cold `sluice run`. The
 same parser pickled once built (the Lark object with its contextual lexer, before any
 scanner is compiled) loads several times faster. What depends on the caller is attached
@@ -16,10 +16,11 @@ a lexer hands that to `_sre.compile` (which validates it) instead of compiling a
 the key of the file includes the Python version, and a test checks every pattern against
 `re.compile`'s.
 
-The file lives beside Lark's own cache (the temporary directory), named by the user id
-and a digest of everything the parser depends on (grammar, Lark and Python versions,
-options, the post-lexer's always-accepted terminals); it is read only when this user
-owns it and nobody else may write it, and written atomically, readable by its owner only.
+The file lives in this user's private cache directory (`private_dir`: mode 0700 in the
+temporary directory, as are Lark's own cache files of our parsers), named by a digest of
+everything the parser depends on (grammar, Lark and Python versions, options, the
+post-lexer's always-accepted terminals); it is read only when this user owns it and
+nobody else may write it, and written atomically, readable by its owner only.
 tests/test_parsercache.py checks the loaded parser against Lark's on every script of
 the corpus, syntax errors included.
 """
@@ -47,30 +48,63 @@ from .larkload import Lark
 _FORMAT = "3"
 # Exactly the options of parser._parser_for for the translator's parser (no positions).
 _OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "contextual",
-                            "propagate_positions": False, "maybe_placeholders": True,
-                            "cache": True}
+                            "propagate_positions": False, "maybe_placeholders": True}
 
 
-def cache_path(grammar: str, always_accept: tuple[str, ...]) -> str:
-    """Where the pickle of this grammar's parser is kept, for this user."""
+def private_dir() -> str | None:
+    """This user's cache directory for parsers: `sluicegate-<uid>` in the temporary
+    directory, made mode 0700, and used only while it is a real directory (not a link)
+    owned by this user that nobody else may enter. A pickle is code: a file anybody else
+    could have placed or replaced is never loaded, which a file directly in the shared
+    temporary directory (where Lark keeps its cache by default) cannot promise. None when
+    no such directory can be had: parsers are then built without a cache."""
+    path = os.path.join(tempfile.gettempdir(), f"sluicegate-{os.getuid()}")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid()
+            or info.st_mode & 0o077):
+        return None
+    return path
+
+
+def lark_cache(name: str) -> str | bool:
+    """Lark's `cache=` option: a file of the private directory, or no cache."""
+    folder = private_dir()
+    return os.path.join(folder, name) if folder else False
+
+
+def cache_path(grammar: str, always_accept: tuple[str, ...]) -> str | None:
+    """Where the pickle of this grammar's parser is kept, for this user (None: nowhere)."""
     import lark
 
+    folder = private_dir()
+    if folder is None:
+        return None
     key = "\n".join([_FORMAT, grammar, lark.__version__, sys.version, sys.implementation.name,
                      str(_sre.MAGIC),
                      repr(sorted(_OPTIONS.items())), repr(always_accept)])
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return os.path.join(tempfile.gettempdir(),
-                        f".sluicegate_parser_{os.getuid()}_{digest}.pickle")
+    return os.path.join(folder, f"parser_{digest}.pickle")
 
 
 def load_parser(grammar: str, postlex: Any, transformer: Any) -> Lark:
     """The translator's parser with `postlex` and `transformer` attached: unpickled when
     a usable pickle exists, else built by Lark (and pickled for the next process)."""
     path = cache_path(grammar, tuple(postlex.always_accept))
-    lark = _read(path)
+    lark = _read(path) if path else None
     if lark is None:
-        lark = Lark(grammar, postlex=postlex, transformer=None, lexer_callbacks={}, **_OPTIONS)
-        _write(path, lark)
+        lark = Lark(grammar, postlex=postlex, transformer=None, lexer_callbacks={},
+                    cache=lark_cache("translator.lark") if path else False, **_OPTIONS)
+        if path:
+            _write(path, lark)
     return _attach(lark, postlex, transformer)
 
 
@@ -147,6 +181,7 @@ def _basic_lexers(lark: Any) -> list[Any]:
 def _precompile(lark: Any) -> None:
     """Build every state's scanner once, recording what `re` compiles, then leave the
     lexers as Lark made them (no scanner built) but compiling through `PrecompiledRe`."""
+    lexers: list[Any] = []
     try:
         lexers = _basic_lexers(lark)
         recorder = _Recorder()
@@ -159,7 +194,7 @@ def _precompile(lark: Any) -> None:
             basic.re = precompiled
             _unbuilt(basic)
     except Exception:  # noqa: BLE001 - another Lark: its lexers compile as they did
-        for basic in locals().get("lexers", ()):
+        for basic in lexers:
             basic.re = re
             _unbuilt(basic)
 

@@ -152,3 +152,32 @@ def _scan(basic: object, text: str) -> object:
         if m:
             return m.group(0), m.lastgroup
     return None
+
+
+def test_parsers_are_cached_only_in_a_directory_no_one_else_may_enter(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pickle is code: neither ours nor Lark's cache file lies directly in the shared
+    temporary directory, where another user could have placed it first."""
+    monkeypatch.setattr(parsercache.tempfile, "gettempdir", lambda: str(tmp_path))
+    path = parsercache.cache_path(parser.grammar_text(), ("NAME",))
+    folder = tmp_path / f"sluicegate-{os.getuid()}"
+    assert path is not None and Path(path).parent == folder
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert parsercache.lark_cache("x.lark") == str(folder / "x.lark")
+    folder.chmod(0o755)  # others may enter (or it was made by someone else): not used
+    assert parsercache.private_dir() is None
+    assert parsercache.cache_path(parser.grammar_text(), ("NAME",)) is None
+    assert parsercache.lark_cache("x.lark") is False
+    lark = parsercache.load_parser(parser.grammar_text(), parser.KeywordPostLex(), None)
+    assert lark.parse('info "x";') is not None
+    assert sorted(p.name for p in folder.iterdir()) == []  # nothing written there
+    folder.rmdir()
+    (tmp_path / f"elsewhere-{os.getuid()}").mkdir(mode=0o700)
+    folder.symlink_to(tmp_path / f"elsewhere-{os.getuid()}")  # a link: not used either
+    assert parsercache.private_dir() is None
+
+
+def test_no_parser_uses_lark_s_shared_cache_file() -> None:
+    root = Path(__file__).resolve().parents[1] / "runtime"
+    for source in root.rglob("*.py"):
+        assert "cache=True" not in source.read_text(encoding="utf-8"), source
