@@ -1,7 +1,8 @@
 """The translator's parser, loaded whole from a pickle instead of rebuilt from Lark's cache.
 
-Lark's own cache (its `cache` option) reads its file and then rebuilds every object from it (the
-rules, the parse table, one lexer per parser state): a tenth of a cold `sluice run`. The
+Lark's own cache (its `cache` option) reads its file and then rebuilds every object from
+it (the rules, the parse table, one lexer per parser state): a tenth of a cold `sluice
+run`. The
 same parser pickled once built (the Lark object with its contextual lexer, before any
 scanner is compiled) loads several times faster. What depends on the caller is attached
 after loading, as Lark attaches it: the transformer's callbacks (`_prepare_callbacks`,
