@@ -126,8 +126,10 @@ class SchedulerNode:
                     if timer:
                         self.scheduler.materialize(now)
                         last_look = time.monotonic()
+                    # claim only while the runners are about to run out of work: a
+                    # node whose runs are slow leaves the backlog to nodes with room
                     room = self.scheduler.settings.batch - len(self._held)
-                    if room > 0 and (timer or self._work.qsize() <= self.concurrency):
+                    if room > 0 and self._work.qsize() <= self.concurrency:
                         asked = min(self.claim_size, room)
                         claims = self.scheduler.claim(clock.now(), asked)
                         for c in claims:

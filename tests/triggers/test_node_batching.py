@@ -175,3 +175,31 @@ def test_a_batch_smaller_than_the_first_claim_caps_it(triggers: Triggers) -> Non
     assert node.claim_size == 3
     node._claimed(3, 0)
     assert node.claim_size == 3
+
+
+def test_a_node_whose_runs_are_slow_stops_claiming_and_leaves_the_backlog_to_others(
+        triggers: Triggers) -> None:
+    """Claims grow with the backlog only while the runners keep up: with every runner
+    held, the node waits for its queue to run short instead of claiming more on each
+    timer pass (which would hold up to `batch` occurrences away from idle nodes)."""
+    count = 150
+    _one_off_schedules(triggers, count)
+    for n in range(count):
+        triggers.schedules.run_now(f"once{n}")
+    gate = GateExecutor()
+    sched = ClaimLog(triggers.sessions, gate, triggers.history, clock=SystemClock(),
+                     node="node-a",
+                     settings=SchedulerSettings(lease=30, batch=128, first_batch=4))
+    node = SchedulerNode(sched, concurrency=2, poll=0.02)
+    node.start()
+    try:
+        wait_until(lambda: gate.started == 2, 20, "both runners busy")
+        passes = len(sched.claims)
+        deadline = time.monotonic() + 0.5   # about 25 timer passes
+        wait_until(lambda: time.monotonic() >= deadline, 5, "timer passes")
+        # what it holds: the runs under way, the queue it claimed while they were short
+        assert len(node._held) <= 2 * node.concurrency + sched.claims[-1][0], sched.claims
+        assert len(sched.claims) == passes, sched.claims
+    finally:
+        gate.gate.set()
+        node.stop(5)
