@@ -69,10 +69,10 @@ class SchedulerNode:
         self._returned: list[Claim] = []     # never started, waiting to be handed back
         self._finish_failed = False          # the last write of _finished failed
         settings = scheduler.settings
-        # occurrences the next claim asks for (adapted to the backlog: `_claimed`)
-        self.claim_size = max(1, min(settings.first_batch, settings.batch))
-        # finished runs that wake the loop at once: half a claim
-        self._settle_at = max(2 * self.concurrency, self.claim_size // 2)
+        # occurrences the next claim asks for (adapted to the backlog: `_claimed`), never
+        # fewer than the first claim's
+        self._first_claim = max(1, min(settings.first_batch, settings.batch))
+        self.claim_size = self._first_claim
         self._timer_pass = True   # the loop woke on its timer, not for finished runs
         self._loop: threading.Thread | None = None
         self._runners: list[threading.Thread] = []
@@ -157,13 +157,15 @@ class SchedulerNode:
         """Adapt the next claim to the backlog this one saw: a full claim means more are
         due than were asked for (twice as many next time, up to `batch`); one less than
         half full means the backlog is worked off (half as many, down to `first_batch`)."""
-        settings = self.scheduler.settings
-        floor = max(1, min(settings.first_batch, settings.batch))
         if got >= asked:
-            self.claim_size = min(self.claim_size * 2, settings.batch)
+            self.claim_size = min(self.claim_size * 2, self.scheduler.settings.batch)
         elif got * 2 < asked:
-            self.claim_size = max(self.claim_size // 2, floor)
-        self._settle_at = max(2 * self.concurrency, self.claim_size // 2)
+            self.claim_size = max(self.claim_size // 2, self._first_claim)
+
+    @property
+    def _settle_at(self) -> int:
+        """Finished runs that wake the loop at once: half a claim."""
+        return max(2 * self.concurrency, self.claim_size // 2)
 
     def _sleep(self, now: _dt.datetime, lease: float) -> None:
         if self._done.empty():
