@@ -71,13 +71,8 @@ def _plain_column(column: list[Any], loose: bool) -> bool:
             pass
         else:
             return texts.isascii() or _SURROGATE.search(texts) is None
-    elif first is int:
-        try:
-            array("q", column)
-        except Exception:  # TypeError, OverflowError, or what a host's __index__ raises
-            pass
-        else:
-            return True
+    elif first is int and _number_list(column):
+        return True
     kinds = set(map(type, column))
     if not kinds <= _INPUT_SCALARS_AND_INT:
         return False
