@@ -460,7 +460,7 @@ def _authorize_with_browser(registry: Any, link: str, redirect: str | None = Non
                 if view.token_generation != generation:
                     return view
                 if any(entry["action"] == "authorize_failed"
-                       for entry in registry.audit_log(link)[audited:]):
+                       for entry in registry.audit_log(link, skip=audited)):
                     sys.stderr.write(f"sluice connections: error: the authorization was "
                                      f"completed elsewhere and failed: {view.last_error}\n")
                     return None
@@ -474,8 +474,14 @@ def _authorize_with_browser(registry: Any, link: str, redirect: str | None = Non
                                  "belong to this authorization (state mismatch)\n")
                 return None
             return registry.complete_authorization(answer["state"], answer.get("code", ""))
-        sys.stderr.write(f"sluice connections: error: no redirect within {wait:g} s; finish "
-                         f"with: sluice connections authorize {link} --code CODE\n")
+        if registry.pending_exists(start.state):
+            sys.stderr.write(f"sluice connections: error: no redirect within {wait:g} s; "
+                             f"finish with: sluice connections authorize {link} --code "
+                             f"CODE\n")
+        else:
+            sys.stderr.write(f"sluice connections: error: the authorization was completed "
+                             f"elsewhere but its code exchange did not finish within "
+                             f"{wait:g} s; see: sluice connections show {link}\n")
         return None
     finally:
         server.shutdown()

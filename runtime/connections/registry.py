@@ -328,11 +328,15 @@ class Registry(Authorizations, TokenRefresh):
                     return f"the provider did not confirm the revocation ({err.code})"
         return None
 
-    def audit_log(self, link_name: str | None = None) -> list[dict[str, Any]]:
+    def audit_log(self, link_name: str | None = None, *, skip: int = 0
+                  ) -> list[dict[str, Any]]:
+        """The audit entries (of one connection), oldest first, past the first `skip`."""
         with self._sessions() as s:
             query = select(ConnectionAudit).order_by(ConnectionAudit.id)
             if link_name:
                 query = query.where(ConnectionAudit.link_name == link_name)
+            if skip:
+                query = query.offset(skip)
             return [{"at": a.at.isoformat(), "actor": a.actor, "link_name": a.link_name,
                      "action": a.action, "changes": a.changes}
                     for a in s.execute(query).scalars()]

@@ -177,6 +177,23 @@ def test_the_waiting_command_reports_a_pasted_code_that_failed(
     assert "completed elsewhere and failed: authorization failed" in err
 
 
+def test_the_waiting_command_says_when_an_exchange_elsewhere_outlasts_its_wait(
+        cli: Cli, provider: LocalProvider) -> None:
+    _add_oauth2(cli, provider)
+    cli.env["SLUICE_AUTHORIZE_TIMEOUT"] = "3"
+    waiting = cli.background("connections", "authorize", "zb")
+    assert waiting.stdout is not None
+    url = waiting.stdout.readline().strip()
+    code = dict(parse_qsl(urlsplit(provider.approve(url)).query))["code"]
+    provider.set_token_delay(6)  # longer than the waiting command waits
+    pasted = cli.background("connections", "authorize", "zb", "--code", code)
+    status, out, err = cli.finish(waiting)
+    assert status == 1 and "connected" not in out
+    assert "completed elsewhere but its code exchange did not finish within 3 s" in err
+    status, out, err = cli.finish(pasted)  # the exchange itself still completes
+    assert status == 0 and "connected" in out, err
+
+
 def test_client_credentials_and_api_keys_from_the_environment(
         cli: Cli, provider: LocalProvider) -> None:
     env = {"PROVIDER_SECRET": provider.client_secret}
