@@ -355,18 +355,23 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[st
     copy (when there is one)."""
     found, length, charge = temp(), temp(), temp()
     # a short list first: its entry test would cost more than its iterations' guards
+    # and a list so long that its charge could never be drawn (`draw`) is not walked:
+    # the cheap tests go before the passes over the elements
     tests: list[ast.expr] = [
-        _le(ast.Constant(MIN_COUNTED), ast.NamedExpr(
-            target=ast.Name(id=length, ctx=ast.Store()),
-            value=ast.Call(func=_load("dg_len"), args=[_load(snapshot)], keywords=[]))),
-        ast.Compare(left=ast.NamedExpr(target=ast.Name(id=found, ctx=ast.Store()),
-                                       value=ast.Call(func=_load("dg_span"),
-                                                      args=[_load(snapshot)], keywords=[])),
-                    ops=[ast.IsNot()], comparators=[ast.Constant(None)])]
+        ast.Compare(left=ast.Constant(MIN_COUNTED), ops=[ast.LtE(), ast.LtE()], comparators=[
+            ast.NamedExpr(target=ast.Name(id=length, ctx=ast.Store()),
+                          value=ast.Call(func=_load("dg_len"), args=[_load(snapshot)],
+                                         keywords=[])),
+            ast.Constant(MAX_COUNTED // plan.cost)])]
     for name in sorted(plan.reads - {target} - known_ints):
         tests.append(ast.Compare(left=ast.Call(func=_load("dg_type"), args=[_load(name)],
                                                keywords=[]),
                                  ops=[ast.Is()], comparators=[_load("dg_int")]))
+    tests.append(ast.Compare(left=ast.NamedExpr(target=ast.Name(id=found, ctx=ast.Store()),
+                                                value=ast.Call(func=_load("dg_span"),
+                                                               args=[_load(snapshot)],
+                                                               keywords=[])),
+                             ops=[ast.IsNot()], comparators=[ast.Constant(None)]))
     # Each bound is computed where the sum below first reads it (a walrus there), in
     # the order Python evaluates the sum: left to right.
     held: dict[str, str] = {}

@@ -138,6 +138,10 @@ def test_maps_with_decimals_are_written_with_their_scale_and_marks_in_texts_kept
 def test_a_loop_of_number_work_of_one_price_is_charged_once_and_runs_as_plain_python() -> None:
     code = generated_source(ACCUMULATE)
     assert "dg_span(" in code and "dg_draw(dg_ctx, dg_n," in code
+    # a list whose charge (3 an iteration) could never be drawn is not walked for types
+    from sluicegate.loopcounted import MAX_COUNTED, MIN_COUNTED
+    entry = code.split("dg_span(", 1)[0].rsplit("if ", 1)[1]
+    assert entry.startswith(f"{MIN_COUNTED} <= (") and f") <= {MAX_COUNTED // 3}" in entry
     counted = code.split("dg_n -= dg_t", 1)[1].split("else:\n            dg_t", 1)[0]
     # no charge, no guard, no range check in the iterations of the counted copies
     assert "dg_n" not in counted.split("\n", 1)[1] and "dg_type" not in counted
