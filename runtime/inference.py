@@ -21,7 +21,7 @@ through a reverse dependency index (linear in the script's size).
 
 from __future__ import annotations
 
-__all__ = ["local_kinds", "method_return_kinds", "KINDS"]
+__all__ = ["local_kinds", "method_return_kind", "method_return_kinds", "KINDS"]
 
 import ast
 from collections.abc import Callable
@@ -42,38 +42,51 @@ _EXACT_RETURNS = {"str": "text", "int": "number"}
 _RECEIVER_AS_IS = frozenset({
     "left", "leftpad", "rightpad", "removefirstoccurence", "removefirstoccurrence",
     "removelastoccurence", "removelastoccurrence", "tostring", "totext"})
-_return_kinds: dict[str, str] | None = None
+_return_kinds: dict[str, str | None] = {}
+
+
+def method_return_kind(name: str) -> str | None:
+    """"text" or "number" when every built-in method `name` (any case) returns exactly
+    that kind (module docstring), else None; the tables of that name alone are loaded
+    (stdlib.tables.ensure), not every built-in module."""
+    name = name.lower()
+    if name in _return_kinds:
+        return _return_kinds[name]
+    from sluicegate.integrations.records import RECORD_METHOD_NAMES
+    from sluicegate.stdlib import tables
+
+    kind: str | None = None
+    # a Creator fetch answers RECORD_METHOD_NAMES its own way
+    if name not in RECORD_METHOD_NAMES and name not in _RECEIVER_AS_IS:
+        tables.ensure(name)
+        rets: set[str | None] = set()
+        for table in tables.METHODS.values():
+            row = table.get(name)
+            if row is not None:
+                returns = getattr(row.fn, "__annotations__", {}).get("return")
+                rets.add(_EXACT_RETURNS.get(returns) if isinstance(returns, str) else None)
+        if len(rets) == 1:
+            kind = next(iter(rets))
+    _return_kinds[name] = kind
+    return kind
 
 
 def method_return_kinds() -> dict[str, str]:
-    """Lower-case method name -> "text" or "number" for the built-in methods that return
-    exactly that kind (module docstring); read once from the stdlib tables."""
-    global _return_kinds
-    if _return_kinds is None:
-        from sluicegate.integrations.forms import RECORD_METHODS
-        from sluicegate.stdlib import METHODS
+    """Every method name whose return kind is known (for tests and tooling: it loads
+    every built-in module)."""
+    from sluicegate.stdlib import tables
 
-        found: dict[str, set[str | None]] = {}
-        for table in METHODS.values():
-            for name, row in table.items():
-                returns = getattr(row.fn, "__annotations__", {}).get("return")
-                found.setdefault(name.lower(), set()).add(
-                    _EXACT_RETURNS.get(returns) if isinstance(returns, str) else None)
-        kinds = {name: next(iter(rets)) for name, rets in found.items()
-                 if len(rets) == 1 and None not in rets}
-        for name in RECORD_METHODS:  # a Creator fetch answers these its own way
-            kinds.pop(name.lower(), None)
-        for name in _RECEIVER_AS_IS:
-            kinds.pop(name, None)
-        _return_kinds = kinds  # type: ignore[assignment]
-    return _return_kinds  # type: ignore[return-value]
+    tables.load_all()
+    names = {name for table in tables.METHODS.values() for name in table}
+    return {name: kind for name in sorted(names)
+            if (kind := method_return_kind(name)) is not None}
 
 
 def _method_kind(expr: Any) -> str | None:
     """The kind a built-in method call `dg_m(R, 'name', ...)` returns, when known."""
     if (_call_of(expr, "dg_m") and len(expr.args) >= 2
             and isinstance(expr.args[1], ast.Constant) and type(expr.args[1].value) is str):
-        return method_return_kinds().get(expr.args[1].value.lower())
+        return method_return_kind(expr.args[1].value)
     return None
 
 

@@ -66,3 +66,18 @@ def test_a_date_literal_compiles_the_layouts_when_first_needed(tmp_path: Path) -
     out = _run(tmp_path, "d = '01-Jan-2026'; info d.getYear();\n")
     assert out["code"] == 0
     assert out["layouts"] == 1
+
+
+def test_inferring_a_method_s_return_kind_loads_only_that_method_s_modules(
+        tmp_path: Path) -> None:
+    """A method call in a loop asks the type inference what it returns: that looks the
+    name up (its modules), not the whole tables with the integrations behind them."""
+    out = _run(tmp_path, 'x = "ab";\ny = 0;\nfor each n in {1, 2}\n{\n'
+                         '    y = y + x.length() + n;\n}\ninfo y;\n')
+    assert out["code"] == 0
+    loaded = set(out["modules"])
+    assert "sluicegate.stdlib.text" in loaded
+    for lazy in ("sluicegate.integrations.registry", "sluicegate.integrations.forms",
+                 "sluicegate.http.messages", "sluicegate.stdlib.files",
+                 "sluicegate.stdlib.xpath"):
+        assert lazy not in loaded, lazy

@@ -33,7 +33,7 @@ from sluicegate.limits import current
 from sluicegate.stdlib.builtin import Builtin
 from sluicegate.values import LIST, DateTime, display, type_name
 
-from .records import FORM_METHODS, CreatorRecord, RecordSet
+from .records import FORM_METHODS, RECORD_METHOD_NAMES, CreatorRecord, RecordSet
 from .registry import lookup
 from .creator_values import record_id, record_types, typed_record
 from .criteria import render
@@ -280,5 +280,5 @@ def form_method(records: Any, field: str | None = None, name: str = "count",
 
 
 # What a fetch kept in a variable answers beyond the LIST methods (`recs.count()`).
-RECORD_METHODS = {"count": Builtin(("count",), partial(form_method, name="count"), 0, 0,
-                                   (LIST,), False)}
+RECORD_METHODS = {name: Builtin((name,), partial(form_method, name=name), 0, 0, (LIST,),
+                                False) for name in RECORD_METHOD_NAMES}

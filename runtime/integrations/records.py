@@ -7,13 +7,18 @@ a run that fetches no record never loads it.
 
 from __future__ import annotations
 
-__all__ = ["CreatorRecord", "RecordSet", "FORM_METHODS"]
+__all__ = ["CreatorRecord", "RecordSet", "FORM_METHODS", "RECORD_METHOD_NAMES"]
 
 from typing import Any
 
 # The methods of a form fetch, `Form[criteria].count()` (run by `forms.form_method`).
 FORM_METHODS = frozenset({"count", "sum", "avg", "average", "min", "minimum", "max",
                           "maximum", "distinct", "getall"})
+
+
+# What a fetch kept in a variable answers beyond the LIST methods (`recs.count()`; the
+# rows: forms.RECORD_METHODS).
+RECORD_METHOD_NAMES = frozenset({"count"})
 
 
 class CreatorRecord(dict):  # type: ignore[type-arg]
