@@ -39,6 +39,10 @@ import ast
 import time
 from typing import Any
 
+from .treepass import is_charge as _charge
+from .treepass import is_refill as _refill
+from .treepass import load as _load
+from .treepass import script_name as _name
 from .treepass import walk
 
 INT_MAX = 2**63 - 1
@@ -86,30 +90,12 @@ def draw(ctx: Any, n: int, need: int) -> int:
 COUNTED_GLOBALS = {"dg_span": int_span, "dg_draw": draw, "dg_abs": abs}
 
 
-def _name(node: ast.expr) -> str | None:
-    return node.id if type(node) is ast.Name and node.id.startswith("v_") else None
-
-
 def _call(node: ast.expr, table: dict[str, Any]) -> str | None:
     if (type(node) is ast.Call and type(node.func) is ast.Name  # type: ignore[attr-defined]
             and node.func.id in table and len(node.args) == 2  # type: ignore[attr-defined]
             and not node.keywords):  # type: ignore[attr-defined]
         return node.func.id  # type: ignore[attr-defined]
     return None
-
-
-def _charge(stmt: ast.stmt) -> int | None:
-    if (type(stmt) is ast.AugAssign and type(stmt.target) is ast.Name
-            and stmt.target.id == "dg_n" and type(stmt.op) is ast.Sub
-            and type(stmt.value) is ast.Constant and type(stmt.value.value) is int):
-        return stmt.value.value
-    return None
-
-
-def _refill(stmt: ast.stmt) -> bool:
-    return (type(stmt) is ast.If and not stmt.orelse and len(stmt.body) == 1
-            and type(stmt.test) is ast.Compare and type(stmt.test.left) is ast.Name
-            and stmt.test.left.id == "dg_n")
 
 
 class CountedPlan:
@@ -326,10 +312,6 @@ class _Builder:
             inner = self.test(node.args[0])
             return None if inner is None else ast.UnaryOp(op=ast.Not(), operand=inner)
         return None
-
-
-def _load(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Load())
 
 
 def _add(a: ast.expr, b: ast.expr) -> ast.expr:

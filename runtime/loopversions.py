@@ -36,17 +36,16 @@ import ast
 from typing import Any
 
 from .loopcounted import COUNTED_GLOBALS, counted_plan, entry_test, may_count
+from .treepass import is_charge as _is_charge
+from .treepass import is_refill as _is_refill
 from .treepass import load, stamp, walk
+from .treepass import script_name as _script_name
 
 # Bodies larger than this (in AST nodes) are not copied: the code would grow too much.
 MAX_BODY_NODES = 600
 
 _INT_HELPERS = frozenset({"dg_add", "dg_sub", "dg_mul", "dg_div", "dg_mod"})
 _GUARDED_HELPERS = _INT_HELPERS | {"dg_lt", "dg_le", "dg_gt", "dg_ge", "dg_eq", "dg_ne"}
-
-
-def _script_name(node: ast.expr) -> str | None:
-    return node.id if isinstance(node, ast.Name) and node.id.startswith("v_") else None
 
 
 def definitely_set(fn: ast.FunctionDef) -> dict[int, frozenset[str]]:
@@ -241,25 +240,6 @@ def kind_candidates(facts: LoopFacts, known_kinds: dict[str, str],
             and name not in facts.store_names and name not in known_kinds}
 
 
-def _is_charge(node: ast.AST) -> int | None:
-    """k for the runtime-nodes pass's `dg_n -= k`, else None."""
-    if (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
-            and node.target.id == "dg_n" and isinstance(node.op, ast.Sub)
-            and isinstance(node.value, ast.Constant) and type(node.value.value) is int):
-        return node.value.value
-    return None
-
-
-def _is_refill(node: ast.AST) -> bool:
-    """The runtime-nodes pass's `if dg_n < 0: dg_n = dg_refill(dg_ctx, dg_n)`."""
-    return (isinstance(node, ast.If) and not node.orelse and len(node.body) == 1
-            and isinstance(node.test, ast.Compare) and isinstance(node.test.left, ast.Name)
-            and node.test.left.id == "dg_n" and isinstance(node.body[0], ast.Assign)
-            and isinstance(node.body[0].value, ast.Call)
-            and isinstance(node.body[0].value.func, ast.Name)
-            and node.body[0].value.func.id == "dg_refill")
-
-
 def iteration_charge(facts: LoopFacts) -> int | None:
     """The most statements one iteration of the body can charge (the sum of its charges:
     each block runs at most once, there is no loop inside), or None when something else
@@ -344,10 +324,6 @@ class LoopVersioning:
             elif new is not None:
                 out.append(new)
         return out
-
-    def visit_For(self, node: ast.For) -> Any:
-        node.iter = self.visit(node.iter)
-        return self._loop_body(node)
 
     def _loop_body(self, node: ast.For) -> Any:
         """The body of a loop whose header was visited. An innermost loop runs its body

@@ -242,3 +242,28 @@ def store(name: str) -> ast.Name:
     fields["id"] = name
     fields["ctx"] = _STORE
     return node
+
+
+# The runtime-nodes pass's forms (sandbox), as the loop passes recognize them.
+def script_name(node: ast.expr) -> str | None:
+    """The Python name of a script variable (`v_x`), else None."""
+    return node.id if type(node) is ast.Name and node.id.startswith("v_") else None
+
+
+def is_charge(node: ast.AST) -> int | None:
+    """k for the runtime-nodes pass's `dg_n -= k`, else None."""
+    if (type(node) is ast.AugAssign and type(node.target) is ast.Name
+            and node.target.id == "dg_n" and type(node.op) is ast.Sub
+            and type(node.value) is ast.Constant and type(node.value.value) is int):
+        return node.value.value
+    return None
+
+
+def is_refill(node: ast.AST) -> bool:
+    """The runtime-nodes pass's `if dg_n < 0: dg_n = dg_refill(dg_ctx, dg_n)`."""
+    return (type(node) is ast.If and not node.orelse and len(node.body) == 1
+            and type(node.test) is ast.Compare and type(node.test.left) is ast.Name
+            and node.test.left.id == "dg_n" and type(node.body[0]) is ast.Assign
+            and type(node.body[0].value) is ast.Call
+            and type(node.body[0].value.func) is ast.Name
+            and node.body[0].value.func.id == "dg_refill")
