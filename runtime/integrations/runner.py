@@ -110,10 +110,8 @@ def send(service: str, api: ApiRequest, connection: str | None) -> ApiResponse:
     answer = ApiResponse(response.status, answer_value(response, api.as_file), api.pick)
     if api.pages <= 1:
         return answer
-    first = dict(api.query).get("page")
-    if first is None:
-        return answer
-    for page in range(int(first) + 1, int(first) + api.pages):
+    first = int(dict(api.query)["page"])  # ApiRequest holds one when pages > 1
+    for page in range(first + 1, first + api.pages):
         data = answer.value.get("data") if isinstance(answer.value, dict) else None
         info = answer.value.get("info") if isinstance(answer.value, dict) else None
         if not isinstance(data, list) or not data or (

@@ -86,6 +86,11 @@ class ApiRequest:
                                           # their records joined before `pick` (a range
                                           # that no single page of the API holds)
 
+    def __post_init__(self) -> None:
+        if self.pages > 1 and not any(name == "page" for name, _ in self.query):
+            # a task table's mistake, not a script's: the later pages could not be asked
+            raise ValueError(f"{self.path}: pages={self.pages} needs a 'page' parameter")
+
 
 @dataclass(frozen=True)
 class ApiResponse:

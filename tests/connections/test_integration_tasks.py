@@ -705,3 +705,13 @@ def test_a_fake_store_can_answer_a_task_without_the_network() -> None:
     assert connection == "crm" and api.json == {"data": [{"Last_Name": "Ng"}]}
     assert row.shape(ApiResponse(201, {"data": [{"status": "success", "details": {
         "id": "7"}}]})) == {"id": "7"}
+
+
+def test_a_request_of_several_pages_must_say_where_its_pages_start() -> None:
+    """Later pages are asked by the `page` parameter: a task table row of several pages
+    without one is refused where it is built, not answered with the first page alone."""
+    from sluicegate.integrations.spec import ApiRequest
+
+    with pytest.raises(ValueError, match="pages=2 needs a 'page' parameter"):
+        ApiRequest("GET", "/Candidates", query=[("per_page", "200")], pages=2)
+    assert ApiRequest("GET", "/Candidates", query=[("page", "1")], pages=2).pages == 2
