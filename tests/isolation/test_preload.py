@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # the code a run executes: built-ins, task tables, and the runtime modules they call
-RUN_CODE = [*sorted((ROOT / "stdlib").glob("*.py")),
+RUN_CODE = [*sorted((ROOT / "stdlib").rglob("*.py")),
             *sorted((ROOT / "runtime" / "integrations").glob("*.py")),
             *sorted((ROOT / "runtime" / "isolation").glob("*.py")),
             *(ROOT / "runtime" / name for name in (
@@ -23,14 +23,21 @@ RUN_CODE = [*sorted((ROOT / "stdlib").glob("*.py")),
                 "faststatements.py", "inference.py", "translator.py"))]
 
 
+def _package(path: Path) -> str:
+    """The package a module of the run's code belongs to (what its relative imports are
+    relative to): runtime/ is sluicegate, stdlib/ is sluicegate.stdlib, subdirectories
+    are their subpackages."""
+    top, *subs = path.parent.relative_to(ROOT).parts
+    return ".".join([{"runtime": "sluicegate", "stdlib": "sluicegate.stdlib"}[top], *subs])
+
+
 def _lazy_imports() -> set[str]:
     """Modules imported inside function bodies of the run's code, as absolute names."""
     found: set[str] = set()
     for path in RUN_CODE:
         if not path.exists():
             continue
-        package = {"stdlib": "sluicegate.stdlib", "integrations": "sluicegate.integrations",
-                   "isolation": "sluicegate.isolation"}.get(path.parent.name, "sluicegate")
+        package = _package(path)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
