@@ -473,103 +473,35 @@ class Translator:
     def escape_atom(self, i: int, in_class: bool) -> tuple[str, object, int]:
         """Read the escape at p[i] == '\\': (kind, value, end index)."""
         p = self.p
-        n = len(p)
         c = p[i + 1]
         j = i + 2
-        simple = {"t": 9, "n": 10, "r": 13, "f": 12, "a": 7, "e": 27}
-        if c in simple:
-            return "char", simple[c], j
-        if c == "0":
-            m = _OCTAL.match(p, j)
-            if m is None:
-                raise PatternError("illegal octal escape sequence")
-            digits = m.group(0)
-            if len(digits) == 3 and digits[0] > "3":
-                digits = digits[:2]
-            return "char", int(digits, 8), j + len(digits)
-        if c == "x":
-            if p.startswith("{", j):
-                end = p.find("}", j)
-                if end < 0:
-                    raise PatternError("unclosed hexadecimal escape sequence")
-                try:
-                    cp = int(p[j + 1:end], 16)
-                except ValueError:
-                    raise PatternError("illegal hexadecimal escape sequence") from None
-                if cp > 0x10FFFF:
-                    raise PatternError("hexadecimal codepoint is too big")
-                return "char", cp, end + 1
-            m = _HEX2.match(p, j)
-            if m is None:
-                raise PatternError("illegal hexadecimal escape sequence")
-            return "char", int(m.group(0), 16), m.end()
-        if c == "u":
-            m = _HEX4.match(p, j)
-            if m is None:
-                raise PatternError("illegal Unicode escape sequence")
-            cp = int(m.group(0), 16)
-            end = m.end()
-            if 0xD800 <= cp <= 0xDBFF:
-                low = _LOW_SURROGATE.match(p, end)
-                if low is not None:
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (int(low.group(1), 16) - 0xDC00)
-                    end = low.end()
-            return "char", cp, end
-        if c == "c":
-            if j >= n:
-                raise PatternError("illegal control escape sequence")
-            return "char", ord(p[j]) ^ 64, j + 1
-        if c == "N" and p.startswith("{", j):
-            end = p.find("}", j)
-            try:
-                ch = unicodedata.lookup(p[j + 1:end]) if end > 0 else ""
-            except KeyError:
-                ch = ""
-            if len(ch) != 1:
-                raise PatternError("unknown character name")
-            return "char", ord(ch), end + 1
-        if c in "dDwWsS":
-            content, posix = _SHORTHAND[c.lower()]
-            return "set", _ascii_set(content, content, c.isupper(), posix), j
-        if c in "hH":
-            return "set", _ascii_set(_HSPACE[0], _HSPACE[1], c == "H", None), j
-        if c == "v" or c == "V":
-            return "set", _ascii_set(_VSPACE[0], _VSPACE[1], c == "V", None), j
-        if c in "pP":
-            if j < n and p[j] == "{":
-                end = p.find("}", j)
-                if end < 0:
-                    raise PatternError("unclosed character family")
-                name, j = p[j + 1:end], end + 1
-            elif j < n:
-                name, j = p[j], j + 1
-            else:
-                raise PatternError("illegal character family")
-            return "set", _property(name, c == "P"), j
+        char = _char_escape(p, c, j)
+        if char is not None:
+            return "char", char[0], char[1]
+        if c in "dDwWsShHvVpP":
+            found, end = _set_escape(p, c, j)
+            return "set", found, end
         if in_class:
             if c.isalnum():
                 raise PatternError(f"illegal/unsupported escape sequence \\{c} in a class")
             return "char", ord(c), j
-        if c == "b":
-            if p.startswith("{g}", j):
-                raise PatternError("unsupported grapheme boundary \\b{g}")
-            return "assert", ("(?a:\\b)", "(?a:\\b)", "\\b"), j
-        if c == "B":
-            return "assert", ("(?a:\\B)", "(?a:\\B)", "\\B"), j
-        if c == "A":
-            return "assert", ("\\A", "\\A", "\\A"), j
-        if c == "z":
-            return "assert", ("\\Z", "\\Z", "\\z"), j
-        if c == "Z":
-            return "assert", ("(?=\\n?\\Z)", "(?=\\n?\\Z)", None), j
-        if c == "G":
-            return "assert", (None, "\\G", None), j
-        if c == "R":
-            return "atom", ("(?:\\r\\n|[\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029])",
-                            "(?:\\r\\n|[\\n\\x0b\\x0c\\r\\x85\\x{2028}\\x{2029}])",
-                            "(?:\\r\\n|[\\n\\x0b\\x0c\\r\\x{85}\\x{2028}\\x{2029}])"), j
-        if c == "X":
-            return "atom", (None, "\\X", None), j
+        if c == "b" and p.startswith("{g}", j):
+            raise PatternError("unsupported grapheme boundary \\b{g}")
+        if c in _ASSERTIONS:
+            return "assert", _ASSERTIONS[c], j
+        if c in _ATOMS:
+            return "atom", _ATOMS[c], j
+        if c == "k" or "1" <= c <= "9":
+            return self.backref(c, j)
+        if c.isalnum():
+            raise PatternError(f"illegal/unsupported escape sequence \\{c}")
+        return "char", ord(c), j
+
+    def backref(self, c: str, j: int) -> tuple[str, object, int]:
+        """A back reference, \\k<name> or \\<number> (its first digit `c`), ending at or
+        after p[j]: ("backref", (re text, regex text), end index). A number takes as
+        many digits as still name a group defined before it, as in Java."""
+        p = self.p
         if c == "k":
             m = _GROUP_NAME.match(p, j + 1) if p.startswith("<", j) else None
             if m is None or not p.startswith(">", m.end()):
@@ -579,16 +511,12 @@ class Translator:
                 raise PatternError(f"named capturing group <{name}> does not exist")
             ref = f"(?P={name})"
             return "backref", (ref, ref), m.end() + 1
-        if "1" <= c <= "9":
-            number = int(c)
-            while j < n and p[j].isdigit() and number * 10 + int(p[j]) <= self.groups:
-                number = number * 10 + int(p[j])
-                j += 1
-            ref = f"(?:\\{number})"
-            return "backref", (ref, ref), j
-        if c.isalnum():
-            raise PatternError(f"illegal/unsupported escape sequence \\{c}")
-        return "char", ord(c), j
+        number = int(c)
+        while j < len(p) and p[j].isdigit() and number * 10 + int(p[j]) <= self.groups:
+            number = number * 10 + int(p[j])
+            j += 1
+        ref = f"(?:\\{number})"
+        return "backref", (ref, ref), j
 
     # -- character classes ----------------------------------------------------
     def char_class(self, i: int, depth: int = 0) -> tuple[str | None, str, str | None, int]:
@@ -689,3 +617,105 @@ _OCTAL = re.compile(r"[0-7]{1,3}")
 _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 _LOW_SURROGATE = re.compile(r"\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+# Escapes that stand for one character by letter.
+_SIMPLE_ESCAPES = {"t": 9, "n": 10, "r": 13, "f": 12, "a": 7, "e": 27}
+# Zero-width escapes outside classes: (re, regex, RE2) texts, None where that engine
+# cannot express it.
+_ASSERTIONS: dict[str, tuple[str | None, str | None, str | None]] = {
+    "b": ("(?a:\\b)", "(?a:\\b)", "\\b"),
+    "B": ("(?a:\\B)", "(?a:\\B)", "\\B"),
+    "A": ("\\A", "\\A", "\\A"),
+    "z": ("\\Z", "\\Z", "\\z"),
+    "Z": ("(?=\\n?\\Z)", "(?=\\n?\\Z)", None),
+    "G": (None, "\\G", None),
+}
+# Escapes outside classes that match text but are no class: \R (any line break) and \X
+# (a grapheme cluster).
+_ATOMS: dict[str, tuple[str | None, str, str | None]] = {
+    "R": ("(?:\\r\\n|[\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029])",
+          "(?:\\r\\n|[\\n\\x0b\\x0c\\r\\x85\\x{2028}\\x{2029}])",
+          "(?:\\r\\n|[\\n\\x0b\\x0c\\r\\x{85}\\x{2028}\\x{2029}])"),
+    "X": (None, "\\X", None),
+}
+
+
+def _char_escape(p: str, c: str, j: int) -> tuple[int, int] | None:
+    """The character escape whose letter `c` is at p[j - 1] (\\t, \\0 octal, \\xhh,
+    \\x{h...}, \\uXXXX with a following low surrogate, \\cX, \\N{name}): (code point,
+    end index), or None when `c` starts no character escape."""
+    if c in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[c], j
+    if c == "0":
+        m = _OCTAL.match(p, j)
+        if m is None:
+            raise PatternError("illegal octal escape sequence")
+        digits = m.group(0)
+        if len(digits) == 3 and digits[0] > "3":
+            digits = digits[:2]
+        return int(digits, 8), j + len(digits)
+    if c == "x":
+        if p.startswith("{", j):
+            end = p.find("}", j)
+            if end < 0:
+                raise PatternError("unclosed hexadecimal escape sequence")
+            try:
+                cp = int(p[j + 1:end], 16)
+            except ValueError:
+                raise PatternError("illegal hexadecimal escape sequence") from None
+            if cp > 0x10FFFF:
+                raise PatternError("hexadecimal codepoint is too big")
+            return cp, end + 1
+        m = _HEX2.match(p, j)
+        if m is None:
+            raise PatternError("illegal hexadecimal escape sequence")
+        return int(m.group(0), 16), m.end()
+    if c == "u":
+        m = _HEX4.match(p, j)
+        if m is None:
+            raise PatternError("illegal Unicode escape sequence")
+        cp = int(m.group(0), 16)
+        end = m.end()
+        if 0xD800 <= cp <= 0xDBFF:
+            low = _LOW_SURROGATE.match(p, end)
+            if low is not None:
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (int(low.group(1), 16) - 0xDC00)
+                end = low.end()
+        return cp, end
+    if c == "c":
+        if j >= len(p):
+            raise PatternError("illegal control escape sequence")
+        return ord(p[j]) ^ 64, j + 1
+    if c == "N" and p.startswith("{", j):
+        end = p.find("}", j)
+        try:
+            ch = unicodedata.lookup(p[j + 1:end]) if end > 0 else ""
+        except KeyError:
+            ch = ""
+        if len(ch) != 1:
+            raise PatternError("unknown character name")
+        return ord(ch), end + 1
+    return None
+
+
+def _set_escape(p: str, c: str, j: int) -> tuple[_Set, int]:
+    """The class escape whose letter `c` (one of dDwWsShHvVpP) is at p[j - 1]: the set
+    and the end index. Upper case negates."""
+    if c in "dDwWsS":
+        content, posix = _SHORTHAND[c.lower()]
+        return _ascii_set(content, content, c.isupper(), posix), j
+    if c in "hH":
+        return _ascii_set(_HSPACE[0], _HSPACE[1], c == "H", None), j
+    if c in "vV":
+        return _ascii_set(_VSPACE[0], _VSPACE[1], c == "V", None), j
+    if j < len(p) and p[j] == "{":
+        end = p.find("}", j)
+        if end < 0:
+            raise PatternError("unclosed character family")
+        name, j = p[j + 1:end], end + 1
+    elif j < len(p):
+        name, j = p[j], j + 1
+    else:
+        raise PatternError("illegal character family")
+    return _property(name, c == "P"), j
