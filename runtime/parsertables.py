@@ -117,18 +117,24 @@ def export(lark: Any, key: str) -> dict[str, Any]:
     table = frontend.parser.parser.parse_table
     start = options.start[0]
     state_ids = {state: i for i, state in enumerate(table.states)}
+    # One object per distinct action and name: marshal writes the others as references
+    # to it, which reads several times faster than as many equal tuples.
+    shared: dict[Any, Any] = {}
     states: list[dict[str, tuple[bool, int, int, str | None]]] = []
     for actions in table.states.values():
         row: dict[str, tuple[bool, int, int, str | None]] = {}
         for name, (action, arg) in actions.items():
             if action is Shift:
-                row[str(name)] = (True, state_ids[arg], 0, None)
-                continue
-            index = rule_index[arg]
-            size = len(arg.expansion)
-            if size == 1 and rules[index][1] == (("expand1",),):
-                size = -1  # returns its one child: plainparse only changes the state
-            row[str(name)] = (False, index, size, str(arg.origin.name))
+                entry: tuple[bool, int, int, str | None] = (True, state_ids[arg], 0, None)
+            else:
+                index = rule_index[arg]
+                size = len(arg.expansion)
+                if size == 1 and rules[index][1] == (("expand1",),):
+                    size = -1  # returns its one child: plainparse only changes the state
+                origin = str(arg.origin.name)
+                entry = (False, index, size, shared.setdefault(origin, origin))
+            terminal = str(name)
+            row[shared.setdefault(terminal, terminal)] = shared.setdefault(entry, entry)
         states.append(row)
     connector = frontend.lexer
     if type(connector) is not PostLexConnector or type(connector.lexer) is not ContextualLexer:

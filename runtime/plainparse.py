@@ -35,7 +35,7 @@ from typing import Any
 
 from .tokens import Token, Tree
 
-FORMAT = "plain-1"
+FORMAT = "plain-2"
 _new_str = str.__new__
 
 
