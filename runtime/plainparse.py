@@ -66,9 +66,10 @@ def tables_key(grammar: str, always_accept: tuple[str, ...]) -> str:
 
 
 def tables_path(folder: str, key: str) -> str:
-    from zlib import crc32
+    from .digest import sha256
 
-    return os.path.join(folder, f"tables_{crc32(key.encode('utf-8')):08x}.marshal")
+    digest = sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return os.path.join(folder, f"tables_{digest}.marshal")
 
 
 def load_tables(path: str, key: str) -> dict[str, Any] | None:

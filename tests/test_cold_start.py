@@ -102,5 +102,14 @@ def test_a_hello_run_imports_neither_lark_nor_argparse(tmp_path: Path) -> None:
     out = _run(tmp_path, 'info "hello";\nreturn 1;\n')  # the parser's tables exist now
     assert out["code"] == 0
     loaded = set(out["modules"])
-    for heavy in ("lark", "argparse", "sluicegate.cliparser"):
+    for heavy in ("lark", "argparse", "sluicegate.cliparser", "tempfile", "shutil", "hashlib"):
         assert heavy not in loaded, heavy
+
+
+def test_the_digest_without_openssl_is_hashlib_s() -> None:
+    import hashlib
+
+    from sluicegate.digest import sha256
+
+    for data in (b"", b"info \"hello\";", bytes(range(256)) * 300):
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

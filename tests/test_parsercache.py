@@ -11,6 +11,7 @@ import pickle
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,7 @@ def test_parsers_are_cached_only_in_a_directory_no_one_else_may_enter(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pickle is code: neither ours nor Lark's cache file lies directly in the shared
     temporary directory, where another user could have placed it first."""
-    monkeypatch.setattr(privatedir.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     path = parsercache.cache_path(parser.grammar_text(), ("NAME",))
     folder = tmp_path / f"sluicegate-{os.getuid()}"
     assert path is not None and Path(path).parent == folder
@@ -286,3 +287,25 @@ def test_every_exported_lexer_pattern_is_what_re_compiles() -> None:
         for form in [*forms, *(f for retype in unless.values() for f in retype)]:
             compiled = plainparse._compile(form)
             assert compiled == re.compile(form[0], compiled.flags & ~re.UNICODE), form[0]
+
+
+def test_the_private_directory_is_in_tempfile_s_directory_without_importing_it(
+        tmp_path: Path) -> None:
+    """A cold run finds the temporary directory without tempfile (and shutil, bz2, lzma
+    it imports): the same one tempfile finds."""
+    probe = ("import sys\nfrom sluicegate import privatedir\n"
+             "found = privatedir._temporary_directory()\n"
+             "assert 'tempfile' not in sys.modules\n"
+             "import tempfile\nprint(found == tempfile.gettempdir(), found)\n")
+    readonly = tmp_path / "readonly"
+    readonly.mkdir(mode=0o500)
+    settings = [{}, {"TMPDIR": str(tmp_path)}, {"TMPDIR": str(tmp_path / "missing")},
+                {"TMPDIR": str(tmp_path / "missing"), "TMP": str(tmp_path)},
+                {"TEMP": str(tmp_path / ".." / tmp_path.name)}]
+    if os.getuid() != 0:  # root may write anywhere
+        settings.append({"TMPDIR": str(readonly)})
+    for extra in settings:
+        env = {k: v for k, v in os.environ.items() if k not in ("TMPDIR", "TEMP", "TMP")}
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              env={**env, **extra}, timeout=60)
+        assert done.stdout.startswith("True"), (extra, done.stdout, done.stderr)
