@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 import datetime as _dt
-import json
 import re
 from itertools import chain, compress, repeat
 from operator import is_
@@ -486,6 +485,8 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
             return None
     if chars + visited > _SMALL_TEXT:
         _limits.check_text(chars + visited)  # before the text is built
+    import json
+
     if decimals:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                           default=_marked_decimal)
@@ -516,8 +517,12 @@ def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTIN
 
 
 # What json.dumps(text, ensure_ascii=False) returns, without building an encoder per call
-# (the C function json.dumps itself ends in).
-_quoted = json.encoder.encode_basestring
+# (the C function json.dumps itself ends in; json.encoder's own name for it). `json` is
+# imported where a value is written as JSON: a run that writes none does not load it.
+try:
+    from _json import encode_basestring as _quoted
+except ImportError:  # pragma: no cover - no C accelerator: json's Python version
+    from json.encoder import encode_basestring as _quoted
 
 
 def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
@@ -564,13 +569,13 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
     elif t is Collection:
         _write_json(value.items, out, depth, max_depth, budget)
     elif t is DateTime or t is File:
-        out.append(json.dumps(display(value), ensure_ascii=False))
+        out.append(_quoted(display(value)))
     elif t is float:
         out.append(repr(value))
     else:
         text = display(value)
         budget[1] += len(text)
-        out.append(json.dumps(text, ensure_ascii=False))
+        out.append(_quoted(text))
 
 
 def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
