@@ -67,3 +67,21 @@ def test_every_lazy_import_of_a_run_is_preloaded() -> None:
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_a_syntax_error_after_preload_imports_nothing() -> None:
+    """A run parses without Lark; a syntax error is reported by Lark's parser, which
+    `preload` has loaded: reporting one in a child imports no module."""
+    probe = ("import sys\nfrom sluicegate.isolation import preload\npreload()\n"
+             "from sluicegate.errors import ScriptSyntaxError\n"
+             "from sluicegate.translator import translate\n"
+             "before = set(sys.modules)\nmessages = []\n"
+             "for text in ('a = ;', 'if (x { }', \"s = 'open\", 'y = 1 ? 2 : 3;',\n"
+             "             'r = invokeurl [ url: \"u\" ] info r;', 'x = 1\\ny = 2;'):\n"
+             "    try:\n        translate(text)\n"
+             "    except ScriptSyntaxError as err:\n        messages.append(err.message)\n"
+             "print(len(messages), sorted(set(sys.modules) - before))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["5", "[]"], done.stdout
