@@ -46,17 +46,34 @@ class NoParse(Exception):
 def _lark_identity() -> str:
     """Which Lark the tables were exported by, without importing it: its package's
     `__init__` file, its size and its modification time (a reinstall changes them)."""
+    origin = _lark_init()
+    try:
+        info = os.stat(origin) if origin else None
+    except OSError:
+        info = None
+    if info is None:
+        return "no lark"
+    return f"{origin}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def _lark_init() -> str | None:
+    """The `lark/__init__.py` an `import lark` would run: the first entry of sys.path
+    holding a package `lark` (two `stat`s an entry), or, where an entry holds anything
+    else of that name (a module, a namespace portion), what importlib finds."""
+    for entry in sys.path:
+        folder = os.path.join(entry or ".", "lark")
+        init = os.path.join(folder, "__init__.py")
+        if os.path.isfile(init):
+            return init
+        if os.path.exists(folder) or os.path.exists(folder + ".py"):
+            break
     from importlib.util import find_spec
 
     try:
         spec = find_spec("lark")
-        origin = spec.origin if spec is not None else None
-        info = os.stat(origin) if origin else None
-    except (ImportError, ValueError, OSError):
-        return "no lark"
-    if info is None:
-        return "no lark"
-    return f"{origin}:{info.st_size}:{info.st_mtime_ns}"
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
 
 
 def tables_key(grammar: str, always_accept: tuple[str, ...]) -> str:
@@ -103,6 +120,9 @@ def _compile(form: tuple[Any, ...]) -> Any:
     pattern, flags, code, groups, groupindex, indexgroup = form
     return _sre.compile(pattern, flags, memoryview(code).cast("I").tolist(), groups,
                         groupindex, indexgroup)
+
+
+_WRAPPERS = ("expand1", "filter", "filter_np")
 
 
 def _wrap(chain: tuple[Any, ...], f: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
@@ -184,8 +204,10 @@ class PlainParser:
         self.end: int = tables["end"]
         self.lexer_of: list[int] = tables["lexer_of"]
         self.lexers: list[Any] = tables["lexers"]
-        self.callbacks = [_wrap(chain, _user_callback(transformer, name))
-                          for name, chain in tables["rules"]]
+        self.rules: list[tuple[str, tuple[Any, ...]]] = tables["rules"]
+        self.transformer = transformer
+        # each rule's callback, made when the rule is first reduced (most never are)
+        self.callbacks: list[Any] = [None] * len(self.rules)
         self.terminal_callbacks = {
             name: f for name in tables["terminals"]
             if transformer is not None and (f := getattr(transformer, name, None)) is not None}
@@ -196,6 +218,17 @@ class PlainParser:
         if not (0 <= self.start < len(self.states) and 0 <= self.end < len(self.states)
                 and len(self.lexer_of) == len(self.states)):
             raise ValueError("inconsistent tables")
+        if any(w[0] not in _WRAPPERS for _name, chain in self.rules for w in chain):
+            raise ValueError("a callback wrapper of another Lark")
+
+    def _callback(self, index: int) -> Callable[[list[Any]], Any]:
+        name, chain = self.rules[index]
+        try:
+            callback = _wrap(chain, _user_callback(self.transformer, name))
+        except ValueError:  # a method Lark calls through its visit wrapper: Lark parses
+            raise NoParse from None
+        self.callbacks[index] = callback
+        return callback
 
     def _scanner(self, index: int) -> tuple[Any, ...]:
         """A lexer's compiled expressions, ignored and newline types and retypings,
@@ -301,7 +334,7 @@ class PlainParser:
                     del value_stack[-size:]
                 else:
                     children = []
-                value = callbacks[arg](children)
+                value = (callbacks[arg] or self._callback(arg))(children)
                 state_stack.append(states[state_stack[-1]][origin][1])
                 value_stack.append(value)
                 if is_end and state_stack[-1] == end_state:
