@@ -309,3 +309,32 @@ def test_the_private_directory_is_in_tempfile_s_directory_without_importing_it(
         done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                               env={**env, **extra}, timeout=60)
         assert done.stdout.startswith("True"), (extra, done.stdout, done.stderr)
+
+
+def test_unusable_tables_are_exported_anew(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setattr(privatedir, "private_dir", lambda: str(folder))
+    key = plainparse.tables_key(parser.grammar_text(), ("NAME",))
+    target = Path(plainparse.tables_path(str(folder), key))
+    _pickle_file(target, b"\xffnot tables", 0o600)
+    found = _plain_parser(None)
+    assert found.parse('info "x";') is not None
+    assert plainparse.load_tables(str(target), key) is not None  # written anew
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_without_a_private_directory_scripts_parse_with_lark(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(privatedir, "private_dir", lambda: None)
+    with parser._lock:
+        parser._plain.clear()
+        assert parser._plain_for(None) is None
+    try:
+        assert _outcome('info "x";\nreturn 1;') == _outcomes(['info "x";\nreturn 1;'],
+                                                             no_pickle=True)[0]
+        assert parser._plain.get(id(translator._BUILDER), "unset") is None
+    finally:
+        with parser._lock:
+            parser._plain.clear()
