@@ -263,4 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m sluicegate.cli`: the package's own module runs, the one cliparser's
+    # commands and UsageError belong to (this copy, `__main__`, would not catch them)
+    from sluicegate.cli import main as _main
+
+    sys.exit(_main())
