@@ -289,35 +289,41 @@ def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.
         return stmts
     # Built with the first statement's position (one per block: no stamping walk).
     p = position_of(stmts[0])
-    load, store = _LOAD, _STORE
-
-    def name(id_: str, ctx: Any) -> ast.Name:
-        return _made(ast.Name, p, {"id": id_, "ctx": ctx})
-
+    load, store, made = _LOAD, _STORE, _made
     if once:  # dg_n = dg_charge(dg_ctx, dg_n, k)
-        call = _made(ast.Call, p, {"func": name("dg_charge", load), "args": [
-            name("dg_ctx", load), name("dg_n", load), _made(ast.Constant, p, {"value": k})],
-            "keywords": []})
-        return [_made(ast.Assign, p, {"targets": [name("dg_n", store)], "value": call}),
-                *stmts]
-    charge = _made(ast.AugAssign, p, {"target": name("dg_n", store), "op": _SUB,
-                                      "value": _made(ast.Constant, p, {"value": k})})
-    refill_call = _made(ast.Call, p, {"func": name("dg_refill", load), "args": [
-        name("dg_ctx", load), name("dg_n", load)], "keywords": []})
-    test = _made(ast.Compare, p, {"left": name("dg_n", load), "ops": [_LT],
-                                  "comparators": [_made(ast.Constant, p, {"value": 0})]})
-    check = _made(ast.If, p, {"test": test, "body": [_made(ast.Assign, p, {
-        "targets": [name("dg_n", store)], "value": refill_call})], "orelse": []})
+        call = made(_CALL, p, {"func": made(_NAME, p, {"id": "dg_charge", "ctx": load}),
+                               "args": [made(_NAME, p, {"id": "dg_ctx", "ctx": load}),
+                                        made(_NAME, p, {"id": "dg_n", "ctx": load}),
+                                        made(_CONSTANT, p, {"value": k})],
+                               "keywords": []})
+        return [made(_ASSIGN, p, {"targets": [made(_NAME, p, {"id": "dg_n", "ctx": store})],
+                                  "value": call}), *stmts]
+    charge = made(_AUGASSIGN, p, {"target": made(_NAME, p, {"id": "dg_n", "ctx": store}),
+                                  "op": _SUB, "value": made(_CONSTANT, p, {"value": k})})
+    refill_call = made(_CALL, p, {"func": made(_NAME, p, {"id": "dg_refill", "ctx": load}),
+                                  "args": [made(_NAME, p, {"id": "dg_ctx", "ctx": load}),
+                                           made(_NAME, p, {"id": "dg_n", "ctx": load})],
+                                  "keywords": []})
+    test = made(_COMPARE, p, {"left": made(_NAME, p, {"id": "dg_n", "ctx": load}),
+                              "ops": [_LT], "comparators": [made(_CONSTANT, p, {"value": 0})]})
+    refill = made(_ASSIGN, p, {"targets": [made(_NAME, p, {"id": "dg_n", "ctx": store})],
+                               "value": refill_call})
+    check = made(_IF, p, {"test": test, "body": [refill], "orelse": []})
     return [charge, check] + stmts
 
 
 def _made(cls: Any, position: dict[str, int], fields: dict[str, Any]) -> Any:
-    """`cls(**fields, **position)` without the constructor's keyword handling."""
+    """`cls(**fields, **position)` without the constructor's keyword handling: the
+    fields' own dictionary, with the position added, becomes the node's (a node keeps
+    its fields and position in its instance dictionary)."""
     node = cls.__new__(cls)
-    attributes = node.__dict__
-    attributes.update(fields)
-    attributes.update(position)
+    fields.update(position)
+    node.__dict__ = fields
     return node
+
+
+_NAME, _CALL, _CONSTANT, _ASSIGN = ast.Name, ast.Call, ast.Constant, ast.Assign
+_AUGASSIGN, _COMPARE, _IF = ast.AugAssign, ast.Compare, ast.If
 
 
 # Contexts and operator tokens carry no position and no state: one of each serves all.
