@@ -185,6 +185,19 @@ def _direct(callback: Any) -> Any:
     return lambda children: build(list(pick(children)))
 
 
+# id(contextual lexer) -> (that lexer, {parser state: what _lex reads of its lexer})
+_TABLES: dict[int, tuple[Any, dict[Any, tuple[Any, ...]]]] = {}
+
+
+def _tables(contextual: Any) -> dict[Any, tuple[Any, ...]]:
+    """The lexer tables of a contextual lexer, by parser state, kept from parse to parse
+    (a state's lexer and its scanner do not change)."""
+    cached = _TABLES.get(id(contextual))
+    if cached is None or cached[0] is not contextual:
+        cached = _TABLES[id(contextual)] = (contextual, {})
+    return cached[1]
+
+
 _new_str = str.__new__
 
 
@@ -196,7 +209,7 @@ def _lex(contextual: Any, lexer_state: Any, parser_state: Any) -> Any:
     newline_char = ctr.newline_char
     # the parser's state is the top of its stack (`ParserState.position`), read directly
     stack = parser_state.state_stack if type(parser_state) is _FastState else None
-    tables: dict[Any, tuple[Any, ...]] = {}  # by parser state
+    tables = _tables(contextual)
     while True:
         state = stack[-1] if stack is not None else parser_state.position
         table = tables.get(state)
