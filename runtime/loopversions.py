@@ -272,16 +272,27 @@ def copy_tree(node: Any) -> Any:
     positions included: copy.deepcopy's memo and reduce protocol made it most of the cost
     of versioning a loop. Expression contexts (Load, Store) are shared, as the parser
     shares them."""
-    if type(node) is list:
+    kind = type(node)
+    if kind is list:
         return [copy_tree(item) for item in node]
-    if not isinstance(node, ast.AST) or isinstance(node, ast.expr_context):
+    if kind in _KEPT or not isinstance(node, ast.AST) or isinstance(node, ast.expr_context):
         return node
-    new = node.__class__.__new__(node.__class__)
-    fields = new.__dict__
-    for key, value in node.__dict__.items():
-        fields[key] = copy_tree(value) if type(value) is list or isinstance(
-            value, ast.AST) else value
+    new = kind.__new__(kind)
+    # the node's dictionary copied at once, then its nodes and lists replaced by copies
+    # (positions, names and flags are shared values: ints, strings, booleans)
+    fields = node.__dict__.copy()
+    for key, value in fields.items():
+        value_kind = type(value)
+        if value_kind is list:
+            fields[key] = [copy_tree(item) for item in value]
+        elif value_kind not in _KEPT and isinstance(value, ast.AST):
+            fields[key] = copy_tree(value)
+    new.__dict__ = fields
     return new
+
+
+# Values copy_tree shares as they are: scalars, and the stateless expression contexts.
+_KEPT = frozenset({int, str, bool, type(None), float, ast.Load, ast.Store, ast.Del})
 
 
 _load = load
