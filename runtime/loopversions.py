@@ -131,6 +131,8 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
     """The facts of a loop body for versioning, in one walk; None when it holds a loop
     (its blocks run many times an iteration, and a nested copy would grow the code
     again) or is too large to copy."""
+    if _holds_loop(body):  # found before walking every expression of the body
+        return None
     facts = LoopFacts()
     nodes = 0
     for stmt in body:
@@ -186,6 +188,22 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
 
 
 _LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.Lambda)
+
+
+def _holds_loop(stmts: list[ast.stmt]) -> bool:
+    """Whether a statement of these blocks, at any depth, is a loop or a function (its
+    blocks read, not its expressions; a lambda, an expression, is found by the walk)."""
+    for stmt in stmts:
+        if isinstance(stmt, _LOOPS):
+            return True
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, field, None)
+            if type(block) is list and block and _holds_loop(block):
+                return True
+        for handler in getattr(stmt, "handlers", None) or ():
+            if _holds_loop(handler.body):
+                return True
+    return False
 
 
 def version_candidates(facts: LoopFacts, known_ints: set[str],
