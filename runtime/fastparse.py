@@ -37,6 +37,7 @@ from __future__ import annotations
 __all__ = ["parse"]
 
 import sys
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -156,25 +157,36 @@ def _rows(parser: Any) -> dict[Any, dict[str, tuple[Any, ...]]]:
 
 
 def _direct(callback: Any) -> Any:
-    """A rule's callback with Lark's child filter (which drops the anonymous tokens, `(`
-    and `;`, and puts None for an absent `[optional]` part) made a direct pick of the
-    kept children by their places, when no child is a `_rule` to splice in: the same
-    list for the same builder, without the filter's loop over its plan per reduction."""
+    """A rule's callback made cheaper, for the same values:
+
+    - a `_rule`'s tree (Lark's default callback, named after the rule) is only ever
+      spliced into its parent's children by the parent's filter, which reads nothing of
+      it but its children: `_Spliced` holds them;
+    - Lark's child filter (which drops the anonymous tokens, `(` and `;`, and puts None
+      for an absent `[optional]` part) becomes a direct pick of the kept children by
+      their places, when no child is a `_rule` to splice in: the same list for the same
+      builder, without the filter's loop over its plan per reduction."""
+    if _splice_tree(callback):
+        return _Spliced
     kind = type(callback)
+    if kind is not ChildFilterLALR_NoPlaceholders and kind is not ChildFilterLALR:
+        return callback
+    build = callback.node_builder
+    if _splice_tree(build):
+        build = _Spliced
+    if any(entry[1] for entry in callback.to_include):  # a `_rule` child to splice in
+        if build is callback.node_builder:
+            return callback
+        if kind is ChildFilterLALR_NoPlaceholders:
+            return ChildFilterLALR_NoPlaceholders(callback.to_include, build)
+        return ChildFilterLALR(callback.to_include, callback.append_none, build)
     if kind is ChildFilterLALR_NoPlaceholders:
-        if any(expand for _, expand in callback.to_include):
-            return callback
         plan: list[int | None] = [i for i, _ in callback.to_include]
-    elif kind is ChildFilterLALR:
-        if any(expand for _, expand, _ in callback.to_include):
-            return callback
+    else:
         plan = []
         for i, _, nones in callback.to_include:
             plan += [None] * nones + [i]
         plan += [None] * callback.append_none
-    else:
-        return callback
-    build = callback.node_builder
     if None in plan or not plan:
         places = tuple(plan)
         return lambda children: build([None if i is None else children[i] for i in places])
@@ -183,6 +195,22 @@ def _direct(callback: Any) -> Any:
         return lambda children: build([children[only]])
     pick = itemgetter(*plan)
     return lambda children: build(list(pick(children)))
+
+
+def _splice_tree(callback: Any) -> bool:
+    """Whether `callback` is Lark's default callback for a `_rule` (the tree it makes is
+    spliced into its parent's children, never seen)."""
+    return (type(callback) is partial and len(callback.args) == 1 and not callback.keywords
+            and isinstance(callback.args[0], str) and callback.args[0].startswith("_"))
+
+
+class _Spliced:
+    """The children of a `_rule`, as its parent's child filter splices them."""
+
+    __slots__ = ("children",)
+
+    def __init__(self, children: list[Any]) -> None:
+        self.children = children
 
 
 # id(contextual lexer) -> (that lexer, {parser state: what _lex reads of its lexer})
