@@ -16,9 +16,12 @@ Where no terminal matches, it hands the rest to Lark's own `ContextualLexer.lex`
 raises the error Lark raises there.
 
 Everything else is Lark's own, called as `Lark.parse` calls it (lark is pinned): the lexer
-thread, the post-lexer, `_Parser.parse_from_state` with its end token and its error
-handling, and the same `UnexpectedToken` (with the same `expected` set and state) when a
-token does not fit. When the Lark objects do not have the expected shape, `parse` is
+thread, the post-lexer, the end token and the error handling of
+`_Parser.parse_from_state`, and the same `UnexpectedToken` (with the same `expected` set
+and state) when a token does not fit. `_drive` is that loop with the shifts and
+reductions of `feed_token` inline (a method call and its attribute reads per token were a
+tenth of the parse); a token without an action goes to `feed_token` itself, which raises
+Lark's error from the same stacks. When the Lark objects do not have the expected shape, `parse` is
 `Lark.parse`.
 
 A reduction by a one-symbol rule whose callback is Lark's `ExpandSingleChild` (the
@@ -33,16 +36,24 @@ from __future__ import annotations
 
 __all__ = ["parse"]
 
+import sys
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
-from .larkload import Lark, Token, UnexpectedToken
+from .larkload import Lark, Token, UnexpectedInput, UnexpectedToken
 
 try:
     from lark.exceptions import LexError
     from lark.lexer import BasicLexer, ContextualLexer, LexerThread
-    from lark.parse_tree_builder import ExpandSingleChild
+    from lark.parse_tree_builder import (
+        ChildFilterLALR,
+        ChildFilterLALR_NoPlaceholders,
+        ExpandSingleChild,
+    )
     from lark.parser_frontends import PostLexConnector
     from lark.parsers.lalr_analysis import Shift
+    from lark.parsers.lalr_interactive_parser import InteractiveParser
     from lark.parsers.lalr_parser_state import ParseConf, ParserState
 except ImportError:  # pragma: no cover - another Lark: its own loop
     ParserState = object  # type: ignore[assignment,misc]
@@ -133,13 +144,86 @@ def _rows(parser: Any) -> dict[Any, dict[str, tuple[Any, ...]]]:
             else:
                 callback = callbacks[arg] if callbacks else None
                 size = len(arg.expansion)
+                # the left-hand side's name as a plain str: Lark's is a Token, whose
+                # Python `__eq__` each lookup of it in a row (of str keys) would call
+                origin = sys.intern(str(arg.origin.name))
                 if size == 1 and type(callback) is ExpandSingleChild:
                     # its callback returns the one child as it is: no call (size -1)
-                    row[name] = (False, arg, -1, None, arg.origin.name)
+                    row[name] = (False, arg, -1, None, origin)
                 else:
-                    row[name] = (False, arg, size, callback, arg.origin.name)
+                    row[name] = (False, arg, size, _direct(callback), origin)
     _ROWS[id(parser)] = (parser, rows)
     return rows
+
+
+def _direct(callback: Any) -> Any:
+    """A rule's callback made cheaper, for the same values:
+
+    - a `_rule`'s tree (Lark's default callback, named after the rule) is only ever
+      spliced into its parent's children by the parent's filter, which reads nothing of
+      it but its children: `_Spliced` holds them;
+    - Lark's child filter (which drops the anonymous tokens, `(` and `;`, and puts None
+      for an absent `[optional]` part) becomes a direct pick of the kept children by
+      their places, when no child is a `_rule` to splice in: the same list for the same
+      builder, without the filter's loop over its plan per reduction."""
+    if _splice_tree(callback):
+        return _Spliced
+    kind = type(callback)
+    if kind is not ChildFilterLALR_NoPlaceholders and kind is not ChildFilterLALR:
+        return callback
+    build = callback.node_builder
+    if _splice_tree(build):
+        build = _Spliced
+    if any(entry[1] for entry in callback.to_include):  # a `_rule` child to splice in
+        if build is callback.node_builder:
+            return callback
+        if kind is ChildFilterLALR_NoPlaceholders:
+            return ChildFilterLALR_NoPlaceholders(callback.to_include, build)
+        return ChildFilterLALR(callback.to_include, callback.append_none, build)
+    if kind is ChildFilterLALR_NoPlaceholders:
+        plan: list[int | None] = [i for i, _ in callback.to_include]
+    else:
+        plan = []
+        for i, _, nones in callback.to_include:
+            plan += [None] * nones + [i]
+        plan += [None] * callback.append_none
+    if None in plan or not plan:
+        places = tuple(plan)
+        return lambda children: build([None if i is None else children[i] for i in places])
+    if len(plan) == 1:
+        only = plan[0]
+        return lambda children: build([children[only]])
+    pick = itemgetter(*plan)
+    return lambda children: build(list(pick(children)))
+
+
+def _splice_tree(callback: Any) -> bool:
+    """Whether `callback` is Lark's default callback for a `_rule` (the tree it makes is
+    spliced into its parent's children, never seen)."""
+    return (type(callback) is partial and len(callback.args) == 1 and not callback.keywords
+            and isinstance(callback.args[0], str) and callback.args[0].startswith("_"))
+
+
+class _Spliced:
+    """The children of a `_rule`, as its parent's child filter splices them."""
+
+    __slots__ = ("children",)
+
+    def __init__(self, children: list[Any]) -> None:
+        self.children = children
+
+
+# id(contextual lexer) -> (that lexer, {parser state: what _lex reads of its lexer})
+_TABLES: dict[int, tuple[Any, dict[Any, tuple[Any, ...]]]] = {}
+
+
+def _tables(contextual: Any) -> dict[Any, tuple[Any, ...]]:
+    """The lexer tables of a contextual lexer, by parser state, kept from parse to parse
+    (a state's lexer and its scanner do not change)."""
+    cached = _TABLES.get(id(contextual))
+    if cached is None or cached[0] is not contextual:
+        cached = _TABLES[id(contextual)] = (contextual, {})
+    return cached[1]
 
 
 _new_str = str.__new__
@@ -151,27 +235,34 @@ def _lex(contextual: Any, lexer_state: Any, parser_state: Any) -> Any:
     text, end = lexer_state.text.text, lexer_state.text.end
     ctr = lexer_state.line_ctr
     newline_char = ctr.newline_char
-    tables: dict[Any, tuple[Any, ...]] = {}
+    # the parser's state is the top of its stack (`ParserState.position`), read directly
+    stack = parser_state.state_stack if type(parser_state) is _FastState else None
+    tables = _tables(contextual)
     while True:
-        lexer = lexers[parser_state.position]
-        table = tables.get(lexer)
+        state = stack[-1] if stack is not None else parser_state.position
+        table = tables.get(state)
         if table is None:
+            lexer = lexers[state]
             if type(lexer) is not BasicLexer:  # pragma: no cover - another lexer class
                 yield from contextual.lex(lexer_state, parser_state)
                 return
             mres = lexer.scanner._mres  # builds `lexer.callback` too
-            table = tables[lexer] = (mres, lexer.ignore_types, lexer.newline_types,
-                                     lexer.callback)
-        mres, ignore, newline, callback = table
+            table = tables[state] = (mres[0].match if len(mres) == 1 else None, mres,
+                                     lexer.ignore_types, lexer.newline_types, lexer.callback)
+        match, mres, ignore, newline, callback = table
         pos = ctr.char_pos
         while True:
             if pos >= end:
                 return
-            for mre in mres:
-                m = mre.match(text, pos, end)
-                if m:
-                    break
-            else:  # nothing matches: Lark's own lexer raises its error from here
+            if match is not None:  # one regular expression for all the terminals
+                m = match(text, pos, end)
+            else:
+                m = None
+                for mre in mres:
+                    m = mre.match(text, pos, end)
+                    if m:
+                        break
+            if not m:  # nothing matches: Lark's own lexer raises its error from here
                 yield from contextual.lex(lexer_state, parser_state)
                 return
             value = m.group(0)
@@ -198,12 +289,12 @@ def _lex(contextual: Any, lexer_state: Any, parser_state: Any) -> Any:
             t.end_line = ctr.line
             t.end_column = ctr.column
             t.end_pos = pos
-            if kind in callback:
+            if kind in callback:  # (a terminal without one is a Token, and not ignored)
                 t = callback[kind](t)
-            if ignored:
-                continue
-            if not isinstance(t, Token):
-                raise LexError("Callbacks must return a token (returned %r)" % t)
+                if ignored:
+                    continue
+                if not isinstance(t, Token):
+                    raise LexError("Callbacks must return a token (returned %r)" % t)
             lexer_state.last_token = t
             yield t
             break
@@ -247,4 +338,52 @@ def parse(lark: Lark, text: str) -> Any:
                        _lexer_thread(frontend, text))
     state.rows = rows
     state.units = _UNITS.setdefault(id(rows), {})
-    return lalr.parse_from_state(state)
+    if getattr(lalr, "debug", False):  # pragma: no cover - Lark's loop prints its stacks
+        return lalr.parse_from_state(state)
+    return _drive(lalr, state)
+
+
+def _drive(lalr: Any, state: _FastState) -> Any:
+    """`lalr.parse_from_state(state)` with `state.feed_token` inline for the tokens that
+    have an action (module docstring); the end token and the errors are Lark's."""
+    try:
+        token = None
+        rows, units = state.rows, state.units
+        state_stack, value_stack = state.state_stack, state.value_stack
+        for token in state.lexer.lex(state):
+            kind = token.type
+            while True:
+                action = rows[state_stack[-1]].get(kind)
+                if action is None:  # Lark's error, raised from these stacks
+                    state.feed_token(token)
+                    break
+                shift, arg, size, callback, origin = action
+                if shift:
+                    state_stack.append(arg)
+                    value_stack.append(token if callback is None else callback(token))
+                    break
+                if size < 0:  # a pass-through run: only the state (see feed_token)
+                    below = state_stack[-2]
+                    key = (below, state_stack[-1], kind)
+                    top = units.get(key)
+                    if top is None:
+                        top = units[key] = _unit_run(rows, below, rows[below][origin][1], kind)
+                    state_stack[-1] = top
+                    continue
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                value_stack.append(callback(children) if callback is not None else children)
+                state_stack.append(rows[state_stack[-1]][origin][1])
+        end_token = (Token.new_borrow_pos("$END", "", token) if token
+                     else Token("$END", "", 0, 1, 1))
+        return state.feed_token(end_token, True)
+    except UnexpectedInput as exc:
+        try:
+            exc.interactive_parser = InteractiveParser(lalr, state, state.lexer)
+        except NameError:  # pragma: no cover - as Lark's own loop
+            pass
+        raise exc

@@ -131,6 +131,8 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
     """The facts of a loop body for versioning, in one walk; None when it holds a loop
     (its blocks run many times an iteration, and a nested copy would grow the code
     again) or is too large to copy."""
+    if _holds_loop(body):  # found before walking every expression of the body
+        return None
     facts = LoopFacts()
     nodes = 0
     for stmt in body:
@@ -186,6 +188,22 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
 
 
 _LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.Lambda)
+
+
+def _holds_loop(stmts: list[ast.stmt]) -> bool:
+    """Whether a statement of these blocks, at any depth, is a loop or a function (its
+    blocks read, not its expressions; a lambda, an expression, is found by the walk)."""
+    for stmt in stmts:
+        if isinstance(stmt, _LOOPS):
+            return True
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, field, None)
+            if type(block) is list and block and _holds_loop(block):
+                return True
+        for handler in getattr(stmt, "handlers", None) or ():
+            if _holds_loop(handler.body):
+                return True
+    return False
 
 
 def version_candidates(facts: LoopFacts, known_ints: set[str],
@@ -272,16 +290,27 @@ def copy_tree(node: Any) -> Any:
     positions included: copy.deepcopy's memo and reduce protocol made it most of the cost
     of versioning a loop. Expression contexts (Load, Store) are shared, as the parser
     shares them."""
-    if type(node) is list:
+    kind = type(node)
+    if kind is list:
         return [copy_tree(item) for item in node]
-    if not isinstance(node, ast.AST) or isinstance(node, ast.expr_context):
+    if kind in _KEPT or not isinstance(node, ast.AST) or isinstance(node, ast.expr_context):
         return node
-    new = node.__class__.__new__(node.__class__)
-    fields = new.__dict__
-    for key, value in node.__dict__.items():
-        fields[key] = copy_tree(value) if type(value) is list or isinstance(
-            value, ast.AST) else value
+    new = kind.__new__(kind)
+    # the node's dictionary copied at once, then its nodes and lists replaced by copies
+    # (positions, names and flags are shared values: ints, strings, booleans)
+    fields = node.__dict__.copy()
+    for key, value in fields.items():
+        value_kind = type(value)
+        if value_kind is list:
+            fields[key] = [copy_tree(item) for item in value]
+        elif value_kind not in _KEPT and isinstance(value, ast.AST):
+            fields[key] = copy_tree(value)
+    new.__dict__ = fields
     return new
+
+
+# Values copy_tree shares as they are: scalars, and the stateless expression contexts.
+_KEPT = frozenset({int, str, bool, type(None), float, ast.Load, ast.Store, ast.Del})
 
 
 _load = load

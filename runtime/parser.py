@@ -20,6 +20,7 @@ __all__ = [
 
 import re
 import threading
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,7 +50,8 @@ class KeywordPostLex:
     always_accept = ("NAME",)
 
     def __init__(self) -> None:
-        self.recent: list[Token] = []
+        # the last four tokens (a deque drops the oldest by itself)
+        self.recent: deque[Token] = deque(maxlen=4)
         # Every token of the parse when a list is set here (the formatter's token stream).
         self.record: list[Token] | None = None
         # Where `invokeurl [ ... ]` / `invokeapi [ ... ]` blocks end (after their `]`).
@@ -77,7 +79,9 @@ class KeywordPostLex:
                     task_ends.add(tok.end_pos)
             if kind == "NAME" and prev_type != "DOT":  # `zoho.mail.sendMail`: a name
                 low = tok.value.lower()
-                if low in RESERVED:
+                if low not in _KEYWORDS:  # most names: none of the words below
+                    pass
+                elif low in RESERVED:
                     tok.type = low.upper()
                 elif low == "each" and prev_type == "FOR":
                     tok.type = "EACH"
@@ -91,10 +95,11 @@ class KeywordPostLex:
             recent.append(tok)
             if record is not None:
                 record.append(tok)
-            if len(recent) > 4:
-                del recent[0]
             yield tok
             prev_type = tok.type
+
+# Every word the post-lexer may retype.
+_KEYWORDS = frozenset(RESERVED | {"each", "index", "info", "alert"})
 
 # Tokens read between two looks at the compile deadline.
 _CHECK_EVERY = 256

@@ -139,6 +139,28 @@ class _RuntimeNodes(TrustedPass):
     def __init__(self, compact: bool = False) -> None:
         self.compact = compact
         self.once = False  # in a block that runs once per run
+        self.blocks_only = False  # no `dg_user` call in the function (generic_visit)
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        """In a function without a user function call, only the blocks below a
+        statement are visited: this pass changes blocks (If, For, Try) and `dg_user`
+        calls, and no block can be inside an expression."""
+        if not self.blocks_only:
+            return super().generic_visit(node)
+        fields = node.__dict__
+        for field in _BLOCK_FIELDS:
+            block = fields.get(field)
+            if type(block) is not list or not block:
+                continue
+            new: list[Any] = []
+            for item in block:
+                result = self.visit(item)
+                if type(result) is list:
+                    new.extend(result)
+                elif result is not None:
+                    new.append(result)
+            block[:] = new
+        return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
         # the script's own nodes, walked before the charges are in (they name no script
@@ -146,6 +168,7 @@ class _RuntimeNodes(TrustedPass):
         stored, loaded, assigned_first, busy = _names(node)
         is_main = node.name == "dg_main"
         self.once = is_main and self.compact
+        self.blocks_only = not node.dg_user_calls  # type: ignore[attr-defined]
         # statements with nothing for this pass below them are not walked again
         node.body = [self.visit(s) if id(s) in busy else s for s in node.body]
         params = {a.arg for a in node.args.args}
@@ -173,7 +196,7 @@ class _RuntimeNodes(TrustedPass):
         # The function's own block charges inline even when it runs once: its countdown
         # starts at 0, so the first charge always refills (one call either way).
         body = _charged(node.body, 0)
-        self.once = False
+        self.once = self.blocks_only = False
         final = _at(ast.Expr(value=ast.Call(func=_load("dg_bank"),
                                             args=[_load("dg_ctx"), _load("dg_n")],
                                             keywords=[])), node)
@@ -226,6 +249,8 @@ def _sys(name: str) -> ast.expr:
 # The nodes the runtime-nodes pass changes (besides a `dg_user` call): a statement of a
 # function's block with none of these below it is left as it is.
 _BLOCKS = frozenset({ast.If, ast.For, ast.Try, ast.FunctionDef})
+# The fields of a statement that hold blocks (an except handler's body included).
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody")
 
 
 def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]:
@@ -234,7 +259,8 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]
     (`x = a + 1;` before anything else names x): no input of that name can be seen, so
     it needs no prologue line; and the ids of the statements of that block with a block
     or a user function call below them (`_BLOCKS`), the only ones the runtime-nodes pass
-    changes. Whether `fn` holds a loop goes on `fn` (`dg_loops`). The nodes of each
+    changes. Whether `fn` holds a loop goes on `fn` (`dg_loops`), and whether it calls a
+    user function (`dg_user_calls`). The nodes of each
     statement are kept on `fn` (`dg_walks`, by statement id) for the type inference of
     the fast paths, which needs them per statement and runs before anything changes the
     tree again: the whole function is walked once for all of these."""
@@ -243,7 +269,7 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]
     assigned_first: set[str] = set()
     busy: set[int] = set()
     walks: dict[int, list[ast.AST]] = {}
-    loops = False
+    loops = users = False
     blocks = _BLOCKS
     for stmt in fn.body:
         nodes = walks[id(stmt)] = walk(stmt)
@@ -257,6 +283,7 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]
             elif kind is ast.Call:
                 if type(n.func) is ast.Name and n.func.id == "dg_user":
                     busy.add(id(stmt))
+                    users = True
             elif kind in blocks:
                 busy.add(id(stmt))
                 if kind is ast.For:
@@ -270,6 +297,7 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]
         loaded |= reads
     fn.dg_walks = walks  # type: ignore[attr-defined]
     fn.dg_loops = loops  # type: ignore[attr-defined]  # for the fast paths
+    fn.dg_user_calls = users  # type: ignore[attr-defined]  # for the runtime-nodes pass
     return stored, loaded, assigned_first, busy
 
 
@@ -289,35 +317,41 @@ def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.
         return stmts
     # Built with the first statement's position (one per block: no stamping walk).
     p = position_of(stmts[0])
-    load, store = _LOAD, _STORE
-
-    def name(id_: str, ctx: Any) -> ast.Name:
-        return _made(ast.Name, p, {"id": id_, "ctx": ctx})
-
+    load, store, made = _LOAD, _STORE, _made
     if once:  # dg_n = dg_charge(dg_ctx, dg_n, k)
-        call = _made(ast.Call, p, {"func": name("dg_charge", load), "args": [
-            name("dg_ctx", load), name("dg_n", load), _made(ast.Constant, p, {"value": k})],
-            "keywords": []})
-        return [_made(ast.Assign, p, {"targets": [name("dg_n", store)], "value": call}),
-                *stmts]
-    charge = _made(ast.AugAssign, p, {"target": name("dg_n", store), "op": _SUB,
-                                      "value": _made(ast.Constant, p, {"value": k})})
-    refill_call = _made(ast.Call, p, {"func": name("dg_refill", load), "args": [
-        name("dg_ctx", load), name("dg_n", load)], "keywords": []})
-    test = _made(ast.Compare, p, {"left": name("dg_n", load), "ops": [_LT],
-                                  "comparators": [_made(ast.Constant, p, {"value": 0})]})
-    check = _made(ast.If, p, {"test": test, "body": [_made(ast.Assign, p, {
-        "targets": [name("dg_n", store)], "value": refill_call})], "orelse": []})
+        call = made(_CALL, p, {"func": made(_NAME, p, {"id": "dg_charge", "ctx": load}),
+                               "args": [made(_NAME, p, {"id": "dg_ctx", "ctx": load}),
+                                        made(_NAME, p, {"id": "dg_n", "ctx": load}),
+                                        made(_CONSTANT, p, {"value": k})],
+                               "keywords": []})
+        return [made(_ASSIGN, p, {"targets": [made(_NAME, p, {"id": "dg_n", "ctx": store})],
+                                  "value": call}), *stmts]
+    charge = made(_AUGASSIGN, p, {"target": made(_NAME, p, {"id": "dg_n", "ctx": store}),
+                                  "op": _SUB, "value": made(_CONSTANT, p, {"value": k})})
+    refill_call = made(_CALL, p, {"func": made(_NAME, p, {"id": "dg_refill", "ctx": load}),
+                                  "args": [made(_NAME, p, {"id": "dg_ctx", "ctx": load}),
+                                           made(_NAME, p, {"id": "dg_n", "ctx": load})],
+                                  "keywords": []})
+    test = made(_COMPARE, p, {"left": made(_NAME, p, {"id": "dg_n", "ctx": load}),
+                              "ops": [_LT], "comparators": [made(_CONSTANT, p, {"value": 0})]})
+    refill = made(_ASSIGN, p, {"targets": [made(_NAME, p, {"id": "dg_n", "ctx": store})],
+                               "value": refill_call})
+    check = made(_IF, p, {"test": test, "body": [refill], "orelse": []})
     return [charge, check] + stmts
 
 
 def _made(cls: Any, position: dict[str, int], fields: dict[str, Any]) -> Any:
-    """`cls(**fields, **position)` without the constructor's keyword handling."""
+    """`cls(**fields, **position)` without the constructor's keyword handling: the
+    fields' own dictionary, with the position added, becomes the node's (a node keeps
+    its fields and position in its instance dictionary)."""
     node = cls.__new__(cls)
-    attributes = node.__dict__
-    attributes.update(fields)
-    attributes.update(position)
+    fields.update(position)
+    node.__dict__ = fields
     return node
+
+
+_NAME, _CALL, _CONSTANT, _ASSIGN = ast.Name, ast.Call, ast.Constant, ast.Assign
+_AUGASSIGN, _COMPARE, _IF = ast.AugAssign, ast.Compare, ast.If
 
 
 # Contexts and operator tokens carry no position and no state: one of each serves all.

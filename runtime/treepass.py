@@ -132,11 +132,21 @@ def stamp(new: Any, where: Any, *, always: bool = True) -> Any:
             if kind is list:
                 for item in value:
                     kind = type(item)
+                    if kind is _NAME or kind is _CONSTANT:  # a leaf: stamped here
+                        leaf = item.__dict__
+                        if "lineno" not in leaf:
+                            leaf.update(pos)
+                        continue
                     has = positioned.get(kind)
                     if has is None:
                         has = _positioned(kind)
                     if has and "lineno" not in item.__dict__:
                         push(item)
+                continue
+            if kind is _NAME or kind is _CONSTANT:
+                leaf = value.__dict__
+                if "lineno" not in leaf:
+                    leaf.update(pos)
                 continue
             has = positioned.get(kind)
             if has is None:
@@ -223,7 +233,7 @@ _CHILDLESS = frozenset({ast.Name, ast.Constant})
 
 # Names for the trusted passes, made without the constructor's keyword handling (they
 # build thousands): contexts carry no state, one of each serves every name.
-_LOAD, _STORE, _NAME = ast.Load(), ast.Store(), ast.Name
+_LOAD, _STORE, _NAME, _CONSTANT = ast.Load(), ast.Store(), ast.Name, ast.Constant
 
 
 def load(name: str) -> ast.Name:

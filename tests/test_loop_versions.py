@@ -197,3 +197,22 @@ def test_int_span_and_draw() -> None:
     assert draw(ctx, 0, MAX_COUNTED + 1) == 0  # past the cap: the versioned loop runs
     ctx.deadline = 0.0
     assert draw(ctx, 0, 10) == 0
+
+
+def test_loop_facts_refuse_a_body_holding_a_loop_at_any_depth_before_walking_it() -> None:
+    """A loop inside an if, an else, a try or a catch of the body makes it no innermost
+    loop (no facts); a body without one still has its facts."""
+    import ast
+
+    from sluicegate.loopversions import loop_facts
+
+    def body(src: str) -> list[ast.stmt]:
+        loop = ast.parse(src).body[0]
+        assert isinstance(loop, ast.For)
+        return loop.body
+
+    for inner in ("for b in y: pass", "if a:\n  pass\n else:\n  for b in y: pass",
+                  "try:\n  pass\n except E:\n  if a:\n   for b in y: pass",
+                  "try:\n  for b in y: pass\n finally:\n  pass", "f = lambda: 1"):
+        assert loop_facts(body(f"for a in x:\n {inner}")) is None, inner
+    assert loop_facts(body("for a in x:\n if a:\n  v_t = v_t + a\n else:\n  pass")) is not None

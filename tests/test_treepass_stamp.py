@@ -33,3 +33,19 @@ def test_every_new_node_takes_the_position_and_script_nodes_keep_theirs() -> Non
                 seen += 1
     assert seen > 20
     compile(ast.Expression(body=new), "<t>", "eval")  # complete for the compiler
+
+
+def test_script_names_and_constants_keep_their_positions_in_lists_and_fields() -> None:
+    """Names and constants are stamped where they are met (not walked): one that has a
+    position keeps it, in a list (call arguments) as in a field (an operand)."""
+    where = ast.parse("\n\n(  y)", mode="eval").body  # line 3
+    own_name = ast.parse("\n" * 4 + "a", mode="eval").body  # line 5
+    own_const = ast.parse("\n" * 5 + "1", mode="eval").body  # line 6
+    new = _unpositioned("f(x, 2) + g")
+    new.left.args.append(own_name)  # in a list
+    new.right = own_const  # in a field
+    stamp(new, where)
+    assert (own_name.lineno, own_const.lineno) == (5, 6)
+    assert [a.lineno for a in new.left.args] == [3, 3, 5]
+    assert (new.lineno, new.left.func.lineno, new.left.func.end_col_offset) == (3, 3, 4)
+    compile(ast.Expression(body=new), "<t>", "eval")
