@@ -405,7 +405,8 @@ class LoopVersioning:
                                    and type(source.args[0]) is ast.Call) else None
         if (inner is not None and type(inner.func) is ast.Name
                 and inner.func.id == "dg_iter"):  # type: ignore[attr-defined]
-            inner.func = ast.Name(id="dg_walked", ctx=ast.Load())  # no snapshot to take
+            inner.func = ast.copy_location(ast.Name(id="dg_walked", ctx=ast.Load()),
+                                           inner.func)  # no snapshot to take
         walked = stamp(ast.Assign(targets=[ast.Name(id=snapshot, ctx=ast.Store())],
                                   value=source), node)
         node.iter = stamp(_load(snapshot), node)
