@@ -629,10 +629,24 @@ _JSON_WRITE_VALUES = st.recursive(_JSON_WRITE_SCALARS, lambda inner: st.one_of(
 @example([{"a": 1, "b": "x"}, {"b": "y", "a": Decimal("2")}], 3)
 @example([{"a": [1], "b": "x"}, {"a": {"k": Decimal("1E+2")}, "b": None}], 3)
 @example([{"a": "\x00D1\x00E"}, {"a": Decimal("1")}], 3)
-@given(_JSON_WRITE_VALUES, st.integers(1, 6))
+@example({"r": [{"a": "x", "b": "y"}, {"b": "z", "a": "w"}], "d": Decimal("1E+2")}, 3)
+@example({"r": [{"a": Decimal("1E+3"), "b": None}, {"a": Decimal("-0.00"), "b": True}],
+          "s": [{"k": "\x00S"}, {"k": "é\""}], "t": "\x00E"}, 3)
+@example([{"a": 1, "b": "\u2028"}, {"a": -2**63, "b": ""}], 2)
+@example({"r": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}], "d": Decimal("2.5"),
+          "e": [Decimal("1.5"), {"f": "\u0000"}]}, 3)
+@example({"r": [{"a": 1}, {"a": 2}], "s": [{"a": Decimal("1")}, {"a": Decimal("2")}]}, 3)
+@example({"r": [{"a": 1}, {"a": 2}], "s": [{"a": Decimal("1")}, {"a": Decimal("2")}]}, 2)
+@example({"x": Decimal("0.1"), "r": [{"a": "é", "b": None}, {"a": "", "b": False}]}, 4)
+@given(st.one_of(_JSON_WRITE_VALUES, st.dictionaries(  # a MAP of lists of records
+    _JSON_TEXTS, st.one_of(_JSON_SHARED_KEY_RECORDS, _JSON_WRITE_VALUES), max_size=3)),
+    st.integers(1, 6))
 def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> None:
     """`toString()` of plain values and DECIMALs (the C encoder, decimals as counted marks,
-    records walked in bulk) writes what the careful writer writes, or fails the same way."""
+    records walked in bulk, lists of records written a column at a time: also when
+    any list of two records is long enough for that) writes what the careful writer
+    writes, or fails the same way."""
+    from sluicegate import jsonrecords
     from sluicegate.errors import LimitExceeded
     from sluicegate.values import _write_json, to_json_text
 
@@ -644,11 +658,18 @@ def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> N
             return ("error", str(exc))
         return ("ok", "".join(parts))
 
+    expected = careful()
+    saved = jsonrecords.MIN_RECORDS
     try:
-        fast: Any = ("ok", to_json_text(value, 0, depth))
-    except LimitExceeded as exc:
-        fast = ("error", str(exc))
-    assert fast == careful()
+        for shortest in (saved, 2):
+            jsonrecords.MIN_RECORDS = shortest
+            try:
+                fast: Any = ("ok", to_json_text(value, 0, depth))
+            except LimitExceeded as exc:
+                fast = ("error", str(exc))
+            assert fast == expected, shortest
+    finally:
+        jsonrecords.MIN_RECORDS = saved
 
 
 @FUZZ
