@@ -12,28 +12,25 @@ differential fuzz test compares it with the careful writer).
 
 Only a list of records that is the value itself or a value of the MAP that is the value
 is written so (where it sits is known without a walk of parents); the rest of that MAP
-goes through the encoder with a placeholder for each such list.
+goes through the encoder with a placeholder for each such list (values._with_records).
+Loaded with the first list of records written, not with the runtime (cold start).
 """
 
 from __future__ import annotations
 
-__all__ = ["MIN_RECORDS", "records_text", "Slot"]
+__all__ = ["MIN_RECORDS", "records_text"]
 
-import json
 from decimal import Decimal
 from itertools import chain, repeat
 from typing import Any
 
+try:  # what the encoder writes for a text (C); json itself is not loaded (cold start)
+    from _json import encode_basestring as _quoted
+except ImportError:  # pragma: no cover - no C accelerator: json's Python version
+    from json.encoder import encode_basestring as _quoted
+
 # Shorter lists of records are not worth the setup (the encoder writes them well enough).
 MIN_RECORDS = 32
-
-_quoted = json.encoder.encode_basestring  # what the encoder writes for a text (C)
-
-
-class Slot:
-    """Stands in the MAP given to the encoder for a list written by `records_text`."""
-
-    __slots__ = ()
 
 
 def _decimal_texts(column: list[Decimal]) -> list[str]:

@@ -6,6 +6,9 @@ of a cold `sluice run`. The first import of Lark goes through here, with an impo
 that refuses `regex` to this thread alone (other threads import it as usual), so Lark
 falls back to `re` as it does where `regex` is not installed. Built-ins that need `regex`
 import it when first used (and the isolation zygote preloads it).
+
+A script that parses does not import Lark at all (plainparse); `tokens.Token` is told
+here that Lark's tokens are tokens too.
 """
 
 from __future__ import annotations
@@ -50,3 +53,8 @@ from lark.exceptions import (  # noqa: E402
     UnexpectedInput,
     UnexpectedToken,
 )
+
+from .tokens import Token as _Token  # noqa: E402
+
+# The translator reads Lark's tokens (errors, editor tooling) as it reads plainparse's.
+_Token.register(Token)

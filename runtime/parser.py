@@ -4,6 +4,10 @@ The grammar is `sluicegate.grammar/deluge.lark` (Lark, LALR, contextual lexer). 
 word is lexed as NAME; `KeywordPostLex` turns reserved words (in any case) into keyword
 tokens and decides the contextual ones (`each`, `index`, `info`). The translator passes
 its transformer in, so the tree is turned into Python AST while it is being parsed.
+
+The translator's parse runs on Lark's tables exported as plain data (plainparse), without
+importing Lark; where the script does not parse, Lark's own parser parses it again and its
+error is the one reported. The positioned parse of the editor tooling is Lark's.
 """
 
 from __future__ import annotations
@@ -19,19 +23,11 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from .larkload import (
-    Lark,
-    Token,
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-)
-
 from sluicegate.grammar import grammar_text
 
-from . import compilebudget, fastparse
+from . import compilebudget
 from .errors import ScriptSyntaxError
+from .tokens import Token
 
 # SPEC §10 "Reserved words": never variable names, in any case.
 RESERVED = {
@@ -106,14 +102,16 @@ _CHECK_EVERY = 256
 _lock = threading.Lock()
 # Build every parser with Lark itself (tests compare the pickled parser with it).
 _NO_PICKLE = False
-_parsers: dict[tuple[Any, bool], tuple[Lark, KeywordPostLex]] = {}
+_parsers: dict[tuple[Any, bool], tuple[Any, KeywordPostLex]] = {}
+# The plain-table parser of each transformer (None: that transformer parses with Lark).
+_plain: dict[Any, Any] = {}
 
 
 # Comments met by the lexer of the positioned parse (`parse_tree`); callers hold `_lock`.
 _comments: list[Token] = []
 
 
-def _parser_for(transformer: Any, positions: bool = False) -> tuple[Lark, KeywordPostLex]:
+def _parser_for(transformer: Any, positions: bool = False) -> tuple[Any, KeywordPostLex]:
     """One Lark instance per transformer instance (the LALR tables are cached on disk by
     Lark, in this user's private directory; the translator's parser is pickled whole,
     parsercache.py).
@@ -127,6 +125,7 @@ def _parser_for(transformer: Any, positions: bool = False) -> tuple[Lark, Keywor
         callbacks = ({"LINE_COMMENT": _comments.append, "BLOCK_COMMENT": _comments.append}
                      if positions else {})
         if positions or _NO_PICKLE:
+            from .larkload import Lark
             from .parsercache import lark_cache
 
             lark = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
@@ -210,9 +209,11 @@ def _expected_phrase(expected: set[str]) -> str:
     return "; expected " + ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def syntax_error_from_lark(exc: UnexpectedInput, source: str, recent: list[Token],
+def syntax_error_from_lark(exc: Any, source: str, recent: list[Token],
                            filename: str) -> ScriptSyntaxError:
     """A Lark error as a ScriptSyntaxError whose message says in words what went wrong."""
+    from .larkload import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(exc, UnexpectedCharacters):
         char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
         if char == "?":
@@ -388,10 +389,53 @@ def parse_tree(source: str,
         return tree, comments, text, tokens
 
 
+def _plain_for(transformer: Any) -> Any:
+    """The plain-table parser with `transformer`'s callbacks (plainparse), or None where
+    there are no tables to be had (no private directory, a parser of another shape).
+    The tables are exported from Lark's parser the first time (a file per user)."""
+    key = id(transformer) if transformer is not None else None
+    if key in _plain:
+        return _plain[key]
+    from .plainparse import PlainParser, load_tables, tables_key, tables_path
+    from .privatedir import private_dir
+
+    found = None
+    folder = private_dir()
+    if folder is not None:
+        table_key = tables_key(grammar_text(), KeywordPostLex.always_accept)
+        path = tables_path(folder, table_key)
+        tables = load_tables(path, table_key)
+        if tables is None:
+            from .parsertables import write_tables
+
+            write_tables(path, _parser_for(transformer)[0], table_key)
+            tables = load_tables(path, table_key)
+        if tables is not None:
+            try:
+                found = PlainParser(tables, transformer, KeywordPostLex())
+            except (ValueError, KeyError, TypeError, IndexError):  # tables of another shape
+                found = None
+    _plain[key] = found
+    return found
+
+
 def _parse_locked(source: str, transformer: Any, filename: str, positions: bool) -> Any:
-    lark, postlex = _parser_for(transformer, positions)
     if transformer is not None and hasattr(transformer, "reset"):
         transformer.reset(source, filename)
+    if not positions and not _NO_PICKLE:
+        plain = _plain_for(transformer)
+        if plain is not None:
+            from .plainparse import NoParse
+
+            try:
+                return plain.parse(source)
+            except NoParse:  # Lark's parser reads it again and says what is wrong
+                if transformer is not None and hasattr(transformer, "reset"):
+                    transformer.reset(source, filename)
+    from . import fastparse
+    from .larkload import UnexpectedInput
+
+    lark, postlex = _parser_for(transformer, positions)
     text = source
     for _ in range(_MAX_INSERTED + 1):
         if positions:
@@ -420,7 +464,7 @@ _MAX_INSERTED = 20
 _BLANKS = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)*", re.S)
 
 
-def _missing_task_semicolon(exc: UnexpectedInput, task_ends: set[int],
+def _missing_task_semicolon(exc: Any, task_ends: set[int],
                             text: str) -> int | None:
     """The position right after a task block's `]` when the parser wanted the statement's
     `;` next and only blanks and comments stand between the `]` and what came instead."""

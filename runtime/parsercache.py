@@ -39,41 +39,18 @@ import pickle
 import re
 import stat
 import sys
-import tempfile
 import types
 from collections.abc import Callable
 from typing import Any
 
 from .larkload import Lark
+from .privatedir import private_dir
 
 _FORMAT = "3"
 # Exactly the options of parser._parser_for for the translator's parser (no positions).
+# plainparse's tables are exported from this parser: a change here changes its FORMAT.
 _OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "contextual",
                             "propagate_positions": False, "maybe_placeholders": True}
-
-
-def private_dir() -> str | None:
-    """This user's cache directory for parsers: `sluicegate-<uid>` in the temporary
-    directory, made mode 0700, and used only while it is a real directory (not a link)
-    owned by this user that nobody else may enter. A pickle is code: a file anybody else
-    could have placed or replaced is never loaded, which a file directly in the shared
-    temporary directory (where Lark keeps its cache by default) cannot promise. None when
-    no such directory can be had: parsers are then built without a cache."""
-    path = os.path.join(tempfile.gettempdir(), f"sluicegate-{os.getuid()}")
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    except OSError:
-        return None
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid()
-            or info.st_mode & 0o077):
-        return None
-    return path
 
 
 def lark_cache(name: str) -> str | bool:

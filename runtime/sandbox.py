@@ -27,7 +27,6 @@ __all__ = ["CompiledScript", "compile_script", "generated_source", "refill", "ba
 
 import ast
 import gc
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -42,6 +41,7 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 from sluicegate.stdlib.tables import FUNCTIONS
 
 from . import compilebudget
+from .digest import sha256
 from .errors import LimitExceeded, ScriptSyntaxError
 from .fastpaths import FAST_GLOBALS, FastPaths
 from .hooks import HOOKS, lazy_hooks
@@ -526,7 +526,7 @@ _cache_lock = threading.Lock()
 def compile_script(source: str | bytes, filename: str = "<script>") -> CompiledScript:
     """The compiled form of a script, from the cache when the same source was seen."""
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    key = hashlib.sha256(raw).hexdigest()
+    key = sha256(raw).hexdigest()
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:

@@ -29,10 +29,10 @@ from typing import Any
 
 from sluicegate.stdlib.tables import FUNCTIONS, TASKS, ensure
 
-from .larkload import Token, Transformer  # first: Lark without `regex`
 from .integrations import statements as creator_forms
 from .errors import ScriptSyntaxError
 from .parser import normalize_source, parse
+from .tokens import Token
 from .translation.nodes import (
     _call, _const, _filled, _name, _pos, _span, _test, _unescape, _var,
 )
@@ -82,8 +82,11 @@ class Translation:
         return self.functions[0]
 
 
-class _Builder(TaskBuilder, Transformer):  # type: ignore[type-arg]
-    """Lark callbacks, one per alias; state is reset for every parse (parser holds a lock)."""
+class _Builder(TaskBuilder):
+    """Parser callbacks, one per alias; state is reset for every parse (parser holds a
+    lock). Not a Lark `Transformer`: the parser calls its methods by rule name, and
+    Lark is not imported for a script that parses (`translate_tree` walks a tree with
+    Lark's Transformer mixed in)."""
 
     def reset(self, source: str, filename: str) -> None:
         self.source = source
@@ -648,9 +651,9 @@ def translate_tree(tree: Any, text: str, filename: str = "<script>") -> Translat
     """Translate a tree `parser.parse_tree` already built from `text` (editor tooling
     parses once, for positions, and translates the same tree): same result and errors
     as `translate(text)`."""
+    builder = _tree_builder()()  # imports Lark (larkload) first
     from lark.exceptions import VisitError
 
-    builder = _Builder()
     builder.reset(text, filename)
     try:
         result: Translation = builder.transform(tree)
@@ -660,6 +663,18 @@ def translate_tree(tree: Any, text: str, filename: str = "<script>") -> Translat
         if isinstance(node, ast.FunctionDef):
             _check_loop_jumps(node.body, False, filename)
     return result
+
+
+_TREE_BUILDER: list[type] = []
+
+
+def _tree_builder() -> type:
+    """`_Builder` with Lark's `Transformer` (its `transform` walks a finished tree)."""
+    if not _TREE_BUILDER:
+        from .larkload import Transformer
+
+        _TREE_BUILDER.append(type("_TreeBuilder", (_Builder, Transformer), {}))
+    return _TREE_BUILDER[0]
 
 
 def _check_loop_jumps(body: list[ast.stmt], in_loop: bool, filename: str) -> None:

@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 import datetime as _dt
-import json
 import re
 from itertools import chain, compress, repeat
 from operator import is_
@@ -370,7 +369,7 @@ def _marked_decimal(value: Any) -> str:
         if "E" in text or "e" in text:
             text = format(value, "f")
         return f"\x00D{text}\x00E"  # _DECIMAL_MARK, _DECIMAL_END
-    if type(value) is _jsonrecords.Slot:
+    if type(value) is _Slot:
         return "\x00S\x00E"  # encoded "\u0000S\u0000E": _ENCODED_SLOT once the ends go
     raise TypeError(type(value).__name__)  # not reached: the walk let only plain types by
 
@@ -473,8 +472,9 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
                 # within the node budget, so it is never reported earlier than the walk)
                 size = len(item) + sum(map(len, item))
                 if visited + size <= NODE_BUDGET:
+                    from . import jsonrecords  # loaded with the first records written
                     found = _plain_records_json(item, level, stack, kept if (
-                        level <= depth + 1 and len(item) >= _jsonrecords.MIN_RECORDS)
+                        level <= depth + 1 and len(item) >= jsonrecords.MIN_RECORDS)
                         else None)
                     if found is None:
                         return None
@@ -510,9 +510,21 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
     return text
 
 
+class _Slot:
+    """Stands, in the MAP given to the encoder, for a list of records written by
+    jsonrecords.records_text (_with_records)."""
+
+    __slots__ = ()
+
+
+_SLOT = _Slot()
+
+
 def _encoded(value: Any, decimals: int) -> str | None:
     """The C encoder's text of a plain value holding `decimals` DECIMALs (as marked
     texts, the marks then removed), or None when a text of the value holds a mark."""
+    import json  # where a value is written as JSON (see _quoted)
+
     if not decimals:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                           check_circular=False)
@@ -531,17 +543,19 @@ def _with_records(value: Any, kept: list[Any], decimals: int) -> str | None:
     columns (`kept` by the walk): those lists written by jsonrecords.records_text, the
     rest by the encoder with a placeholder (a Slot, written as a marked text) for each.
     None when no such list is there, or a text of the value holds a mark."""
+    from . import jsonrecords
+
     by_id = {id(entry[0]): entry for entry in kept}
     if type(value) is list:
         entry = by_id.get(id(value))
-        return None if entry is None else _jsonrecords.records_text(*entry[:3])
+        return None if entry is None else jsonrecords.records_text(*entry[:3])
     if type(value) is not dict:
         return None
     texts: list[str] = []
     shallow: dict[str, Any] | None = None
     for key, item in value.items():
         entry = by_id.get(id(item)) if type(item) is list else None
-        text = None if entry is None else _jsonrecords.records_text(*entry[:3])
+        text = None if entry is None else jsonrecords.records_text(*entry[:3])
         if text is not None:
             if shallow is None:
                 shallow = dict(value)
@@ -550,6 +564,8 @@ def _with_records(value: Any, kept: list[Any], decimals: int) -> str | None:
             decimals -= entry[3]  # type: ignore[index]
     if shallow is None:
         return None
+    import json  # where a value is written as JSON (see _quoted)
+
     outer = json.dumps(shallow, ensure_ascii=False, separators=(",", ":"),
                        default=_marked_decimal, check_circular=False)
     if outer.count(_ENCODED_NUL) != 2 * (decimals + len(texts)):
@@ -572,8 +588,12 @@ def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTIN
 
 
 # What json.dumps(text, ensure_ascii=False) returns, without building an encoder per call
-# (the C function json.dumps itself ends in).
-_quoted = json.encoder.encode_basestring
+# (the C function json.dumps itself ends in; json.encoder's own name for it). `json` is
+# imported where a value is written as JSON: a run that writes none does not load it.
+try:
+    from _json import encode_basestring as _quoted
+except ImportError:  # pragma: no cover - no C accelerator: json's Python version
+    from json.encoder import encode_basestring as _quoted
 
 
 def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
@@ -620,13 +640,13 @@ def _write_json(value: Any, out: list[str], depth: int, max_depth: int,
     elif t is Collection:
         _write_json(value.items, out, depth, max_depth, budget)
     elif t is DateTime or t is File:
-        out.append(json.dumps(display(value), ensure_ascii=False))
+        out.append(_quoted(display(value)))
     elif t is float:
         out.append(repr(value))
     else:
         text = display(value)
         budget[1] += len(text)
-        out.append(json.dumps(text, ensure_ascii=False))
+        out.append(_quoted(text))
 
 
 def to_plain(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
@@ -768,6 +788,3 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
 
 # Imported last (it uses the above); either module may be imported first.
 from . import jsoninputs as _jsoninputs  # noqa: E402
-from . import jsonrecords as _jsonrecords  # noqa: E402
-
-_SLOT = _jsonrecords.Slot()

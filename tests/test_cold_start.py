@@ -81,3 +81,35 @@ def test_inferring_a_method_s_return_kind_loads_only_that_method_s_modules(
                  "sluicegate.http.messages", "sluicegate.stdlib.files",
                  "sluicegate.stdlib.xpath"):
         assert lazy not in loaded, lazy
+
+
+def test_a_plain_run_command_line_reads_as_argparse_reads_it() -> None:
+    """`sluice run SCRIPT` skips argparse: the arguments are the ones its parser makes."""
+    from sluicegate import cli
+
+    for script in ("hello.dg", "dir/a b.dg", "", "run", "=x.dg", "@file", "x=1", "ü.dg"):
+        plain = cli._plain_run_args(["run", script])
+        assert plain is not None, script
+        parsed = cli.build_parser(core_only=True).parse_args(["run", script])
+        assert vars(plain) == vars(parsed), script
+    for words in (["run"], ["run", "-x.dg"], ["run", "--json", "a.dg"], ["run", "a.dg", "--json"],
+                  ["run", "-h"], ["check", "a.dg"], ["translate", "a.dg"], [], ["run", "--", "a"]):
+        assert cli._plain_run_args(words) is None, words
+
+
+def test_a_hello_run_imports_neither_lark_nor_argparse(tmp_path: Path) -> None:
+    out = _run(tmp_path, 'info "hello";\nreturn 1;\n')
+    out = _run(tmp_path, 'info "hello";\nreturn 1;\n')  # the parser's tables exist now
+    assert out["code"] == 0
+    loaded = set(out["modules"])
+    for heavy in ("lark", "argparse", "sluicegate.cliparser", "tempfile", "shutil", "hashlib"):
+        assert heavy not in loaded, heavy
+
+
+def test_the_digest_without_openssl_is_hashlib_s() -> None:
+    import hashlib
+
+    from sluicegate.digest import sha256
+
+    for data in (b"", b"info \"hello\";", bytes(range(256)) * 300):
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

@@ -1,19 +1,25 @@
-"""The translator's parser loaded from its pickle (runtime/parsercache.py) is Lark's
-parser: every script of the corpus, and every syntax error made by cutting them short,
-translates to the same Python or fails with the same message at the same place as with
-the parser Lark builds itself; an unusable or foreign pickle is never loaded."""
+"""The translator's parser run from plain tables (runtime/plainparse.py), and loaded from
+its pickle (runtime/parsercache.py), is Lark's parser: every script of the corpus, and
+every syntax error made by cutting them short, translates to the same Python or fails
+with the same message at the same place as with the parser Lark builds itself, and
+builds the same tree with the same tokens; an unusable or foreign file is never loaded."""
 
 from __future__ import annotations
 
 import os
 import pickle
 import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from sluicegate import parser, parsercache
+from sluicegate import parser, parsercache, plainparse, privatedir, translator
 from sluicegate.errors import ScriptSyntaxError
+from sluicegate.plainparse import NoParse
+from sluicegate.tokens import Token, Tree
 from sluicegate.sandbox import generated_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +63,7 @@ def test_the_pickled_parser_translates_every_script_as_lark_s_own() -> None:
     assert len(texts) > (300 if shared else 200)
     path = parsercache.cache_path(parser.grammar_text(), ("NAME",))
     ours = _outcomes(texts, no_pickle=False)   # builds and writes the pickle if missing
+    assert parser._plain.get(id(translator._BUILDER)) is not None  # the plain tables ran
     again = _outcomes(texts, no_pickle=False)  # loads it
     assert parsercache._read(path) is not None, "the parser was not pickled"
     lark = _outcomes(texts, no_pickle=True)
@@ -158,7 +165,7 @@ def test_parsers_are_cached_only_in_a_directory_no_one_else_may_enter(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A pickle is code: neither ours nor Lark's cache file lies directly in the shared
     temporary directory, where another user could have placed it first."""
-    monkeypatch.setattr(parsercache.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     path = parsercache.cache_path(parser.grammar_text(), ("NAME",))
     folder = tmp_path / f"sluicegate-{os.getuid()}"
     assert path is not None and Path(path).parent == folder
@@ -181,3 +188,153 @@ def test_no_parser_uses_lark_s_shared_cache_file() -> None:
     root = Path(__file__).resolve().parents[1] / "runtime"
     for source in root.rglob("*.py"):
         assert "cache=True" not in source.read_text(encoding="utf-8"), source
+
+
+def _plain_parser(transformer: object) -> object:
+    with parser._lock:
+        parser._plain.clear()
+        found = parser._plain_for(transformer)
+        parser._plain.clear()
+    assert found is not None, "no plain tables"
+    return found
+
+
+def _same(ours: object, lark: object, path: str = "") -> None:
+    """Trees equal node by node, tokens equal with their types and every position."""
+    from lark import Token as LarkToken
+    from lark import Tree as LarkTree
+
+    if isinstance(lark, LarkTree):
+        assert isinstance(ours, Tree), path
+        assert ours.data == lark.data, path
+        assert len(ours.children) == len(lark.children), path
+        for i, (a, b) in enumerate(zip(ours.children, lark.children)):
+            _same(a, b, f"{path}/{lark.data}[{i}]")
+    elif isinstance(lark, LarkToken):
+        assert type(ours) is Token, path
+        fields = ("type", "value", "start_pos", "end_pos", "line", "column", "end_line",
+                  "end_column")
+        assert ([getattr(ours, f) for f in fields] == [getattr(lark, f) for f in fields]
+                and str(ours) == str(lark)), path
+    else:
+        assert ours == lark, path
+
+
+def test_the_plain_table_parser_builds_lark_s_trees_and_fails_where_it_fails() -> None:
+    """Without a transformer: the same tree, node for node and token for token (types,
+    texts, positions), for every script of the corpus; where Lark raises, the plain
+    parser raises NoParse (and Lark's error is the one reported, as compared above)."""
+    texts = _corpus()
+    plain = _plain_parser(None)
+    with parser._lock:
+        lark, _postlex = parser._parser_for(None)
+    parsed = failed = 0
+    for text in texts:
+        try:
+            expected = lark.parse(text)
+        except Exception:  # noqa: BLE001 - Lark's syntax errors
+            with pytest.raises(NoParse):
+                plain.parse(text)
+            failed += 1
+            continue
+        _same(plain.parse(text), expected)
+        parsed += 1
+    assert parsed > 150 and failed > 50
+
+
+def test_a_script_that_parses_does_not_import_lark(tmp_path: Path) -> None:
+    """A run's parse is the plain tables' (once they exist); a syntax error is Lark's."""
+    probe = ("import sys\nfrom sluicegate.translator import translate\n"
+             "translate(sys.argv[1])\nprint('lark' in sys.modules)\n")
+    generated_source('info "x";')  # the tables exist from here on
+
+    def lark_loaded(source: str) -> str:
+        done = subprocess.run([sys.executable, "-c", probe, source], capture_output=True,
+                              text=True, timeout=120)
+        return done.stdout.strip() or done.stderr.strip().splitlines()[-1]
+
+    assert lark_loaded('info "hello";\nreturn 1;\n') == "False"
+    assert "Missing ';'" in lark_loaded('x = 1\ny = 2;')
+
+
+def test_unreadable_or_foreign_tables_are_not_used(tmp_path: Path) -> None:
+    key = plainparse.tables_key(parser.grammar_text(), ("NAME",))
+    folder = privatedir.private_dir()
+    assert folder is not None
+    _plain_parser(None)
+    source = Path(plainparse.tables_path(folder, key)).read_bytes()
+    assert plainparse.load_tables(plainparse.tables_path(folder, key), key) is not None
+    writable = _pickle_file(tmp_path / "writable.marshal", source, 0o666)
+    assert plainparse.load_tables(str(writable), key) is None
+    private = _pickle_file(tmp_path / "private.marshal", source, 0o600)
+    assert plainparse.load_tables(str(private), key) is not None
+    assert plainparse.load_tables(str(private), key + "other") is None
+    garbage = _pickle_file(tmp_path / "garbage.marshal", b"\xffgarbage", 0o600)
+    assert plainparse.load_tables(str(garbage), key) is None
+    link = tmp_path / "link.marshal"
+    link.symlink_to(private)
+    assert plainparse.load_tables(str(link), key) is None
+
+
+def test_every_exported_lexer_pattern_is_what_re_compiles() -> None:
+    key = plainparse.tables_key(parser.grammar_text(), ("NAME",))
+    folder = privatedir.private_dir()
+    assert folder is not None
+    _plain_parser(None)
+    tables = plainparse.load_tables(plainparse.tables_path(folder, key), key)
+    assert tables is not None and len(tables["lexers"]) > 20
+    for forms, _ignore, _newline, unless in tables["lexers"]:
+        for form in [*forms, *(f for retype in unless.values() for f in retype)]:
+            compiled = plainparse._compile(form)
+            assert compiled == re.compile(form[0], compiled.flags & ~re.UNICODE), form[0]
+
+
+def test_the_private_directory_is_in_tempfile_s_directory_without_importing_it(
+        tmp_path: Path) -> None:
+    """A cold run finds the temporary directory without tempfile (and shutil, bz2, lzma
+    it imports): the same one tempfile finds."""
+    probe = ("import sys\nfrom sluicegate import privatedir\n"
+             "found = privatedir._temporary_directory()\n"
+             "assert 'tempfile' not in sys.modules\n"
+             "import tempfile\nprint(found == tempfile.gettempdir(), found)\n")
+    readonly = tmp_path / "readonly"
+    readonly.mkdir(mode=0o500)
+    settings = [{}, {"TMPDIR": str(tmp_path)}, {"TMPDIR": str(tmp_path / "missing")},
+                {"TMPDIR": str(tmp_path / "missing"), "TMP": str(tmp_path)},
+                {"TEMP": str(tmp_path / ".." / tmp_path.name)}]
+    if os.getuid() != 0:  # root may write anywhere
+        settings.append({"TMPDIR": str(readonly)})
+    for extra in settings:
+        env = {k: v for k, v in os.environ.items() if k not in ("TMPDIR", "TEMP", "TMP")}
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              env={**env, **extra}, timeout=60)
+        assert done.stdout.startswith("True"), (extra, done.stdout, done.stderr)
+
+
+def test_unusable_tables_are_exported_anew(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setattr(privatedir, "private_dir", lambda: str(folder))
+    key = plainparse.tables_key(parser.grammar_text(), ("NAME",))
+    target = Path(plainparse.tables_path(str(folder), key))
+    _pickle_file(target, b"\xffnot tables", 0o600)
+    found = _plain_parser(None)
+    assert found.parse('info "x";') is not None
+    assert plainparse.load_tables(str(target), key) is not None  # written anew
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_without_a_private_directory_scripts_parse_with_lark(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(privatedir, "private_dir", lambda: None)
+    with parser._lock:
+        parser._plain.clear()
+        assert parser._plain_for(None) is None
+    try:
+        assert _outcome('info "x";\nreturn 1;') == _outcomes(['info "x";\nreturn 1;'],
+                                                             no_pickle=True)[0]
+        assert parser._plain.get(id(translator._BUILDER), "unset") is None
+    finally:
+        with parser._lock:
+            parser._plain.clear()

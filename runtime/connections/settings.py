@@ -76,12 +76,31 @@ def validate_params(auth_type: str, params: dict[str, Any]) -> dict[str, Any]:
     """The settings of a connection of `auth_type`, checked and with defaults filled in;
     a RegistryError names the first setting that cannot be used."""
     out = {k: v for k, v in params.items() if v is not None}
+    _check_endpoints(out)
+    placement = _check_placement(out)
+    _check_for_auth_type(auth_type, out, placement)
+    _check_refresh(auth_type, out)
+    _check_idempotency(out)
+    extra = out.get("authorize_params")
+    if extra is not None and not (isinstance(extra, dict) and all(
+            isinstance(k, str) and k and isinstance(v, str) for k, v in extra.items())):
+        raise RegistryError("authorize-param", "must be NAME=VALUE texts")
+    return out
+
+
+def _check_endpoints(out: dict[str, Any]) -> None:
+    """The OAuth endpoints must be destinations the runtime may reach."""
     for key in ("authorize_url", "token_url", "refresh_url", "revoke_url"):
         if out.get(key):
             try:
                 check_endpoint(out[key])
             except DestinationRefused as exc:
                 raise RegistryError(key.replace("_", "-"), str(exc)) from None
+
+
+def _check_placement(out: dict[str, Any]) -> str | None:
+    """Where the credential goes (header format, parameter type and name); returns the
+    placement asked for, if any."""
     fmt = out.get("header_format")
     if fmt is not None and "{token}" not in fmt:
         out["header_format"] = fmt = fmt.replace("{key}", "{token}").replace(
@@ -101,6 +120,11 @@ def validate_params(auth_type: str, params: dict[str, Any]) -> dict[str, Any]:
             name.lower() in RUNTIME_HEADERS or name.lower().startswith("proxy-")):
         raise RegistryError("param-name", f"'{name}' frames the message or names its "
                             "destination; only the runtime sets it")
+    return placement
+
+
+def _check_for_auth_type(auth_type: str, out: dict[str, Any], placement: str | None) -> None:
+    """What each kind of connection requires, and its defaults."""
     if auth_type == "oauth2":
         if not out.get("client_id"):
             raise RegistryError("client-id", "is required for OAuth 2")
@@ -135,6 +159,11 @@ def validate_params(auth_type: str, params: dict[str, Any]) -> dict[str, Any]:
     elif auth_type == "basic":
         if not out.get("username"):
             raise RegistryError("username", "is required for Basic authentication")
+
+
+def _check_refresh(auth_type: str, out: dict[str, Any]) -> None:
+    """When an OAuth 2 token is refreshed besides its expiry: statuses, body markers and
+    the leeway before expiry."""
     statuses = out.get("refresh_on_status")
     if statuses is not None:
         if auth_type != "oauth2":
@@ -161,6 +190,10 @@ def validate_params(auth_type: str, params: dict[str, Any]) -> dict[str, Any]:
             raise RegistryError("refresh-leeway", "must be a number of seconds") from None
         if not 0 <= seconds <= 86400:
             raise RegistryError("refresh-leeway", "must be between 0 and 86400 seconds")
+
+
+def _check_idempotency(out: dict[str, Any]) -> None:
+    """The header the API reads idempotency keys from (an empty one removes it)."""
     if "idempotency_header" in out:
         header = str(out["idempotency_header"]).strip()
         if not header:
@@ -176,11 +209,7 @@ def validate_params(auth_type: str, params: dict[str, Any]) -> dict[str, Any]:
                                 "from, e.g. Idempotency-Key")
         else:
             out["idempotency_header"] = header
-    extra = out.get("authorize_params")
-    if extra is not None and not (isinstance(extra, dict) and all(
-            isinstance(k, str) and k and isinstance(v, str) for k, v in extra.items())):
-        raise RegistryError("authorize-param", "must be NAME=VALUE texts")
-    return out
+
 
 def validate_bases(urls: list[str]) -> list[str]:
     if not urls:

@@ -62,6 +62,10 @@ string standalone.warm(String a, Int b)
 }
 """
 
+# Scripts that do not parse: a run parses without Lark (plainparse), and only a syntax
+# error loads Lark's parser to report it, which a child must not have to import.
+_WARM_UP_ERRORS = ("x = ;", "x = 1 ? 2 : 3;", 'r = invokeurl [ url: "u" ] info r;')
+
 
 # Modules built-ins import on first use. A child that switched to an unprivileged user
 # may not be able to read the Python installation any more (/root is 0700): whatever it
@@ -84,8 +88,15 @@ def preload() -> None:
     import pkgutil
 
     from ..engine import Runtime
+    from ..errors import ScriptSyntaxError
+    from ..translator import translate
     from .child import _libc
     Runtime().run(_WARM_UP, {"a": "x", "b": 1})
+    for broken in _WARM_UP_ERRORS:
+        try:
+            translate(broken)
+        except ScriptSyntaxError:
+            pass  # the error is the point: Lark's parser is loaded
     codecs_found = (f"encodings.{m.name}" for m in pkgutil.iter_modules(encodings.__path__))
     run_modules = []
     for package_name in _RUN_PACKAGES:

@@ -581,7 +581,15 @@ def _node_arguments(p: argparse.ArgumentParser) -> None:
 
 def register(sub: Any) -> None:
     """Add the service's commands to `sluice`'s sub-parsers."""
-    # scripts
+    _register_scripts(sub)
+    _register_schedules(sub)
+    _register_runs(sub)
+    _register_tokens(sub)
+    _register_processes(sub)
+
+
+def _register_scripts(sub: Any) -> None:
+    """`scripts`: stored functions, buttons and schedule scripts and their versions."""
     scripts = sub.add_parser("scripts", help="stored functions, buttons and schedule scripts")
     ssub = scripts.add_subparsers(dest="action", metavar="ACTION")
     ssub.required = True
@@ -651,7 +659,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_guarded(cmd_scripts_run))
 
-    # schedules
+
+def _register_schedules(sub: Any) -> None:
+    """`schedules`: when schedule scripts run."""
     schedules = sub.add_parser("schedules", help="when schedule scripts run")
     csub = schedules.add_subparsers(dest="action", metavar="ACTION")
     csub.required = True
@@ -709,7 +719,9 @@ def register(sub: Any) -> None:
         p.add_argument("name")
         p.set_defaults(func=_guarded(fn))
 
-    # runs
+
+def _register_runs(sub: Any) -> None:
+    """`runs`: the run history."""
     runs = sub.add_parser("runs", help="the run history")
     rsub = runs.add_subparsers(dest="action", metavar="ACTION")
     rsub.required = True
@@ -741,7 +753,9 @@ def register(sub: Any) -> None:
     p.add_argument("--keep", type=_positive_int, metavar="N", help="keep the newest N runs")
     p.set_defaults(func=_guarded(cmd_runs_prune))
 
-    # tokens
+
+def _register_tokens(sub: Any) -> None:
+    """`tokens`: API tokens of the HTTP API."""
     tokens = sub.add_parser("tokens", help="API tokens of the HTTP API")
     tsub = tokens.add_subparsers(dest="action", metavar="ACTION")
     tsub.required = True
@@ -756,7 +770,9 @@ def register(sub: Any) -> None:
     p.add_argument("token", metavar="ID|PREFIX")
     p.set_defaults(func=_guarded(cmd_tokens_revoke))
 
-    # processes
+
+def _register_processes(sub: Any) -> None:
+    """The long-running processes: `serve` and `worker`."""
     p = sub.add_parser("serve", help="serve the HTTP API, the OAuth callback and a scheduler")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)

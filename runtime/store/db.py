@@ -14,10 +14,11 @@ from __future__ import annotations
 
 __all__ = ["Base", "DatabaseUrlError", "SessionGuards", "sluice_home", "database_url",
            "insert_arrays", "make_engine", "normalize_url", "session_factory",
-           "unnest_arrays", "utcnow"]
+           "typed_unnest", "unnest_arrays", "utcnow"]
 
 import datetime as _dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,15 +190,27 @@ def unnest_arrays(dialect: Any, table: Table, rows: list[dict[str, Any]], *,
     returns the column names, the `unnest(...)` text and its parameters (named `prefix`
     and a number). Values go through each column type's bind processing."""
     names = list(rows[0])
-    params: dict[str, list[Any]] = {}
-    casts = []
+    fields = []
+    arrays: dict[str, list[Any]] = {}
     for i, name in enumerate(names):
         column = table.c[name]
         process = column.type.bind_processor(dialect)
         values = [row[name] for row in rows]
-        params[f"{prefix}{i}"] = [process(v) for v in values] if process else values
-        casts.append(f"%({prefix}{i})b::{column.type.compile(dialect)}[]")
-    return names, f"unnest({', '.join(casts)})", params
+        arrays[f"{prefix}{i}"] = [process(v) for v in values] if process else values
+        fields.append((f"{prefix}{i}", column.type.compile(dialect)))
+    unnest, params = typed_unnest(fields, arrays)
+    return names, unnest, params
+
+
+def typed_unnest(fields: Sequence[tuple[str, str]],
+                 arrays: dict[str, list[Any]]) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL only: `unnest(...)` of one array parameter per field, each a (name,
+    PostgreSQL element type) of `fields`, in that order, sent in binary (psycopg's `%b`)
+    and cast to its array type; `arrays` holds each field's values by name. Returns the
+    `unnest(...)` text and its parameters. The one place the scheduler's batched
+    statements and `insert_arrays` spell their array parameters."""
+    casts = ", ".join(f"%({name})b::{kind}[]" for name, kind in fields)
+    return f"unnest({casts})", {name: arrays[name] for name, _ in fields}
 
 
 def insert_arrays(connection: Connection, table: Table, rows: list[dict[str, Any]], *,

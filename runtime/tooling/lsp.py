@@ -136,7 +136,17 @@ def _diagnostic(lines: _Lines, d: Diagnostic) -> lsp.Diagnostic:
 
 
 def build_server() -> DelugeServer:
+    """The language server with every feature registered on it."""
     server = DelugeServer()
+    _document_features(server)
+    _navigation_features(server)
+    _editing_features(server)
+    return server
+
+
+def _document_features(server: DelugeServer) -> None:
+    """Start-up and the documents' life: opened and changed documents are analysed
+    (debounced), closed ones forgotten and their diagnostics cleared."""
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: DelugeServer, params: lsp.InitializedParams) -> None:
@@ -165,6 +175,11 @@ def build_server() -> DelugeServer:
         ls.parsed.pop(uri, None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri,
                                                                           diagnostics=[]))
+
+
+def _navigation_features(server: DelugeServer) -> None:
+    """Reading a script: completion, hover, signature help, definition, references and
+    the document's symbols."""
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=[".", ":", '"']))
@@ -227,6 +242,10 @@ def build_server() -> DelugeServer:
         lines = _Lines(doc.source)
         return [_symbol(lines, s) for s in features.symbols(doc)]
 
+
+def _editing_features(server: DelugeServer) -> None:
+    """Changing a script: whole-document formatting and the diagnostics' quick fixes."""
+
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: DelugeServer,
                    params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:
@@ -261,8 +280,6 @@ def build_server() -> DelugeServer:
                                           kind=lsp.CodeActionKind.QuickFix,
                                           diagnostics=[diag], edit=edit, is_preferred=True))
         return actions
-
-    return server
 
 
 def _item(c: features.Completion) -> lsp.CompletionItem:

@@ -9,7 +9,7 @@ import ast
 import re
 from typing import Any
 
-from ..larkload import Token
+from ..tokens import Token
 
 
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",

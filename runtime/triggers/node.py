@@ -68,6 +68,10 @@ class SchedulerNode:
         self._finished: list[Finished] = []  # ran, waiting to be recorded
         self._returned: list[Claim] = []     # never started, waiting to be handed back
         self._finish_failed = False          # the last write of _finished failed
+        # a run finished since the loop last drained `_done` (the first one wakes it);
+        # set by runners and cleared by the loop under `_signal_lock`
+        self._signal_lock = threading.Lock()
+        self._signalled = False
         settings = scheduler.settings
         # occurrences the next claim asks for (adapted to the backlog: `_claimed`), never
         # fewer than the first claim's
@@ -215,6 +219,8 @@ class SchedulerNode:
         batch whose write fails (connection lost, disk full) is kept and written again
         on the next pass; its leases are still renewed meanwhile, so no other node
         takes the occurrences over while the result waits to be recorded."""
+        with self._signal_lock:   # before draining: a run finished after this wakes us
+            self._signalled = False
         while True:
             try:
                 item = self._done.get_nowait()
@@ -295,10 +301,18 @@ class SchedulerNode:
                                             now))
                 log.debug("occurrence %s ran in %.1f ms", claim.occurrence_id,
                           (time.perf_counter() - started) * 1000)
-            # the loop records finished runs in batches: the first one wakes it (it then
-            # lingers a moment for more), so does a full batch, and so do runners about
-            # to run out of claimed work
-            waiting = self._done.qsize()
-            if (waiting == 1 or waiting >= self._settle_at
-                    or self._work.qsize() <= self.concurrency or self._stopping.is_set()):
+            if self._should_wake():
                 self._wake.set()
+
+    def _should_wake(self) -> bool:
+        """Whether the run a runner just put in `_done` wakes the loop. The loop records
+        finished runs in batches: the first one since the loop last drained `_done` wakes
+        it (it then lingers a moment for more), so does half a claim of them, and so do
+        runners about to run out of claimed work. "The first" is a flag, not the queue's
+        length: two runs finishing together both see a length of 2, and the loop would
+        sleep until its timer (up to `poll`) before recording either."""
+        with self._signal_lock:
+            first = not self._signalled
+            self._signalled = True
+        return (first or self._done.qsize() >= self._settle_at
+                or self._work.qsize() <= self.concurrency or self._stopping.is_set())

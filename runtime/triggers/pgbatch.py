@@ -45,13 +45,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from ..store.db import unnest_arrays
+from ..store.db import typed_unnest, unnest_arrays
 
 # (field, PostgreSQL array element type) of each settlement, in the order of `v`
 _FIELDS = (("o_id", "integer"), ("o_attempt", "integer"), ("o_state", "varchar"),
            ("o_reason", "text"), ("o_record", "boolean"), ("o_lost", "integer"),
            ("o_due", "timestamptz"), ("o_finished", "timestamptz"),
            ("o_release", "boolean"))
+# (field, element type) of each schedule advanced while materializing, in the order of `v`
+_ADVANCE = (("b_id", "integer"), ("b_old", "timestamptz"), ("b_next", "timestamptz"),
+            ("b_count", "integer"))
 
 
 def run_id_sequence(connection: Connection) -> str | None:
@@ -68,15 +71,12 @@ def settle_fenced(connection: Connection, node: str, sequence: str,
     it gets a run record, whose id is taken from `sequence`; `o_release`: it frees its
     schedule's no-overlap guard). Returns (occurrence id, attempt, run id or None) of the
     rows settled: the claims this node still held."""
-    params: dict[str, Any] = {"node": node}
-    columns = []
-    for name, kind in _FIELDS:
-        params[name] = [s[name] for s in settlements]
-        columns.append(f"%({name})b::{kind}[]")
+    unnest, params = typed_unnest(
+        _FIELDS, {name: [s[name] for s in settlements] for name, _ in _FIELDS})
+    params["node"] = node
     seq = "'" + sequence.replace("'", "''") + "'"
     sql = (
-        f"WITH v ({', '.join(n for n, _ in _FIELDS)}) AS "
-        f"(SELECT * FROM unnest({', '.join(columns)})), "
+        f"WITH v ({', '.join(n for n, _ in _FIELDS)}) AS (SELECT * FROM {unnest}), "
         "settled AS (UPDATE schedule_occurrences AS o SET state = v.o_state, "
         "reason = v.o_reason, "
         f"run_id = CASE WHEN v.o_record THEN nextval({seq}::regclass) END, "
@@ -99,13 +99,9 @@ def advance_and_insert(connection: Connection, occurrences: Table,
     time is still b_old and that no other transaction holds, and insert those schedules'
     occurrence `rows` (columns of `occurrences`); returns the ids of the schedules
     advanced."""
-    params: dict[str, Any] = {
-        "b_id": [a["b_id"] for a in advances], "b_old": [a["b_old"] for a in advances],
-        "b_next": [a["b_next"] for a in advances],
-        "b_count": [a["b_count"] for a in advances]}
-    sql = ("WITH v (b_id, b_old, b_next, b_count) AS (SELECT * FROM unnest("
-           "%(b_id)b::integer[], %(b_old)b::timestamptz[], %(b_next)b::timestamptz[], "
-           "%(b_count)b::integer[])), "
+    unnest, params = typed_unnest(
+        _ADVANCE, {name: [a[name] for a in advances] for name, _ in _ADVANCE})
+    sql = (f"WITH v ({', '.join(n for n, _ in _ADVANCE)}) AS (SELECT * FROM {unnest}), "
            "locked AS (SELECT s.id FROM schedules AS s JOIN v ON s.id = v.b_id "
            "WHERE s.next_fire_at = v.b_old ORDER BY s.id FOR UPDATE OF s SKIP LOCKED), "
            "advanced AS (UPDATE schedules AS s SET next_fire_at = v.b_next, "

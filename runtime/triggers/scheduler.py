@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY, BigInteger, DateTime, Integer, String, Table, Text, and_, bindparam, case, cast,
+    ARRAY, Integer, Table, and_, bindparam, case, cast,
     func, literal, or_, select, tuple_, update,
 )
 from sqlalchemy.dialects import sqlite
@@ -592,28 +592,12 @@ class Scheduler:
 
     def _settle(self, s: Session, settle: list[dict[str, Any]]) -> None:
         """Write the settlements, each fenced in its UPDATE: only a row that still
-        carries the claim's token (id, attempt) under this node's running lease."""
+        carries the claim's token (id, attempt) under this node's running lease. The
+        portable path's (PostgreSQL settles in `pgbatch.settle_fenced` instead, unless
+        the runs table has no sequence to number the records from)."""
         O = _OCCURRENCES.c
         fence = [O.lease_owner == self.node, O.state == "running"]
         new = dict(lease_owner=None, lease_expires_at=None)
-        if self.dialect == "postgresql":
-            # one UPDATE ... FROM unnest(an array per field): the same short statement
-            # for any batch, instead of a pipelined statement per row
-            def column(key: str, item: Any) -> Any:
-                return func.unnest(cast(bindparam(key, [v[key] for v in settle]),
-                                        ARRAY(item))).label(key)
-            v = select(column("o_id", Integer), column("o_attempt", Integer),
-                       column("o_state", String), column("o_reason", Text),
-                       column("o_run", BigInteger), column("o_lost", Integer),
-                       column("o_due", DateTime(timezone=True)),
-                       column("o_finished", DateTime(timezone=True))).subquery().c
-            s.connection().execute(
-                update(_OCCURRENCES).where(O.id == v.o_id, O.attempt == v.o_attempt, *fence)
-                .values(state=v.o_state, reason=v.o_reason, run_id=v.o_run,
-                        reclaims=O.reclaims + v.o_lost,
-                        due_at=func.coalesce(v.o_due, O.due_at),
-                        finished_at=v.o_finished, **new))
-            return
         s.connection().execute(
             update(_OCCURRENCES).where(O.id == bindparam("o_id"),
                                        O.attempt == bindparam("o_attempt"), *fence)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # the code a run executes: built-ins, task tables, and the runtime modules they call
-RUN_CODE = [*sorted((ROOT / "stdlib").glob("*.py")),
+RUN_CODE = [*sorted((ROOT / "stdlib").rglob("*.py")),
             *sorted((ROOT / "runtime" / "integrations").glob("*.py")),
             *sorted((ROOT / "runtime" / "isolation").glob("*.py")),
             *(ROOT / "runtime" / name for name in (
@@ -23,14 +23,21 @@ RUN_CODE = [*sorted((ROOT / "stdlib").glob("*.py")),
                 "faststatements.py", "inference.py", "translator.py"))]
 
 
+def _package(path: Path) -> str:
+    """The package a module of the run's code belongs to (what its relative imports are
+    relative to): runtime/ is sluicegate, stdlib/ is sluicegate.stdlib, subdirectories
+    are their subpackages."""
+    top, *subs = path.parent.relative_to(ROOT).parts
+    return ".".join([{"runtime": "sluicegate", "stdlib": "sluicegate.stdlib"}[top], *subs])
+
+
 def _lazy_imports() -> set[str]:
     """Modules imported inside function bodies of the run's code, as absolute names."""
     found: set[str] = set()
     for path in RUN_CODE:
         if not path.exists():
             continue
-        package = {"stdlib": "sluicegate.stdlib", "integrations": "sluicegate.integrations",
-                   "isolation": "sluicegate.isolation"}.get(path.parent.name, "sluicegate")
+        package = _package(path)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -60,3 +67,21 @@ def test_every_lazy_import_of_a_run_is_preloaded() -> None:
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_a_syntax_error_after_preload_imports_nothing() -> None:
+    """A run parses without Lark; a syntax error is reported by Lark's parser, which
+    `preload` has loaded: reporting one in a child imports no module."""
+    probe = ("import sys\nfrom sluicegate.isolation import preload\npreload()\n"
+             "from sluicegate.errors import ScriptSyntaxError\n"
+             "from sluicegate.translator import translate\n"
+             "before = set(sys.modules)\nmessages = []\n"
+             "for text in ('a = ;', 'if (x { }', \"s = 'open\", 'y = 1 ? 2 : 3;',\n"
+             "             'r = invokeurl [ url: \"u\" ] info r;', 'x = 1\\ny = 2;'):\n"
+             "    try:\n        translate(text)\n"
+             "    except ScriptSyntaxError as err:\n        messages.append(err.message)\n"
+             "print(len(messages), sorted(set(sys.modules) - before))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["5", "[]"], done.stdout

@@ -203,3 +203,26 @@ def test_a_node_whose_runs_are_slow_stops_claiming_and_leaves_the_backlog_to_oth
     finally:
         gate.gate.set()
         node.stop(5)
+
+
+def test_the_first_run_finished_since_the_loop_drained_always_wakes_it(
+        triggers: Triggers) -> None:
+    """Two runs finishing together both see two finished runs waiting; with claimed work
+    still queued, a rule of "the queue holds exactly one" woke the loop for neither, and
+    their records waited for the timer (up to `poll`). The first run finished since the
+    loop last drained wakes it, whatever the queue's length; the ones after it do not
+    until the loop has drained again."""
+    sched = Scheduler(triggers.sessions, Instant(), triggers.history, node="node-a",
+                      settings=SchedulerSettings(batch=64, first_batch=16))
+    node = SchedulerNode(sched, concurrency=2)
+    for _ in range(8):   # more claimed work than runners: no runner is about to run dry
+        node._work.put(None)
+    node._done.put(object())   # type: ignore[arg-type]
+    node._done.put(object())   # type: ignore[arg-type]
+    assert node._should_wake() is True
+    assert node._should_wake() is False
+    while not node._done.empty():
+        node._done.get_nowait()
+    node._settle()   # the loop drains (nothing left to record): the next run wakes it
+    node._done.put(object())   # type: ignore[arg-type]
+    assert node._should_wake() is True

@@ -1,0 +1,352 @@
+"""The translator's parser run from plain tables, without importing Lark.
+
+Importing Lark (its grammar compiler, logging, pickle...) and unpickling its parser was a
+third of a cold `sluice run`. A script that parses needs none of it: only the tables
+Lark's parser runs on. `parsertables` exports them once, with Lark, when the parser is
+first built: per parser state, the contextual lexer's terminals (the regular expressions
+Lark's scanner compiles, as `re` compiled them, in Lark's order, with the ignored and
+newline-bearing terminals and the retyping of `"+"`/`"-"` that Lark's `UnlessCallback`
+does), and the LALR action/goto table with each rule's length, left-hand side and what
+Lark's parse-tree builder wraps its callback in (`ExpandSingleChild`, the child filters
+that drop anonymous tokens, splice `_rule`s and insert the `None` of `[optional]` parts).
+They are kept with `marshal` (built-in types only) in the private cache directory.
+
+`PlainParser.parse` is then Lark's contextual lexer and LALR loop as fastparse runs them
+(same matches, same line counting, same callbacks, in the same order, on `tokens.Token`
+and `tokens.Tree`), and calls the translator's methods exactly as Lark's callbacks
+would. Where the script does not lex or parse it raises `NoParse` and the caller runs
+Lark's own parser, whose error (message, expected terminals, position) is the one
+reported. tests/test_parsercache.py compares trees, tokens and outcomes with Lark's on
+every script of the corpus.
+"""
+
+from __future__ import annotations
+
+__all__ = ["NoParse", "PlainParser", "load_tables", "tables_path", "tables_key"]
+
+import _sre
+import marshal
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from .tokens import Token, Tree
+
+FORMAT = "plain-2"
+_new_str = str.__new__
+
+
+class NoParse(Exception):
+    """The text does not lex or parse: Lark's parser says how."""
+
+
+def _lark_identity() -> str:
+    """Which Lark the tables were exported by, without importing it: its package's
+    `__init__` file, its size and its modification time (a reinstall changes them)."""
+    origin = _lark_init()
+    try:
+        info = os.stat(origin) if origin else None
+    except OSError:
+        info = None
+    if info is None:
+        return "no lark"
+    return f"{origin}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def _lark_init() -> str | None:
+    """The `lark/__init__.py` an `import lark` would run: the first entry of sys.path
+    holding a package `lark` (two `stat`s an entry), or, where an entry holds anything
+    else of that name (a module, a namespace portion), what importlib finds."""
+    for entry in sys.path:
+        folder = os.path.join(entry or ".", "lark")
+        init = os.path.join(folder, "__init__.py")
+        if os.path.isfile(init):
+            return init
+        if os.path.exists(folder) or os.path.exists(folder + ".py"):
+            break
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("lark")
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
+
+
+def tables_key(grammar: str, always_accept: tuple[str, ...]) -> str:
+    """Everything the tables depend on: stored in the file and compared when read."""
+    return "\n".join([FORMAT, grammar, _lark_identity(), sys.version,
+                      sys.implementation.name, str(_sre.MAGIC), repr(always_accept)])
+
+
+def tables_path(folder: str, key: str) -> str:
+    from .digest import sha256
+
+    digest = sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return os.path.join(folder, f"tables_{digest}.marshal")
+
+
+def load_tables(path: str, key: str) -> dict[str, Any] | None:
+    """The tables in `path` when this user owns the file, nobody else may write it, and
+    it was exported for `key`; else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode)
+                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+            return None
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            tables = marshal.loads(f.read())
+        if type(tables) is not dict or tables.get("key") != key:
+            return None
+        return tables
+    except (OSError, EOFError, ValueError, TypeError):  # a stale or broken file
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _compile(form: tuple[Any, ...]) -> Any:
+    """A regular expression from what `re` compiled it to (parsercache.PrecompiledRe);
+    `_sre.compile` validates the code."""
+    pattern, flags, code, groups, groupindex, indexgroup = form
+    return _sre.compile(pattern, flags, memoryview(code).cast("I").tolist(), groups,
+                        groupindex, indexgroup)
+
+
+_WRAPPERS = ("expand1", "filter", "filter_np")
+
+
+def _wrap(chain: tuple[Any, ...], f: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    """`f` inside the wrappers Lark's parse-tree builder puts around a rule's callback,
+    innermost first (parse_tree_builder.ExpandSingleChild, ChildFilterLALR and
+    ChildFilterLALR_NoPlaceholders, with the same behaviour)."""
+    for wrapper in chain:
+        if wrapper[0] == "expand1":
+            f = partial(_expand_single_child, f)
+        elif wrapper[0] == "filter":
+            f = partial(_child_filter, tuple(wrapper[1]), wrapper[2], f)
+        elif wrapper[0] == "filter_np":
+            f = partial(_child_filter_np, tuple(wrapper[1]), f)
+        else:
+            raise ValueError(f"unknown wrapper {wrapper[0]!r}")
+    return f
+
+
+def _expand_single_child(f: Callable[[list[Any]], Any], children: list[Any]) -> Any:
+    return children[0] if len(children) == 1 else f(children)
+
+
+def _child_filter(to_include: tuple[Any, ...], append_none: int,
+                  f: Callable[[list[Any]], Any], children: list[Any]) -> Any:
+    filtered: list[Any] = []
+    for i, to_expand, add_none in to_include:
+        if add_none:
+            filtered += [None] * add_none
+        if to_expand:
+            if filtered:
+                filtered += children[i].children
+            else:  # as Lark: the spliced rule's own list (left recursion)
+                filtered = children[i].children
+        else:
+            filtered.append(children[i])
+    if append_none:
+        filtered += [None] * append_none
+    return f(filtered)
+
+
+def _child_filter_np(to_include: tuple[Any, ...], f: Callable[[list[Any]], Any],
+                     children: list[Any]) -> Any:
+    filtered: list[Any] = []
+    for i, to_expand in to_include:
+        if to_expand:
+            if filtered:
+                filtered += children[i].children
+            else:
+                filtered = children[i].children
+        else:
+            filtered.append(children[i])
+    return f(filtered)
+
+
+def _user_callback(transformer: Any, name: str) -> Callable[[list[Any]], Any]:
+    """The transformer's method for a rule, or a tree, as Lark's `create_callback`."""
+    f = getattr(transformer, name, None) if transformer is not None else None
+    if f is None:
+        default = getattr(transformer, "__default__", None) if transformer is not None else None
+        if default:
+            return lambda children: default(name, children, None)
+        return partial(Tree, name)
+    if getattr(f, "visit_wrapper", None) is not None:
+        raise ValueError("a method with a visit wrapper (v_args): Lark's parser calls it")
+    return f
+
+
+class PlainParser:
+    """The tables with one transformer's callbacks attached (see the module docstring);
+    callers hold the parser's lock (the transformer and post-lexer keep per-parse state)."""
+
+    def __init__(self, tables: dict[str, Any], transformer: Any, postlex: Any) -> None:
+        if transformer is not None and any(
+                (getattr(c, "__module__", "") or "").split(".")[0] == "lark"
+                for c in type(transformer).__mro__):
+            raise ValueError("a Lark transformer: Lark's parser calls it")
+        self.states: list[dict[str, tuple[bool, int, int, str | None]]] = tables["states"]
+        self.start: int = tables["start"]
+        self.end: int = tables["end"]
+        self.lexer_of: list[int] = tables["lexer_of"]
+        self.lexers: list[Any] = tables["lexers"]
+        self.rules: list[tuple[str, tuple[Any, ...]]] = tables["rules"]
+        self.transformer = transformer
+        # each rule's callback, made when the rule is first reduced (most never are)
+        self.callbacks: list[Any] = [None] * len(self.rules)
+        self.terminal_callbacks = {
+            name: f for name in tables["terminals"]
+            if transformer is not None and (f := getattr(transformer, name, None)) is not None}
+        self.postlex = postlex
+        self.scanners: list[Any] = [None] * len(self.lexers)
+        # (state under, top state, token type) -> the top state after pass-through rules
+        self.units: dict[tuple[int, int, str], int] = {}
+        if not (0 <= self.start < len(self.states) and 0 <= self.end < len(self.states)
+                and len(self.lexer_of) == len(self.states)):
+            raise ValueError("inconsistent tables")
+        if any(w[0] not in _WRAPPERS for _name, chain in self.rules for w in chain):
+            raise ValueError("a callback wrapper of another Lark")
+
+    def _callback(self, index: int) -> Callable[[list[Any]], Any]:
+        name, chain = self.rules[index]
+        try:
+            callback = _wrap(chain, _user_callback(self.transformer, name))
+        except ValueError:  # a method Lark calls through its visit wrapper: Lark parses
+            raise NoParse from None
+        self.callbacks[index] = callback
+        return callback
+
+    def _scanner(self, index: int) -> tuple[Any, ...]:
+        """A lexer's compiled expressions, ignored and newline types and retypings,
+        compiled when a state using it is first met (as Lark builds its scanners)."""
+        forms, ignore, newline, unless = self.lexers[index]
+        scanner = self.scanners[index] = (
+            [_compile(form) for form in forms], frozenset(ignore), frozenset(newline),
+            {name: [_compile(form) for form in retype] for name, retype in unless.items()})
+        return scanner
+
+    def _tokens(self, text: str, state_stack: list[int]) -> Iterator[Token]:
+        """The contextual lexer: each token lexed by the lexer of the parser's state
+        once the token before it is shifted (fastparse._lex, Lark's BasicLexer)."""
+        lexer_of, scanners = self.lexer_of, self.scanners
+        end = len(text)
+        pos, line, line_start, column = 0, 1, 0, 1
+        while pos < end:
+            index = lexer_of[state_stack[-1]]
+            scanner = scanners[index] or self._scanner(index)
+            mres, ignore, newline, unless = scanner
+            while True:
+                if pos >= end:
+                    return
+                for mre in mres:
+                    m = mre.match(text, pos, end)
+                    if m:
+                        break
+                else:
+                    raise NoParse
+                value = m.group(0)
+                kind = m.lastgroup
+                tok_line, tok_column = line, column
+                if kind in newline:
+                    count = value.count("\n")
+                    if count:
+                        line += count
+                        line_start = pos + value.rindex("\n") + 1
+                start = pos
+                pos += len(value)
+                column = pos - line_start + 1
+                if kind in ignore:
+                    continue
+                t = _new_str(Token, value)
+                t.type = kind
+                t.start_pos = start
+                t.value = value
+                t.line = tok_line
+                t.column = tok_column
+                t.end_line = line
+                t.end_column = column
+                t.end_pos = pos
+                if kind in unless:  # Lark's UnlessCallback: a string terminal's own type
+                    for mre in unless[kind]:
+                        full = mre.fullmatch(value)
+                        if full:
+                            t.type = full.lastgroup
+                            break
+                yield t
+                break
+
+    def parse(self, text: str) -> Any:
+        """What Lark's `parse(text)` returns with these callbacks; NoParse where Lark
+        would raise (a lexing or parsing error)."""
+        states, callbacks, units = self.states, self.callbacks, self.units
+        terminal_callbacks = self.terminal_callbacks
+        end_state = self.end
+        state_stack = [self.start]
+        value_stack: list[Any] = []
+        tokens = self.postlex.process(self._tokens(text, state_stack))
+        while True:
+            token = next(tokens, None)
+            is_end = token is None
+            kind = "$END" if is_end else token.type
+            while True:
+                action = states[state_stack[-1]].get(kind)
+                if action is None:
+                    raise NoParse
+                shift, arg, size, origin = action
+                if shift:
+                    if is_end:
+                        raise NoParse
+                    state_stack.append(arg)
+                    callback = terminal_callbacks.get(kind) if terminal_callbacks else None
+                    value_stack.append(token if callback is None else callback(token))
+                    break
+                if size < 0:  # a pass-through `?rule` of one symbol: only the state changes
+                    below = state_stack[-2]
+                    if is_end:
+                        state_stack[-1] = states[below][origin][1]
+                        if state_stack[-1] == end_state:
+                            return value_stack[-1]
+                        continue
+                    key = (below, state_stack[-1], kind)
+                    top = units.get(key)
+                    if top is None:
+                        top = units[key] = _unit_run(states, below, states[below][origin][1],
+                                                     kind)
+                    state_stack[-1] = top
+                    continue
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                value = (callbacks[arg] or self._callback(arg))(children)
+                state_stack.append(states[state_stack[-1]][origin][1])
+                value_stack.append(value)
+                if is_end and state_stack[-1] == end_state:
+                    return value_stack[-1]
+
+
+def _unit_run(states: list[dict[str, tuple[Any, ...]]], below: int, top: int,
+              kind: str) -> int:
+    """The top state once every pass-through reduction token type `kind` calls for from
+    `top` is done (fastparse._unit_run): the state under them stays `below`."""
+    while True:
+        action = states[top].get(kind)
+        if action is None or action[0] or action[2] >= 0:
+            return top
+        top = states[below][action[3]][1]
