@@ -350,13 +350,21 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             held = self.held_types
             decimal = ast.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
             slow = ast.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
-            if held is not None:  # both DECIMAL (amounts): one identity test first, then
-                # the operator itself, in the run's context (engine: a copy of the helpers'
-                # DECIMAL_CONTEXT, so the same digits, rounding and traps; no call)
-                both = ast.Compare(left=_load(held[1]), ops=[ast.Is(), ast.Is()],
-                                   comparators=[_load(held[3]), _load("dg_dec")])
-                slow = ast.IfExp(test=both, body=ast.BinOp(left=left, op=op(), right=right),
-                                 orelse=slow)
+            if held is not None:  # both DECIMAL (amounts): the operator itself, in the
+                # run's context (engine: a copy of the helpers' DECIMAL_CONTEXT, so the
+                # same digits, rounding and traps; no call). Both types are tested once
+                # for being the same, then DECIMAL or NUMBER (two tests for a DECIMAL
+                # where the chain `a is b is int`, then `a is b is Decimal`, took four;
+                # DECIMAL first: NUMBERs known as such never come here, and amounts of
+                # unknown type, in records, are DECIMALs more often than not).
+                same = ast.Compare(left=guard.left, ops=[ast.Is()],  # type: ignore
+                                   comparators=[guard.comparators[0]])  # type: ignore
+                alike = ast.IfExp(
+                    test=_is(_load(held[1]), _load("dg_dec")),
+                    body=ast.BinOp(left=left, op=op(), right=right),
+                    orelse=ast.IfExp(test=_is(_load(held[1]), _load("dg_int")), body=fast,
+                                     orelse=self._fallback(node, left, right)))
+                return ast.IfExp(test=same, body=alike, orelse=slow)
         return ast.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod

@@ -33,12 +33,15 @@ a list of fewer than MIN_COUNTED elements.
 
 from __future__ import annotations
 
-__all__ = ["CountedPlan", "counted_plan", "int_span", "draw", "MAX_COUNTED", "COUNTED_GLOBALS"]
+__all__ = ["CountedPlan", "counted_plan", "int_span", "draw", "walked", "MAX_COUNTED",
+           "COUNTED_GLOBALS"]
 
 import ast
 import time
+from array import array
 from typing import Any
 
+from .hooks import iterate
 from .treepass import is_charge as _charge
 from .treepass import is_refill as _refill
 from .treepass import load as _load
@@ -46,6 +49,7 @@ from .treepass import script_name as _name
 from .treepass import walk
 
 INT_MAX = 2**63 - 1
+U32_MAX = 2**32 - 1
 # At most this many statements are charged at once (a pure NUMBER statement takes well
 # under 100 ns: the clock is read again within about 10 ms, as refills do).
 MAX_COUNTED = 1 << 17
@@ -57,21 +61,30 @@ _ARITH = {"dg_add": ast.Add, "dg_sub": ast.Sub, "dg_mul": ast.Mult}
 _DIVIDE = {"dg_div": ast.FloorDiv, "dg_mod": ast.Mod}
 _COMPARE = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq, "dg_lt": ast.Lt, "dg_le": ast.LtE,
             "dg_gt": ast.Gt, "dg_ge": ast.GtE}
-_INT_ONLY = {int}
 
 
-def int_span(values: Any) -> tuple[int, bool] | None:
+def int_span(values: Any, loose: bool = False) -> tuple[int, bool] | None:
     """(the largest magnitude of `values`, whether none is negative) when every element
     of `values` (what `for each` walks) is a NUMBER (an exact int: not a BOOLEAN), else
-    None. At C speed: a pass for the types, one each for the least and the greatest."""
+    None. At C speed: a pass for the types, then one each for the least and the greatest.
+    `loose` (the loop's bounds grow at most linearly with the magnitude): when every
+    element is in [0, 2^32) (one pass of array("I"), the fastest unsigned conversion),
+    2^32 - 1 stands for the magnitude: a bound, not the exact greatest element."""
     if not values:
         return 0, True
     if type(values) is range:
         low, high = min(values[0], values[-1]), max(values[0], values[-1])
-    elif set(map(type, values)) != _INT_ONLY:
+        return max(high, -low), low >= 0
+    if list(map(type, values)).count(int) != len(values):
         return None
-    else:
-        low, high = min(values), max(values)
+    if loose:
+        try:
+            array("I", values)
+        except OverflowError:  # a negative element or one past 32 bits: the exact bounds
+            pass
+        else:
+            return U32_MAX, True
+    low, high = min(values), max(values)
     return max(high, -low), low >= 0
 
 
@@ -87,7 +100,14 @@ def draw(ctx: Any, n: int, need: int) -> int:
     return need
 
 
-COUNTED_GLOBALS = {"dg_span": int_span, "dg_draw": draw, "dg_abs": abs}
+def walked(value: Any) -> Any:
+    """What `for each` walks in a loop whose body could be counted: a LIST itself (an
+    exact list), not a snapshot, since such a body (NUMBER work, ifs, charges) changes
+    no LIST; anything else as `iterate` makes it."""
+    return value if type(value) is list else iterate(value)
+
+
+COUNTED_GLOBALS = {"dg_span": int_span, "dg_draw": draw, "dg_abs": abs, "dg_walked": walked}
 
 
 def _call(node: ast.expr, table: dict[str, Any]) -> str | None:
@@ -330,6 +350,29 @@ def _item(name: str, index: int) -> ast.expr:
     return ast.Subscript(value=_load(name), slice=ast.Constant(index), ctx=ast.Load())
 
 
+def _degree(node: ast.expr, plan: CountedPlan, target: str) -> int:
+    """The degree, in the magnitude of the loop's elements, of the bound `entry_test`
+    computes for a NUMBER expression of the body (a variable's bound is the sum of its
+    entry value's and of what its assignments add; these read no assigned variable)."""
+    if type(node) is ast.Constant:
+        return 0
+    name = _name(node)
+    if name is not None:
+        if name == target:
+            return 1
+        return max((_degree(e, plan, target) for _, e in plan.stores.get(name, [])),
+                   default=0)
+    helper = node.func.id  # type: ignore[attr-defined]
+    a, b = node.args  # type: ignore[attr-defined]
+    if helper == "dg_mul":
+        return _degree(a, plan, target) + _degree(b, plan, target)
+    if helper in ("dg_add", "dg_sub"):
+        return max(_degree(a, plan, target), _degree(b, plan, target))
+    if helper == "dg_div":
+        return _degree(a, plan, target)
+    return 0  # dg_mod by a positive literal
+
+
 def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[str],
                temp: Any) -> tuple[ast.expr, str, ast.expr | None]:
     """The test at the loop's entry (see the module docstring), the temporary it leaves
@@ -349,9 +392,12 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, known_ints: set[st
         tests.append(ast.Compare(left=ast.Call(func=_load("dg_type"), args=[_load(name)],
                                                keywords=[]),
                                  ops=[ast.Is()], comparators=[_load("dg_int")]))
+    # bounds at most linear in the elements' magnitude take its cheaper bound (int_span)
+    loose = all(_degree(op, plan, target) <= 1 for op in plan.ops)
     tests.append(ast.Compare(left=ast.NamedExpr(target=ast.Name(id=found, ctx=ast.Store()),
                                                 value=ast.Call(func=_load("dg_span"),
-                                                               args=[_load(snapshot)],
+                                                               args=[_load(snapshot),
+                                                                     ast.Constant(loose)],
                                                                keywords=[])),
                              ops=[ast.IsNot()], comparators=[ast.Constant(None)]))
     # Each bound is computed where the sum below first reads it (a walrus there), in

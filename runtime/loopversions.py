@@ -429,8 +429,15 @@ class LoopVersioning:
         snapshot = self._temp()  # type: ignore[attr-defined]
         test, charge, unsigned = entry_test(plan, target, snapshot, self.ints,
                                             self._temp)  # type: ignore[attr-defined]
+        source = node.iter
+        inner = source.args[0] if (type(source) is ast.Call and len(source.args) == 1
+                                   and type(source.args[0]) is ast.Call) else None
+        if (inner is not None and type(inner.func) is ast.Name
+                and inner.func.id == "dg_iter"):  # type: ignore[attr-defined]
+            inner.func = ast.copy_location(ast.Name(id="dg_walked", ctx=ast.Load()),
+                                           inner.func)  # no snapshot to take
         walked = stamp(ast.Assign(targets=[ast.Name(id=snapshot, ctx=ast.Store())],
-                                  value=node.iter), node)
+                                  value=source), node)
         node.iter = stamp(_load(snapshot), node)
         fast: ast.stmt = ast.For(target=ast.Name(id=target, ctx=ast.Store()),
                                  iter=_load(snapshot), body=plan.body, orelse=[])

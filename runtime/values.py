@@ -358,6 +358,7 @@ def _too_large() -> LimitExceeded:
 _DECIMAL_MARK, _DECIMAL_END = "\x00D", "\x00E"
 _ENCODED_MARK, _ENCODED_END = '"\\u0000D', '\\u0000E"'
 _ENCODED_NUL = "\\u0000"
+_ENCODED_SLOT = '"\\u0000S'
 _PLAIN_OR_DECIMAL = frozenset({*_PLAIN_SCALARS, Decimal})
 _CONTAINERS = frozenset({dict, list})
 
@@ -368,15 +369,20 @@ def _marked_decimal(value: Any) -> str:
         if "E" in text or "e" in text:
             text = format(value, "f")
         return f"\x00D{text}\x00E"  # _DECIMAL_MARK, _DECIMAL_END
+    if type(value) is _Slot:
+        return "\x00S\x00E"  # encoded "\u0000S\u0000E": _ENCODED_SLOT once the ends go
     raise TypeError(type(value).__name__)  # not reached: the walk let only plain types by
 
 
-def _plain_records_json(item: list[Any], level: int, stack: list[Any]) -> tuple[int, int] | None:
+def _plain_records_json(item: list[Any], level: int, stack: list[Any],
+                        keep: list[Any] | None = None) -> tuple[int, int] | None:
     """For a list of exact dicts (records) in the plain walk: (characters of its keys and
     texts, decimals among its values), its nested containers pushed on `stack`; None when
     a key is not a text or a value is not plain. Checked a pass at a time at C speed:
     records that share their n keys and hold scalars only, a column (every n-th value)
-    at a time; any others, all their values at once."""
+    at a time; any others, all their values at once. `keep`: where records of scalar
+    columns are noted (the list, its columns, their types, its decimals) for
+    jsonrecords.records_text."""
     keys = set().union(*item)
     try:
         # TypeError: a key that is no text. (A subclass of str passes: the careful writer
@@ -387,8 +393,11 @@ def _plain_records_json(item: list[Any], level: int, stack: list[Any]) -> tuple[
     values = list(chain.from_iterable(map(dict.values, item)))
     n = len(keys)
     if set(map(len, item)) == {n}:  # every record has exactly these n keys
-        found = _scalar_columns([values[i::n] for i in range(n)])
+        columns = [values[i::n] for i in range(n)]
+        found = _scalar_columns(columns)
         if found is not None:
+            if keep is not None:
+                keep.append((item, columns, found[2], found[1]))
             return key_chars * len(item) + found[0], found[1]
     chars = len("".join(chain.from_iterable(item)))
     types = list(map(type, values))
@@ -405,11 +414,12 @@ def _plain_records_json(item: list[Any], level: int, stack: list[Any]) -> tuple[
 _NO_TEXT_SCALARS = frozenset({int, bool, type(None)})
 
 
-def _scalar_columns(columns: list[list[Any]]) -> tuple[int, int] | None:
-    """(characters of the texts, decimals) of columns that hold plain scalars only, each
-    of texts alone, of DECIMALs alone or of NUMBERs, booleans and nulls; None otherwise
-    (the caller then walks the values as one)."""
+def _scalar_columns(columns: list[list[Any]]) -> tuple[int, int, list[set[type]]] | None:
+    """(characters of the texts, decimals, each column's element types) of columns that
+    hold plain scalars only, each of texts alone, of DECIMALs alone or of NUMBERs,
+    booleans and nulls; None otherwise (the caller then walks the values as one)."""
     chars = decimals = 0
+    found = []
     for column in columns:
         kinds = set(map(type, column))
         if kinds == {str}:
@@ -418,7 +428,8 @@ def _scalar_columns(columns: list[list[Any]]) -> tuple[int, int] | None:
             decimals += len(column)
         elif not kinds <= _NO_TEXT_SCALARS:
             return None
-    return chars, decimals
+        found.append(kinds)
+    return chars, decimals, found
 
 
 def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
@@ -429,6 +440,7 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
     visited = 0
     chars = 0  # characters of the texts inside: the JSON text is at least this long
     decimals = 0
+    kept: list[Any] = []  # long lists of records at the top (jsonrecords)
     while stack:
         item, level = stack.pop()
         visited += 1 + (len(item) if type(item) in (dict, list) else 0)
@@ -460,7 +472,10 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
                 # within the node budget, so it is never reported earlier than the walk)
                 size = len(item) + sum(map(len, item))
                 if visited + size <= NODE_BUDGET:
-                    found = _plain_records_json(item, level, stack)
+                    from . import jsonrecords  # loaded with the first records written
+                    found = _plain_records_json(item, level, stack, kept if (
+                        level <= depth + 1 and len(item) >= jsonrecords.MIN_RECORDS)
+                        else None)
                     if found is None:
                         return None
                     visited += size
@@ -485,22 +500,78 @@ def _plain_json(value: Any, depth: int, max_depth: int) -> str | None:
             return None
     if chars + visited > _SMALL_TEXT:
         _limits.check_text(chars + visited)  # before the text is built
-    import json
-
-    if decimals:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                          default=_marked_decimal)
-        # Each DECIMAL writes the escape \u0000 twice (its two marks); a text or key that
-        # holds a NUL (or a backslash and "u0000") writes it once more. Exactly twice as
-        # many as the decimals: every one is a mark, so the marks below are the decimals'.
-        if text.count(_ENCODED_NUL) != 2 * decimals:
-            return None  # a text holds a mark itself: the careful writer
-        text = text.replace(_ENCODED_MARK, "").replace(_ENCODED_END, "")
-    else:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if len(text) > _SMALL_TEXT:
+    # The walk above went through every value within the node budget, so the value holds
+    # no cycle: the encoder need not keep a table of the containers it is in.
+    text = _with_records(value, kept, decimals) if kept else None
+    if text is None:
+        text = _encoded(value, decimals)
+    if text is not None and len(text) > _SMALL_TEXT:
         _limits.check_text(len(text))
     return text
+
+
+class _Slot:
+    """Stands, in the MAP given to the encoder, for a list of records written by
+    jsonrecords.records_text (_with_records)."""
+
+    __slots__ = ()
+
+
+_SLOT = _Slot()
+
+
+def _encoded(value: Any, decimals: int) -> str | None:
+    """The C encoder's text of a plain value holding `decimals` DECIMALs (as marked
+    texts, the marks then removed), or None when a text of the value holds a mark."""
+    import json  # where a value is written as JSON (see _quoted)
+
+    if not decimals:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          check_circular=False)
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                      default=_marked_decimal, check_circular=False)
+    # Each DECIMAL writes the escape \u0000 twice (its two marks); a text or key that
+    # holds a NUL (or a backslash and "u0000") writes it once more. Exactly twice as
+    # many as the decimals: every one is a mark, so the marks below are the decimals'.
+    if text.count(_ENCODED_NUL) != 2 * decimals:
+        return None  # a text holds a mark itself: the careful writer
+    return text.replace(_ENCODED_MARK, "").replace(_ENCODED_END, "")
+
+
+def _with_records(value: Any, kept: list[Any], decimals: int) -> str | None:
+    """The text of a value that is, or is a MAP holding, long lists of records of scalar
+    columns (`kept` by the walk): those lists written by jsonrecords.records_text, the
+    rest by the encoder with a placeholder (a Slot, written as a marked text) for each.
+    None when no such list is there, or a text of the value holds a mark."""
+    from . import jsonrecords
+
+    by_id = {id(entry[0]): entry for entry in kept}
+    if type(value) is list:
+        entry = by_id.get(id(value))
+        return None if entry is None else jsonrecords.records_text(*entry[:3])
+    if type(value) is not dict:
+        return None
+    texts: list[str] = []
+    shallow: dict[str, Any] | None = None
+    for key, item in value.items():
+        entry = by_id.get(id(item)) if type(item) is list else None
+        text = None if entry is None else jsonrecords.records_text(*entry[:3])
+        if text is not None:
+            if shallow is None:
+                shallow = dict(value)
+            shallow[key] = _SLOT
+            texts.append(text)
+            decimals -= entry[3]  # type: ignore[index]
+    if shallow is None:
+        return None
+    import json  # where a value is written as JSON (see _quoted)
+
+    outer = json.dumps(shallow, ensure_ascii=False, separators=(",", ":"),
+                       default=_marked_decimal, check_circular=False)
+    if outer.count(_ENCODED_NUL) != 2 * (decimals + len(texts)):
+        return None  # a text holds a mark itself: the careful writer
+    pieces = outer.replace(_ENCODED_MARK, "").replace(_ENCODED_END, "").split(_ENCODED_SLOT)
+    return "".join(chain.from_iterable(zip(pieces, [*texts, ""])))
 
 
 def to_json_text(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) -> str:

@@ -5,6 +5,7 @@ tests in tests/fuzz compare every result with each optimization off)."""
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -189,7 +190,20 @@ def test_int_span_and_draw() -> None:
     assert int_span(range(-2, 5)) == (4, False) and int_span(range(9, 2, -3)) == (9, True)
     assert int_span([0, 5, 2]) == (5, True)
     for mixed in ([1, True], [1, Decimal(2)], [1, "2"], [None], [1.0]):
-        assert int_span(mixed) is None
+        assert int_span(mixed) is None and int_span(mixed, True) is None
+    # loose: elements in [0, 2^32) stand for 2^32 - 1; others get the exact bounds
+    assert int_span([0, 5, 2], True) == (2**32 - 1, True)
+    assert int_span([0, 2**32 - 1], True) == (2**32 - 1, True)
+    assert int_span([0, 2**32], True) == (2**32, True)
+    assert int_span([3, -7, 2], True) == (7, False)
+    # the loop's bound is linear in the elements' magnitude (loose) or not (exact)
+    assert re.search(r"dg_span\(dg_t\d+, True\)", generated_source(ACCUMULATE))
+    square = "total = 0;\nfor each n in numbers\n{\ntotal = total + n * n;\n}\nreturn total;"
+    assert re.search(r"dg_span\(dg_t\d+, False\)", generated_source(square))
+    out = _same_without_versions(square, {"numbers": [3, 2**20] * 20})
+    assert out["status"] == "success" and out["return"] == 20 * (9 + 2**40)
+    out = _same_without_versions(square, {"numbers": [3, 2**32 - 1] * 20})
+    assert out["status"] == "failure"  # past 64 bits: the versioned loop reports where
     ctx = SimpleNamespace(remaining=100, deadline=float("inf"), cancel=None)
     assert draw(ctx, 5, 200) == 5 and ctx.remaining == 100  # not enough left: unchanged
     assert draw(ctx, 5, 105) == 105 and ctx.remaining == 0

@@ -423,7 +423,7 @@ _LOOP_INIT = st.lists(st.sampled_from([
     "a = 0;", "b = 1;", "total = 0;", 'a = "s";', "b = 0.5;", "total = 9223372036854775000;",
     "a = null;", "b = -3;"]), max_size=4).map(" ".join)
 _LOOP_SOURCES = st.sampled_from([
-    "items", "{1, 2, 3, 4, 5, 6}", "{0, -4, 7, 9223372036854775807}", '{1, "2", 3}',
+    "items", "items", "items", "{1, 2, 3, 4, 5, 6}", "{0, -4, 7, 9223372036854775807}", '{1, "2", 3}',
     "{2.5, 1, 3}", "{1, null, 2}", "{-1, -2, -3}", '{1, "x", 2, 3}'])
 _LOOP_STATEMENTS = st.sampled_from([
     "a = a + n;", "b = b * n % 7;", "total = total + n / 2;", "total = total - n * 3;",
@@ -431,25 +431,38 @@ _LOOP_STATEMENTS = st.sampled_from([
     "if (a > 20) { break; }", "info a;", "info total;", 'a = "x";', "b = n;",
     "c = n * n; info c;", "if (n == 2) { total = total / 0; }", "a = a + b - n;",
     "try { b = b * 1000000000000; } catch (e) { info e; }", "a = a * a;",
-    'a = "x"; a = a + n;', "b = n; b = b * 2;", "if (n > 2) { a = null; } total = total + a;"])
+    'a = "x"; a = a + n;', "b = n; b = b * 2;", "if (n > 2) { a = null; } total = total + a;",
+    # counted loops (long lists): bounds linear in the elements (the 32-bit bound) or not
+    "total = total + n * n;", "a = a + n * 3 % 7;", "b = n * b;", "a = a - n / 3;"])
 
 
 @FUZZ
-@example("a = 0; b = 1; total = 0;", "{1, 2, 3}", ['a = "x"; a = a + n;'], [], 50)
-@example("a = 0; total = 0;", '{1, "x", 2, 3}', ["a = a + n;", "info a;"], [], 100)
-@example("a = 0; b = 1; total = 0;", "items", ["b = n; b = b * 2;", "a = a + b;"], [1, "7"], 40)
+@example("a = 0; b = 1; total = 0;", "{1, 2, 3}", ['a = "x"; a = a + n;'], [], 50, 1)
+@example("a = 0; total = 0;", '{1, "x", 2, 3}', ["a = a + n;", "info a;"], [], 100, 1)
+@example("a = 0; b = 1; total = 0;", "items", ["b = n; b = b * 2;", "a = a + b;"], [1, "7"], 40,
+         1)
 @example("a = 0; total = 0;", "{1, 2, 3, 4}", ["if (n > 2) { a = null; } total = total + a;"],
-         [], 60)
+         [], 60, 1)
 @example("a = 0; b = 1; total = 0;", "{1, 2, 3, 4, 5, 6}",
-         ["if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "info a;"], [], 9)
+         ["if (n % 2 == 0) { a = a + n / 2; } else { b = b - 1; }", "info a;"], [], 9, 1)
+@example("total = 0;", "items", ["total = total + n * n;"], [3, 2**32 - 1, 1], 300, 12)
+@example("a = 0;", "items", ["a = a - n / 3;"], [2**32, 5], 400, 20)
+@example("a = 0; total = 0;", "items", ["a = a + n * 3 % 7;", "total = total - n * 3;"],
+         [2**32 - 1, 7, 0], 400, 11)
+@example("a = 0; total = 0;", "items", ["a = a + n * 3 % 7;"], [-2**31, 7, 0], 400, 11)
 @given(_LOOP_INIT, _LOOP_SOURCES, st.lists(_LOOP_STATEMENTS, min_size=1, max_size=5),
-       st.lists(st.one_of(st.integers(-20, 20), st.just("7"), st.just(None)), max_size=8),
-       st.integers(3, 120))
+       st.one_of(st.lists(st.one_of(st.integers(-20, 20), st.just("7"), st.just(None)),
+                          max_size=8),
+                 st.lists(st.one_of(st.integers(0, 20), st.integers(-20, 20), st.sampled_from(
+                     [2**32 - 1, 2**32, 2**40, -2**31, True])), min_size=1, max_size=8)),
+       st.integers(3, 400), st.integers(1, 24))
 def test_loop_versions_never_change_a_result(init: str, source: str, body: list[str],
-                                             items: list, budget: int) -> None:
+                                             items: list, budget: int, times: int) -> None:
     """An innermost loop gives the same logs, value, error (with its position) and
     statement count with its versions as without, also when the statement limit runs out
-    inside it (small budgets cross refills inside the loop)."""
+    inside it (small budgets cross refills inside the loop). `items` repeated: lists long
+    enough for a counted loop (loopcounted.MIN_COUNTED), elements within 32 bits or not."""
+    items = items * times
     text = f"{init}\nfor each n in {source}\n{{\n" + "\n".join(body) + "\n}\ninfo a;\nreturn total;"
     limits = Limits(max_statements=budget, timeout=2.0)
     every = _run_with(text, {"items": items}, set(), limits)
@@ -457,6 +470,7 @@ def test_loop_versions_never_change_a_result(init: str, source: str, body: list[
     for key in ("status", "logs", "return", "error"):
         assert every[key] == other[key], (key, text, items, budget)
     assert every["stats"]["statements"] == other["stats"]["statements"], (text, budget)
+
 
 
 # ---- dates in fixed-offset zones: the wall-clock shortcut agrees with the general path --
@@ -615,10 +629,24 @@ _JSON_WRITE_VALUES = st.recursive(_JSON_WRITE_SCALARS, lambda inner: st.one_of(
 @example([{"a": 1, "b": "x"}, {"b": "y", "a": Decimal("2")}], 3)
 @example([{"a": [1], "b": "x"}, {"a": {"k": Decimal("1E+2")}, "b": None}], 3)
 @example([{"a": "\x00D1\x00E"}, {"a": Decimal("1")}], 3)
-@given(_JSON_WRITE_VALUES, st.integers(1, 6))
+@example({"r": [{"a": "x", "b": "y"}, {"b": "z", "a": "w"}], "d": Decimal("1E+2")}, 3)
+@example({"r": [{"a": Decimal("1E+3"), "b": None}, {"a": Decimal("-0.00"), "b": True}],
+          "s": [{"k": "\x00S"}, {"k": "é\""}], "t": "\x00E"}, 3)
+@example([{"a": 1, "b": "\u2028"}, {"a": -2**63, "b": ""}], 2)
+@example({"r": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}], "d": Decimal("2.5"),
+          "e": [Decimal("1.5"), {"f": "\u0000"}]}, 3)
+@example({"r": [{"a": 1}, {"a": 2}], "s": [{"a": Decimal("1")}, {"a": Decimal("2")}]}, 3)
+@example({"r": [{"a": 1}, {"a": 2}], "s": [{"a": Decimal("1")}, {"a": Decimal("2")}]}, 2)
+@example({"x": Decimal("0.1"), "r": [{"a": "é", "b": None}, {"a": "", "b": False}]}, 4)
+@given(st.one_of(_JSON_WRITE_VALUES, st.dictionaries(  # a MAP of lists of records
+    _JSON_TEXTS, st.one_of(_JSON_SHARED_KEY_RECORDS, _JSON_WRITE_VALUES), max_size=3)),
+    st.integers(1, 6))
 def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> None:
     """`toString()` of plain values and DECIMALs (the C encoder, decimals as counted marks,
-    records walked in bulk) writes what the careful writer writes, or fails the same way."""
+    records walked in bulk, lists of records written a column at a time: also when
+    any list of two records is long enough for that) writes what the careful writer
+    writes, or fails the same way."""
+    from sluicegate import jsonrecords
     from sluicegate.errors import LimitExceeded
     from sluicegate.values import _write_json, to_json_text
 
@@ -630,11 +658,18 @@ def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> N
             return ("error", str(exc))
         return ("ok", "".join(parts))
 
+    expected = careful()
+    saved = jsonrecords.MIN_RECORDS
     try:
-        fast: Any = ("ok", to_json_text(value, 0, depth))
-    except LimitExceeded as exc:
-        fast = ("error", str(exc))
-    assert fast == careful()
+        for shortest in (saved, 2):
+            jsonrecords.MIN_RECORDS = shortest
+            try:
+                fast: Any = ("ok", to_json_text(value, 0, depth))
+            except LimitExceeded as exc:
+                fast = ("error", str(exc))
+            assert fast == expected, shortest
+    finally:
+        jsonrecords.MIN_RECORDS = saved
 
 
 @FUZZ
@@ -692,6 +727,9 @@ def test_numeric_date_patterns_read_like_the_general_reader(pattern: str, noise:
 @example([1, 2.5], 3)
 @example([_Int(1), 2], 1)
 @example([_Int(1), 2], 2)
+@example([0, 2**32 - 1, True], 3)  # array("I") takes them
+@example([2**32, 2**32 - 1], 3)  # "I" refuses, "q" takes them
+@example([-1, _Int(2**33)], 3)
 @given(st.lists(st.one_of(st.integers(-2**64, 2**64), st.booleans(), st.none(),
                           st.sampled_from(["7", "\ud800", 1.5, Decimal("2.50"), _Int(3),
                                            _Int(2**64)])), max_size=6),
@@ -764,7 +802,8 @@ _COUNTED_STATEMENTS = st.sampled_from([
 _COUNTED_ITEMS = st.tuples(st.lists(st.integers(-40, 40), min_size=28, max_size=70),
                            st.one_of(st.none(), st.integers(-2**63, 2**63 - 1),
                                      st.sampled_from([2**31, -2**31, 2**62, -2**63,
-                                                      2**63 - 1])), st.booleans()).map(
+                                                      2**63 - 1, 2**32 - 1, 2**32])),
+                           st.sampled_from([True, True, False])).map(
     lambda parts: [abs(n) if parts[2] else n for n in parts[0]]
     + ([] if parts[1] is None else [parts[1]]))
 
@@ -777,6 +816,12 @@ _COUNTED_ITEMS = st.tuples(st.lists(st.integers(-40, 40), min_size=28, max_size=
          None, 100)
 @example("a = 0; total = 0; count = 0;", ["a = a + n;", "count = count + 1;"],
          list(range(40)), "x", 200)
+@example("a = 0; b = 1; total = 0;", ["a = a + n;", "total = total - n * 3;"],
+         list(range(40)), 2**32 - 1, 10_000)
+@example("a = 0; b = 1; total = 0;", ["a = a + n;", "total = total - n * 3;"],
+         list(range(40)), 2**32, 10_000)
+@example("a = 0; b = 1; total = 0;", ["a = a + n % 7;", "b = b + n / 4;"],
+         list(range(40)), 2**32 - 1, 60)
 @given(_COUNTED_INIT, st.lists(_COUNTED_STATEMENTS, min_size=1, max_size=4), _COUNTED_ITEMS,
        st.one_of(st.none(), st.none(), st.sampled_from(["7", True, Decimal("1.5"), None])),
        st.one_of(st.integers(3, 400), st.sampled_from([10_000, 100_000])))

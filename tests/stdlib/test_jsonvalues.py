@@ -330,6 +330,38 @@ def test_records_sharing_keys_take_the_encoder_and_write_what_the_careful_writer
 
 
 @pytest.mark.parametrize("one_reordered", [False, True])
+def test_long_lists_of_records_are_written_a_column_at_a_time_as_the_careful_writer_does(
+        one_reordered: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sluicegate import jsonrecords
+    from sluicegate.values import to_json_text
+
+    written: list[bool] = []
+    records_text = jsonrecords.records_text
+
+    def spy(*args: object) -> str | None:
+        text = records_text(*args)  # type: ignore[arg-type]
+        written.append(text is not None)
+        return text
+
+    monkeypatch.setattr(jsonrecords, "records_text", spy)
+    records = [{"name": f"n{i}\u2028\x01\"", "amount": Decimal(f"{i}.50"),
+                "ok": [True, None][i % 2], "id": -i * 10**15}
+               for i in range(jsonrecords.MIN_RECORDS)]
+    records[4]["amount"] = Decimal("1E+3")  # str() would show an exponent
+    others = [{"name": "a", "tag": "b"} for _ in range(jsonrecords.MIN_RECORDS)]
+    if one_reordered:  # texts alone, so the columns stay of one type: written by the encoder
+        others[5] = dict(reversed(others[5].items()))
+    for value in (records, {"n": 1, "items": records, "more": others, "d": Decimal("0.1")},
+                  {"items": records, "x": "\x00E"},  # a mark in a text: the careful writer
+                  {"a": records, "b": records, "c": {"d": records}}):
+        written.clear()
+        assert to_json_text(value) == _careful_json(value, 10**9)
+        assert written and written[0]
+        if "more" in value:  # the list of records of another order: the encoder's
+            assert written == [True, not one_reordered]
+
+
+@pytest.mark.parametrize("one_reordered", [False, True])
 def test_records_are_counted_exactly_and_fail_only_past_the_text_limit(
         one_reordered: bool) -> None:
     from sluicegate.values import _plain_records_json, to_json_text
