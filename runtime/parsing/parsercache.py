@@ -46,7 +46,7 @@ from typing import Any
 from .larkload import Lark
 from .privatedir import private_dir
 
-_FORMAT = "3"
+_FORMAT = "4"  # 4: the module moved to sluicegate.parsing (pickles name its classes)
 # Exactly the options of parser._parser_for for the translator's parser (no positions).
 # plainparse's tables are exported from this parser: a change here changes its FORMAT.
 _OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "contextual",

@@ -83,7 +83,7 @@ def tables_key(grammar: str, always_accept: tuple[str, ...]) -> str:
 
 
 def tables_path(folder: str, key: str) -> str:
-    from .digest import sha256
+    from ..digest import sha256
 
     digest = sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return os.path.join(folder, f"tables_{digest}.marshal")
