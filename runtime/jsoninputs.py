@@ -49,10 +49,17 @@ def _columns(value: list[Any]) -> list[list[Any]] | None:
         return None
     values = list(chain.from_iterable(map(dict.values, value)))
     n = len(keys)
-    if set(map(len, value)) == {n}:
-        # n distinct keys in all, n in each record: every record has exactly these keys
+    if len(values) == n * len(value):
+        # n distinct keys in all, so at most n in each record, and n * len(value) in all:
+        # n in each, every record has exactly these keys (no pass over the lengths)
         return [values[i::n] for i in range(n)]
     return [values]
+
+
+def _all_dicts(value: list[Any]) -> bool:
+    """Whether every element of a list is an exact dict: one count over the element types
+    (at C speed, a third less than building their set)."""
+    return list(map(type, value)).count(dict) == len(value)
 
 
 def _plain_column(column: list[Any], loose: bool) -> bool:
@@ -73,7 +80,9 @@ def _plain_column(column: list[Any], loose: bool) -> bool:
             return texts.isascii() or _SURROGATE.search(texts) is None
     elif first is int and _number_list(column):
         return True
-    kinds = set(map(type, column))
+    types = list(map(type, column))
+    # one type throughout, the common case: a count, cheaper than building the set
+    kinds = {types[0]} if types and types.count(types[0]) == len(types) else set(types)
     if not kinds <= _INPUT_SCALARS_AND_INT:
         return False
     if int in kinds:
@@ -152,7 +161,7 @@ def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0)
         return value
     if t is list:
         if depth < max_depth and value and type(value[0]) is dict \
-                and set(map(type, value)) == {dict} \
+                and _all_dicts(value) \
                 and _plain_records(value, False, depth + 2 <= max_depth) is not None:
             return value  # records of plain values, checked in bulk
         kinds = _scalar_kinds(value, depth < max_depth)
@@ -200,7 +209,7 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
         return out
     if t is list:
         if depth < max_depth and value and type(value[0]) is dict \
-                and set(map(type, value)) == {dict}:
+                and _all_dicts(value):
             # records of plain values, in bulk
             records = _plain_records(value, True, depth + 2 <= max_depth)
             if records is not None:

@@ -569,6 +569,13 @@ def _typed(value: Any) -> Any:
 @example([{"a": 1, "b": True}, {"a": _Int(3), "b": None}], 2)
 @example([{"a": _Int(2**64)}, {"a": 1}], 2)
 @example([{"a": "x"}, {"a": _Text("y")}, {"a": "\udfff"}], 2)
+# records of different keys whose counts add up like shared ones would (n keys in all,
+# the lengths summed), and columns of one type but for the last value
+@example([{"a": 1, "b": 2}, {"a": 3}, {"c": 4, "a": 5, "b": 6}], 2)
+@example([{"a": 1, "b": 2}, {"b": 3, "c": 4}], 2)
+@example([{"a": Decimal("1.5")}, {"a": Decimal("2")}, {"a": 1.5}], 2)
+@example([{"a": True}, {"a": False}, {"a": 2**63}], 2)
+@example([{"a": None}, {"a": None}, {"a": [1]}], 1)
 @given(st.one_of(_RECORDS, _SHARED_KEY_RECORDS), st.integers(0, 3))
 def test_records_checked_in_bulk_equal_the_per_item_path(records: list, depth: int) -> None:
     """Lists of records become the same Deluge values (or the same error) whether they are
