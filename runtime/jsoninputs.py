@@ -140,6 +140,14 @@ def _scalar_kinds(value: list[Any], loose: bool) -> set[type] | None:
     return None
 
 
+def _texts_clean(value: list[Any], kinds: set[type]) -> bool:
+    """Whether no text of a list of scalars (of the element types `kinds`) holds a lone
+    surrogate half: one join and, unless all ASCII, one search."""
+    texts = "".join(value if kinds == {str} else compress(value, map(
+        is_, map(type, value), repeat(str))))
+    return texts.isascii() or _SURROGATE.search(texts) is None
+
+
 def adopt_json(value: Any, max_depth: int = DEFAULT_MAX_NESTING, depth: int = 0) -> Any:
     """Make a value parsed from JSON for one run (floats as Decimal) a Deluge value in
     place: nothing else holds it, so no copy is needed (`from_json` copies). It checks
@@ -214,8 +222,11 @@ def from_json(value: Any, depth: int = 0, max_depth: int = DEFAULT_MAX_NESTING) 
             records = _plain_records(value, True, depth + 2 <= max_depth)
             if records is not None:
                 return records
-        if _scalar_kinds(value, depth < max_depth) is not None:
-            return value[:]  # a list of numbers or texts, checked and copied at C speed
+        kinds = _scalar_kinds(value, depth < max_depth)
+        if kinds is not None and (str not in kinds or _texts_clean(value, kinds)):
+            # a list of numbers or texts, checked and copied at C speed; a text with a
+            # lone surrogate half takes the per-item path, which cleans it
+            return value[:]
         items: list[Any] = []
         append = items.append
         for v in value:

@@ -769,6 +769,43 @@ def test_number_lists_checked_by_array_equal_the_general_check(items: list,
 
 
 @FUZZ
+@example(["\ud800", "a"], 3)  # found by this test: copied with the half left in
+@example(["x\udfff", 1, None], 3)
+@example(["é", "\ud800"], 1)
+@given(st.lists(st.one_of(st.text(max_size=3), st.integers(-3, 3), st.booleans(), st.none(),
+                          st.sampled_from(["\ud800", "é\udc00", Decimal("2.50"), 2**64,
+                                           _Text("t")])), max_size=6),
+       st.integers(1, 3))
+def test_scalar_lists_checked_at_c_speed_equal_the_per_item_path(items: list,
+                                                                 depth: int) -> None:
+    """A list of scalars checked in bulk (types, range, texts) becomes what the per-item
+    path makes of it (lone surrogate halves cleaned), copied or adopted."""
+    import copy
+
+    import sluicegate.jsoninputs as jsoninputs
+    from sluicegate.errors import LimitExceeded, ScriptRuntimeError
+
+    def outcome(convert: Any) -> Any:
+        try:
+            return ("ok", _typed(convert({"l": copy.deepcopy(items),
+                                          "n": [copy.deepcopy(items)]}, max_depth=depth)))
+        except (LimitExceeded, ScriptRuntimeError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    def outcomes() -> list[Any]:
+        return [outcome(jsoninputs.from_json), outcome(jsoninputs.adopt_json)]
+
+    bulk = outcomes()
+    saved = jsoninputs._scalar_kinds
+    try:
+        jsoninputs._scalar_kinds = lambda value, loose: None  # type: ignore
+        single = outcomes()
+    finally:
+        jsoninputs._scalar_kinds = saved  # type: ignore
+    assert bulk == single
+
+
+@FUZZ
 @given(st.lists(st.sampled_from(["'01-Aug-2026'", "'31-Dec-99'", "'29-Feb-2023'",
                                  "'05-Mar-2024 10:30:00'", "'2026-08-01'"]), min_size=1,
                 max_size=3),
