@@ -81,6 +81,15 @@ class StatementPaths:
         # accumulators); with a TEXT literal among the pieces x is all but surely a TEXT,
         # and the helpers keep the code small.
         texty = any(isinstance(e, ast.Constant) and type(e.value) is str for e in exprs)
+        setup: list[ast.stmt] = []
+        if not _simple(exprs[0]) and self._kind(read) != "text":
+            # x's type, then the first piece, each read once before the branch (the order
+            # of both branches): the piece's code is not built once per branch
+            kind, piece = self._temp(), self._temp()
+            setup = [_located(ast.Assign(targets=[_store(kind)], value=_type_of(read)),
+                              calls[0]),
+                     _located(ast.Assign(targets=[_store(piece)], value=exprs[0]), calls[0])]
+            read, exprs = _load(kind), [_load(piece), *exprs[1:]]
         value: ast.expr = _load(target)
         for call, expr in zip(calls, exprs):
             step = _located(ast.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
@@ -88,11 +97,11 @@ class StatementPaths:
             value = step if texty else self._rewrite(step)
         other = _located(ast.Assign(targets=[_store(target)], value=value), node)
         # x is read first, where the script reads it (an unset x is reported there)
-        first = _located(_is(_type_of(read), _load("dg_str")), calls[0])
+        first = _located(_is(read if setup else _type_of(read), _load("dg_str")), calls[0])
         body = self._append_level(node, target, calls, exprs, [], None)
         if self._kind(read) == "text":  # read anyway: an unset x is reported there
             return [_located(ast.Expr(value=read), node), *body]
-        return _located(ast.If(test=first, body=body, orelse=[other]), node)
+        return [*setup, _located(ast.If(test=first, body=body, orelse=[other]), node)]
 
     def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
                       exprs: list[ast.expr], held: list[ast.expr],
