@@ -31,7 +31,8 @@ def _run(text: str, inputs: dict, off: set[str], budget: int = 5_000) -> dict:
 
 
 _STARTS = ['x = "";', "x = 0;", "x = 1.5;", "x = {1};", "", 'x = "ab";']
-_PIECES = ["a * b", "a * b + c", "a / c", "(a - b) * 2", "a.toString()", "c * c * c"]
+_PIECES = ["a * b", "a * b + c", "a / c", "(a - b) * 2", "a.toString()", "c * c * c", "(a > b)",
+           "-a", "a % 3"]
 _TAILS = ["", ' + ","', " + a", " + a * b"]
 _INPUTS = [{"a": 3, "b": 4, "c": 0}, {"a": "t", "b": 2, "c": 5},
            {"a": 9223372036854775807, "b": 2, "c": 1}, {"a": 2, "b": 7, "c": 2}]
