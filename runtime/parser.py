@@ -28,7 +28,7 @@ from sluicegate.grammar import grammar_text
 
 from . import compilebudget
 from .errors import ScriptSyntaxError
-from .tokens import Token
+from .parsing.tokens import Token
 
 # SPEC §10 "Reserved words": never variable names, in any case.
 RESERVED = {
@@ -130,15 +130,15 @@ def _parser_for(transformer: Any, positions: bool = False) -> tuple[Any, Keyword
         callbacks = ({"LINE_COMMENT": _comments.append, "BLOCK_COMMENT": _comments.append}
                      if positions else {})
         if positions or _NO_PICKLE:
-            from .larkload import Lark
-            from .parsercache import lark_cache
+            from .parsing.larkload import Lark
+            from .parsing.parsercache import lark_cache
 
             lark = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
                         transformer=transformer, propagate_positions=positions,
                         lexer_callbacks=callbacks, maybe_placeholders=True,
                         cache=lark_cache(f"parser_{int(positions)}.lark"))
         else:  # the translator's parser: the same Lark parser, loaded faster
-            from .parsercache import load_parser
+            from .parsing.parsercache import load_parser
 
             lark = load_parser(grammar_text(), postlex, transformer)
         found = (lark, postlex)
@@ -217,7 +217,7 @@ def _expected_phrase(expected: set[str]) -> str:
 def syntax_error_from_lark(exc: Any, source: str, recent: list[Token],
                            filename: str) -> ScriptSyntaxError:
     """A Lark error as a ScriptSyntaxError whose message says in words what went wrong."""
-    from .larkload import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+    from .parsing.larkload import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
     if isinstance(exc, UnexpectedCharacters):
         char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
@@ -401,8 +401,8 @@ def _plain_for(transformer: Any) -> Any:
     key = id(transformer) if transformer is not None else None
     if key in _plain:
         return _plain[key]
-    from .plainparse import PlainParser, load_tables, tables_key, tables_path
-    from .privatedir import private_dir
+    from .parsing.plainparse import PlainParser, load_tables, tables_key, tables_path
+    from .parsing.privatedir import private_dir
 
     found = None
     folder = private_dir()
@@ -411,7 +411,7 @@ def _plain_for(transformer: Any) -> Any:
         path = tables_path(folder, table_key)
         tables = load_tables(path, table_key)
         if tables is None:
-            from .parsertables import write_tables
+            from .parsing.parsertables import write_tables
 
             write_tables(path, _parser_for(transformer)[0], table_key)
             tables = load_tables(path, table_key)
@@ -430,15 +430,15 @@ def _parse_locked(source: str, transformer: Any, filename: str, positions: bool)
     if not positions and not _NO_PICKLE:
         plain = _plain_for(transformer)
         if plain is not None:
-            from .plainparse import NoParse
+            from .parsing.plainparse import NoParse
 
             try:
                 return plain.parse(source)
             except NoParse:  # Lark's parser reads it again and says what is wrong
                 if transformer is not None and hasattr(transformer, "reset"):
                     transformer.reset(source, filename)
-    from . import fastparse
-    from .larkload import UnexpectedInput
+    from .parsing import fastparse
+    from .parsing.larkload import UnexpectedInput
 
     lark, postlex = _parser_for(transformer, positions)
     text = source

@@ -29,12 +29,20 @@ from typing import Any
 
 from sluicegate.stdlib.tables import FUNCTIONS, TASKS, ensure
 
-from .integrations import statements as creator_forms
 from .errors import ScriptSyntaxError
+from .integrations import statements as creator_forms
 from .parser import normalize_source, parse
-from .tokens import Token
+from .parsing.tokens import Token
 from .translation.nodes import (
-    _call, _const, _filled, _name, _pos, _span, _test, _unescape, _var,
+    _call,
+    _const,
+    _filled,
+    _name,
+    _pos,
+    _span,
+    _test,
+    _unescape,
+    _var,
 )
 from .translation.tasks import TASK_PARAMETERS, TaskBuilder
 from .values import MAX_NUMBER, MIN_NUMBER
@@ -172,7 +180,9 @@ class _Builder(TaskBuilder):
     def sq_string(self, c: list[Any]) -> ast.expr:
         tok = c[0]
         text = self._text(tok)
-        from sluicegate.stdlib.dates import looks_like_date_literal  # first use: cold start
+        from sluicegate.stdlib.dates import (
+            looks_like_date_literal,  # first use: cold start
+        )
 
         if looks_like_date_literal(text):
             return _call("dg_date", [_const(text, tok)], tok)
@@ -671,7 +681,7 @@ _TREE_BUILDER: list[type] = []
 def _tree_builder() -> type:
     """`_Builder` with Lark's `Transformer` (its `transform` walks a finished tree)."""
     if not _TREE_BUILDER:
-        from .larkload import Transformer
+        from .parsing.larkload import Transformer
 
         _TREE_BUILDER.append(type("_TreeBuilder", (_Builder, Transformer), {}))
     return _TREE_BUILDER[0]

@@ -1,4 +1,4 @@
-"""parser's LALR loop (runtime/fastparse.py) against `Lark.parse`: the same trees, the
+"""parser's LALR loop (runtime/parsing/fastparse.py) against `Lark.parse`: the same trees, the
 same translations and the same errors (type, token, expected terminals, position)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from sluicegate import fastparse, parser
+from sluicegate import parser
 from sluicegate.errors import ScriptSyntaxError
-from sluicegate.larkload import UnexpectedInput
+from sluicegate.parsing import fastparse
+from sluicegate.parsing.larkload import UnexpectedInput
 from sluicegate.translator import _BUILDER
 
 _TESTS = Path(__file__).resolve().parent

@@ -1,5 +1,5 @@
-"""The translator's parser run from plain tables (runtime/plainparse.py), and loaded from
-its pickle (runtime/parsercache.py), is Lark's parser: every script of the corpus, and
+"""The translator's parser run from plain tables (runtime/parsing/plainparse.py), and loaded from
+its pickle (runtime/parsing/parsercache.py), is Lark's parser: every script of the corpus, and
 every syntax error made by cutting them short, translates to the same Python or fails
 with the same message at the same place as with the parser Lark builds itself, and
 builds the same tree with the same tokens; an unusable or foreign file is never loaded."""
@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-from sluicegate import parser, parsercache, plainparse, privatedir, translator
+from sluicegate import parser, translator
 from sluicegate.errors import ScriptSyntaxError
-from sluicegate.plainparse import NoParse
-from sluicegate.tokens import Token, Tree
+from sluicegate.parsing import parsercache, plainparse, privatedir
+from sluicegate.parsing.plainparse import NoParse
+from sluicegate.parsing.tokens import Token, Tree
 from sluicegate.sandbox import generated_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,7 +293,7 @@ def test_the_private_directory_is_in_tempfile_s_directory_without_importing_it(
         tmp_path: Path) -> None:
     """A cold run finds the temporary directory without tempfile (and shutil, bz2, lzma
     it imports): the same one tempfile finds."""
-    probe = ("import sys\nfrom sluicegate import privatedir\n"
+    probe = ("import sys\nfrom sluicegate.parsing import privatedir\n"
              "found = privatedir._temporary_directory()\n"
              "assert 'tempfile' not in sys.modules\n"
              "import tempfile\nprint(found == tempfile.gettempdir(), found)\n")

@@ -19,7 +19,7 @@ __all__ = ["fetch", "insert", "delete", "method_call"]
 import ast
 from typing import Any
 
-from sluicegate.tokens import Token
+from sluicegate.parsing.tokens import Token
 
 from .criteria import Untranslatable, compile_criteria
 from .records import FORM_METHODS

@@ -9,8 +9,7 @@ import ast
 import re
 from typing import Any
 
-from ..tokens import Token
-
+from ..parsing.tokens import Token
 
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
             "b": "\b", "f": "\f"}

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from ..integrations import statements as creator_forms
-from ..tokens import Token
+from ..parsing.tokens import Token
 from .nodes import _call, _const, _name, _span, _var
 
 # Task parameter names each task accepts (SPEC §5), normalized: lower case, '-' for ' '/'_'.

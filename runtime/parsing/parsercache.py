@@ -34,19 +34,19 @@ import _sre
 import copyreg
 import hashlib
 import importlib
+import io
 import os
 import pickle
 import re
-import stat
 import sys
 import types
 from collections.abc import Callable
 from typing import Any
 
 from .larkload import Lark
-from .privatedir import private_dir
+from .privatedir import private_dir, read_private, write_private
 
-_FORMAT = "3"
+_FORMAT = "4"  # 4: the module moved to sluicegate.parsing (pickles name its classes)
 # Exactly the options of parser._parser_for for the translator's parser (no positions).
 # plainparse's tables are exported from this parser: a change here changes its FORMAT.
 _OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "contextual",
@@ -199,25 +199,15 @@ def _attach(lark: Any, postlex: Any, transformer: Any) -> Any:
 
 
 def _read(path: str) -> Any:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    data = read_private(path)
+    if data is None:
         return None
     try:
-        info = os.fstat(fd)
-        if (info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode)
-                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
-            return None
-        with os.fdopen(fd, "rb") as f:
-            fd = -1
-            lark = pickle.load(f)
+        lark = pickle.loads(data)
         _check_shape(lark)
         return lark
     except Exception:  # noqa: BLE001 - a stale or foreign file: build the parser anew
         return None
-    finally:
-        if fd >= 0:
-            os.close(fd)
 
 
 def _check_shape(lark: Any) -> None:
@@ -242,28 +232,17 @@ def _write(path: str, lark: Any) -> None:
     Where no file can be made (a read-only temporary directory) nothing is precompiled,
     which would cost this process more than it saves it; any failure only costs the
     speed-up."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:
+    if not os.access(os.path.dirname(path) or ".", os.W_OK):
         return
-    written = False
     try:
-        with os.fdopen(fd, "wb") as f:
-            _precompile(lark)
-            pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dispatch_table = _dispatch_table()
-            pickler.dump(lark)
-        os.replace(tmp, path)
-        written = True
-    except Exception:  # noqa: BLE001 - a full disk, unpicklable Lark internals
-        pass
-    finally:
-        if not written:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        buffer = io.BytesIO()
+        _precompile(lark)
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _dispatch_table()
+        pickler.dump(lark)
+    except Exception:  # noqa: BLE001 - unpicklable Lark internals
+        return
+    write_private(path, buffer.getvalue())
 
 
 def _module(name: str) -> types.ModuleType:

@@ -8,7 +8,7 @@ Lark keeps its cache by default) cannot promise.
 
 from __future__ import annotations
 
-__all__ = ["private_dir"]
+__all__ = ["private_dir", "read_private", "write_private"]
 
 import os
 import stat
@@ -54,3 +54,48 @@ def private_dir() -> str | None:
             or info.st_mode & 0o077):
         return None
     return path
+
+
+def read_private(path: str) -> bytes | None:
+    """The bytes of `path` when it is a regular file (not a link) this user owns and
+    nobody else may write; else (or when it cannot be read) None. What the parsers load
+    from the private directory is read only through here."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode)
+                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+            return None
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            return f.read()
+    except OSError:
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def write_private(path: str, data: bytes) -> bool:
+    """Write `data` to `path` atomically (a temporary file renamed over it), readable
+    and writable by this user only; False when no file can be made (a read-only or full
+    temporary directory), with nothing left behind."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False

@@ -14,11 +14,11 @@ from __future__ import annotations
 __all__ = ["export", "write_tables"]
 
 import marshal
-import os
 from array import array
 from typing import Any
 
 from . import larkload  # noqa: F401 - Lark imported as larkload imports it, first
+from .privatedir import write_private
 
 
 def _code_bytes(form: tuple[Any, ...], pattern: str) -> tuple[Any, ...]:
@@ -161,19 +161,4 @@ def write_tables(path: str, lark: Any, key: str) -> bool:
         data = marshal.dumps(export(lark, key))
     except (ValueError, AttributeError, TypeError, KeyError):
         return False
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-        return True
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return False
+    return write_private(path, data)

@@ -27,7 +27,6 @@ __all__ = ["NoParse", "PlainParser", "load_tables", "tables_path", "tables_key"]
 import _sre
 import marshal
 import os
-import stat
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -83,7 +82,7 @@ def tables_key(grammar: str, always_accept: tuple[str, ...]) -> str:
 
 
 def tables_path(folder: str, key: str) -> str:
-    from .digest import sha256
+    from ..digest import sha256
 
     digest = sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return os.path.join(folder, f"tables_{digest}.marshal")
@@ -92,26 +91,18 @@ def tables_path(folder: str, key: str) -> str:
 def load_tables(path: str, key: str) -> dict[str, Any] | None:
     """The tables in `path` when this user owns the file, nobody else may write it, and
     it was exported for `key`; else None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    from .privatedir import read_private
+
+    data = read_private(path)
+    if data is None:
         return None
     try:
-        info = os.fstat(fd)
-        if (info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode)
-                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
-            return None
-        with os.fdopen(fd, "rb") as f:
-            fd = -1
-            tables = marshal.loads(f.read())
-        if type(tables) is not dict or tables.get("key") != key:
-            return None
-        return tables
-    except (OSError, EOFError, ValueError, TypeError):  # a stale or broken file
+        tables = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):  # a stale or broken file
         return None
-    finally:
-        if fd >= 0:
-            os.close(fd)
+    if type(tables) is not dict or tables.get("key") != key:
+        return None
+    return tables
 
 
 def _compile(form: tuple[Any, ...]) -> Any:
