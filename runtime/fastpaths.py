@@ -382,12 +382,14 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         if room < 20:  # a NUMBER's digits would not fit under the floor either
             return node
         other = right if const_left else left
-        once, again = self._hold(other)
 
         def join(value: ast.expr) -> ast.expr:
             return ast.BinOp(left=left if const_left else value, op=ast.Add(),
                              right=value if const_left else right)
 
+        if self._known_int(other):  # a NUMBER: its digits, always short enough (room)
+            return join(ast.Call(func=_load("dg_str"), args=[other], keywords=[]))
+        once, again = self._hold(other)
         short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[again], keywords=[]),
                             ops=[ast.LtE()], comparators=[ast.Constant(room)])
         fallback = ast.Call(func=node.func, args=[left if const_left else again,
@@ -449,8 +451,9 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
 
         checks: list[ast.expr] = [
             ast.Compare(left=type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
-            for side in (left, right)
-            if not (isinstance(side, ast.Constant) and type(side.value) is int)]
+            for side in (left, right) if not self._known_int(side)]  # (a NUMBER is one)
+        if not checks:
+            return ast.Constant(True)
         return checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
 
     def _order(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:

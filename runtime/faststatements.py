@@ -13,6 +13,11 @@ from .fastnodes import (
 )
 
 
+# First pieces of `x = x + a ...` read before the TEXT/other branch (_append): the forms
+# of inline fast paths, large enough to be worth a temporary (not a call or a name).
+_INLINED = frozenset({ast.IfExp, ast.BoolOp, ast.Compare, ast.BinOp, ast.NamedExpr,
+                      ast.UnaryOp})
+
 # `x = x + a + b + ...` is built in place for at most this many pieces (the fallbacks
 # repeat the pieces that follow, so the code grows with the square of the count).
 _APPEND_PIECES = 4
@@ -81,6 +86,18 @@ class StatementPaths:
         # accumulators); with a TEXT literal among the pieces x is all but surely a TEXT,
         # and the helpers keep the code small.
         texty = any(isinstance(e, ast.Constant) and type(e.value) is str for e in exprs)
+        is_text = self._kind(read) == "text"
+        setup: list[ast.stmt] = []
+        piece: str | None = None
+        if type(exprs[0]) in _INLINED and not is_text:
+            # x's type, then the first piece (an inline fast path), each read once before
+            # the branch, in the order of both branches: the piece's code is built once,
+            # not once per branch
+            kind, piece = self._temp(), self._temp()
+            setup = [_located(ast.Assign(targets=[_store(kind)], value=_type_of(read)),
+                              calls[0]),
+                     _located(ast.Assign(targets=[_store(piece)], value=exprs[0]), calls[0])]
+            read, exprs = _load(kind), [_load(piece), *exprs[1:]]
         value: ast.expr = _load(target)
         for call, expr in zip(calls, exprs):
             step = _located(ast.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
@@ -88,15 +105,15 @@ class StatementPaths:
             value = step if texty else self._rewrite(step)
         other = _located(ast.Assign(targets=[_store(target)], value=value), node)
         # x is read first, where the script reads it (an unset x is reported there)
-        first = _located(_is(_type_of(read), _load("dg_str")), calls[0])
-        body = self._append_level(node, target, calls, exprs, [], None)
-        if self._kind(read) == "text":  # read anyway: an unset x is reported there
+        first = _located(_is(read if setup else _type_of(read), _load("dg_str")), calls[0])
+        body = self._append_level(node, target, calls, exprs, [], None, piece)
+        if is_text:  # read anyway: an unset x is reported there
             return [_located(ast.Expr(value=read), node), *body]
-        return _located(ast.If(test=first, body=body, orelse=[other]), node)
+        return [*setup, _located(ast.If(test=first, body=body, orelse=[other]), node)]
 
     def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
                       exprs: list[ast.expr], held: list[ast.expr],
-                      length: str | None) -> list[ast.stmt]:
+                      length: str | None, pinned: str | None = None) -> list[ast.stmt]:
         """Statements for pieces `len(held)`... of `x = x + p0 + p1 ...` once x is a TEXT.
 
         Each piece is evaluated once, in script order, into a temporary; a TEXT (or a
@@ -106,7 +123,8 @@ class StatementPaths:
         pieces are in, `x = x + p` per piece: CPython appends in place when x holds the
         only reference. Any other piece ends in the helpers, given the pieces already
         evaluated and the rest as written. A literal piece always goes on: it needs only
-        its length check, and no branch."""
+        its length check, and no branch. `pinned`: the temporary the first piece was
+        evaluated into already (see _append)."""
         out: list[ast.stmt] = []
         k = len(held)
         while k < len(exprs):
@@ -118,6 +136,9 @@ class StatementPaths:
             size: ast.expr
             if literal is not None:
                 size = ast.Constant(len(literal))
+            elif k == 0 and pinned is not None:
+                name = pinned
+                size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
             else:
                 name = self._temp()
                 out.append(_located(ast.Assign(targets=[_store(name)], value=expr), call))

@@ -271,18 +271,26 @@ def iteration_charge(facts: LoopFacts) -> int | None:
 def without_refills(stmts: list[ast.stmt]) -> list[ast.stmt]:
     """`stmts` (a copy) with every refill check removed, the charges kept: for an
     iteration that starts with more budget than it can charge, where no check fires."""
-    out = []
-    for stmt in stmts:
-        if _is_refill(stmt):
-            continue
-        for node in walk(stmt):
-            for field in ("body", "orelse", "finalbody"):
-                block = getattr(node, field, None)
-                if type(block) is list and any(_is_refill(s) for s in block):
-                    kept = [s for s in block if not _is_refill(s)]
-                    setattr(node, field, kept or [ast.copy_location(ast.Pass(), block[0])])
-        out.append(stmt)
+    out = [stmt for stmt in stmts if not _is_refill(stmt)]
+    for stmt in out:
+        _drop_refills(stmt)
     return out
+
+
+def _drop_refills(stmt: ast.stmt) -> None:
+    """without_refills in the blocks of `stmt`, at any depth (statements hold refill
+    checks only in their blocks: no expression walk is needed)."""
+    fields = stmt.__dict__
+    for field in ("body", "orelse", "finalbody", "handlers"):
+        block = fields.get(field)
+        if type(block) is not list or not block:
+            continue
+        if field != "handlers" and any(_is_refill(s) for s in block):
+            kept = [s for s in block if not _is_refill(s)]
+            block = kept or [ast.copy_location(ast.Pass(), block[0])]
+            setattr(stmt, field, block)
+        for inner in block:
+            _drop_refills(inner)
 
 
 def copy_tree(node: Any) -> Any:

@@ -273,6 +273,10 @@ _OPTIMIZED = st.lists(st.one_of(
     st.tuples(_NAMES, st.integers(1, 5), _NAMES, _VALUES).map(
         lambda t: f"for each index i in {{{', '.join(['1'] * t[1])}}} "
                   f"{{ {t[0]} = {t[0]} + {t[3]}; {t[2]} = {t[2]} + i; }} info {t[0]};"),
+    # a first piece that is an inline fast path: read before the TEXT/other branch
+    st.tuples(_NAMES, _NAMES, _VALUES, st.integers(1, 3)).map(
+        lambda t: f"for each index i in {{{', '.join(['1'] * t[3])}}} "
+                  f"{{ {t[0]} = {t[0]} + {t[1]} * {t[2]} + i; }} info {t[0]};"),
     st.tuples(_NAMES, _VALUES).map(lambda t: f'{t[0]}.put("k", {t[1]}); info {t[0]};'),
     st.tuples(_NAMES, _VALUES).map(lambda t: f"{t[0]}.add({t[1]} + 1); info {t[0]};"),
     st.tuples(_NAMES, _NAMES, st.integers(-1, 3)).map(
