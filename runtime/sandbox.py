@@ -37,15 +37,14 @@ from types import CodeType
 from typing import Any
 
 from RestrictedPython.transformer import RestrictingNodeTransformer
-
 from sluicegate.stdlib.tables import FUNCTIONS
 
 from . import compilebudget
 from .digest import sha256
 from .errors import LimitExceeded, ScriptSyntaxError
-from .fastpaths import FAST_GLOBALS, FastPaths
 from .hooks import HOOKS, lazy_hooks
 from .limits import MEMORY_PERIOD, RunContext, check_memory
+from .optimizer.fastpaths import FAST_GLOBALS, FastPaths
 from .positions import SCRIPT_FILENAME
 from .translator import FunctionInfo, Translation, translate
 from .treepass import TrustedPass, load, position_of, stamp, store, walk

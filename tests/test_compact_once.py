@@ -15,7 +15,7 @@ from sluicegate.sandbox import clear_cache, generated_source
 
 
 def _with_off(off: set[str], fn):  # type: ignore[no-untyped-def]
-    import sluicegate.fastpaths as fastpaths
+    import sluicegate.optimizer.fastpaths as fastpaths
 
     saved = set(fastpaths.disabled)
     fastpaths.disabled.clear()

@@ -13,7 +13,7 @@ from sluicegate.sandbox import clear_cache, generated_source
 
 
 def _run(text: str, inputs: dict, off: set[str], budget: int) -> dict:
-    import sluicegate.fastpaths as fastpaths
+    import sluicegate.optimizer.fastpaths as fastpaths
 
     saved = set(fastpaths.disabled)
     fastpaths.disabled.clear()

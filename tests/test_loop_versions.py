@@ -32,7 +32,7 @@ return total;
 
 
 def _run(text: str, inputs: dict, off: frozenset[str] = frozenset(), **limits: object) -> dict:
-    import sluicegate.fastpaths as fastpaths
+    import sluicegate.optimizer.fastpaths as fastpaths
     from sluicegate.sandbox import clear_cache
 
     saved = set(fastpaths.disabled)
@@ -140,7 +140,7 @@ def test_a_loop_of_number_work_of_one_price_is_charged_once_and_runs_as_plain_py
     code = generated_source(ACCUMULATE)
     assert "dg_span(" in code and "dg_draw(dg_ctx, dg_n," in code
     # a list whose charge (3 an iteration) could never be drawn is not walked for types
-    from sluicegate.loopcounted import MAX_COUNTED, MIN_COUNTED
+    from sluicegate.optimizer.loopcounted import MAX_COUNTED, MIN_COUNTED
     entry = code.split("dg_span(", 1)[0].rsplit("if ", 1)[1]
     assert entry.startswith(f"{MIN_COUNTED} <= (") and f") <= {MAX_COUNTED // 3}" in entry
     counted = code.split("dg_n -= dg_t", 1)[1].split("else:\n            dg_t", 1)[0]
@@ -184,7 +184,7 @@ def test_a_loop_whose_paths_cost_differently_or_that_logs_is_not_counted() -> No
 def test_int_span_and_draw() -> None:
     from types import SimpleNamespace
 
-    from sluicegate.loopcounted import MAX_COUNTED, draw, int_span
+    from sluicegate.optimizer.loopcounted import MAX_COUNTED, draw, int_span
 
     assert int_span([]) == (0, True) and int_span([3, -7, 2]) == (7, False)
     assert int_span(range(-2, 5)) == (4, False) and int_span(range(9, 2, -3)) == (9, True)
@@ -218,7 +218,7 @@ def test_loop_facts_refuse_a_body_holding_a_loop_at_any_depth_before_walking_it(
     loop (no facts); a body without one still has its facts."""
     import ast
 
-    from sluicegate.loopversions import loop_facts
+    from sluicegate.optimizer.loopversions import loop_facts
 
     def body(src: str) -> list[ast.stmt]:
         loop = ast.parse(src).body[0]

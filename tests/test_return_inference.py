@@ -10,10 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from sluicegate.engine import Runtime
-from sluicegate.inference import local_kinds, method_return_kinds
 from sluicegate.limits import RunContext, activate
+from sluicegate.optimizer.inference import local_kinds, method_return_kinds
 from sluicegate.sandbox import clear_cache, generated_source
 from sluicegate.stdlib import METHODS
 from sluicegate.translator import translate
@@ -106,7 +105,7 @@ def test_variables_from_built_ins_take_their_kind() -> None:
 
 
 def _source_inlined(src: str) -> str:
-    import sluicegate.fastpaths as fastpaths
+    import sluicegate.optimizer.fastpaths as fastpaths
 
     saved = set(fastpaths.disabled)
     fastpaths.disabled.add("compact_once")
@@ -130,7 +129,7 @@ def _source_inlined(src: str) -> str:
     'm = "{\\"a\\": [1]}"; v = m.getJSON("a"); info v.size();',
 ])
 def test_results_and_errors_are_the_same_with_and_without(src: str) -> None:
-    import sluicegate.fastpaths as fastpaths
+    import sluicegate.optimizer.fastpaths as fastpaths
 
     outcomes = []
     # straight-line code takes the helpers unless "compact_once" is off: the inferred

@@ -310,7 +310,7 @@ _OPTIMIZED = st.one_of(_OPTIMIZED, st.lists(_KIND_STATEMENTS, min_size=1, max_si
 
 
 def _run_with(text: str, inputs: dict, off: set[str], limits: Limits | None = None) -> dict:
-    import sluicegate.fastpaths as fastpaths
+    import sluicegate.optimizer.fastpaths as fastpaths
     from sluicegate.sandbox import clear_cache
 
     limits = limits or Limits(max_statements=5_000, timeout=2.0)
@@ -339,7 +339,7 @@ def test_each_optimization_never_changes_a_result(text: str, inputs: dict) -> No
     count with every optimization, with none, and with each one alone turned off.
     "compact_once" (code outside loops calls the helpers) is off in the runs that turn
     one other off, so each fast path is also compared where it runs once."""
-    from sluicegate.fastpaths import OPTIMIZATIONS
+    from sluicegate.optimizer.fastpaths import OPTIMIZATIONS
 
     every = _run_with(text, inputs, set())
     others = sorted(OPTIMIZATIONS - {"compact_once"})

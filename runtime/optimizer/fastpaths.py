@@ -42,17 +42,23 @@ import operator
 from decimal import Decimal
 from typing import Any
 
-from .dispatch import method_caller
-from .errors import ScriptRuntimeError
-from .inference import local_kinds
-from .loopversions import LoopVersioning, definitely_set
+from ..dispatch import method_caller
+from ..errors import ScriptRuntimeError
+from ..treepass import TrustedPass
+from ..values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 from .fastnodes import (
-    SIZE_FLOOR, _is, _load, _located, _recalled, _simple, _store, _type_of,
+    SIZE_FLOOR,
+    _is,
+    _load,
+    _located,
+    _recalled,
+    _simple,
+    _store,
+    _type_of,
 )
 from .faststatements import StatementPaths
-from .treepass import TrustedPass
-from .values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
-
+from .inference import local_kinds
+from .loopversions import LoopVersioning, definitely_set
 
 
 def _overflow() -> None:
@@ -65,7 +71,7 @@ def _text_room(length: int) -> bool:
     charged as work: an in-place append copies its piece, not the text, and charging the
     whole length at every append made building a text quadratic again (the statement
     budget still reads the clock and the run's memory as the loop goes)."""
-    from .limits import current, text_limit_exceeded
+    from ..limits import current, text_limit_exceeded
     if length > current().limits.max_text:
         raise text_limit_exceeded()
     return True

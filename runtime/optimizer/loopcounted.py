@@ -41,12 +41,12 @@ import time
 from array import array
 from typing import Any
 
-from .hooks import iterate
-from .treepass import is_charge as _charge
-from .treepass import is_refill as _refill
-from .treepass import load as _load
-from .treepass import script_name as _name
-from .treepass import walk
+from ..hooks import iterate
+from ..treepass import is_charge as _charge
+from ..treepass import is_refill as _refill
+from ..treepass import load as _load
+from ..treepass import script_name as _name
+from ..treepass import walk
 
 INT_MAX = 2**63 - 1
 U32_MAX = 2**32 - 1

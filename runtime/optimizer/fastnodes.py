@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .treepass import load, stamp, store
+from ..treepass import load, stamp, store
 
 # Past this many elements, growth goes through the helpers, which check the size limit.
 SIZE_FLOOR = 1 << 16

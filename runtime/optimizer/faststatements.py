@@ -8,10 +8,16 @@ import ast
 from typing import Any
 
 from .fastnodes import (
-    SIZE_FLOOR, _helper_call, _is, _literal_text, _load, _located, _simple, _store,
+    SIZE_FLOOR,
+    _helper_call,
+    _is,
+    _literal_text,
+    _load,
+    _located,
+    _simple,
+    _store,
     _type_of,
 )
-
 
 # First pieces of `x = x + a ...` read before the TEXT/other branch (_append): the forms
 # of inline fast paths, large enough to be worth a temporary (not a call or a name).

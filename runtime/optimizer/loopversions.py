@@ -35,11 +35,11 @@ __all__ = ["LoopVersioning", "LoopFacts", "loop_facts", "definitely_set",
 import ast
 from typing import Any
 
+from ..treepass import is_charge as _is_charge
+from ..treepass import is_refill as _is_refill
+from ..treepass import load, stamp, walk
+from ..treepass import script_name as _script_name
 from .loopcounted import COUNTED_GLOBALS, counted_plan, entry_test, may_count
-from .treepass import is_charge as _is_charge
-from .treepass import is_refill as _is_refill
-from .treepass import load, stamp, walk
-from .treepass import script_name as _script_name
 
 # Bodies larger than this (in AST nodes) are not copied: the code would grow too much.
 MAX_BODY_NODES = 600
@@ -365,7 +365,7 @@ class LoopVersioning:
     def _loop_body(self, node: ast.For) -> Any:
         """The body of a loop whose header was visited. An innermost loop runs its body
         in two versions, chosen at each iteration
-        (runtime/loopversions.py): when the countdown holds more than the iteration can
+        (runtime/optimizer/loopversions.py): when the countdown holds more than the iteration can
         charge, a copy without the refill checks (none could fire), and in that copy the
         variables of NUMBER work known to be NUMBERs when they are at its start."""
         start = self.set_at_start.get(id(node))
@@ -431,7 +431,7 @@ class LoopVersioning:
 
     def _counted(self, node: ast.For, plan: Any, target: str, versioned: list[ast.stmt]
                  ) -> list[ast.stmt]:
-        """The loop decided once at its entry (runtime/loopcounted.py): charged once and
+        """The loop decided once at its entry (runtime/optimizer/loopcounted.py): charged once and
         run as plain Python when the test holds, else the versioned loop."""
         self.bound.update(COUNTED_GLOBALS)
         snapshot = self._temp()  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from .treepass import walk
+from ..treepass import walk
 
 KINDS = ("number", "map", "list", "text")
 
