@@ -9,29 +9,19 @@ import ast
 
 import pytest
 
+from fastpathlab import fast_paths_off, run_with
 from sluicegate.engine import Runtime
 from sluicegate.limits import Limits
-from sluicegate.sandbox import clear_cache, generated_source
+from sluicegate.sandbox import generated_source
 
 
 def _with_off(off: set[str], fn):  # type: ignore[no-untyped-def]
-    import sluicegate.optimizer.fastpaths as fastpaths
-
-    saved = set(fastpaths.disabled)
-    fastpaths.disabled.clear()
-    fastpaths.disabled.update(off)
-    try:
-        clear_cache()
+    with fast_paths_off(off):
         return fn()
-    finally:
-        fastpaths.disabled.clear()
-        fastpaths.disabled.update(saved)
-        clear_cache()
 
 
 def _run(text: str, inputs: dict, off: set[str], **limits: object) -> dict:
-    return _with_off(off, lambda: Runtime(timezone="UTC").run(
-        text, dict(inputs), filename="f.dg", limits=Limits(**limits)).to_json())  # type: ignore
+    return run_with(text, inputs, off, Limits(**limits))  # type: ignore[arg-type]
 
 
 def _nodes(python: str) -> int:

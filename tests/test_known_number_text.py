@@ -7,25 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from sluicegate.engine import Runtime
+from fastpathlab import run_with
 from sluicegate.limits import Limits
-from sluicegate.sandbox import clear_cache, generated_source
+from sluicegate.sandbox import generated_source
 
 
 def _run(text: str, inputs: dict, off: set[str], budget: int) -> dict:
-    import sluicegate.optimizer.fastpaths as fastpaths
-
-    saved = set(fastpaths.disabled)
-    fastpaths.disabled.clear()
-    fastpaths.disabled.update(off)
-    try:
-        clear_cache()
-        return Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg", limits=Limits(
-            max_statements=budget, timeout=5.0)).to_json()
-    finally:
-        fastpaths.disabled.clear()
-        fastpaths.disabled.update(saved)
-        clear_cache()
+    return run_with(text, inputs, off, Limits(max_statements=budget, timeout=5.0))
 
 
 _SCRIPTS = [

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from fastpathlab import run_with
 from sluicegate.engine import Runtime
 from sluicegate.limits import Limits
 from sluicegate.sandbox import generated_source
@@ -32,20 +33,7 @@ return total;
 
 
 def _run(text: str, inputs: dict, off: frozenset[str] = frozenset(), **limits: object) -> dict:
-    import sluicegate.optimizer.fastpaths as fastpaths
-    from sluicegate.sandbox import clear_cache
-
-    saved = set(fastpaths.disabled)
-    fastpaths.disabled.clear()
-    fastpaths.disabled.update(off)
-    try:
-        clear_cache()
-        return Runtime(timezone="UTC").run(text, inputs, filename="f.dg",
-                                           limits=Limits(**limits)).to_json()  # type: ignore
-    finally:
-        fastpaths.disabled.clear()
-        fastpaths.disabled.update(saved)
-        clear_cache()
+    return run_with(text, inputs, off, Limits(**limits))  # type: ignore[arg-type]
 
 
 def _same_without_versions(text: str, inputs: dict, **limits: object) -> dict:

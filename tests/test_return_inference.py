@@ -10,10 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sluicegate.engine import Runtime
+
+from fastpathlab import fast_paths_off, run_with
 from sluicegate.limits import RunContext, activate
 from sluicegate.optimizer.inference import local_kinds, method_return_kinds
-from sluicegate.sandbox import clear_cache, generated_source
+from sluicegate.sandbox import generated_source
 from sluicegate.stdlib import METHODS
 from sluicegate.translator import translate
 from sluicegate.values import CaughtError, Collection, DateTime, File, TypedList
@@ -105,15 +106,8 @@ def test_variables_from_built_ins_take_their_kind() -> None:
 
 
 def _source_inlined(src: str) -> str:
-    import sluicegate.optimizer.fastpaths as fastpaths
-
-    saved = set(fastpaths.disabled)
-    fastpaths.disabled.add("compact_once")
-    try:
+    with fast_paths_off({"compact_once"}):
         return generated_source(src)
-    finally:
-        fastpaths.disabled.clear()
-        fastpaths.disabled.update(saved)
 
 
 @pytest.mark.parametrize("src", [
@@ -129,23 +123,12 @@ def _source_inlined(src: str) -> str:
     'm = "{\\"a\\": [1]}"; v = m.getJSON("a"); info v.size();',
 ])
 def test_results_and_errors_are_the_same_with_and_without(src: str) -> None:
-    import sluicegate.optimizer.fastpaths as fastpaths
-
     outcomes = []
     # straight-line code takes the helpers unless "compact_once" is off: the inferred
     # kinds' fast paths are compared with the helpers both ways
     for off in (set(), {"compact_once"},
                 {"compact_once", "type_inference", "number_inference"}):
-        saved = set(fastpaths.disabled)
-        fastpaths.disabled.clear()
-        fastpaths.disabled.update(off)
-        try:
-            clear_cache()
-            outcomes.append(Runtime(timezone="UTC").run(src, {}, filename="f.dg").to_json())
-        finally:
-            fastpaths.disabled.clear()
-            fastpaths.disabled.update(saved)
-            clear_cache()
+        outcomes.append(run_with(src, {}, off))
     a = outcomes[0]
     for b in outcomes[1:]:
         for key in ("status", "logs", "return", "error"):

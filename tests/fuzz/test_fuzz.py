@@ -310,21 +310,9 @@ _OPTIMIZED = st.one_of(_OPTIMIZED, st.lists(_KIND_STATEMENTS, min_size=1, max_si
 
 
 def _run_with(text: str, inputs: dict, off: set[str], limits: Limits | None = None) -> dict:
-    import sluicegate.optimizer.fastpaths as fastpaths
-    from sluicegate.sandbox import clear_cache
+    from fastpathlab import run_with
 
-    limits = limits or Limits(max_statements=5_000, timeout=2.0)
-    saved = set(fastpaths.disabled)
-    fastpaths.disabled.clear()
-    fastpaths.disabled.update(off)
-    try:
-        clear_cache()
-        return Runtime(timezone="UTC").run(text, dict(inputs), filename="f.dg",
-                                           limits=limits).to_json()
-    finally:
-        fastpaths.disabled.clear()
-        fastpaths.disabled.update(saved)
-        clear_cache()
+    return run_with(text, inputs, off, limits or Limits(max_statements=5_000, timeout=2.0))
 
 
 @FUZZ
