@@ -738,40 +738,15 @@ def test_number_lists_checked_by_array_equal_the_general_check(items: list,
     """A list of NUMBERs checked in one pass (array) converts exactly as with the general
     check (types, then range), copied or adopted, or fails the same way, also at the
     nesting limit (where a subclass of int is reported)."""
-    import copy
-
-    import sluicegate.jsoninputs as jsoninputs
-    from sluicegate.errors import LimitExceeded, ScriptRuntimeError
-
-    def outcome(convert: Any) -> Any:
-        try:
-            return ("ok", _typed(convert({"l": copy.deepcopy(items),
-                                          "n": [copy.deepcopy(items)]}, max_depth=depth)))
-        except (LimitExceeded, ScriptRuntimeError) as exc:
-            return ("error", type(exc).__name__, str(exc))
-
-    fast = [outcome(jsoninputs.from_json), outcome(jsoninputs.adopt_json)]
-    saved = jsoninputs._number_list
-    try:
-        jsoninputs._number_list = lambda value: False  # type: ignore
-        general = [outcome(jsoninputs.from_json), outcome(jsoninputs.adopt_json)]
-    finally:
-        jsoninputs._number_list = saved  # type: ignore
+    fast, general = _with_and_without(items, depth, "_number_list", lambda value: False)
     assert fast == general  # types included (_typed)
 
 
-@FUZZ
-@example(["\ud800", "a"], 3)  # found by this test: copied with the half left in
-@example(["x\udfff", 1, None], 3)
-@example(["é", "\ud800"], 1)
-@given(st.lists(st.one_of(st.text(max_size=3), st.integers(-3, 3), st.booleans(), st.none(),
-                          st.sampled_from(["\ud800", "é\udc00", Decimal("2.50"), 2**64,
-                                           _Text("t")])), max_size=6),
-       st.integers(1, 3))
-def test_scalar_lists_checked_at_c_speed_equal_the_per_item_path(items: list,
-                                                                 depth: int) -> None:
-    """A list of scalars checked in bulk (types, range, texts) becomes what the per-item
-    path makes of it (lone surrogate halves cleaned), copied or adopted."""
+def _with_and_without(items: list, depth: int, shortcut: str,
+                      off: Any) -> tuple[list[Any], list[Any]]:
+    """The outcomes (value with its types, or the error) of `from_json` and `adopt_json`
+    on `items` at the top and one level down, with jsoninputs' `shortcut` as it is, then
+    replaced by `off` (the function that never takes the shortcut's path)."""
     import copy
 
     import sluicegate.jsoninputs as jsoninputs
@@ -787,13 +762,28 @@ def test_scalar_lists_checked_at_c_speed_equal_the_per_item_path(items: list,
     def outcomes() -> list[Any]:
         return [outcome(jsoninputs.from_json), outcome(jsoninputs.adopt_json)]
 
-    bulk = outcomes()
-    saved = jsoninputs._scalar_kinds
+    with_shortcut = outcomes()
+    saved = getattr(jsoninputs, shortcut)
     try:
-        jsoninputs._scalar_kinds = lambda value, loose: None  # type: ignore
-        single = outcomes()
+        setattr(jsoninputs, shortcut, off)
+        return with_shortcut, outcomes()
     finally:
-        jsoninputs._scalar_kinds = saved  # type: ignore
+        setattr(jsoninputs, shortcut, saved)
+
+
+@FUZZ
+@example(["\ud800", "a"], 3)  # found by this test: copied with the half left in
+@example(["x\udfff", 1, None], 3)
+@example(["é", "\ud800"], 1)
+@given(st.lists(st.one_of(st.text(max_size=3), st.integers(-3, 3), st.booleans(), st.none(),
+                          st.sampled_from(["\ud800", "é\udc00", Decimal("2.50"), 2**64,
+                                           _Text("t")])), max_size=6),
+       st.integers(1, 3))
+def test_scalar_lists_checked_at_c_speed_equal_the_per_item_path(items: list,
+                                                                 depth: int) -> None:
+    """A list of scalars checked in bulk (types, range, texts) becomes what the per-item
+    path makes of it (lone surrogate halves cleaned), copied or adopted."""
+    bulk, single = _with_and_without(items, depth, "_scalar_kinds", lambda value, loose: None)
     assert bulk == single
 
 
