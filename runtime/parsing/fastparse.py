@@ -42,6 +42,7 @@ from operator import itemgetter
 from typing import Any
 
 from .larkload import Lark, Token, UnexpectedInput, UnexpectedToken
+from .plainparse import unit_run
 
 try:
     from lark.exceptions import LexError
@@ -93,8 +94,8 @@ class _FastState(ParserState):  # type: ignore[misc,valid-type]
                 key = (below, state_stack[-1], token.type)
                 top = self.units.get(key)
                 if top is None:
-                    top = self.units[key] = _unit_run(rows, below, rows[below][origin][1],
-                                                      token.type)
+                    top = self.units[key] = unit_run(rows, below, rows[below][origin][1],
+                                                     token.type, 4)
                 state_stack[-1] = top
                 continue
             if size:
@@ -108,18 +109,6 @@ class _FastState(ParserState):  # type: ignore[misc,valid-type]
             value_stack.append(value)
             if is_end and state_stack[-1] == self.parse_conf.end_state:
                 return value_stack[-1]
-
-
-def _unit_run(rows: Any, below: Any, top: Any, kind: str) -> Any:
-    """The state on top of `below` once every one-symbol pass-through reduction that
-    token type `kind` calls for from `top` is done (each replaces the top state: the
-    state under it stays `below`). It stops where the token's action is anything else,
-    or none (the error is then raised there, as the reductions one by one would)."""
-    while True:
-        action = rows[top].get(kind)
-        if action is None or action[0] or action[2] >= 0:
-            return top
-        top = rows[below][action[4]][1]
 
 
 _ROWS: dict[int, tuple[Any, dict[Any, dict[str, tuple[Any, ...]]]]] = {}
@@ -367,7 +356,7 @@ def _drive(lalr: Any, state: _FastState) -> Any:
                     key = (below, state_stack[-1], kind)
                     top = units.get(key)
                     if top is None:
-                        top = units[key] = _unit_run(rows, below, rows[below][origin][1], kind)
+                        top = units[key] = unit_run(rows, below, rows[below][origin][1], kind, 4)
                     state_stack[-1] = top
                     continue
                 if size:

@@ -22,7 +22,7 @@ every script of the corpus.
 
 from __future__ import annotations
 
-__all__ = ["NoParse", "PlainParser", "load_tables", "tables_path", "tables_key"]
+__all__ = ["NoParse", "PlainParser", "load_tables", "tables_path", "tables_key", "unit_run"]
 
 import _sre
 import marshal
@@ -315,7 +315,7 @@ class PlainParser:
                     key = (below, state_stack[-1], kind)
                     top = units.get(key)
                     if top is None:
-                        top = units[key] = _unit_run(states, below, states[below][origin][1],
+                        top = units[key] = unit_run(states, below, states[below][origin][1],
                                                      kind)
                     state_stack[-1] = top
                     continue
@@ -332,12 +332,15 @@ class PlainParser:
                     return value_stack[-1]
 
 
-def _unit_run(states: list[dict[str, tuple[Any, ...]]], below: int, top: int,
-              kind: str) -> int:
-    """The top state once every pass-through reduction token type `kind` calls for from
-    `top` is done (fastparse._unit_run): the state under them stays `below`."""
+def unit_run(rows: Any, below: Any, top: Any, kind: str, origin: int = 3) -> Any:
+    """The state on top of `below` once every one-symbol pass-through reduction that
+    token type `kind` calls for from `top` is done (each replaces the top state: the
+    state under it stays `below`). It stops where the token's action is anything else,
+    or none (the error is then raised there, as the reductions one by one would).
+    `origin` is where a row's action holds the rule's left-hand side (3 in the plain
+    tables, 4 in fastparse's rows, which also hold the callback)."""
     while True:
-        action = states[top].get(kind)
+        action = rows[top].get(kind)
         if action is None or action[0] or action[2] >= 0:
             return top
-        top = states[below][action[3]][1]
+        top = rows[below][action[origin]][1]
