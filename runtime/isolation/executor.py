@@ -75,7 +75,8 @@ _LAZY_MODULES = ("difflib", "_strptime", "unicodedata", "stringprep", "logging",
                  "regex", "re._casefix", "xml.parsers.expat", "xml.etree.ElementTree",
                  "cryptography.hazmat.primitives.ciphers",
                  "cryptography.hazmat.primitives.padding",
-                 "sluicegate.memory", "sluicegate.optimizer.inference", "sluicegate.jsonrecords")
+                 "sluicegate.memory", "sluicegate.optimizer.inference",
+                 "sluicegate.jsonform.records")
 # Packages whose every module a run may import on first use (built-ins, task tables, the
 # child's own code: a warm child imports its loop after switching user).
 _RUN_PACKAGES = ("sluicegate.stdlib", "sluicegate.integrations", "sluicegate.isolation")

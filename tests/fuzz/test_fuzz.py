@@ -574,7 +574,7 @@ def test_records_checked_in_bulk_equal_the_per_item_path(records: list, depth: i
     checked a column at a time or one value at a time, copied or adopted in place."""
     import copy
 
-    import sluicegate.jsoninputs as jsoninputs
+    import sluicegate.jsonform.inputs as jsoninputs
     import sluicegate.values as values
     from sluicegate.errors import LimitExceeded, ScriptRuntimeError
 
@@ -645,9 +645,9 @@ def test_json_fast_writer_equals_the_careful_writer(value: Any, depth: int) -> N
     records walked in bulk, lists of records written a column at a time: also when
     any list of two records is long enough for that) writes what the careful writer
     writes, or fails the same way."""
-    from sluicegate import jsonrecords
+    from sluicegate.jsonform import records as jsonrecords
     from sluicegate.errors import LimitExceeded
-    from sluicegate.values import _write_json, to_json_text
+    from sluicegate.jsonform.text import _write_json, to_json_text
 
     def careful() -> Any:
         parts: list[str] = []
@@ -687,7 +687,8 @@ def test_decimal_text_is_the_fixed_point_format(value: Decimal, capitals: bool) 
     also as the C encoder's marked text, whatever the context's `capitals`."""
     import decimal
 
-    from sluicegate.values import _DECIMAL_END, _DECIMAL_MARK, _decimal_text, _marked_decimal
+    from sluicegate.jsonform.text import _DECIMAL_END, _DECIMAL_MARK, _marked_decimal
+    from sluicegate.values import _decimal_text
 
     with decimal.localcontext() as ctx:
         ctx.capitals = int(capitals)
@@ -749,7 +750,7 @@ def _with_and_without(items: list, depth: int, shortcut: str,
     replaced by `off` (the function that never takes the shortcut's path)."""
     import copy
 
-    import sluicegate.jsoninputs as jsoninputs
+    import sluicegate.jsonform.inputs as jsoninputs
     from sluicegate.errors import LimitExceeded, ScriptRuntimeError
 
     def outcome(convert: Any) -> Any:

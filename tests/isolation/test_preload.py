@@ -18,10 +18,10 @@ RUN_CODE = [*sorted((ROOT / "stdlib").rglob("*.py")),
             *sorted((ROOT / "runtime" / "integrations").glob("*.py")),
             *sorted((ROOT / "runtime" / "isolation").glob("*.py")),
             *sorted((ROOT / "runtime" / "optimizer").glob("*.py")),
+            *sorted((ROOT / "runtime" / "jsonform").glob("*.py")),
             *(ROOT / "runtime" / name for name in (
                 "engine.py", "limits.py", "memory.py", "values.py", "operators.py",
-                "hooks.py", "dispatch.py", "sandbox.py", "translator.py", "jsoninputs.py",
-                "jsonrecords.py"))]
+                "hooks.py", "dispatch.py", "sandbox.py", "translator.py"))]
 
 
 def _package(path: Path) -> str:

@@ -306,7 +306,8 @@ def test_strict_and_lenient_paths_agree_on_a_large_document() -> None:
 # --- toString of records: the C encoder after a walk a column at a time -------------------
 
 def _careful_json(value: object, max_text: int) -> str:
-    from sluicegate.values import NODE_BUDGET, _write_json
+    from sluicegate.jsonform.text import _write_json
+    from sluicegate.values import NODE_BUDGET
 
     parts: list[str] = []
     _write_json(value, parts, 0, 512, [NODE_BUDGET, 0, max_text])
@@ -316,7 +317,7 @@ def _careful_json(value: object, max_text: int) -> str:
 @pytest.mark.parametrize("one_reordered", [False, True])
 def test_records_sharing_keys_take_the_encoder_and_write_what_the_careful_writer_does(
         one_reordered: bool) -> None:
-    from sluicegate.values import _plain_json, to_json_text
+    from sluicegate.jsonform.text import _plain_json, to_json_text
 
     records = [{"id": i, "note": "é\"" * (i % 3), "amount": Decimal(f"{i}.5"), "ok": i % 2 == 0,
                 "none": None} for i in range(50)]
@@ -332,7 +333,7 @@ def test_records_sharing_keys_take_the_encoder_and_write_what_the_careful_writer
 @pytest.mark.parametrize("one_reordered", [False, True])
 def test_long_lists_of_records_are_written_a_column_at_a_time_as_the_careful_writer_does(
         one_reordered: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sluicegate import jsonrecords
+    from sluicegate.jsonform import records as jsonrecords
     from sluicegate.values import to_json_text
 
     written: list[bool] = []
@@ -364,7 +365,7 @@ def test_long_lists_of_records_are_written_a_column_at_a_time_as_the_careful_wri
 @pytest.mark.parametrize("one_reordered", [False, True])
 def test_records_are_counted_exactly_and_fail_only_past_the_text_limit(
         one_reordered: bool) -> None:
-    from sluicegate.values import _plain_records_json, to_json_text
+    from sluicegate.jsonform.text import _plain_records_json, to_json_text
 
     records = [{"id": i, "text": "x" * (1000 + i), "amount": Decimal("0.25"), "é": "ü"}
                for i in range(100)]

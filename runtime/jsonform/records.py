@@ -1,6 +1,6 @@
-"""The JSON text of a list of records, written a column at a time (values.to_json_text).
+"""The JSON text of a list of records, written a column at a time (jsonform.text).
 
-The fast writer (values._plain_json) hands plain values to the C encoder, DECIMALs as
+The fast writer (text._plain_json) hands plain values to the C encoder, DECIMALs as
 marked texts whose marks and quotes are removed afterwards: for a long list of records
 that is a call back into Python per DECIMAL and two passes over the whole text. Records
 that share their keys in one order and whose columns each hold texts alone, DECIMALs
@@ -12,7 +12,7 @@ differential fuzz test compares it with the careful writer).
 
 Only a list of records that is the value itself or a value of the MAP that is the value
 is written so (where it sits is known without a walk of parents); the rest of that MAP
-goes through the encoder with a placeholder for each such list (values._with_records).
+goes through the encoder with a placeholder for each such list (text._with_records).
 Loaded with the first list of records written, not with the runtime (cold start).
 """
 
@@ -35,7 +35,7 @@ MIN_RECORDS = 32
 
 def _decimal_texts(column: list[Decimal]) -> list[str]:
     """What the marked path writes for each DECIMAL: str(), or format "f" where str()
-    shows an exponent (values._marked_decimal)."""
+    shows an exponent (text._marked_decimal)."""
     texts = list(map(str, column))
     joined = "".join(texts)
     if "E" in joined or "e" in joined:

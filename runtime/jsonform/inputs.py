@@ -15,8 +15,8 @@ from itertools import chain, compress, repeat
 from operator import is_
 from typing import Any
 
-from .errors import LimitExceeded
-from .values import (DEFAULT_MAX_NESTING, MAX_NUMBER, MIN_NUMBER, _SURROGATE, check_number,
+from ..errors import LimitExceeded
+from ..values import (DEFAULT_MAX_NESTING, MAX_NUMBER, MIN_NUMBER, _SURROGATE, check_number,
                      clean_text)
 
 
