@@ -126,12 +126,12 @@ def test_maps_with_decimals_are_written_with_their_scale_and_marks_in_texts_kept
 # ---- counted loops (runtime/loopcounted.py) ---------------------------------------------
 def test_a_loop_of_number_work_of_one_price_is_charged_once_and_runs_as_plain_python() -> None:
     code = generated_source(ACCUMULATE)
-    assert "dg_span(" in code and "dg_draw(dg_ctx, dg_n," in code
+    assert "dg_counted(dg_ctx, dg_n," in code
     # a list whose charge (3 an iteration) could never be drawn is not walked for types
     from sluicegate.optimizer.loopcounted import MAX_COUNTED, MIN_COUNTED
-    entry = code.split("dg_span(", 1)[0].rsplit("if ", 1)[1]
+    entry = code.split("dg_counted(", 1)[0].rsplit("if ", 1)[1]
     assert entry.startswith(f"{MIN_COUNTED} <= (") and f") <= {MAX_COUNTED // 3}" in entry
-    counted = code.split("dg_n -= dg_t", 1)[1].split("else:\n            dg_t", 1)[0]
+    counted = code.split(") is not None:\n", 1)[1].split("else:\n            dg_t", 1)[0]
     # no charge, no guard, no range check in the iterations of the counted copies
     assert "dg_n" not in counted.split("\n", 1)[1] and "dg_type" not in counted
     assert "9223372036854775807" not in counted and "dg_overflow" not in counted
@@ -166,7 +166,7 @@ def test_a_loop_whose_paths_cost_differently_or_that_logs_is_not_counted() -> No
     for body in ("if (n > 2) { total = total + n; }", "total = total + n; info total;",
                  "if (n > 2) { continue; } total = total + n;"):
         text = f"total = 0;\nfor each n in numbers\n{{\n{body}\n}}\nreturn total;"
-        assert "dg_span(" not in generated_source(text), body
+        assert "dg_counted(" not in generated_source(text), body
 
 
 def test_int_span_and_draw() -> None:
@@ -185,9 +185,11 @@ def test_int_span_and_draw() -> None:
     assert int_span([0, 2**32], True) == (2**32, True)
     assert int_span([3, -7, 2], True) == (7, False)
     # the loop's bound is linear in the elements' magnitude (loose) or not (exact)
-    assert re.search(r"dg_span\(dg_t\d+, True\)", generated_source(ACCUMULATE))
+    # (the plan: the price of an iteration, then whether the bound is loose)
+    plan = r"dg_counted\(dg_ctx, dg_n, dg_t\d+, dg_t\d+, \({}, {}, "
+    assert re.search(plan.format(3, True), generated_source(ACCUMULATE))
     square = "total = 0;\nfor each n in numbers\n{\ntotal = total + n * n;\n}\nreturn total;"
-    assert re.search(r"dg_span\(dg_t\d+, False\)", generated_source(square))
+    assert re.search(plan.format(2, False), generated_source(square))
     out = _same_without_versions(square, {"numbers": [3, 2**20] * 20})
     assert out["status"] == "success" and out["return"] == 20 * (9 + 2**40)
     out = _same_without_versions(square, {"numbers": [3, 2**32 - 1] * 20})
@@ -199,6 +201,56 @@ def test_int_span_and_draw() -> None:
     assert draw(ctx, 0, MAX_COUNTED + 1) == 0  # past the cap: the versioned loop runs
     ctx.deadline = 0.0
     assert draw(ctx, 0, 10) == 0
+
+
+def test_counted_entry_takes_the_bound_summed_op_by_op_and_pays_only_when_it_holds() -> None:
+    """The entry helper's terms are the bounds of the module docstring summed over every
+    + - *, expanded (checked against the sum computed op by op); it refuses on a type,
+    an element, the bound or the budget, touching the budget only when it pays."""
+    import ast
+    import itertools
+    from types import SimpleNamespace
+
+    from sluicegate.optimizer.loopcounted import INT_MAX, CountedPlan, bound_terms, counted
+
+    def call(helper: str, a: ast.expr, b: ast.expr) -> ast.Call:
+        return ast.Call(func=ast.Name(id=helper, ctx=ast.Load()), args=[a, b], keywords=[])
+
+    x, y, n = (ast.Name(id=v, ctx=ast.Load()) for v in ("v_x", "v_y", "v_n"))
+    plan = CountedPlan()
+    step = call("dg_mul", x, n)  # x = x + y * n and y = 7 % 3: x grows by |y| * M a turn
+    product = call("dg_mul", y, n)
+    plan.stores = {"v_x": [("add", product)], "v_y": [("set", call("dg_mod", y, ast.Constant(3)))]}
+    plan.ops = [step, call("dg_add", x, product), product, call("dg_sub", n, ast.Constant(-4))]
+    terms = bound_terms(plan, "v_n", ["v_x", "v_y"])
+    assert terms is not None
+    for m, length, ax, ay in itertools.product((0, 1, 7, 2**20), (32, 500), (0, 5, 2**40),
+                                               (0, 3, 9)):
+        by = ay + 3  # the variables' bounds
+        bx = ax + length * (by * m)
+        expected = bx * m + (bx + by * m) + by * m + (m + 4)
+        values = (m, length, ax, ay)
+        total = 0
+        for coefficient, factors in terms:
+            for i in factors:
+                coefficient *= values[i]
+            total += coefficient
+        assert total == expected, (m, length, ax, ay)
+    ctx = SimpleNamespace(remaining=1000, deadline=float("inf"), cancel=None)
+    items = list(range(40))
+    one = (2, False, ((1, (0, 2)),), None)  # bound |v| * M (M exact), 2 statements a turn
+    assert counted(ctx, 100, items, 40, one, 5) == 20 and ctx.remaining == 1000
+    assert counted(ctx, 10, items, 40, one, 5) == 0 and ctx.remaining == 930  # drawn
+    assert counted(ctx, 10, items, 40, one, True) is None  # not a NUMBER
+    assert counted(ctx, 10, items + [None], 41, one, 5) is None
+    assert counted(ctx, 100, items, 40, one, INT_MAX // 39 + 1) is None  # past 64 bits
+    assert counted(ctx, 100, items, 40, one, INT_MAX // 39) == 20
+    ctx.remaining = 5
+    assert counted(ctx, 10, items, 40, one, 5) is None and ctx.remaining == 5
+    signs = (2, True, (), (True, (0,)))  # unsigned copy: elements and v never negative
+    assert counted(ctx, 100, items, 40, signs, 5) == (20, True)
+    assert counted(ctx, 100, items, 40, signs, -5) == (20, False)
+    assert counted(ctx, 100, [-1] + items[1:], 40, signs, 5) == (20, False)
 
 
 def test_loop_facts_refuse_a_body_holding_a_loop_at_any_depth_before_walking_it() -> None:

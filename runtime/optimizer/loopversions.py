@@ -425,18 +425,23 @@ class LoopVersioning:
         node.body = [stamp(ast.If(test=test, body=fast, orelse=slow), body[0])]
         node.orelse = self._visit_block(node.orelse)
         versioned = [node] if flag is None else [stamp(_set(flag, False), node), node]
-        if counted is None:
+        counted_loop = None if counted is None else self._counted(node, counted, target,
+                                                                  versioned)
+        if counted_loop is None:
             return versioned if flag is not None else node
-        return self._counted(node, counted, target, versioned)  # type: ignore[arg-type]
+        return counted_loop
 
     def _counted(self, node: ast.For, plan: Any, target: str, versioned: list[ast.stmt]
-                 ) -> list[ast.stmt]:
-        """The loop decided once at its entry (runtime/optimizer/loopcounted.py): charged once and
-        run as plain Python when the test holds, else the versioned loop."""
-        self.bound.update(COUNTED_GLOBALS)
+                 ) -> list[ast.stmt] | None:
+        """The loop decided once at its entry (runtime/optimizer/loopcounted.py): charged
+        once and run as plain Python when the test holds, else the versioned loop (None:
+        the versioned loop alone, for bounds too large to test at each entry)."""
         snapshot = self._temp()  # type: ignore[attr-defined]
-        test, charge, unsigned = entry_test(plan, target, snapshot, self.ints,
-                                            self._temp)  # type: ignore[attr-defined]
+        entry = entry_test(plan, target, snapshot, self._temp)  # type: ignore[attr-defined]
+        if entry is None:
+            return None
+        test, pay, unsigned = entry
+        self.bound.update(COUNTED_GLOBALS)
         source = node.iter
         inner = source.args[0] if (type(source) is ast.Call and len(source.args) == 1
                                    and type(source.args[0]) is ast.Call) else None
@@ -449,12 +454,11 @@ class LoopVersioning:
         node.iter = stamp(_load(snapshot), node)
         fast: ast.stmt = ast.For(target=ast.Name(id=target, ctx=ast.Store()),
                                  iter=_load(snapshot), body=plan.body, orelse=[])
-        if unsigned is not None:  # elements (and dividends) never negative: Python's / %
-            fast = ast.If(test=unsigned, body=[ast.For(
+        if unsigned:  # elements (and dividends) never negative: Python's / and %
+            chosen = pay[0].targets[0].elts[1].id  # type: ignore[attr-defined]
+            fast = ast.If(test=_load(chosen), body=[ast.For(
                 target=ast.Name(id=target, ctx=ast.Store()), iter=_load(snapshot),
                 body=plan.unsigned, orelse=[])], orelse=[fast])
-        pay = ast.AugAssign(target=ast.Name(id="dg_n", ctx=ast.Store()), op=ast.Sub(),
-                            value=_load(charge))
         # the loop's position for the nodes built here (none of them can fail); the
         # versioned loop and the script's own operands keep theirs
-        return [walked, stamp(ast.If(test=test, body=[pay, fast], orelse=versioned), node)]
+        return [walked, stamp(ast.If(test=test, body=[*pay, fast], orelse=versioned), node)]
