@@ -211,7 +211,13 @@ def test_counted_entry_takes_the_bound_summed_op_by_op_and_pays_only_when_it_hol
     import itertools
     from types import SimpleNamespace
 
-    from sluicegate.optimizer.loopcounted import INT_MAX, CountedPlan, bound_terms, counted
+    from sluicegate.optimizer.loopcounted import (
+        INT_MAX,
+        CountedPlan,
+        bound_function,
+        bound_terms,
+        counted,
+    )
 
     def call(helper: str, a: ast.expr, b: ast.expr) -> ast.Call:
         return ast.Call(func=ast.Name(id=helper, ctx=ast.Load()), args=[a, b], keywords=[])
@@ -224,33 +230,31 @@ def test_counted_entry_takes_the_bound_summed_op_by_op_and_pays_only_when_it_hol
     plan.ops = [step, call("dg_add", x, product), product, call("dg_sub", n, ast.Constant(-4))]
     terms = bound_terms(plan, "v_n", ["v_x", "v_y"])
     assert terms is not None
-    for m, length, ax, ay in itertools.product((0, 1, 7, 2**20), (32, 500), (0, 5, 2**40),
-                                               (0, 3, 9)):
+    name, bound = bound_function(terms, 2)
+    assert bound_function(terms, 2) == (name, bound)  # one function per shape
+    for m, length, vx, vy in itertools.product((0, 1, 7, 2**20), (32, 500), (0, -5, 2**40),
+                                               (0, 3, -9)):
+        ax, ay = abs(vx), abs(vy)
         by = ay + 3  # the variables' bounds
         bx = ax + length * (by * m)
         expected = bx * m + (bx + by * m) + by * m + (m + 4)
-        values = (m, length, ax, ay)
-        total = 0
-        for coefficient, factors in terms:
-            for i in factors:
-                coefficient *= values[i]
-            total += coefficient
-        assert total == expected, (m, length, ax, ay)
+        assert bound(m, length, vx, vy) == expected, (m, length, vx, vy)
     ctx = SimpleNamespace(remaining=1000, deadline=float("inf"), cancel=None)
     items = list(range(40))
-    one = (2, False, ((1, (0, 2)),), None)  # bound |v| * M (M exact), 2 statements a turn
-    assert counted(ctx, 100, items, 40, one, 5) == 20 and ctx.remaining == 1000
-    assert counted(ctx, 10, items, 40, one, 5) == 0 and ctx.remaining == 930  # drawn
-    assert counted(ctx, 10, items, 40, one, True) is None  # not a NUMBER
-    assert counted(ctx, 10, items + [None], 41, one, 5) is None
-    assert counted(ctx, 100, items, 40, one, INT_MAX // 39 + 1) is None  # past 64 bits
-    assert counted(ctx, 100, items, 40, one, INT_MAX // 39) == 20
+    one = (2, False, None)  # 2 statements a turn, M exact, no unsigned copy
+    _, times = bound_function(((1, (0, 2)),), 1)  # |v| * M
+    assert counted(ctx, 100, items, 40, one, times, 5) == 20 and ctx.remaining == 1000
+    assert counted(ctx, 10, items, 40, one, times, 5) == 0 and ctx.remaining == 930  # drawn
+    assert counted(ctx, 10, items, 40, one, times, True) is None  # not a NUMBER
+    assert counted(ctx, 10, items + [None], 41, one, times, 5) is None
+    assert counted(ctx, 100, items, 40, one, times, INT_MAX // 39 + 1) is None  # past 64 bits
+    assert counted(ctx, 100, items, 40, one, times, -(INT_MAX // 39)) == 20
     ctx.remaining = 5
-    assert counted(ctx, 10, items, 40, one, 5) is None and ctx.remaining == 5
-    signs = (2, True, (), (True, (0,)))  # unsigned copy: elements and v never negative
-    assert counted(ctx, 100, items, 40, signs, 5) == (20, True)
-    assert counted(ctx, 100, items, 40, signs, -5) == (20, False)
-    assert counted(ctx, 100, [-1] + items[1:], 40, signs, 5) == (20, False)
+    assert counted(ctx, 10, items, 40, one, times, 5) is None and ctx.remaining == 5
+    signs = (2, True, (True, (0,)))  # unsigned copy: elements and v never negative
+    assert counted(ctx, 100, items, 40, signs, None, 5) == (20, True)
+    assert counted(ctx, 100, items, 40, signs, None, -5) == (20, False)
+    assert counted(ctx, 100, [-1] + items[1:], 40, signs, None, 5) == (20, False)
 
 
 def test_loop_facts_refuse_a_body_holding_a_loop_at_any_depth_before_walking_it() -> None:

@@ -115,6 +115,18 @@ _ORDER = {"dg_lt": ast.Lt, "dg_le": ast.LtE, "dg_gt": ast.Gt, "dg_ge": ast.GtE}
 _EQUALITY = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq}
 
 
+def _numeric(node: Any, helper: str, reads: frozenset[str] | None) -> Any:
+    """Mark what - * / % give (never a TEXT: a NUMBER, a DECIMAL, or an error), for a
+    TEXT literal joined to it (`_concat`), and the guarded variables an operator's
+    result is a NUMBER with (`_general`)."""
+    if isinstance(node, ast.expr):
+        if helper != "dg_add":
+            node.dg_numeric = True  # type: ignore[attr-defined]
+        if reads is not None:
+            node.dg_reads = reads  # type: ignore[attr-defined]
+    return node
+
+
 def int_locals(fn: ast.FunctionDef) -> set[str]:
     """Script variables of `fn` that only ever hold a NUMBER (inference.local_kinds)."""
     return {name for name, kind in local_kinds(fn).items() if kind == "number"}
@@ -136,6 +148,9 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         self.on = OPTIMIZATIONS - disabled
         # Visiting code that runs once per run (see `_compact`).
         self.once = False
+        # Visiting the general version of a loop whose NUMBER version guards these
+        # variables (loopversions; see `_general`).
+        self.general: frozenset[str] = frozenset()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         # The bare body runs once per run; a script's function may be called from a loop.
@@ -222,11 +237,19 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         if helper == "dg_add" and len(node.args) == 2 and self._text_constant(node):
             return _located(self._concat(node), node)
         if helper in _ARITH and len(node.args) == 2:
-            return _located(self._arith(node, _ARITH[helper]), node)
-        if helper == "dg_mod" and len(node.args) == 2 and "integer_division" in self.on:
-            return _located(self._modulo(node), node)
-        if helper == "dg_div" and len(node.args) == 2 and "integer_division" in self.on:
-            return _located(self._division(node), node)
+            reads = self._general(node) if self.general else None
+            if reads == self.general and "decimal_arithmetic" in self.on:
+                fast = self._general_arith(node, _ARITH[helper])
+            else:
+                fast = self._arith(node, _ARITH[helper])
+            return _numeric(_located(fast, node), helper, reads)
+        if helper in ("dg_mod", "dg_div") and len(node.args) == 2:
+            reads = self._general(node) if self.general else None
+            if reads == self.general:  # the helper (the NUMBER version's case: _general)
+                return _numeric(node, helper, reads)
+            if "integer_division" in self.on:
+                fast = self._modulo(node) if helper == "dg_mod" else self._division(node)
+                return _numeric(_located(fast, node), helper, reads)
         if helper in _ORDER and len(node.args) == 2:
             return _located(self._order(node, _ORDER[helper]), node)
         if helper in _EQUALITY and len(node.args) == 2:
@@ -332,6 +355,70 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
                          _load(kind)])
         return guard, left_again, right_again
 
+    def _general(self, node: ast.Call) -> frozenset[str] | None:
+        """In the general version of a loop (`self.general`: every variable its NUMBER
+        version guards, when it guards no receiver's kind): the guarded variables the
+        operands of `node` read, when both are NUMBERs whenever those are (else None).
+
+        When they are all of `self.general`, both operands NUMBERs means every guard held:
+        the general version runs that case only for an iteration whose countdown was
+        low, so the helper takes it and the inline NUMBER form is not built a second
+        time. An operator reading only some of them stays inline: NUMBER work beside an
+        accumulator that holds a DECIMAL or a TEXT runs the general version each time."""
+        left, right = (self._reads(a) for a in node.args)
+        if left is None or right is None:
+            return None
+        return left | right
+
+    def _reads(self, expr: ast.expr) -> frozenset[str] | None:
+        """The guarded variables `expr` reads, when it is a NUMBER whenever they are."""
+        if isinstance(expr, ast.Constant):
+            return frozenset() if type(expr.value) is int else None
+        reads = getattr(expr, "dg_reads", None)
+        if reads is not None:
+            return reads  # type: ignore[no-any-return]
+        if isinstance(expr, ast.Name):
+            if expr.id in self.general:
+                return frozenset((expr.id,))
+            return frozenset() if expr.id in self.ints else None
+        return frozenset() if getattr(expr, "dg_known_int", False) else None
+
+    def _general_arith(self, node: ast.Call, op: type[ast.operator]) -> ast.expr:
+        """+ - * in a loop's general version on operands `_general` accepts: DECIMAL and
+        DECIMAL inline, DECIMAL and NUMBER in the operators' context, else the helper
+        (which computes NUMBER and NUMBER exactly as the inline form, range check
+        included). Operands are read in the order and as often as `_arith` reads them."""
+        left, right = node.args
+        decimal = _DECIMAL_OPS[op]
+        if self._known_int(left) or self._known_int(right):
+            other = right if self._known_int(left) else left
+            once, again = self._hold(other)
+            a, b = (left, again) if other is right else (again, right)
+            result: ast.expr = ast.IfExp(
+                test=_is(_type_of(once), _load("dg_dec")),
+                body=ast.Call(func=_load(decimal), args=[a, b], keywords=[]),
+                orelse=self._fallback(node, a, b))
+        else:
+            left_once, a = self._hold(left)
+            right_once, b = self._hold(right)
+            left_type, right_type = self._temp(), self._temp()
+            # the same tests as `_arith`'s, in its order, but for the NUMBER branch
+            same = ast.Compare(
+                left=ast.NamedExpr(target=_store(left_type), value=_type_of(left_once)),
+                ops=[ast.Is()],
+                comparators=[ast.NamedExpr(target=_store(right_type), value=_type_of(right_once))])
+            alike = ast.IfExp(test=_is(_load(left_type), _load("dg_dec")),
+                              body=ast.BinOp(left=a, op=op(), right=b),
+                              orelse=self._fallback(node, a, b))
+            mixed = ast.BoolOp(op=ast.And(), values=[
+                ast.Compare(left=_load(left_type), ops=[ast.In()], comparators=[_load("dg_num")]),
+                ast.Compare(left=_load(right_type), ops=[ast.In()],
+                            comparators=[_load("dg_num")])])
+            result = ast.IfExp(test=same, body=alike, orelse=ast.IfExp(
+                test=mixed, body=ast.Call(func=_load(decimal), args=[a, b], keywords=[]),
+                orelse=self._fallback(node, a, b)))
+        return result
+
     def _fallback(self, node: ast.Call, left: ast.expr, right: ast.expr) -> ast.Call:
         return ast.Call(func=node.func, args=[left, right], keywords=[])
 
@@ -396,12 +483,15 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         if self._known_int(other):  # a NUMBER: its digits, always short enough (room)
             return join(ast.Call(func=_load("dg_str"), args=[other], keywords=[]))
         once, again = self._hold(other)
-        short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[again], keywords=[]),
-                            ops=[ast.LtE()], comparators=[ast.Constant(room)])
         fallback = ast.Call(func=node.func, args=[left if const_left else again,
                                                   again if const_left else right], keywords=[])
-        text_case = ast.IfExp(test=short, body=join(again), orelse=fallback)
         number_text = ast.Call(func=_load("dg_str"), args=[again], keywords=[])
+        if getattr(other, "dg_numeric", False):  # - * / % give no TEXT: NUMBER or else
+            return ast.IfExp(test=_is(_type_of(once), _load("dg_int")), body=join(number_text),
+                             orelse=fallback)
+        short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[again], keywords=[]),
+                            ops=[ast.LtE()], comparators=[ast.Constant(room)])
+        text_case = ast.IfExp(test=short, body=join(again), orelse=fallback)
         number_case = ast.IfExp(test=_is(_type_of(again), _load("dg_int")),
                                 body=join(number_text), orelse=fallback)
         return ast.IfExp(test=_is(_type_of(once), _load("dg_str")), body=text_case,

@@ -103,7 +103,11 @@ class StatementPaths:
             setup = [_located(ast.Assign(targets=[_store(kind)], value=_type_of(read)),
                               calls[0]),
                      _located(ast.Assign(targets=[_store(piece)], value=exprs[0]), calls[0])]
-            read, exprs = _load(kind), [_load(piece), *exprs[1:]]
+            held = _load(piece)
+            for mark in ("dg_reads", "dg_numeric"):  # what it is known as (fastpaths)
+                if mark in exprs[0].__dict__:
+                    held.__dict__[mark] = exprs[0].__dict__[mark]
+            read, exprs = _load(kind), [held, *exprs[1:]]
         value: ast.expr = _load(target)
         for call, expr in zip(calls, exprs):
             step = _located(ast.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
@@ -165,8 +169,9 @@ class StatementPaths:
                 _is(_type_of(_load(name)), _load("dg_int")),
                 ast.NamedExpr(target=_store(name), value=ast.Call(
                     func=_load("dg_str"), args=[_load(name)], keywords=[]))])
-            is_text = ast.BoolOp(op=ast.Or(), values=[
-                _is(_type_of(_load(name)), _load("dg_str")), as_text])
+            # (- * / % give no TEXT: a NUMBER's digits, or the helper)
+            is_text = as_text if getattr(expr, "dg_numeric", False) else ast.BoolOp(
+                op=ast.Or(), values=[_is(_type_of(_load(name)), _load("dg_str")), as_text])
             guard = ast.BoolOp(op=ast.And(), values=[is_text, fits])
             held = [*held, _load(name)]
             body = self._append_level(node, target, calls, exprs, held, total)

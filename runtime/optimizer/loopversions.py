@@ -348,6 +348,7 @@ class LoopVersioning:
     kinds: dict[str, str]
     set_at_start: dict[int, frozenset[str]]
     on: frozenset[str]
+    general: frozenset[str]
     bound: dict[str, Any]
     visit: Any  # the transformer's own
     generic_visit: Any
@@ -394,7 +395,13 @@ class LoopVersioning:
             and may_count(rest)) else None
         special = without_refills(copy_tree(rest))
         charge = self._visit_block(body[:k])
-        generic = self._visit_block(rest)
+        # the general version leaves to the helpers the NUMBER work of what the NUMBER
+        # version guards (fastpaths._general)
+        general, self.general = self.general, frozenset(() if kinds else names)
+        try:
+            generic = self._visit_block(rest)
+        finally:
+            self.general = general
         outer = self.ints, self.kinds
         self.ints = self.ints | set(names)
         self.kinds = {**{n: kind for n, kind in self.kinds.items() if n not in names}, **kinds}
@@ -440,8 +447,10 @@ class LoopVersioning:
         entry = entry_test(plan, target, snapshot, self._temp)  # type: ignore[attr-defined]
         if entry is None:
             return None
-        test, pay, unsigned = entry
+        test, pay, unsigned, bound = entry
         self.bound.update(COUNTED_GLOBALS)
+        if bound is not None:
+            self.bound[bound[0]] = bound[1]
         source = node.iter
         inner = source.args[0] if (type(source) is ast.Call and len(source.args) == 1
                                    and type(source.args[0]) is ast.Call) else None
