@@ -552,7 +552,17 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             return ast.Constant(True)
         return checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
 
+    def _numbers_only(self, node: ast.Call) -> bool:
+        """Both operands are NUMBERs or DECIMALs whenever they are evaluated without error
+        (a NUMBER literal, a known NUMBER, what - * / % give: `_numeric`), which compare
+        in Python exactly as the helpers compare them (NaN included: `==` false, an
+        order raises as theirs does)."""
+        return "decimal_arithmetic" in self.on and all(
+            self._known_int(a) or getattr(a, "dg_numeric", False) for a in node.args)
+
     def _order(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
+        if self._numbers_only(node):
+            return ast.Compare(left=node.args[0], ops=[op()], comparators=[node.args[1]])
         guard, left, right = self._both(node, "dg_int")
         fast = ast.Compare(left=left, ops=[op()], comparators=[right])
         if guard is None:
@@ -567,6 +577,8 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
 
     def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         left, right = node.args
+        if self._numbers_only(node):
+            return ast.Compare(left=left, ops=[op()], comparators=[right])
         nothing = self._null_test(left, right, op)
         if nothing is not None:
             return nothing
