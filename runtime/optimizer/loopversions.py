@@ -389,10 +389,16 @@ class LoopVersioning:
             node.orelse = self._visit_block(node.orelse)
             return node
         target = _script_name(node.target)
-        counted = counted_plan(copy_tree(rest), lambda: copy_tree(rest), body[0].value.value,
-                               target, start, self._temp) if (  # type: ignore[attr-defined]
+        # The counted copy reads the body before anything rewrites it (its plan keeps the
+        # body's operator calls, which the visits below change in place) and builds new
+        # statements around the body's own names and constants: no copy is needed.
+        counted = counted_plan(rest, lambda: rest, body[0].value.value, target, start,
+                               self._temp) if (  # type: ignore[attr-defined]
             "loop_counted" in self.on and target and not node.orelse
             and may_count(rest)) else None
+        snapshot = self._temp() if counted is not None else ""  # type: ignore[attr-defined]
+        entry = (entry_test(counted, target, snapshot, self._temp)  # type: ignore
+                 if counted is not None else None)
         special = without_refills(copy_tree(rest))
         charge = self._visit_block(body[:k])
         # the general version leaves to the helpers the NUMBER work of what the NUMBER
@@ -432,21 +438,15 @@ class LoopVersioning:
         node.body = [stamp(ast.If(test=test, body=fast, orelse=slow), body[0])]
         node.orelse = self._visit_block(node.orelse)
         versioned = [node] if flag is None else [stamp(_set(flag, False), node), node]
-        counted_loop = None if counted is None else self._counted(node, counted, target,
-                                                                  versioned)
-        if counted_loop is None:
-            return versioned if flag is not None else node
-        return counted_loop
-
-    def _counted(self, node: ast.For, plan: Any, target: str, versioned: list[ast.stmt]
-                 ) -> list[ast.stmt] | None:
-        """The loop decided once at its entry (runtime/optimizer/loopcounted.py): charged
-        once and run as plain Python when the test holds, else the versioned loop (None:
-        the versioned loop alone, for bounds too large to test at each entry)."""
-        snapshot = self._temp()  # type: ignore[attr-defined]
-        entry = entry_test(plan, target, snapshot, self._temp)  # type: ignore[attr-defined]
         if entry is None:
-            return None
+            return versioned if flag is not None else node
+        return self._counted(node, counted, target, versioned, snapshot, entry)
+
+    def _counted(self, node: ast.For, plan: Any, target: str, versioned: list[ast.stmt],
+                 snapshot: str, entry: Any) -> list[ast.stmt]:
+        """The loop decided once at its entry (runtime/optimizer/loopcounted.py): charged
+        once and run as plain Python when the test (`entry`: loopcounted.entry_test,
+        the list walked into `snapshot`) holds, else the versioned loop."""
         test, pay, unsigned, bound = entry
         self.bound.update(COUNTED_GLOBALS)
         if bound is not None:
