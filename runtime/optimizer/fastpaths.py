@@ -232,9 +232,12 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
 
     def _rewrite(self, node: ast.Call) -> Any:
         """The fast path of a helper call whose arguments were visited already, its new
-        nodes built at the call's position (fastnodes.place)."""
+        nodes built at the call's position (fastnodes.place; code run once builds few,
+        and they are stamped)."""
         if not isinstance(node.func, ast.Name):
             return node
+        if self.once:
+            return self._compact(node)
         saved = place(node)
         try:
             return self._rewrite_call(node)
@@ -242,8 +245,6 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             placed_again(saved)
 
     def _rewrite_call(self, node: ast.Call) -> Any:
-        if self.once:
-            return self._compact(node)
         helper = node.func.id
         if helper == "dg_add" and len(node.args) == 2 and self._text_constant(node):
             return _located(self._concat(node), node)
