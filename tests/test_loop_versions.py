@@ -126,10 +126,10 @@ def test_maps_with_decimals_are_written_with_their_scale_and_marks_in_texts_kept
 # ---- counted loops (runtime/loopcounted.py) ---------------------------------------------
 def test_a_loop_of_number_work_of_one_price_is_charged_once_and_runs_as_plain_python() -> None:
     code = generated_source(ACCUMULATE)
-    assert "dg_counted(dg_ctx, dg_n," in code
+    assert re.search(r"dg_counted_\d+\(dg_ctx, dg_n,", code)
     # a list whose charge (3 an iteration) could never be drawn is not walked for types
     from sluicegate.optimizer.loopcounted import MAX_COUNTED, MIN_COUNTED
-    entry = code.split("dg_counted(", 1)[0].rsplit("if ", 1)[1]
+    entry = re.split(r"dg_counted_\d+\(", code, maxsplit=1)[0].rsplit("if ", 1)[1]
     assert entry.startswith(f"{MIN_COUNTED} <= (") and f") <= {MAX_COUNTED // 3}" in entry
     counted = code.split(") is not None:\n", 1)[1].split("else:\n            dg_t", 1)[0]
     # no charge, no guard, no range check in the iterations of the counted copies
@@ -166,7 +166,7 @@ def test_a_loop_whose_paths_cost_differently_or_that_logs_is_not_counted() -> No
     for body in ("if (n > 2) { total = total + n; }", "total = total + n; info total;",
                  "if (n > 2) { continue; } total = total + n;"):
         text = f"total = 0;\nfor each n in numbers\n{{\n{body}\n}}\nreturn total;"
-        assert "dg_counted(" not in generated_source(text), body
+        assert "dg_counted_" not in generated_source(text), body
 
 
 def test_int_span_and_draw() -> None:
@@ -185,11 +185,16 @@ def test_int_span_and_draw() -> None:
     assert int_span([0, 2**32], True) == (2**32, True)
     assert int_span([3, -7, 2], True) == (7, False)
     # the loop's bound is linear in the elements' magnitude (loose) or not (exact)
-    # (the plan: the price of an iteration, then whether the bound is loose)
-    plan = r"dg_counted\(dg_ctx, dg_n, dg_t\d+, dg_t\d+, \({}, {}, "
-    assert re.search(plan.format(3, True), generated_source(ACCUMULATE))
+    # the loop's bound is linear in the elements' magnitude (loose) or not (exact)
+    from sluicegate.optimizer.loopcounted import _ENTRIES
+
+    def loose(text: str) -> bool:
+        name = re.findall(r"dg_counted_\d+", generated_source(text))[0]
+        return next(key[1] for key, made in _ENTRIES.items() if made[0] == name)
+
+    assert loose(ACCUMULATE)
     square = "total = 0;\nfor each n in numbers\n{\ntotal = total + n * n;\n}\nreturn total;"
-    assert re.search(plan.format(2, False), generated_source(square))
+    assert not loose(square)
     out = _same_without_versions(square, {"numbers": [3, 2**20] * 20})
     assert out["status"] == "success" and out["return"] == 20 * (9 + 2**40)
     out = _same_without_versions(square, {"numbers": [3, 2**32 - 1] * 20})
@@ -204,9 +209,9 @@ def test_int_span_and_draw() -> None:
 
 
 def test_counted_entry_takes_the_bound_summed_op_by_op_and_pays_only_when_it_holds() -> None:
-    """The entry helper's terms are the bounds of the module docstring summed over every
-    + - *, expanded (checked against the sum computed op by op); it refuses on a type,
-    an element, the bound or the budget, touching the budget only when it pays."""
+    """The entry function's bound is the bounds of the module docstring summed over every
+    + - *, expanded into terms (checked against the sum computed op by op); it refuses on
+    a type, an element, the bound or the budget, touching the budget only when it pays."""
     import ast
     import itertools
     from types import SimpleNamespace
@@ -214,9 +219,8 @@ def test_counted_entry_takes_the_bound_summed_op_by_op_and_pays_only_when_it_hol
     from sluicegate.optimizer.loopcounted import (
         INT_MAX,
         CountedPlan,
-        bound_function,
         bound_terms,
-        counted,
+        entry_function,
     )
 
     def call(helper: str, a: ast.expr, b: ast.expr) -> ast.Call:
@@ -230,31 +234,37 @@ def test_counted_entry_takes_the_bound_summed_op_by_op_and_pays_only_when_it_hol
     plan.ops = [step, call("dg_add", x, product), product, call("dg_sub", n, ast.Constant(-4))]
     terms = bound_terms(plan, "v_n", ["v_x", "v_y"])
     assert terms is not None
-    name, bound = bound_function(terms, 2)
-    assert bound_function(terms, 2) == (name, bound)  # one function per shape
+    total = 0
+    for coefficient, factors in terms:  # the bound at 1 for every magnitude
+        total += coefficient
+    name, entry = entry_function(1, False, terms, 2, None)
+    assert entry_function(1, False, terms, 2, None) == (name, entry)  # one per plan
+    ctx = SimpleNamespace(remaining=10**30, deadline=float("inf"), cancel=None)
     for m, length, vx, vy in itertools.product((0, 1, 7, 2**20), (32, 500), (0, -5, 2**40),
                                                (0, 3, -9)):
         ax, ay = abs(vx), abs(vy)
         by = ay + 3  # the variables' bounds
         bx = ax + length * (by * m)
         expected = bx * m + (bx + by * m) + by * m + (m + 4)
-        assert bound(m, length, vx, vy) == expected, (m, length, vx, vy)
-    ctx = SimpleNamespace(remaining=1000, deadline=float("inf"), cancel=None)
+        values = [m] * length
+        # within 64 bits exactly when the sum is: pays `length` statements, else refuses
+        assert (entry(ctx, 10**6, values, length, vx, vy) is not None) == (
+            expected <= INT_MAX), (m, length, vx, vy)
+    _, times = entry_function(2, False, ((1, (0, 2)),), 1, None)  # |v| * M, 2 a turn
     items = list(range(40))
-    one = (2, False, None)  # 2 statements a turn, M exact, no unsigned copy
-    _, times = bound_function(((1, (0, 2)),), 1)  # |v| * M
-    assert counted(ctx, 100, items, 40, one, times, 5) == 20 and ctx.remaining == 1000
-    assert counted(ctx, 10, items, 40, one, times, 5) == 0 and ctx.remaining == 930  # drawn
-    assert counted(ctx, 10, items, 40, one, times, True) is None  # not a NUMBER
-    assert counted(ctx, 10, items + [None], 41, one, times, 5) is None
-    assert counted(ctx, 100, items, 40, one, times, INT_MAX // 39 + 1) is None  # past 64 bits
-    assert counted(ctx, 100, items, 40, one, times, -(INT_MAX // 39)) == 20
+    ctx.remaining = 1000
+    assert times(ctx, 100, items, 40, 5) == 20 and ctx.remaining == 1000
+    assert times(ctx, 10, items, 40, 5) == 0 and ctx.remaining == 930  # drawn
+    assert times(ctx, 10, items, 40, True) is None  # not a NUMBER
+    assert times(ctx, 10, items + [None], 41, 5) is None
+    assert times(ctx, 100, items, 40, INT_MAX // 39 + 1) is None  # past 64 bits
+    assert times(ctx, 100, items, 40, -(INT_MAX // 39)) == 20
     ctx.remaining = 5
-    assert counted(ctx, 10, items, 40, one, times, 5) is None and ctx.remaining == 5
-    signs = (2, True, (True, (0,)))  # unsigned copy: elements and v never negative
-    assert counted(ctx, 100, items, 40, signs, None, 5) == (20, True)
-    assert counted(ctx, 100, items, 40, signs, None, -5) == (20, False)
-    assert counted(ctx, 100, [-1] + items[1:], 40, signs, None, 5) == (20, False)
+    assert times(ctx, 10, items, 40, 5) is None and ctx.remaining == 5
+    _, signs = entry_function(2, True, (), 1, (True, (0,)))  # elements and v never negative
+    assert signs(ctx, 100, items, 40, 5) == (20, True)
+    assert signs(ctx, 100, items, 40, -5) == (20, False)
+    assert signs(ctx, 100, [-1] + items[1:], 40, 5) == (20, False)
 
 
 def test_loop_facts_refuse_a_body_holding_a_loop_at_any_depth_before_walking_it() -> None:

@@ -33,8 +33,8 @@ a list of fewer than MIN_COUNTED elements.
 
 from __future__ import annotations
 
-__all__ = ["CountedPlan", "counted_plan", "entry_test", "counted", "bound_function", "int_span",
-           "draw", "walked", "MAX_COUNTED", "COUNTED_GLOBALS"]
+__all__ = ["CountedPlan", "counted_plan", "entry_test", "entry_function", "bound_terms",
+           "int_span", "draw", "walked", "MAX_COUNTED", "COUNTED_GLOBALS"]
 
 import ast
 import itertools
@@ -384,7 +384,7 @@ def bound_terms(plan: CountedPlan, target: str, variables: list[str]
                 ) -> tuple[tuple[int, tuple[int, ...]], ...] | None:
     """The sum of the bounds of every + - * of the body (module docstring), expanded into
     (coefficient, factors) terms: the same integer as the bounds summed one by one (for
-    `bound_function`); None when it has too many terms."""
+    `entry_function`); None when it has too many terms."""
     index = {name: _FIRST + i for i, name in enumerate(variables)}
 
     def bound(node: ast.expr) -> Polynomial:
@@ -420,114 +420,95 @@ def bound_terms(plan: CountedPlan, target: str, variables: list[str]
     return tuple(sorted((c, f) for f, c in total.items() if c))
 
 
-def counted(ctx: Any, n: int, values: Any, length: int, plan: tuple[Any, ...],
-            bound: Any, *variables: Any) -> Any:
-    """The entry test of a counted loop past its length test (see the module docstring
-    and `entry_test`): None when it fails, else the countdown with the whole loop's
-    charge paid (drawn from the run's budget when needed), and, for a body with an
-    unsigned copy, whether that copy may run: `(countdown, unsigned)`.
-
-    In order, as an inline test would: the variables the body reads (`variables`) are
-    NUMBERs, so are the elements (`int_span`), the bounds of every + - * of every
-    iteration sum to at most 2^63 - 1 (`bound`, see `bound_function`; None without
-    any), and the charge is covered. Only the last step changes anything (`draw`, when
-    it succeeds)."""
-    cost, loose, unsigned = plan
-    for value in variables:
-        if type(value) is not int:
-            return None
-    span = int_span(values, loose)
-    if span is None or (bound is not None and bound(span[0], length, *variables) > INT_MAX):
-        return None
-    need = length * cost
-    if n < need:
-        n = draw(ctx, n, need)
-        if n < need:
-            return None
-    n -= need
-    if unsigned is None:
-        return n
-    elements, signed = unsigned
-    return n, (span[1] or not elements) and all(variables[i] >= 0 for i in signed)
+# The entry functions made so far, by their plan (loops of one shape share one); past
+# _MAX_ENTRIES distinct plans, each compile makes its own.
+_ENTRIES: dict[tuple[Any, ...], tuple[str, Any]] = {}
+_MAX_ENTRIES = 4096
+_made_entries = itertools.count()
 
 
-# The bound functions made so far, by their terms (loops of one shape share one); past
-# _MAX_BOUNDS distinct ones, each compile makes its own.
-_BOUNDS: dict[tuple[Any, ...], tuple[str, Any]] = {}
-_MAX_BOUNDS = 4096
-_made_bounds = itertools.count()
-
-
-def bound_function(terms: tuple[tuple[int, tuple[int, ...]], ...], count: int
+def entry_function(cost: int, loose: bool, terms: tuple[tuple[int, tuple[int, ...]], ...],
+                   count: int, unsigned: tuple[bool, tuple[int, ...]] | None
                    ) -> tuple[str, Any]:
-    """(global name, function) of `lambda m, n, v0, v1, ...: <the sum of the terms>`, m
-    the elements' magnitude, n the list's length and |vi| the i-th variable's: the bound
-    at the speed of inline arithmetic, compiled once per shape of bound (a few nodes)
-    instead of inline at every loop (a hundred)."""
-    key = (terms, count)
-    found = _BOUNDS.get(key)
+    """(global name, function) of a counted loop's entry test past its length test:
+    `entry(ctx, n, values, length, v0, v1, ...)` (the countdown, the LIST walked, its
+    length, the variables the body reads) gives None when the loop cannot be counted,
+    else the countdown with the whole loop's charge paid (drawn from the run's budget
+    when needed) and, with an unsigned copy, whether it may run: `(countdown, unsigned)`.
+
+    In order, as the test inline in the loop did: the variables are NUMBERs, so are the
+    elements (`int_span`, `loose` its bound), the bounds of every + - * of every
+    iteration (`terms`: bound_terms; m the elements' magnitude, the length, |vi|) sum to
+    at most 2^63 - 1, and the charge (`cost` an iteration) is covered; only the last
+    step changes anything (`draw`, when it succeeds). Its source is made of these
+    integers and fixed names only (no script text), compiled once per plan: a call
+    instead of a hundred nodes at every loop, at the speed of the inline test."""
+    key = (cost, loose, terms, count, unsigned)
+    found = _ENTRIES.get(key)
     if found is not None:
         return found
-    names = ["m", "n", *(f"v{i}" for i in range(count))]
-
-    def factor(i: int) -> ast.expr:
-        if i < _FIRST:
-            return _load(names[i])
-        return ast.Call(func=_load("abs"), args=[_load(names[i])], keywords=[])
-
-    total: ast.expr | None = None
-    for coefficient, factors in terms:
-        term: ast.expr = ast.Constant(coefficient)
-        for i in factors:
-            term = ast.BinOp(left=term, op=ast.Mult(), right=factor(i))
-        total = term if total is None else ast.BinOp(left=total, op=ast.Add(), right=term)
-    arguments = ast.arguments(posonlyargs=[], args=[ast.arg(arg=a) for a in names],
-                              kwonlyargs=[], kw_defaults=[], defaults=[])
-    tree = ast.fix_missing_locations(ast.Expression(body=ast.Lambda(
-        args=arguments, body=total or ast.Constant(0))))
-    function = eval(compile(tree, "<counted loop bound>", "eval"),  # noqa: S307 - trusted
-                    {"__builtins__": {}, "abs": abs})
-    made = (f"dg_bound_{next(_made_bounds)}", function)
-    if len(_BOUNDS) < _MAX_BOUNDS:
-        _BOUNDS[key] = made
+    variables = [f"v{i}" for i in range(count)]
+    lines = [f"def entry(ctx, n, values, length{''.join(', ' + v for v in variables)}):"]
+    if variables:
+        lines += ["    if " + " or ".join(f"type({v}) is not int" for v in variables) + ":",
+                  "        return None"]
+    lines += [f"    span = int_span(values, {bool(loose)})", "    if span is None:",
+              "        return None"]
+    if terms:
+        names = ["span[0]", "length", *(f"abs({v})" for v in variables)]
+        total = " + ".join("*".join([str(int(c)), *(names[i] for i in f)]) for c, f in terms)
+        lines += [f"    if {total} > {INT_MAX}:", "        return None"]
+    lines += [f"    need = length * {int(cost)}", "    if n < need:",
+              "        n = draw(ctx, n, need)", "        if n < need:", "            return None"]
+    if unsigned is None:
+        lines.append("    return n - need")
+    else:
+        elements, signed = unsigned
+        signs = ["span[1]"] * bool(elements) + [f"{variables[i]} >= 0" for i in signed]
+        lines.append(f"    return n - need, {' and '.join(signs) or 'True'}")
+    space: dict[str, Any] = {"__builtins__": {}, "type": type, "int": int, "abs": abs,
+                             "int_span": int_span, "draw": draw}
+    exec(compile("\n".join(lines) + "\n", "<counted loop entry>", "exec"),  # noqa: S102
+         space)  # trusted: integers and fixed names
+    made = (f"dg_counted_{next(_made_entries)}", space["entry"])
+    if len(_ENTRIES) < _MAX_ENTRIES:
+        _ENTRIES[key] = made
     return made
 
 
-COUNTED_GLOBALS = {"dg_counted": counted, "dg_walked": walked}
+COUNTED_GLOBALS = {"dg_walked": walked}
 
 
 def entry_test(plan: CountedPlan, target: str, snapshot: str, temp: Any
-               ) -> tuple[ast.expr, list[ast.stmt], bool, tuple[str, Any] | None] | None:
+               ) -> tuple[ast.expr, list[ast.stmt], bool, tuple[str, Any]] | None:
     """The test at the loop's entry, the statement that pays the whole loop's charge
     when it holds, whether that statement also leaves the unsigned copy's test in
-    `dg_t<k>` (see `counted`), and the bound function to bind (`bound_function`); None
-    when the bounds have too many terms to be worth it.
+    `dg_t<k>`, and the entry function to bind (`entry_function`); None when the bounds
+    have too many terms to be worth it.
 
     The length is tested inline first: a short list (its entry test would cost more
     than its iterations' guards) and one so long that its charge could never be drawn
-    (`draw`) pay no call. The rest is `counted`, given the plan as a constant."""
+    (`draw`) pay no call. The rest is the entry function's."""
     variables = sorted(plan.reads - {target})
     index = {name: i for i, name in enumerate(variables)}
     terms = bound_terms(plan, target, variables) if plan.ops else ()
     if terms is None:
         return None
-    bound = bound_function(terms, len(variables)) if terms else None
     # bounds at most linear in the elements' magnitude take its cheaper bound (int_span)
     loose = all(_degree(op, plan, target) <= 1 for op in plan.ops)
     unsigned: tuple[bool, tuple[int, ...]] | None = None
     if plan.unsigned is not None:
         unsigned = (target in plan.nonneg,
                     tuple(index[name] for name in sorted(plan.nonneg - {target})))
+    entry = entry_function(plan.cost, loose, terms, len(variables), unsigned)
     length, result = temp(), temp()
-    constant = (plan.cost, loose, unsigned)
     short = ast.Compare(left=ast.Constant(MIN_COUNTED), ops=[ast.LtE(), ast.LtE()], comparators=[
         ast.NamedExpr(target=ast.Name(id=length, ctx=ast.Store()),
                       value=ast.Call(func=_load("dg_len"), args=[_load(snapshot)],
                                      keywords=[])),
         ast.Constant(MAX_COUNTED // plan.cost)])
-    call = ast.Call(func=_load("dg_counted"), args=[
-        _load("dg_ctx"), _load("dg_n"), _load(snapshot), _load(length), ast.Constant(constant),
-        ast.Constant(None) if bound is None else _load(bound[0]),
+    call = ast.Call(func=_load(entry[0]), args=[
+        _load("dg_ctx"), _load("dg_n"), _load(snapshot), _load(length),
         *(_load(name) for name in variables)], keywords=[])
     held = ast.Compare(left=ast.NamedExpr(target=ast.Name(id=result, ctx=ast.Store()),
                                           value=call),
@@ -539,4 +520,4 @@ def entry_test(plan: CountedPlan, target: str, snapshot: str, temp: Any
         pay = ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id="dg_n", ctx=ast.Store()),
                                                   ast.Name(id=result, ctx=ast.Store())],
                                             ctx=ast.Store())], value=_load(result))
-    return ast.BoolOp(op=ast.And(), values=[short, held]), [pay], unsigned is not None, bound
+    return ast.BoolOp(op=ast.And(), values=[short, held]), [pay], unsigned is not None, entry

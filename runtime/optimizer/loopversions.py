@@ -447,10 +447,9 @@ class LoopVersioning:
         """The loop decided once at its entry (runtime/optimizer/loopcounted.py): charged
         once and run as plain Python when the test (`entry`: loopcounted.entry_test,
         the list walked into `snapshot`) holds, else the versioned loop."""
-        test, pay, unsigned, bound = entry
+        test, pay, unsigned, function = entry
         self.bound.update(COUNTED_GLOBALS)
-        if bound is not None:
-            self.bound[bound[0]] = bound[1]
+        self.bound[function[0]] = function[1]
         source = node.iter
         inner = source.args[0] if (type(source) is ast.Call and len(source.args) == 1
                                    and type(source.args[0]) is ast.Call) else None
