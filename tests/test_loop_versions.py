@@ -284,3 +284,22 @@ def test_loop_facts_refuse_a_body_holding_a_loop_at_any_depth_before_walking_it(
                   "try:\n  for b in y: pass\n finally:\n  pass", "f = lambda: 1"):
         assert loop_facts(body(f"for a in x:\n {inner}")) is None, inner
     assert loop_facts(body("for a in x:\n if a:\n  v_t = v_t + a\n else:\n  pass")) is not None
+
+
+def test_a_put_or_add_reads_variables_certainly_set_after_its_value_with_the_same_run() -> None:
+    """In a loop body, the receiver and key of `M.put(K, V)` / `L.add(V)` are read where
+    they are used, after V, when they are certainly set there (set before the loop, or
+    assigned earlier in the body); else first, as the helper reads them. Either way the
+    run is the one without loop versions: same result, logs, error and position."""
+    put = ("m = Map();\nfor each i in items\n{\n    k = \"k\" + i;\n    m.put(k, 10 / i);\n"
+           "    info m.size();\n}\nreturn m;")
+    add = "out = List();\nfor each r in rows\n{\n    out.add(r.get(\"x\") * 2);\n}\nreturn out;"
+    unset = "m = Map();\nfor each i in items\n{\n    m.put(k, 10 / i);\n}\nreturn m;"
+    for text, inputs in ((put, {"items": [1, 2, 0, 3]}), (put, {"items": [5, "a"]}),
+                         (add, {"rows": [{"x": 1}, {"x": "t"}]}), (add, {"rows": [{"x": 4}]}),
+                         (unset, {"items": [0, 1]}), (unset, {"items": [2], "k": "key"})):
+        for budget in (1000, 4):
+            _same_without_versions(text, inputs, max_statements=budget)
+    code = generated_source(put)
+    assert "v_m[v_k] = " in code and "dg_len(v_m) < " in code  # no pinned copies
+    assert "v_m[v_k]" not in generated_source(unset)  # k may be unset: read first

@@ -154,6 +154,9 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         # Visiting the general version of a loop whose NUMBER version guards these
         # variables (loopversions; see `_general`).
         self.general: frozenset[str] = frozenset()
+        # The script variables certainly set at the statement visited (in loop bodies:
+        # loopversions._visit_body), which a put or add need not read before its value.
+        self.known_set: set[str] = set()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         # The bare body runs once per run; a script's function may be called from a loop.

@@ -64,6 +64,7 @@ class StatementPaths:
     on: frozenset[str]
     once: bool
     ints: set[str]
+    known_set: set[str]
     visit: Any
     generic_visit: Any
     _kind: Any
@@ -213,8 +214,11 @@ class StatementPaths:
     def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt],
              names_too: bool = False) -> ast.expr:
         """`expr` bound to a temporary by a statement added to `setup` (a constant is
-        left as it is; so is a name unless `names_too`)."""
-        if isinstance(expr, ast.Constant) or (not names_too and isinstance(expr, ast.Name)):
+        left as it is; so is a name unless `names_too`, and a variable certainly set
+        here: read after the value, it is what it was before, as no expression assigns a
+        variable, and reading it raises nothing)."""
+        if isinstance(expr, ast.Constant) or (isinstance(expr, ast.Name) and (
+                not names_too or expr.id in self.known_set)):
             return expr
         name = self._temp()
         setup.append(_located(made.Assign(targets=[_store(name)], value=expr), where))

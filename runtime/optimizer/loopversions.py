@@ -349,6 +349,7 @@ class LoopVersioning:
     set_at_start: dict[int, frozenset[str]]
     on: frozenset[str]
     general: frozenset[str]
+    known_set: set[str]
     bound: dict[str, Any]
     visit: Any  # the transformer's own
     generic_visit: Any
@@ -362,6 +363,28 @@ class LoopVersioning:
             elif new is not None:
                 out.append(new)
         return out
+
+    def _visit_body(self, stmts: list[ast.stmt], start: frozenset[str] | None
+                    ) -> list[ast.stmt]:
+        """`_visit_block` of a loop body, with `known_set` the variables certainly set
+        at each of its statements: those set when an iteration starts (`start`), then
+        those its statements before assign (deeper blocks see what their statement
+        sees; what they assign is not counted)."""
+        outer = self.known_set
+        known = self.known_set = set(start or ())
+        try:
+            out: list[ast.stmt] = []
+            for stmt in stmts:
+                new = self.visit(stmt)
+                if isinstance(new, list):
+                    out.extend(new)
+                elif new is not None:
+                    out.append(new)
+                if type(stmt) is ast.Assign:
+                    known.update(filter(None, map(_script_name, stmt.targets)))
+            return out
+        finally:
+            self.known_set = outer
 
     def _loop_body(self, node: ast.For) -> Any:
         """The body of a loop whose header was visited. An innermost loop runs its body
@@ -385,7 +408,7 @@ class LoopVersioning:
         # (a version only for the refill checks does not pay for compiling the body twice)
         budget = iteration_charge(facts) if facts and (names or kinds) else None
         if budget is None:
-            node.body = self._visit_block(node.body)
+            node.body = self._visit_body(node.body, start)
             node.orelse = self._visit_block(node.orelse)
             return node
         target = _script_name(node.target)
@@ -400,19 +423,19 @@ class LoopVersioning:
         entry = (entry_test(counted, target, snapshot, self._temp)  # type: ignore
                  if counted is not None else None)
         special = without_refills(copy_tree(rest))
-        charge = self._visit_block(body[:k])
+        charge = self._visit_body(body[:k], start)
         # the general version leaves to the helpers the NUMBER work of what the NUMBER
         # version guards (fastpaths._general)
         general, self.general = self.general, frozenset(() if kinds else names)
         try:
-            generic = self._visit_block(rest)
+            generic = self._visit_body(rest, start)
         finally:
             self.general = general
         outer = self.ints, self.kinds
         self.ints = self.ints | set(names)
         self.kinds = {**{n: kind for n, kind in self.kinds.items() if n not in names}, **kinds}
         try:
-            special = self._visit_block(special)
+            special = self._visit_body(special, start)
         finally:
             self.ints, self.kinds = outer
         # The loop's own variable changes at each iteration: tested each time. The other
