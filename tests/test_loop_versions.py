@@ -303,3 +303,25 @@ def test_a_put_or_add_reads_variables_certainly_set_after_its_value_with_the_sam
     code = generated_source(put)
     assert "v_m[v_k] = " in code and "dg_len(v_m) < " in code  # no pinned copies
     assert "v_m[v_k]" not in generated_source(unset)  # k may be unset: read first
+
+
+def test_a_variable_just_assigned_a_text_skips_its_text_tests_until_assigned_again() -> None:
+    """`key = "k" + i;` makes key a TEXT for the statements of the body after it, until
+    one assigns key (at any depth): get and put skip the key's TEXT test there, and every
+    run equals the run without type inference or loop versions."""
+    plain = ("m = Map();\nfor each i in items\n{\n    key = \"k\" + i;\n    m.put(key, i);\n"
+             "    info m.get(key);\n}\nreturn m;")
+    code = generated_source(plain)
+    assert "v_m.get(v_key)" in code and "dg_type(v_key)" not in code
+    again = [plain.replace("    m.put", "    if (i > 2) { key = i; }\n    m.put"),
+             plain.replace("    m.put", "    for each j in items { key = j; }\n    m.put"),
+             plain.replace("    info m.get(key);", "    key = i;\n    info m.get(key);")]
+    for text in again:
+        assert "v_m.get(v_key) if dg_type(v_key) is dg_str" in generated_source(text), text
+    for text in [plain, *again]:
+        for items in ([1, 2, 3, 4], [1, "x", None]):
+            out = _run(text, {"items": items})
+            for off in ({"type_inference"}, {"loop_versioning"}):
+                other = _run(text, {"items": items}, frozenset(off))
+                for key in ("status", "return", "logs", "error"):
+                    assert out[key] == other[key], (key, text, items, off)

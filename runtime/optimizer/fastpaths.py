@@ -157,6 +157,8 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         # The script variables certainly set at the statement visited (in loop bodies:
         # loopversions._visit_body), which a put or add need not read before its value.
         self.known_set: set[str] = set()
+        # ... and those certainly holding a TEXT there (loopversions._visit_body).
+        self.texts: set[str] = set()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         # The bare body runs once per run; a script's function may be called from a loop.
@@ -194,8 +196,11 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             self.once = once
 
     def _kind(self, expr: ast.expr) -> str | None:
-        """"map", "list" or "text" for a variable known to hold only that, else None."""
-        return self.kinds.get(expr.id) if isinstance(expr, ast.Name) else None
+        """"map", "list" or "text" for a variable known to hold only that (or, at this
+        statement, a TEXT: `texts`), else None."""
+        if not isinstance(expr, ast.Name):
+            return None
+        return "text" if expr.id in self.texts else self.kinds.get(expr.id)
 
     def _is_kind(self, expr: ast.expr, kind: str, type_global: str) -> ast.expr | None:
         """`dg_type(expr) is <type>`, or None when `expr` is known to be of that kind."""

@@ -190,6 +190,29 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
 _LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.Lambda)
 
 
+def _stored(stmt: ast.stmt) -> set[str]:
+    """The variables `stmt` stores to, at any depth."""
+    return {n.id for n in walk(stmt)  # type: ignore[attr-defined]
+            if type(n) is ast.Name and type(n.ctx) is ast.Store}  # type: ignore[attr-defined]
+
+
+def _text_assigned(stmt: ast.stmt) -> str | None:
+    """The variable `x = <TEXT literal>` or `x = A + B` with a TEXT literal operand
+    assigns: the operator gives a TEXT (exactly a str) whatever the other operand is, or
+    raises (inference._text_shape's rule)."""
+    if type(stmt) is not ast.Assign or len(stmt.targets) != 1:
+        return None
+    name = _script_name(stmt.targets[0])
+    value = stmt.value
+    if type(value) is ast.Constant:
+        return name if type(value.value) is str else None
+    if (type(value) is ast.Call and type(value.func) is ast.Name and value.func.id == "dg_add"
+            and len(value.args) == 2 and not value.keywords and any(
+                type(a) is ast.Constant and type(a.value) is str for a in value.args)):
+        return name
+    return None
+
+
 def _holds_loop(stmts: list[ast.stmt]) -> bool:
     """Whether a statement of these blocks, at any depth, is a loop or a function (its
     blocks read, not its expressions; a lambda, an expression, is found by the walk)."""
@@ -350,6 +373,7 @@ class LoopVersioning:
     on: frozenset[str]
     general: frozenset[str]
     known_set: set[str]
+    texts: set[str]
     bound: dict[str, Any]
     visit: Any  # the transformer's own
     generic_visit: Any
@@ -369,12 +393,17 @@ class LoopVersioning:
         """`_visit_block` of a loop body, with `known_set` the variables certainly set
         at each of its statements: those set when an iteration starts (`start`), then
         those its statements before assign (deeper blocks see what their statement
-        sees; what they assign is not counted)."""
-        outer = self.known_set
+        sees; what they assign is not counted); and `texts`, those an earlier statement
+        of the body assigned a TEXT (`x = "k" + ...`) and no statement since assigns."""
+        outer = self.known_set, self.texts
         known = self.known_set = set(start or ())
+        texts = self.texts = set()
         try:
             out: list[ast.stmt] = []
             for stmt in stmts:
+                if texts:  # what the statement assigns, anywhere in it, is not known
+                    texts.difference_update(_stored(stmt))
+                text = _text_assigned(stmt) if "type_inference" in self.on else None
                 new = self.visit(stmt)
                 if isinstance(new, list):
                     out.extend(new)
@@ -382,9 +411,11 @@ class LoopVersioning:
                     out.append(new)
                 if type(stmt) is ast.Assign:
                     known.update(filter(None, map(_script_name, stmt.targets)))
+                if text is not None:
+                    texts.add(text)
             return out
         finally:
-            self.known_set = outer
+            self.known_set, self.texts = outer
 
     def _loop_body(self, node: ast.For) -> Any:
         """The body of a loop whose header was visited. An innermost loop runs its body
