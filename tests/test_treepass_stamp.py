@@ -70,7 +70,7 @@ def test_fast_path_nodes_placed_when_built_are_where_stamping_would_put_them() -
         return ast.dump(module, include_attributes=True)
 
     def unplaced(where: object) -> dict[str, int]:
-        return fastnodes._here[0]  # nothing placed: the stamping positions every node
+        return fastnodes._placing.here  # nothing placed: the stamping positions every node
 
     scripts = sorted((Path(__file__).parent / "scripts").rglob("*.dg"))
     assert scripts

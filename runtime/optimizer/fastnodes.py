@@ -5,6 +5,7 @@ gives the nodes of a fast path the position of the script node it replaces."""
 from __future__ import annotations
 
 import ast
+import threading
 from typing import Any
 
 from ..treepass import position_of, stamp
@@ -12,9 +13,14 @@ from ..treepass import position_of, stamp
 # Past this many elements, growth goes through the helpers, which check the size limit.
 SIZE_FLOOR = 1 << 16
 
-# The position the nodes built now take (`place`): empty outside a fast path, whose
-# nodes `_located` then stamps as it did before.
-_here: list[dict[str, Any]] = [{}]
+class _Placing(threading.local):
+    """The position the nodes built now take (`place`), in each thread (scripts compile
+    in several at once): empty outside a fast path, whose nodes `_located` stamps."""
+
+    here: dict[str, Any] = {}
+
+
+_placing = _Placing()
 
 
 def place(where: ast.AST | None) -> dict[str, Any]:
@@ -23,14 +29,15 @@ def place(where: ast.AST | None) -> dict[str, Any]:
     stamping gives one): the position `_located` would stamp them with, given when they
     are built, so that its walk finds nothing left to position (stamping the new nodes
     was ~10% of a loop-dense compile). Returns what to give back to `placed_again`."""
-    saved = _here[0]
-    _here[0] = position_of(where) if where is not None and "lineno" in where.__dict__ else {}
+    saved = _placing.here
+    _placing.here = (position_of(where) if where is not None and "lineno" in where.__dict__
+                     else {})
     return saved
 
 
 def placed_again(saved: dict[str, Any]) -> None:
     """Undo a `place` (its return value)."""
-    _here[0] = saved
+    _placing.here = saved
 
 
 def _placed(cls: Any) -> Any:
@@ -41,7 +48,7 @@ def _placed(cls: Any) -> Any:
 
     def make(*args: Any, **fields: Any) -> Any:
         node = new(cls)
-        values = dict(_here[0])
+        values = dict(_placing.here)
         if args:
             values.update(zip(names, args))
         values.update(fields)
@@ -80,28 +87,28 @@ _NAME, _CALL, _COMPARE, _IS = ast.Name, ast.Call, ast.Compare, ast.Is()
 def _load(name: str) -> ast.Name:
     """`ast.Name(id=name, ctx=ast.Load())` at the current position (`place`)."""
     node = _NAME.__new__(_NAME)
-    node.__dict__ = {"id": name, "ctx": _LOAD, **_here[0]}
+    node.__dict__ = {"id": name, "ctx": _LOAD, **_placing.here}
     return node
 
 
 def _store(name: str) -> ast.Name:
     """`ast.Name(id=name, ctx=ast.Store())` at the current position."""
     node = _NAME.__new__(_NAME)
-    node.__dict__ = {"id": name, "ctx": _STORE, **_here[0]}
+    node.__dict__ = {"id": name, "ctx": _STORE, **_placing.here}
     return node
 
 
 def _type_of(expr: ast.expr) -> ast.Call:
     """`dg_type(expr)` (built as the constructor would, without its keyword handling)."""
     node = _CALL.__new__(_CALL)
-    node.__dict__ = {"func": _load("dg_type"), "args": [expr], "keywords": [], **_here[0]}
+    node.__dict__ = {"func": _load("dg_type"), "args": [expr], "keywords": [], **_placing.here}
     return node
 
 
 def _is(left: ast.expr, right: ast.expr) -> ast.Compare:
     """`left is right`."""
     node = _COMPARE.__new__(_COMPARE)
-    node.__dict__ = {"left": left, "ops": [_IS], "comparators": [right], **_here[0]}
+    node.__dict__ = {"left": left, "ops": [_IS], "comparators": [right], **_placing.here}
     return node
 
 
