@@ -49,3 +49,41 @@ def test_script_names_and_constants_keep_their_positions_in_lists_and_fields() -
     assert [a.lineno for a in new.left.args] == [3, 3, 5]
     assert (new.lineno, new.left.func.lineno, new.left.func.end_col_offset) == (3, 3, 4)
     compile(ast.Expression(body=new), "<t>", "eval")
+
+
+def test_fast_path_nodes_placed_when_built_are_where_stamping_would_put_them() -> None:
+    """fastnodes.place gives the fast paths' new nodes, when they are built, the position
+    the stamping walk would give them: the whole tree, positions included, is the same
+    as with every new node left to the stamping."""
+    from pathlib import Path
+
+    from sluicegate.errors import ScriptSyntaxError
+    from sluicegate.optimizer import fastnodes, fastpaths, faststatements
+    from sluicegate.sandbox import _finish
+    from sluicegate.translator import translate
+
+    def dumped(text: str) -> str | None:
+        try:
+            module, _ = _finish(translate(text, "f.dg"))
+        except ScriptSyntaxError:
+            return None
+        return ast.dump(module, include_attributes=True)
+
+    def unplaced(where: object) -> dict[str, int]:
+        return fastnodes._placing.here  # nothing placed: the stamping positions every node
+
+    scripts = sorted((Path(__file__).parent / "scripts").rglob("*.dg"))
+    assert scripts
+    compared = 0
+    for path in scripts:
+        text = path.read_text(encoding="utf-8")
+        placed = dumped(text)
+        saved = fastpaths.place, faststatements.place
+        fastpaths.place = faststatements.place = unplaced  # type: ignore[assignment]
+        try:
+            stamped = dumped(text)
+        finally:
+            fastpaths.place, faststatements.place = saved
+        assert placed == stamped, path.name
+        compared += placed is not None
+    assert compared > 50

@@ -49,6 +49,9 @@ from ..values import DECIMAL_CONTEXT, MAX_NUMBER, MIN_NUMBER
 from .fastnodes import (
     SIZE_FLOOR,
     _is,
+    made,
+    place,
+    placed_again,
     _load,
     _located,
     _recalled,
@@ -115,6 +118,18 @@ _ORDER = {"dg_lt": ast.Lt, "dg_le": ast.LtE, "dg_gt": ast.Gt, "dg_ge": ast.GtE}
 _EQUALITY = {"dg_eq": ast.Eq, "dg_ne": ast.NotEq}
 
 
+def _numeric(node: Any, helper: str, reads: frozenset[str] | None) -> Any:
+    """Mark what - * / % give (never a TEXT: a NUMBER, a DECIMAL, or an error), for a
+    TEXT literal joined to it (`_concat`), and the guarded variables an operator's
+    result is a NUMBER with (`_general`)."""
+    if isinstance(node, ast.expr):
+        if helper != "dg_add":
+            node.dg_numeric = True  # type: ignore[attr-defined]
+        if reads is not None:
+            node.dg_reads = reads  # type: ignore[attr-defined]
+    return node
+
+
 def int_locals(fn: ast.FunctionDef) -> set[str]:
     """Script variables of `fn` that only ever hold a NUMBER (inference.local_kinds)."""
     return {name for name, kind in local_kinds(fn).items() if kind == "number"}
@@ -136,6 +151,14 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         self.on = OPTIMIZATIONS - disabled
         # Visiting code that runs once per run (see `_compact`).
         self.once = False
+        # Visiting the general version of a loop whose NUMBER version guards these
+        # variables (loopversions; see `_general`).
+        self.general: frozenset[str] = frozenset()
+        # The script variables certainly set at the statement visited (in loop bodies:
+        # loopversions._visit_body), which a put or add need not read before its value.
+        self.known_set: set[str] = set()
+        # ... and those certainly holding a TEXT there (loopversions._visit_body).
+        self.texts: set[str] = set()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         # The bare body runs once per run; a script's function may be called from a loop.
@@ -173,8 +196,11 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             self.once = once
 
     def _kind(self, expr: ast.expr) -> str | None:
-        """"map", "list" or "text" for a variable known to hold only that, else None."""
-        return self.kinds.get(expr.id) if isinstance(expr, ast.Name) else None
+        """"map", "list" or "text" for a variable known to hold only that (or, at this
+        statement, a TEXT: `texts`), else None."""
+        if not isinstance(expr, ast.Name):
+            return None
+        return "text" if expr.id in self.texts else self.kinds.get(expr.id)
 
     def _is_kind(self, expr: ast.expr, kind: str, type_global: str) -> ast.expr | None:
         """`dg_type(expr) is <type>`, or None when `expr` is known to be of that kind."""
@@ -205,7 +231,7 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         if _simple(expr):
             return expr, expr
         name = self._temp()
-        return ast.NamedExpr(target=_store(name), value=expr), _load(name)
+        return made.NamedExpr(target=_store(name), value=expr), _load(name)
 
     # ---- expressions -----------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> Any:
@@ -213,20 +239,37 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         return self._rewrite(node)
 
     def _rewrite(self, node: ast.Call) -> Any:
-        """The fast path of a helper call whose arguments were visited already."""
+        """The fast path of a helper call whose arguments were visited already, its new
+        nodes built at the call's position (fastnodes.place; code run once builds few,
+        and they are stamped)."""
         if not isinstance(node.func, ast.Name):
             return node
         if self.once:
             return self._compact(node)
+        saved = place(node)
+        try:
+            return self._rewrite_call(node)
+        finally:
+            placed_again(saved)
+
+    def _rewrite_call(self, node: ast.Call) -> Any:
         helper = node.func.id
         if helper == "dg_add" and len(node.args) == 2 and self._text_constant(node):
             return _located(self._concat(node), node)
         if helper in _ARITH and len(node.args) == 2:
-            return _located(self._arith(node, _ARITH[helper]), node)
-        if helper == "dg_mod" and len(node.args) == 2 and "integer_division" in self.on:
-            return _located(self._modulo(node), node)
-        if helper == "dg_div" and len(node.args) == 2 and "integer_division" in self.on:
-            return _located(self._division(node), node)
+            reads = self._general(node) if self.general else None
+            if reads == self.general and "decimal_arithmetic" in self.on:
+                fast = self._general_arith(node, _ARITH[helper])
+            else:
+                fast = self._arith(node, _ARITH[helper])
+            return _numeric(_located(fast, node), helper, reads)
+        if helper in ("dg_mod", "dg_div") and len(node.args) == 2:
+            reads = self._general(node) if self.general else None
+            if reads == self.general:  # the helper (the NUMBER version's case: _general)
+                return _numeric(node, helper, reads)
+            if "integer_division" in self.on:
+                fast = self._modulo(node) if helper == "dg_mod" else self._division(node)
+                return _numeric(_located(fast, node), helper, reads)
         if helper in _ORDER and len(node.args) == 2:
             return _located(self._order(node, _ORDER[helper]), node)
         if helper in _EQUALITY and len(node.args) == 2:
@@ -264,7 +307,7 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
                                        and "text_methods" in self.on)):
                 # a receiver of a known kind: the method is one call without a guard
                 function = "dg_len" if method == "size" else _TEXT_METHODS[method]
-                return _located(ast.Call(func=_load(function), args=[args[0]], keywords=[]),
+                return _located(made.Call(func=_load(function), args=[args[0]], keywords=[]),
                                 node)
             return self._method_caller(node, inline=False)
         if helper == "dg_f" and args and isinstance(args[0], ast.Constant):
@@ -280,7 +323,7 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
                 and type(right.value) is int):
             value = _FOLD[op](left.value, right.value)
             if MIN_NUMBER <= value <= MAX_NUMBER:
-                folded = ast.Constant(value)
+                folded = made.Constant(value)
                 folded.dg_known_int = True  # type: ignore[attr-defined]
                 return folded
         return None
@@ -293,9 +336,9 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         for known, other in ((right, left), (left, right)):
             if isinstance(known, ast.Constant) and known.value is None:
                 if isinstance(other, ast.Constant):  # both written out: fold it
-                    return ast.Constant((other.value is None) == (op is ast.Eq))
-                return ast.Compare(left=other, ops=[ast.Is() if op is ast.Eq else ast.IsNot()],
-                                   comparators=[ast.Constant(None)])
+                    return made.Constant((other.value is None) == (op is ast.Eq))
+                return made.Compare(left=other, ops=[ast.Is() if op is ast.Eq else ast.IsNot()],
+                                   comparators=[made.Constant(None)])
         return None
 
     def _both(self, node: ast.Call, kind: str) -> tuple[ast.expr | None, ast.expr, ast.expr]:
@@ -325,15 +368,79 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         # the two types are kept: the DECIMAL test that may follow reads them again
         left_type, right_type = self._temp(), self._temp()
         self.held_types = (left_again, left_type, right_again, right_type)
-        guard = ast.Compare(
-            left=ast.NamedExpr(target=_store(left_type), value=_type_of(left_once)),
+        guard = made.Compare(
+            left=made.NamedExpr(target=_store(left_type), value=_type_of(left_once)),
             ops=[ast.Is(), ast.Is()],
-            comparators=[ast.NamedExpr(target=_store(right_type), value=_type_of(right_once)),
+            comparators=[made.NamedExpr(target=_store(right_type), value=_type_of(right_once)),
                          _load(kind)])
         return guard, left_again, right_again
 
+    def _general(self, node: ast.Call) -> frozenset[str] | None:
+        """In the general version of a loop (`self.general`: every variable its NUMBER
+        version guards, when it guards no receiver's kind): the guarded variables the
+        operands of `node` read, when both are NUMBERs whenever those are (else None).
+
+        When they are all of `self.general`, both operands NUMBERs means every guard held:
+        the general version runs that case only for an iteration whose countdown was
+        low, so the helper takes it and the inline NUMBER form is not built a second
+        time. An operator reading only some of them stays inline: NUMBER work beside an
+        accumulator that holds a DECIMAL or a TEXT runs the general version each time."""
+        left, right = (self._reads(a) for a in node.args)
+        if left is None or right is None:
+            return None
+        return left | right
+
+    def _reads(self, expr: ast.expr) -> frozenset[str] | None:
+        """The guarded variables `expr` reads, when it is a NUMBER whenever they are."""
+        if isinstance(expr, ast.Constant):
+            return frozenset() if type(expr.value) is int else None
+        reads = getattr(expr, "dg_reads", None)
+        if reads is not None:
+            return reads  # type: ignore[no-any-return]
+        if isinstance(expr, ast.Name):
+            if expr.id in self.general:
+                return frozenset((expr.id,))
+            return frozenset() if expr.id in self.ints else None
+        return frozenset() if getattr(expr, "dg_known_int", False) else None
+
+    def _general_arith(self, node: ast.Call, op: type[ast.operator]) -> ast.expr:
+        """+ - * in a loop's general version on operands `_general` accepts: DECIMAL and
+        DECIMAL inline, DECIMAL and NUMBER in the operators' context, else the helper
+        (which computes NUMBER and NUMBER exactly as the inline form, range check
+        included). Operands are read in the order and as often as `_arith` reads them."""
+        left, right = node.args
+        decimal = _DECIMAL_OPS[op]
+        if self._known_int(left) or self._known_int(right):
+            other = right if self._known_int(left) else left
+            once, again = self._hold(other)
+            a, b = (left, again) if other is right else (again, right)
+            result: ast.expr = made.IfExp(
+                test=_is(_type_of(once), _load("dg_dec")),
+                body=made.Call(func=_load(decimal), args=[a, b], keywords=[]),
+                orelse=self._fallback(node, a, b))
+        else:
+            left_once, a = self._hold(left)
+            right_once, b = self._hold(right)
+            left_type, right_type = self._temp(), self._temp()
+            # the same tests as `_arith`'s, in its order, but for the NUMBER branch
+            same = made.Compare(
+                left=made.NamedExpr(target=_store(left_type), value=_type_of(left_once)),
+                ops=[ast.Is()],
+                comparators=[made.NamedExpr(target=_store(right_type), value=_type_of(right_once))])
+            alike = made.IfExp(test=_is(_load(left_type), _load("dg_dec")),
+                              body=made.BinOp(left=a, op=op(), right=b),
+                              orelse=self._fallback(node, a, b))
+            mixed = made.BoolOp(op=ast.And(), values=[
+                made.Compare(left=_load(left_type), ops=[ast.In()], comparators=[_load("dg_num")]),
+                made.Compare(left=_load(right_type), ops=[ast.In()],
+                            comparators=[_load("dg_num")])])
+            result = made.IfExp(test=same, body=alike, orelse=made.IfExp(
+                test=mixed, body=made.Call(func=_load(decimal), args=[a, b], keywords=[]),
+                orelse=self._fallback(node, a, b)))
+        return result
+
     def _fallback(self, node: ast.Call, left: ast.expr, right: ast.expr) -> ast.Call:
-        return ast.Call(func=node.func, args=[left, right], keywords=[])
+        return made.Call(func=node.func, args=[left, right], keywords=[])
 
     def _arith(self, node: ast.Call, op: type[ast.operator]) -> ast.expr:
         folded = self._folded(node.args[0], node.args[1], op)
@@ -341,12 +448,12 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             return folded
         guard, left, right = self._both(node, "dg_int")
         result = self._temp()
-        computed = ast.NamedExpr(target=_store(result), value=ast.BinOp(left=left, op=op(),
+        computed = made.NamedExpr(target=_store(result), value=made.BinOp(left=left, op=op(),
                                                                          right=right))
-        in_range = ast.Compare(left=ast.Constant(MIN_NUMBER), ops=[ast.LtE(), ast.LtE()],
-                               comparators=[computed, ast.Constant(MAX_NUMBER)])
-        overflow = ast.Call(func=_load("dg_overflow"), args=[], keywords=[])
-        fast = ast.IfExp(test=in_range, body=_load(result), orelse=overflow)
+        in_range = made.Compare(left=made.Constant(MIN_NUMBER), ops=[ast.LtE(), ast.LtE()],
+                               comparators=[computed, made.Constant(MAX_NUMBER)])
+        overflow = made.Call(func=_load("dg_overflow"), args=[], keywords=[])
+        fast = made.IfExp(test=in_range, body=_load(result), orelse=overflow)
         if guard is None:
             fast.dg_known_int = True  # type: ignore[attr-defined]
             return fast
@@ -354,8 +461,8 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         if "decimal_arithmetic" in self.on:
             # Not both NUMBER, both numeric: a DECIMAL result in the helper's own context
             held = self.held_types
-            decimal = ast.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
-            slow = ast.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
+            decimal = made.Call(func=_load(_DECIMAL_OPS[op]), args=[left, right], keywords=[])
+            slow = made.IfExp(test=self._numbers(left, right), body=decimal, orelse=slow)
             if held is not None:  # both DECIMAL (amounts): the operator itself, in the
                 # run's context (engine: a copy of the helpers' DECIMAL_CONTEXT, so the
                 # same digits, rounding and traps; no call). Both types are tested once
@@ -363,15 +470,15 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
                 # where the chain `a is b is int`, then `a is b is Decimal`, took four;
                 # DECIMAL first: NUMBERs known as such never come here, and amounts of
                 # unknown type, in records, are DECIMALs more often than not).
-                same = ast.Compare(left=guard.left, ops=[ast.Is()],  # type: ignore
+                same = made.Compare(left=guard.left, ops=[ast.Is()],  # type: ignore
                                    comparators=[guard.comparators[0]])  # type: ignore
-                alike = ast.IfExp(
+                alike = made.IfExp(
                     test=_is(_load(held[1]), _load("dg_dec")),
-                    body=ast.BinOp(left=left, op=op(), right=right),
-                    orelse=ast.IfExp(test=_is(_load(held[1]), _load("dg_int")), body=fast,
+                    body=made.BinOp(left=left, op=op(), right=right),
+                    orelse=made.IfExp(test=_is(_load(held[1]), _load("dg_int")), body=fast,
                                      orelse=self._fallback(node, left, right)))
-                return ast.IfExp(test=same, body=alike, orelse=slow)
-        return ast.IfExp(test=guard, body=fast, orelse=slow)
+                return made.IfExp(test=same, body=alike, orelse=slow)
+        return made.IfExp(test=guard, body=fast, orelse=slow)
 
     @staticmethod
     def _text_constant(node: ast.Call) -> bool:
@@ -390,21 +497,24 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         other = right if const_left else left
 
         def join(value: ast.expr) -> ast.expr:
-            return ast.BinOp(left=left if const_left else value, op=ast.Add(),
+            return made.BinOp(left=left if const_left else value, op=ast.Add(),
                              right=value if const_left else right)
 
         if self._known_int(other):  # a NUMBER: its digits, always short enough (room)
-            return join(ast.Call(func=_load("dg_str"), args=[other], keywords=[]))
+            return join(made.Call(func=_load("dg_str"), args=[other], keywords=[]))
         once, again = self._hold(other)
-        short = ast.Compare(left=ast.Call(func=_load("dg_len"), args=[again], keywords=[]),
-                            ops=[ast.LtE()], comparators=[ast.Constant(room)])
-        fallback = ast.Call(func=node.func, args=[left if const_left else again,
+        fallback = made.Call(func=node.func, args=[left if const_left else again,
                                                   again if const_left else right], keywords=[])
-        text_case = ast.IfExp(test=short, body=join(again), orelse=fallback)
-        number_text = ast.Call(func=_load("dg_str"), args=[again], keywords=[])
-        number_case = ast.IfExp(test=_is(_type_of(again), _load("dg_int")),
+        number_text = made.Call(func=_load("dg_str"), args=[again], keywords=[])
+        if getattr(other, "dg_numeric", False):  # - * / % give no TEXT: NUMBER or else
+            return made.IfExp(test=_is(_type_of(once), _load("dg_int")), body=join(number_text),
+                             orelse=fallback)
+        short = made.Compare(left=made.Call(func=_load("dg_len"), args=[again], keywords=[]),
+                            ops=[ast.LtE()], comparators=[made.Constant(room)])
+        text_case = made.IfExp(test=short, body=join(again), orelse=fallback)
+        number_case = made.IfExp(test=_is(_type_of(again), _load("dg_int")),
                                 body=join(number_text), orelse=fallback)
-        return ast.IfExp(test=_is(_type_of(once), _load("dg_str")), body=text_case,
+        return made.IfExp(test=_is(_type_of(once), _load("dg_str")), body=text_case,
                          orelse=number_case)
 
     def _modulo(self, node: ast.Call) -> ast.expr:
@@ -427,17 +537,17 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             left_once = left
             if guard is None:  # a known NUMBER expression is read again below: once
                 left_once, left = self._hold(left)
-            checks.append(ast.Compare(left=left_once, ops=[ast.GtE()],
-                                      comparators=[ast.Constant(0)]))
+            checks.append(made.Compare(left=left_once, ops=[ast.GtE()],
+                                      comparators=[made.Constant(0)]))
         if not (isinstance(right, ast.Constant) and type(right.value) is int
                 and right.value > 0):
-            checks.append(ast.Compare(left=right, ops=[ast.Gt()], comparators=[ast.Constant(0)]))
-        fast = ast.BinOp(left=left, op=op, right=right)
+            checks.append(made.Compare(left=right, ops=[ast.Gt()], comparators=[made.Constant(0)]))
+        fast = made.BinOp(left=left, op=op, right=right)
         if not checks:
             fast.dg_known_int = True  # type: ignore[attr-defined]
             return fast
-        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
-        result = ast.IfExp(test=test, body=fast, orelse=self._fallback(node, left, right))
+        test = checks[0] if len(checks) == 1 else made.BoolOp(op=ast.And(), values=checks)
+        result = made.IfExp(test=test, body=fast, orelse=self._fallback(node, left, right))
         if guard is None:  # NUMBER op NUMBER is a NUMBER on either branch
             result.dg_known_int = True  # type: ignore[attr-defined]
         return result
@@ -456,27 +566,39 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             return _type_of(side)
 
         checks: list[ast.expr] = [
-            ast.Compare(left=type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
+            made.Compare(left=type_of(side), ops=[ast.In()], comparators=[_load("dg_num")])
             for side in (left, right) if not self._known_int(side)]  # (a NUMBER is one)
         if not checks:
-            return ast.Constant(True)
-        return checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+            return made.Constant(True)
+        return checks[0] if len(checks) == 1 else made.BoolOp(op=ast.And(), values=checks)
+
+    def _numbers_only(self, node: ast.Call) -> bool:
+        """Both operands are NUMBERs or DECIMALs whenever they are evaluated without error
+        (a NUMBER literal, a known NUMBER, what - * / % give: `_numeric`), which compare
+        in Python exactly as the helpers compare them (NaN included: `==` false, an
+        order raises as theirs does)."""
+        return "decimal_arithmetic" in self.on and all(
+            self._known_int(a) or getattr(a, "dg_numeric", False) for a in node.args)
 
     def _order(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
+        if self._numbers_only(node):
+            return made.Compare(left=node.args[0], ops=[op()], comparators=[node.args[1]])
         guard, left, right = self._both(node, "dg_int")
-        fast = ast.Compare(left=left, ops=[op()], comparators=[right])
+        fast = made.Compare(left=left, ops=[op()], comparators=[right])
         if guard is None:
             return fast
         slow: ast.expr = self._fallback(node, left, right)
         if "decimal_arithmetic" in self.on:
             # NUMBER and DECIMAL compare exactly in Python, as the helper compares them
-            slow = ast.IfExp(test=self._numbers(left, right),
-                             body=ast.Compare(left=left, ops=[op()], comparators=[right]),
+            slow = made.IfExp(test=self._numbers(left, right),
+                             body=made.Compare(left=left, ops=[op()], comparators=[right]),
                              orelse=slow)
-        return ast.IfExp(test=guard, body=fast, orelse=slow)
+        return made.IfExp(test=guard, body=fast, orelse=slow)
 
     def _equality(self, node: ast.Call, op: type[ast.cmpop]) -> ast.expr:
         left, right = node.args
+        if self._numbers_only(node):
+            return made.Compare(left=left, ops=[op()], comparators=[right])
         nothing = self._null_test(left, right, op)
         if nothing is not None:
             return nothing
@@ -488,13 +610,13 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             other = left if constant is right else right
             kind = "dg_str" if type(constant.value) is str else "dg_int"
             if kind == "dg_int" and self._known_int(other):
-                return ast.Compare(left=left, ops=[op()], comparators=[right])
+                return made.Compare(left=left, ops=[op()], comparators=[right])
             other_once, other_again = self._hold(other)
             guard = _is(_type_of(other_once), _load(kind))
             left_again, right_again = ((other_again, constant) if constant is right
                                        else (constant, other_again))
-        fast = ast.Compare(left=left_again, ops=[op()], comparators=[right_again])
-        return ast.IfExp(test=guard, body=fast,
+        fast = made.Compare(left=left_again, ops=[op()], comparators=[right_again])
+        return made.IfExp(test=guard, body=fast,
                          orelse=self._fallback(node, left_again, right_again))
 
     def _map_get(self, node: ast.Call) -> ast.expr:
@@ -507,16 +629,16 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
                 and "list_get" in self.on):
             # LIST.get(i) within the list is its element; anything else, the helper
             recv_once, recv_again = self._hold(receiver)
-            within = ast.Compare(left=key, ops=[ast.Lt()], comparators=[
-                ast.Call(func=_load("dg_len"), args=[recv_once], keywords=[])])
+            within = made.Compare(left=key, ops=[ast.Lt()], comparators=[
+                made.Call(func=_load("dg_len"), args=[recv_once], keywords=[])])
             is_list = self._is_kind(recv_once, "list", "dg_list")
-            guard: ast.expr = within if is_list is None else ast.BoolOp(
-                op=ast.And(), values=[is_list, ast.Compare(left=key, ops=[ast.Lt()],
-                                                           comparators=[ast.Call(
+            guard: ast.expr = within if is_list is None else made.BoolOp(
+                op=ast.And(), values=[is_list, made.Compare(left=key, ops=[ast.Lt()],
+                                                           comparators=[made.Call(
                     func=_load("dg_len"), args=[recv_again], keywords=[])])])
-            fast = ast.Subscript(value=recv_again, slice=key, ctx=ast.Load())
-            slow = ast.Call(func=node.func, args=[recv_again, name, key], keywords=[])
-            return ast.IfExp(test=guard, body=fast, orelse=slow)
+            fast = made.Subscript(value=recv_again, slice=key, ctx=ast.Load())
+            slow = made.Call(func=node.func, args=[recv_again, name, key], keywords=[])
+            return made.IfExp(test=guard, body=fast, orelse=slow)
         is_map = self._is_kind(receiver, "map", "dg_dict")
         recv_once, recv_again = self._hold(receiver)
         checks: list[ast.expr] = []
@@ -527,25 +649,25 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             receiver_read = recv_once
         if not self._text_key(key):
             checks.append(_is(_type_of(key), _load("dg_str")))
-        fast = ast.Call(func=ast.Attribute(value=receiver_read, attr="get", ctx=ast.Load()),
+        fast = made.Call(func=made.Attribute(value=receiver_read, attr="get", ctx=ast.Load()),
                         args=[key], keywords=[])
         if not checks:
             return fast
-        slow = ast.Call(func=node.func, args=[recv_again, name, key], keywords=[])
-        guard = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
-        return ast.IfExp(test=guard, body=fast, orelse=slow)
+        slow = made.Call(func=node.func, args=[recv_again, name, key], keywords=[])
+        guard = checks[0] if len(checks) == 1 else made.BoolOp(op=ast.And(), values=checks)
+        return made.IfExp(test=guard, body=fast, orelse=slow)
 
     def _size(self, node: ast.Call) -> ast.expr:
         receiver, name = node.args
         if self._kind(receiver) in ("map", "list"):
-            return ast.Call(func=_load("dg_len"), args=[receiver], keywords=[])
+            return made.Call(func=_load("dg_len"), args=[receiver], keywords=[])
         recv_once, recv_again = self._hold(receiver)
-        guard = ast.BoolOp(op=ast.Or(), values=[
+        guard = made.BoolOp(op=ast.Or(), values=[
             _is(_type_of(recv_once), _load("dg_list")),
             _is(_type_of(recv_again), _load("dg_dict"))])
-        fast = ast.Call(func=_load("dg_len"), args=[recv_again], keywords=[])
-        slow = ast.Call(func=node.func, args=[recv_again, name], keywords=[])
-        return ast.IfExp(test=guard, body=fast, orelse=slow)
+        fast = made.Call(func=_load("dg_len"), args=[recv_again], keywords=[])
+        slow = made.Call(func=node.func, args=[recv_again, name], keywords=[])
+        return made.IfExp(test=guard, body=fast, orelse=slow)
 
     def _method_caller(self, node: ast.Call, inline: bool = True) -> ast.expr:
         """`dg_m(R, 'name', A...)` -> `dg_mc_name_N(R, A...)`: the call site's own caller,
@@ -569,12 +691,12 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         built-in is (stdlib/text.py); any other receiver, the call site's caller."""
         if nargs == 0 and name in _TEXT_METHODS:
             if self._kind(node.args[0]) == "text":
-                return ast.Call(func=_load(_TEXT_METHODS[name]), args=[node.args[0]],
+                return made.Call(func=_load(_TEXT_METHODS[name]), args=[node.args[0]],
                                 keywords=[])
             once, again = self._hold(node.args[0])
-            fast = ast.Call(func=_load(_TEXT_METHODS[name]), args=[again], keywords=[])
-            slow = ast.Call(func=_load(caller), args=[again], keywords=[])
-            return ast.IfExp(test=_is(_type_of(once), _load("dg_str")), body=fast,
+            fast = made.Call(func=_load(_TEXT_METHODS[name]), args=[again], keywords=[])
+            slow = made.Call(func=_load(caller), args=[again], keywords=[])
+            return made.IfExp(test=_is(_type_of(once), _load("dg_str")), body=fast,
                              orelse=slow)
         if nargs == 1 and name == "contains":
             # both evaluated first, in order (a chained `is`), then tested
@@ -584,11 +706,11 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
             if isinstance(arg_once, ast.Constant) and type(arg_once.value) is str:
                 guard = _is(_type_of(recv_once), _load("dg_str"))
             else:
-                guard = ast.Compare(left=_type_of(recv_once), ops=[ast.Is(), ast.Is()],
+                guard = made.Compare(left=_type_of(recv_once), ops=[ast.Is(), ast.Is()],
                                     comparators=[_type_of(arg_once), _load("dg_str")])
-            fast = ast.Compare(left=arg, ops=[ast.In()], comparators=[recv])
-            slow = ast.Call(func=_load(caller), args=[recv, arg], keywords=[])
-            return ast.IfExp(test=guard, body=fast, orelse=slow)
+            fast = made.Compare(left=arg, ops=[ast.In()], comparators=[recv])
+            slow = made.Call(func=_load(caller), args=[recv, arg], keywords=[])
+            return made.IfExp(test=guard, body=fast, orelse=slow)
         return None
 
     def _bind_function(self, node: ast.Call, inline: bool = True) -> ast.expr:
@@ -601,8 +723,8 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
                 first = node.args[1]
                 return first if first.value is not None else node.args[2]
             once, again = self._hold(node.args[1])
-            test = ast.Compare(left=once, ops=[ast.IsNot()], comparators=[ast.Constant(None)])
-            return _located(ast.IfExp(test=test, body=again, orelse=node.args[2]), node)
+            test = made.Compare(left=once, ops=[ast.IsNot()], comparators=[made.Constant(None)])
+            return _located(made.IfExp(test=test, body=again, orelse=node.args[2]), node)
         row = self.builtin_functions.get(name)
         if row is None or not name.isidentifier():
             return node

@@ -10,6 +10,9 @@ from typing import Any
 from .fastnodes import (
     SIZE_FLOOR,
     _helper_call,
+    made,
+    place,
+    placed_again,
     _is,
     _literal_text,
     _load,
@@ -61,6 +64,7 @@ class StatementPaths:
     on: frozenset[str]
     once: bool
     ints: set[str]
+    known_set: set[str]
     visit: Any
     generic_visit: Any
     _kind: Any
@@ -100,22 +104,26 @@ class StatementPaths:
             # the branch, in the order of both branches: the piece's code is built once,
             # not once per branch
             kind, piece = self._temp(), self._temp()
-            setup = [_located(ast.Assign(targets=[_store(kind)], value=_type_of(read)),
+            setup = [_located(made.Assign(targets=[_store(kind)], value=_type_of(read)),
                               calls[0]),
-                     _located(ast.Assign(targets=[_store(piece)], value=exprs[0]), calls[0])]
-            read, exprs = _load(kind), [_load(piece), *exprs[1:]]
+                     _located(made.Assign(targets=[_store(piece)], value=exprs[0]), calls[0])]
+            held = _load(piece)
+            for mark in ("dg_reads", "dg_numeric"):  # what it is known as (fastpaths)
+                if mark in exprs[0].__dict__:
+                    held.__dict__[mark] = exprs[0].__dict__[mark]
+            read, exprs = _load(kind), [held, *exprs[1:]]
         value: ast.expr = _load(target)
         for call, expr in zip(calls, exprs):
-            step = _located(ast.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
+            step = _located(made.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
                             call)
             value = step if texty else self._rewrite(step)
-        other = _located(ast.Assign(targets=[_store(target)], value=value), node)
+        other = _located(made.Assign(targets=[_store(target)], value=value), node)
         # x is read first, where the script reads it (an unset x is reported there)
         first = _located(_is(read if setup else _type_of(read), _load("dg_str")), calls[0])
         body = self._append_level(node, target, calls, exprs, [], None, piece)
         if is_text:  # read anyway: an unset x is reported there
-            return [_located(ast.Expr(value=read), node), *body]
-        return [*setup, _located(ast.If(test=first, body=body, orelse=[other]), node)]
+            return [_located(made.Expr(value=read), node), *body]
+        return [*setup, _located(made.If(test=first, body=body, orelse=[other]), node)]
 
     def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
                       exprs: list[ast.expr], held: list[ast.expr],
@@ -136,56 +144,57 @@ class StatementPaths:
         while k < len(exprs):
             call, expr = calls[k], exprs[k]
             literal = _literal_text(expr)
-            before = (ast.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
+            before = (made.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
                       if length is None else _load(length))
             total = self._temp()
             size: ast.expr
             if literal is not None:
-                size = ast.Constant(len(literal))
+                size = made.Constant(len(literal))
             elif k == 0 and pinned is not None:
                 name = pinned
-                size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
+                size = made.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
             else:
                 name = self._temp()
-                out.append(_located(ast.Assign(targets=[_store(name)], value=expr), call))
-                size = ast.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
-            counted = ast.NamedExpr(target=_store(total),
-                                    value=ast.BinOp(left=before, op=ast.Add(), right=size))
-            fits = ast.BoolOp(op=ast.Or(), values=[
-                ast.Compare(left=counted, ops=[ast.LtE()],
-                            comparators=[ast.Constant(SIZE_FLOOR)]),
-                ast.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
+                out.append(_located(made.Assign(targets=[_store(name)], value=expr), call))
+                size = made.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
+            counted = made.NamedExpr(target=_store(total),
+                                    value=made.BinOp(left=before, op=ast.Add(), right=size))
+            fits = made.BoolOp(op=ast.Or(), values=[
+                made.Compare(left=counted, ops=[ast.LtE()],
+                            comparators=[made.Constant(SIZE_FLOOR)]),
+                made.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
             length = total
             if literal is not None:
-                out.append(_located(ast.Expr(value=_located(fits, call)), call))
-                held = [*held, ast.Constant(literal)]
+                out.append(_located(made.Expr(value=_located(fits, call)), call))
+                held = [*held, made.Constant(literal)]
                 k += 1
                 continue
-            as_text = ast.BoolOp(op=ast.And(), values=[
+            as_text = made.BoolOp(op=ast.And(), values=[
                 _is(_type_of(_load(name)), _load("dg_int")),
-                ast.NamedExpr(target=_store(name), value=ast.Call(
+                made.NamedExpr(target=_store(name), value=made.Call(
                     func=_load("dg_str"), args=[_load(name)], keywords=[]))])
-            is_text = ast.BoolOp(op=ast.Or(), values=[
-                _is(_type_of(_load(name)), _load("dg_str")), as_text])
-            guard = ast.BoolOp(op=ast.And(), values=[is_text, fits])
+            # (- * / % give no TEXT: a NUMBER's digits, or the helper)
+            is_text = as_text if getattr(expr, "dg_numeric", False) else made.BoolOp(
+                op=ast.Or(), values=[_is(_type_of(_load(name)), _load("dg_str")), as_text])
+            guard = made.BoolOp(op=ast.And(), values=[is_text, fits])
             held = [*held, _load(name)]
             body = self._append_level(node, target, calls, exprs, held, total)
             value: ast.expr = _load(target)
             for c, p in zip(calls, held + exprs[k + 1:]):
-                value = _located(ast.Call(func=_load("dg_add"), args=[value, p],
+                value = _located(made.Call(func=_load("dg_add"), args=[value, p],
                                           keywords=[]), c)
-            fallback = _located(ast.Assign(targets=[_store(target)], value=value), node)
-            out.append(_located(ast.If(test=_located(guard, call), body=body,
+            fallback = _located(made.Assign(targets=[_store(target)], value=value), node)
+            out.append(_located(made.If(test=_located(guard, call), body=body,
                                        orelse=[fallback]), node))
             return out
         # every piece is in and fits: append them, adjacent literals as one
         pieces: list[ast.expr] = []
         for p in held:
             if (pieces and isinstance(p, ast.Constant) and isinstance(pieces[-1], ast.Constant)):
-                pieces[-1] = ast.Constant(pieces[-1].value + p.value)
+                pieces[-1] = made.Constant(pieces[-1].value + p.value)
             else:
                 pieces.append(p)
-        out += [_located(ast.Assign(targets=[_store(target)], value=ast.BinOp(
+        out += [_located(made.Assign(targets=[_store(target)], value=made.BinOp(
             left=_load(target), op=ast.Add(), right=p)), node) for p in pieces]
         return out
 
@@ -205,16 +214,26 @@ class StatementPaths:
     def _pin(self, expr: ast.expr, where: ast.AST, setup: list[ast.stmt],
              names_too: bool = False) -> ast.expr:
         """`expr` bound to a temporary by a statement added to `setup` (a constant is
-        left as it is; so is a name unless `names_too`)."""
-        if isinstance(expr, ast.Constant) or (not names_too and isinstance(expr, ast.Name)):
+        left as it is; so is a name unless `names_too`, and a variable certainly set
+        here: read after the value, it is what it was before, as no expression assigns a
+        variable, and reading it raises nothing)."""
+        if isinstance(expr, ast.Constant) or (isinstance(expr, ast.Name) and (
+                not names_too or expr.id in self.known_set)):
             return expr
         name = self._temp()
-        setup.append(_located(ast.Assign(targets=[_store(name)], value=expr), where))
+        setup.append(_located(made.Assign(targets=[_store(name)], value=expr), where))
         return _load(name)
 
     def _put(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
         for i in range(len(call.args)):
             call.args[i] = self.visit(call.args[i])
+        saved = place(node)  # every new node at the statement's position (_located)
+        try:
+            return self._put_at(node, call)
+        finally:
+            placed_again(saved)
+
+    def _put_at(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
         receiver, name, key, value = call.args
         setup: list[ast.stmt] = []
         # The value is bound once, not copied into both branches (which doubled the tree
@@ -230,19 +249,26 @@ class StatementPaths:
             checks.append(_is(_type_of(recv), _load("dg_dict")))
         if not self._text_key(key):
             checks.append(_is(_type_of(k), _load("dg_str")))
-        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
-                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
-        store = ast.Assign(targets=[ast.Subscript(value=recv, slice=k, ctx=ast.Store())],
+        checks.append(made.Compare(left=made.Call(func=_load("dg_len"), args=[recv], keywords=[]),
+                                  ops=[ast.Lt()], comparators=[made.Constant(SIZE_FLOOR)]))
+        store = made.Assign(targets=[made.Subscript(value=recv, slice=k, ctx=ast.Store())],
                            value=value)
-        slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, k, value],
+        slow = made.Expr(value=made.Call(func=call.func, args=[recv, name, k, value],
                                        keywords=[]))
-        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
-        branch = ast.If(test=test, body=[store], orelse=[slow])
+        test = checks[0] if len(checks) == 1 else made.BoolOp(op=ast.And(), values=checks)
+        branch = made.If(test=test, body=[store], orelse=[slow])
         return [*setup, _located(branch, node)]
 
     def _add(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
         for i in range(len(call.args)):
             call.args[i] = self.visit(call.args[i])
+        saved = place(node)  # as in _put
+        try:
+            return self._add_at(node, call)
+        finally:
+            placed_again(saved)
+
+    def _add_at(self, node: ast.Expr, call: ast.Call) -> list[ast.stmt]:
         receiver, name, value = call.args
         setup: list[ast.stmt] = []
         pin_value = not _simple(value)  # bound once, as in _put
@@ -251,12 +277,12 @@ class StatementPaths:
             value = self._pin(value, node, setup)
         checks: list[ast.expr] = [] if self._kind(receiver) == "list" else [
             _is(_type_of(recv), _load("dg_list"))]
-        checks.append(ast.Compare(left=ast.Call(func=_load("dg_len"), args=[recv], keywords=[]),
-                                  ops=[ast.Lt()], comparators=[ast.Constant(SIZE_FLOOR)]))
-        append = ast.Expr(value=ast.Call(
-            func=ast.Attribute(value=recv, attr="append", ctx=ast.Load()), args=[value],
+        checks.append(made.Compare(left=made.Call(func=_load("dg_len"), args=[recv], keywords=[]),
+                                  ops=[ast.Lt()], comparators=[made.Constant(SIZE_FLOOR)]))
+        append = made.Expr(value=made.Call(
+            func=made.Attribute(value=recv, attr="append", ctx=ast.Load()), args=[value],
             keywords=[]))
-        slow = ast.Expr(value=ast.Call(func=call.func, args=[recv, name, value], keywords=[]))
-        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
-        branch = ast.If(test=test, body=[append], orelse=[slow])
+        slow = made.Expr(value=made.Call(func=call.func, args=[recv, name, value], keywords=[]))
+        test = checks[0] if len(checks) == 1 else made.BoolOp(op=ast.And(), values=checks)
+        branch = made.If(test=test, body=[append], orelse=[slow])
         return [*setup, _located(branch, node)]

@@ -190,6 +190,29 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
 _LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.Lambda)
 
 
+def _stored(stmt: ast.stmt) -> set[str]:
+    """The variables `stmt` stores to, at any depth."""
+    return {n.id for n in walk(stmt)  # type: ignore[attr-defined]
+            if type(n) is ast.Name and type(n.ctx) is ast.Store}  # type: ignore[attr-defined]
+
+
+def _text_assigned(stmt: ast.stmt) -> str | None:
+    """The variable `x = <TEXT literal>` or `x = A + B` with a TEXT literal operand
+    assigns: the operator gives a TEXT (exactly a str) whatever the other operand is, or
+    raises (inference._text_shape's rule)."""
+    if type(stmt) is not ast.Assign or len(stmt.targets) != 1:
+        return None
+    name = _script_name(stmt.targets[0])
+    value = stmt.value
+    if type(value) is ast.Constant:
+        return name if type(value.value) is str else None
+    if (type(value) is ast.Call and type(value.func) is ast.Name and value.func.id == "dg_add"
+            and len(value.args) == 2 and not value.keywords and any(
+                type(a) is ast.Constant and type(a.value) is str for a in value.args)):
+        return name
+    return None
+
+
 def _holds_loop(stmts: list[ast.stmt]) -> bool:
     """Whether a statement of these blocks, at any depth, is a loop or a function (its
     blocks read, not its expressions; a lambda, an expression, is found by the walk)."""
@@ -348,6 +371,9 @@ class LoopVersioning:
     kinds: dict[str, str]
     set_at_start: dict[int, frozenset[str]]
     on: frozenset[str]
+    general: frozenset[str]
+    known_set: set[str]
+    texts: set[str]
     bound: dict[str, Any]
     visit: Any  # the transformer's own
     generic_visit: Any
@@ -361,6 +387,35 @@ class LoopVersioning:
             elif new is not None:
                 out.append(new)
         return out
+
+    def _visit_body(self, stmts: list[ast.stmt], start: frozenset[str] | None
+                    ) -> list[ast.stmt]:
+        """`_visit_block` of a loop body, with `known_set` the variables certainly set
+        at each of its statements: those set when an iteration starts (`start`), then
+        those its statements before assign (deeper blocks see what their statement
+        sees; what they assign is not counted); and `texts`, those an earlier statement
+        of the body assigned a TEXT (`x = "k" + ...`) and no statement since assigns."""
+        outer = self.known_set, self.texts
+        known = self.known_set = set(start or ())
+        texts = self.texts = set()
+        try:
+            out: list[ast.stmt] = []
+            for stmt in stmts:
+                if texts:  # what the statement assigns, anywhere in it, is not known
+                    texts.difference_update(_stored(stmt))
+                text = _text_assigned(stmt) if "type_inference" in self.on else None
+                new = self.visit(stmt)
+                if isinstance(new, list):
+                    out.extend(new)
+                elif new is not None:
+                    out.append(new)
+                if type(stmt) is ast.Assign:
+                    known.update(filter(None, map(_script_name, stmt.targets)))
+                if text is not None:
+                    texts.add(text)
+            return out
+        finally:
+            self.known_set, self.texts = outer
 
     def _loop_body(self, node: ast.For) -> Any:
         """The body of a loop whose header was visited. An innermost loop runs its body
@@ -384,22 +439,34 @@ class LoopVersioning:
         # (a version only for the refill checks does not pay for compiling the body twice)
         budget = iteration_charge(facts) if facts and (names or kinds) else None
         if budget is None:
-            node.body = self._visit_block(node.body)
+            node.body = self._visit_body(node.body, start)
             node.orelse = self._visit_block(node.orelse)
             return node
         target = _script_name(node.target)
-        counted = counted_plan(copy_tree(rest), lambda: copy_tree(rest), body[0].value.value,
-                               target, start, self._temp) if (  # type: ignore[attr-defined]
+        # The counted copy reads the body before anything rewrites it (its plan keeps the
+        # body's operator calls, which the visits below change in place) and builds new
+        # statements around the body's own names and constants: no copy is needed.
+        counted = counted_plan(rest, lambda: rest, body[0].value.value, target, start,
+                               self._temp) if (  # type: ignore[attr-defined]
             "loop_counted" in self.on and target and not node.orelse
             and may_count(rest)) else None
+        snapshot = self._temp() if counted is not None else ""  # type: ignore[attr-defined]
+        entry = (entry_test(counted, target, snapshot, self._temp)  # type: ignore
+                 if counted is not None else None)
         special = without_refills(copy_tree(rest))
-        charge = self._visit_block(body[:k])
-        generic = self._visit_block(rest)
+        charge = self._visit_body(body[:k], start)
+        # the general version leaves to the helpers the NUMBER work of what the NUMBER
+        # version guards (fastpaths._general)
+        general, self.general = self.general, frozenset(() if kinds else names)
+        try:
+            generic = self._visit_body(rest, start)
+        finally:
+            self.general = general
         outer = self.ints, self.kinds
         self.ints = self.ints | set(names)
         self.kinds = {**{n: kind for n, kind in self.kinds.items() if n not in names}, **kinds}
         try:
-            special = self._visit_block(special)
+            special = self._visit_body(special, start)
         finally:
             self.ints, self.kinds = outer
         # The loop's own variable changes at each iteration: tested each time. The other
@@ -425,18 +492,18 @@ class LoopVersioning:
         node.body = [stamp(ast.If(test=test, body=fast, orelse=slow), body[0])]
         node.orelse = self._visit_block(node.orelse)
         versioned = [node] if flag is None else [stamp(_set(flag, False), node), node]
-        if counted is None:
+        if entry is None:
             return versioned if flag is not None else node
-        return self._counted(node, counted, target, versioned)  # type: ignore[arg-type]
+        return self._counted(node, counted, target, versioned, snapshot, entry)
 
-    def _counted(self, node: ast.For, plan: Any, target: str, versioned: list[ast.stmt]
-                 ) -> list[ast.stmt]:
-        """The loop decided once at its entry (runtime/optimizer/loopcounted.py): charged once and
-        run as plain Python when the test holds, else the versioned loop."""
+    def _counted(self, node: ast.For, plan: Any, target: str, versioned: list[ast.stmt],
+                 snapshot: str, entry: Any) -> list[ast.stmt]:
+        """The loop decided once at its entry (runtime/optimizer/loopcounted.py): charged
+        once and run as plain Python when the test (`entry`: loopcounted.entry_test,
+        the list walked into `snapshot`) holds, else the versioned loop."""
+        test, pay, unsigned, function = entry
         self.bound.update(COUNTED_GLOBALS)
-        snapshot = self._temp()  # type: ignore[attr-defined]
-        test, charge, unsigned = entry_test(plan, target, snapshot, self.ints,
-                                            self._temp)  # type: ignore[attr-defined]
+        self.bound[function[0]] = function[1]
         source = node.iter
         inner = source.args[0] if (type(source) is ast.Call and len(source.args) == 1
                                    and type(source.args[0]) is ast.Call) else None
@@ -449,12 +516,11 @@ class LoopVersioning:
         node.iter = stamp(_load(snapshot), node)
         fast: ast.stmt = ast.For(target=ast.Name(id=target, ctx=ast.Store()),
                                  iter=_load(snapshot), body=plan.body, orelse=[])
-        if unsigned is not None:  # elements (and dividends) never negative: Python's / %
-            fast = ast.If(test=unsigned, body=[ast.For(
+        if unsigned:  # elements (and dividends) never negative: Python's / and %
+            chosen = pay[0].targets[0].elts[1].id  # type: ignore[attr-defined]
+            fast = ast.If(test=_load(chosen), body=[ast.For(
                 target=ast.Name(id=target, ctx=ast.Store()), iter=_load(snapshot),
                 body=plan.unsigned, orelse=[])], orelse=[fast])
-        pay = ast.AugAssign(target=ast.Name(id="dg_n", ctx=ast.Store()), op=ast.Sub(),
-                            value=_load(charge))
         # the loop's position for the nodes built here (none of them can fail); the
         # versioned loop and the script's own operands keep theirs
-        return [walked, stamp(ast.If(test=test, body=[pay, fast], orelse=versioned), node)]
+        return [walked, stamp(ast.If(test=test, body=[*pay, fast], orelse=versioned), node)]

@@ -147,12 +147,34 @@ def list_build_python(rows: list[dict[str, Any]]) -> int:
     return len(out)
 
 
+DECIMAL_AMOUNTS = """
+total = 0;
+fees = 0;
+for each a in amounts
+{
+    total = total + a;
+    fees = fees + a * 3 - 1;
+}
+return total + fees;
+"""
+
+
+def decimal_amounts_python(amounts: list[Decimal]) -> Decimal:
+    total: Decimal | int = 0
+    fees: Decimal | int = 0
+    for a in amounts:
+        total = total + a
+        fees = fees + a * 3 - 1
+    return total + fees  # type: ignore[return-value]
+
+
 def bench_execution(rt: Runtime) -> None:
     n = 2_000 if QUICK else 20_000
     items = list(range(n))
     small = [1, 2, 3, 4, 5]
     rows = [{"id": i, "status": "open" if i % 2 else "closed", "amount": i % 300}
             for i in range(n)]
+    amounts = [Decimal(f"{i % 997}.{i % 100:02d}") for i in range(n)]
 
     def ours(src: str, inputs: dict[str, Any]) -> Callable[[], Any]:
         # Inputs are Deluge values already (ints, lists, dicts): the ratio is execution only.
@@ -169,6 +191,9 @@ def bench_execution(rt: Runtime) -> None:
          lambda: loop_heavy_python(items, small)),
         ("execution: filter records into a list", ours(LIST_BUILD, {"rows": rows}),
          lambda: list_build_python(rows)),
+        # DECIMAL amounts: the loop's NUMBER version never holds, its general one runs
+        ("execution: DECIMAL amounts (sum and fees)", ours(DECIMAL_AMOUNTS, {"amounts": amounts}),
+         lambda: decimal_amounts_python(amounts)),
     ]
     for name, sluice, python in cases:
         assert sluice() == python(), name
