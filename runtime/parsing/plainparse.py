@@ -32,9 +32,12 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
+from .. import compilebudget
 from .tokens import Token, Tree
 
 FORMAT = "plain-2"
+# Tokens read between two looks at the compile deadline (as the post-lexer's `process`).
+_CHECK_EVERY = 256
 _new_str = str.__new__
 
 
@@ -222,63 +225,81 @@ class PlainParser:
         return callback
 
     def _scanner(self, index: int) -> tuple[Any, ...]:
-        """A lexer's compiled expressions, ignored and newline types and retypings,
-        compiled when a state using it is first met (as Lark builds its scanners)."""
+        """A lexer's matcher (its compiled expressions tried in turn: one, as exported
+        from this grammar), ignored and newline types and retypings, compiled when a
+        state using it is first met (as Lark builds its scanners)."""
         forms, ignore, newline, unless = self.lexers[index]
+        mres = [_compile(form) for form in forms]
         scanner = self.scanners[index] = (
-            [_compile(form) for form in forms], frozenset(ignore), frozenset(newline),
+            mres[0].match if len(mres) == 1 else partial(_first_match, mres),
+            frozenset(ignore), frozenset(newline),
             {name: [_compile(form) for form in retype] for name, retype in unless.items()})
         return scanner
 
     def _tokens(self, text: str, state_stack: list[int]) -> Iterator[Token]:
         """The contextual lexer: each token lexed by the lexer of the parser's state
-        once the token before it is shifted (fastparse._lex, Lark's BasicLexer)."""
+        once the token before it is shifted (fastparse._lex, Lark's BasicLexer), then
+        retyped as the post-lexer's `process` would (its keyword rule, here where the
+        token is made: one generator stage instead of two)."""
         lexer_of, scanners = self.lexer_of, self.scanners
+        keywords, keyword_type = self.postlex.keywords, self.postlex.keyword_type
         end = len(text)
-        pos, line, line_start, column = 0, 1, 0, 1
+        pos, line, line_start = 0, 1, 0
+        prev_type = None
+        until_check = _CHECK_EVERY
         while pos < end:
             index = lexer_of[state_stack[-1]]
-            scanner = scanners[index] or self._scanner(index)
-            mres, ignore, newline, unless = scanner
+            match, ignore, newline, unless = scanners[index] or self._scanner(index)
             while True:
-                if pos >= end:
-                    return
-                for mre in mres:
-                    m = mre.match(text, pos, end)
-                    if m:
-                        break
-                else:
+                m = match(text, pos)
+                if m is None:
                     raise NoParse
-                value = m.group(0)
+                value = m.group()
                 kind = m.lastgroup
-                tok_line, tok_column = line, column
+                start, tok_line = pos, line
+                pos = m.end()
                 if kind in newline:
                     count = value.count("\n")
                     if count:
                         line += count
-                        line_start = pos + value.rindex("\n") + 1
-                start = pos
-                pos += len(value)
-                column = pos - line_start + 1
-                if kind in ignore:
-                    continue
-                t = _new_str(Token, value)
-                t.type = kind
-                t.start_pos = start
-                t.value = value
-                t.line = tok_line
-                t.column = tok_column
-                t.end_line = line
-                t.end_column = column
-                t.end_pos = pos
-                if kind in unless:  # Lark's UnlessCallback: a string terminal's own type
-                    for mre in unless[kind]:
-                        full = mre.fullmatch(value)
-                        if full:
-                            t.type = full.lastgroup
-                            break
-                yield t
-                break
+                        if kind in ignore:
+                            line_start = start + value.rindex("\n") + 1
+                            if pos < end:
+                                continue
+                            return
+                        tok_column = start - line_start + 1
+                        line_start = start + value.rindex("\n") + 1
+                        break
+                if kind not in ignore:
+                    tok_column = start - line_start + 1
+                    break
+                if pos >= end:
+                    return
+            until_check -= 1
+            if not until_check:  # parsing counts against the compile deadline
+                until_check = _CHECK_EVERY
+                compilebudget.check()
+            if kind in unless:  # Lark's UnlessCallback: a string terminal's own type
+                for mre in unless[kind]:
+                    full = mre.fullmatch(value)
+                    if full:
+                        kind = full.lastgroup
+                        break
+            if kind == "NAME":
+                low = value.lower()
+                if low in keywords:
+                    kind = keyword_type(low, prev_type)
+            t = _new_str(Token, value)
+            t.type = kind
+            t.start_pos = start
+            t.value = value
+            t.line = tok_line
+            t.column = tok_column
+            t.end_line = line
+            t.end_column = pos - line_start + 1
+            t.end_pos = pos
+            yield t
+            prev_type = t.type
 
     def parse(self, text: str) -> Any:
         """What Lark's `parse(text)` returns with these callbacks; NoParse where Lark
@@ -288,7 +309,7 @@ class PlainParser:
         end_state = self.end
         state_stack = [self.start]
         value_stack: list[Any] = []
-        tokens = self.postlex.process(self._tokens(text, state_stack))
+        tokens = self._tokens(text, state_stack)
         while True:
             token = next(tokens, None)
             is_end = token is None
@@ -330,6 +351,16 @@ class PlainParser:
                 value_stack.append(value)
                 if is_end and state_stack[-1] == end_state:
                     return value_stack[-1]
+
+
+def _first_match(mres: list[Any], text: str, pos: int) -> Any:
+    """The match of the first of `mres` that matches at `pos` (Lark's scanner, where
+    its terminals did not fit in one expression)."""
+    for mre in mres:
+        m = mre.match(text, pos)
+        if m:
+            return m
+    return None
 
 
 def unit_run(rows: Any, below: Any, top: Any, kind: str, origin: int = 3) -> Any:
