@@ -316,36 +316,49 @@ def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.
         return stmts
     # Built with the first statement's position (one per block: no stamping walk).
     p = position_of(stmts[0])
-    load, store, made = _LOAD, _STORE, _made
+    load = _LOAD
     if once:  # dg_n = dg_charge(dg_ctx, dg_n, k)
-        call = made(_CALL, p, {"func": made(_NAME, p, {"id": "dg_charge", "ctx": load}),
-                               "args": [made(_NAME, p, {"id": "dg_ctx", "ctx": load}),
-                                        made(_NAME, p, {"id": "dg_n", "ctx": load}),
-                                        made(_CONSTANT, p, {"value": k})],
-                               "keywords": []})
-        return [made(_ASSIGN, p, {"targets": [made(_NAME, p, {"id": "dg_n", "ctx": store})],
-                                  "value": call}), *stmts]
-    charge = made(_AUGASSIGN, p, {"target": made(_NAME, p, {"id": "dg_n", "ctx": store}),
-                                  "op": _SUB, "value": made(_CONSTANT, p, {"value": k})})
-    refill_call = made(_CALL, p, {"func": made(_NAME, p, {"id": "dg_refill", "ctx": load}),
-                                  "args": [made(_NAME, p, {"id": "dg_ctx", "ctx": load}),
-                                           made(_NAME, p, {"id": "dg_n", "ctx": load})],
-                                  "keywords": []})
-    test = made(_COMPARE, p, {"left": made(_NAME, p, {"id": "dg_n", "ctx": load}),
-                              "ops": [_LT], "comparators": [made(_CONSTANT, p, {"value": 0})]})
-    refill = made(_ASSIGN, p, {"targets": [made(_NAME, p, {"id": "dg_n", "ctx": store})],
-                               "value": refill_call})
-    check = made(_IF, p, {"test": test, "body": [refill], "orelse": []})
+        call = _made(_CALL, p, "func", _named(p, "dg_charge", load), "args",
+                     [_named(p, "dg_ctx", load), _named(p, "dg_n", load),
+                      _made(_CONSTANT, p, "value", k)])
+        call.keywords = []
+        return [_made(_ASSIGN, p, "targets", [_named(p, "dg_n", _STORE)], "value", call),
+                *stmts]
+    charge = _made(_AUGASSIGN, p, "target", _named(p, "dg_n", _STORE), "value",
+                   _made(_CONSTANT, p, "value", k))
+    charge.op = _SUB
+    refill_call = _made(_CALL, p, "func", _named(p, "dg_refill", load), "args",
+                        [_named(p, "dg_ctx", load), _named(p, "dg_n", load)])
+    refill_call.keywords = []
+    test = _made(_COMPARE, p, "left", _named(p, "dg_n", load), "comparators",
+                 [_made(_CONSTANT, p, "value", 0)])
+    test.ops = [_LT]
+    refill = _made(_ASSIGN, p, "targets", [_named(p, "dg_n", _STORE)], "value", refill_call)
+    check = _made(_IF, p, "test", test, "body", [refill])
+    check.orelse = []
     return [charge, check] + stmts
 
 
-def _made(cls: Any, position: dict[str, int], fields: dict[str, Any]) -> Any:
-    """`cls(**fields, **position)` without the constructor's keyword handling: the
-    fields' own dictionary, with the position added, becomes the node's (a node keeps
-    its fields and position in its instance dictionary)."""
+def _made(cls: Any, position: dict[str, int], field: str, value: Any,
+          field2: str | None = None, value2: Any = None) -> Any:
+    """A node of `cls` at `position` with one or two of its fields (more are set on it
+    after), without the constructor's keyword handling: a copy of the position's
+    dictionary, the fields added, becomes the node's (a node keeps its fields and
+    position in its instance dictionary)."""
     node = cls.__new__(cls)
-    fields.update(position)
-    node.__dict__ = fields
+    fields = node.__dict__ = position.copy()
+    fields[field] = value
+    if field2 is not None:
+        fields[field2] = value2
+    return node
+
+
+def _named(position: dict[str, int], name: str, ctx: ast.expr_context) -> ast.Name:
+    """`ast.Name(id=name, ctx=ctx)` at `position` (as `_made`)."""
+    node = _NAME.__new__(_NAME)
+    fields = node.__dict__ = position.copy()
+    fields["id"] = name
+    fields["ctx"] = ctx
     return node
 
 

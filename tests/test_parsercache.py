@@ -338,3 +338,28 @@ def test_without_a_private_directory_scripts_parse_with_lark(
     finally:
         with parser._lock:
             parser._plain.clear()
+
+
+def test_a_token_takes_the_blanks_after_it_only_where_no_terminal_may_start_with_one() -> None:
+    """Every lexer of the grammar lexes a space or tab as the ignored WS, so each token's
+    expression also takes the blanks after it (one match a token instead of two); a
+    terminal tried before WS that may start with a blank keeps the lexer as Lark's."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    from sluicegate.parsing import parsertables
+
+    def form(pattern: str) -> tuple[object, ...]:
+        return (pattern, int(re.compile(pattern).flags))
+
+    def lexer(pattern: str) -> tuple[object, ...]:
+        return ((form(pattern),), ("WS",), ("WS",), {})
+
+    ws = r"|(?P<WS>[ \t\r\n]+)"
+    assert parsertables._absorbs_blanks(lexer(r"(?P<NAME>[A-Za-z_]\w*)|(?P<K>(?i:as)[ \t]+x)" + ws))
+    for before in (r"(?P<T>[ \t]*:)", r"(?P<T>\s+x)", r"(?P<T>[^a]x)", r"(?P<T>(?:x|\tx))",
+                   r"(?P<T> x)"):
+        assert not parsertables._absorbs_blanks(lexer(before + ws)), before
+    assert not parsertables._absorbs_blanks(((form(r"(?P<A>a)|(?P<WS>[ ]+)"),), ("A",), (), {}))
+    assert parsertables._may_start_blank(list(_parser.parse(r"(?:a|b)?c")))
+    plain = _plain_parser(None)
+    assert all(forms[0][0].endswith(r")[\x20\t]*") for forms, *_ in plain.lexers)

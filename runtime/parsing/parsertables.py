@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = ["export", "write_tables"]
 
 import marshal
+import re
 from array import array
 from typing import Any
 
@@ -148,10 +149,88 @@ def export(lark: Any, key: str) -> dict[str, Any]:
             lexer_ids[id(basic)] = len(lexers)
             lexers.append(_scanner_of(basic))
         lexer_of.append(lexer_ids[id(basic)])
+    if all(_absorbs_blanks(lexer) for lexer in lexers):
+        lexers = [_absorbing_blanks(lexer) for lexer in lexers]
     return {"key": key, "start": state_ids[table.start_states[start]],
             "end": state_ids[table.end_states[start]], "states": states, "rules": rules,
             "lexer_of": lexer_of, "lexers": lexers,
             "terminals": tuple(str(t.name) for t in lark.terminals)}
+
+
+# Spaces and tabs: what each token's expression also takes after the token (see below).
+_BLANKS = (0x20, 0x09)
+
+
+def _absorbs_blanks(lexer: tuple[Any, ...]) -> bool:
+    """Whether a space or tab, wherever it stands, is lexed by this lexer as the start
+    of the ignored WS (no terminal tried before WS can start with one). When that holds
+    of every lexer, each token's expression also takes the blanks that follow it: the
+    tokens are the same (a WS run split in two is still ignored, and the blanks hold no
+    line break to count), with one match a token instead of two where a blank follows."""
+    forms, ignore, _newline, _unless = lexer
+    if len(forms) != 1 or "WS" not in ignore:
+        return False
+    from re import _parser  # type: ignore[attr-defined]
+
+    pattern, flags = forms[0][0], forms[0][1]
+    compiled = re.compile(pattern, flags)
+    if any((m := compiled.match(blank)) is None or m.lastgroup != "WS"
+           for blank in (" ", "\t")):
+        return False
+    names = {index: name for name, index in compiled.groupindex.items()}
+    top = list(_parser.parse(pattern, flags))
+    if len(top) != 1 or str(top[0][0]) != "BRANCH":
+        return False
+    for alternative in top[0][1][1]:
+        items = list(alternative)
+        if len(items) != 1 or str(items[0][0]) != "SUBPATTERN":
+            return False
+        if names.get(items[0][1][0]) == "WS":
+            return True
+        if _may_start_blank(items):
+            return False
+    return False
+
+
+def _may_start_blank(items: list[Any]) -> bool:
+    """Whether an expression, as `re`'s parser reads it, may match a text that starts
+    with a space or tab (True where that is not plain from its first item)."""
+    if not items:
+        return True
+    op, arg = items[0]
+    kind = str(op)
+    if kind == "LITERAL":
+        return arg in _BLANKS
+    if kind == "IN":
+        return any(_may_hold_blank(str(item), value) for item, value in arg)
+    if kind == "SUBPATTERN":
+        return _may_start_blank(list(arg[3]))
+    if kind == "BRANCH":
+        return any(_may_start_blank(list(branch)) for branch in arg[1])
+    if kind in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        return arg[0] == 0 or _may_start_blank(list(arg[2]))
+    return True
+
+
+def _may_hold_blank(kind: str, value: Any) -> bool:
+    """Whether one item of a character class may be a space or tab."""
+    if kind == "LITERAL":
+        return value in _BLANKS
+    if kind == "RANGE":
+        return any(value[0] <= blank <= value[1] for blank in _BLANKS)
+    if kind == "CATEGORY":
+        return str(value) not in ("CATEGORY_DIGIT", "CATEGORY_WORD")
+    return True
+
+
+def _absorbing_blanks(lexer: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The lexer with its expression taking the blanks after each token too."""
+    from .parsercache import _compiled_form
+
+    forms, ignore, newline, unless = lexer
+    pattern = f"(?:{forms[0][0]})[\\x20\\t]*"
+    return ((_code_bytes(_compiled_form(pattern, forms[0][1]), pattern),), ignore, newline,
+            unless)
 
 
 def write_tables(path: str, lark: Any, key: str) -> bool:

@@ -35,7 +35,7 @@ from typing import Any
 from .. import compilebudget
 from .tokens import Token, Tree
 
-FORMAT = "plain-2"
+FORMAT = "plain-3"
 # Tokens read between two looks at the compile deadline (as the post-lexer's `process`).
 _CHECK_EVERY = 256
 _new_str = str.__new__
@@ -254,8 +254,8 @@ class PlainParser:
                 m = match(text, pos)
                 if m is None:
                     raise NoParse
-                value = m.group()
                 kind = m.lastgroup
+                value = m.group(kind)  # without the blanks after it (parsertables)
                 start, tok_line = pos, line
                 pos = m.end()
                 if kind in newline:
@@ -296,8 +296,8 @@ class PlainParser:
             t.line = tok_line
             t.column = tok_column
             t.end_line = line
-            t.end_column = pos - line_start + 1
-            t.end_pos = pos
+            t.end_pos = stop = start + len(value)
+            t.end_column = stop - line_start + 1
             yield t
             prev_type = t.type
 
