@@ -423,9 +423,11 @@ class _Builder(TaskBuilder):
     def block(self, c: list[Any]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for s in c:
-            if s is None or isinstance(s, Token):
+            if isinstance(s, ast.AST):  # first: not a Token (see nodes._span)
+                out.append(s)
+            elif s is None or isinstance(s, Token):
                 continue
-            if isinstance(s, list):
+            elif isinstance(s, list):
                 out.extend(s)
             else:
                 out.append(s)

@@ -31,7 +31,7 @@ def _unescape(body: str) -> str:
 # their instance dictionary (where an AST node keeps its fields): the translator makes
 # a dozen per line. Contexts carry no state: one of each serves every name.
 _LOAD, _STORE = ast.Load(), ast.Store()
-_NAME, _CONSTANT, _CALL = ast.Name, ast.Constant, ast.Call
+_NAME, _CONSTANT, _CALL, _AST = ast.Name, ast.Constant, ast.Call, ast.AST
 
 
 def _pos(node: Any, tok: Token) -> Any:
@@ -44,19 +44,22 @@ def _pos(node: Any, tok: Token) -> Any:
 
 
 def _span(node: Any, first: Any, last: Any | None = None) -> Any:
-    """Position `node` from the start of `first` to the end of `last` (AST nodes or tokens)."""
+    """Position `node` from the start of `first` to the end of `last` (AST nodes or tokens).
+
+    Whether each is a node is asked of `ast.AST`, not of `Token`: a test against Token's
+    ABC metaclass is ten times slower for what is not a token (Lark's are registered)."""
     d = node.__dict__
-    if isinstance(first, Token):
-        d["lineno"], d["col_offset"] = first.line, first.column - 1
-    else:
+    if isinstance(first, _AST):
         d["lineno"], d["col_offset"] = first.lineno, first.col_offset
+    else:
+        d["lineno"], d["col_offset"] = first.line, first.column - 1
     if last is None:
         last = first
-    if isinstance(last, Token):
+    if isinstance(last, _AST):
+        d["end_lineno"], d["end_col_offset"] = last.end_lineno, last.end_col_offset
+    else:
         d["end_lineno"] = last.end_line or last.line
         d["end_col_offset"] = (last.end_column or last.column) - 1
-    else:
-        d["end_lineno"], d["end_col_offset"] = last.end_lineno, last.end_col_offset
     return node
 
 
