@@ -30,6 +30,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from .. import compilebudget
@@ -129,7 +130,10 @@ def _wrap(chain: tuple[Any, ...], f: Callable[[list[Any]], Any]) -> Callable[[li
         elif wrapper[0] == "filter":
             f = partial(_child_filter, tuple(wrapper[1]), wrapper[2], f)
         elif wrapper[0] == "filter_np":
-            f = partial(_child_filter_np, tuple(wrapper[1]), f)
+            if wrapper[1] and not any(to_expand for _i, to_expand in wrapper[1]):
+                f = _picker(tuple(i for i, _to_expand in wrapper[1]), f)
+            else:
+                f = partial(_child_filter_np, tuple(wrapper[1]), f)
         else:
             raise ValueError(f"unknown wrapper {wrapper[0]!r}")
     return f
@@ -155,6 +159,24 @@ def _child_filter(to_include: tuple[Any, ...], append_none: int,
     if append_none:
         filtered += [None] * append_none
     return f(filtered)
+
+
+def _picker(indices: tuple[int, ...],
+            f: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    """`_child_filter_np` of a rule that splices no child: the kept children picked out
+    by one C-level getter (most rules: their anonymous tokens dropped)."""
+    if len(indices) == 1:
+        return partial(_pick_one, indices[0], f)
+    return partial(_pick, itemgetter(*indices), f)
+
+
+def _pick_one(index: int, f: Callable[[list[Any]], Any], children: list[Any]) -> Any:
+    return f([children[index]])
+
+
+def _pick(getter: Callable[[list[Any]], tuple[Any, ...]], f: Callable[[list[Any]], Any],
+          children: list[Any]) -> Any:
+    return f(list(getter(children)))
 
 
 def _child_filter_np(to_include: tuple[Any, ...], f: Callable[[list[Any]], Any],
