@@ -147,12 +147,19 @@ class _RuntimeNodes(TrustedPass):
         if not self.blocks_only:
             return super().generic_visit(node)
         fields = node.__dict__
+        nested = _NESTED
         for field in _BLOCK_FIELDS:
             block = fields.get(field)
             if type(block) is not list or not block:
                 continue
             new: list[Any] = []
             for item in block:
+                holds = nested.get(type(item))
+                if holds is None:
+                    holds = _nested(type(item))
+                if not holds:  # a simple statement: no block below it to visit
+                    new.append(item)
+                    continue
                 result = self.visit(item)
                 if type(result) is list:
                     new.extend(result)
@@ -252,6 +259,15 @@ _BLOCKS = frozenset({ast.If, ast.For, ast.Try, ast.FunctionDef})
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody")
 
 
+# Whether a statement of this class has a field that holds a block (by class, once).
+_NESTED: dict[type, bool] = {}
+
+
+def _nested(cls: type) -> bool:
+    holds = _NESTED[cls] = any(field in cls._fields for field in _BLOCK_FIELDS)
+    return holds
+
+
 def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]:
     """The script variables `fn` stores and loads; those whose first mention is a
     statement of the function's own block that assigns the variable without reading it
@@ -269,18 +285,19 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]
     busy: set[int] = set()
     walks: dict[int, list[ast.AST]] = {}
     loops = users = False
-    blocks = _BLOCKS
+    blocks, name_node, call_node, store_ctx = _BLOCKS, _NAME, _CALL, _STORE_CTX
     for stmt in fn.body:
         nodes = walks[id(stmt)] = walk(stmt)
         reads: set[str] = set()
         writes: set[str] = set()
         for n in nodes:
             kind = type(n)
-            if kind is ast.Name:
-                if n.id.startswith("v_"):
-                    (writes if type(n.ctx) is ast.Store else reads).add(n.id)
-            elif kind is ast.Call:
-                if type(n.func) is ast.Name and n.func.id == "dg_user":
+            if kind is name_node:
+                name = n.id
+                if name.startswith("v_"):
+                    (writes if type(n.ctx) is store_ctx else reads).add(name)
+            elif kind is call_node:
+                if type(n.func) is name_node and n.func.id == "dg_user":
                     busy.add(id(stmt))
                     users = True
             elif kind in blocks:
@@ -363,7 +380,7 @@ def _named(position: dict[str, int], name: str, ctx: ast.expr_context) -> ast.Na
 
 
 _NAME, _CALL, _CONSTANT, _ASSIGN = ast.Name, ast.Call, ast.Constant, ast.Assign
-_AUGASSIGN, _COMPARE, _IF = ast.AugAssign, ast.Compare, ast.If
+_AUGASSIGN, _COMPARE, _IF, _STORE_CTX = ast.AugAssign, ast.Compare, ast.If, ast.Store
 
 
 # Contexts and operator tokens carry no position and no state: one of each serves all.
