@@ -19,12 +19,14 @@ _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
 
 
 def _unescape(body: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        esc = m.group(1)
-        if esc[0] == "u" and len(esc) == 5:
-            return chr(int(esc[1:], 16))
-        return _ESCAPES.get(esc, "\\" + esc)
-    return _ESCAPE_RE.sub(repl, body) if "\\" in body else body
+    return _ESCAPE_RE.sub(_unescaped, body) if "\\" in body else body
+
+
+def _unescaped(m: re.Match[str]) -> str:
+    esc = m.group(1)
+    if esc[0] == "u" and len(esc) == 5:
+        return chr(int(esc[1:], 16))
+    return _ESCAPES.get(esc, "\\" + esc)
 
 
 # Nodes are made without their constructor's keyword handling and positioned by writing
@@ -32,6 +34,15 @@ def _unescape(body: str) -> str:
 # a dozen per line. Contexts carry no state: one of each serves every name.
 _LOAD, _STORE = ast.Load(), ast.Store()
 _NAME, _CONSTANT, _CALL, _AST = ast.Name, ast.Constant, ast.Call, ast.AST
+
+
+def _node(cls: type, **fields: Any) -> Any:
+    """`cls(**fields)` without the constructor's keyword handling: the fields become the
+    node's instance dictionary at once (an optional field left out reads as None, as
+    from the constructor)."""
+    node = cls.__new__(cls)
+    node.__dict__ = fields
+    return node
 
 
 def _pos(node: Any, tok: Token) -> Any:
