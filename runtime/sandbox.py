@@ -417,10 +417,14 @@ class _Policy(RestrictingNodeTransformer):
 
     def node_contents_visit(self, node: Any) -> Any:
         """`ast.NodeTransformer.generic_visit`, step for step, but for the nodes whose
-        visit is known to change nothing (`_INERT`)."""
+        visit is known to change nothing (`_INERT`) and the fields that never hold a
+        node (`_visited_fields`)."""
         ast_node = ast.AST
         inert = _INERT
-        for field in node._fields:
+        fields = _VISITED_FIELDS.get(node.__class__)
+        if fields is None:
+            fields = _visited_fields(node.__class__)
+        for field in fields:
             try:
                 old = getattr(node, field)
             except AttributeError:
@@ -465,6 +469,30 @@ def _inert() -> frozenset[type]:
 
 
 _INERT = _inert()
+
+
+def _scalar_fields() -> frozenset[str]:
+    """Fields that never hold a node in Python's grammar (names, flags, numbers, texts),
+    and those that hold only operator tokens when every operator is inert."""
+    scalars = {"id", "attr", "arg", "name", "module", "kind", "type_comment", "is_async",
+               "level", "conversion", "simple", "tag"}
+    operators = (ast.operator, ast.unaryop, ast.boolop)
+    if all(cls in _INERT for base in operators for cls in base.__subclasses__()):
+        scalars.add("op")
+    if all(cls in _INERT for cls in ast.cmpop.__subclasses__()):
+        scalars.add("ops")
+    return frozenset(scalars)
+
+
+_SCALAR_FIELDS = _scalar_fields()
+# The fields the policy walk reads, by node class: a field of `_SCALAR_FIELDS` would
+# only be read to find that it holds no node to visit.
+_VISITED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _visited_fields(cls: type) -> tuple[str, ...]:
+    fields = _VISITED_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SCALAR_FIELDS)
+    return fields
 
 
 def _policy(module: ast.Module) -> None:
