@@ -254,7 +254,7 @@ class PlainParser:
         mres = [_compile(form) for form in forms]
         scanner = self.scanners[index] = (
             mres[0].match if len(mres) == 1 else partial(_first_match, mres),
-            frozenset(ignore), frozenset(newline),
+            frozenset(ignore), frozenset(newline), frozenset(ignore) | frozenset(newline),
             {name: [_compile(form) for form in retype] for name, retype in unless.items()})
         return scanner
 
@@ -271,7 +271,7 @@ class PlainParser:
         until_check = _CHECK_EVERY
         while pos < end:
             index = lexer_of[state_stack[-1]]
-            match, ignore, newline, unless = scanners[index] or self._scanner(index)
+            match, ignore, newline, special, unless = scanners[index] or self._scanner(index)
             while True:
                 m = match(text, pos)
                 if m is None:
@@ -280,6 +280,9 @@ class PlainParser:
                 value = m.group(kind)  # without the blanks after it (parsertables)
                 start, tok_line = pos, line
                 pos = m.end()
+                if kind not in special:  # most tokens: neither ignored nor multi-line
+                    tok_column = start - line_start + 1
+                    break
                 if kind in newline:
                     count = value.count("\n")
                     if count:
@@ -301,7 +304,7 @@ class PlainParser:
             if not until_check:  # parsing counts against the compile deadline
                 until_check = _CHECK_EVERY
                 compilebudget.check()
-            if kind in unless:  # Lark's UnlessCallback: a string terminal's own type
+            if unless and kind in unless:  # Lark's UnlessCallback: a string terminal's own type
                 for mre in unless[kind]:
                     full = mre.fullmatch(value)
                     if full:
