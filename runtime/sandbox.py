@@ -334,13 +334,8 @@ def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.
     # Built with the first statement's position (one per block: no stamping walk).
     p = position_of(stmts[0])
     load = _LOAD
-    if once:  # dg_n = dg_charge(dg_ctx, dg_n, k)
-        call = _made(_CALL, p, "func", _named(p, "dg_charge", load), "args",
-                     [_named(p, "dg_ctx", load), _named(p, "dg_n", load),
-                      _made(_CONSTANT, p, "value", k)])
-        call.keywords = []
-        return [_made(_ASSIGN, p, "targets", [_named(p, "dg_n", _STORE)], "value", call),
-                *stmts]
+    if once:
+        return [_charge_call(p, k), *stmts]
     charge = _made(_AUGASSIGN, p, "target", _named(p, "dg_n", _STORE), "value",
                    _made(_CONSTANT, p, "value", k))
     charge.op = _SUB
@@ -354,6 +349,34 @@ def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.
     check = _made(_IF, p, "test", test, "body", [refill])
     check.orelse = []
     return [charge, check] + stmts
+
+
+def _charge_call(p: dict[str, int], k: int) -> ast.Assign:
+    """`dg_n = dg_charge(dg_ctx, dg_n, k)` at position `p`, its seven nodes made as
+    `_made` makes one (in line: one per block that runs once, thousands a script)."""
+    new, name, copy, load = _NAME.__new__, _NAME, p.copy, _LOAD
+    func = new(name)
+    fields = func.__dict__ = copy()
+    fields["id"], fields["ctx"] = "dg_charge", load
+    ctx = new(name)
+    fields = ctx.__dict__ = copy()
+    fields["id"], fields["ctx"] = "dg_ctx", load
+    count = new(name)
+    fields = count.__dict__ = copy()
+    fields["id"], fields["ctx"] = "dg_n", load
+    steps = _CONSTANT.__new__(_CONSTANT)
+    fields = steps.__dict__ = copy()
+    fields["value"] = k
+    call = _CALL.__new__(_CALL)
+    fields = call.__dict__ = copy()
+    fields["func"], fields["args"], fields["keywords"] = func, [ctx, count, steps], []
+    target = new(name)
+    fields = target.__dict__ = copy()
+    fields["id"], fields["ctx"] = "dg_n", _STORE
+    assign = _ASSIGN.__new__(_ASSIGN)
+    fields = assign.__dict__ = p
+    fields["targets"], fields["value"] = [target], call
+    return assign
 
 
 def _made(cls: Any, position: dict[str, int], field: str, value: Any,
