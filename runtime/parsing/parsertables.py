@@ -19,6 +19,7 @@ from array import array
 from typing import Any
 
 from . import larkload  # noqa: F401 - Lark imported as larkload imports it, first
+from .firstchars import first_chars
 from .privatedir import write_private
 
 
@@ -83,8 +84,14 @@ def _scanner_of(basic: Any) -> tuple[Any, ...]:
             unless[str(name)] = forms(callback.scanner._mres)
         if set(basic.callback) & set(basic.ignore_types):
             raise ValueError("a callback on an ignored terminal")
+        # Each terminal's alternative, as Lark joins them (Scanner._build_mres), where
+        # its one expression is that join (else no terminal is told apart).
+        pieces = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in scanner.terminals]
+        if len(scanner._mres) != 1 or "|".join(pieces) != scanner._mres[0].pattern:
+            pieces = []
         return (forms(scanner._mres), tuple(sorted(map(str, basic.ignore_types))),
-                tuple(sorted(map(str, basic.newline_types))), unless)
+                tuple(sorted(map(str, basic.newline_types))), unless,
+                [(str(t.name), piece) for t, piece in zip(scanner.terminals, pieces)])
     finally:
         basic.re, basic._scanner = saved[0], saved[1]
         vars(basic).pop("callback", None)
@@ -149,16 +156,18 @@ def export(lark: Any, key: str) -> dict[str, Any]:
             lexer_ids[id(basic)] = len(lexers)
             lexers.append(_scanner_of(basic))
         lexer_of.append(lexer_ids[id(basic)])
-    if all(_absorbs_blanks(lexer) for lexer in lexers):
-        lexers = [_absorbing_blanks(lexer) for lexer in lexers]
+    suffix = _BLANKS if all(_absorbs_blanks(lexer) for lexer in lexers) else ""
+    shared: dict[str, Any] = {}
+    lexers = [_finished(lexer, suffix, shared) for lexer in lexers]
     return {"key": key, "start": state_ids[table.start_states[start]],
             "end": state_ids[table.end_states[start]], "states": states, "rules": rules,
             "lexer_of": lexer_of, "lexers": lexers,
             "terminals": tuple(str(t.name) for t in lark.terminals)}
 
 
-# Spaces and tabs: what each token's expression also takes after the token (see below).
-_BLANKS = (0x20, 0x09)
+# What each token's expression also takes after the token where every lexer lexes a
+# blank as the ignored WS (`_absorbs_blanks`).
+_BLANKS = "[\\x20\\t]*"
 
 
 def _absorbs_blanks(lexer: tuple[Any, ...]) -> bool:
@@ -167,70 +176,51 @@ def _absorbs_blanks(lexer: tuple[Any, ...]) -> bool:
     of every lexer, each token's expression also takes the blanks that follow it: the
     tokens are the same (a WS run split in two is still ignored, and the blanks hold no
     line break to count), with one match a token instead of two where a blank follows."""
-    forms, ignore, _newline, _unless = lexer
-    if len(forms) != 1 or "WS" not in ignore:
+    forms, ignore, _newline, _unless, alternatives = lexer
+    if "WS" not in ignore or not alternatives:
         return False
-    from re import _parser  # type: ignore[attr-defined]
-
-    pattern, flags = forms[0][0], forms[0][1]
-    compiled = re.compile(pattern, flags)
+    compiled = re.compile(forms[0][0], forms[0][1])
     if any((m := compiled.match(blank)) is None or m.lastgroup != "WS"
            for blank in (" ", "\t")):
         return False
-    names = {index: name for name, index in compiled.groupindex.items()}
-    top = list(_parser.parse(pattern, flags))
-    if len(top) != 1 or str(top[0][0]) != "BRANCH":
-        return False
-    for alternative in top[0][1][1]:
-        items = list(alternative)
-        if len(items) != 1 or str(items[0][0]) != "SUBPATTERN":
-            return False
-        if names.get(items[0][1][0]) == "WS":
+    for name, piece in alternatives:
+        if name == "WS":
             return True
-        if _may_start_blank(items):
+        first = first_chars(piece, forms[0][1])
+        if first is None or 0x20 in first or 0x09 in first:
             return False
     return False
 
 
-def _may_start_blank(items: list[Any]) -> bool:
-    """Whether an expression, as `re`'s parser reads it, may match a text that starts
-    with a space or tab (True where that is not plain from its first item)."""
-    if not items:
-        return True
-    op, arg = items[0]
-    kind = str(op)
-    if kind == "LITERAL":
-        return arg in _BLANKS
-    if kind == "IN":
-        return any(_may_hold_blank(str(item), value) for item, value in arg)
-    if kind == "SUBPATTERN":
-        return _may_start_blank(list(arg[3]))
-    if kind == "BRANCH":
-        return any(_may_start_blank(list(branch)) for branch in arg[1])
-    if kind in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        return arg[0] == 0 or _may_start_blank(list(arg[2]))
-    return True
+def _finished(lexer: tuple[Any, ...], suffix: str,
+              shared: dict[str, Any]) -> tuple[Any, ...]:
+    """The lexer as exported: its expression (with `suffix` after it), and for each
+    ASCII character at which only some of its terminals may start, the expression of
+    those terminals alone (in their order: the same match, fewer alternatives tried).
+    Equal expressions are one object (`shared`, by text): marshal writes it once."""
+    forms, ignore, newline, unless, alternatives = lexer
+    flags = forms[0][1]
 
+    def form(pattern: str) -> Any:
+        if suffix:
+            pattern = f"(?:{pattern}){suffix}"
+        found = shared.get(pattern)
+        if found is None:
+            from .parsercache import _compiled_form
 
-def _may_hold_blank(kind: str, value: Any) -> bool:
-    """Whether one item of a character class may be a space or tab."""
-    if kind == "LITERAL":
-        return value in _BLANKS
-    if kind == "RANGE":
-        return any(value[0] <= blank <= value[1] for blank in _BLANKS)
-    if kind == "CATEGORY":
-        return str(value) not in ("CATEGORY_DIGIT", "CATEGORY_WORD")
-    return True
+            found = shared[pattern] = _code_bytes(_compiled_form(pattern, flags), pattern)
+        return found
 
-
-def _absorbing_blanks(lexer: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The lexer with its expression taking the blanks after each token too."""
-    from .parsercache import _compiled_form
-
-    forms, ignore, newline, unless = lexer
-    pattern = f"(?:{forms[0][0]})[\\x20\\t]*"
-    return ((_code_bytes(_compiled_form(pattern, forms[0][1]), pattern),), ignore, newline,
-            unless)
+    if suffix:
+        forms = (form(forms[0][0]),)
+    firsts: dict[str, Any] = {}
+    starts = [first_chars(piece, flags) for _name, piece in alternatives]
+    for code in range(0x80):
+        kept = [piece for (_name, piece), first in zip(alternatives, starts)
+                if first is None or code in first]
+        if kept and len(kept) < len(alternatives):
+            firsts[chr(code)] = form("|".join(kept))
+    return forms, ignore, newline, unless, firsts
 
 
 def write_tables(path: str, lark: Any, key: str) -> bool:

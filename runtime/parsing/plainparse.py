@@ -36,7 +36,7 @@ from typing import Any
 from .. import compilebudget
 from .tokens import Token, Tree
 
-FORMAT = "plain-3"
+FORMAT = "plain-4"
 # Tokens read between two looks at the compile deadline (as the post-lexer's `process`).
 _CHECK_EVERY = 256
 _new_str = str.__new__
@@ -229,6 +229,8 @@ class PlainParser:
             if transformer is not None and (f := getattr(transformer, name, None)) is not None}
         self.postlex = postlex
         self.scanners: list[Any] = [None] * len(self.lexers)
+        # compiled expressions by their text (lexers share many of them)
+        self.matchers: dict[str, Any] = {}
         # (state under, top state, token type) -> the top state after pass-through rules
         self.units: dict[tuple[int, int, str], int] = {}
         if not (0 <= self.start < len(self.states) and 0 <= self.end < len(self.states)
@@ -248,15 +250,31 @@ class PlainParser:
 
     def _scanner(self, index: int) -> tuple[Any, ...]:
         """A lexer's matcher (its compiled expressions tried in turn: one, as exported
-        from this grammar), ignored and newline types and retypings, compiled when a
-        state using it is first met (as Lark builds its scanners)."""
-        forms, ignore, newline, unless = self.lexers[index]
+        from this grammar), ignored and newline types, retypings, and the matchers by
+        first character met so far (`_matcher`), compiled when a state using it is
+        first met (as Lark builds its scanners)."""
+        forms, ignore, newline, unless, _firsts = self.lexers[index]
         mres = [_compile(form) for form in forms]
         scanner = self.scanners[index] = (
             mres[0].match if len(mres) == 1 else partial(_first_match, mres),
             frozenset(ignore), frozenset(newline), frozenset(ignore) | frozenset(newline),
-            {name: [_compile(form) for form in retype] for name, retype in unless.items()})
+            {name: [_compile(form) for form in retype] for name, retype in unless.items()},
+            {})
         return scanner
+
+    def _matcher(self, index: int, char: str) -> Any:
+        """The matcher of lexer `index` at a character: the expression of the terminals
+        that may start with it where parsertables exported one (the same match, fewer
+        alternatives tried), else the lexer's own; compiled when first needed."""
+        form = self.lexers[index][4].get(char)
+        if form is None:
+            match = self.scanners[index][0]
+        else:
+            match = self.matchers.get(form[0])
+            if match is None:
+                match = self.matchers[form[0]] = _compile(form).match
+        self.scanners[index][5][char] = match
+        return match
 
     def _tokens(self, text: str, state_stack: list[int]) -> Iterator[Token]:
         """The contextual lexer: each token lexed by the lexer of the parser's state
@@ -271,8 +289,10 @@ class PlainParser:
         until_check = _CHECK_EVERY
         while pos < end:
             index = lexer_of[state_stack[-1]]
-            match, ignore, newline, special, unless = scanners[index] or self._scanner(index)
+            _, ignore, newline, special, unless, firsts = (scanners[index]
+                                                           or self._scanner(index))
             while True:
+                match = firsts.get(text[pos]) or self._matcher(index, text[pos])
                 m = match(text, pos)
                 if m is None:
                     raise NoParse
