@@ -130,13 +130,16 @@ def _numeric(node: Any, helper: str, reads: frozenset[str] | None) -> Any:
     return node
 
 
-def _compacts_any(walks: dict[int, list[ast.AST]]) -> bool:
+def _compacts_any(walks: dict[int, list[ast.AST]] | None) -> bool:
     """Whether `FastPaths._compact` may rewrite any call among a function's nodes (by
     statement, as sandbox._names walked them), each call's arguments as they are: true
     of every call it rewrites (NUMBER arithmetic on two literals, a comparison with a
     null literal, a method or built-in function), and of a few it leaves. Every rewrite
     of code run once starts at such a call (a parent's arguments change only then), so
-    where there is none, visiting the function would change nothing."""
+    where there is none, visiting the function would change nothing. (The lists are
+    freed before the visit: the nodes it makes reuse their memory, still in cache.)"""
+    if walks is None:
+        return True
     call_type, name_type, constant = ast.Call, ast.Name, ast.Constant
     arithmetic, equality, helpers = _ARITH, _EQUALITY, _COMPACTED
     for nodes in walks.values():
@@ -201,8 +204,7 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         # saw none) nothing here does.
         infer = not once or node.__dict__.pop("dg_loops", True)
         if not infer:
-            walks = node.__dict__.pop("dg_walks", None)
-            if walks is not None and not _compacts_any(walks):
+            if not _compacts_any(node.__dict__.pop("dg_walks", None)):
                 return node
         kinds = (local_kinds(node) if infer and self.on & {"number_inference",
                                                             "type_inference"} else {})
