@@ -473,7 +473,7 @@ class _Policy(RestrictingNodeTransformer):
                 replaced = self.visit(old)
                 if replaced is None:
                     delattr(node, field)
-                else:
+                elif replaced is not old:  # setting the node it holds changes nothing
                     setattr(node, field, replaced)
         return node
 
