@@ -151,14 +151,14 @@ def _compacts_any(walks: dict[int, list[ast.AST]] | None) -> bool:
                 continue
             args = node.args
             if func.id in arithmetic:
-                if (len(args) == 2 and isinstance(args[0], constant)
-                        and isinstance(args[1], constant)):
-                    return True
+                found = (len(args) == 2 and isinstance(args[0], constant)
+                         and isinstance(args[1], constant))
             elif func.id in equality:
-                if len(args) == 2 and any(isinstance(a, constant) and a.value is None
-                                          for a in args):
-                    return True
+                found = len(args) == 2 and any(isinstance(a, constant) and a.value is None
+                                               for a in args)
             else:  # dg_m, dg_f
+                found = True
+            if found:
                 return True
     return False
 
