@@ -203,9 +203,8 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         # Code that runs once needs no variable's kind: without a loop (sandbox._names
         # saw none) nothing here does.
         infer = not once or node.__dict__.pop("dg_loops", True)
-        if not infer:
-            if not _compacts_any(node.__dict__.pop("dg_walks", None)):
-                return node
+        if not infer and not _compacts_any(node.__dict__.pop("dg_walks", None)):
+            return node
         kinds = (local_kinds(node) if infer and self.on & {"number_inference",
                                                             "type_inference"} else {})
         ints = ({n for n, k in kinds.items() if k == "number"}
