@@ -5,7 +5,8 @@ they do: the parse table (states renumbered 0..n-1, reductions naming the rule b
 every rule's callback name and the wrappers Lark's `ParseTreeBuilder` would put around it,
 and for every parser state the contextual lexer's scanner, built once here with a `re`
 that records what each pattern compiles to (parsercache._Recorder), the lexer left as it
-was. Anything of another shape (another lexer class, user lexer callbacks, propagated
+was (with the blank-taking and by-first-character forms of its expression, `_finished`).
+Anything of another shape (another lexer class, user lexer callbacks, propagated
 positions, a wrapper not known here) exports nothing: the runtime then uses Lark's parser.
 """
 

@@ -10,6 +10,9 @@ does), and the LALR action/goto table with each rule's length, left-hand side an
 Lark's parse-tree builder wraps its callback in (`ExpandSingleChild`, the child filters
 that drop anonymous tokens, splice `_rule`s and insert the `None` of `[optional]` parts).
 They are kept with `marshal` (built-in types only) in the private cache directory.
+Two forms of a lexer's expression are exported for speed and match as Lark's does: each
+takes the blanks after a token with it (where every lexer lexes a blank as the ignored
+WS), and at an ASCII character only the terminals that may start with it are tried.
 
 `PlainParser.parse` is then Lark's contextual lexer and LALR loop as fastparse runs them
 (same matches, same line counting, same callbacks, in the same order, on `tokens.Token`
