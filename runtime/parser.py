@@ -40,6 +40,28 @@ RESERVED = {
 _STATEMENT_START = {"SEMICOLON", "LBRACE", "RBRACE", "RSQB", None}  # `]`: sendmail [...] may omit its `;`
 
 
+# Every word the post-lexer may retype.
+_KEYWORDS = frozenset(RESERVED | {"each", "index", "info", "alert"})
+
+
+def keyword_type(low: str, prev_type: str | None) -> str:
+    """The type of a NAME token whose lower-cased text is `low` (one of `_KEYWORDS`),
+    after a token of type `prev_type`: a keyword's, or still NAME."""
+    if prev_type == "DOT":  # `zoho.mail.sendMail`: a name
+        return "NAME"
+    if low in RESERVED:
+        return low.upper()
+    if low == "each":
+        return "EACH" if prev_type == "FOR" else "NAME"
+    if low == "index":
+        return "INDEX" if prev_type == "EACH" else "NAME"
+    if prev_type in _STATEMENT_START:
+        # `info`, and Creator's `alert expr;` read like it; the grammar still reads
+        # `info = ...` / `info.put(...)` as the variable.
+        return low.upper()
+    return "NAME"
+
+
 class KeywordPostLex:
     """Retypes NAME tokens that are keywords; remembers recent tokens for error positions.
 
@@ -48,6 +70,10 @@ class KeywordPostLex:
     """
 
     always_accept = ("NAME",)
+    # What the plain-table parser's lexer reads to retype each token as it makes it (it
+    # runs the rule itself instead of through `process`: one generator stage less).
+    keywords = _KEYWORDS
+    keyword_type = staticmethod(keyword_type)
 
     def __init__(self) -> None:
         # the last four tokens (a deque drops the oldest by itself)
@@ -77,29 +103,16 @@ class KeywordPostLex:
                 depth -= 1
                 if not depth and tok.end_pos is not None:
                     task_ends.add(tok.end_pos)
-            if kind == "NAME" and prev_type != "DOT":  # `zoho.mail.sendMail`: a name
+            if kind == "NAME":
                 low = tok.value.lower()
-                if low not in _KEYWORDS:  # most names: none of the words below
-                    pass
-                elif low in RESERVED:
-                    tok.type = low.upper()
-                elif low == "each" and prev_type == "FOR":
-                    tok.type = "EACH"
-                elif low == "index" and prev_type == "EACH":
-                    tok.type = "INDEX"
-                elif low == "info" and prev_type in _STATEMENT_START:
-                    # The grammar still reads `info = ...` / `info.put(...)` as the variable.
-                    tok.type = "INFO"
-                elif low == "alert" and prev_type in _STATEMENT_START:
-                    tok.type = "ALERT"  # Creator's `alert expr;`, read like `info`
+                if low in _KEYWORDS:  # most names: none of the words below
+                    tok.type = keyword_type(low, prev_type)
             recent.append(tok)
             if record is not None:
                 record.append(tok)
             yield tok
             prev_type = tok.type
 
-# Every word the post-lexer may retype.
-_KEYWORDS = frozenset(RESERVED | {"each", "index", "info", "alert"})
 
 # Tokens read between two looks at the compile deadline.
 _CHECK_EVERY = 256

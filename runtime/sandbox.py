@@ -147,12 +147,19 @@ class _RuntimeNodes(TrustedPass):
         if not self.blocks_only:
             return super().generic_visit(node)
         fields = node.__dict__
+        nested = _NESTED
         for field in _BLOCK_FIELDS:
             block = fields.get(field)
             if type(block) is not list or not block:
                 continue
             new: list[Any] = []
             for item in block:
+                holds = nested.get(type(item))
+                if holds is None:
+                    holds = _nested(type(item))
+                if not holds:  # a simple statement: no block below it to visit
+                    new.append(item)
+                    continue
                 result = self.visit(item)
                 if type(result) is list:
                     new.extend(result)
@@ -252,6 +259,15 @@ _BLOCKS = frozenset({ast.If, ast.For, ast.Try, ast.FunctionDef})
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody")
 
 
+# Whether a statement of this class has a field that holds a block (by class, once).
+_NESTED: dict[type, bool] = {}
+
+
+def _nested(cls: type) -> bool:
+    holds = _NESTED[cls] = any(field in cls._fields for field in _BLOCK_FIELDS)
+    return holds
+
+
 def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]:
     """The script variables `fn` stores and loads; those whose first mention is a
     statement of the function's own block that assigns the variable without reading it
@@ -269,18 +285,19 @@ def _names(fn: ast.FunctionDef) -> tuple[set[str], set[str], set[str], set[int]]
     busy: set[int] = set()
     walks: dict[int, list[ast.AST]] = {}
     loops = users = False
-    blocks = _BLOCKS
+    blocks, name_node, call_node, store_ctx = _BLOCKS, _NAME, _CALL, _STORE_CTX
     for stmt in fn.body:
         nodes = walks[id(stmt)] = walk(stmt)
         reads: set[str] = set()
         writes: set[str] = set()
         for n in nodes:
             kind = type(n)
-            if kind is ast.Name:
-                if n.id.startswith("v_"):
-                    (writes if type(n.ctx) is ast.Store else reads).add(n.id)
-            elif kind is ast.Call:
-                if type(n.func) is ast.Name and n.func.id == "dg_user":
+            if kind is name_node:
+                name = n.id
+                if name.startswith("v_"):
+                    (writes if type(n.ctx) is store_ctx else reads).add(name)
+            elif kind is call_node:
+                if type(n.func) is name_node and n.func.id == "dg_user":
                     busy.add(id(stmt))
                     users = True
             elif kind in blocks:
@@ -316,41 +333,77 @@ def _charged(stmts: list[ast.stmt], extra: int, once: bool = False) -> list[ast.
         return stmts
     # Built with the first statement's position (one per block: no stamping walk).
     p = position_of(stmts[0])
-    load, store, made = _LOAD, _STORE, _made
-    if once:  # dg_n = dg_charge(dg_ctx, dg_n, k)
-        call = made(_CALL, p, {"func": made(_NAME, p, {"id": "dg_charge", "ctx": load}),
-                               "args": [made(_NAME, p, {"id": "dg_ctx", "ctx": load}),
-                                        made(_NAME, p, {"id": "dg_n", "ctx": load}),
-                                        made(_CONSTANT, p, {"value": k})],
-                               "keywords": []})
-        return [made(_ASSIGN, p, {"targets": [made(_NAME, p, {"id": "dg_n", "ctx": store})],
-                                  "value": call}), *stmts]
-    charge = made(_AUGASSIGN, p, {"target": made(_NAME, p, {"id": "dg_n", "ctx": store}),
-                                  "op": _SUB, "value": made(_CONSTANT, p, {"value": k})})
-    refill_call = made(_CALL, p, {"func": made(_NAME, p, {"id": "dg_refill", "ctx": load}),
-                                  "args": [made(_NAME, p, {"id": "dg_ctx", "ctx": load}),
-                                           made(_NAME, p, {"id": "dg_n", "ctx": load})],
-                                  "keywords": []})
-    test = made(_COMPARE, p, {"left": made(_NAME, p, {"id": "dg_n", "ctx": load}),
-                              "ops": [_LT], "comparators": [made(_CONSTANT, p, {"value": 0})]})
-    refill = made(_ASSIGN, p, {"targets": [made(_NAME, p, {"id": "dg_n", "ctx": store})],
-                               "value": refill_call})
-    check = made(_IF, p, {"test": test, "body": [refill], "orelse": []})
+    load = _LOAD
+    if once:
+        return [_charge_call(p, k), *stmts]
+    charge = _made(_AUGASSIGN, p, "target", _named(p, "dg_n", _STORE), "value",
+                   _made(_CONSTANT, p, "value", k))
+    charge.op = _SUB
+    refill_call = _made(_CALL, p, "func", _named(p, "dg_refill", load), "args",
+                        [_named(p, "dg_ctx", load), _named(p, "dg_n", load)])
+    refill_call.keywords = []
+    test = _made(_COMPARE, p, "left", _named(p, "dg_n", load), "comparators",
+                 [_made(_CONSTANT, p, "value", 0)])
+    test.ops = [_LT]
+    refill = _made(_ASSIGN, p, "targets", [_named(p, "dg_n", _STORE)], "value", refill_call)
+    check = _made(_IF, p, "test", test, "body", [refill])
+    check.orelse = []
     return [charge, check] + stmts
 
 
-def _made(cls: Any, position: dict[str, int], fields: dict[str, Any]) -> Any:
-    """`cls(**fields, **position)` without the constructor's keyword handling: the
-    fields' own dictionary, with the position added, becomes the node's (a node keeps
-    its fields and position in its instance dictionary)."""
+def _charge_call(p: dict[str, int], k: int) -> ast.Assign:
+    """`dg_n = dg_charge(dg_ctx, dg_n, k)` at position `p`, its seven nodes made as
+    `_made` makes one (in line: one per block that runs once, thousands a script)."""
+    new, name, copy, load = _NAME.__new__, _NAME, p.copy, _LOAD
+    func = new(name)
+    fields = func.__dict__ = copy()
+    fields["id"], fields["ctx"] = "dg_charge", load
+    ctx = new(name)
+    fields = ctx.__dict__ = copy()
+    fields["id"], fields["ctx"] = "dg_ctx", load
+    count = new(name)
+    fields = count.__dict__ = copy()
+    fields["id"], fields["ctx"] = "dg_n", load
+    steps = _CONSTANT.__new__(_CONSTANT)
+    fields = steps.__dict__ = copy()
+    fields["value"] = k
+    call = _CALL.__new__(_CALL)
+    fields = call.__dict__ = copy()
+    fields["func"], fields["args"], fields["keywords"] = func, [ctx, count, steps], []
+    target = new(name)
+    fields = target.__dict__ = copy()
+    fields["id"], fields["ctx"] = "dg_n", _STORE
+    assign = _ASSIGN.__new__(_ASSIGN)
+    fields = assign.__dict__ = p
+    fields["targets"], fields["value"] = [target], call
+    return assign
+
+
+def _made(cls: Any, position: dict[str, int], field: str, value: Any,
+          field2: str | None = None, value2: Any = None) -> Any:
+    """A node of `cls` at `position` with one or two of its fields (more are set on it
+    after), without the constructor's keyword handling: a copy of the position's
+    dictionary, the fields added, becomes the node's (a node keeps its fields and
+    position in its instance dictionary)."""
     node = cls.__new__(cls)
-    fields.update(position)
-    node.__dict__ = fields
+    fields = node.__dict__ = position.copy()
+    fields[field] = value
+    if field2 is not None:
+        fields[field2] = value2
+    return node
+
+
+def _named(position: dict[str, int], name: str, ctx: ast.expr_context) -> ast.Name:
+    """`ast.Name(id=name, ctx=ctx)` at `position` (as `_made`)."""
+    node = _NAME.__new__(_NAME)
+    fields = node.__dict__ = position.copy()
+    fields["id"] = name
+    fields["ctx"] = ctx
     return node
 
 
 _NAME, _CALL, _CONSTANT, _ASSIGN = ast.Name, ast.Call, ast.Constant, ast.Assign
-_AUGASSIGN, _COMPARE, _IF = ast.AugAssign, ast.Compare, ast.If
+_AUGASSIGN, _COMPARE, _IF, _STORE_CTX = ast.AugAssign, ast.Compare, ast.If, ast.Store
 
 
 # Contexts and operator tokens carry no position and no state: one of each serves all.
@@ -387,10 +440,14 @@ class _Policy(RestrictingNodeTransformer):
 
     def node_contents_visit(self, node: Any) -> Any:
         """`ast.NodeTransformer.generic_visit`, step for step, but for the nodes whose
-        visit is known to change nothing (`_INERT`)."""
+        visit is known to change nothing (`_INERT`) and the fields that never hold a
+        node (`_visited_fields`)."""
         ast_node = ast.AST
         inert = _INERT
-        for field in node._fields:
+        fields = _VISITED_FIELDS.get(node.__class__)
+        if fields is None:
+            fields = _visited_fields(node.__class__)
+        for field in fields:
             try:
                 old = getattr(node, field)
             except AttributeError:
@@ -416,7 +473,7 @@ class _Policy(RestrictingNodeTransformer):
                 replaced = self.visit(old)
                 if replaced is None:
                     delattr(node, field)
-                else:
+                elif replaced is not old:  # setting the node it holds changes nothing
                     setattr(node, field, replaced)
         return node
 
@@ -435,6 +492,30 @@ def _inert() -> frozenset[type]:
 
 
 _INERT = _inert()
+
+
+def _scalar_fields() -> frozenset[str]:
+    """Fields that never hold a node in Python's grammar (names, flags, numbers, texts),
+    and those that hold only operator tokens when every operator is inert."""
+    scalars = {"id", "attr", "arg", "name", "module", "kind", "type_comment", "is_async",
+               "level", "conversion", "simple", "tag"}
+    operators = (ast.operator, ast.unaryop, ast.boolop)
+    if all(cls in _INERT for base in operators for cls in base.__subclasses__()):
+        scalars.add("op")
+    if all(cls in _INERT for cls in ast.cmpop.__subclasses__()):
+        scalars.add("ops")
+    return frozenset(scalars)
+
+
+_SCALAR_FIELDS = _scalar_fields()
+# The fields the policy walk reads, by node class: a field of `_SCALAR_FIELDS` would
+# only be read to find that it holds no node to visit.
+_VISITED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _visited_fields(cls: type) -> tuple[str, ...]:
+    fields = _VISITED_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SCALAR_FIELDS)
+    return fields
 
 
 def _policy(module: ast.Module) -> None:

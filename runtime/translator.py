@@ -38,6 +38,7 @@ from .translation.nodes import (
     _const,
     _filled,
     _name,
+    _node,
     _pos,
     _span,
     _test,
@@ -126,16 +127,13 @@ class _Builder(TaskBuilder):
             self.constants[name] = value
         return _name(name, at)
 
-    def _depth(self, *children: Any) -> int:
-        d = 0
+    def _nest(self, node: Any, *children: Any) -> Any:
+        depth = 0
         for c in children:
             cd = getattr(c, "dg_depth", 0)
-            if cd > d:
-                d = cd
-        return d + 1
-
-    def _nest(self, node: Any, *children: Any) -> Any:
-        depth = self._depth(*children)
+            if cd > depth:
+                depth = cd
+        depth += 1
         if depth > _MAX_NESTING:
             raise self._error(f"Expression is nested too deeply (more than {_MAX_NESTING} "
                               "levels)", node)
@@ -395,7 +393,8 @@ class _Builder(TaskBuilder):
         name, value = c
         if name.value.lower() in _RESERVED_LOWER:
             raise self._error(f"'{name.value}' is a reserved word", name)
-        node = ast.Assign(targets=[_name(_var(name.value), name, store=True)], value=value)
+        node = _node(ast.Assign, targets=[_name(_var(name.value), name, store=True)],
+                     value=value)
         if getattr(value, "dg_brace", False):
             self.braces.add(_var(name.value))
         return _span(node, name, value)
@@ -410,7 +409,8 @@ class _Builder(TaskBuilder):
         helper = self._BINARY[op.value[0]]
         current = _name(_var(name.value), name)
         call = _span(_call(helper, [current, value], op), name, value)
-        node = ast.Assign(targets=[_name(_var(name.value), name, store=True)], value=call)
+        node = _node(ast.Assign, targets=[_name(_var(name.value), name, store=True)],
+                     value=call)
         return _span(node, name, value)
 
     def expr_stmt(self, c: list[Any]) -> ast.stmt:
@@ -418,14 +418,16 @@ class _Builder(TaskBuilder):
         if not (isinstance(value, ast.Call)):
             raise self._error("A statement must be an assignment or a call; this expression "
                               "does nothing", value)
-        return _span(ast.Expr(value=value), value)
+        return _span(_node(ast.Expr, value=value), value)
 
     def block(self, c: list[Any]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for s in c:
-            if s is None or isinstance(s, Token):
+            if isinstance(s, ast.AST):  # first: not a Token (see nodes._span)
+                out.append(s)
+            elif s is None or isinstance(s, Token):
                 continue
-            if isinstance(s, list):
+            elif isinstance(s, list):
                 out.extend(s)
             else:
                 out.append(s)
@@ -441,10 +443,10 @@ class _Builder(TaskBuilder):
             if kind == "else":
                 orelse = cbody or []  # an empty else is no else
             else:
-                inner = ast.If(test=_test(ctest), body=_filled(cbody, ctok),
-                               orelse=orelse)
+                inner = _node(ast.If, test=_test(ctest), body=_filled(cbody, ctok),
+                              orelse=orelse)
                 orelse = [_span(inner, ctok, ctest)]
-        node = ast.If(test=_test(test), body=_filled(body, tok), orelse=orelse)
+        node = _node(ast.If, test=_test(test), body=_filled(body, tok), orelse=orelse)
         return _span(node, tok, test)
 
     def elif_clause(self, c: list[Any]) -> tuple[str, Token, ast.expr, list[ast.stmt]]:

@@ -190,15 +190,24 @@ def position_of(where: Any) -> dict[str, int]:
 def walk(node: ast.AST) -> list[ast.AST]:
     """Every node under `node` (itself included), breadth first as `ast.walk`, but as a
     list built without a generator per node, and without expression contexts and
-    operator tokens (no pass looks at those; they were a third of the nodes). Children
-    come in the order their fields were set, which callers do not rely on."""
+    operator tokens (no pass looks at those; they were a third of the nodes). Only the
+    fields that may hold nodes are read (`_child_fields`), in their order, which callers
+    do not rely on."""
     out = [node]
     append = out.append
     kept = _WALKED
+    children = _CHILD_FIELDS
+    childless = _CHILDLESS
     for current in out:  # the list grows while it is read: breadth first
-        if type(current) in _CHILDLESS:
+        cls = type(current)
+        if cls in childless:
             continue
-        for value in current.__dict__.values():
+        names = children.get(cls)
+        if names is None:
+            names = _child_fields(cls)
+        fields = current.__dict__
+        for name in names:
+            value = fields.get(name)
             kind = type(value)
             if kind is list:
                 for item in value:

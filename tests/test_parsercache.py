@@ -283,8 +283,9 @@ def test_every_exported_lexer_pattern_is_what_re_compiles() -> None:
     _plain_parser(None)
     tables = plainparse.load_tables(plainparse.tables_path(folder, key), key)
     assert tables is not None and len(tables["lexers"]) > 20
-    for forms, _ignore, _newline, unless in tables["lexers"]:
-        for form in [*forms, *(f for retype in unless.values() for f in retype)]:
+    for forms, _ignore, _newline, unless, firsts in tables["lexers"]:
+        for form in [*forms, *(f for retype in unless.values() for f in retype),
+                     *firsts.values()]:
             compiled = plainparse._compile(form)
             assert compiled == re.compile(form[0], compiled.flags & ~re.UNICODE), form[0]
 
@@ -338,3 +339,77 @@ def test_without_a_private_directory_scripts_parse_with_lark(
     finally:
         with parser._lock:
             parser._plain.clear()
+
+
+def test_a_token_takes_the_blanks_after_it_only_where_no_terminal_may_start_with_one() -> None:
+    """Every lexer of the grammar lexes a space or tab as the ignored WS, so each token's
+    expression also takes the blanks after it (one match a token instead of two); a
+    terminal tried before WS that may start with a blank keeps the lexer as Lark's."""
+    from sluicegate.parsing import parsertables
+
+    def lexer(*alternatives: str) -> tuple[object, ...]:
+        pieces = [(a[4:a.index(">")], a) for a in alternatives]
+        pattern = "|".join(alternatives)
+        return (((pattern, int(re.compile(pattern).flags)),), ("WS",), ("WS",), {}, pieces)
+
+    ws = r"(?P<WS>[ \t\r\n]+)"
+    assert parsertables._absorbs_blanks(lexer(r"(?P<NAME>[A-Za-z_]\w*)",
+                                              r"(?P<K>(?i:as)[ \t]+x)", ws))
+    for before in (r"(?P<T>[ \t]*:)", r"(?P<T>\s+x)", r"(?P<T>[^a]x)", r"(?P<T>(?:x|\tx))",
+                   r"(?P<T> x)", r"(?P<T>(?:a|b)?c)"):
+        assert not parsertables._absorbs_blanks(lexer(before, ws)), before
+    plain = _plain_parser(None)
+    assert all(forms[0][0].endswith(r")[\x20\t]*") for forms, *_ in plain.lexers)
+
+
+def test_first_chars_are_every_character_a_match_may_start_with() -> None:
+    """What parsertables reads to try only the terminals that may start at a character:
+    never a character a match can start with left out (checked by brute force)."""
+    import random
+    import string
+
+    from sluicegate.parsing.firstchars import first_chars
+
+    patterns = [r"[A-Za-z_][A-Za-z0-9_]*", r"(?i:list|map|collection)[ \t]*:", r"\/\/[^\n]*",
+                r"(?s:\'(?:[^\'\\]|\\.)*\')", r"[0-9]+\.[0-9]+", r"(?i:as)[ \t]+[A-Za-z]+\b",
+                r"a?b", r"\s+x", r"\w+", r"(?i:k)", r"(?i:[a-c])", r"[^a]", r".", r"(?=a)a",
+                r"(?:ab|cd)+", r"==|!=", "(?i:\u212a)", r"[\u00e0-\u00ff]", r"(?i:[\u0100-\u0200])"]
+    rnd = random.Random(7)
+    probes = ["".join(rnd.choice(string.printable) for _ in range(rnd.randint(0, 6)))
+              for _ in range(2000)]
+    for pattern in patterns:
+        first = first_chars(pattern)
+        compiled = re.compile(pattern)
+        for code in range(0x80):
+            if first is None or code in first:
+                continue
+            assert not any(compiled.match(chr(code) + p) for p in probes), (pattern, chr(code))
+    assert first_chars(r"(?i:as)x") == frozenset(map(ord, "aA"))
+    assert first_chars(r"a?b") is None and first_chars("(?i:\u212a)") is None
+
+
+def test_a_lexer_tried_at_a_character_matches_as_the_whole_lexer() -> None:
+    """The expression of the terminals that may start at a character matches where the
+    lexer's own does, as it does (same terminal, same end), at every position of the
+    corpus and of texts made to start with each character."""
+    plain = _plain_parser(None)
+    texts = _corpus()
+    samples = [t[i:] for t in texts[:60] for i in range(0, len(t), 7)]
+    samples += [chr(c) + rest for c in range(0x80)
+                for rest in ("", "a1 = 2;", "= =", "* /", "1.5", "'x'", '"y"', "//c", "/*c*/",
+                             "list:int(", "map<", "as pdf", "url: 1", "\t\n x")]
+    checked = 0
+    for forms, _ignore, _newline, _unless, firsts in plain.lexers:
+        whole = plainparse._compile(forms[0])
+        for char, form in firsts.items():
+            part = plainparse._compile(form)
+            for text in samples:
+                if not text.startswith(char):
+                    continue
+                a, b = whole.match(text), part.match(text)
+                assert (a is None) == (b is None), (form[0], text)
+                if a is not None and b is not None:
+                    assert (a.lastgroup, a.end(), a.group(a.lastgroup)) == \
+                        (b.lastgroup, b.end(), b.group(b.lastgroup)), (form[0], text)
+                checked += 1
+    assert checked > 10_000

@@ -130,6 +130,43 @@ def _numeric(node: Any, helper: str, reads: frozenset[str] | None) -> Any:
     return node
 
 
+def _compacts_any(walks: dict[int, list[ast.AST]] | None) -> bool:
+    """Whether `FastPaths._compact` may rewrite any call among a function's nodes (by
+    statement, as sandbox._names walked them), each call's arguments as they are: true
+    of every call it rewrites (NUMBER arithmetic on two literals, a comparison with a
+    null literal, a method or built-in function), and of a few it leaves. Every rewrite
+    of code run once starts at such a call (a parent's arguments change only then), so
+    where there is none, visiting the function would change nothing. (The lists are
+    freed before the visit: the nodes it makes reuse their memory, still in cache.)"""
+    if walks is None:
+        return True
+    call_type, name_type, constant = ast.Call, ast.Name, ast.Constant
+    arithmetic, equality, helpers = _ARITH, _EQUALITY, _COMPACTED
+    for nodes in walks.values():
+        for node in nodes:
+            if type(node) is not call_type:
+                continue
+            func = node.func
+            if type(func) is not name_type or func.id not in helpers:
+                continue
+            args = node.args
+            if func.id in arithmetic:
+                found = (len(args) == 2 and isinstance(args[0], constant)
+                         and isinstance(args[1], constant))
+            elif func.id in equality:
+                found = len(args) == 2 and any(isinstance(a, constant) and a.value is None
+                                               for a in args)
+            else:  # dg_m, dg_f
+                found = True
+            if found:
+                return True
+    return False
+
+
+# The helpers whose calls `_compact` may rewrite.
+_COMPACTED = frozenset({*_ARITH, *_EQUALITY, "dg_m", "dg_f"})
+
+
 def int_locals(fn: ast.FunctionDef) -> set[str]:
     """Script variables of `fn` that only ever hold a NUMBER (inference.local_kinds)."""
     return {name for name, kind in local_kinds(fn).items() if kind == "number"}
@@ -166,8 +203,8 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         # Code that runs once needs no variable's kind: without a loop (sandbox._names
         # saw none) nothing here does.
         infer = not once or node.__dict__.pop("dg_loops", True)
-        if not infer:
-            node.__dict__.pop("dg_walks", None)
+        if not infer and not _compacts_any(node.__dict__.pop("dg_walks", None)):
+            return node
         kinds = (local_kinds(node) if infer and self.on & {"number_inference",
                                                             "type_inference"} else {})
         ints = ({n for n, k in kinds.items() if k == "number"}
@@ -290,7 +327,8 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
         tree no larger (a folded constant, `x is None`, a bound built-in, a method's
         caller); everything else stays the helper call that the fast paths fall back to.
         A guarded fast path saves nanoseconds once but costs compiling both of its
-        branches, the bulk of a long straight-line script's compile time."""
+        branches, the bulk of a long straight-line script's compile time. A rewrite added
+        here is added to `_compacts_any` too (a function without one is not visited)."""
         helper = node.func.id  # type: ignore[attr-defined]
         args = node.args
         if helper in _ARITH and len(args) == 2:

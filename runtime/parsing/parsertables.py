@@ -5,7 +5,8 @@ they do: the parse table (states renumbered 0..n-1, reductions naming the rule b
 every rule's callback name and the wrappers Lark's `ParseTreeBuilder` would put around it,
 and for every parser state the contextual lexer's scanner, built once here with a `re`
 that records what each pattern compiles to (parsercache._Recorder), the lexer left as it
-was. Anything of another shape (another lexer class, user lexer callbacks, propagated
+was (with the blank-taking and by-first-character forms of its expression, `_finished`).
+Anything of another shape (another lexer class, user lexer callbacks, propagated
 positions, a wrapper not known here) exports nothing: the runtime then uses Lark's parser.
 """
 
@@ -14,10 +15,12 @@ from __future__ import annotations
 __all__ = ["export", "write_tables"]
 
 import marshal
+import re
 from array import array
 from typing import Any
 
 from . import larkload  # noqa: F401 - Lark imported as larkload imports it, first
+from .firstchars import first_chars
 from .privatedir import write_private
 
 
@@ -82,8 +85,14 @@ def _scanner_of(basic: Any) -> tuple[Any, ...]:
             unless[str(name)] = forms(callback.scanner._mres)
         if set(basic.callback) & set(basic.ignore_types):
             raise ValueError("a callback on an ignored terminal")
+        # Each terminal's alternative, as Lark joins them (Scanner._build_mres), where
+        # its one expression is that join (else no terminal is told apart).
+        pieces = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in scanner.terminals]
+        if len(scanner._mres) != 1 or "|".join(pieces) != scanner._mres[0].pattern:
+            pieces = []
         return (forms(scanner._mres), tuple(sorted(map(str, basic.ignore_types))),
-                tuple(sorted(map(str, basic.newline_types))), unless)
+                tuple(sorted(map(str, basic.newline_types))), unless,
+                [(str(t.name), piece) for t, piece in zip(scanner.terminals, pieces)])
     finally:
         basic.re, basic._scanner = saved[0], saved[1]
         vars(basic).pop("callback", None)
@@ -148,10 +157,71 @@ def export(lark: Any, key: str) -> dict[str, Any]:
             lexer_ids[id(basic)] = len(lexers)
             lexers.append(_scanner_of(basic))
         lexer_of.append(lexer_ids[id(basic)])
+    suffix = _BLANKS if all(_absorbs_blanks(lexer) for lexer in lexers) else ""
+    shared: dict[str, Any] = {}
+    lexers = [_finished(lexer, suffix, shared) for lexer in lexers]
     return {"key": key, "start": state_ids[table.start_states[start]],
             "end": state_ids[table.end_states[start]], "states": states, "rules": rules,
             "lexer_of": lexer_of, "lexers": lexers,
             "terminals": tuple(str(t.name) for t in lark.terminals)}
+
+
+# What each token's expression also takes after the token where every lexer lexes a
+# blank as the ignored WS (`_absorbs_blanks`).
+_BLANKS = "[\\x20\\t]*"
+
+
+def _absorbs_blanks(lexer: tuple[Any, ...]) -> bool:
+    """Whether a space or tab, wherever it stands, is lexed by this lexer as the start
+    of the ignored WS (no terminal tried before WS can start with one). When that holds
+    of every lexer, each token's expression also takes the blanks that follow it: the
+    tokens are the same (a WS run split in two is still ignored, and the blanks hold no
+    line break to count), with one match a token instead of two where a blank follows."""
+    forms, ignore, _newline, _unless, alternatives = lexer
+    if "WS" not in ignore or not alternatives:
+        return False
+    compiled = re.compile(forms[0][0], forms[0][1])
+    if any((m := compiled.match(blank)) is None or m.lastgroup != "WS"
+           for blank in (" ", "\t")):
+        return False
+    for name, piece in alternatives:
+        if name == "WS":
+            return True
+        first = first_chars(piece, forms[0][1])
+        if first is None or 0x20 in first or 0x09 in first:
+            return False
+    return False
+
+
+def _finished(lexer: tuple[Any, ...], suffix: str,
+              shared: dict[str, Any]) -> tuple[Any, ...]:
+    """The lexer as exported: its expression (with `suffix` after it), and for each
+    ASCII character at which only some of its terminals may start, the expression of
+    those terminals alone (in their order: the same match, fewer alternatives tried).
+    Equal expressions are one object (`shared`, by text): marshal writes it once."""
+    forms, ignore, newline, unless, alternatives = lexer
+    flags = forms[0][1]
+
+    def form(pattern: str) -> Any:
+        if suffix:
+            pattern = f"(?:{pattern}){suffix}"
+        found = shared.get(pattern)
+        if found is None:
+            from .parsercache import _compiled_form
+
+            found = shared[pattern] = _code_bytes(_compiled_form(pattern, flags), pattern)
+        return found
+
+    if suffix:
+        forms = (form(forms[0][0]),)
+    firsts: dict[str, Any] = {}
+    starts = [first_chars(piece, flags) for _name, piece in alternatives]
+    for code in range(0x80):
+        kept = [piece for (_name, piece), first in zip(alternatives, starts)
+                if first is None or code in first]
+        if kept and len(kept) < len(alternatives):
+            firsts[chr(code)] = form("|".join(kept))
+    return forms, ignore, newline, unless, firsts
 
 
 def write_tables(path: str, lark: Any, key: str) -> bool:

@@ -10,6 +10,9 @@ does), and the LALR action/goto table with each rule's length, left-hand side an
 Lark's parse-tree builder wraps its callback in (`ExpandSingleChild`, the child filters
 that drop anonymous tokens, splice `_rule`s and insert the `None` of `[optional]` parts).
 They are kept with `marshal` (built-in types only) in the private cache directory.
+Two forms of a lexer's expression are exported for speed and match as Lark's does: each
+takes the blanks after a token with it (where every lexer lexes a blank as the ignored
+WS), and at an ASCII character only the terminals that may start with it are tried.
 
 `PlainParser.parse` is then Lark's contextual lexer and LALR loop as fastparse runs them
 (same matches, same line counting, same callbacks, in the same order, on `tokens.Token`
@@ -30,11 +33,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
+from .. import compilebudget
 from .tokens import Token, Tree
 
-FORMAT = "plain-2"
+FORMAT = "plain-4"
+# Tokens read between two looks at the compile deadline (as the post-lexer's `process`).
+_CHECK_EVERY = 256
 _new_str = str.__new__
 
 
@@ -126,7 +133,10 @@ def _wrap(chain: tuple[Any, ...], f: Callable[[list[Any]], Any]) -> Callable[[li
         elif wrapper[0] == "filter":
             f = partial(_child_filter, tuple(wrapper[1]), wrapper[2], f)
         elif wrapper[0] == "filter_np":
-            f = partial(_child_filter_np, tuple(wrapper[1]), f)
+            if wrapper[1] and not any(to_expand for _i, to_expand in wrapper[1]):
+                f = _picker(tuple(i for i, _to_expand in wrapper[1]), f)
+            else:
+                f = partial(_child_filter_np, tuple(wrapper[1]), f)
         else:
             raise ValueError(f"unknown wrapper {wrapper[0]!r}")
     return f
@@ -152,6 +162,24 @@ def _child_filter(to_include: tuple[Any, ...], append_none: int,
     if append_none:
         filtered += [None] * append_none
     return f(filtered)
+
+
+def _picker(indices: tuple[int, ...],
+            f: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    """`_child_filter_np` of a rule that splices no child: the kept children picked out
+    by one C-level getter (most rules: their anonymous tokens dropped)."""
+    if len(indices) == 1:
+        return partial(_pick_one, indices[0], f)
+    return partial(_pick, itemgetter(*indices), f)
+
+
+def _pick_one(index: int, f: Callable[[list[Any]], Any], children: list[Any]) -> Any:
+    return f([children[index]])
+
+
+def _pick(getter: Callable[[list[Any]], tuple[Any, ...]], f: Callable[[list[Any]], Any],
+          children: list[Any]) -> Any:
+    return f(list(getter(children)))
 
 
 def _child_filter_np(to_include: tuple[Any, ...], f: Callable[[list[Any]], Any],
@@ -204,6 +232,8 @@ class PlainParser:
             if transformer is not None and (f := getattr(transformer, name, None)) is not None}
         self.postlex = postlex
         self.scanners: list[Any] = [None] * len(self.lexers)
+        # compiled expressions by their text (lexers share many of them)
+        self.matchers: dict[str, Any] = {}
         # (state under, top state, token type) -> the top state after pass-through rules
         self.units: dict[tuple[int, int, str], int] = {}
         if not (0 <= self.start < len(self.states) and 0 <= self.end < len(self.states)
@@ -222,63 +252,102 @@ class PlainParser:
         return callback
 
     def _scanner(self, index: int) -> tuple[Any, ...]:
-        """A lexer's compiled expressions, ignored and newline types and retypings,
-        compiled when a state using it is first met (as Lark builds its scanners)."""
-        forms, ignore, newline, unless = self.lexers[index]
+        """A lexer's matcher (its compiled expressions tried in turn: one, as exported
+        from this grammar), ignored and newline types, retypings, and the matchers by
+        first character met so far (`_matcher`), compiled when a state using it is
+        first met (as Lark builds its scanners)."""
+        forms, ignore, newline, unless, _firsts = self.lexers[index]
+        mres = [_compile(form) for form in forms]
         scanner = self.scanners[index] = (
-            [_compile(form) for form in forms], frozenset(ignore), frozenset(newline),
-            {name: [_compile(form) for form in retype] for name, retype in unless.items()})
+            mres[0].match if len(mres) == 1 else partial(_first_match, mres),
+            frozenset(ignore), frozenset(newline), frozenset(ignore) | frozenset(newline),
+            {name: [_compile(form) for form in retype] for name, retype in unless.items()},
+            {})
         return scanner
+
+    def _matcher(self, index: int, char: str) -> Any:
+        """The matcher of lexer `index` at a character: the expression of the terminals
+        that may start with it where parsertables exported one (the same match, fewer
+        alternatives tried), else the lexer's own; compiled when first needed."""
+        form = self.lexers[index][4].get(char)
+        if form is None:
+            match = self.scanners[index][0]
+        else:
+            match = self.matchers.get(form[0])
+            if match is None:
+                match = self.matchers[form[0]] = _compile(form).match
+        self.scanners[index][5][char] = match
+        return match
 
     def _tokens(self, text: str, state_stack: list[int]) -> Iterator[Token]:
         """The contextual lexer: each token lexed by the lexer of the parser's state
-        once the token before it is shifted (fastparse._lex, Lark's BasicLexer)."""
+        once the token before it is shifted (fastparse._lex, Lark's BasicLexer), then
+        retyped as the post-lexer's `process` would (its keyword rule, here where the
+        token is made: one generator stage instead of two)."""
         lexer_of, scanners = self.lexer_of, self.scanners
+        keywords, keyword_type = self.postlex.keywords, self.postlex.keyword_type
         end = len(text)
-        pos, line, line_start, column = 0, 1, 0, 1
+        pos, line, line_start = 0, 1, 0
+        prev_type = None
+        until_check = _CHECK_EVERY
         while pos < end:
             index = lexer_of[state_stack[-1]]
-            scanner = scanners[index] or self._scanner(index)
-            mres, ignore, newline, unless = scanner
+            _, ignore, newline, special, unless, firsts = (scanners[index]
+                                                           or self._scanner(index))
             while True:
-                if pos >= end:
-                    return
-                for mre in mres:
-                    m = mre.match(text, pos, end)
-                    if m:
-                        break
-                else:
+                match = firsts.get(text[pos]) or self._matcher(index, text[pos])
+                m = match(text, pos)
+                if m is None:
                     raise NoParse
-                value = m.group(0)
                 kind = m.lastgroup
-                tok_line, tok_column = line, column
+                value = m.group(kind)  # without the blanks after it (parsertables)
+                start, tok_line = pos, line
+                pos = m.end()
+                if kind not in special:  # most tokens: neither ignored nor multi-line
+                    tok_column = start - line_start + 1
+                    break
                 if kind in newline:
                     count = value.count("\n")
                     if count:
                         line += count
-                        line_start = pos + value.rindex("\n") + 1
-                start = pos
-                pos += len(value)
-                column = pos - line_start + 1
-                if kind in ignore:
-                    continue
-                t = _new_str(Token, value)
-                t.type = kind
-                t.start_pos = start
-                t.value = value
-                t.line = tok_line
-                t.column = tok_column
-                t.end_line = line
-                t.end_column = column
-                t.end_pos = pos
-                if kind in unless:  # Lark's UnlessCallback: a string terminal's own type
-                    for mre in unless[kind]:
-                        full = mre.fullmatch(value)
-                        if full:
-                            t.type = full.lastgroup
-                            break
-                yield t
-                break
+                        if kind in ignore:
+                            line_start = start + value.rindex("\n") + 1
+                            if pos < end:
+                                continue
+                            return
+                        tok_column = start - line_start + 1
+                        line_start = start + value.rindex("\n") + 1
+                        break
+                if kind not in ignore:
+                    tok_column = start - line_start + 1
+                    break
+                if pos >= end:
+                    return
+            until_check -= 1
+            if not until_check:  # parsing counts against the compile deadline
+                until_check = _CHECK_EVERY
+                compilebudget.check()
+            if unless and kind in unless:  # Lark's UnlessCallback: a string terminal's own type
+                for mre in unless[kind]:
+                    full = mre.fullmatch(value)
+                    if full:
+                        kind = full.lastgroup
+                        break
+            if kind == "NAME":
+                low = value.lower()
+                if low in keywords:
+                    kind = keyword_type(low, prev_type)
+            t = _new_str(Token, value)
+            t.type = kind
+            t.start_pos = start
+            t.value = value
+            t.line = tok_line
+            t.column = tok_column
+            t.end_line = line
+            t.end_pos = stop = start + len(value)
+            t.end_column = stop - line_start + 1
+            yield t
+            prev_type = t.type
 
     def parse(self, text: str) -> Any:
         """What Lark's `parse(text)` returns with these callbacks; NoParse where Lark
@@ -288,7 +357,7 @@ class PlainParser:
         end_state = self.end
         state_stack = [self.start]
         value_stack: list[Any] = []
-        tokens = self.postlex.process(self._tokens(text, state_stack))
+        tokens = self._tokens(text, state_stack)
         while True:
             token = next(tokens, None)
             is_end = token is None
@@ -330,6 +399,16 @@ class PlainParser:
                 value_stack.append(value)
                 if is_end and state_stack[-1] == end_state:
                     return value_stack[-1]
+
+
+def _first_match(mres: list[Any], text: str, pos: int) -> Any:
+    """The match of the first of `mres` that matches at `pos` (Lark's scanner, where
+    its terminals did not fit in one expression)."""
+    for mre in mres:
+        m = mre.match(text, pos)
+        if m:
+            return m
+    return None
 
 
 def unit_run(rows: Any, below: Any, top: Any, kind: str, origin: int = 3) -> Any:

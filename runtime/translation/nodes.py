@@ -19,19 +19,30 @@ _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
 
 
 def _unescape(body: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        esc = m.group(1)
-        if esc[0] == "u" and len(esc) == 5:
-            return chr(int(esc[1:], 16))
-        return _ESCAPES.get(esc, "\\" + esc)
-    return _ESCAPE_RE.sub(repl, body) if "\\" in body else body
+    return _ESCAPE_RE.sub(_unescaped, body) if "\\" in body else body
+
+
+def _unescaped(m: re.Match[str]) -> str:
+    esc = m.group(1)
+    if esc[0] == "u" and len(esc) == 5:
+        return chr(int(esc[1:], 16))
+    return _ESCAPES.get(esc, "\\" + esc)
 
 
 # Nodes are made without their constructor's keyword handling and positioned by writing
 # their instance dictionary (where an AST node keeps its fields): the translator makes
 # a dozen per line. Contexts carry no state: one of each serves every name.
 _LOAD, _STORE = ast.Load(), ast.Store()
-_NAME, _CONSTANT, _CALL = ast.Name, ast.Constant, ast.Call
+_NAME, _CONSTANT, _CALL, _AST = ast.Name, ast.Constant, ast.Call, ast.AST
+
+
+def _node(cls: type, **fields: Any) -> Any:
+    """`cls(**fields)` without the constructor's keyword handling: the fields become the
+    node's instance dictionary at once (an optional field left out reads as None, as
+    from the constructor)."""
+    node = cls.__new__(cls)
+    node.__dict__ = fields
+    return node
 
 
 def _pos(node: Any, tok: Token) -> Any:
@@ -44,19 +55,22 @@ def _pos(node: Any, tok: Token) -> Any:
 
 
 def _span(node: Any, first: Any, last: Any | None = None) -> Any:
-    """Position `node` from the start of `first` to the end of `last` (AST nodes or tokens)."""
+    """Position `node` from the start of `first` to the end of `last` (AST nodes or tokens).
+
+    Whether each is a node is asked of `ast.AST`, not of `Token`: a test against Token's
+    ABC metaclass is ten times slower for what is not a token (Lark's are registered)."""
     d = node.__dict__
-    if isinstance(first, Token):
-        d["lineno"], d["col_offset"] = first.line, first.column - 1
-    else:
+    if isinstance(first, _AST):
         d["lineno"], d["col_offset"] = first.lineno, first.col_offset
+    else:
+        d["lineno"], d["col_offset"] = first.line, first.column - 1
     if last is None:
         last = first
-    if isinstance(last, Token):
+    if isinstance(last, _AST):
+        d["end_lineno"], d["end_col_offset"] = last.end_lineno, last.end_col_offset
+    else:
         d["end_lineno"] = last.end_line or last.line
         d["end_col_offset"] = (last.end_column or last.column) - 1
-    else:
-        d["end_lineno"], d["end_col_offset"] = last.end_lineno, last.end_col_offset
     return node
 
 
