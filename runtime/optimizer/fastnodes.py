@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from ..treepass import position_of, stamp
 
@@ -152,6 +152,17 @@ def _located(new: Any, old: ast.AST) -> Any:
                 and fields.get("end_col_offset") == here["end_col_offset"]):
             return new
     return stamp(new, old)
+
+
+def _built(where: ast.AST, build: Callable[[], Any]) -> Any:
+    """`_located(build(), where)` with `build`'s new nodes placed at `where` when built
+    (`place`): what else they hold is positioned already, so the stamping walk is not
+    made. (A leaf built earlier and left unpositioned is stamped by the caller first.)"""
+    saved = place(where)
+    try:
+        return _located(build(), where)
+    finally:
+        placed_again(saved)
 
 
 def _recalled(node: ast.Call, function: str, args: list[ast.expr]) -> ast.Call:
