@@ -140,8 +140,8 @@ def _located(new: Any, old: ast.AST) -> Any:
 
     Nodes built while `old` is placed (`place`) took its position, and what they hold
     is either built so too or positioned already: when `new` is at `old`'s position,
-    the stamping would change nothing, and is not made (a fifth of the fast paths'
-    stamping walks on a loop-dense script)."""
+    the stamping would change nothing, and is not made (nearly every stamping walk of
+    the fast paths on a loop-dense script, with `_built`)."""
     placing = _placing
     if placing.at is old:
         fields = new.__dict__
