@@ -54,9 +54,14 @@ class TrustedPass(ast.NodeTransformer):
         return method(node)
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
+        """Only the fields that may hold nodes are read (`_child_fields`): the names,
+        flags and operator tokens of a node hold nothing to visit."""
         fields = node.__dict__  # a node's fields live there: no getattr per field name
         inner = _INNER
-        for field in node._fields:
+        names = _CHILD_FIELDS.get(node.__class__)
+        if names is None:
+            names = _child_fields(node.__class__)
+        for field in names:
             old = fields.get(field)
             if type(old) is list:
                 new: list[Any] | None = None

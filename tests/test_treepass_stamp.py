@@ -58,7 +58,7 @@ def test_fast_path_nodes_placed_when_built_are_where_stamping_would_put_them() -
     from pathlib import Path
 
     from sluicegate.errors import ScriptSyntaxError
-    from sluicegate.optimizer import fastnodes, fastpaths, faststatements
+    from sluicegate.optimizer import fastnodes, fastpaths, faststatements, loopversions
     from sluicegate.sandbox import _finish
     from sluicegate.translator import translate
 
@@ -78,12 +78,15 @@ def test_fast_path_nodes_placed_when_built_are_where_stamping_would_put_them() -
     for path in scripts:
         text = path.read_text(encoding="utf-8")
         placed = dumped(text)
-        saved = fastpaths.place, faststatements.place
-        fastpaths.place = faststatements.place = unplaced  # type: ignore[assignment]
+        placing = (fastpaths, faststatements, loopversions, fastnodes)  # (_built's)
+        saved = [module.place for module in placing]
+        for module in placing:
+            module.place = unplaced  # type: ignore[assignment]
         try:
             stamped = dumped(text)
         finally:
-            fastpaths.place, faststatements.place = saved
+            for module, place in zip(placing, saved):
+                module.place = place  # type: ignore[assignment]
         assert placed == stamped, path.name
         compared += placed is not None
     assert compared > 50

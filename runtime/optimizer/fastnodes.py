@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from ..treepass import position_of, stamp
 
@@ -18,6 +18,8 @@ class _Placing(threading.local):
     in several at once): empty outside a fast path, whose nodes `_located` stamps."""
 
     here: dict[str, Any] = {}
+    # the node `here` is the position of, until the next `placed_again` (_located)
+    at: ast.AST | None = None
 
 
 _placing = _Placing()
@@ -30,14 +32,20 @@ def place(where: ast.AST | None) -> dict[str, Any]:
     are built, so that its walk finds nothing left to position (stamping the new nodes
     was ~10% of a loop-dense compile). Returns what to give back to `placed_again`."""
     saved = _placing.here
-    _placing.here = (position_of(where) if where is not None and "lineno" in where.__dict__
-                     else {})
+    if where is not None and "lineno" in where.__dict__:
+        _placing.here = position_of(where)
+        _placing.at = where
+    else:
+        _placing.here = {}
+        _placing.at = None
     return saved
 
 
 def placed_again(saved: dict[str, Any]) -> None:
-    """Undo a `place` (its return value)."""
+    """Undo a `place` (its return value). The outer placement's node is not known again
+    (`_located` stamps in full until the next `place`)."""
     _placing.here = saved
+    _placing.at = None
 
 
 def _placed(cls: Any) -> Any:
@@ -48,11 +56,13 @@ def _placed(cls: Any) -> Any:
 
     def make(*args: Any, **fields: Any) -> Any:
         node = new(cls)
-        values = dict(_placing.here)
         if args:
+            values = dict(_placing.here)
             values.update(zip(names, args))
-        values.update(fields)
-        node.__dict__ = values
+            values.update(fields)
+            node.__dict__ = values
+        else:  # the usual call, by keywords: one dictionary built, not three steps
+            node.__dict__ = {**_placing.here, **fields}
         return node
     return make
 
@@ -126,8 +136,33 @@ def _located(new: Any, old: ast.AST) -> Any:
 
     Subtrees that already have a position (the script's own operands, fast paths built
     below this one) keep theirs and are not walked again: an error inside an argument
-    points at the argument, and the pass stays linear in the size of the tree."""
+    points at the argument, and the pass stays linear in the size of the tree.
+
+    Nodes built while `old` is placed (`place`) took its position, and what they hold
+    is either built so too or positioned already: when `new` is at `old`'s position,
+    the stamping would change nothing, and is not made (nearly every stamping walk of
+    the fast paths on a loop-dense script, with `_built`)."""
+    placing = _placing
+    if placing.at is old:
+        fields = new.__dict__
+        here = placing.here
+        if (fields.get("lineno") == here["lineno"]
+                and fields.get("col_offset") == here["col_offset"]
+                and fields.get("end_lineno") == here["end_lineno"]
+                and fields.get("end_col_offset") == here["end_col_offset"]):
+            return new
     return stamp(new, old)
+
+
+def _built(where: ast.AST, build: Callable[[], Any]) -> Any:
+    """`_located(build(), where)` with `build`'s new nodes placed at `where` when built
+    (`place`): what else they hold is positioned already, so the stamping walk is not
+    made. (A leaf built earlier and left unpositioned is stamped by the caller first.)"""
+    saved = place(where)
+    try:
+        return _located(build(), where)
+    finally:
+        placed_again(saved)
 
 
 def _recalled(node: ast.Call, function: str, args: list[ast.expr]) -> ast.Call:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ..treepass import stamp
 from .fastnodes import (
     SIZE_FLOOR,
+    _built,
     _helper_call,
     made,
     place,
@@ -104,26 +106,33 @@ class StatementPaths:
             # the branch, in the order of both branches: the piece's code is built once,
             # not once per branch
             kind, piece = self._temp(), self._temp()
-            setup = [_located(made.Assign(targets=[_store(kind)], value=_type_of(read)),
-                              calls[0]),
-                     _located(made.Assign(targets=[_store(piece)], value=exprs[0]), calls[0])]
-            held = _load(piece)
+            saved = place(calls[0])  # where stamping these would put them (_built)
+            try:
+                setup = [_located(made.Assign(targets=[_store(kind)], value=_type_of(read)),
+                                  calls[0]),
+                         _located(made.Assign(targets=[_store(piece)], value=exprs[0]),
+                                  calls[0])]
+                held, read = _load(piece), _load(kind)
+            finally:
+                placed_again(saved)
             for mark in ("dg_reads", "dg_numeric"):  # what it is known as (fastpaths)
                 if mark in exprs[0].__dict__:
                     held.__dict__[mark] = exprs[0].__dict__[mark]
-            read, exprs = _load(kind), [held, *exprs[1:]]
-        value: ast.expr = _load(target)
+            exprs = [held, *exprs[1:]]
+        value: ast.expr | None = None
         for call, expr in zip(calls, exprs):
-            step = _located(made.Call(func=_load("dg_add"), args=[value, expr], keywords=[]),
-                            call)
+            step = _built(call, lambda: made.Call(
+                func=_load("dg_add"), args=[_load(target) if value is None else value, expr],
+                keywords=[]))
             value = step if texty else self._rewrite(step)
-        other = _located(made.Assign(targets=[_store(target)], value=value), node)
+        other = _built(node, lambda: made.Assign(targets=[_store(target)], value=value))
         # x is read first, where the script reads it (an unset x is reported there)
-        first = _located(_is(read if setup else _type_of(read), _load("dg_str")), calls[0])
+        first = _built(calls[0], lambda: _is(read if setup else _type_of(read),
+                                              _load("dg_str")))
         body = self._append_level(node, target, calls, exprs, [], None, piece)
         if is_text:  # read anyway: an unset x is reported there
-            return [_located(made.Expr(value=read), node), *body]
-        return [*setup, _located(made.If(test=first, body=body, orelse=[other]), node)]
+            return [_built(node, lambda: made.Expr(value=read)), *body]
+        return [*setup, _built(node, lambda: made.If(test=first, body=body, orelse=[other]))]
 
     def _append_level(self, node: ast.Assign, target: str, calls: list[ast.Call],
                       exprs: list[ast.expr], held: list[ast.expr],
@@ -144,58 +153,78 @@ class StatementPaths:
         while k < len(exprs):
             call, expr = calls[k], exprs[k]
             literal = _literal_text(expr)
-            before = (made.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
-                      if length is None else _load(length))
-            total = self._temp()
-            size: ast.expr
-            if literal is not None:
-                size = made.Constant(len(literal))
-            elif k == 0 and pinned is not None:
-                name = pinned
-                size = made.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
-            else:
-                name = self._temp()
-                out.append(_located(made.Assign(targets=[_store(name)], value=expr), call))
-                size = made.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
-            counted = made.NamedExpr(target=_store(total),
-                                    value=made.BinOp(left=before, op=ast.Add(), right=size))
-            fits = made.BoolOp(op=ast.Or(), values=[
-                made.Compare(left=counted, ops=[ast.LtE()],
-                            comparators=[made.Constant(SIZE_FLOOR)]),
-                made.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
+            saved = place(call)  # this piece's checks, where stamping would put them
+            try:
+                before = (made.Call(func=_load("dg_len"), args=[_load(target)], keywords=[])
+                          if length is None else _load(length))
+                total = self._temp()
+                size: ast.expr
+                if literal is not None:
+                    size = made.Constant(len(literal))
+                elif k == 0 and pinned is not None:
+                    name = pinned
+                    size = made.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
+                else:
+                    name = self._temp()
+                    out.append(_located(made.Assign(targets=[_store(name)], value=expr),
+                                        call))
+                    size = made.Call(func=_load("dg_len"), args=[_load(name)], keywords=[])
+                counted = made.NamedExpr(target=_store(total),
+                                         value=made.BinOp(left=before, op=ast.Add(), right=size))
+                fits = made.BoolOp(op=ast.Or(), values=[
+                    made.Compare(left=counted, ops=[ast.LtE()],
+                                 comparators=[made.Constant(SIZE_FLOOR)]),
+                    made.Call(func=_load("dg_text_room"), args=[_load(total)], keywords=[])])
+                if literal is not None:
+                    out.append(_located(made.Expr(value=_located(fits, call)), call))
+                else:
+                    as_text = made.BoolOp(op=ast.And(), values=[
+                        _is(_type_of(_load(name)), _load("dg_int")),
+                        made.NamedExpr(target=_store(name), value=made.Call(
+                            func=_load("dg_str"), args=[_load(name)], keywords=[]))])
+                    # (- * / % give no TEXT: a NUMBER's digits, or the helper)
+                    is_text = as_text if getattr(expr, "dg_numeric", False) else made.BoolOp(
+                        op=ast.Or(), values=[_is(_type_of(_load(name)), _load("dg_str")),
+                                             as_text])
+                    guard = _located(made.BoolOp(op=ast.And(), values=[is_text, fits]), call)
+            finally:
+                placed_again(saved)
             length = total
+            # a held piece is built unpositioned: it takes the position of the first
+            # statement that holds it (the appends below, or a fallback)
             if literal is not None:
-                out.append(_located(made.Expr(value=_located(fits, call)), call))
                 held = [*held, made.Constant(literal)]
                 k += 1
                 continue
-            as_text = made.BoolOp(op=ast.And(), values=[
-                _is(_type_of(_load(name)), _load("dg_int")),
-                made.NamedExpr(target=_store(name), value=made.Call(
-                    func=_load("dg_str"), args=[_load(name)], keywords=[]))])
-            # (- * / % give no TEXT: a NUMBER's digits, or the helper)
-            is_text = as_text if getattr(expr, "dg_numeric", False) else made.BoolOp(
-                op=ast.Or(), values=[_is(_type_of(_load(name)), _load("dg_str")), as_text])
-            guard = made.BoolOp(op=ast.And(), values=[is_text, fits])
             held = [*held, _load(name)]
             body = self._append_level(node, target, calls, exprs, held, total)
-            value: ast.expr = _load(target)
+            value: ast.expr | None = None
             for c, p in zip(calls, held + exprs[k + 1:]):
-                value = _located(made.Call(func=_load("dg_add"), args=[value, p],
-                                          keywords=[]), c)
-            fallback = _located(made.Assign(targets=[_store(target)], value=value), node)
-            out.append(_located(made.If(test=_located(guard, call), body=body,
-                                       orelse=[fallback]), node))
+                if "lineno" not in p.__dict__:
+                    stamp(p, c)
+                value = _built(c, lambda: made.Call(
+                    func=_load("dg_add"), args=[_load(target) if value is None else value, p],
+                    keywords=[]))
+            fallback = _built(node, lambda: made.Assign(targets=[_store(target)], value=value))
+            out.append(_built(node, lambda: made.If(test=guard, body=body, orelse=[fallback])))
             return out
         # every piece is in and fits: append them, adjacent literals as one
-        pieces: list[ast.expr] = []
-        for p in held:
-            if (pieces and isinstance(p, ast.Constant) and isinstance(pieces[-1], ast.Constant)):
-                pieces[-1] = made.Constant(pieces[-1].value + p.value)
-            else:
-                pieces.append(p)
-        out += [_located(made.Assign(targets=[_store(target)], value=made.BinOp(
-            left=_load(target), op=ast.Add(), right=p)), node) for p in pieces]
+        saved = place(node)
+        try:
+            pieces: list[ast.expr] = []
+            for p in held:
+                if (pieces and isinstance(p, ast.Constant)
+                        and isinstance(pieces[-1], ast.Constant)):
+                    pieces[-1] = made.Constant(pieces[-1].value + p.value)
+                else:
+                    pieces.append(p)
+            for p in pieces:
+                if "lineno" not in p.__dict__:
+                    stamp(p, node)
+                out.append(_located(made.Assign(targets=[_store(target)], value=made.BinOp(
+                    left=_load(target), op=ast.Add(), right=p)), node))
+        finally:
+            placed_again(saved)
         return out
 
     def visit_Expr(self, node: ast.Expr) -> Any:

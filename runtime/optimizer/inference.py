@@ -94,6 +94,22 @@ def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in walk(node) if isinstance(n, ast.Name)}
 
 
+# What _candidates does with a node, by its class (one dictionary read per node instead
+# of up to six isinstance tests; most nodes are calls, constants and operators, which
+# it passes by): the class of the test it passes, _OTHER for none.
+_ROLE_TESTS: tuple[tuple[Any, type], ...] = (
+    (ast.Name, ast.Name), (ast.Assign, ast.Assign), ((ast.For, ast.AsyncFor), ast.For),
+    ((ast.AugAssign, ast.AnnAssign), ast.AugAssign), (ast.NamedExpr, ast.NamedExpr),
+    ((ast.FunctionDef, ast.Lambda, ast.With, ast.Delete), ast.FunctionDef))
+_OTHER = object
+_ROLES: dict[type, type] = {}
+
+
+def _role(cls: type) -> type:
+    role = _ROLES[cls] = next((r for test, r in _ROLE_TESTS if issubclass(cls, test)), _OTHER)
+    return role
+
+
 def _candidates(fn: ast.FunctionDef) -> tuple[set[str], dict[str, list[Any]]] | None:
     """The variables of `fn` that may be inferred (see the module docstring) and the
     values assigned to each; None when `fn` has a shape the translator never writes."""
@@ -108,6 +124,7 @@ def _candidates(fn: ast.FunctionDef) -> tuple[set[str], dict[str, list[Any]]] | 
         from_inputs |= {n.id for n in walk(stmt)
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     statement_names: list[set[str]] = []
+    roles = _ROLES
     # Statements the runtime nodes pass walked already (sandbox._names) are not again.
     walks: dict[int, list[ast.AST]] = fn.__dict__.pop("dg_walks", None) or {}
     for stmt in guarded.body:  # one walk: the names of each statement and the assignments
@@ -115,15 +132,20 @@ def _candidates(fn: ast.FunctionDef) -> tuple[set[str], dict[str, list[Any]]] | 
         statement_names.append(names)
         nodes = walks.get(id(stmt))
         for node in walk(stmt) if nodes is None else nodes:
-            if isinstance(node, ast.Name):
+            role = roles.get(type(node))
+            if role is None:
+                role = _role(type(node))
+            if role is _OTHER:
+                continue
+            if role is ast.Name:
                 names.add(node.id)
-            elif isinstance(node, ast.Assign):
+            elif role is ast.Assign:
                 if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     values.setdefault(node.targets[0].id, []).append(node.value)
                 else:
                     disqualified |= {n.id for t in node.targets for n in walk(t)
                                      if isinstance(n, ast.Name)}
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
+            elif role is ast.For:
                 target, source = node.target, node.iter
                 if (isinstance(source, ast.Call) and isinstance(source.func, ast.Name)
                         and source.func.id == "_getiter_" and len(source.args) == 1):
@@ -135,12 +157,12 @@ def _candidates(fn: ast.FunctionDef) -> tuple[set[str], dict[str, list[Any]]] | 
                     values.setdefault(target.id, []).append(ast.Constant(0))
                 else:
                     disqualified |= {n.id for n in walk(target) if isinstance(n, ast.Name)}
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            elif role is ast.AugAssign:
                 disqualified |= {n.id for n in walk(node.target)
                                  if isinstance(n, ast.Name)}
-            elif isinstance(node, ast.NamedExpr):
+            elif role is ast.NamedExpr:
                 disqualified.add(node.target.id)
-            elif isinstance(node, (ast.FunctionDef, ast.Lambda, ast.With, ast.Delete)):
+            else:
                 return None  # not a shape the translator writes: infer nothing
     # The first statement naming each variable and how many name it, in one pass (a
     # search per variable would be quadratic in a long script of distinct names).

@@ -39,6 +39,8 @@ from ..treepass import is_charge as _is_charge
 from ..treepass import is_refill as _is_refill
 from ..treepass import load, stamp, walk
 from ..treepass import script_name as _script_name
+from .fastnodes import _built, _is, _located, _store, _type_of, made, place, placed_again
+from .fastnodes import _load as _placed_load
 from .loopcounted import COUNTED_GLOBALS, counted_plan, entry_test, may_count
 
 # Bodies larger than this (in AST nodes) are not copied: the code would grow too much.
@@ -347,20 +349,16 @@ _KEPT = frozenset({int, str, bool, type(None), float, ast.Load, ast.Store, ast.D
 _load = load
 
 
-def _type_of(expr: ast.expr) -> ast.Call:
-    return ast.Call(func=_load("dg_type"), args=[expr], keywords=[])
-
-
 _KIND_TYPES = {"map": "dg_dict", "list": "dg_list", "text": "dg_str"}
 
 
+# The versions' tests and flags, built at the current position (fastnodes.place).
 def _is_type(name: str, type_global: str) -> ast.expr:
-    return ast.Compare(left=_type_of(_load(name)), ops=[ast.Is()],
-                       comparators=[_load(type_global)])
+    return _is(_type_of(_placed_load(name)), _placed_load(type_global))
 
 
 def _set(name: str, value: bool) -> ast.stmt:
-    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=ast.Constant(value))
+    return made.Assign(targets=[_store(name)], value=made.Constant(value))
 
 
 class LoopVersioning:
@@ -476,22 +474,28 @@ class LoopVersioning:
         # stands for their test.
         checks: list[tuple[str, str]] = [(n, "dg_int") for n in names]
         checks += [(n, _KIND_TYPES[kind]) for n, kind in sorted(kinds.items())]
-        each = [_is_type(n, t) for n, t in checks if n == target]
-        carried = [_is_type(n, t) for n, t in checks if n != target]
-        tests: list[ast.expr] = [ast.Compare(left=_load("dg_n"), ops=[ast.GtE()],
-                                             comparators=[ast.Constant(budget)]), *each]
-        fast = [copy_tree(charge[0]), *special]  # the charge, without its check
-        slow = [*charge, *generic]
-        flag = self._temp() if carried else None  # type: ignore[attr-defined]
-        if flag is not None:
-            tests.append(ast.BoolOp(op=ast.Or(), values=[_load(flag), carried[0] if len(
-                carried) == 1 else ast.BoolOp(op=ast.And(), values=carried)]))
-            fast.insert(0, _set(flag, True))
-            slow.insert(0, _set(flag, False))
-        test = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.And(), values=tests)
-        node.body = [stamp(ast.If(test=test, body=fast, orelse=slow), body[0])]
+        # the test and the flags built where stamping them put them (fastnodes.place):
+        # the versions they choose between are positioned already
+        saved = place(body[0])
+        try:
+            each = [_is_type(n, t) for n, t in checks if n == target]
+            carried = [_is_type(n, t) for n, t in checks if n != target]
+            tests: list[ast.expr] = [made.Compare(left=_placed_load("dg_n"), ops=[ast.GtE()],
+                                                  comparators=[made.Constant(budget)]), *each]
+            fast = [copy_tree(charge[0]), *special]  # the charge, without its check
+            slow = [*charge, *generic]
+            flag = self._temp() if carried else None  # type: ignore[attr-defined]
+            if flag is not None:
+                tests.append(made.BoolOp(op=ast.Or(), values=[_placed_load(flag), carried[
+                    0] if len(carried) == 1 else made.BoolOp(op=ast.And(), values=carried)]))
+                fast.insert(0, _set(flag, True))
+                slow.insert(0, _set(flag, False))
+            test = tests[0] if len(tests) == 1 else made.BoolOp(op=ast.And(), values=tests)
+            node.body = [_located(made.If(test=test, body=fast, orelse=slow), body[0])]
+        finally:
+            placed_again(saved)
         node.orelse = self._visit_block(node.orelse)
-        versioned = [node] if flag is None else [stamp(_set(flag, False), node), node]
+        versioned = [node] if flag is None else [_built(node, lambda: _set(flag, False)), node]
         if entry is None:
             return versioned if flag is not None else node
         return self._counted(node, counted, target, versioned, snapshot, entry)
