@@ -18,7 +18,7 @@ and falls back to the helper for everything else:
     dg_f('ifnull', a, b) -> dg_b_ifnull(a, b)       (built-in functions bound directly)
     dg_m(R, 'name', A)  -> dg_mc_name_1(R, A)        (a caller per call site, dispatch.method_caller)
 
-Variables that only ever hold a NUMBER (`int_locals`: `n = 0; n = n + 1;`, an index of
+Variables that only ever hold a NUMBER (`inference.local_kinds`: `n = 0; n = n + 1;`, an index of
 `for each index`) skip the type guard; the 64-bit range check always stays.
 
 The guarded forms pay only where code runs many times: in loop bodies and in the
@@ -165,11 +165,6 @@ def _compacts_any(walks: dict[int, list[ast.AST]] | None) -> bool:
 
 # The helpers whose calls `_compact` may rewrite.
 _COMPACTED = frozenset({*_ARITH, *_EQUALITY, "dg_m", "dg_f"})
-
-
-def int_locals(fn: ast.FunctionDef) -> set[str]:
-    """Script variables of `fn` that only ever hold a NUMBER (inference.local_kinds)."""
-    return {name for name, kind in local_kinds(fn).items() if kind == "number"}
 
 
 class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
