@@ -193,7 +193,10 @@ def test_a_node_whose_runs_are_slow_stops_claiming_and_leaves_the_backlog_to_oth
     node = SchedulerNode(sched, concurrency=2, poll=0.02)
     node.start()
     try:
-        wait_until(lambda: gate.started == 2, 20, "both runners busy")
+        # both runners take a run from the first claim, which leaves the queue short:
+        # the loop tops it up once (on whichever pass comes first), then must stop
+        wait_until(lambda: gate.started == 2 and node._work.qsize() > node.concurrency,
+                   20, "both runners busy and the queue topped up")
         passes = len(sched.claims)
         deadline = time.monotonic() + 0.5   # about 25 timer passes
         wait_until(lambda: time.monotonic() >= deadline, 5, "timer passes")
