@@ -98,6 +98,39 @@ def test_a_loop_with_a_user_function_call_is_not_given_a_refill_free_copy() -> N
     assert "dg_user" in code and "dg_n >= " not in code
 
 
+WAITING_LOOP = """
+sent = 0;
+for each inv in invoices
+{
+    %s
+    sent = sent + 1;
+}
+return sent;
+"""
+
+
+def test_a_loop_that_waits_on_the_outside_world_keeps_one_body() -> None:
+    """A request, a mail or an integration task takes milliseconds: the guard a typed
+    copy saves is tens of nanoseconds, the copy would double the loop's compile."""
+    waiting = [
+        'r = invokeurl [ url: "https://example.com/" + inv.get("id") type: GET ];',
+        'sendmail [ from: zoho.adminuserid to: inv.get("email") subject: "s" message: "m" ];',
+        'r = zoho.crm.getRecordById("Deals", inv.get("id"));',
+    ]
+    for statement in waiting:
+        code = generated_source(WAITING_LOOP % statement)
+        assert "dg_n >= " not in code, statement
+        assert code.count("v_sent + 1") == 1, statement
+    # a task computed locally does not wait: the loop still gets its typed copy
+    code = generated_source(WAITING_LOOP % 'h = zoho.encryption.md5(inv.get("id"));')
+    assert "dg_n >= " in code and code.count("v_sent + 1") == 2
+    # and its copy gives what the single body gives
+    result = _same_without_versions(
+        WAITING_LOOP % 'r = zoho.encryption.base64encode("x" + inv.get("id"));',
+        {"invoices": [{"id": i} for i in range(50)]})
+    assert result["return"] == 50
+
+
 def test_fixed_offset_zones() -> None:
     assert fixed_offset(ZoneInfo("UTC")) and fixed_offset(ZoneInfo("Etc/GMT-5"))
     assert fixed_offset(_dt.timezone(_dt.timedelta(hours=5, minutes=30)))

@@ -19,7 +19,11 @@ the refill checks are gone (none could fire: the countdown stays at 0 or above):
             <body as before>
 
 A loop is versioned only when some variable is guarded (a copy for the refill checks
-alone does not pay for compiling its body twice), it holds no loop, and its body is small.
+alone does not pay for compiling its body twice), it holds no loop, its body is small,
+and no statement of it waits on the outside world (invokeurl, sendmail, an integration
+task, a form's records): a guard saves tens of nanoseconds an iteration, a request takes
+milliseconds, and the copy would double the compile of the loops real scripts write
+most (one request per record).
 The guard only reads variables that are certainly set when the iteration starts (the
 loop's own variable, a function parameter, or a variable assigned on every path before
 the loop), so it never raises: an unset variable is still reported where the script
@@ -47,6 +51,11 @@ from .loopcounted import COUNTED_GLOBALS, counted_plan, entry_test, may_count
 MAX_BODY_NODES = 600
 
 _INT_HELPERS = frozenset({"dg_add", "dg_sub", "dg_mul", "dg_div", "dg_mod"})
+# Hooks that wait on the outside world (runtime/hooks.py); dg_task is one too unless it
+# names a task computed locally (the zoho.encryption family).
+_WAITING_HOOKS = frozenset({"dg_invokeurl", "dg_invokeapi", "dg_sendmail", "dg_form_fetch",
+                            "dg_form_insert", "dg_form_delete", "dg_form_method"})
+_LOCAL_TASKS = "zoho.encryption."
 _GUARDED_HELPERS = _INT_HELPERS | {"dg_lt", "dg_le", "dg_gt", "dg_ge", "dg_eq", "dg_ne"}
 
 
@@ -127,6 +136,7 @@ class LoopFacts:
         self.charge = 0  # the sum of the statement charges
         self.charges = self.refills = self.countdown_stores = 0
         self.banks = False  # a user function call (or a bank) changes the countdown
+        self.waits = False  # a statement waits on the outside world (_WAITING_HOOKS)
 
 
 def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
@@ -165,6 +175,8 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
                             _receiver_kind(node) or "?")  # type: ignore[arg-type]
                 elif func.id in ("dg_user", "dg_bank"):
                     facts.banks = True
+                elif func.id in _WAITING_HOOKS or (func.id == "dg_task" and _waits(node)):
+                    facts.waits = True
             elif cls is ast.Assign:
                 for target in node.targets:  # type: ignore[attr-defined]
                     name = _script_name(target)
@@ -190,6 +202,13 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
 
 
 _LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.Lambda)
+
+
+def _waits(call: ast.Call) -> bool:
+    """Whether a `dg_task(dg_ctx, name, ...)` call may wait on the outside world."""
+    args = call.args
+    return not (len(args) >= 2 and type(args[1]) is ast.Constant
+                and type(args[1].value) is str and args[1].value.startswith(_LOCAL_TASKS))
 
 
 def _stored(stmt: ast.stmt) -> set[str]:
@@ -435,7 +454,8 @@ class LoopVersioning:
         for name in names:
             kinds.pop(name, None)
         # (a version only for the refill checks does not pay for compiling the body twice)
-        budget = iteration_charge(facts) if facts and (names or kinds) else None
+        budget = (iteration_charge(facts) if facts and (names or kinds) and not facts.waits
+                  else None)
         if budget is None:
             node.body = self._visit_body(node.body, start)
             node.orelse = self._visit_block(node.orelse)
