@@ -116,6 +116,7 @@ def test_a_loop_that_waits_on_the_outside_world_keeps_one_body() -> None:
         'r = invokeurl [ url: "https://example.com/" + inv.get("id") type: GET ];',
         'sendmail [ from: zoho.adminuserid to: inv.get("email") subject: "s" message: "m" ];',
         'r = zoho.crm.getRecordById("Deals", inv.get("id"));',
+        'r = getUrl("https://example.com/" + inv.get("id"));',
     ]
     for statement in waiting:
         code = generated_source(WAITING_LOOP % statement)

@@ -55,6 +55,8 @@ _INT_HELPERS = frozenset({"dg_add", "dg_sub", "dg_mul", "dg_div", "dg_mod"})
 # names a task computed locally (the zoho.encryption family).
 _WAITING_HOOKS = frozenset({"dg_invokeurl", "dg_invokeapi", "dg_sendmail", "dg_form_fetch",
                             "dg_form_insert", "dg_form_delete", "dg_form_method"})
+# The legacy functions that make a request (stdlib/tasks.py), called as dg_f(name, ...).
+_WAITING_FUNCTIONS = frozenset({"geturl", "posturl", "invokeurl"})
 _LOCAL_TASKS = "zoho.encryption."
 _GUARDED_HELPERS = _INT_HELPERS | {"dg_lt", "dg_le", "dg_gt", "dg_ge", "dg_eq", "dg_ne"}
 
@@ -175,7 +177,8 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
                             _receiver_kind(node) or "?")  # type: ignore[arg-type]
                 elif func.id in ("dg_user", "dg_bank"):
                     facts.banks = True
-                elif func.id in _WAITING_HOOKS or (func.id == "dg_task" and _waits(node)):
+                elif func.id in _WAITING_HOOKS or (func.id in ("dg_task", "dg_f")
+                                                   and _waits(node)):
                     facts.waits = True
             elif cls is ast.Assign:
                 for target in node.targets:  # type: ignore[attr-defined]
@@ -205,8 +208,12 @@ _LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.Lambda)
 
 
 def _waits(call: ast.Call) -> bool:
-    """Whether a `dg_task(dg_ctx, name, ...)` call may wait on the outside world."""
+    """Whether a `dg_task(dg_ctx, name, ...)` call may wait on the outside world (any but
+    a local task), or a `dg_f(name, ...)` call makes a request."""
     args = call.args
+    if call.func.id == "dg_f":  # type: ignore[attr-defined]
+        return (bool(args) and type(args[0]) is ast.Constant
+                and str(args[0].value).lower() in _WAITING_FUNCTIONS)
     return not (len(args) >= 2 and type(args[1]) is ast.Constant
                 and type(args[1].value) is str and args[1].value.startswith(_LOCAL_TASKS))
 
