@@ -132,6 +132,44 @@ def test_a_loop_that_waits_on_the_outside_world_keeps_one_body() -> None:
     assert result["return"] == 50
 
 
+MIXED_DECIMALS = """
+total = 0;
+fees = 0;
+for each a in amounts
+{
+    total = total + a;
+    fees = fees + a * 3 - 1;
+    fees = 2 * fees - a;
+}
+info total;
+return total + fees;
+"""
+
+
+def test_decimal_and_number_steps_are_the_operators_in_the_run_context() -> None:
+    """DECIMAL and NUMBER (either side) is Python's operator inline, no helper call; it
+    gives the helpers' digits, scale and traps: the same run as with the DECIMAL fast
+    paths off, an overflow included (same message, position and statement count)."""
+    code = generated_source(MIXED_DECIMALS)
+    assert "dg_dec_" not in code and "DECIMAL_CONTEXT" not in code
+    amounts = [Decimal("19.99"), 3, Decimal("-0.005"), Decimal("1E+3"), 7, Decimal("2.50")]
+    for off in ({"decimal_arithmetic"}, {"decimal_arithmetic", "loop_versioning"}):
+        on_run = _run(MIXED_DECIMALS, {"amounts": amounts})
+        off_run = _run(MIXED_DECIMALS, {"amounts": amounts}, frozenset(off))
+        assert on_run == {**off_run, "stats": on_run["stats"]}
+        assert on_run["stats"]["statements"] == off_run["stats"]["statements"]
+    assert _run(MIXED_DECIMALS, {"amounts": amounts})["logs"] == ["1032.485"]
+    # 10^40000 cubed passes the context's exponent limit: the helper's Overflow trap,
+    # raised by the operator at the same place
+    huge = "1" + "0" * 40000 + ".5"
+    overflow = "x = " + huge + ";\nfor each n in {1, 2, 3}\n{\n    x = x * 3 * x;\n}"
+    on_run = _run(overflow, {}, max_statements=100)
+    off_run = _run(overflow, {}, frozenset({"decimal_arithmetic"}), max_statements=100)
+    assert on_run["status"] == "failure" and on_run["error"]["line"] == 4
+    assert on_run["error"] == off_run["error"]
+    assert on_run["stats"]["statements"] == off_run["stats"]["statements"]
+
+
 def test_fixed_offset_zones() -> None:
     assert fixed_offset(ZoneInfo("UTC")) and fixed_offset(ZoneInfo("Etc/GMT-5"))
     assert fixed_offset(_dt.timezone(_dt.timedelta(hours=5, minutes=30)))
