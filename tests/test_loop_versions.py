@@ -170,6 +170,53 @@ def test_decimal_and_number_steps_are_the_operators_in_the_run_context() -> None
     assert on_run["stats"]["statements"] == off_run["stats"]["statements"]
 
 
+LITERAL_EQUALITY = """
+values = List();
+values.addAll(given);
+values.add(true);
+values.add(null);
+values.add('2024-01-05'.toDate());
+values.add(Collection());
+try { x = 1 / 0; } catch (e) { values.add(e); }
+try { x = 1 / 0; } catch (e) { values.add(e.message); }
+out = List();
+for each v in values
+{
+    out.add(v == "a");
+    out.add("a" != v);
+    out.add(v == "Division by zero");
+    out.add(v == 5);
+    out.add(5 != v);
+    out.add(v == 1);
+    out.add(v != 0);
+    out.add(v == "");
+}
+return out;
+"""
+
+
+def test_equality_with_a_literal_is_pythons_for_every_kind_of_value() -> None:
+    """`v == "a"` and `v == 5` are Python's == without a type guard, and give what the
+    helper gives for TEXT, NUMBER, DECIMAL, BOOLEAN, null, LIST, MAP, DATE, COLLECTION
+    and a caught error; 0 and 1 keep the guard (a BOOLEAN equals them in Python)."""
+    code = generated_source(LITERAL_EQUALITY)
+    assert "v_v == 'a'" in code and "'a' != v_v" in code and "v_v == 5" in code
+    assert "dg_type(v_v) is dg_int" in code  # the guarded == 1 and != 0
+    given = ["a", "", "5", 5, 1, 0, Decimal("5.0"), Decimal("1"), Decimal("0.0"), False,
+             [1], {"k": "a"}, ["a"]]
+    on_run = _run(LITERAL_EQUALITY, {"given": given})
+    off_run = _run(LITERAL_EQUALITY, {"given": given}, frozenset({"literal_equality"}))
+    assert on_run["status"] == "success", on_run["error"]
+    assert on_run["return"] == off_run["return"]
+    assert on_run["stats"]["statements"] == off_run["stats"]["statements"]
+    rows = [on_run["return"][i:i + 8] for i in range(0, len(on_run["return"]), 8)]
+    assert rows[0] == [True, False, False, False, True, False, True, False]  # "a"
+    assert rows[9] == [False, True, False, False, True, False, True, False]  # false
+    assert rows[6][3] is True and rows[7][5] is True  # 5.0 == 5, 1 (DECIMAL) == 1
+    assert rows[13][5] is False  # true == 1 is false in Deluge, true in Python
+    assert rows[-2][2] is True and rows[-1][2] is True  # the caught error, its message
+
+
 def test_fixed_offset_zones() -> None:
     assert fixed_offset(ZoneInfo("UTC")) and fixed_offset(ZoneInfo("Etc/GMT-5"))
     assert fixed_offset(_dt.timezone(_dt.timedelta(hours=5, minutes=30)))

@@ -112,6 +112,7 @@ OPTIMIZATIONS = frozenset({
     "integer_division",   # NUMBER / and % on a non-negative dividend and positive divisor
     "decimal_arithmetic",  # DECIMAL + - * and NUMBER/DECIMAL order comparisons inline
     "list_get",           # LIST.get(constant index) reads the element
+    "literal_equality",   # == and != against a TEXT literal (or most NUMBER ones) unguarded
     "text_methods",       # trim, toUpperCase, toLowerCase, length, contains on a TEXT
     "type_inference",     # variables that only hold a MAP, LIST or TEXT skip type guards
     "loop_versioning",    # an innermost loop body also in a version for NUMBER variables
@@ -644,6 +645,14 @@ class FastPaths(StatementPaths, LoopVersioning, TrustedPass):
                          and type(a.value) in (str, int)), None)
         if constant is None:
             guard, left_again, right_again = self._both(node, "dg_str")
+        elif "literal_equality" in self.on and (type(constant.value) is str
+                                                or constant.value not in (0, 1)):
+            # Python's == is the helper's here, for every runtime value: only a TEXT
+            # (str or CaughtError, str's own ==) equals a TEXT literal; only a NUMBER or a
+            # DECIMAL of its value equals a NUMBER literal (a BOOLEAN equals 0 or 1 in
+            # Python, never in Deluge: those keep the guard); the other values' __eq__
+            # (DateTime, File, Collection, lists, maps) answer False, nothing raises
+            return made.Compare(left=left, ops=[op()], comparators=[right])
         else:
             other = left if constant is right else right
             kind = "dg_str" if type(constant.value) is str else "dg_int"
