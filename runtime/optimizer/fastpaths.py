@@ -89,6 +89,11 @@ FAST_GLOBALS: dict[str, Any] = {
     # TEXT methods whose built-ins are exactly these (stdlib/text.py)
     "dg_s_trim": str.strip, "dg_s_upper": str.upper, "dg_s_lower": str.lower,
 }
+# dg_m(R, name) on a TEXT receiver -> the global above (the lower-case method names)
+_TEXT_METHODS = {"trim": "dg_s_trim", "touppercase": "dg_s_upper",
+                 "tolowercase": "dg_s_lower", "length": "dg_len", "len": "dg_len"}
+
+
 def _decimal(left: ast.expr, op: type[ast.operator], right: ast.expr) -> ast.expr:
     """+ - * of two numbers at least one of which is a DECIMAL (the other a DECIMAL or a
     NUMBER, never a boolean): Python's operator, in the run's context. The helpers'
@@ -97,10 +102,6 @@ def _decimal(left: ast.expr, op: type[ast.operator], right: ast.expr) -> ast.exp
     about half the time of a DECIMAL-and-NUMBER step (`qty * rate`, `amount - 1`)."""
     return made.BinOp(left=left, op=op(), right=right)
 
-
-# dg_m(R, name) on a TEXT receiver -> the global above (the lower-case method names)
-_TEXT_METHODS = {"trim": "dg_s_trim", "touppercase": "dg_s_upper",
-                 "tolowercase": "dg_s_lower", "length": "dg_len", "len": "dg_len"}
 
 # Every optimization by name: a name in `disabled` turns it off for the compiles that
 # follow (the differential fuzz tests run each script with and without each one; the
