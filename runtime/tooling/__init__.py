@@ -11,7 +11,9 @@
 `registry` is None (connection names are not checked), an iterable of link names, or a
 connection registry (anything with `list()` of views that have `link_name`).
 
-Modules: `catalog` (names and signatures from the runtime's tables), `model` (the
+Modules: `documents` (`analyze` and `diagnose` themselves; this package's names are
+read from their modules on first use), `catalog` (names and signatures from the
+runtime's tables), `model` (the
 document model), `types` (type inference), `analysis` (scopes and checks), `features`
 (completion, hover, signature help, symbols), `format` (the formatter), `lsp` (the
 server), `highlight` (the Pygments lexer and the generated editor grammars).
@@ -21,73 +23,18 @@ from __future__ import annotations
 
 __all__ = ["Diagnostic", "Document", "Span", "analyze", "connection_names", "diagnose"]
 
-from collections.abc import Iterable
 from typing import Any
 
-from sluicegate.errors import ScriptSyntaxError
-from sluicegate.parser import normalize_source, parse_all_errors, parse_tree
-from sluicegate.translator import translate, translate_tree
-
-from .analysis import Analyzer
-from .model import Diagnostic, Document, Span
+# where each name lives; imported on first use: every `sluice` command builds the parser
+# of `sluice fmt` and `sluice lsp` (cli), which needs none of the analysis
+_HOMES = {"Diagnostic": "model", "Document": "model", "Span": "model", "analyze": "documents",
+          "connection_names": "documents", "diagnose": "documents"}
 
 
-def connection_names(registry: Any) -> Iterable[str] | None:
-    """The link names of a registry, or the iterable of names given (read only when a
-    script names a connection), or None."""
-    if registry is None:
-        return None
-    if hasattr(registry, "list"):
-        return (view.link_name for view in registry.list())
-    return registry  # type: ignore[no-any-return]
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-
-def _syntax(err: ScriptSyntaxError, filename: str) -> Diagnostic:
-    return Diagnostic("SyntaxError", err.message, err.line, err.column, filename)
-
-
-def analyze(source: str | bytes, filename: str = "<script>", registry: Any = None) -> Document:
-    """Parse and analyze one script (see the module docstring)."""
-    try:
-        text = normalize_source(source, filename)
-    except ScriptSyntaxError as err:
-        raw = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
-        return Document(raw, filename, diagnostics=[_syntax(err, filename)])
-    doc = Document(text, filename)
-    try:
-        tree, comments, parsed, _tokens = parse_tree(text, filename)
-        # The translator's checks (reserved words, statements outside functions, task
-        # parameters, ...) belong to the syntax: a script it refuses cannot run.
-        translate_tree(tree, parsed, filename)
-    except ScriptSyntaxError:
-        errors = parse_all_errors(text, lambda t: translate(t, filename))
-        doc.diagnostics = [_syntax(e, filename) for e in errors]
-        return doc
-    except RecursionError:
-        return _too_deep_to_analyze(doc, text, filename)
-    doc.tree, doc.comments = tree, comments
-    try:
-        Analyzer(doc, connection_names(registry)).run()
-    except RecursionError:
-        doc.tree = None  # it translates, so it runs; too deep to analyze further
-    return doc
-
-
-def _too_deep_to_analyze(doc: Document, text: str, filename: str) -> Document:
-    """A tree too deep for the analysis's recursion: the runtime's own translation
-    (which does not recurse over the tree) decides whether it is an error at all."""
-    try:
-        translate(text, filename)
-    except ScriptSyntaxError:
-        errors = parse_all_errors(text, lambda t: translate(t, filename))
-        doc.diagnostics = [_syntax(e, filename) for e in errors]
-    except RecursionError:
-        doc.diagnostics = [Diagnostic("SyntaxError", "The script is nested too deeply to "
-                                      "compile", 1, 1, filename)]
-    return doc
-
-
-def diagnose(source: str | bytes, filename: str = "<script>",
-             registry: Any = None) -> list[Diagnostic]:
-    """Every problem of one script, in line order (see the module docstring)."""
-    return analyze(source, filename, registry).diagnostics
+    return getattr(import_module(f"{__name__}.{home}"), name)
