@@ -8,7 +8,7 @@ The public names are loaded on first use so that `import sluicegate` stays cheap
 
 from __future__ import annotations
 
-from typing import Any
+from .lazy import lazy_names
 
 __all__ = ["Runtime", "RunResult", "ErrorInfo", "Limits", "DelugeError", "ScriptRuntimeError",
            "ScriptSyntaxError", "LimitExceeded"]
@@ -19,10 +19,4 @@ _EXPORTS = {
     "LimitExceeded": "errors",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sluicegate' has no attribute {name!r}")
-    from importlib import import_module
-    return getattr(import_module(f"sluicegate.{module}"), name)
+__getattr__ = lazy_names(globals(), _EXPORTS)

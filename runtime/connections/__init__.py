@@ -20,17 +20,11 @@ from __future__ import annotations
 __all__ = ["Registry", "RegistryError", "ConnectionNotFound", "ConnectionView", "Grant",
            "Keyring", "Catalogue", "broker_for_cli", "open_registry"]
 
-from importlib import import_module
-from typing import Any
+from ..lazy import lazy_names
 
 _HOMES = {"Registry": "registry", "RegistryError": "registry",
           "ConnectionNotFound": "registry", "ConnectionView": "registry", "Grant": "registry",
           "Keyring": "keyring", "Catalogue": "catalogue", "broker_for_cli": "setup",
           "open_registry": "setup"}
 
-
-def __getattr__(name: str) -> Any:
-    module = _HOMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sluicegate.connections' has no attribute '{name}'")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(globals(), _HOMES)

@@ -23,17 +23,9 @@ from __future__ import annotations
 __all__ = ["Service", "SERVICES", "TASKS", "Task", "Param", "TaskSignature", "signatures",
            "lookup", "namespaces", "request_for", "ApiRequest", "ApiResponse", "Pick"]
 
-from typing import Any
+from ..lazy import lazy_names
 
-
-def __getattr__(name: str) -> Any:
-    """The tables are imported on first use (`registry`): a run that calls no
-    integration task (most of them) does not import every service's table; the Creator
-    form statements' translation (`statements`) and record types (`records`) import none."""
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import registry
-
-    value = getattr(registry, name)
-    globals()[name] = value
-    return value
+# The tables are imported on first use (`registry`): a run that calls no integration
+# task (most of them) does not import every service's table; the Creator form
+# statements' translation (`statements`) and record types (`records`) import none.
+__getattr__ = lazy_names(globals(), dict.fromkeys(__all__, "registry"))

@@ -14,14 +14,8 @@ from __future__ import annotations
 
 __all__ = ["OrganizationProfile", "ProfileBook", "PROFILE_FIELDS"]
 
-from typing import Any
+from ..lazy import lazy_names
 
-
-def __getattr__(name: str) -> Any:
-    """The profile's names, imported on first use: every `sluice` command builds the
-    parser of `sluice org` (cli), and the profile module needs SQLAlchemy's ORM."""
-    if name in __all__:
-        from . import profile
-
-        return getattr(profile, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The profile's names, imported on first use: every `sluice` command builds the parser
+# of `sluice org` (cli), and the profile module needs SQLAlchemy's ORM.
+__getattr__ = lazy_names(globals(), dict.fromkeys(__all__, "profile"))

@@ -19,15 +19,9 @@ from __future__ import annotations
 
 __all__ = ["Session", "SpecError", "load_test_file", "run_case"]
 
-from typing import Any
+from ..lazy import lazy_names
 
 _EXPORTS = {"Session": "session", "SpecError": "spec", "load_test_file": "spec",
             "run_case": "runner"}
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sluicegate.testing' has no attribute {name!r}")
-    from importlib import import_module
-    return getattr(import_module(f"sluicegate.testing.{module}"), name)
+__getattr__ = lazy_names(globals(), _EXPORTS)

@@ -23,18 +23,11 @@ from __future__ import annotations
 
 __all__ = ["Diagnostic", "Document", "Span", "analyze", "connection_names", "diagnose"]
 
-from typing import Any
+from ..lazy import lazy_names
 
 # where each name lives; imported on first use: every `sluice` command builds the parser
 # of `sluice fmt` and `sluice lsp` (cli), which needs none of the analysis
 _HOMES = {"Diagnostic": "model", "Document": "model", "Span": "model", "analyze": "documents",
           "connection_names": "documents", "diagnose": "documents"}
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_names(globals(), _HOMES)
