@@ -2,7 +2,7 @@
 up to date (`upgrade(engine)`); the revisions live in store/migrations/versions/.
 
 Every command that opens the database calls `upgrade`. A database that already holds
-every head revision (the common case) is recognized by one query of its
+every head revision (the common case) is recognized by a read of its
 `alembic_version` table against the heads read from the revision files, without
 importing Alembic (and the dialect modules it loads: a quarter of a second of every
 `sluice connections ...` or `sluice scripts ...`); anything else goes to Alembic.
@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 _HERE = Path(__file__).resolve().parent
@@ -45,15 +45,13 @@ def known_heads() -> frozenset[str]:
     return frozenset(revisions - downs)
 
 
-def _applied(engine: Engine) -> frozenset[str] | None:
-    """The revisions the database records, or None when it records none (a new
-    database) or cannot be read so."""
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-    except SQLAlchemyError:
-        return None
-    return frozenset(str(r[0]) for r in rows) or None
+def _applied(conn: Connection) -> frozenset[str]:
+    """The revisions the database records (none in a new database, which has no
+    `alembic_version` table yet, as Alembic's MigrationContext reads it)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return frozenset()
+    return frozenset(str(r[0]) for r in conn.execute(
+        text("SELECT version_num FROM alembic_version")))
 
 
 def alembic_config(engine: Engine) -> Any:
@@ -69,8 +67,13 @@ def alembic_config(engine: Engine) -> Any:
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Apply every migration up to `revision` (idempotent). Each area (connections,
     triggers) has its own branch of revisions, so the default target is all heads."""
-    if revision == "heads" and _applied(engine) == known_heads():
-        return  # current: nothing for Alembic to do
+    if revision == "heads":
+        try:
+            with engine.connect() as conn:
+                if _applied(conn) == known_heads():
+                    return  # current: nothing for Alembic to do
+        except SQLAlchemyError:
+            pass  # Alembic connects again and reports what is wrong
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
@@ -79,13 +82,8 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 def missing_revisions(engine: Engine) -> list[str]:
     """The head revisions this code knows and the database has not applied (empty when
     the schema is current; /readyz is not ready until it is)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
-        applied = set(MigrationContext.configure(conn).get_current_heads())
-    known = set(script.get_heads())
+        applied = _applied(conn)
     # an applied revision that is a descendant of a known head cannot exist here; an
     # older applied head means that branch has migrations still to run
-    return sorted(known - applied)
+    return sorted(known_heads() - applied)
