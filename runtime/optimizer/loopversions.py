@@ -177,8 +177,7 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
                             _receiver_kind(node) or "?")  # type: ignore[arg-type]
                 elif func.id in ("dg_user", "dg_bank"):
                     facts.banks = True
-                elif func.id in _WAITING_HOOKS or (func.id in ("dg_task", "dg_f")
-                                                   and _waits(node)):
+                elif _waits(func.id, node.args):  # type: ignore[attr-defined]
                     facts.waits = True
             elif cls is ast.Assign:
                 for target in node.targets:  # type: ignore[attr-defined]
@@ -207,15 +206,19 @@ def loop_facts(body: list[ast.stmt]) -> LoopFacts | None:
 _LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.Lambda)
 
 
-def _waits(call: ast.Call) -> bool:
-    """Whether a `dg_task(dg_ctx, name, ...)` call may wait on the outside world (any but
-    a local task), or a `dg_f(name, ...)` call makes a request."""
-    args = call.args
-    if call.func.id == "dg_f":  # type: ignore[attr-defined]
+def _waits(helper: str, args: list[ast.expr]) -> bool:
+    """Whether a call of `helper` may wait on the outside world: a hook of
+    _WAITING_HOOKS, any `dg_task(dg_ctx, name, ...)` but a local task, or a
+    `dg_f(name, ...)` of a legacy request function."""
+    if helper in _WAITING_HOOKS:
+        return True
+    if helper == "dg_task":
+        return not (len(args) >= 2 and type(args[1]) is ast.Constant
+                    and type(args[1].value) is str and args[1].value.startswith(_LOCAL_TASKS))
+    if helper == "dg_f":
         return (bool(args) and type(args[0]) is ast.Constant
                 and str(args[0].value).lower() in _WAITING_FUNCTIONS)
-    return not (len(args) >= 2 and type(args[1]) is ast.Constant
-                and type(args[1].value) is str and args[1].value.startswith(_LOCAL_TASKS))
+    return False
 
 
 def _stored(stmt: ast.stmt) -> set[str]:
