@@ -13,10 +13,10 @@ connection registry (anything with `list()` of views that have `link_name`).
 
 Modules: `documents` (`analyze` and `diagnose` themselves; this package's names are
 read from their modules on first use), `catalog` (names and signatures from the
-runtime's tables), `model` (the
-document model), `types` (type inference), `analysis` (scopes and checks), `features`
-(completion, hover, signature help, symbols), `format` (the formatter), `lsp` (the
-server), `highlight` (the Pygments lexer and the generated editor grammars).
+runtime's tables), `model` (the document model), `types` (type inference), `analysis`
+(scopes and checks), `features` (completion, hover, signature help, symbols), `format`
+(the formatter), `lsp` (the server), `highlight` (the Pygments lexer and the generated
+editor grammars).
 """
 
 from __future__ import annotations
